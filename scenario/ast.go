@@ -1,0 +1,370 @@
+// Package scenario holds teardown's scenario language: the syntax tree of a
+// .td file, its parser and its validation.
+//
+// A scenario is a short script of socket operations by named endpoints,
+// with the results and observations the author expects. The package never
+// touches a socket: it turns text into a Scenario that the lab runs.
+// docs/scenario-language.md is the reference for the language.
+package scenario
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Pos is a place in a scenario file. Line and Col count from 1; Col counts
+// bytes.
+type Pos struct {
+	File string
+	Line int
+	Col  int
+}
+
+func (p Pos) String() string {
+	f := p.File
+	if f == "" {
+		f = "<input>"
+	}
+	return fmt.Sprintf("%s:%d:%d", f, p.Line, p.Col)
+}
+
+// A Transport names a kind of endpoint pair the lab can build.
+type Transport string
+
+// The transports. Unix is a SOCK_STREAM socket bound to a path; UnixPacket a
+// SOCK_SEQPACKET one; Socketpair a connected AF_UNIX SOCK_STREAM pair; Pipe a
+// pipe(2) whose write end is the client and read end the server.
+const (
+	TCP4       Transport = "tcp4"
+	TCP6       Transport = "tcp6"
+	Unix       Transport = "unix"
+	UnixPacket Transport = "unixpacket"
+	Socketpair Transport = "socketpair"
+	Pipe       Transport = "pipe"
+)
+
+// Transports lists every transport in the order reports show them.
+var Transports = []Transport{TCP4, TCP6, Unix, UnixPacket, Socketpair, Pipe}
+
+// Groups are names that stand for several transports in guards, in "on"
+// lines and in alternative labels.
+var Groups = map[string][]Transport{
+	"tcp":   {TCP4, TCP6},
+	"local": {Unix, UnixPacket, Socketpair},
+	"all":   Transports,
+}
+
+// IsTCP reports whether t carries TCP, so that wire, state and reason
+// observations apply.
+func (t Transport) IsTCP() bool { return t == TCP4 || t == TCP6 }
+
+// OSes are the operating systems an alternative result may name.
+var OSes = []string{"linux", "darwin", "freebsd", "windows"}
+
+// Setup says what exists before the first step.
+type Setup string
+
+const (
+	// SetupConnected (the default): a listener, a client connected to it
+	// and the accepted server socket ("listener", "client", "server").
+	// For socketpair and pipe there is no listener.
+	SetupConnected Setup = "connected"
+	// SetupListening: a listener bound and listening ("listener") and a
+	// client socket created but not connected ("client").
+	SetupListening Setup = "listening"
+	// SetupNone: nothing; the script creates its sockets with "socket".
+	SetupNone Setup = "none"
+)
+
+// Scenario is one parsed .td file.
+type Scenario struct {
+	ID     string // "close-unread/read"; lower case, digits, '-', '/', '.'
+	Title  string
+	Source []Source // where the claims come from (seed file and example)
+	Notes  []string // free text shown with the report
+	On     []Transport
+	Setup  Setup
+	// Limit ends a blocking step that has not completed (default 2s).
+	Limit time.Duration
+	Steps []Step
+	// File is the name the scenario was parsed from, for messages.
+	File string
+	Pos  Pos // of the "scenario" statement
+}
+
+// Source names a document a scenario reproduces: a seed file and the part
+// of it ("example 1", "EPIPE paragraph").
+type Source struct {
+	Document string
+	Part     string
+}
+
+// Guard restricts a statement to some transports. The zero Guard (nil)
+// applies everywhere.
+type Guard []Transport
+
+// Has reports whether the guard lets a statement run on t.
+func (g Guard) Has(t Transport) bool {
+	if len(g) == 0 {
+		return true
+	}
+	for _, x := range g {
+		if x == t {
+			return true
+		}
+	}
+	return false
+}
+
+// Step is one statement in the body of a scenario: an operation by an actor,
+// a sleep, or an expectation about what was observed.
+// Exactly one of Op, Sleep and Expect is set.
+type Step struct {
+	Pos    Pos
+	Text   string // the statement as written, without comment
+	Guard  Guard
+	Op     *Op
+	Sleep  time.Duration // "sleep 100ms"; >0 when this is a sleep
+	Expect *Expect
+}
+
+// OpKind names a socket operation.
+type OpKind string
+
+// The operations. Their arguments are in Op.
+const (
+	OpSocket     OpKind = "socket"
+	OpBind       OpKind = "bind"
+	OpListen     OpKind = "listen"
+	OpConnect    OpKind = "connect"
+	OpAccept     OpKind = "accept"
+	OpWrite      OpKind = "write"
+	OpSend       OpKind = "send"
+	OpRead       OpKind = "read"
+	OpClose      OpKind = "close"
+	OpShutdown   OpKind = "shutdown"
+	OpLinger     OpKind = "linger"
+	OpNonblock   OpKind = "nonblock"
+	OpSetsockopt OpKind = "setsockopt"
+	OpGetsockopt OpKind = "getsockopt"
+	OpPoll       OpKind = "poll"
+)
+
+// Op is "ACTOR OPERATION ARGUMENTS [-> RESULT ...]".
+type Op struct {
+	Actor string
+	Kind  OpKind
+
+	// Target is the actor whose address connect uses.
+	Target string
+	// As is the name accept gives the new socket (default "server").
+	As string
+	// Backlog for listen (default 16).
+	Backlog int
+
+	// Data for write and send: Text when quoted, else Count filler bytes.
+	Data []byte
+	// NoSignal: send with MSG_NOSIGNAL.
+	NoSignal bool
+
+	// Size for read.
+	Size int
+	// Nonblock: this read does not block (MSG_DONTWAIT).
+	Nonblock bool
+	// Timeout for read (SO_RCVTIMEO for this call) and poll; 0 is none.
+	Timeout time.Duration
+	// Interrupt: a signal is sent to the blocked call after this long.
+	Interrupt time.Duration
+
+	// How for shutdown: "rd", "wr" or "rdwr".
+	How string
+
+	// Linger for linger and setsockopt SO_LINGER: seconds, or -1 for off.
+	Linger int
+	// On for nonblock on|off.
+	On bool
+
+	// Option and Value for setsockopt and getsockopt (Value unused there).
+	Option string
+	Value  int
+
+	// Events for poll: "in", "out", "rdhup", "pri".
+	Events []string
+
+	// Expect is the "-> RESULT ..." part; nil when the line has none.
+	Expect *Expectation
+}
+
+// ResultKind says what kind of value an operation produced or is expected
+// to produce.
+type ResultKind string
+
+const (
+	// ResultOK is success of an operation that moves no bytes.
+	ResultOK ResultKind = "ok"
+	// ResultCount is a byte count (read, write) or a value (getsockopt).
+	ResultCount ResultKind = "count"
+	// ResultErrno is a failure with an errno, by name.
+	ResultErrno ResultKind = "errno"
+	// ResultBlocked is a call still blocked when the step's limit ran out.
+	ResultBlocked ResultKind = "blocked"
+	// ResultEvents is poll's revents, as names ("POLLIN|POLLHUP"); no
+	// events (a poll that timed out) is ResultCount with N 0.
+	ResultEvents ResultKind = "events"
+)
+
+// Result is what an operation returned, written "5", "0", "ok",
+// "ECONNRESET", "EPIPE+SIGPIPE", "blocked" or "POLLIN|POLLRDHUP".
+type Result struct {
+	Kind   ResultKind
+	N      int      // ResultCount
+	Errno  string   // ResultErrno: "ECONNRESET"
+	Events []string // ResultEvents, sorted: "POLLHUP", "POLLIN"
+	// SIGPIPE: the call raised SIGPIPE.
+	SIGPIPE bool
+}
+
+// Expectation is the "-> RESULT [LABEL: RESULT ...]" part of an operation.
+// Default is expected on linux for every transport the line runs on; an
+// alternative overrides it where its label matches.
+type Expectation struct {
+	Pos          Pos
+	Default      Result
+	Alternatives []Alternative
+}
+
+// Alternative is "LABEL: RESULT" after the default result.
+//
+// Label forms: an OS ("darwin"), transports or groups ("tcp", "unix,pipe"),
+// both ("darwin/tcp"), or "seed", which records what a source document
+// claims without making it the expectation: the report says when the kernel
+// differs from the seed.
+type Alternative struct {
+	Pos        Pos
+	OS         string      // "" matches every OS
+	Transports []Transport // empty matches every transport
+	Seed       bool
+	// Documented: the value comes from a document, not a measurement
+	// ("darwin: 0 documented").
+	Documented bool
+	Result     Result
+}
+
+// ExpectKind names what an expect statement checks.
+type ExpectKind string
+
+const (
+	// ExpectWire: a packet from one actor to another with the given flags
+	// was seen during the preceding step ("expect wire server>client R").
+	ExpectWire ExpectKind = "wire"
+	// ExpectReason: the kernel gave this reason for an RST sent from the
+	// actor's side during the preceding step.
+	ExpectReason ExpectKind = "reason"
+	// ExpectState: the TCP state of the actor's connection now, including
+	// after close (orphans); CLOSE when the kernel no longer has it.
+	ExpectState ExpectKind = "state"
+	// ExpectRecvQ and ExpectSendQ: bytes in the actor's receive or send
+	// queue now.
+	ExpectRecvQ ExpectKind = "recvq"
+	ExpectSendQ ExpectKind = "sendq"
+)
+
+// Expect is "expect [GUARD:] [no] KIND ARGUMENTS".
+type Expect struct {
+	Kind ExpectKind
+	// Not: "expect no wire ..." checks that no such packet was seen.
+	Not bool
+	// Actor whose side is checked; for wire, the sender.
+	Actor string
+	// Peer is the receiver for wire.
+	Peer string
+	// Flags for wire: the letters that must all be set, from "SFRP." ('.'
+	// is ACK), as written.
+	Flags string
+	// Name is the reason or state name as written: "TCP_ABORT_ON_CLOSE",
+	// "FIN_WAIT2".
+	Name string
+	// N for recvq and sendq.
+	N int
+	// OS restricts the check to one OS; "" means linux.
+	OS string
+}
+
+// Resolve returns the result expected of this line on os for transport t,
+// whether that value is only documented, and false when nothing is expected
+// there (another OS with no alternative for it).
+func (e *Expectation) Resolve(os string, t Transport) (r Result, documented, ok bool) {
+	best, bestScore := e.Default, 0
+	if os != "linux" {
+		bestScore = -1 // the default is a linux expectation
+	}
+	for _, a := range e.Alternatives {
+		if a.Seed {
+			continue
+		}
+		if a.OS != "" && a.OS != os {
+			continue
+		}
+		if a.OS == "" && os != "linux" {
+			continue
+		}
+		if len(a.Transports) > 0 && !Guard(a.Transports).Has(t) {
+			continue
+		}
+		score := 0
+		if a.OS != "" {
+			score++
+		}
+		if len(a.Transports) > 0 {
+			score++
+		}
+		if score > bestScore {
+			best, bestScore, documented = a.Result, score, a.Documented
+		}
+	}
+	if bestScore < 0 {
+		return Result{}, false, false
+	}
+	return best, documented, true
+}
+
+// Seed returns what a source document claims for this line on t, if the
+// line records such a claim.
+func (e *Expectation) Seed(t Transport) (Result, bool) {
+	for _, a := range e.Alternatives {
+		if a.Seed && (len(a.Transports) == 0 || Guard(a.Transports).Has(t)) {
+			return a.Result, true
+		}
+	}
+	return Result{}, false
+}
+
+// String writes r the way the language spells it.
+func (r Result) String() string {
+	var s string
+	switch r.Kind {
+	case ResultOK:
+		s = "ok"
+	case ResultCount:
+		s = strconv.Itoa(r.N)
+	case ResultErrno:
+		s = r.Errno
+	case ResultBlocked:
+		s = "blocked"
+	case ResultEvents:
+		s = strings.Join(r.Events, "|")
+	default:
+		s = "?"
+	}
+	if r.SIGPIPE {
+		s += "+SIGPIPE"
+	}
+	return s
+}
+
+// Equal reports whether two results are the same.
+func (r Result) Equal(o Result) bool {
+	return r.String() == o.String()
+}
