@@ -238,9 +238,9 @@ type Expectation struct {
 // Alternative is "LABEL: RESULT" after the default result.
 //
 // Label forms: an OS ("darwin"), transports or groups ("tcp", "unix,pipe"),
-// both ("darwin/tcp"), or "seed", which records what a source document
-// claims without making it the expectation: the report says when the kernel
-// differs from the seed.
+// both ("darwin/tcp"), or "seed" (optionally "seed/tcp"), which records what
+// a source document claims without making it the expectation: the report
+// says when the kernel differs from the seed.
 type Alternative struct {
 	Pos        Pos
 	OS         string      // "" matches every OS
@@ -288,8 +288,6 @@ type Expect struct {
 	Name string
 	// N for recvq and sendq.
 	N int
-	// OS restricts the check to one OS; "" means linux.
-	OS string
 }
 
 // Resolve returns the result expected of this line on os for transport t,
