@@ -1,0 +1,188 @@
+package scenario
+
+import (
+	"fmt"
+	"strings"
+)
+
+// initialActors are the actors the setup creates on t, in the order
+// messages list them.
+func initialActors(s Setup, t Transport) []string {
+	switch s {
+	case SetupConnected:
+		if t == Socketpair || t == Pipe {
+			return []string{"client", "server"}
+		}
+		return []string{"client", "server", "listener"}
+	case SetupListening:
+		return []string{"client", "listener"}
+	}
+	return nil
+}
+
+// problem kinds found by checkActors.
+const (
+	unknownActor = iota
+	actorExists
+	socketHere
+	expectFirst
+)
+
+// problem is one mistake found on some transports, reported once.
+type problem struct {
+	kind       int
+	pos        Pos
+	name       string
+	step       int
+	ts         []Transport
+	candidates []string
+	madeAt     int // line that created the existing actor; 0 = setup
+}
+
+// checkActors walks the steps once per transport and reports uses of
+// actors that do not exist there, names created twice, and expect
+// statements with no operation before them.
+func (p *parser) checkActors() {
+	type key struct {
+		pos  Pos
+		kind int
+	}
+	found := map[key]*problem{}
+	var order []*problem
+	report := func(kind int, pos Pos, name string, step int, t Transport, actors map[string]int, list []string) {
+		k := key{pos, kind}
+		pr := found[k]
+		if pr == nil {
+			pr = &problem{kind: kind, pos: pos, name: name, step: step, madeAt: actors[name]}
+			found[k] = pr
+			order = append(order, pr)
+		}
+		pr.ts = append(pr.ts, t)
+		for _, a := range list {
+			if !contains(pr.candidates, a) {
+				pr.candidates = append(pr.candidates, a)
+			}
+		}
+	}
+	for _, t := range p.s.On {
+		made := map[string]int{} // actor → line that made it, 0 for the setup
+		list := initialActors(p.s.Setup, t)
+		for _, a := range list {
+			made[a] = 0
+		}
+		sawOp := false
+		use := func(name string, pos Pos, step int) {
+			if _, ok := made[name]; !ok {
+				report(unknownActor, pos, name, step, t, made, list)
+			}
+		}
+		create := func(name string, pos Pos, step int) {
+			if _, ok := made[name]; ok {
+				report(actorExists, pos, name, step, t, made, nil)
+				return
+			}
+			made[name] = p.s.Steps[step].Pos.Line
+			list = append(list, name)
+		}
+		for i, st := range p.s.Steps {
+			if !st.Guard.Has(t) {
+				continue
+			}
+			r := p.refs[i]
+			switch {
+			case st.Op != nil:
+				sawOp = true
+				switch op := st.Op; op.Kind {
+				case OpSocket:
+					if t == Socketpair || t == Pipe {
+						report(socketHere, r.op, op.Actor, i, t, made, nil)
+						continue
+					}
+					create(op.Actor, r.actor, i)
+				case OpAccept:
+					use(op.Actor, r.actor, i)
+					create(op.As, r.as, i)
+				case OpConnect:
+					use(op.Actor, r.actor, i)
+					use(op.Target, r.target, i)
+				default:
+					use(op.Actor, r.actor, i)
+				}
+			case st.Expect != nil:
+				if !sawOp {
+					report(expectFirst, st.Pos, "", i, t, made, nil)
+				}
+				use(st.Expect.Actor, r.actor, i)
+				if st.Expect.Peer != "" {
+					use(st.Expect.Peer, r.peer, i)
+				}
+			}
+		}
+	}
+	for _, pr := range order {
+		p.errs = append(p.errs, &Error{Pos: pr.pos, Msg: p.problemMessage(pr)})
+	}
+}
+
+func (p *parser) problemMessage(pr *problem) string {
+	st := p.s.Steps[pr.step]
+	runs := p.runsOn(st.Guard)
+	var ok []Transport // where the statement runs without this problem
+	for _, t := range runs {
+		if !Guard(pr.ts).Has(t) {
+			ok = append(ok, t)
+		}
+	}
+	where := ""
+	if len(ok) > 0 {
+		where = " on " + joinTransports(pr.ts)
+	}
+	guardHint := ""
+	if len(ok) > 0 {
+		guardHint = fmt.Sprintf("; or guard the statement with %q", guardFor(ok)+":")
+	}
+	switch pr.kind {
+	case unknownActor:
+		if line := p.createdLater(pr.name, pr.step); line > 0 {
+			return fmt.Sprintf("actor %q is used%s before it exists, expected it after line %d, which creates it%s", pr.name, where, line, guardHint)
+		}
+		why := ""
+		if pr.name == "listener" && p.s.Setup == SetupConnected && !Guard(pr.ts).Has(TCP4) && !Guard(pr.ts).Has(TCP6) && !Guard(pr.ts).Has(Unix) && !Guard(pr.ts).Has(UnixPacket) {
+			why = " (socketpair and pipe have no listener)"
+		}
+		if len(pr.candidates) == 0 {
+			return fmt.Sprintf("unknown actor %q%s%s: nothing exists yet with setup %s, expected \"%s socket\" first%s", pr.name, where, why, p.s.Setup, pr.name, guardHint)
+		}
+		return fmt.Sprintf("unknown actor %q%s%s, expected one of %s%s%s", pr.name, where, why, strings.Join(pr.candidates, ", "), didYouMean(pr.name, pr.candidates), guardHint)
+	case actorExists:
+		made := "made by setup " + string(p.s.Setup)
+		if pr.madeAt > 0 {
+			made = fmt.Sprintf("created at line %d", pr.madeAt)
+		}
+		op := st.Op
+		switch {
+		case op.Kind == OpAccept && !p.refs[pr.step].asGiven:
+			return fmt.Sprintf("accept would create %q, which already exists%s (%s), expected \"accept as NAME\" with a new name", pr.name, where, made)
+		case op.Kind == OpAccept:
+			return fmt.Sprintf("actor %q already exists%s (%s), expected a new name after \"as\"", pr.name, where, made)
+		}
+		return fmt.Sprintf("actor %q already exists%s (%s), expected a new name for socket", pr.name, where, made)
+	case socketHere:
+		if len(ok) == 0 {
+			return fmt.Sprintf("socket cannot run on %s, whose endpoints the setup makes; expected \"on\" without them", joinTransports(pr.ts))
+		}
+		return fmt.Sprintf("socket cannot run on %s, whose endpoints the setup makes; expected a guard such as %q", joinTransports(pr.ts), guardFor(ok)+":")
+	}
+	return fmt.Sprintf("expect before any operation%s, expected it after the operation whose effects it checks%s", where, guardHint)
+}
+
+// createdLater returns the line of a statement after step that creates
+// name, or 0.
+func (p *parser) createdLater(name string, step int) int {
+	for _, st := range p.s.Steps[step+1:] {
+		if op := st.Op; op != nil && (op.Kind == OpSocket && op.Actor == name || op.Kind == OpAccept && op.As == name) {
+			return st.Pos.Line
+		}
+	}
+	return 0
+}
