@@ -1,0 +1,272 @@
+package capture
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+	"unsafe"
+
+	"github.com/teardown-net/teardown/observe/wire"
+	"golang.org/x/sys/unix"
+)
+
+// ErrUnsupported is never returned on Linux; it exists so that callers
+// compile everywhere.
+var ErrUnsupported = errors.New("packet capture is implemented on Linux only")
+
+const (
+	// rcvbuf holds a whole scenario's packets between two drains: loopback
+	// segments are small, and a scenario moves kilobytes.
+	rcvbuf = 4 << 20
+	// snaplen is more than the largest packet lo (MTU 65536, GSO 64 KiB)
+	// hands to a packet socket, so no packet is cut.
+	snaplen = 256 << 10
+)
+
+// Capture is an open capture on one interface. Its methods are not safe for
+// concurrent use, except that Close may be called while Wait blocks.
+type Capture struct {
+	fd     int
+	ifname string
+	buf    []byte
+	oob    []byte
+}
+
+// Open starts capturing TCP packets on the interface ifname of the calling
+// thread's network namespace; a caller that has entered a namespace on a
+// locked thread gets that namespace's interface. Packets are queued in the
+// kernel from then until Drain reads them.
+//
+// On a loopback interface each packet passes twice, once outgoing and once
+// incoming; Capture keeps only the incoming copy, which the receiving stack
+// has been handed, as libpcap does. On other interfaces it keeps both
+// directions.
+func Open(ifname string) (*Capture, error) {
+	c, err := open(ifname)
+	if err != nil {
+		return nil, fmt.Errorf("open capture on %s: %w", ifname, err)
+	}
+	return c, nil
+}
+
+func open(ifname string) (*Capture, error) {
+	// Protocol 0 receives nothing until bind, so no packet slips in before
+	// the filter is attached.
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("socket(AF_PACKET): %w", err)
+	}
+	c := &Capture{fd: fd, ifname: ifname, buf: make([]byte, snaplen), oob: make([]byte, 128)}
+	if err := c.setup(ifname); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Capture) setup(ifname string) error {
+	ifr, err := unix.NewIfreq(ifname)
+	if err != nil {
+		return err
+	}
+	if err := unix.IoctlIfreq(c.fd, unix.SIOCGIFINDEX, ifr); err != nil {
+		return fmt.Errorf("no interface %q in this network namespace: %w", ifname, err)
+	}
+	index := int(ifr.Uint32())
+	if err := unix.IoctlIfreq(c.fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("interface flags: %w", err)
+	}
+	loopback := ifr.Uint16()&unix.IFF_LOOPBACK != 0
+
+	prog := filter(loopback)
+	if err := unix.SetsockoptSockFprog(c.fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER,
+		&unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}); err != nil {
+		return fmt.Errorf("attach filter: %w", err)
+	}
+	// SO_RCVBUFFORCE passes the net.core.rmem_max cap when we are
+	// privileged, as a capture normally is; SO_RCVBUF is the fallback.
+	if err := unix.SetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, rcvbuf); err != nil {
+		if err := unix.SetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_RCVBUF, rcvbuf); err != nil {
+			return fmt.Errorf("SO_RCVBUF: %w", err)
+		}
+	}
+	if err := unix.SetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1); err != nil {
+		return fmt.Errorf("SO_TIMESTAMPNS: %w", err)
+	}
+	sa := &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: index}
+	if err := unix.Bind(c.fd, sa); err != nil {
+		return fmt.Errorf("bind: %w", err)
+	}
+	// Reading the statistics resets them, so that Stats counts from here.
+	_, err = unix.GetsockoptTpacketStats(c.fd, unix.SOL_PACKET, unix.PACKET_STATISTICS)
+	return err
+}
+
+func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+// Classic BPF opcodes and the ancillary offsets of the packet's metadata
+// (linux/filter.h).
+const (
+	ldH       = unix.BPF_LD | unix.BPF_H | unix.BPF_ABS
+	ldB       = unix.BPF_LD | unix.BPF_B | unix.BPF_ABS
+	jeq       = unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K
+	ret       = unix.BPF_RET | unix.BPF_K
+	adOff     = 0xfffff000 // SKF_AD_OFF, -0x1000
+	adProto   = adOff + 0  // SKF_AD_PROTOCOL: the ethertype
+	adPktType = adOff + 4  // SKF_AD_PKTTYPE: PACKET_HOST, PACKET_OUTGOING…
+)
+
+// insn is a classic BPF instruction whose jumps name labels.
+type insn struct {
+	label  string // this instruction's label, if any
+	code   uint16
+	k      uint32
+	jt, jf string // jump targets; "" is the next instruction
+}
+
+// assemble resolves the labels into the relative jumps the kernel takes.
+func assemble(prog []insn) []unix.SockFilter {
+	at := map[string]int{}
+	for i, in := range prog {
+		if in.label != "" {
+			at[in.label] = i
+		}
+	}
+	rel := func(i int, l string) uint8 {
+		if l == "" {
+			return 0
+		}
+		return uint8(at[l] - i - 1)
+	}
+	out := make([]unix.SockFilter, len(prog))
+	for i, in := range prog {
+		out[i] = unix.SockFilter{Code: in.code, K: in.k, Jt: rel(i, in.jt), Jf: rel(i, in.jf)}
+	}
+	return out
+}
+
+// filter returns the kernel filter: TCP over IPv4 and IPv6, on a loopback
+// interface only the incoming copy. On a SOCK_DGRAM packet socket offsets
+// count from the IP header. IPv6 packets whose first next header is an
+// extension header pass too; Drain drops those that turn out not to be TCP.
+func filter(loopback bool) []unix.SockFilter {
+	var p []insn
+	if loopback {
+		p = append(p,
+			insn{code: ldH, k: adPktType},
+			insn{code: jeq, k: unix.PACKET_OUTGOING, jt: "drop"})
+	}
+	p = append(p,
+		insn{code: ldH, k: adProto},
+		insn{code: jeq, k: unix.ETH_P_IP, jf: "ipv6"},
+		insn{code: ldB, k: 9}, // IPv4 protocol
+		insn{code: jeq, k: unix.IPPROTO_TCP, jt: "accept", jf: "drop"},
+		insn{label: "ipv6", code: jeq, k: unix.ETH_P_IPV6, jf: "drop"},
+		insn{code: ldB, k: 6}, // IPv6 next header
+		insn{code: jeq, k: unix.IPPROTO_TCP, jt: "accept"},
+		insn{code: jeq, k: unix.IPPROTO_HOPOPTS, jt: "accept"},
+		insn{code: jeq, k: unix.IPPROTO_ROUTING, jt: "accept"},
+		insn{code: jeq, k: unix.IPPROTO_FRAGMENT, jt: "accept"},
+		insn{code: jeq, k: unix.IPPROTO_AH, jt: "accept"},
+		insn{code: jeq, k: unix.IPPROTO_DSTOPTS, jt: "accept", jf: "drop"},
+		insn{label: "accept", code: ret, k: snaplen},
+		insn{label: "drop", code: ret, k: 0},
+	)
+	return assemble(p)
+}
+
+// Drain returns every packet queued now, in the order the kernel queued
+// them, without blocking. Packets that are not TCP (IPv6 with extension
+// headers leading elsewhere) are dropped.
+func (c *Capture) Drain() ([]wire.Packet, error) {
+	var pkts []wire.Packet
+	for {
+		n, oobn, flags, _, err := unix.Recvmsg(c.fd, c.buf, c.oob, unix.MSG_TRUNC)
+		if err == unix.EAGAIN {
+			return pkts, nil
+		}
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return pkts, fmt.Errorf("capture on %s: recvmsg: %w", c.ifname, err)
+		}
+		if flags&unix.MSG_TRUNC != 0 || n > len(c.buf) {
+			return pkts, fmt.Errorf("capture on %s: packet of %d bytes exceeds the %d-byte buffer", c.ifname, n, len(c.buf))
+		}
+		p, err := wire.Decode(append([]byte(nil), c.buf[:n]...))
+		if errors.Is(err, wire.ErrNotTCP) || errors.Is(err, wire.ErrFragment) {
+			continue
+		}
+		if err != nil {
+			return pkts, fmt.Errorf("capture on %s: %w", c.ifname, err)
+		}
+		p.Time = stamp(c.oob[:oobn])
+		pkts = append(pkts, p)
+	}
+}
+
+// stamp returns the kernel's receive time from the control messages, or now
+// if it is missing.
+func stamp(oob []byte) time.Time {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err == nil {
+		for _, m := range msgs {
+			if m.Header.Level == unix.SOL_SOCKET && m.Header.Type == unix.SCM_TIMESTAMPNS && len(m.Data) >= 16 {
+				ts := (*unix.Timespec)(unsafe.Pointer(&m.Data[0]))
+				return time.Unix(ts.Sec, ts.Nsec)
+			}
+		}
+	}
+	return time.Now()
+}
+
+// Wait blocks until a packet is queued or d has passed, and reports whether
+// one is queued.
+func (c *Capture) Wait(d time.Duration) (bool, error) {
+	deadline := time.Now().Add(d)
+	for {
+		ms := int(time.Until(deadline).Milliseconds())
+		if ms < 0 {
+			ms = 0
+		}
+		fds := []unix.PollFd{{Fd: int32(c.fd), Events: unix.POLLIN}}
+		n, err := unix.Poll(fds, ms)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return false, fmt.Errorf("capture on %s: poll: %w", c.ifname, err)
+		}
+		if n > 0 && fds[0].Revents&(unix.POLLERR|unix.POLLNVAL) != 0 {
+			return false, fmt.Errorf("capture on %s: poll: %w", c.ifname, os.ErrClosed)
+		}
+		return n > 0, nil
+	}
+}
+
+// Stats returns how many packets passed the filter and how many of those the
+// kernel dropped for want of buffer space, since the previous call (or
+// Open). received includes the dropped ones. A scenario whose capture
+// dropped packets has an incomplete wire record.
+func (c *Capture) Stats() (received, dropped uint32, err error) {
+	st, err := unix.GetsockoptTpacketStats(c.fd, unix.SOL_PACKET, unix.PACKET_STATISTICS)
+	if err != nil {
+		return 0, 0, fmt.Errorf("capture on %s: PACKET_STATISTICS: %w", c.ifname, err)
+	}
+	return st.Packets, st.Drops, nil
+}
+
+// Close stops the capture and discards what is still queued.
+func (c *Capture) Close() error {
+	if c.fd < 0 {
+		return nil
+	}
+	err := unix.Close(c.fd)
+	c.fd = -1
+	if err != nil {
+		return fmt.Errorf("close capture on %s: %w", c.ifname, err)
+	}
+	return nil
+}

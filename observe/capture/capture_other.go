@@ -1,0 +1,31 @@
+//go:build !linux
+
+package capture
+
+import (
+	"errors"
+	"time"
+
+	"github.com/teardown-net/teardown/observe/wire"
+)
+
+// ErrUnsupported is returned by Open on systems without AF_PACKET.
+var ErrUnsupported = errors.New("packet capture is implemented on Linux only")
+
+// Capture is a packet capture; on this system none can be opened.
+type Capture struct{}
+
+// Open reports ErrUnsupported.
+func Open(ifname string) (*Capture, error) { return nil, ErrUnsupported }
+
+// Drain reports ErrUnsupported.
+func (c *Capture) Drain() ([]wire.Packet, error) { return nil, ErrUnsupported }
+
+// Wait reports ErrUnsupported.
+func (c *Capture) Wait(d time.Duration) (bool, error) { return false, ErrUnsupported }
+
+// Stats reports ErrUnsupported.
+func (c *Capture) Stats() (received, dropped uint32, err error) { return 0, 0, ErrUnsupported }
+
+// Close does nothing.
+func (c *Capture) Close() error { return nil }
