@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/teardown-net/teardown/proxy"
+	"github.com/teardown-net/teardown/proxy/toxic"
+)
+
+func init() {
+	register("proxy", command{
+		summary: "run a TCP fault-injection proxy driven by Toxiproxy's HTTP API",
+		run:     runProxy,
+	})
+}
+
+func runProxy(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("teardown proxy", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	host := fs.String("host", "127.0.0.1", "`address` for the HTTP API to listen on")
+	port := fs.String("port", "8474", "`port` for the HTTP API to listen on")
+	config := fs.String("config", "", "JSON `file` of proxies to create at start (Toxiproxy's populate format)")
+	verbose := fs.Bool("v", false, "log every proxy and connection problem to stderr")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: teardown proxy [--host ADDR] [--port PORT] [--config FILE]
+
+Runs a TCP fault-injection proxy that speaks Toxiproxy's HTTP API (v2), so
+Toxiproxy clients, test suites and Testcontainers drive it unchanged. It runs
+until SIGINT or SIGTERM, then closes every proxy and connection.
+
+Flags:
+`)
+		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), "\nToxic types (attributes in docs/proxy.md):\n")
+		for _, k := range toxic.Kinds() {
+			fmt.Fprintf(fs.Output(), "  %-20s %s\n", k.Name, k.Doc)
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "teardown proxy: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	srv := proxy.NewServer(proxy.Options{Logger: logger, Version: version()})
+	if *config != "" {
+		infos, err := srv.PopulateFile(*config)
+		if err != nil {
+			fmt.Fprintf(stderr, "teardown proxy: %v\n", err)
+			srv.Close()
+			return exitUsage
+		}
+		logger.Info("populated proxies from config", "file", *config, "proxies", len(infos))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := srv.ListenAndServe(ctx, net.JoinHostPort(*host, *port)); err != nil {
+		fmt.Fprintf(stderr, "teardown proxy: %v\n", err)
+		srv.Close()
+		return exitUsage
+	}
+	return exitOK
+}

@@ -1,0 +1,290 @@
+package proxy
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/teardown-net/teardown/proxy/metrics"
+)
+
+// apiError is an error with the HTTP status the API answers it with; it is
+// written as Toxiproxy writes errors: {"error": "...", "status": 404}.
+type apiError struct {
+	Message string `json:"error"`
+	Status  int    `json:"status"`
+}
+
+func (e *apiError) Error() string { return e.Message }
+
+func apiErrorf(status int, format string, args ...any) *apiError {
+	return &apiError{fmt.Sprintf(format, args...), status}
+}
+
+// The errors of Toxiproxy, with its messages.
+var (
+	errProxyNotFound = &apiError{"proxy not found", http.StatusNotFound}
+	errProxyExists   = &apiError{"proxy already exists", http.StatusConflict}
+	errToxicNotFound = &apiError{"toxic not found", http.StatusNotFound}
+	errToxicExists   = &apiError{"toxic already exists", http.StatusConflict}
+)
+
+// StatusOf returns the HTTP status the API gives err: 400 for bad input,
+// 404 for unknown names, 409 for duplicates, 500 otherwise.
+func StatusOf(err error) int {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae.Status
+	}
+	return http.StatusInternalServerError
+}
+
+// maxBody bounds request bodies; the largest sensible one is a populate
+// document of a few thousand proxies.
+const maxBody = 4 << 20
+
+// Handler returns the HTTP API: Toxiproxy's v2 endpoints and GET /metrics.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /proxies", s.proxyIndex)
+	mux.HandleFunc("POST /proxies", s.proxyCreate)
+	mux.HandleFunc("POST /populate", s.populate)
+	mux.HandleFunc("GET /proxies/{proxy}", s.proxyShow)
+	mux.HandleFunc("POST /proxies/{proxy}", s.proxyUpdate)
+	mux.HandleFunc("PATCH /proxies/{proxy}", s.proxyUpdate)
+	mux.HandleFunc("DELETE /proxies/{proxy}", s.proxyDelete)
+	mux.HandleFunc("GET /proxies/{proxy}/toxics", s.toxicIndex)
+	mux.HandleFunc("POST /proxies/{proxy}/toxics", s.toxicCreate)
+	mux.HandleFunc("GET /proxies/{proxy}/toxics/{toxic}", s.toxicShow)
+	mux.HandleFunc("POST /proxies/{proxy}/toxics/{toxic}", s.toxicUpdate)
+	mux.HandleFunc("PATCH /proxies/{proxy}/toxics/{toxic}", s.toxicUpdate)
+	mux.HandleFunc("DELETE /proxies/{proxy}/toxics/{toxic}", s.toxicDelete)
+	mux.HandleFunc("POST /reset", s.reset)
+	mux.HandleFunc("GET /version", s.version)
+	mux.HandleFunc("GET /metrics", s.metrics)
+	for _, path := range []string{"/proxies", "/populate", "/proxies/{proxy}", "/proxies/{proxy}/toxics",
+		"/proxies/{proxy}/toxics/{toxic}", "/reset", "/version", "/metrics"} {
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, apiErrorf(http.StatusMethodNotAllowed, "method %s not allowed on %s", r.Method, r.URL.Path))
+		})
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, apiErrorf(http.StatusNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Like Toxiproxy, refuse browsers: a web page must not be able to
+		// drive a local proxy.
+		if strings.HasPrefix(r.UserAgent(), "Mozilla/") {
+			writeError(w, apiErrorf(http.StatusForbidden, "user agent not allowed"))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		mux.ServeHTTP(w, r)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		writeError(w, fmt.Errorf("encode response: %w", err))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(data)
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		ae = &apiError{err.Error(), http.StatusInternalServerError}
+	}
+	writeJSON(w, ae.Status, ae)
+}
+
+func readBody(r *http.Request) ([]byte, error) {
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return nil, apiErrorf(http.StatusRequestEntityTooLarge, "request body larger than %d bytes", mb.Limit)
+		}
+		return nil, apiErrorf(http.StatusBadRequest, "bad request body: %v", err)
+	}
+	return data, nil
+}
+
+// decodeBody decodes one JSON value and nothing after it.
+func decodeBody(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(v); err != nil {
+		return apiErrorf(http.StatusBadRequest, "bad request body: %v", err)
+	}
+	if dec.More() {
+		return apiErrorf(http.StatusBadRequest, "bad request body: trailing data after the JSON value")
+	}
+	return nil
+}
+
+func (s *Server) proxyIndex(w http.ResponseWriter, r *http.Request) {
+	out := map[string]Info{}
+	for _, info := range s.Proxies() {
+		out[info.Name] = info
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) proxyCreate(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var spec ProxySpec
+	if err := decodeBody(body, &spec); err != nil {
+		writeError(w, err)
+		return
+	}
+	info, err := s.CreateProxy(spec)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, info)
+}
+
+func (s *Server) populate(w http.ResponseWriter, r *http.Request) {
+	infos, err := s.Populate(r.Body)
+	if infos == nil {
+		infos = []Info{}
+	}
+	if err != nil {
+		var ae *apiError
+		if !errors.As(err, &ae) {
+			ae = &apiError{err.Error(), http.StatusInternalServerError}
+		}
+		writeJSON(w, ae.Status, struct {
+			*apiError
+			Proxies []Info `json:"proxies"`
+		}{ae, infos})
+		return
+	}
+	writeJSON(w, http.StatusCreated, struct {
+		Proxies []Info `json:"proxies"`
+	}{infos})
+}
+
+func (s *Server) proxyShow(w http.ResponseWriter, r *http.Request) {
+	p, err := s.get(r.PathValue("proxy"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p.Info())
+}
+
+func (s *Server) proxyUpdate(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	info, err := s.updateProxy(r.PathValue("proxy"), body)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, info)
+}
+
+func (s *Server) proxyDelete(w http.ResponseWriter, r *http.Request) {
+	if err := s.DeleteProxy(r.PathValue("proxy")); err != nil {
+		writeError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) toxicIndex(w http.ResponseWriter, r *http.Request) {
+	p, err := s.get(r.PathValue("proxy"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p.Info().Toxics)
+}
+
+func (s *Server) toxicCreate(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	t, err := s.AddToxic(r.Context(), r.PathValue("proxy"), body)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, t)
+}
+
+func (s *Server) toxicShow(w http.ResponseWriter, r *http.Request) {
+	p, err := s.get(r.PathValue("proxy"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	name := r.PathValue("toxic")
+	for _, t := range p.Info().Toxics {
+		if t.Name == name {
+			writeJSON(w, http.StatusOK, t)
+			return
+		}
+	}
+	writeError(w, errToxicNotFound)
+}
+
+func (s *Server) toxicUpdate(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	t, err := s.UpdateToxic(r.Context(), r.PathValue("proxy"), r.PathValue("toxic"), body)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, t)
+}
+
+func (s *Server) toxicDelete(w http.ResponseWriter, r *http.Request) {
+	if err := s.RemoveToxic(r.Context(), r.PathValue("proxy"), r.PathValue("toxic")); err != nil {
+		writeError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
+	if err := s.Reset(r.Context()); err != nil {
+		writeError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) version(w http.ResponseWriter, r *http.Request) {
+	data, _ := json.Marshal(map[string]string{"version": s.opts.Version})
+	w.Header().Set("Content-Type", "application/json;charset=utf-8")
+	w.Write(append(data, '\n'))
+}
+
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", metrics.ContentType)
+	metrics.Write(w, s.Metrics())
+}

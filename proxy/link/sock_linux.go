@@ -1,0 +1,47 @@
+package link
+
+import (
+	"net"
+
+	"golang.org/x/sys/unix"
+)
+
+// isDead reports whether the kernel has already closed c's connection (after
+// a RST or a timeout).
+func isDead(c *net.TCPConn) bool {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return true
+	}
+	dead := false
+	rc.Control(func(fd uintptr) {
+		info, err := unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
+		dead = err != nil || info.State == unix.BPF_TCP_CLOSE
+	})
+	return dead
+}
+
+// waitUnread blocks, without reading, until c has bytes waiting in its
+// receive queue or its peer has closed, or until stop is closed.
+func waitUnread(c *net.TCPConn, stop <-chan struct{}) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return
+	}
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-stop:
+			c.SetReadDeadline(aLongTimeAgo)
+		case <-done:
+		}
+	}()
+	var b [1]byte
+	rc.Read(func(fd uintptr) bool {
+		_, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+		// EAGAIN: nothing yet, wait for the socket to become readable.
+		// Bytes, EOF or an error: done.
+		return err != unix.EAGAIN
+	})
+}

@@ -1,0 +1,272 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/teardown-net/teardown/proxy/link"
+	"github.com/teardown-net/teardown/proxy/toxic"
+)
+
+// A Proxy listens on one address and forwards every connection to one
+// upstream address, through its toxics.
+type Proxy struct {
+	server *Server
+
+	mu       sync.Mutex
+	name     string
+	listen   string
+	upstream string
+	enabled  bool
+	toxics   []*toxic.Toxic // immutable values; replaced, never changed
+	ln       net.Listener
+	refusing bool // a refuse toxic has closed the listener
+	acceptWG sync.WaitGroup
+	links    map[*link.Link]struct{}
+	dialWG   sync.WaitGroup
+
+	counters link.Counters
+	stats    stats
+}
+
+// stats are the connection counts of a proxy for the metrics.
+type stats struct {
+	mu       sync.Mutex
+	accepted uint64
+	active   int64
+	ends     map[link.End]uint64
+}
+
+// Info is a snapshot of a proxy as the API shows it.
+type Info struct {
+	Name     string         `json:"name"`
+	Listen   string         `json:"listen"`
+	Upstream string         `json:"upstream"`
+	Enabled  bool           `json:"enabled"`
+	Toxics   []*toxic.Toxic `json:"toxics"`
+}
+
+func newProxy(s *Server, name, listen, upstream string) *Proxy {
+	return &Proxy{server: s, name: name, listen: listen, upstream: upstream,
+		links: map[*link.Link]struct{}{}, stats: stats{ends: map[link.End]uint64{}}}
+}
+
+// Info returns a snapshot of p.
+func (p *Proxy) Info() Info {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.info()
+}
+
+// info is Info with p.mu held.
+func (p *Proxy) info() Info {
+	ts := make([]*toxic.Toxic, len(p.toxics))
+	copy(ts, p.toxics)
+	return Info{p.name, p.listen, p.upstream, p.enabled, ts}
+}
+
+// refuses reports whether an active refuse toxic is in ts.
+func refuses(ts []*toxic.Toxic) bool {
+	for _, t := range ts {
+		if t.Type == "refuse" && t.Active() {
+			return true
+		}
+	}
+	return false
+}
+
+// start opens the listener; p.mu is held.
+func (p *Proxy) start() error {
+	if p.enabled {
+		return nil
+	}
+	p.enabled = true
+	return p.openListener()
+}
+
+// openListener listens unless a refuse toxic is active; p.mu is held.
+func (p *Proxy) openListener() error {
+	if refuses(p.toxics) {
+		p.refusing = true
+		return nil
+	}
+	p.refusing = false
+	ln, err := net.Listen("tcp", p.listen)
+	if err != nil {
+		p.enabled = false
+		return fmt.Errorf("proxy %s: %w", p.name, err)
+	}
+	p.ln = ln
+	p.listen = ln.Addr().String()
+	p.acceptWG.Add(1)
+	go p.accept(ln)
+	return nil
+}
+
+// closeListener stops accepting; p.mu is held.
+func (p *Proxy) closeListener() {
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+		p.acceptWG.Wait()
+	}
+}
+
+// stop closes the listener and every connection; p.mu is held.
+func (p *Proxy) stop() {
+	if !p.enabled {
+		return
+	}
+	p.enabled = false
+	p.closeListener()
+	links := make([]*link.Link, 0, len(p.links))
+	for l := range p.links {
+		links = append(links, l)
+	}
+	p.mu.Unlock()
+	p.dialWG.Wait()
+	for _, l := range links {
+		l.Close()
+	}
+	p.mu.Lock()
+}
+
+func (p *Proxy) accept(ln net.Listener) {
+	defer p.acceptWG.Done()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if !errors.Is(err, net.ErrClosed) {
+				p.server.logger.Warn("accept failed", "proxy", p.name, "err", err)
+			}
+			return
+		}
+		p.mu.Lock()
+		upstream, ts := p.upstream, p.toxics
+		p.dialWG.Add(1)
+		p.mu.Unlock()
+		go p.connect(c.(*net.TCPConn), upstream, ts)
+	}
+}
+
+// dialTimeout bounds the connection to the upstream.
+const dialTimeout = 10 * time.Second
+
+// connect dials the upstream for a new client and starts its link.
+func (p *Proxy) connect(client *net.TCPConn, upstream string, ts []*toxic.Toxic) {
+	defer p.dialWG.Done()
+	p.stats.mu.Lock()
+	p.stats.accepted++
+	p.stats.mu.Unlock()
+	u, err := net.DialTimeout("tcp", upstream, dialTimeout)
+	if err != nil {
+		// The upstream is not there: the client gets a RST, as it would
+		// from a host with no listener.
+		p.server.logger.Info("upstream unreachable", "proxy", p.name, "upstream", upstream, "err", err)
+		client.SetLinger(0)
+		client.Close()
+		p.recordEnd(link.End{By: link.Upstream, How: link.RST})
+		return
+	}
+	up := u.(*net.TCPConn)
+	for _, t := range ts {
+		if t.Type != "reset_before_accept" || !t.Enabled || rand.Float32() >= t.Toxicity {
+			continue
+		}
+		// The handshake is complete, so the connection sits in the
+		// upstream's accept queue; a RST now resets it before the upstream
+		// application has accepted (or read) it.
+		if d := t.Attributes.(*toxic.RejectDelay).Delay; d > 0 {
+			time.Sleep(time.Duration(d) * time.Millisecond)
+		}
+		up.SetLinger(0)
+		up.Close()
+		client.SetLinger(0)
+		client.Close()
+		p.recordEnd(link.End{By: link.Proxy, How: link.RST})
+		return
+	}
+	p.mu.Lock()
+	if !p.enabled || p.toxicsChanged(ts) {
+		// Disabled meanwhile, or the toxics changed: start with the
+		// current list (or not at all).
+		ts = p.toxics
+	}
+	if !p.enabled {
+		p.mu.Unlock()
+		client.Close()
+		up.Close()
+		return
+	}
+	p.stats.mu.Lock()
+	p.stats.active++
+	p.stats.mu.Unlock()
+	l := link.Start(link.Config{Client: client, Upstream: up, Toxics: ts, Counters: &p.counters, OnEnd: p.recordEnd})
+	p.links[l] = struct{}{}
+	p.mu.Unlock()
+	go func() {
+		<-l.Done()
+		p.mu.Lock()
+		delete(p.links, l)
+		p.mu.Unlock()
+		p.stats.mu.Lock()
+		p.stats.active--
+		p.stats.mu.Unlock()
+	}()
+}
+
+func (p *Proxy) toxicsChanged(ts []*toxic.Toxic) bool {
+	if len(ts) != len(p.toxics) {
+		return true
+	}
+	for i := range ts {
+		if ts[i] != p.toxics[i] {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *Proxy) recordEnd(e link.End) {
+	p.stats.mu.Lock()
+	p.stats.ends[e]++
+	p.stats.mu.Unlock()
+}
+
+// setToxics replaces the toxic list and hands it to every connection,
+// waiting for them at most until ctx ends; p.mu is held and is released
+// while waiting.
+func (p *Proxy) setToxics(ctx context.Context, ts []*toxic.Toxic) error {
+	p.toxics = ts
+	var err error
+	if p.enabled {
+		switch r := refuses(ts); {
+		case r && !p.refusing:
+			p.refusing = true
+			p.closeListener()
+		case !r && p.refusing:
+			err = p.openListener()
+		}
+	}
+	links := make([]*link.Link, 0, len(p.links))
+	for l := range p.links {
+		links = append(links, l)
+	}
+	p.mu.Unlock()
+	defer p.mu.Lock()
+	var wg sync.WaitGroup
+	for _, l := range links {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l.SetToxics(ctx, ts)
+		}()
+	}
+	wg.Wait()
+	return err
+}

@@ -1,0 +1,365 @@
+package toxic
+
+import (
+	"math/rand/v2"
+	"time"
+)
+
+// Latency delays each chunk by Latency ms, plus or minus up to Jitter ms.
+type Latency struct {
+	Latency int64 `json:"latency"`
+	Jitter  int64 `json:"jitter"`
+}
+
+// Bandwidth limits the rate to Rate KB/s (1 KB = 1000 bytes); 0 means no
+// limit.
+type Bandwidth struct {
+	Rate int64 `json:"rate"`
+}
+
+// Slicer splits chunks into pieces of about AverageSize bytes (plus or minus
+// SizeVariation), waiting Delay µs between pieces.
+type Slicer struct {
+	AverageSize   int   `json:"average_size"`
+	SizeVariation int   `json:"size_variation"`
+	Delay         int64 `json:"delay"`
+}
+
+// SlowClose delays the passing on of the sender's FIN by Delay ms.
+type SlowClose struct {
+	Delay int64 `json:"delay"`
+}
+
+// Timeout discards every byte and closes the connection after Timeout ms;
+// with 0 it never closes, and removing the toxic closes the connection.
+type Timeout struct {
+	Timeout int64 `json:"timeout"`
+}
+
+// ResetPeer resets both sides Timeout ms after the first byte (or FIN)
+// arrives in its stream; bytes meanwhile are discarded.
+type ResetPeer struct {
+	Timeout int64 `json:"timeout"`
+}
+
+// LimitData closes the connection once Bytes bytes have passed.
+type LimitData struct {
+	Bytes int64 `json:"bytes"`
+}
+
+// Trigger says when one of teardown's faults strikes: once AfterBytes bytes
+// of its stream have passed and Delay ms have elapsed since it applied to the
+// connection (when the connection opened, or when the toxic was added).
+// Bytes beyond AfterBytes wait until the delay is over.
+type Trigger struct {
+	AfterBytes int64 `json:"after_bytes"`
+	Delay      int64 `json:"delay"`
+}
+
+// RejectDelay holds the attribute of reset_before_accept: how long the
+// proxy's connection to the upstream stays established before the RST.
+type RejectDelay struct {
+	Delay int64 `json:"delay"`
+}
+
+// None is the empty attribute set of refuse.
+type None struct{}
+
+// Validate implements Attributes.
+func (a *Latency) Validate() error { return nonNegative("latency", a.Latency, "jitter", a.Jitter) }
+
+// Validate implements Attributes.
+func (a *Bandwidth) Validate() error { return nonNegative("rate", a.Rate) }
+
+// Validate implements Attributes.
+func (a *Slicer) Validate() error {
+	return nonNegative("average_size", a.AverageSize, "size_variation", a.SizeVariation, "delay", a.Delay)
+}
+
+// Validate implements Attributes.
+func (a *SlowClose) Validate() error { return nonNegative("delay", a.Delay) }
+
+// Validate implements Attributes.
+func (a *Timeout) Validate() error { return nonNegative("timeout", a.Timeout) }
+
+// Validate implements Attributes.
+func (a *ResetPeer) Validate() error { return nonNegative("timeout", a.Timeout) }
+
+// Validate implements Attributes.
+func (a *LimitData) Validate() error { return nonNegative("bytes", a.Bytes) }
+
+// Validate implements Attributes.
+func (a *Trigger) Validate() error {
+	return nonNegative("after_bytes", a.AfterBytes, "delay", a.Delay)
+}
+
+// Validate implements Attributes.
+func (a *RejectDelay) Validate() error { return nonNegative("delay", a.Delay) }
+
+// Validate implements Attributes.
+func (a *None) Validate() error { return nil }
+
+func init() {
+	register(Kind{Name: "latency", New: func() Attributes { return new(Latency) },
+		Doc:   "delay every chunk by latency ms ± jitter ms",
+		stage: func(a Attributes, _ time.Time) Stage { return &latency{a: a.(*Latency)} }})
+	register(Kind{Name: "bandwidth", New: func() Attributes { return new(Bandwidth) },
+		Doc:   "limit the rate to rate KB/s",
+		stage: func(a Attributes, _ time.Time) Stage { return &bandwidth{a: a.(*Bandwidth)} }})
+	register(Kind{Name: "slicer", New: func() Attributes { return new(Slicer) },
+		Doc:   "split chunks into average_size ± size_variation bytes, delay µs apart",
+		stage: func(a Attributes, _ time.Time) Stage { return &slicer{a: a.(*Slicer)} }})
+	register(Kind{Name: "slow_close", New: func() Attributes { return new(SlowClose) },
+		Doc:   "pass the sender's FIN on delay ms late",
+		stage: func(a Attributes, _ time.Time) Stage { return &slowClose{a: a.(*SlowClose)} }})
+	register(Kind{Name: "timeout", New: func() Attributes { return new(Timeout) },
+		Doc:   "discard all bytes; close after timeout ms (0: never)",
+		stage: func(a Attributes, now time.Time) Stage { return &timeout{a: a.(*Timeout), start: now} }})
+	register(Kind{Name: "reset_peer", New: func() Attributes { return new(ResetPeer) },
+		Doc:   "RST both sides timeout ms after the first byte",
+		stage: func(a Attributes, _ time.Time) Stage { return &resetPeer{a: a.(*ResetPeer)} }})
+	register(Kind{Name: "limit_data", New: func() Attributes { return new(LimitData) },
+		Doc:   "close the connection after bytes bytes",
+		stage: func(a Attributes, _ time.Time) Stage { return &limitData{a: a.(*LimitData)} }})
+	for _, f := range []struct {
+		name, doc string
+		fire      Action
+		swallow   bool
+		stopsRead bool
+	}{
+		{"reset", "RST to the receiver of the stream", ResetReceiver, false, false},
+		{"half_close", "FIN to the receiver of the stream; the other direction stays open", ShutdownReceiver, true, false},
+		{"close_unread", "stop reading the sender, close it with unread bytes: its kernel sends RST", CloseUnread, false, true},
+		{"blackhole", "swallow the stream's bytes, send nothing, keep the connection", Continue, true, false},
+	} {
+		register(Kind{Name: f.name, New: func() Attributes { return new(Trigger) }, Doc: f.doc,
+			stage: func(a Attributes, now time.Time) Stage {
+				return &fault{a: a.(*Trigger), start: now, fire: f.fire, swallow: f.swallow, stopsRead: f.stopsRead}
+			}})
+	}
+	register(Kind{Name: "refuse", Scope: OnAccept, New: func() Attributes { return new(None) },
+		Doc: "close the listening socket: new connections get ECONNREFUSED"})
+	register(Kind{Name: "reset_before_accept", Scope: OnAccept, New: func() Attributes { return new(RejectDelay) },
+		Doc: "connect to the upstream and RST it before the upstream accepts; RST the client"})
+}
+
+type latency struct {
+	base
+	a *Latency
+}
+
+func (s *latency) Update(a Attributes) { s.a = a.(*Latency) }
+
+func (s *latency) Data(out Out, p []byte, t time.Time) Action {
+	d := ms(s.a.Latency)
+	if j := s.a.Jitter; j > 0 {
+		d += ms(rand.Int64N(2*j+1) - j)
+	}
+	out.Wait(t.Add(d))
+	return out.Emit(p)
+}
+
+type bandwidth struct {
+	base
+	a    *Bandwidth
+	next time.Time // when the link is free again
+}
+
+func (s *bandwidth) Update(a Attributes) { s.a = a.(*Bandwidth) }
+
+func (s *bandwidth) Data(out Out, p []byte, _ time.Time) Action {
+	for len(p) > 0 {
+		rate := s.a.Rate
+		if rate <= 0 {
+			return out.Emit(p)
+		}
+		// Pieces of 100 ms worth keep the stream smooth at low rates.
+		n := min(int64(len(p)), max(rate*100, 1))
+		s.next = laterOf(s.next, out.Now()).Add(time.Duration(n) * time.Millisecond / time.Duration(rate))
+		if !out.Wait(s.next) {
+			s.next = time.Time{}
+			return out.Emit(p)
+		}
+		if a := out.Emit(p[:n]); a != Continue {
+			return a
+		}
+		p = p[n:]
+	}
+	return Continue
+}
+
+type slicer struct {
+	base
+	a *Slicer
+}
+
+func (s *slicer) Update(a Attributes) { s.a = a.(*Slicer) }
+
+func (s *slicer) Data(out Out, p []byte, _ time.Time) Action {
+	if s.a.AverageSize <= 0 {
+		return out.Emit(p)
+	}
+	for len(p) > 0 {
+		n := s.a.AverageSize
+		if v := s.a.SizeVariation; v > 0 {
+			n += rand.IntN(2*v+1) - v
+		}
+		n = max(1, min(n, len(p)))
+		if a := out.Emit(p[:n]); a != Continue {
+			return a
+		}
+		p = p[n:]
+		if len(p) > 0 && s.a.Delay > 0 && !out.Wait(out.Now().Add(time.Duration(s.a.Delay)*time.Microsecond)) {
+			return out.Emit(p)
+		}
+	}
+	return Continue
+}
+
+type slowClose struct {
+	base
+	a *SlowClose
+}
+
+func (s *slowClose) Update(a Attributes)                        { s.a = a.(*SlowClose) }
+func (s *slowClose) Data(out Out, p []byte, _ time.Time) Action { return out.Emit(p) }
+func (s *slowClose) EOF(out Out) Action {
+	out.Wait(out.Now().Add(ms(s.a.Delay)))
+	return Continue
+}
+
+type timeout struct {
+	base
+	a     *Timeout
+	start time.Time
+}
+
+func (s *timeout) Update(a Attributes)                { s.a = a.(*Timeout) }
+func (s *timeout) Data(Out, []byte, time.Time) Action { return Continue }
+func (s *timeout) EOF(Out) Action                     { return Close }
+func (s *timeout) Timer(Out) Action                   { return Close }
+func (s *timeout) Removed() Action                    { return Close }
+func (s *timeout) Deadline() time.Time {
+	if s.a.Timeout <= 0 {
+		return time.Time{}
+	}
+	return s.start.Add(ms(s.a.Timeout))
+}
+
+type resetPeer struct {
+	base
+	a     *ResetPeer
+	armed time.Time // when the first byte or FIN arrived
+}
+
+func (s *resetPeer) Update(a Attributes) { s.a = a.(*ResetPeer) }
+
+func (s *resetPeer) arm(now time.Time) Action {
+	if s.armed.IsZero() {
+		s.armed = now
+	}
+	if !now.Before(s.Deadline()) {
+		return ResetBoth
+	}
+	return Continue
+}
+
+func (s *resetPeer) Data(out Out, _ []byte, _ time.Time) Action { return s.arm(out.Now()) }
+func (s *resetPeer) EOF(out Out) Action                         { return s.arm(out.Now()) }
+func (s *resetPeer) Timer(Out) Action                           { return ResetBoth }
+func (s *resetPeer) Deadline() time.Time {
+	if s.armed.IsZero() {
+		return time.Time{}
+	}
+	return s.armed.Add(ms(s.a.Timeout))
+}
+
+type limitData struct {
+	base
+	a      *LimitData
+	passed int64
+}
+
+func (s *limitData) Update(a Attributes) { s.a = a.(*LimitData) }
+
+func (s *limitData) Data(out Out, p []byte, _ time.Time) Action {
+	rem := s.a.Bytes - s.passed
+	if rem > int64(len(p)) {
+		s.passed += int64(len(p))
+		return out.Emit(p)
+	}
+	if rem > 0 {
+		s.passed += rem
+		if a := out.Emit(p[:rem]); a != Continue {
+			return a
+		}
+	}
+	return Close
+}
+
+// fault is the stage of reset, half_close, close_unread and blackhole.
+type fault struct {
+	base
+	a         *Trigger
+	start     time.Time
+	passed    int64
+	fired     bool
+	fire      Action
+	swallow   bool // discard bytes once fired
+	stopsRead bool // hold bytes in the sender's socket before firing
+}
+
+func (s *fault) Update(a Attributes) { s.a = a.(*Trigger) }
+
+func (s *fault) strike(out Out) Action {
+	if !s.fired {
+		if !out.Now().Before(s.start.Add(ms(s.a.Delay))) || out.Wait(s.start.Add(ms(s.a.Delay))) {
+			s.fired = true
+			return s.fire
+		}
+		return Continue
+	}
+	return Continue
+}
+
+func (s *fault) Data(out Out, p []byte, _ time.Time) Action {
+	if s.fired {
+		if s.swallow {
+			return Continue
+		}
+		return out.Emit(p)
+	}
+	rem := s.a.AfterBytes - s.passed
+	if rem > int64(len(p)) {
+		s.passed += int64(len(p))
+		return out.Emit(p)
+	}
+	if rem > 0 {
+		s.passed += rem
+		if a := out.Emit(p[:rem]); a != Continue {
+			return a
+		}
+		p = p[rem:]
+	}
+	if a := s.strike(out); a != Continue || s.fired {
+		return a
+	}
+	// The wait was cut short by a change of toxics: keep the bytes flowing.
+	return out.Emit(p)
+}
+
+func (s *fault) Deadline() time.Time {
+	if s.fired || s.a.AfterBytes > s.passed {
+		return time.Time{}
+	}
+	return s.start.Add(ms(s.a.Delay))
+}
+
+func (s *fault) Timer(out Out) Action { return s.strike(out) }
+
+func (s *fault) ReadLimit() int64 {
+	if !s.stopsRead || s.fired || s.a.AfterBytes == 0 {
+		return -1
+	}
+	return s.a.AfterBytes - s.passed
+}
