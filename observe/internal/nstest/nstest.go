@@ -8,6 +8,8 @@ package nstest
 import (
 	"errors"
 	"net/netip"
+	"os"
+	"strconv"
 	"runtime"
 	"sync"
 	"testing"
@@ -26,12 +28,37 @@ import (
 func Enter(t testing.TB) {
 	t.Helper()
 	runtime.LockOSThread()
+	unshare(t)
+	loUp(t)
+}
+
+// EnterSmallHash is Enter with a TCP established-socket hash table of the
+// given size private to the new namespace, instead of the host's shared
+// one (sysctl net.ipv4.tcp_child_ehash_entries, Linux 6.1). A namespace
+// created in between carries the setting, so the host's is left alone.
+func EnterSmallHash(t testing.TB, entries int) {
+	t.Helper()
+	runtime.LockOSThread()
+	unshare(t)
+	if err := os.WriteFile("/proc/sys/net/ipv4/tcp_child_ehash_entries", []byte(strconv.Itoa(entries)), 0); err != nil {
+		t.Fatalf("set tcp_child_ehash_entries: %v", err)
+	}
+	unshare(t)
+	loUp(t)
+}
+
+func unshare(t testing.TB) {
+	t.Helper()
 	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 		if errors.Is(err, unix.EPERM) {
 			t.Skip("creating a network namespace needs root (CAP_SYS_ADMIN): unshare(CLONE_NEWNET): operation not permitted")
 		}
 		t.Fatalf("unshare(CLONE_NEWNET): %v", err)
 	}
+}
+
+func loUp(t testing.TB) {
+	t.Helper()
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatalf("socket for ioctl: %v", err)

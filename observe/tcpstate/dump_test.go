@@ -1,0 +1,297 @@
+//go:build linux
+
+package tcpstate
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/teardown-net/teardown/observe/internal/nstest"
+	"golang.org/x/sys/unix"
+)
+
+// openNS enters a fresh namespace and opens a Dumper in it.
+func openNS(t testing.TB) *Dumper {
+	t.Helper()
+	nstest.Enter(t)
+	d, err := Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+func dump(t testing.TB, d *Dumper) []Socket {
+	t.Helper()
+	socks, err := d.Dump()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return socks
+}
+
+// find returns the socket with the given addresses, or fails the test.
+func find(t testing.TB, socks []Socket, local, remote netip.AddrPort) Socket {
+	t.Helper()
+	s, ok := lookup(socks, local, remote)
+	if !ok {
+		t.Fatalf("no socket %v -> %v in the dump:\n%s", local, remote, show(socks))
+	}
+	return s
+}
+
+func lookup(socks []Socket, local, remote netip.AddrPort) (Socket, bool) {
+	for _, s := range socks {
+		if s.Local == local && s.Remote == remote {
+			return s, true
+		}
+	}
+	return Socket{}, false
+}
+
+func show(socks []Socket) string {
+	var b strings.Builder
+	for _, s := range socks {
+		fmt.Fprintf(&b, "  %v -> %v %v rq %d sq %d inode %d orphan %t timer %d\n", s.Local, s.Remote, s.State, s.RecvQ, s.SendQ, s.Inode, s.Orphan, s.Timer)
+	}
+	return b.String()
+}
+
+// conn is a connected pair in a test.
+type conn struct {
+	client, server         int
+	clientAddr, serverAddr netip.AddrPort
+	listener               int
+}
+
+func pair(t *testing.T, family int) conn {
+	c, s, l := nstest.Pair(t, family)
+	return conn{client: c, server: s, listener: l, clientAddr: nstest.LocalAddr(t, c), serverAddr: nstest.LocalAddr(t, s)}
+}
+
+// TestLifecycle follows one connection from ESTABLISHED to TIME_WAIT: the
+// client closes first, the server reads and closes.
+func TestLifecycle(t *testing.T) {
+	for _, family := range []int{unix.AF_INET, unix.AF_INET6} {
+		t.Run(nstest.Loopback(family).String(), func(t *testing.T) {
+			d := openNS(t)
+			c := pair(t, family)
+			socks := dump(t, d)
+			cl := find(t, socks, c.clientAddr, c.serverAddr)
+			sv := find(t, socks, c.serverAddr, c.clientAddr)
+			ls := find(t, socks, c.serverAddr, netip.AddrPortFrom(unspecified(family), 0))
+			for _, s := range []Socket{cl, sv} {
+				if s.State != Established || s.Inode == 0 || s.Orphan || !s.Info || s.RecvQ != 0 || s.SendQ != 0 {
+					t.Errorf("socket %v: %+v, want ESTABLISHED with an inode, tcp_info and empty queues", s.Local, s)
+				}
+			}
+			if ls.State != Listen || ls.RecvQ != 0 || ls.SendQ != 8 {
+				t.Errorf("listener %+v, want LISTEN with accept queue 0 and backlog 8", ls)
+			}
+			if cl.Cookie == 0 || cl.Cookie == sv.Cookie || sv.Cookie == ls.Cookie {
+				t.Errorf("cookies %#x %#x %#x: want distinct, non-zero", cl.Cookie, sv.Cookie, ls.Cookie)
+			}
+			if cookie, err := unix.GetsockoptUint64(c.client, unix.SOL_SOCKET, unix.SO_COOKIE); err != nil || cookie != cl.Cookie {
+				t.Errorf("SO_COOKIE of the client = %#x, %v; dump says %#x", cookie, err, cl.Cookie)
+			}
+
+			nstest.Write(t, c.client, "hello")
+			nstest.Close(t, c.client)
+			// The client's FIN is ACKed at once on loopback; the server
+			// holds the 5 bytes and the FIN.
+			nstest.Eventually(t, "client FIN_WAIT2", func() bool {
+				s, _ := lookup(dump(t, d), c.clientAddr, c.serverAddr)
+				return s.State == FinWait2
+			})
+			socks = dump(t, d)
+			cl = find(t, socks, c.clientAddr, c.serverAddr)
+			sv = find(t, socks, c.serverAddr, c.clientAddr)
+			if cl.State != FinWait2 || !cl.Orphan || cl.Inode != 0 {
+				t.Errorf("client after close: %+v, want FIN_WAIT2 orphan without inode", cl)
+			}
+			if sv.State != CloseWait || sv.RecvQ != 6 || sv.Orphan {
+				t.Errorf("server after the client's close: %+v, want CLOSE_WAIT, RecvQ 6 (5 bytes and the FIN), not orphan", sv)
+			}
+
+			buf := make([]byte, 16)
+			if n, err := unix.Read(c.server, buf); n != 5 || err != nil {
+				t.Fatalf("server read = %d, %v; want 5", n, err)
+			}
+			socks = dump(t, d)
+			// The read that took the data reached the FIN too.
+			if sv = find(t, socks, c.serverAddr, c.clientAddr); sv.RecvQ != 0 || sv.State != CloseWait {
+				t.Errorf("server after reading the data: %+v, want CLOSE_WAIT with RecvQ 0", sv)
+			}
+			nstest.Close(t, c.server)
+			nstest.Eventually(t, "client TIME_WAIT", func() bool {
+				s, _ := lookup(dump(t, d), c.clientAddr, c.serverAddr)
+				return s.State == TimeWait
+			})
+			socks = dump(t, d)
+			cl = find(t, socks, c.clientAddr, c.serverAddr)
+			if !cl.Orphan || cl.Info || cl.Timer != 3 || cl.Expires <= 0 {
+				t.Errorf("client in TIME_WAIT: %+v, want orphan, no tcp_info, TIME_WAIT timer (3) running", cl)
+			}
+			if s, ok := lookup(socks, c.serverAddr, c.clientAddr); ok {
+				t.Errorf("server socket still in the dump after LAST_ACK was acknowledged: %+v", s)
+			}
+		})
+	}
+}
+
+func unspecified(family int) netip.Addr {
+	if family == unix.AF_INET6 {
+		return netip.IPv6Unspecified()
+	}
+	return netip.IPv4Unspecified()
+}
+
+// TestQueues fills a connection until the sender's writes would block: every
+// byte written is then either in the receiver's RecvQ or the sender's SendQ.
+func TestQueues(t *testing.T) {
+	d := openNS(t)
+	lfd, addr := nstest.Listen(t, unix.AF_INET, 8)
+	cfd := nstest.Dial(t, addr)
+	sfd := nstest.Accept(t, lfd)
+	if err := unix.SetNonblock(cfd, true); err != nil {
+		t.Fatal(err)
+	}
+	// A small send buffer makes the writes block after a few hundred KiB.
+	if err := unix.SetsockoptInt(cfd, unix.SOL_SOCKET, unix.SO_SNDBUF, 64<<10); err != nil {
+		t.Fatal(err)
+	}
+	block := make([]byte, 16<<10)
+	var written uint32
+	for i := 0; i < 10000; i++ {
+		n, err := unix.Write(cfd, block)
+		if err == unix.EAGAIN {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		written += uint32(n)
+	}
+	cl, sv := nstest.LocalAddr(t, cfd), nstest.LocalAddr(t, sfd)
+	var c, s Socket
+	nstest.Eventually(t, "RecvQ + SendQ to account for every byte", func() bool {
+		socks := dump(t, d)
+		c, s = find(t, socks, cl, sv), find(t, socks, sv, cl)
+		return c.SendQ+s.RecvQ == written
+	})
+	if c.SendQ == 0 || s.RecvQ == 0 {
+		t.Errorf("after %d bytes: client SendQ %d, server RecvQ %d; want both non-zero", written, c.SendQ, s.RecvQ)
+	}
+	if c.State != Established || s.State != Established {
+		t.Errorf("states %v, %v; want ESTABLISHED", c.State, s.State)
+	}
+}
+
+// TestAcceptQueue connects twice to a listener that accepts nothing.
+func TestAcceptQueue(t *testing.T) {
+	d := openNS(t)
+	lfd, addr := nstest.Listen(t, unix.AF_INET6, 4)
+	c1, c2 := nstest.Dial(t, addr), nstest.Dial(t, addr)
+	socks := dump(t, d)
+	ls := find(t, socks, addr, netip.AddrPortFrom(netip.IPv6Unspecified(), 0))
+	if ls.State != Listen || ls.RecvQ != 2 || ls.SendQ != 4 || ls.Inode == 0 {
+		t.Errorf("listener %+v, want LISTEN with 2 queued of backlog 4", ls)
+	}
+	for _, c := range []int{c1, c2} {
+		local := nstest.LocalAddr(t, c)
+		s := find(t, socks, addr, local)
+		if s.State != Established || s.Inode != 0 || s.Orphan {
+			t.Errorf("queued connection %+v: want ESTABLISHED, no inode, not orphan", s)
+		}
+	}
+	nstest.Accept(t, lfd)
+	if ls = find(t, dump(t, d), addr, netip.AddrPortFrom(netip.IPv6Unspecified(), 0)); ls.RecvQ != 1 {
+		t.Errorf("after one accept the accept queue holds %d, want 1", ls.RecvQ)
+	}
+}
+
+// TestMapped checks that a dual-stack IPv6 socket talking IPv4 is shown
+// with plain IPv4 addresses, like its IPv4 peer.
+func TestMapped(t *testing.T) {
+	d := openNS(t)
+	lfd, addr := nstest.Listen(t, unix.AF_INET, 8)
+	fd := nstest.Socket(t, unix.AF_INET6)
+	mapped := netip.AddrFrom16(addr.Addr().As16())
+	if err := unix.Connect(fd, &unix.SockaddrInet6{Addr: mapped.As16(), Port: int(addr.Port())}); err != nil {
+		t.Fatal(err)
+	}
+	nstest.Accept(t, lfd)
+	local := nstest.AddrPort(must(unix.Getsockname(fd))).Addr()
+	if !local.Is4In6() {
+		t.Fatalf("dual-stack socket's address %v is not IPv4-mapped", local)
+	}
+	client := netip.AddrPortFrom(local.Unmap(), nstest.LocalAddr(t, fd).Port())
+	s := find(t, dump(t, d), client, addr)
+	if s.State != Established || !s.Local.Addr().Is4() || !s.Remote.Addr().Is4() {
+		t.Errorf("dual-stack socket %+v: want ESTABLISHED with unmapped IPv4 addresses", s)
+	}
+}
+
+func must(sa unix.Sockaddr, err error) unix.Sockaddr {
+	if err != nil {
+		panic(err)
+	}
+	return sa
+}
+
+// TestEmptyAndClosed checks a namespace without sockets and a closed Dumper.
+func TestEmptyAndClosed(t *testing.T) {
+	d := openNS(t)
+	if socks := dump(t, d); len(socks) != 0 {
+		t.Errorf("fresh namespace has sockets:\n%s", show(socks))
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Dump(); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Errorf("Dump after Close: %v, want an error saying the dumper is closed", err)
+	}
+	if err := d.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+// BenchmarkDump dumps a namespace holding ten connections (21 sockets with
+// the listener), about what a scenario has. The kernel walks the whole
+// established-socket hash table for each family, so the cost depends on
+// the table's size: "host-hash" is a namespace sharing the host's table,
+// "small-hash" one with a private table of 1024 buckets.
+func BenchmarkDump(b *testing.B) {
+	b.Run("host-hash", func(b *testing.B) { benchmarkDump(b, openNS(b)) })
+	b.Run("small-hash", func(b *testing.B) {
+		nstest.EnterSmallHash(b, 1024)
+		d, err := Open()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { d.Close() })
+		benchmarkDump(b, d)
+	})
+}
+
+func benchmarkDump(b *testing.B, d *Dumper) {
+	lfd, addr := nstest.Listen(b, unix.AF_INET, 64)
+	for range 10 {
+		nstest.Dial(b, addr)
+		nstest.Accept(b, lfd)
+	}
+	var n int
+	for b.Loop() {
+		socks, err := d.Dump()
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(socks)
+	}
+	if n != 21 {
+		b.Fatalf("dumped %d sockets, want 21", n)
+	}
+}
