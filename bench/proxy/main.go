@@ -1,0 +1,312 @@
+// Command proxy measures teardown proxy side by side with a direct
+// connection and, when TOXIPROXY_SERVER names a toxiproxy-server binary, with
+// Toxiproxy: throughput with no toxics over one and several connections, the
+// round-trip time of small messages, and the memory, file descriptors and
+// goroutines each proxy process spends per connection while it holds many.
+//
+// Both proxies run as child processes bound to 127.0.0.1 and are driven
+// through Toxiproxy's v2 HTTP API with Toxiproxy's own Go client, so the same
+// code measures both. The upstream servers and the clients live in this
+// process. Measurements are taken in rounds, and within each round the paths
+// take turns in a rotating order, so that a noisy machine disturbs them alike.
+//
+// It prints progress on stderr and a Markdown report on stdout:
+//
+//	go run ./bench/proxy > report.md
+//	TOXIPROXY_SERVER=/path/to/toxiproxy-server go run ./bench/proxy
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config holds the command-line settings.
+type config struct {
+	size      int64 // bytes per throughput measurement
+	parallel  int   // connections of the parallel throughput measurement
+	rounds    int
+	rttN      int // round trips per path and round
+	rttSize   int
+	conns     int // connections held at once in the load measurement
+	loadRound int
+	msgs      int // messages echoed on each held connection
+	teardown  string
+	toxiproxy string
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("proxy", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: go run ./bench/proxy [flags] > report.md
+
+Measures throughput, small-message round-trip time and memory per connection
+of a direct connection, teardown proxy, and toxiproxy-server when
+$TOXIPROXY_SERVER or -toxiproxy names one. Progress goes to stderr, a Markdown
+report to stdout.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	var c config
+	size := fs.String("size", "1GiB", "bytes sent through each path per throughput `measurement` (suffixes KiB, MiB, GiB)")
+	fs.IntVar(&c.parallel, "parallel", 4, "connections of the parallel throughput measurement")
+	fs.IntVar(&c.rounds, "rounds", 5, "rounds of throughput and round-trip measurements")
+	fs.IntVar(&c.rttN, "rtt-n", 20000, "round trips per path and round")
+	fs.IntVar(&c.rttSize, "rtt-size", 64, "bytes per round-trip message")
+	fs.IntVar(&c.conns, "conns", 1000, "connections held open at once through each proxy")
+	fs.IntVar(&c.loadRound, "load-rounds", 3, "rounds of the many-connections measurement, each on a fresh proxy process")
+	fs.IntVar(&c.msgs, "msgs", 3, "messages echoed on each held connection")
+	fs.StringVar(&c.teardown, "teardown", "", "teardown `binary` to measure (default: build ./cmd/teardown of this module)")
+	fs.StringVar(&c.toxiproxy, "toxiproxy", os.Getenv("TOXIPROXY_SERVER"), "toxiproxy-server `binary` to compare with (default $TOXIPROXY_SERVER; none: skip Toxiproxy)")
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "proxy: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	var err error
+	if c.size, err = parseSize(*size); err != nil {
+		fmt.Fprintf(stderr, "proxy: -size: %v\n", err)
+		return 2
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"parallel", c.parallel}, {"rounds", c.rounds}, {"rtt-n", c.rttN}, {"rtt-size", c.rttSize}, {"conns", c.conns}, {"load-rounds", c.loadRound}, {"msgs", c.msgs}} {
+		if f.v < 1 {
+			fmt.Fprintf(stderr, "proxy: -%s is %d, want at least 1\n", f.name, f.v)
+			return 2
+		}
+	}
+	if err := bench(c, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "proxy: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// parseSize reads a byte count such as 1GiB, 256MiB or 4096.
+func parseSize(s string) (int64, error) {
+	mult := int64(1)
+	num := s
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}} {
+		if n, ok := strings.CutSuffix(s, u.suffix); ok {
+			num, mult = n, u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%q is not a positive byte count such as 1GiB, 64MiB or 4096", s)
+	}
+	return n * mult, nil
+}
+
+// A path is one way from the harness's clients to its upstream servers.
+type path struct {
+	name     string
+	sink     string // address of the sink, through this path
+	echo     string // address of the echo server, through this path
+	tput1    []float64
+	tputN    []float64
+	rtt      []time.Duration // every sample of every round
+	rttRound []float64       // median of each round, in seconds
+	load     []loadResult
+}
+
+func bench(c config, stdout, stderr io.Writer) error {
+	limit, err := raiseFileLimit()
+	if err != nil {
+		return err
+	}
+	if need := uint64(3*c.conns + 256); limit != 0 && limit < need {
+		return fmt.Errorf("the open-file limit is %d; holding %d connections needs about %d (raise the hard limit or lower -conns)", limit, c.conns, need)
+	}
+	sinkUp, err := startUpstream(sink)
+	if err != nil {
+		return err
+	}
+	defer sinkUp.Close()
+	echoUp, err := startUpstream(echo)
+	if err != nil {
+		return err
+	}
+	defer echoUp.Close()
+
+	specs, versions, cleanup, err := serverSpecs(c, stderr)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+
+	paths := []*path{{name: "direct", sink: sinkUp.addr(), echo: echoUp.addr()}}
+	var servers []*proxyServer
+	defer func() {
+		for _, s := range servers {
+			s.stop()
+		}
+	}()
+	for _, spec := range specs {
+		s, err := spec.start()
+		if err != nil {
+			return err
+		}
+		servers = append(servers, s)
+		versions[s.name] = s.version()
+		p := &path{name: s.name}
+		if p.sink, err = s.createProxy("bench_sink", sinkUp.addr()); err != nil {
+			return err
+		}
+		if p.echo, err = s.createProxy("bench_echo", echoUp.addr()); err != nil {
+			return err
+		}
+		paths = append(paths, p)
+	}
+
+	fmt.Fprintf(stderr, "warming up %d paths\n", len(paths))
+	for _, p := range paths {
+		if _, err := throughput(p.sink, min(c.size, 64<<20), 1); err != nil {
+			return fmt.Errorf("%s: warm-up: %w", p.name, err)
+		}
+		if _, err := roundTrips(p.echo, 1000, c.rttSize); err != nil {
+			return fmt.Errorf("%s: warm-up: %w", p.name, err)
+		}
+	}
+	for r := range c.rounds {
+		order := rotate(paths, r)
+		for _, p := range order {
+			v, err := throughput(p.sink, c.size, 1)
+			if err != nil {
+				return fmt.Errorf("%s: throughput, 1 connection: %w", p.name, err)
+			}
+			p.tput1 = append(p.tput1, v)
+			fmt.Fprintf(stderr, "round %d/%d  throughput 1 conn   %-9s %8.0f MB/s\n", r+1, c.rounds, p.name, v/1e6)
+		}
+		for _, p := range order {
+			v, err := throughput(p.sink, c.size, c.parallel)
+			if err != nil {
+				return fmt.Errorf("%s: throughput, %d connections: %w", p.name, c.parallel, err)
+			}
+			p.tputN = append(p.tputN, v)
+			fmt.Fprintf(stderr, "round %d/%d  throughput %d conns  %-9s %8.0f MB/s\n", r+1, c.rounds, c.parallel, p.name, v/1e6)
+		}
+		for _, p := range order {
+			rtts, err := roundTrips(p.echo, c.rttN, c.rttSize)
+			if err != nil {
+				return fmt.Errorf("%s: round trips: %w", p.name, err)
+			}
+			p.rtt = append(p.rtt, rtts...)
+			m := quantile(durations(rtts), 0.5)
+			p.rttRound = append(p.rttRound, m)
+			fmt.Fprintf(stderr, "round %d/%d  round trip %d B     %-9s %8.1f µs median\n", r+1, c.rounds, c.rttSize, p.name, m*1e6)
+		}
+	}
+	for _, s := range servers {
+		s.stop()
+	}
+	servers = nil
+
+	// Each load round starts a fresh process, so that memory the runtime
+	// kept from earlier measurements does not hide what connections cost.
+	for r := range c.loadRound {
+		for _, spec := range rotate(specs, r) {
+			lr, err := loadRound(spec, echoUp.addr(), c)
+			if err != nil {
+				return err
+			}
+			for _, p := range paths {
+				if p.name == spec.name {
+					p.load = append(p.load, lr)
+				}
+			}
+			fmt.Fprintf(stderr, "round %d/%d  %d connections  %-9s %6.1f KiB RSS, %.2f fds, %s goroutines per connection\n",
+				r+1, c.loadRound, c.conns, spec.name, lr.rssPerConn()/1024, lr.fdsPerConn(), perConn(lr.goroutinesPerConn()))
+		}
+	}
+	for _, u := range []*upstream{sinkUp, echoUp} {
+		if err := u.firstErr(); err != nil {
+			return fmt.Errorf("upstream server: %w", err)
+		}
+	}
+	writeReport(stdout, c, paths, versions)
+	return nil
+}
+
+func loadRound(spec serverSpec, upstream string, c config) (loadResult, error) {
+	s, err := spec.start()
+	if err != nil {
+		return loadResult{}, err
+	}
+	defer s.stop()
+	addr, err := s.createProxy("bench_load", upstream)
+	if err != nil {
+		return loadResult{}, err
+	}
+	// Let the process finish starting before the baseline is taken.
+	time.Sleep(200 * time.Millisecond)
+	lr, err := holdConnections(s, addr, c.conns, c.msgs)
+	if err != nil {
+		return lr, fmt.Errorf("%s: %d connections: %w", spec.name, c.conns, err)
+	}
+	return lr, nil
+}
+
+// serverSpecs returns how to start each proxy to measure: teardown always,
+// Toxiproxy when a binary was named.
+func serverSpecs(c config, stderr io.Writer) (specs []serverSpec, versions map[string]string, cleanup func(), err error) {
+	cleanup = func() {}
+	versions = map[string]string{}
+	bin := c.teardown
+	if bin == "" {
+		dir, err := os.MkdirTemp("", "bench-proxy-")
+		if err != nil {
+			return nil, nil, cleanup, fmt.Errorf("make a directory for the teardown binary: %w", err)
+		}
+		cleanup = func() { os.RemoveAll(dir) }
+		fmt.Fprintf(stderr, "building teardown\n")
+		if bin, err = buildTeardown(dir); err != nil {
+			return nil, nil, cleanup, err
+		}
+	}
+	specs = append(specs, teardownSpec(bin))
+	if c.toxiproxy == "" {
+		fmt.Fprintf(stderr, "Toxiproxy not measured: set TOXIPROXY_SERVER (or -toxiproxy) to a toxiproxy-server binary\n")
+		versions["toxiproxy"] = ""
+	} else {
+		specs = append(specs, toxiproxySpec(c.toxiproxy))
+	}
+	return specs, versions, cleanup, nil
+}
+
+// rotate returns xs rotated left by r places: the order of round r.
+func rotate[T any](xs []T, r int) []T {
+	r %= len(xs)
+	return append(slices.Clone(xs[r:]), xs[:r]...)
+}
+
+func perConn(v float64) string {
+	if v < 0 {
+		return "n/a"
+	}
+	return strconv.FormatFloat(v, 'f', 2, 64)
+}

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Targets the issue sets for teardown proxy against Toxiproxy.
+const (
+	targetThroughputRatio = 2.0 // teardown/toxiproxy, no toxics
+)
+
+// quantile returns the q-quantile of xs (nearest rank), NaN for no samples.
+func quantile(xs []float64, q float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	i := int(math.Ceil(q*float64(len(s)))) - 1
+	return s[max(0, min(i, len(s)-1))]
+}
+
+func durations(ds []time.Duration) []float64 {
+	out := make([]float64, len(ds))
+	for i, d := range ds {
+		out[i] = d.Seconds()
+	}
+	return out
+}
+
+// cell formats the median of xs with its range, scaled by unit.
+func cell(xs []float64, unit float64, prec int) string {
+	if len(xs) == 0 {
+		return "—"
+	}
+	f := func(v float64) string { return fmt.Sprintf("%.*f", prec, v/unit) }
+	if len(xs) == 1 {
+		return f(xs[0])
+	}
+	return fmt.Sprintf("%s (%s–%s)", f(quantile(xs, 0.5)), f(slices.Min(xs)), f(slices.Max(xs)))
+}
+
+func ratio(a, b float64) string {
+	if math.IsNaN(a) || math.IsNaN(b) || b == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f×", a/b)
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "**not met**"
+}
+
+func writeReport(w io.Writer, c config, paths []*path, versions map[string]string) {
+	byName := map[string]*path{}
+	for _, p := range paths {
+		byName[p.name] = p
+	}
+	direct := byName["direct"]
+	names := []string{"direct", "teardown", "toxiproxy"}
+	get := func(name string) *path {
+		if p, ok := byName[name]; ok {
+			return p
+		}
+		return &path{name: name}
+	}
+	// overheads returns, per round, the median round trip through p minus
+	// the median direct one of the same round.
+	overheads := func(p *path) []float64 {
+		var out []float64
+		for i := range min(len(p.rttRound), len(direct.rttRound)) {
+			out = append(out, p.rttRound[i]-direct.rttRound[i])
+		}
+		return out
+	}
+	pooled := func(p *path, q float64) float64 { return quantile(durations(p.rtt), q) }
+	pooledOverhead := func(p *path, q float64) float64 {
+		if len(p.rtt) == 0 {
+			return math.NaN()
+		}
+		return pooled(p, q) - pooled(direct, q)
+	}
+	td, tx := get("teardown"), get("toxiproxy")
+
+	fmt.Fprintf(w, "Measured %s on %s.\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), machine())
+	fmt.Fprintf(w, "teardown %s; ", orNone(versions["teardown"]))
+	if versions["toxiproxy"] == "" {
+		fmt.Fprintf(w, "Toxiproxy not measured (TOXIPROXY_SERVER not set).\n\n")
+	} else {
+		fmt.Fprintf(w, "toxiproxy-server %s (LOG_LEVEL=warn).\n\n", versions["toxiproxy"])
+	}
+	fmt.Fprintf(w, "Settings: %s per throughput measurement, %d rounds; %d round trips of %d B per path and round; %d connections held, %d load rounds.\n",
+		sizeString(c.size), c.rounds, c.rttN, c.rttSize, c.conns, c.loadRound)
+	fmt.Fprintf(w, "Cells show the median and, in parentheses, the range over rounds.\n\n")
+
+	fmt.Fprintf(w, "| measurement | %s | teardown / toxiproxy |\n", strings.Join(names, " | "))
+	fmt.Fprintf(w, "|---|%s---:|\n", strings.Repeat("---:|", len(names)))
+	row := func(label string, f func(p *path) string, r string) {
+		cells := make([]string, len(names))
+		for i, n := range names {
+			cells[i] = f(get(n))
+		}
+		fmt.Fprintf(w, "| %s | %s | %s |\n", label, strings.Join(cells, " | "), r)
+	}
+	med := func(xs []float64) float64 { return quantile(xs, 0.5) }
+	row("throughput, 1 connection, MB/s", func(p *path) string { return cell(p.tput1, 1e6, 0) },
+		ratio(med(td.tput1), med(tx.tput1)))
+	row(fmt.Sprintf("throughput, %d connections, MB/s", c.parallel), func(p *path) string { return cell(p.tputN, 1e6, 0) },
+		ratio(med(td.tputN), med(tx.tputN)))
+	row(fmt.Sprintf("round trip %d B, median, µs", c.rttSize), func(p *path) string { return cell(p.rttRound, 1e-6, 1) },
+		ratio(med(td.rttRound), med(tx.rttRound)))
+	row("round trip, median overhead vs direct, µs", func(p *path) string {
+		if p == direct {
+			return "—"
+		}
+		return cell(overheads(p), 1e-6, 1)
+	}, ratio(med(overheads(td)), med(overheads(tx))))
+	row("round trip, p99 (all rounds), µs", func(p *path) string {
+		if len(p.rtt) == 0 {
+			return "—"
+		}
+		return fmt.Sprintf("%.1f", pooled(p, 0.99)*1e6)
+	}, ratio(pooled(td, 0.99), pooled(tx, 0.99)))
+	row("round trip, p99 overhead vs direct, µs", func(p *path) string {
+		if p == direct || len(p.rtt) == 0 {
+			return "—"
+		}
+		return fmt.Sprintf("%.1f", pooledOverhead(p, 0.99)*1e6)
+	}, ratio(pooledOverhead(td, 0.99), pooledOverhead(tx, 0.99)))
+	loads := func(p *path, f func(loadResult) float64) []float64 {
+		var out []float64
+		for _, l := range p.load {
+			if v := f(l); v >= 0 {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	rssPer := func(l loadResult) float64 { return l.rssPerConn() }
+	fdsPer := func(l loadResult) float64 { return l.fdsPerConn() }
+	gorPer := func(l loadResult) float64 { return l.goroutinesPerConn() }
+	row(fmt.Sprintf("memory per connection, %d held, KiB RSS", c.conns), func(p *path) string { return cell(loads(p, rssPer), 1024, 1) },
+		ratio(med(loads(td, rssPer)), med(loads(tx, rssPer))))
+	row("file descriptors per connection", func(p *path) string { return cell(loads(p, fdsPer), 1, 2) },
+		ratio(med(loads(td, fdsPer)), med(loads(tx, fdsPer))))
+	row("goroutines per connection", func(p *path) string { return cell(loads(p, gorPer), 1, 2) },
+		ratio(med(loads(td, gorPer)), med(loads(tx, gorPer))))
+	fmt.Fprintln(w)
+
+	if len(tx.tput1) == 0 {
+		fmt.Fprintf(w, "Targets not checked: they compare with Toxiproxy, which was not measured.\n")
+		return
+	}
+	for _, t := range []struct {
+		label  string
+		td, tx []float64
+	}{{"1 connection", td.tput1, tx.tput1}, {fmt.Sprintf("%d connections", c.parallel), td.tputN, tx.tputN}} {
+		r := med(t.td) / med(t.tx)
+		fmt.Fprintf(w, "- Throughput with no toxics, %s: teardown is %.2f× Toxiproxy (target ≥ %.0f×): %s.\n",
+			t.label, r, targetThroughputRatio, verdict(r >= targetThroughputRatio))
+	}
+	ot, ox := med(overheads(td)), med(overheads(tx))
+	fmt.Fprintf(w, "- Median round-trip overhead: teardown %.1f µs, Toxiproxy %.1f µs (target: no larger than Toxiproxy's): %s.\n",
+		ot*1e6, ox*1e6, verdict(ot <= ox))
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(version unknown)"
+	}
+	return s
+}
+
+func sizeString(n int64) string {
+	switch {
+	case n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// machine describes the computer the figures come from.
+func machine() string {
+	return fmt.Sprintf("%s, %d CPUs, %s/%s %s, %s", cpuModel(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, kernelRelease(), runtime.Version())
+}
