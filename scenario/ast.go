@@ -311,12 +311,15 @@ func (e *Expectation) Resolve(os string, t Transport) (r Result, documented, ok 
 		if len(a.Transports) > 0 && !Guard(a.Transports).Has(t) {
 			continue
 		}
+		// An OS label is more specific than a transport label, and fewer
+		// transports more specific than more: "unixpacket: EPIPE" wins
+		// over "local: EPIPE+SIGPIPE" on unixpacket.
 		score := 0
 		if a.OS != "" {
-			score++
+			score += 1000
 		}
-		if len(a.Transports) > 0 {
-			score++
+		if n := len(a.Transports); n > 0 {
+			score += 100 - n
 		}
 		if score > bestScore {
 			best, bestScore, documented = a.Result, score, a.Documented

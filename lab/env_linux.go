@@ -1,0 +1,114 @@
+package lab
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+
+	"golang.org/x/sys/unix"
+)
+
+// environment is what this process may do, found out once by New.
+type environment struct {
+	kernel   string
+	isolate  bool // runs get a network namespace of their own
+	capture  bool // AF_PACKET capture works in a run's namespace
+	tracer   *traceHub
+	limits   []string
+	hasTrace bool
+}
+
+func newEnvironment(opts Options) (*environment, error) {
+	env := &environment{kernel: kernelRelease()}
+	switch {
+	case opts.NoIsolation:
+		env.limits = append(env.limits, "isolation turned off: runs share this network namespace and use ephemeral ports")
+	default:
+		if err := tryNamespace(); err != nil {
+			env.limits = append(env.limits, fmt.Sprintf("no network namespace per run (%v): runs share this namespace and use ephemeral ports", err))
+		} else {
+			env.isolate = true
+		}
+	}
+	// Capturing in the shared namespace would mix the lab's packets with
+	// the host's, so packets are captured only inside a run's own
+	// namespace.
+	env.capture = env.isolate && unix.Geteuid() == 0
+	if !env.capture {
+		env.limits = append(env.limits, "no packet capture: it needs root and a namespace per run; wire checks are left unchecked")
+	}
+	hub, err := openTraceHub()
+	if err != nil {
+		env.limits = append(env.limits, fmt.Sprintf("no kernel tracing (%v): RST reasons and state changes are not recorded", err))
+	} else {
+		env.tracer, env.hasTrace = hub, true
+	}
+	return env, nil
+}
+
+func (env *environment) describe() Env {
+	return Env{OS: OS, Kernel: env.kernel, Isolated: env.isolate, Capture: env.capture, Trace: env.hasTrace}
+}
+
+func (env *environment) close() error {
+	if env.tracer != nil {
+		return env.tracer.close()
+	}
+	return nil
+}
+
+func kernelRelease() string {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return "unknown"
+	}
+	return string(bytes.TrimRight(u.Release[:], "\x00"))
+}
+
+// tryNamespace finds out whether this process can make network namespaces,
+// on a thread that is thrown away afterwards.
+func tryNamespace() error {
+	done := make(chan error)
+	go func() {
+		// The thread is never unlocked: when this goroutine returns, the
+		// runtime ends the thread and its namespace with it.
+		runtime.LockOSThread()
+		done <- enterNamespace()
+	}()
+	return <-done
+}
+
+// enterNamespace moves the calling thread, which must be locked, into a
+// new network namespace with its loopback interface up.
+func enterNamespace() error {
+	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+		if errors.Is(err, unix.EPERM) {
+			return fmt.Errorf("unshare(CLONE_NEWNET): %w (run as root for isolation)", err)
+		}
+		return fmt.Errorf("unshare(CLONE_NEWNET): %w", err)
+	}
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("bring lo up: %w", err)
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return fmt.Errorf("bring lo up: %w", err)
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("bring lo up: %w", err)
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("bring lo up: %w", err)
+	}
+	return nil
+}
+
+// tempDir makes the directory a run's unix sockets live in.
+func tempDir() (string, error) {
+	return os.MkdirTemp("", "teardown-lab-")
+}

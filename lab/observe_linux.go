@@ -1,0 +1,319 @@
+package lab
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/teardown-net/teardown/lab/sock"
+	"github.com/teardown-net/teardown/observe/capture"
+	"github.com/teardown-net/teardown/observe/tcpstate"
+	"github.com/teardown-net/teardown/observe/wire"
+	"github.com/teardown-net/teardown/scenario"
+)
+
+// observers watch the kernel during one TCP run: packets on the run's
+// loopback, the states and queues of its sockets, and (through the shared
+// trace hub) the kernel's own account of resets and state changes. Runs on
+// other transports have nothing to watch beyond the calls' results.
+type observers struct {
+	env    *environment
+	rec    *Record
+	cap    *capture.Capture
+	dumper *tcpstate.Dumper
+	pcap   *wire.PcapWriter
+	pfile  *os.File
+	// isn holds the first sequence number of each direction, so that
+	// packets show relative sequence numbers as tcpdump does.
+	isn map[[2]netip.AddrPort]uint32
+	// mono0 and wall0 relate the tracer's CLOCK_MONOTONIC times to the
+	// wall-clock times of the steps.
+	mono0 time.Duration
+	wall0 time.Time
+}
+
+func openObservers(env *environment, t scenario.Transport, rec *Record, opts Options) (*observers, error) {
+	o := &observers{env: env, rec: rec, isn: map[[2]netip.AddrPort]uint32{}}
+	if !t.IsTCP() {
+		return o, nil
+	}
+	o.mono0, o.wall0 = monotonic(), time.Now()
+	d, err := tcpstate.Open()
+	if err != nil {
+		rec.Limits = append(rec.Limits, fmt.Sprintf("no socket states: %v", err))
+	} else {
+		o.dumper = d
+	}
+	if env.capture {
+		c, err := capture.Open("lo")
+		if err != nil {
+			rec.Limits = append(rec.Limits, fmt.Sprintf("no capture: %v", err))
+		} else {
+			o.cap = c
+		}
+	}
+	if o.cap != nil && opts.PcapDir != "" {
+		name := strings.ReplaceAll(rec.Scenario, "/", "_") + "." + string(t) + ".pcap"
+		f, err := os.Create(filepath.Join(opts.PcapDir, name))
+		if err != nil {
+			o.close()
+			return nil, fmt.Errorf("pcap file: %w", err)
+		}
+		o.pfile = f
+		if o.pcap, err = wire.NewPcapWriter(f); err != nil {
+			o.close()
+			return nil, fmt.Errorf("pcap file: %w", err)
+		}
+		rec.Pcap = f.Name()
+	}
+	return o, nil
+}
+
+func (o *observers) close() {
+	if o.cap != nil {
+		o.cap.Close()
+	}
+	if o.dumper != nil {
+		o.dumper.Close()
+	}
+	if o.pfile != nil {
+		o.pfile.Close()
+	}
+}
+
+// transient states wait for a packet from the peer or a timer: a run in
+// one of them has not settled.
+var transient = map[tcpstate.State]bool{
+	tcpstate.SynSent: true, tcpstate.SynRecv: true, tcpstate.NewSynRecv: true,
+	tcpstate.FinWait1: true, tcpstate.Closing: true, tcpstate.LastAck: true,
+}
+
+// settle waits until the kernel has finished reacting to the step: no
+// packet captured since the previous look, the same states twice in a row,
+// and no socket waiting for its peer — except that bytes sent and not
+// acknowledged may wait, once nothing has changed for stallFor (a full
+// receive window holds them for ever). A transient state (FIN_WAIT1 until
+// the FIN is acknowledged, which Linux may delay by 40ms) is waited for
+// until the settle bound, which the report then points out. Unix sockets and pipes react within the system call, so there is
+// nothing to wait for.
+func (o *observers) settle(r *runner, st *Step) {
+	if o.dumper == nil {
+		return
+	}
+	if o.cap != nil {
+		st.Packets = []Packet{}
+	}
+	deadline := time.Now().Add(r.opts.settle())
+	var prev []tcpstate.Socket
+	var still time.Time // since when nothing has changed
+	for first := true; ; first = false {
+		fresh := o.drain(r, st)
+		socks, err := o.dumper.Dump()
+		if err != nil {
+			r.rec.Limits = append(r.rec.Limits, fmt.Sprintf("socket states: %v", err))
+			return
+		}
+		socks = o.ours(r, socks)
+		now := time.Now()
+		if first || fresh > 0 || !slices.Equal(prev, socks) {
+			still = now
+		} else if w := waiting(socks); w == waitNone || (w == waitData && now.Sub(still) >= stallFor) {
+			st.Sockets = o.states(r, socks)
+			return
+		}
+		prev = socks
+		if time.Now().After(deadline) {
+			st.Unsettled = true
+			st.Sockets = o.states(r, socks)
+			return
+		}
+		if o.cap != nil {
+			o.cap.Wait(200 * time.Microsecond)
+		} else {
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+}
+
+// stallFor is how long a socket may wait for its peer with nothing on the
+// wire before the wait counts as the settled state: longer than the
+// kernel's reaction to a packet on loopback, shorter than any of its timers
+// (the shortest, the delayed ACK, is 40ms).
+const stallFor = 5 * time.Millisecond
+
+type wait int
+
+const (
+	waitNone wait = iota
+	// waitData: bytes sent and not acknowledged, which a full window or a
+	// delayed ACK can hold for long.
+	waitData
+	// waitState: a transient state, which only a packet or a timer ends.
+	waitState
+)
+
+// waiting says what the run's sockets still wait for from their peers.
+func waiting(socks []tcpstate.Socket) wait {
+	w := waitNone
+	for _, s := range socks {
+		switch {
+		case transient[s.State]:
+			return waitState
+		case s.State != tcpstate.Listen && s.SendQ > 0:
+			w = waitData
+		}
+	}
+	return w
+}
+
+// ours keeps the sockets of this run. In a namespace of its own every
+// socket is; in a shared one they are told apart by the run's ports.
+func (o *observers) ours(r *runner, socks []tcpstate.Socket) []tcpstate.Socket {
+	for i := range socks {
+		// Timers count down between two looks; they are not a change.
+		socks[i].Expires = 0
+	}
+	if o.env.isolate {
+		return socks
+	}
+	ports := map[uint16]bool{}
+	for _, e := range r.all {
+		if e.Local.IsValid() {
+			ports[e.Local.Port()] = true
+		}
+	}
+	var mine []tcpstate.Socket
+	for _, s := range socks {
+		if ports[s.Local.Port()] || ports[s.Remote.Port()] {
+			mine = append(mine, s)
+		}
+	}
+	return mine
+}
+
+// states gives each actor with an address the state of its connection:
+// the socket with its addresses, including an orphan or TIME_WAIT, or
+// CLOSE when the kernel has none.
+func (o *observers) states(r *runner, socks []tcpstate.Socket) []SockState {
+	var out []SockState
+	for _, e := range r.all {
+		if !e.Local.IsValid() {
+			continue
+		}
+		s := SockState{Actor: e.Name, State: "CLOSE"}
+		for _, k := range socks {
+			if k.Local != e.Local {
+				continue
+			}
+			if (e.Remote.IsValid() && k.Remote == e.Remote) || (!e.Remote.IsValid() && k.State == tcpstate.Listen) {
+				s.State, s.RecvQ, s.SendQ = k.State.String(), k.RecvQ, k.SendQ
+				s.Orphan = e.Closed
+				break
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// drain moves the captured packets into the step and returns how many
+// there were.
+func (o *observers) drain(r *runner, st *Step) int {
+	if o.cap == nil {
+		return 0
+	}
+	pks, err := o.cap.Drain()
+	if err != nil {
+		r.rec.Limits = append(r.rec.Limits, fmt.Sprintf("capture: %v", err))
+		return 0
+	}
+	for _, p := range pks {
+		if o.pcap != nil {
+			o.pcap.WritePacket(p)
+		}
+		if c := r.connecting; c != nil && !c.Local.IsValid() && p.Flags == wire.SYN && p.Dst == r.target.Local {
+			c.Local = p.Src
+		}
+		st.Packets = append(st.Packets, o.packet(r.all, p))
+	}
+	return len(pks)
+}
+
+func (o *observers) packet(eps []*sock.Endpoint, p wire.Packet) Packet {
+	fwd, rev := [2]netip.AddrPort{p.Src, p.Dst}, [2]netip.AddrPort{p.Dst, p.Src}
+	if p.Flags&wire.SYN != 0 {
+		if _, ok := o.isn[fwd]; !ok {
+			o.isn[fwd] = p.Seq
+		}
+	}
+	seq, ack := p.Seq, p.Ack
+	if isn, ok := o.isn[fwd]; ok {
+		seq -= isn
+	}
+	if isn, ok := o.isn[rev]; ok && p.Flags&wire.ACK != 0 {
+		ack -= isn
+	}
+	return Packet{
+		Time: p.Time, From: actorOf(eps, p.Src, p.Dst), To: actorOf(eps, p.Dst, p.Src),
+		Flags: p.Flags.String(), Seq: seq, Ack: ack, Len: p.Len,
+	}
+}
+
+// actorOf names the endpoint at local talking to remote: the connected
+// socket with both addresses, else the listener (or bound socket) with
+// that local address, else the address itself.
+func actorOf(eps []*sock.Endpoint, local, remote netip.AddrPort) string {
+	for _, e := range eps {
+		if e.Local == local && e.Remote == remote {
+			return e.Name
+		}
+	}
+	for _, e := range eps {
+		if e.Local == local && !e.Remote.IsValid() {
+			return e.Name
+		}
+	}
+	return local.String()
+}
+
+// finish collects the kernel's account of the run from the tracer and
+// places each event in the step during which it happened.
+func (o *observers) finish(r *runner) error {
+	if o.dumper == nil || o.env.tracer == nil {
+		return nil
+	}
+	evs, err := o.env.tracer.collect(r.all)
+	if err != nil {
+		r.rec.Limits = append(r.rec.Limits, fmt.Sprintf("kernel tracing: %v", err))
+		return nil
+	}
+	steps := r.rec.Steps
+	for i := range steps {
+		if steps[i].Kind != "expect" && !steps[i].Skip {
+			steps[i].Events = []Event{}
+		}
+	}
+	for _, ev := range evs {
+		at := o.wall0.Add(ev.mono - o.mono0)
+		e := ev.Event
+		e.Time = at
+		// The event belongs to the last step that started before it.
+		idx := -1
+		for i := range steps {
+			if steps[i].Kind == "expect" || steps[i].Skip {
+				continue
+			}
+			if !steps[i].Start.After(at) {
+				idx = i
+			}
+		}
+		if idx >= 0 {
+			steps[idx].Events = append(steps[idx].Events, e)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,386 @@
+package lab
+
+import (
+	"errors"
+	"fmt"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/teardown-net/teardown/lab/sock"
+	"github.com/teardown-net/teardown/scenario"
+)
+
+func ptr[T any](p *T) unsafe.Pointer { return unsafe.Pointer(p) }
+
+// do performs one operation with the system call it names. A non-nil error
+// is a failure of the lab; what the kernel answered is in the result.
+func (r *runner) do(op *scenario.Op, st *Step) (scenario.Result, error) {
+	if op.Kind == scenario.OpSocket {
+		e, err := r.net.Socket(op.Actor)
+		if err != nil {
+			if errors.Is(err, sock.ErrNotSocket) {
+				return scenario.Result{}, err
+			}
+			return errResult(err)
+		}
+		r.add(e)
+		return okResult(), nil
+	}
+	e, err := r.endpoint(op.Actor)
+	if err != nil {
+		return scenario.Result{}, err
+	}
+	switch op.Kind {
+	case scenario.OpBind:
+		if err := r.net.Bind(e); err != nil {
+			if errors.Is(err, sock.ErrNotSocket) {
+				return scenario.Result{}, err
+			}
+			return errResult(err)
+		}
+		return okResult(), nil
+	case scenario.OpListen:
+		return result(unix.Listen(e.FD, op.Backlog))
+	case scenario.OpConnect:
+		return r.connect(e, op)
+	case scenario.OpAccept:
+		return r.accept(e, op)
+	case scenario.OpWrite, scenario.OpSend:
+		return r.write(e, op, st)
+	case scenario.OpRead:
+		return r.read(e, op, st)
+	case scenario.OpClose:
+		if err := unix.Close(e.FD); err != nil {
+			return errResult(err)
+		}
+		e.FD, e.Closed = -1, true
+		return okResult(), nil
+	case scenario.OpShutdown:
+		how := map[string]int{"rd": unix.SHUT_RD, "wr": unix.SHUT_WR, "rdwr": unix.SHUT_RDWR}[op.How]
+		return result(unix.Shutdown(e.FD, how))
+	case scenario.OpLinger:
+		return result(setLinger(e.FD, op.Linger))
+	case scenario.OpNonblock:
+		if e.Pipe {
+			// Pipe ends are always non-blocking underneath; blocking is
+			// emulated, so only the scenario's view changes.
+			if e.FD < 0 {
+				return errResult(unix.EBADF)
+			}
+			e.Nonblock = op.On
+			return okResult(), nil
+		}
+		if err := unix.SetNonblock(e.FD, op.On); err != nil {
+			return errResult(err)
+		}
+		e.Nonblock = op.On
+		return okResult(), nil
+	case scenario.OpSetsockopt:
+		return r.setsockopt(e, op)
+	case scenario.OpGetsockopt:
+		return getsockopt(e, op)
+	case scenario.OpPoll:
+		return r.poll(e, op)
+	}
+	return scenario.Result{}, fmt.Errorf("operation %q is not implemented by the runner", op.Kind)
+}
+
+func result(err error) (scenario.Result, error) {
+	if err != nil {
+		return errResult(err)
+	}
+	return okResult(), nil
+}
+
+func setLinger(fd, secs int) error {
+	l := unix.Linger{}
+	if secs >= 0 {
+		l = unix.Linger{Onoff: 1, Linger: int32(secs)}
+	}
+	return unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &l)
+}
+
+// blocking reports whether a call on e may block: the lab then reads an
+// EAGAIN after the step's limit as "still blocked".
+func blocking(e *sock.Endpoint, op *scenario.Op) bool {
+	return !e.Nonblock && !op.Nonblock && op.Timeout == 0
+}
+
+func (r *runner) connect(e *sock.Endpoint, op *scenario.Op) (scenario.Result, error) {
+	t, err := r.endpoint(op.Target)
+	if err != nil {
+		return scenario.Result{}, err
+	}
+	sa, err := r.net.PeerAddr(t)
+	if err != nil {
+		return scenario.Result{}, fmt.Errorf("connect to %s: %w", op.Target, err)
+	}
+	r.connecting, r.target = e, t
+	err = unix.Connect(e.FD, sa)
+	if a := sock.Name(e.FD, unix.Getsockname); a.IsValid() {
+		e.Local = a
+	}
+	if err == nil || errors.Is(err, unix.EINPROGRESS) {
+		e.Remote = sock.Name(e.FD, unix.Getpeername)
+		if !e.Remote.IsValid() {
+			e.Remote = t.Local
+		}
+	}
+	if errors.Is(err, unix.EINPROGRESS) && blocking(e, op) {
+		return blockedResult(), nil
+	}
+	return result(err)
+}
+
+func (r *runner) accept(l *sock.Endpoint, op *scenario.Op) (scenario.Result, error) {
+	name := op.As
+	if name == "" {
+		name = "server"
+	}
+	s, err := r.net.Accept(l, name)
+	if err != nil {
+		if errors.Is(err, unix.EAGAIN) && blocking(l, op) {
+			return blockedResult(), nil
+		}
+		return errResult(err)
+	}
+	r.add(s)
+	return okResult(), nil
+}
+
+func (r *runner) write(e *sock.Endpoint, op *scenario.Op, st *Step) (scenario.Result, error) {
+	if e.Pipe {
+		return r.pipeWrite(e, op, st)
+	}
+	var n int
+	var err error
+	switch {
+	case op.Kind == scenario.OpWrite && !op.NoSignal:
+		n, err = unix.Write(e.FD, op.Data)
+	default:
+		flags := 0
+		if op.NoSignal {
+			flags = unix.MSG_NOSIGNAL
+		}
+		n, err = sendto(e.FD, op.Data, flags)
+	}
+	if blocking(e, op) && (errors.Is(err, unix.EAGAIN) || (err == nil && n < len(op.Data))) {
+		st.Moved = max(n, 0)
+		return blockedResult(), nil
+	}
+	if err != nil {
+		return errResult(err)
+	}
+	return countResult(n), nil
+}
+
+// sendto calls sendto(2) with no address, which x/sys/unix offers only
+// without the byte count.
+func sendto(fd int, p []byte, flags int) (int, error) {
+	var b unsafe.Pointer
+	if len(p) > 0 {
+		b = unsafe.Pointer(&p[0])
+	}
+	n, _, errno := unix.Syscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(b), uintptr(len(p)), uintptr(flags), 0, 0)
+	if errno != 0 {
+		return -1, errno
+	}
+	return int(n), nil
+}
+
+// pipeWrite emulates a blocking write on a pipe end that is non-blocking
+// underneath, so that the step's limit can end it.
+func (r *runner) pipeWrite(e *sock.Endpoint, op *scenario.Op, st *Step) (scenario.Result, error) {
+	if op.Kind == scenario.OpSend || op.NoSignal {
+		n, err := sendto(e.FD, op.Data, unix.MSG_NOSIGNAL)
+		if err != nil {
+			return errResult(err)
+		}
+		return countResult(n), nil
+	}
+	deadline := time.Now().Add(r.limit)
+	total := 0
+	for {
+		n, err := unix.Write(e.FD, op.Data[total:])
+		if n > 0 {
+			total += n
+		}
+		switch {
+		case err == nil && total == len(op.Data):
+			return countResult(total), nil
+		case err != nil && !errors.Is(err, unix.EAGAIN):
+			if total > 0 {
+				return countResult(total), nil
+			}
+			return errResult(err)
+		case e.Nonblock:
+			if total > 0 {
+				return countResult(total), nil
+			}
+			return errResult(err)
+		}
+		ready, err := pollOne(e.FD, unix.POLLOUT, time.Until(deadline))
+		if err != nil {
+			return errResult(err)
+		}
+		if !ready {
+			st.Moved = total
+			return blockedResult(), nil
+		}
+	}
+}
+
+func (r *runner) read(e *sock.Endpoint, op *scenario.Op, st *Step) (scenario.Result, error) {
+	if op.Interrupt > 0 {
+		pid, tid := unix.Getpid(), r.tid
+		timer := time.AfterFunc(op.Interrupt, func() { unix.Tgkill(pid, tid, unix.SIGURG) })
+		defer timer.Stop()
+	}
+	buf := make([]byte, op.Size)
+	var n int
+	var err error
+	switch {
+	case e.Pipe:
+		n, err = r.pipeRead(e, op, buf)
+		if errors.Is(err, errBlocked) {
+			return blockedResult(), nil
+		}
+	case op.Nonblock:
+		n, _, err = unix.Recvfrom(e.FD, buf, unix.MSG_DONTWAIT)
+	default:
+		if op.Timeout > 0 {
+			tv := unix.NsecToTimeval(op.Timeout.Nanoseconds())
+			if err := unix.SetsockoptTimeval(e.FD, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err == nil {
+				defer func() {
+					tv := unix.NsecToTimeval(r.limit.Nanoseconds())
+					unix.SetsockoptTimeval(e.FD, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+				}()
+			}
+		}
+		n, err = unix.Read(e.FD, buf)
+	}
+	if err != nil {
+		if errors.Is(err, unix.EAGAIN) && blocking(e, op) {
+			return blockedResult(), nil
+		}
+		return errResult(err)
+	}
+	st.Data = string(buf[:n])
+	return countResult(n), nil
+}
+
+var errBlocked = errors.New("blocked")
+
+// pipeRead emulates a blocking read on a pipe end with poll: poll is never
+// restarted after a signal, so an interrupt gives EINTR as a blocking read
+// without SA_RESTART would.
+func (r *runner) pipeRead(e *sock.Endpoint, op *scenario.Op, buf []byte) (int, error) {
+	if !e.Nonblock {
+		limit := r.limit
+		if op.Timeout > 0 {
+			limit = op.Timeout
+		}
+		ready, err := pollOne(e.FD, unix.POLLIN, limit)
+		if err != nil {
+			return 0, err
+		}
+		if !ready {
+			return 0, errBlocked
+		}
+	}
+	return unix.Read(e.FD, buf)
+}
+
+// pollOne waits up to d for events on fd; a closed fd gives EBADF.
+func pollOne(fd int, events int16, d time.Duration) (bool, error) {
+	if fd < 0 {
+		return false, unix.EBADF
+	}
+	fds := []unix.PollFd{{Fd: int32(fd), Events: events}}
+	n, err := unix.Poll(fds, int(d.Milliseconds()))
+	if err != nil {
+		return false, err
+	}
+	return n > 0, nil
+}
+
+func (r *runner) poll(e *sock.Endpoint, op *scenario.Op) (scenario.Result, error) {
+	var events int16
+	for _, ev := range op.Events {
+		events |= map[string]int16{"in": unix.POLLIN, "out": unix.POLLOUT, "rdhup": unix.POLLRDHUP, "pri": unix.POLLPRI}[ev]
+	}
+	fds := []unix.PollFd{{Fd: int32(e.FD), Events: events}}
+	n, err := unix.Poll(fds, int(op.Timeout.Milliseconds()))
+	if err != nil {
+		return errResult(err)
+	}
+	if n == 0 {
+		return countResult(0), nil
+	}
+	return scenario.Result{Kind: scenario.ResultEvents, Events: sortedEvents(fds[0].Revents)}, nil
+}
+
+// sockopts maps the option names of the language to level and number.
+var sockopts = map[string][2]int{
+	"SO_KEEPALIVE":     {unix.SOL_SOCKET, unix.SO_KEEPALIVE},
+	"SO_RCVBUF":        {unix.SOL_SOCKET, unix.SO_RCVBUF},
+	"SO_SNDBUF":        {unix.SOL_SOCKET, unix.SO_SNDBUF},
+	"SO_REUSEADDR":     {unix.SOL_SOCKET, unix.SO_REUSEADDR},
+	"SO_ERROR":         {unix.SOL_SOCKET, unix.SO_ERROR},
+	"SO_TYPE":          {unix.SOL_SOCKET, unix.SO_TYPE},
+	"SO_LINGER":        {unix.SOL_SOCKET, unix.SO_LINGER},
+	"SO_RCVTIMEO":      {unix.SOL_SOCKET, unix.SO_RCVTIMEO},
+	"SO_SNDTIMEO":      {unix.SOL_SOCKET, unix.SO_SNDTIMEO},
+	"TCP_KEEPIDLE":     {unix.IPPROTO_TCP, unix.TCP_KEEPIDLE},
+	"TCP_KEEPINTVL":    {unix.IPPROTO_TCP, unix.TCP_KEEPINTVL},
+	"TCP_KEEPCNT":      {unix.IPPROTO_TCP, unix.TCP_KEEPCNT},
+	"TCP_USER_TIMEOUT": {unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT},
+	"TCP_NODELAY":      {unix.IPPROTO_TCP, unix.TCP_NODELAY},
+	"TCP_LINGER2":      {unix.IPPROTO_TCP, unix.TCP_LINGER2},
+}
+
+func (r *runner) setsockopt(e *sock.Endpoint, op *scenario.Op) (scenario.Result, error) {
+	o, ok := sockopts[op.Option]
+	if !ok {
+		return scenario.Result{}, fmt.Errorf("setsockopt %s is not known to the runner", op.Option)
+	}
+	switch op.Option {
+	case "SO_LINGER":
+		return result(setLinger(e.FD, op.Linger))
+	case "SO_RCVTIMEO", "SO_SNDTIMEO":
+		tv := unix.NsecToTimeval((time.Duration(op.Value) * time.Millisecond).Nanoseconds())
+		return result(unix.SetsockoptTimeval(e.FD, o[0], o[1], &tv))
+	}
+	return result(unix.SetsockoptInt(e.FD, o[0], o[1], op.Value))
+}
+
+func getsockopt(e *sock.Endpoint, op *scenario.Op) (scenario.Result, error) {
+	o, ok := sockopts[op.Option]
+	if !ok {
+		return scenario.Result{}, fmt.Errorf("getsockopt %s is not known to the runner", op.Option)
+	}
+	switch op.Option {
+	case "SO_LINGER":
+		l, err := unix.GetsockoptLinger(e.FD, o[0], o[1])
+		if err != nil {
+			return errResult(err)
+		}
+		return countResult(int(l.Linger)), nil
+	case "SO_RCVTIMEO", "SO_SNDTIMEO":
+		tv, err := unix.GetsockoptTimeval(e.FD, o[0], o[1])
+		if err != nil {
+			return errResult(err)
+		}
+		return countResult(int(time.Duration(tv.Nano()).Milliseconds())), nil
+	}
+	v, err := unix.GetsockoptInt(e.FD, o[0], o[1])
+	if err != nil {
+		return errResult(err)
+	}
+	if op.Option == "SO_ERROR" && v != 0 {
+		return errResult(unix.Errno(v))
+	}
+	return countResult(v), nil
+}

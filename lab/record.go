@@ -1,0 +1,156 @@
+package lab
+
+import (
+	"time"
+
+	"github.com/teardown-net/teardown/scenario"
+)
+
+// Verdict is the outcome of comparing what happened with what was
+// expected.
+type Verdict string
+
+const (
+	// Match: everything the scenario expects on this OS and transport
+	// happened.
+	Match Verdict = "match"
+	// Differs: at least one result or check is not what was expected.
+	Differs Verdict = "differs"
+	// Skipped: the run did not take place; Record.Skip says why.
+	Skipped Verdict = "skipped"
+	// Unchecked: a step or check with nothing to compare (no expectation,
+	// or an observation this environment cannot make).
+	Unchecked Verdict = "unchecked"
+)
+
+// Record is everything one run of a scenario on one transport observed,
+// with its comparison against the scenario's expectations.
+type Record struct {
+	Scenario  string             `json:"scenario"`
+	Title     string             `json:"title"`
+	File      string             `json:"file,omitempty"`
+	Sources   []scenario.Source  `json:"sources,omitempty"`
+	Transport scenario.Transport `json:"transport"`
+	Env       Env                `json:"env"`
+	Start     time.Time          `json:"start"`
+	Duration  time.Duration      `json:"duration_ns"`
+	Verdict   Verdict            `json:"verdict"`
+	// Skip says why the run did not take place (Verdict Skipped).
+	Skip string `json:"skip,omitempty"`
+	// Error is a failure of the lab itself (not of a socket call) that
+	// ended the run early.
+	Error string `json:"error,omitempty"`
+	// Limits lists what this run could not observe, and why.
+	Limits []string `json:"limits,omitempty"`
+	Steps  []Step   `json:"steps"`
+	// Pcap is the capture file of the run, when one was asked for.
+	Pcap string `json:"pcap,omitempty"`
+}
+
+// Env describes where a run took place.
+type Env struct {
+	OS     string `json:"os"`
+	Kernel string `json:"kernel"`
+	// Isolated: the run had a network namespace of its own.
+	Isolated bool `json:"isolated"`
+	Capture  bool `json:"capture"`
+	Trace    bool `json:"trace"`
+}
+
+// Step is what happened at one statement of the scenario.
+type Step struct {
+	Line int    `json:"line"`
+	Text string `json:"text"`
+	// Kind is "op", "sleep" or "expect".
+	Kind string `json:"kind"`
+	// Skip: the statement's guard excludes this transport.
+	Skip bool `json:"skip,omitempty"`
+
+	// Op steps.
+	Actor  string           `json:"actor,omitempty"`
+	Op     scenario.OpKind  `json:"op,omitempty"`
+	Result *scenario.Result `json:"result,omitempty"`
+	// Moved is the number of bytes a blocked or partial call moved.
+	Moved int `json:"moved,omitempty"`
+	// Data is what a read returned, for the report.
+	Data string `json:"data,omitempty"`
+	// Took is how long the call took.
+	Took time.Duration `json:"took_ns"`
+	// Expected is the result expected on this OS and transport.
+	Expected *scenario.Result `json:"expected,omitempty"`
+	// Seed is what a source document claims, and SeedDiffers whether the
+	// kernel did something else.
+	Seed        *scenario.Result `json:"seed,omitempty"`
+	SeedDiffers bool             `json:"seed_differs,omitempty"`
+	// Documented lists what other OSes are documented to do here.
+	Documented []Documented `json:"documented,omitempty"`
+
+	// Expect steps.
+	Check *Check `json:"check,omitempty"`
+
+	Verdict Verdict `json:"verdict"`
+
+	// What the kernel did during the step and until it settled.
+	Start   time.Time `json:"start"`
+	Packets []Packet  `json:"packets,omitempty"`
+	Events  []Event   `json:"events,omitempty"`
+	// Sockets is the TCP state of every endpoint after the step.
+	Sockets []SockState `json:"sockets,omitempty"`
+	// Unsettled: the kernel was still busy when the settle bound ran out.
+	Unsettled bool `json:"unsettled,omitempty"`
+}
+
+// Documented is an expectation for another OS taken from a document.
+type Documented struct {
+	OS     string          `json:"os"`
+	Result scenario.Result `json:"result"`
+	// Measured is false when a document states it and nobody here measured
+	// it.
+	Measured bool `json:"measured"`
+}
+
+// Check is the outcome of an expect statement.
+type Check struct {
+	Expect scenario.Expect `json:"expect"`
+	// Observed says what was seen instead, or what matched.
+	Observed string `json:"observed"`
+}
+
+// Packet is one TCP segment seen on the wire, named by actor.
+type Packet struct {
+	Time  time.Time `json:"time"`
+	From  string    `json:"from"`
+	To    string    `json:"to"`
+	Flags string    `json:"flags"`
+	Seq   uint32    `json:"seq"`
+	Ack   uint32    `json:"ack"`
+	Len   int       `json:"len"`
+}
+
+// Event is something the kernel reported through its tracepoints: an RST it
+// sent or received with its reason, a state change, an error reported to a
+// socket.
+type Event struct {
+	Time   time.Time `json:"time"`
+	Name   string    `json:"name"`
+	Actor  string    `json:"actor,omitempty"`
+	Peer   string    `json:"peer,omitempty"`
+	Reason string    `json:"reason,omitempty"`
+	State  string    `json:"state,omitempty"`
+	From   string    `json:"from_state,omitempty"`
+	To     string    `json:"to_state,omitempty"`
+	Errno  string    `json:"errno,omitempty"`
+}
+
+// SockState is the kernel's view of one actor's TCP connection.
+type SockState struct {
+	Actor string `json:"actor"`
+	// State is the TCP state, CLOSE when the kernel has forgotten the
+	// connection.
+	State string `json:"state"`
+	RecvQ uint32 `json:"recvq"`
+	SendQ uint32 `json:"sendq"`
+	// Orphan: the actor closed its descriptor but the kernel keeps the
+	// connection.
+	Orphan bool `json:"orphan,omitempty"`
+}

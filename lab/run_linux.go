@@ -1,0 +1,303 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/teardown-net/teardown/lab/sock"
+	"github.com/teardown-net/teardown/scenario"
+)
+
+// runner carries one run. All of its system calls happen on one locked OS
+// thread, which is what makes a namespace per run and per-write SIGPIPE
+// attribution possible: both are properties of a thread.
+type runner struct {
+	job   Job
+	opts  Options
+	env   *environment
+	rec   *Record
+	net   sock.Net
+	eps   map[string]*sock.Endpoint
+	all   []*sock.Endpoint
+	tid   int
+	obs   *observers
+	limit time.Duration
+	// connecting and target are set while a connect is under way. A
+	// connect that fails leaves the socket without a local address, so
+	// the observers learn it from the SYN the socket sent.
+	connecting, target *sock.Endpoint
+}
+
+func (env *environment) run(ctx context.Context, j Job, opts Options, rec *Record) error {
+	done := make(chan error, 1)
+	go func() {
+		// Never unlocked: the runtime ends the thread when this goroutine
+		// returns, and the namespace and signal mask go with it.
+		runtime.LockOSThread()
+		done <- env.execute(ctx, j, opts, rec)
+	}()
+	return <-done
+}
+
+func (env *environment) execute(ctx context.Context, j Job, opts Options, rec *Record) (err error) {
+	r := &runner{job: j, opts: opts, env: env, rec: rec, eps: map[string]*sock.Endpoint{}, tid: unix.Gettid()}
+	r.limit = j.Scenario.Limit
+	if opts.Limit > 0 {
+		r.limit = opts.Limit
+	}
+	if r.limit <= 0 {
+		r.limit = 2 * time.Second
+	}
+	if env.isolate {
+		if err := enterNamespace(); err != nil {
+			return fmt.Errorf("isolate the run: %w", err)
+		}
+	}
+	// SIGPIPE stays pending on this thread instead of being delivered, so
+	// that after each call the runner can tell whether that call raised it.
+	var set unix.Sigset_t
+	sigaddset(&set, unix.SIGPIPE)
+	if err := unix.PthreadSigmask(unix.SIG_BLOCK, &set, nil); err != nil {
+		return fmt.Errorf("block SIGPIPE on the run's thread: %w", err)
+	}
+	dir, err := tempDir()
+	if err != nil {
+		return fmt.Errorf("make the run's directory: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	r.net = sock.Net{Transport: j.Transport, Dir: dir, Isolated: env.isolate, Limit: r.limit}
+
+	r.obs, err = openObservers(env, j.Transport, rec, opts)
+	if err != nil {
+		return err
+	}
+	defer r.obs.close()
+	defer r.closeAll()
+
+	if err := r.setup(); err != nil {
+		return fmt.Errorf("setup %s: %w", j.Scenario.Setup, err)
+	}
+	for _, s := range j.Scenario.Steps {
+		if ctx.Err() != nil {
+			return fmt.Errorf("run stopped: %w", ctx.Err())
+		}
+		if err := r.step(s); err != nil {
+			return fmt.Errorf("%s: %w", s.Pos, err)
+		}
+	}
+	r.closeAll()
+	return r.obs.finish(r)
+}
+
+func sigaddset(set *unix.Sigset_t, sig unix.Signal) {
+	n := uint(sig) - 1
+	set.Val[n/64] |= 1 << (n % 64)
+}
+
+// takeSIGPIPE reports whether SIGPIPE is pending on this thread, and
+// consumes it.
+func takeSIGPIPE() bool {
+	var set unix.Sigset_t
+	sigaddset(&set, unix.SIGPIPE)
+	ts := unix.Timespec{}
+	sig, _, errno := unix.Syscall6(unix.SYS_RT_SIGTIMEDWAIT, uintptr(ptr(&set)), 0, uintptr(ptr(&ts)), 8, 0, 0)
+	return errno == 0 && unix.Signal(sig) == unix.SIGPIPE
+}
+
+func (r *runner) add(e *sock.Endpoint) {
+	r.eps[e.Name] = e
+	r.all = append(r.all, e)
+}
+
+// closeAll closes every descriptor the run still holds.
+func (r *runner) closeAll() {
+	for _, e := range r.all {
+		if e.FD >= 0 {
+			unix.Close(e.FD)
+			e.FD = -1
+		}
+	}
+}
+
+// setup builds what the scenario's setup promises before its first step.
+func (r *runner) setup() error {
+	st := Step{Kind: "setup", Text: "setup " + string(r.job.Scenario.Setup), Start: time.Now()}
+	if err := r.build(); err != nil {
+		return err
+	}
+	r.obs.settle(r, &st)
+	r.rec.Steps = append(r.rec.Steps, st)
+	return nil
+}
+
+func (r *runner) build() error {
+	t := r.job.Transport
+	switch r.job.Scenario.Setup {
+	case scenario.SetupNone:
+		return nil
+	case scenario.SetupConnected:
+		if t == scenario.Socketpair || t == scenario.Pipe {
+			c, s, err := r.net.Pair()
+			if err != nil {
+				return err
+			}
+			r.add(c)
+			r.add(s)
+			return nil
+		}
+	}
+	l, err := r.net.Socket("listener")
+	if err != nil {
+		return err
+	}
+	r.add(l)
+	if err := r.net.Bind(l); err != nil {
+		return fmt.Errorf("bind listener: %w", err)
+	}
+	if err := unix.Listen(l.FD, 16); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	c, err := r.net.Socket("client")
+	if err != nil {
+		return err
+	}
+	r.add(c)
+	if r.job.Scenario.Setup == scenario.SetupListening {
+		return nil
+	}
+	sa, err := r.net.PeerAddr(l)
+	if err != nil {
+		return err
+	}
+	if err := unix.Connect(c.FD, sa); err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	c.Local, c.Remote = sock.Name(c.FD, unix.Getsockname), sock.Name(c.FD, unix.Getpeername)
+	s, err := r.net.Accept(l, "server")
+	if err != nil {
+		return fmt.Errorf("accept: %w", err)
+	}
+	r.add(s)
+	return nil
+}
+
+// step runs one statement and records it.
+func (r *runner) step(s scenario.Step) error {
+	st := Step{Line: s.Pos.Line, Text: s.Text, Start: time.Now()}
+	switch {
+	case s.Op != nil:
+		st.Kind, st.Actor, st.Op = "op", s.Op.Actor, s.Op.Kind
+	case s.Expect != nil:
+		st.Kind = "expect"
+		st.Check = &Check{Expect: *s.Expect}
+	default:
+		st.Kind = "sleep"
+	}
+	if !s.Guard.Has(r.job.Transport) {
+		st.Skip = true
+		r.rec.Steps = append(r.rec.Steps, st)
+		return nil
+	}
+	switch {
+	case s.Expect != nil:
+		// Checked after the run, against what the preceding step recorded.
+	case s.Op != nil:
+		r.expectations(s.Op, &st)
+		res, err := r.do(s.Op, &st)
+		if err != nil {
+			return err
+		}
+		st.Took = time.Since(st.Start)
+		res.SIGPIPE = takeSIGPIPE()
+		st.Result = &res
+		r.obs.settle(r, &st)
+		r.connecting, r.target = nil, nil
+	default:
+		time.Sleep(s.Sleep)
+		st.Took = time.Since(st.Start)
+		r.obs.settle(r, &st)
+	}
+	r.rec.Steps = append(r.rec.Steps, st)
+	return nil
+}
+
+// expectations copies into the step what the scenario expects of it here,
+// what a source claims, and what other OSes are documented to do. They are
+// kept apart from the result, which only the kernel fills.
+func (r *runner) expectations(op *scenario.Op, st *Step) {
+	e := op.Expect
+	if e == nil {
+		return
+	}
+	t := r.job.Transport
+	if res, _, ok := e.Resolve(OS, t); ok {
+		st.Expected = &res
+	}
+	if res, ok := e.Seed(t); ok {
+		st.Seed = &res
+	}
+	for _, a := range e.Alternatives {
+		if a.Seed || a.OS == "" || a.OS == OS || (len(a.Transports) > 0 && !scenario.Guard(a.Transports).Has(t)) {
+			continue
+		}
+		st.Documented = append(st.Documented, Documented{OS: a.OS, Result: a.Result, Measured: !a.Documented})
+	}
+}
+
+// endpoint returns the actor's endpoint. The parser guarantees actors are
+// created before use; a missing one here is an actor whose creation failed.
+func (r *runner) endpoint(name string) (*sock.Endpoint, error) {
+	e, ok := r.eps[name]
+	if !ok {
+		return nil, fmt.Errorf("no socket for %q: the step that creates it did not succeed", name)
+	}
+	return e, nil
+}
+
+// errResult turns an error from a system call into a result. Errors that
+// are not errnos are failures of the lab and are returned as such.
+func errResult(err error) (scenario.Result, error) {
+	var errno unix.Errno
+	if errors.As(err, &errno) {
+		name := unix.ErrnoName(errno)
+		if name == "" {
+			name = fmt.Sprintf("errno %d", int(errno))
+		}
+		return scenario.Result{Kind: scenario.ResultErrno, Errno: name}, nil
+	}
+	return scenario.Result{}, err
+}
+
+func okResult() scenario.Result { return scenario.Result{Kind: scenario.ResultOK} }
+
+func countResult(n int) scenario.Result {
+	return scenario.Result{Kind: scenario.ResultCount, N: n}
+}
+
+func blockedResult() scenario.Result { return scenario.Result{Kind: scenario.ResultBlocked} }
+
+// sortedEvents names poll's revents bits.
+func sortedEvents(revents int16) []string {
+	var names []string
+	for _, b := range []struct {
+		bit  int16
+		name string
+	}{
+		{unix.POLLIN, "POLLIN"}, {unix.POLLOUT, "POLLOUT"}, {unix.POLLPRI, "POLLPRI"},
+		{unix.POLLRDHUP, "POLLRDHUP"}, {unix.POLLHUP, "POLLHUP"}, {unix.POLLERR, "POLLERR"},
+		{unix.POLLNVAL, "POLLNVAL"},
+	} {
+		if revents&b.bit != 0 {
+			names = append(names, b.name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}

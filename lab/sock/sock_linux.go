@@ -1,0 +1,236 @@
+// Package sock makes the endpoints of a lab run with raw system calls, one
+// kind per transport, so that every errno the lab reports is the kernel's
+// own.
+package sock
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/teardown-net/teardown/scenario"
+)
+
+// Endpoint is one socket (or pipe end) of a run, named by the actor that
+// owns it.
+type Endpoint struct {
+	Name string
+	// FD is -1 once the scenario has closed it, so that a later operation
+	// gets EBADF from the kernel instead of reaching a reused descriptor.
+	FD     int
+	Closed bool
+	// Local and Remote are the TCP addresses, known after bind, connect or
+	// accept; they stay after close so that orphans can be followed.
+	Local, Remote netip.AddrPort
+	// Path is the bound path of a unix socket.
+	Path string
+	// Pipe: a pipe end. Pipe descriptors are always O_NONBLOCK underneath;
+	// Nonblock is what the scenario asked for and blocking is emulated with
+	// poll.
+	Pipe     bool
+	Nonblock bool
+}
+
+// Net says where endpoints get their addresses.
+type Net struct {
+	Transport scenario.Transport
+	// Dir holds unix socket paths.
+	Dir string
+	// Isolated: the run has a namespace of its own, so ports are chosen
+	// from a process-wide sequence (unique across parallel runs, which lets
+	// tracepoint events be attributed by port). Otherwise the kernel picks
+	// ephemeral ports.
+	Isolated bool
+	// Limit is set as SO_RCVTIMEO and SO_SNDTIMEO on every socket, so that
+	// a blocking call that never completes returns after it.
+	Limit time.Duration
+}
+
+var nextPort atomic.Uint32
+
+// port returns the next port of the lab's sequence, 20000-29999, below the
+// kernel's ephemeral range so that a client's port never equals a server's.
+func port() int {
+	return 20000 + int(nextPort.Add(1)%10000)
+}
+
+// ErrNotSocket is returned by operations a transport has no socket for.
+var ErrNotSocket = errors.New("this transport has no sockets")
+
+func (n *Net) family() (domain, typ int, err error) {
+	switch n.Transport {
+	case scenario.TCP4:
+		return unix.AF_INET, unix.SOCK_STREAM, nil
+	case scenario.TCP6:
+		return unix.AF_INET6, unix.SOCK_STREAM, nil
+	case scenario.Unix, scenario.Socketpair:
+		return unix.AF_UNIX, unix.SOCK_STREAM, nil
+	case scenario.UnixPacket:
+		return unix.AF_UNIX, unix.SOCK_SEQPACKET, nil
+	}
+	return 0, 0, fmt.Errorf("socket on %s: %w", n.Transport, ErrNotSocket)
+}
+
+// Socket creates an unbound socket of the transport's family and type.
+func (n *Net) Socket(name string) (*Endpoint, error) {
+	domain, typ, err := n.family()
+	if err != nil {
+		return nil, err
+	}
+	fd, err := unix.Socket(domain, typ|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("socket: %w", err)
+	}
+	e := &Endpoint{Name: name, FD: fd}
+	if err := n.prepare(e); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	return e, nil
+}
+
+// prepare sets the block limit on a new socket.
+func (n *Net) prepare(e *Endpoint) error {
+	tv := unix.NsecToTimeval(n.Limit.Nanoseconds())
+	for _, opt := range []int{unix.SO_RCVTIMEO, unix.SO_SNDTIMEO} {
+		if err := unix.SetsockoptTimeval(e.FD, unix.SOL_SOCKET, opt, &tv); err != nil {
+			return fmt.Errorf("set the block limit on %s: %w", e.Name, err)
+		}
+	}
+	return nil
+}
+
+// BindAddr returns the address bind gives e: a loopback address with a
+// port of the lab's, or a path in the run's directory.
+func (n *Net) BindAddr(e *Endpoint) (unix.Sockaddr, error) {
+	switch n.Transport {
+	case scenario.TCP4, scenario.TCP6:
+		p := 0
+		if n.Isolated {
+			p = port()
+		}
+		if n.Transport == scenario.TCP4 {
+			return &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: p}, nil
+		}
+		return &unix.SockaddrInet6{Addr: netip.IPv6Loopback().As16(), Port: p}, nil
+	case scenario.Unix, scenario.UnixPacket, scenario.Socketpair:
+		return &unix.SockaddrUnix{Name: filepath.Join(n.Dir, e.Name+".sock")}, nil
+	}
+	return nil, fmt.Errorf("bind on %s: %w", n.Transport, ErrNotSocket)
+}
+
+// Bind binds e to the address BindAddr gives it.
+func (n *Net) Bind(e *Endpoint) error {
+	sa, err := n.BindAddr(e)
+	if err != nil {
+		return err
+	}
+	if u, ok := sa.(*unix.SockaddrUnix); ok {
+		// A path left by an earlier bind of the same actor would give
+		// EADDRINUSE for a reason the scenario did not write.
+		os.Remove(u.Name)
+	}
+	if err := unix.Bind(e.FD, sa); err != nil {
+		return err
+	}
+	if u, ok := sa.(*unix.SockaddrUnix); ok {
+		e.Path = u.Name
+	}
+	e.Local = Name(e.FD, unix.Getsockname)
+	return nil
+}
+
+// PeerAddr is the address a connect to e uses.
+func (n *Net) PeerAddr(e *Endpoint) (unix.Sockaddr, error) {
+	switch n.Transport {
+	case scenario.TCP4:
+		if !e.Local.IsValid() {
+			return nil, fmt.Errorf("%s has no address: bind it first", e.Name)
+		}
+		return &unix.SockaddrInet4{Addr: e.Local.Addr().As4(), Port: int(e.Local.Port())}, nil
+	case scenario.TCP6:
+		if !e.Local.IsValid() {
+			return nil, fmt.Errorf("%s has no address: bind it first", e.Name)
+		}
+		return &unix.SockaddrInet6{Addr: e.Local.Addr().As16(), Port: int(e.Local.Port())}, nil
+	case scenario.Unix, scenario.UnixPacket, scenario.Socketpair:
+		if e.Path == "" {
+			return nil, fmt.Errorf("%s has no path: bind it first", e.Name)
+		}
+		return &unix.SockaddrUnix{Name: e.Path}, nil
+	}
+	return nil, fmt.Errorf("connect on %s: %w", n.Transport, ErrNotSocket)
+}
+
+// Accept accepts a connection on l; the new endpoint is called name.
+func (n *Net) Accept(l *Endpoint, name string) (*Endpoint, error) {
+	fd, _, err := unix.Accept4(l.FD, unix.SOCK_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	e := &Endpoint{Name: name, FD: fd}
+	if err := n.prepare(e); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	e.Local = Name(fd, unix.Getsockname)
+	e.Remote = Name(fd, unix.Getpeername)
+	return e, nil
+}
+
+// Pair makes the two endpoints of a socketpair or a pipe: the client and
+// the server (for a pipe, the write end and the read end).
+func (n *Net) Pair() (client, server *Endpoint, err error) {
+	switch n.Transport {
+	case scenario.Socketpair:
+		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return nil, nil, fmt.Errorf("socketpair: %w", err)
+		}
+		client, server = &Endpoint{Name: "client", FD: fds[0]}, &Endpoint{Name: "server", FD: fds[1]}
+		for _, e := range []*Endpoint{client, server} {
+			if err := n.prepare(e); err != nil {
+				unix.Close(fds[0])
+				unix.Close(fds[1])
+				return nil, nil, err
+			}
+		}
+		return client, server, nil
+	case scenario.Pipe:
+		var p [2]int
+		if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
+			return nil, nil, fmt.Errorf("pipe: %w", err)
+		}
+		return &Endpoint{Name: "client", FD: p[1], Pipe: true}, &Endpoint{Name: "server", FD: p[0], Pipe: true}, nil
+	}
+	return nil, nil, fmt.Errorf("no pair for %s", n.Transport)
+}
+
+// Name returns a socket's TCP address through getsockname or getpeername,
+// or the zero AddrPort for other families, for a socket with no port or
+// no address, and on error.
+func Name(fd int, get func(int) (unix.Sockaddr, error)) netip.AddrPort {
+	sa, err := get(fd)
+	if err != nil {
+		return netip.AddrPort{}
+	}
+	var ap netip.AddrPort
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		ap = netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(a.Port))
+	case *unix.SockaddrInet6:
+		ap = netip.AddrPortFrom(netip.AddrFrom16(a.Addr).Unmap(), uint16(a.Port))
+	}
+	// A connect that failed leaves the port and no address; the lab learns
+	// the address the socket used from its packets instead.
+	if ap.Port() == 0 || ap.Addr().IsUnspecified() {
+		return netip.AddrPort{}
+	}
+	return ap
+}
