@@ -64,7 +64,7 @@ func (a *args) word(what, expected string) (token, bool) {
 	return t, true
 }
 
-// text reads quoted text.
+// text reads quoted text that is not empty.
 func (a *args) text(what, expected string) (string, bool) {
 	t, ok := a.next()
 	if !ok {
@@ -73,6 +73,10 @@ func (a *args) text(what, expected string) (string, bool) {
 	}
 	if t.kind != tString {
 		a.p.errorf(t.col, "unexpected %s, expected %s", t.describe(), expected)
+		return "", false
+	}
+	if t.text == "" {
+		a.p.errorf(t.col, "empty %s, expected %s", what, expected)
 		return "", false
 	}
 	return t.text, true

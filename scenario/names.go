@@ -115,7 +115,13 @@ func suggest(word string, candidates ...[]string) string {
 			if c == word {
 				continue
 			}
-			d := distance(lw, strings.ToLower(c))
+			lc := strings.ToLower(c)
+			d := distance(lw, lc)
+			if len(word) <= 2 && d > 0 && !strings.HasPrefix(lc, lw) {
+				// One edit turns any short word into any other;
+				// only a truncation is a likely slip.
+				continue
+			}
 			if d < bestD {
 				best, bestD = c, d
 			}

@@ -51,15 +51,14 @@ type parser struct {
 	errs ErrorList
 	line int
 
-	header      map[string]int // header keyword → line of its statement
-	sawFirst    bool           // the first statement has been seen
-	body        bool           // a body statement has been seen
-	bodyLine    int
-	onSet       bool
-	setupCol    int
-	setupLine   int
-	refs        []stepRefs // parallel to s.Steps
-	syntaxFails int
+	header    map[string]int // header keyword → line of its statement
+	sawFirst  bool           // the first statement has been seen
+	body      bool           // a body statement has been seen
+	bodyLine  int
+	onSet     bool
+	setupCol  int
+	setupLine int
+	refs      []stepRefs // parallel to s.Steps
 }
 
 // stepRefs are the places where a step names actors, for the errors of
@@ -498,7 +497,7 @@ func (p *parser) opStatement(toks []token, text string, g Guard, col int) {
 	op := &Op{Actor: actor.text, Kind: OpKind(opTok.text)}
 	refs := stepRefs{op: p.pos(opTok.col), actor: p.pos(actor.col)}
 	a := &args{p: p, toks: rest, prev: opTok, stmt: opTok.text}
-	if !p.opArgs(op, a, &refs) || !a.end() {
+	if !p.opArgs(op, a, &refs) || !a.end() || !p.fitsPipe(op, opTok, g) {
 		return
 	}
 	if arrow != nil {
@@ -508,6 +507,35 @@ func (p *parser) opStatement(toks []token, text string, g Guard, col int) {
 		}
 	}
 	p.addStep(Step{Pos: p.pos(col), Text: text, Guard: g, Op: op}, refs)
+}
+
+// fitsPipe rejects read options that need a socket on a statement that
+// runs on pipe, where they could not be carried out as written.
+func (p *parser) fitsPipe(op *Op, opTok token, g Guard) bool {
+	if op.Kind != OpRead || !Guard(p.runsOn(g)).Has(Pipe) || !p.onSet {
+		return true
+	}
+	var why string
+	switch {
+	case op.Nonblock:
+		why = "read nonblock needs recv(2) with MSG_DONTWAIT"
+	case op.Timeout > 0:
+		why = "read timeout needs the socket option SO_RCVTIMEO"
+	default:
+		return true
+	}
+	var others []Transport
+	for _, t := range p.runsOn(g) {
+		if t != Pipe {
+			others = append(others, t)
+		}
+	}
+	hint := "\"on\" without pipe"
+	if len(others) > 0 {
+		hint = fmt.Sprintf("a guard without pipe such as %q", guardFor(others)+":")
+	}
+	p.errorf(opTok.col, "%s, which a pipe does not have; expected %s (on a pipe, \"nonblock on\" before a plain read does not block)", why, hint)
+	return false
 }
 
 // opArgs reads the arguments of op.
@@ -674,6 +702,10 @@ func (p *parser) opArgs(op *Op, a *args, refs *stepRefs) bool {
 		if !ok {
 			return false
 		}
+		if t.text == "SO_LINGER" {
+			p.errorf(t.col, "getsockopt SO_LINGER is not supported: struct linger is two values, not one; expected another option, or expect the effect of the close")
+			return false
+		}
 		if !contains(Options, t.text) && !contains(ReadOnlyOptions, t.text) {
 			all := append(append([]string(nil), Options...), ReadOnlyOptions...)
 			p.errorf(t.col, "unknown option %q, expected one of %s%s", t.text, strings.Join(all, ", "), didYouMean(t.text, all))
@@ -693,7 +725,11 @@ func (p *parser) opArgs(op *Op, a *args, refs *stepRefs) bool {
 				p.errorf(col, "empty event in %q, expected events separated by single commas", t.text)
 				return false
 			case !contains(pollRequests, e):
-				p.errorf(col, "unknown poll event %q, expected %s%s", e, oneOf(pollRequests), didYouMean(strings.TrimPrefix(strings.ToLower(e), "poll"), pollRequests))
+				hint := didYouMean(e, pollRequests)
+				if short := strings.TrimPrefix(strings.ToLower(e), "poll"); contains(pollRequests, short) {
+					hint = fmt.Sprintf(" (did you mean %q?)", short)
+				}
+				p.errorf(col, "unknown poll event %q, expected %s%s", e, oneOf(pollRequests), hint)
 				return false
 			case seen[e]:
 				p.errorf(col, "poll event %q given twice, expected each at most once", e)

@@ -1,0 +1,99 @@
+package scenario
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// FuzzParse checks that Parse never panics, that its errors are an
+// ErrorList of at most ten positioned errors in order, and that what it
+// accepts keeps the invariants the lab relies on.
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob("testdata/examples/*.td")
+	for _, name := range files {
+		src, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(src)
+	}
+	for _, s := range []string{
+		hdr + "client write \"a\\x41\\\"\" nosignal -> 3 darwin/tcp: EPIPE+SIGPIPE documented seed: 0\n",
+		hdr + "setup none\nl socket\nl bind\nl listen 1\nc socket\nc connect l -> ok\nl accept as s -> ok\n",
+		hdr + "client poll in,out,rdhup timeout 1s -> POLLIN|POLLHUP\nexpect no wire client>server R.\n",
+		hdr + "client read 16 nonblock -> EWOULDBLOCK\ntcp4: sleep 10ms\nexpect tcp6: recvq client 0\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		s, err := Parse("f.td", src)
+		lines := strings.Count(string(src), "\n") + 1
+		if err != nil {
+			if s != nil {
+				t.Fatalf("Parse returned a scenario and an error")
+			}
+			var list ErrorList
+			if !errors.As(err, &list) {
+				t.Fatalf("error is %T, want ErrorList", err)
+			}
+			if len(list) == 0 || len(list) > maxErrors {
+				t.Fatalf("%d errors, want 1 to %d", len(list), maxErrors)
+			}
+			for i, e := range list {
+				if e.Pos.File != "f.td" || e.Pos.Line < 1 || e.Pos.Line > lines || e.Pos.Col < 1 || e.Msg == "" {
+					t.Fatalf("bad error %q at %+v (%d lines)", e.Msg, e.Pos, lines)
+				}
+				if i > 0 {
+					p := list[i-1].Pos
+					if p.Line > e.Pos.Line || p.Line == e.Pos.Line && p.Col > e.Pos.Col {
+						t.Fatalf("errors out of order:\n%v", err)
+					}
+				}
+			}
+			return
+		}
+		if s.ID == "" || s.Title == "" || len(s.On) == 0 || len(s.Steps) == 0 || s.Limit <= 0 {
+			t.Fatalf("accepted an incomplete scenario: %+v", s)
+		}
+		for _, st := range s.Steps {
+			n := 0
+			if st.Op != nil {
+				n++
+			}
+			if st.Sleep > 0 {
+				n++
+			}
+			if st.Expect != nil {
+				n++
+			}
+			if n != 1 {
+				t.Fatalf("step %q sets %d of Op, Sleep and Expect", st.Text, n)
+			}
+			for _, g := range st.Guard {
+				if !Guard(s.On).Has(g) {
+					t.Fatalf("step %q is guarded by %s, which is not in on %v", st.Text, g, s.On)
+				}
+			}
+			if st.Op == nil || st.Op.Expect == nil {
+				continue
+			}
+			e := st.Op.Expect
+			for _, r := range append([]Result{e.Default}, alternativeResults(e)...) {
+				if r.String() == "?" || r.Kind == ResultErrno && (r.Errno == "EWOULDBLOCK" || !contains(Errnos, r.Errno)) {
+					t.Fatalf("step %q has result %+v", st.Text, r)
+				}
+			}
+		}
+	})
+}
+
+func alternativeResults(e *Expectation) []Result {
+	var rs []Result
+	for _, a := range e.Alternatives {
+		rs = append(rs, a.Result)
+	}
+	return rs
+}

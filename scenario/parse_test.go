@@ -1,0 +1,526 @@
+package scenario
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// dump writes s in a stable text form for golden files.
+func dump(s *Scenario) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "id %s at %v\ntitle %q\n", s.ID, s.Pos, s.Title)
+	for _, src := range s.Source {
+		fmt.Fprintf(&b, "source %q %q\n", src.Document, src.Part)
+	}
+	for _, n := range s.Notes {
+		fmt.Fprintf(&b, "note %q\n", n)
+	}
+	fmt.Fprintf(&b, "on %v\nsetup %s\nlimit %v\n", s.On, s.Setup, s.Limit)
+	for _, st := range s.Steps {
+		fmt.Fprintf(&b, "\n%d:%d %q\n", st.Pos.Line, st.Pos.Col, st.Text)
+		if st.Guard != nil {
+			fmt.Fprintf(&b, "  guard %v\n", st.Guard)
+		}
+		switch {
+		case st.Op != nil:
+			o := *st.Op
+			o.Expect = nil
+			data := o.Data
+			o.Data = nil
+			fmt.Fprintf(&b, "  op %+v data=%q\n", o, data)
+			if e := st.Op.Expect; e != nil {
+				fmt.Fprintf(&b, "  -> %s at %d:%d\n", e.Default, e.Pos.Line, e.Pos.Col)
+				for _, a := range e.Alternatives {
+					fmt.Fprintf(&b, "     alt at %d:%d os=%q transports=%v seed=%v documented=%v result=%s\n",
+						a.Pos.Line, a.Pos.Col, a.OS, a.Transports, a.Seed, a.Documented, a.Result)
+				}
+			}
+		case st.Sleep > 0:
+			fmt.Fprintf(&b, "  sleep %v\n", st.Sleep)
+		case st.Expect != nil:
+			fmt.Fprintf(&b, "  expect %+v\n", *st.Expect)
+		}
+	}
+	return b.String()
+}
+
+// TestExamples parses the worked examples and compares their syntax trees
+// with the golden files next to them.
+func TestExamples(t *testing.T) {
+	files, err := filepath.Glob("testdata/examples/*.td")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no examples: %v", err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			s, err := ParseFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := dump(s)
+			golden := strings.TrimSuffix(f, ".td") + ".golden"
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("syntax tree differs from %s (go test -update rewrites it):\n%s", golden, got)
+			}
+		})
+	}
+}
+
+// TestDocExamples checks that every complete scenario in the language
+// reference (the ```td blocks) parses.
+func TestDocExamples(t *testing.T) {
+	doc, err := os.ReadFile("../docs/scenario-language.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```td\n(.*?)```").FindAllSubmatch(doc, -1)
+	if len(blocks) < 4 {
+		t.Fatalf("found %d td blocks in the reference, want at least 4 worked examples", len(blocks))
+	}
+	for i, b := range blocks {
+		if _, err := Parse(fmt.Sprintf("block%d.td", i+1), b[1]); err != nil {
+			t.Errorf("example %d of the reference does not parse:\n%v\n%s", i+1, err, b[1])
+		}
+	}
+}
+
+const hdr = "scenario t\ntitle \"t\"\non tcp\n"
+
+func TestParseGood(t *testing.T) {
+	ms := time.Millisecond
+	tests := []struct {
+		name  string
+		src   string
+		check func(t *testing.T, s *Scenario)
+	}{
+		{"defaults", hdr + "client close\n", func(t *testing.T, s *Scenario) {
+			want := &Scenario{ID: "t", Title: "t", On: []Transport{TCP4, TCP6}, Setup: SetupConnected, Limit: 2 * time.Second,
+				File: "t.td", Pos: Pos{"t.td", 1, 1},
+				Steps: []Step{{Pos: Pos{"t.td", 4, 1}, Text: "client close", Op: &Op{Actor: "client", Kind: OpClose}}}}
+			if !reflect.DeepEqual(s, want) {
+				t.Errorf("got %+v\nwant %+v", s, want)
+			}
+		}},
+		{"header", "# comment\n\nscenario a-b/c.d9 # why\ntitle \"x \\\"y\\\" \\x41\\n\"\nsource \"doc.txt\"\nsource \"doc.txt\" \"example 2\"\nnote \"n1\"\nnote \"n2\"\non pipe all tcp4\nsetup connected\nlimit 1.5s\nclient close\n",
+			func(t *testing.T, s *Scenario) {
+				if s.ID != "a-b/c.d9" || s.Title != "x \"y\" A\n" || s.Limit != 1500*ms || s.Pos.Line != 3 {
+					t.Errorf("got id %q title %q limit %v pos %v", s.ID, s.Title, s.Limit, s.Pos)
+				}
+				if !reflect.DeepEqual(s.Source, []Source{{"doc.txt", ""}, {"doc.txt", "example 2"}}) || !reflect.DeepEqual(s.Notes, []string{"n1", "n2"}) {
+					t.Errorf("got sources %v notes %v", s.Source, s.Notes)
+				}
+				if !reflect.DeepEqual(s.On, Transports) {
+					t.Errorf("on: got %v, want every transport in order", s.On)
+				}
+			}},
+		{"crlf and tabs", "scenario t\r\ntitle\t\"t\"\r\non\ttcp4\r\n\tclient\tclose\t-> ok\r\n", func(t *testing.T, s *Scenario) {
+			if st := s.Steps[0]; st.Text != "client\tclose\t-> ok" || st.Pos.Col != 2 || st.Op.Expect.Default.Kind != ResultOK {
+				t.Errorf("got %+v", st)
+			}
+		}},
+		{"operations", hdr + `setup none
+l socket
+l bind -> ok
+l listen
+l listen 0
+c socket
+c connect l -> EINPROGRESS
+l accept as s2 -> ok
+c write "a#b" nosignal -> 3
+c send 100 -> 100
+s2 read 16 nonblock -> EAGAIN
+s2 read 4 interrupt 100ms timeout 1s -> EINTR
+s2 shutdown rdwr
+c linger 0
+c linger off
+c nonblock on
+c nonblock off
+c setsockopt SO_LINGER 5
+c setsockopt SO_LINGER off
+c setsockopt TCP_USER_TIMEOUT 200
+c getsockopt SO_ERROR -> ECONNRESET
+c getsockopt SO_RCVBUF -> 131072
+c poll rdhup,in timeout 10ms -> 0
+c poll out -> POLLOUT|POLLERR|POLLHUP
+c write 1 -> EWOULDBLOCK
+`, func(t *testing.T, s *Scenario) {
+			want := []Op{
+				{Actor: "l", Kind: OpSocket},
+				{Actor: "l", Kind: OpBind},
+				{Actor: "l", Kind: OpListen, Backlog: 16},
+				{Actor: "l", Kind: OpListen, Backlog: 0},
+				{Actor: "c", Kind: OpSocket},
+				{Actor: "c", Kind: OpConnect, Target: "l"},
+				{Actor: "l", Kind: OpAccept, As: "s2"},
+				{Actor: "c", Kind: OpWrite, Data: []byte("a#b"), NoSignal: true},
+				{Actor: "c", Kind: OpSend, Data: []byte(strings.Repeat("x", 100))},
+				{Actor: "s2", Kind: OpRead, Size: 16, Nonblock: true},
+				{Actor: "s2", Kind: OpRead, Size: 4, Timeout: time.Second, Interrupt: 100 * ms},
+				{Actor: "s2", Kind: OpShutdown, How: "rdwr"},
+				{Actor: "c", Kind: OpLinger, Linger: 0},
+				{Actor: "c", Kind: OpLinger, Linger: -1},
+				{Actor: "c", Kind: OpNonblock, On: true},
+				{Actor: "c", Kind: OpNonblock, On: false},
+				{Actor: "c", Kind: OpSetsockopt, Option: "SO_LINGER", Linger: 5},
+				{Actor: "c", Kind: OpSetsockopt, Option: "SO_LINGER", Linger: -1},
+				{Actor: "c", Kind: OpSetsockopt, Option: "TCP_USER_TIMEOUT", Value: 200},
+				{Actor: "c", Kind: OpGetsockopt, Option: "SO_ERROR"},
+				{Actor: "c", Kind: OpGetsockopt, Option: "SO_RCVBUF"},
+				{Actor: "c", Kind: OpPoll, Events: []string{"in", "rdhup"}, Timeout: 10 * ms},
+				{Actor: "c", Kind: OpPoll, Events: []string{"out"}},
+				{Actor: "c", Kind: OpWrite, Data: []byte("x")},
+			}
+			results := []string{"", "ok", "", "", "", "EINPROGRESS", "ok", "3", "100", "EAGAIN", "EINTR", "", "", "", "", "", "", "", "", "ECONNRESET", "131072", "0", "POLLERR|POLLHUP|POLLOUT", "EAGAIN"}
+			if len(s.Steps) != len(want) {
+				t.Fatalf("got %d steps, want %d", len(s.Steps), len(want))
+			}
+			for i, st := range s.Steps {
+				got := *st.Op
+				got.Expect = nil
+				if !reflect.DeepEqual(got, want[i]) {
+					t.Errorf("step %d (%s): got %+v, want %+v", i, st.Text, got, want[i])
+				}
+				r := ""
+				if e := st.Op.Expect; e != nil {
+					r = e.Default.String()
+				}
+				if r != results[i] {
+					t.Errorf("step %d (%s): result %q, want %q", i, st.Text, r, results[i])
+				}
+			}
+		}},
+		{"results and alternatives", "scenario t\ntitle \"t\"\non all\n" +
+			"client write 5 -> EPIPE+SIGPIPE   darwin: 5 documented  seed: ECONNRESET  tcp: ECONNRESET  unix,pipe: blocked  freebsd/local: 0  seed/tcp4: 5 documented  linux/socketpair: EPIPE\n",
+			func(t *testing.T, s *Scenario) {
+				e := s.Steps[0].Op.Expect
+				if !e.Default.Equal(Result{Kind: ResultErrno, Errno: "EPIPE", SIGPIPE: true}) || e.Pos.Col != 19 {
+					t.Errorf("default %v at %v", e.Default, e.Pos)
+				}
+				type alt struct {
+					col       int
+					os        string
+					ts        []Transport
+					seed, doc bool
+					result    string
+				}
+				want := []alt{
+					{35, "darwin", nil, false, true, "5"},
+					{57, "", nil, true, false, "ECONNRESET"},
+					{75, "", []Transport{TCP4, TCP6}, false, false, "ECONNRESET"},
+					{92, "", []Transport{Unix, Pipe}, false, false, "blocked"},
+					{112, "freebsd", []Transport{Unix, UnixPacket, Socketpair}, false, false, "0"},
+					{130, "", []Transport{TCP4}, true, true, "5"},
+					{155, "linux", []Transport{Socketpair}, false, false, "EPIPE"},
+				}
+				if len(e.Alternatives) != len(want) {
+					t.Fatalf("got %d alternatives, want %d", len(e.Alternatives), len(want))
+				}
+				for i, a := range e.Alternatives {
+					got := alt{a.Pos.Col, a.OS, a.Transports, a.Seed, a.Documented, a.Result.String()}
+					if !reflect.DeepEqual(got, want[i]) {
+						t.Errorf("alternative %d: got %+v, want %+v", i, got, want[i])
+					}
+				}
+				for _, c := range []struct {
+					os   string
+					tr   Transport
+					want string
+					doc  bool
+				}{
+					{"linux", TCP6, "ECONNRESET", false},
+					{"linux", Socketpair, "EPIPE", false},
+					{"linux", UnixPacket, "EPIPE+SIGPIPE", false},
+					{"darwin", Pipe, "5", true},
+					{"freebsd", Unix, "0", false},
+				} {
+					r, doc, ok := e.Resolve(c.os, c.tr)
+					if !ok || r.String() != c.want || doc != c.doc {
+						t.Errorf("Resolve(%s, %s) = %v, %v, %v; want %s, %v", c.os, c.tr, r, doc, ok, c.want, c.doc)
+					}
+				}
+				if r, ok := e.Seed(TCP4); !ok || r.String() != "ECONNRESET" {
+					t.Errorf("Seed(tcp4) = %v, %v; want the first seed alternative", r, ok)
+				}
+			}},
+		{"guards and expects", "scenario t\ntitle \"t\"\non tcp4 unix socketpair\n" +
+			"unix,socketpair: server close\ntcp: client write 3 -> 3\nexpect tcp: no wire client>server RP.\nexpect tcp4: reason server TCP_RESET\nexpect tcp: state client FIN_WAIT2\nexpect tcp: recvq server 3\nexpect tcp: sendq client 0\nlocal: sleep 250ms\n",
+			func(t *testing.T, s *Scenario) {
+				wantGuards := []Guard{{Unix, Socketpair}, {TCP4}, {TCP4}, {TCP4}, {TCP4}, {TCP4}, {TCP4}, {Unix, Socketpair}}
+				wantExpects := []*Expect{nil, nil,
+					{Kind: ExpectWire, Not: true, Actor: "client", Peer: "server", Flags: "RP."},
+					{Kind: ExpectReason, Actor: "server", Name: "TCP_RESET"},
+					{Kind: ExpectState, Actor: "client", Name: "FIN_WAIT2"},
+					{Kind: ExpectRecvQ, Actor: "server", N: 3},
+					{Kind: ExpectSendQ, Actor: "client", N: 0},
+					nil}
+				for i, st := range s.Steps {
+					if !reflect.DeepEqual(st.Guard, wantGuards[i]) || !reflect.DeepEqual(st.Expect, wantExpects[i]) {
+						t.Errorf("step %d (%s): guard %v expect %+v, want %v %+v", i, st.Text, st.Guard, st.Expect, wantGuards[i], wantExpects[i])
+					}
+				}
+				if s.Steps[7].Sleep != 250*time.Millisecond {
+					t.Errorf("sleep: got %v", s.Steps[7].Sleep)
+				}
+			}},
+		{"listening", "scenario t\ntitle \"t\"\non tcp unix unixpacket\nsetup listening\nclient connect listener -> ok\nlistener accept -> ok\nserver read 1 -> blocked\n",
+			func(t *testing.T, s *Scenario) {
+				if s.Setup != SetupListening || s.Steps[1].Op.As != "server" || s.Steps[2].Op.Expect.Default.Kind != ResultBlocked {
+					t.Errorf("got %+v", s)
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Parse("t.td", []byte(tt.src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, s)
+		})
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	const tcpunix = "scenario t\ntitle \"t\"\non tcp unix\n"
+	const none = "scenario t\ntitle \"t\"\non tcp\nsetup none\n"
+	tests := []struct {
+		src  string
+		want string
+	}{
+		// Lexical errors.
+		{hdr + "client write \"x\n", `t.td:4:14: quoted text is not terminated, expected a closing " before the end of the line`},
+		{hdr + "client write \"x\\q\"\n", `t.td:4:16: unknown escape \q in quoted text, expected \", \\, \n, \t, \r or \xHH`},
+		{hdr + "client write \"\\x4\"\n", `t.td:4:15: invalid escape \x4", expected \x and two hexadecimal digits`},
+		{hdr + "client write \"x\\", `t.td:4:16: quoted text ends in "\", expected an escape such as \" or \\ and a closing "`},
+		{hdr + "client close : x\n", `t.td:4:14: unexpected ":", expected a label such as "tcp:" or "darwin:" with no space before the colon`},
+		{hdr + "\"x\"\n", `t.td:4:1: unexpected quoted text at the start of a statement, expected a keyword such as title or expect, or an actor`},
+
+		// Header.
+		{"title \"t\"\non tcp\nclient close\n", `t.td:1:1: expected "scenario ID" as the first statement, found "title"`},
+		{"scenario Bad\ntitle \"t\"\non tcp\nclient close\n", `t.td:1:10: invalid scenario ID "Bad": it must start with a lower-case letter`},
+		{"scenario a_b\ntitle \"t\"\non tcp\nclient close\n", `t.td:1:10: invalid scenario ID "a_b": '_' is not allowed, expected lower-case letters, digits, '-', '.' and '/'`},
+		{"scenario a//b\ntitle \"t\"\non tcp\nclient close\n", `t.td:1:10: invalid scenario ID "a//b": empty part between slashes, expected names such as close-unread/read`},
+		{"scenario\ntitle \"t\"\non tcp\nclient close\n", `t.td:1:9: missing ID after "scenario", expected a scenario ID such as close-unread/read`},
+		{"scenario t\non tcp\nclient close\n", `t.td:1:1: missing "title" statement, expected title "TEXT" in the header`},
+		{"scenario t\ntitle \"t\"\nclient close\n", `t.td:1:1: missing "on" statement, expected the transports to run on in the header, e.g. "on tcp unix"`},
+		{hdr, `t.td:1:1: no steps after the header, expected at least one operation`},
+		{"scenario t\ntitle \"\"\non tcp\nclient close\n", `t.td:2:7: empty title, expected the title as quoted text`},
+		{"scenario t\ntitle t\non tcp\nclient close\n", `t.td:2:7: unexpected "t", expected the title as quoted text`},
+		{"scenario t\ntitle \"t\"\ntitle \"u\"\non tcp\nclient close\n", `t.td:3:1: duplicate "title" statement, the first is at line 2`},
+		{"scenario t\ntitle \"t\"\non tcp5\nclient close\n", `t.td:3:4: unknown transport "tcp5", expected one of tcp4, tcp6, unix, unixpacket, socketpair, pipe, tcp, local, all (did you mean "tcp4"?)`},
+		{"scenario t\ntitle \"t\"\non\nclient close\n", `t.td:3:3: missing transports after on, expected one or more of tcp4, tcp6, unix, unixpacket, socketpair, pipe, tcp, local, all`},
+		{hdr + "setup listenin\nclient close\n", `t.td:4:7: unknown setup "listenin", expected one of connected, listening or none (did you mean "listening"?)`},
+		{"scenario t\ntitle \"t\"\non tcp socketpair pipe\nsetup listening\nclient close\n", `t.td:4:7: setup listening cannot apply to socketpair, pipe, whose two endpoints exist from the start; expected setup connected, or "on tcp" without them`},
+		{"scenario t\ntitle \"t\"\nsetup none\non all\nclient close\n", `t.td:3:7: setup none cannot apply to socketpair, pipe, whose two endpoints exist from the start; expected setup connected, or "on tcp unix unixpacket" without them`},
+		{hdr + "limit 1\nclient close\n", `t.td:4:7: missing unit in duration "1", expected e.g. 1ms or 1s`},
+		{hdr + "limit 1x\nclient close\n", `t.td:4:7: invalid duration "1x", expected a duration such as 100ms or 1.5s`},
+		{hdr + "limit -1s\nclient close\n", `t.td:4:7: limit -1s is not longer than zero, expected a duration such as 100ms or 1.5s`},
+		{hdr + "limit 61s\nclient close\n", `t.td:4:7: limit 61s is longer than the maximum, expected at most 1m`},
+		{hdr + "source \"a\" \"b\" \"c\"\nclient close\n", `t.td:4:16: unexpected quoted text after quoted text, expected the end of the statement`},
+		{hdr + "client close\ntitle \"again\"\n", `t.td:5:1: "title" must come before the first step (line 4), expected all header statements first`},
+		{hdr + "tcp: limit 1s\nclient close\n", `t.td:4:1: "limit" cannot have a guard: header statements apply to every transport`},
+		{hdr + "titel \"x\"\n", `t.td:4:1: unknown statement "titel", expected a keyword (scenario, title, source, note, on, setup, limit, expect, sleep) or an actor and an operation (did you mean "title"?)`},
+
+		// Operations and their arguments.
+		{hdr + "client wrte 5\n", `t.td:4:8: unknown operation "wrte", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt or poll (did you mean "write"?)`},
+		{hdr + "client\n", `t.td:4:7: missing operation after "client", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt or poll`},
+		{hdr + "write \"x\"\n", `t.td:4:1: missing actor before "write", expected ACTOR write, e.g. "client write"`},
+		{hdr + "Client close\n", `t.td:4:1: invalid actor name "Client", expected lower-case letters, digits and '_', starting with a letter`},
+		{hdr + "sleep close\n", `t.td:4:7: invalid duration "close", expected a duration such as 100ms or 1.5s`},
+		{hdr + "client connect setup\n", `t.td:4:16: "setup" is a keyword and cannot name an actor, expected a name such as client or peer2`},
+		{hdr + "client close extra\n", `t.td:4:14: unexpected "extra" after "close", expected the end of the statement`},
+		{hdr + "client read\n", `t.td:4:12: missing size after "read", expected a whole number from 1 to 16777216`},
+		{hdr + "client read 0\n", `t.td:4:13: size 0 is out of range, expected a whole number from 1 to 16777216`},
+		{hdr + "client read 99999999999999999999999\n", `t.td:4:13: size 99999999999999999999999 is out of range, expected a whole number from 1 to 16777216`},
+		{hdr + "client read -1\n", `t.td:4:13: invalid size "-1", expected a whole number from 1 to 16777216`},
+		{hdr + "client read 16 timeout 5s\n", `t.td:4:24: timeout 5s is longer than the step limit 2s, expected at most 2s or a larger "limit" in the header`},
+		{hdr + "client read 16 nonblock timeout 1s\n", `t.td:4:13: a nonblock read never waits, expected no timeout or interrupt with nonblock`},
+		{hdr + "client read 16 timeout 1s interrupt 1s\n", `t.td:4:13: interrupt 1s comes after the read times out (timeout 1s), expected an interrupt shorter than the timeout`},
+		{hdr + "client read 16 timeout 1s timeout 1s\n", `t.td:4:27: timeout given twice in read, expected it at most once`},
+		{hdr + "client read 16 nonblok\n", `t.td:4:16: unexpected "nonblok" in read, expected nonblock, timeout or interrupt (did you mean "nonblock"?)`},
+		{hdr + "client write \"\"\n", `t.td:4:14: empty data for write, expected at least one byte`},
+		{hdr + "client write\n", `t.td:4:13: missing data after write, expected quoted text or a number of bytes from 1 to 16777216`},
+		{hdr + "client send 16777217\n", `t.td:4:13: byte count 16777217 is out of range, expected a whole number from 1 to 16777216`},
+		{hdr + "client write 5 nosignl\n", `t.td:4:16: unexpected "nosignl" after the data, expected nosignal, "->" or the end of the statement (did you mean "nosignal"?)`},
+		{hdr + "client shutdown wrr\n", `t.td:4:17: unknown shutdown direction "wrr", expected one of rd, wr or rdwr (did you mean "wr"?)`},
+		{hdr + "client linger never\n", `t.td:4:15: invalid linger value "never", expected seconds from 0 to 2147483647 or off`},
+		{hdr + "client linger of\n", `t.td:4:15: invalid linger value "of", expected seconds from 0 to 2147483647 or off (did you mean "off"?)`},
+		{hdr + "client nonblock yes\n", `t.td:4:17: unexpected "yes" after nonblock, expected on or off`},
+		{hdr + "client accept server\n", `t.td:4:15: unexpected "server" after accept, expected "as NAME" or the end of the statement`},
+		{hdr + "client listen -1\n", `t.td:4:15: invalid backlog "-1", expected a whole number from 0 to 2147483647`},
+		{hdr + "client connect \"x\"\n", `t.td:4:16: unexpected quoted text, expected the actor to connect to, e.g. listener`},
+		{hdr + "client setsockopt SO_ERROR 1\n", `t.td:4:19: SO_ERROR cannot be set, expected one of SO_LINGER, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT, TCP_NODELAY, SO_RCVBUF, SO_SNDBUF, TCP_LINGER2, SO_REUSEADDR, SO_RCVTIMEO, SO_SNDTIMEO (read it with getsockopt SO_ERROR)`},
+		{hdr + "client setsockopt TCP_NODELAY\n", `t.td:4:30: missing value after "TCP_NODELAY", expected a whole number from 0 to 2147483647`},
+		{hdr + "client setsockopt SO_KEEPALIVE on\n", `t.td:4:32: invalid value "on", expected a whole number from 0 to 2147483647`},
+		{hdr + "client getsockopt SO_EROR -> 0\n", `t.td:4:19: unknown option "SO_EROR", expected one of SO_LINGER, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT, TCP_NODELAY, SO_RCVBUF, SO_SNDBUF, TCP_LINGER2, SO_REUSEADDR, SO_RCVTIMEO, SO_SNDTIMEO, SO_ERROR, SO_TYPE (did you mean "SO_ERROR"?)`},
+		{"scenario t\ntitle \"t\"\non tcp pipe\nserver read 1 nonblock\n", `t.td:4:8: read nonblock needs recv(2) with MSG_DONTWAIT, which a pipe does not have; expected a guard without pipe such as "tcp:" (on a pipe, "nonblock on" before a plain read does not block)`},
+		{"scenario t\ntitle \"t\"\non pipe\nserver read 1 timeout 1s\n", `t.td:4:8: read timeout needs the socket option SO_RCVTIMEO, which a pipe does not have; expected "on" without pipe (on a pipe, "nonblock on" before a plain read does not block)`},
+		{hdr + "client getsockopt SO_LINGER\n", `t.td:4:19: getsockopt SO_LINGER is not supported: struct linger is two values, not one; expected another option, or expect the effect of the close`},
+		{hdr + "client poll in,oot -> POLLIN\n", `t.td:4:16: unknown poll event "oot", expected in, out, rdhup or pri (did you mean "out"?)`},
+		{hdr + "client poll POLLIN\n", `t.td:4:13: unknown poll event "POLLIN", expected in, out, rdhup or pri (did you mean "in"?)`},
+		{hdr + "client poll in,,out\n", `t.td:4:16: empty event in "in,,out", expected events separated by single commas`},
+		{hdr + "client poll in timeout 3s\n", `t.td:4:24: timeout 3s is longer than the step limit 2s, expected at most 2s or a larger "limit" in the header`},
+		{hdr + "sleep 10\n", `t.td:4:7: missing unit in duration "10", expected e.g. 10ms or 10s`},
+		{hdr + "sleep 0s\n", `t.td:4:7: sleep 0s is not longer than zero, expected a duration such as 100ms or 1.5s`},
+		{hdr + "sleep 2m\n", `t.td:4:7: sleep 2m is longer than the maximum, expected at most 1m`},
+		{hdr + "slep 1s\n", `t.td:4:1: unknown statement "slep", expected a keyword (scenario, title, source, note, on, setup, limit, expect, sleep) or an actor and an operation (did you mean "sleep"?)`},
+
+		// Results.
+		{hdr + "client write 5 -> ok\n", `t.td:4:19: write returns a byte count, found ok; expected a byte count, an errno name or blocked`},
+		{hdr + "server close -> 5\n", `t.td:4:17: close returns no byte count, found 5; expected ok, an errno name or blocked`},
+		{hdr + "server close -> POLLIN\n", `t.td:4:17: close returns no poll events, found POLLIN; expected ok, an errno name or blocked`},
+		{hdr + "client read 16 -> ECONNRESTE\n", `t.td:4:19: unknown errno "ECONNRESTE", expected an errno name such as ECONNRESET, EPIPE or ETIMEDOUT (did you mean "ECONNRESET"?)`},
+		{hdr + "client read 16 -> econnreset\n", `t.td:4:19: unknown result "econnreset", expected a byte count, ok, blocked, an errno name or poll events (did you mean "ECONNRESET"?)`},
+		{hdr + "client read 16 -> blokced\n", `t.td:4:19: unknown result "blokced", expected a byte count, ok, blocked, an errno name or poll events (did you mean "blocked"?)`},
+		{hdr + "client read 16 -> 1.5\n", `t.td:4:19: invalid result "1.5", expected a count from 0 to 2147483647`},
+		{hdr + "client read 16 -> EPIPE+SIGPIPE\n", `t.td:4:24: +SIGPIPE fits only write and send, found it on read`},
+		{hdr + "client write 1 -> EPIPE+SIGPIP\n", `t.td:4:24: unknown suffix "+SIGPIP", expected +SIGPIPE (did you mean "+SIGPIPE"?)`},
+		{hdr + "client write 1 -> +SIGPIPE\n", `t.td:4:19: missing result before +SIGPIPE, expected e.g. EPIPE+SIGPIPE`},
+		{hdr + "client poll in -> 3\n", `t.td:4:19: poll returns events or 0 (timed out), found 3; expected poll events such as POLLIN|POLLOUT, 0 (timed out), an errno name or blocked`},
+		{hdr + "client poll in -> ok\n", `t.td:4:19: poll returns events, found ok; expected poll events such as POLLIN|POLLOUT, 0 (timed out), an errno name or blocked`},
+		{hdr + "client poll in -> POLLIN|POLLRDHUB\n", `t.td:4:26: unknown poll event "POLLRDHUB", expected POLLIN, POLLOUT, POLLRDHUP, POLLHUP, POLLERR, POLLPRI or POLLNVAL (did you mean "POLLRDHUP"?)`},
+		{hdr + "client poll in -> POLLIN|POLLIN\n", `t.td:4:26: poll event POLLIN given twice in "POLLIN|POLLIN", expected each at most once`},
+		{hdr + "client poll in -> POLLIN|\n", `t.td:4:26: empty event in "POLLIN|", expected poll events joined by single '|'`},
+		{hdr + "client getsockopt SO_ERROR -> 104\n", `t.td:4:31: getsockopt SO_ERROR gives errors by name, found 104; expected 0 (no pending error) or the pending error's errno name`},
+		{hdr + "client getsockopt SO_TYPE -> blocked\n", `t.td:4:30: getsockopt does not block, found blocked; expected the option's value or an errno name`},
+		{hdr + "client read 16 ->\n", `t.td:4:18: missing result after "->", expected a byte count, an errno name or blocked`},
+		{hdr + "client read 16 -> darwin: 0\n", `t.td:4:19: expected the Linux result after "->", found "darwin:"; expected a byte count, an errno name or blocked`},
+		{hdr + "client write 5 -> 5 -> 5\n", `t.td:4:21: unexpected "->" after the result, expected an alternative such as "darwin: 0" or the end of the statement`},
+		{hdr + "client read 16 -> ECONNRESET darwn: 0\n", `t.td:4:30: unknown label "darwn:", expected an OS (linux, darwin, freebsd, windows), seed, or transports such as tcp or unix,pipe (did you mean "darwin"?)`},
+		{hdr + "client read 16 -> ECONNRESET darwin: 0 documneted\n", `t.td:4:40: unexpected "documneted" after the result, expected an alternative such as "darwin: 0" or the end of the statement (did you mean "documented"?)`},
+		{hdr + "client read 16 -> ECONNRESET darwin:\n", `t.td:4:37: missing result after "darwin:", found the end of the statement; expected a byte count, an errno name or blocked`},
+		{hdr + "client read 16 -> ECONNRESET linux: 0 documented\n", `t.td:4:39: documented marks a value a document states for another OS or the seed, expected it after darwin:, freebsd:, windows: or seed:, not after "linux:"`},
+		{hdr + "client close -> ok documented\n", `t.td:4:20: documented marks an alternative (e.g. "darwin: 0 documented"), expected it after an alternative, not after the Linux result`},
+		{hdr + "client read 16 -> ECONNRESET unix: 0\n", `t.td:4:30: label names unix, which is not in the transports this statement runs on (tcp4, tcp6): it would never apply`},
+		{tcpunix + "unix: client close -> ok tcp: EBADF\n", `t.td:4:26: label names tcp (tcp4, tcp6), none of which is in the transports this statement runs on (unix): it would never apply`},
+		{hdr + "client read 16 -> ECONNRESET darwin/tcp7: 0\n", `t.td:4:37: unknown transport "tcp7" in label, expected one of tcp4, tcp6, unix, unixpacket, socketpair, pipe, tcp, local, all (did you mean "tcp4"?)`},
+		{hdr + "client read 16 -> ECONNRESET darwn/tcp: 0\n", `t.td:4:30: unknown OS "darwn" in label "darwn/tcp:", expected linux, darwin, freebsd, windows or seed before "/" (did you mean "darwin"?)`},
+		{hdr + "client read 16 -> ECONNRESET darwin/: 0\n", `t.td:4:37: missing transports after "darwin/", expected e.g. "darwin/tcp:"`},
+		{hdr + "client read 16 -> ECONNRESET darwin: 0 darwin: 1\n", `t.td:4:40: alternative "darwin:" given twice in this statement (first at column 30), expected each label once`},
+
+		// Guards and expect statements.
+		{hdr + "tcp5: client close\n", `t.td:4:1: unknown transport "tcp5" in guard, expected one of tcp4, tcp6, unix, unixpacket, socketpair, pipe, tcp, local, all (did you mean "tcp4"?)`},
+		{tcpunix + "tcp,unix,: client close\n", `t.td:4:10: empty transport name in guard "tcp,unix,", expected names separated by single commas`},
+		{tcpunix + "tcp,pipe: client close\n", `t.td:4:5: guard names pipe, which is not in "on" (tcp4, tcp6, unix): it would never apply`},
+		{hdr + "tcp:\n", `t.td:4:5: missing statement after guard "tcp:", expected an actor and an operation, or sleep`},
+		{hdr + "client close\ntcp: expect state client CLOSE\n", `t.td:5:1: a guard goes after "expect", expected "expect tcp: ..."`},
+		{hdr + "expect wire server>client R\n", `t.td:4:1: expect before any operation, expected it after the operation whose effects it checks`},
+		{hdr + "tcp4: client close\nexpect state client CLOSE\n", `t.td:5:1: expect before any operation on tcp6, expected it after the operation whose effects it checks; or guard the statement with "tcp4:"`},
+		{hdr + "client close\nexpect wire server>client r\n", `t.td:5:27: unknown TCP flag 'r' in "r", expected letters from S, F, R, P and "." (ACK) (did you mean "R"?)`},
+		{hdr + "client close\nexpect wire server>client F.F\n", `t.td:5:29: TCP flag 'F' given twice in "F.F", expected each at most once`},
+		{hdr + "client close\nexpect wire server>server R\n", `t.td:5:13: wire server>server needs two different actors, expected SENDER>RECEIVER`},
+		{hdr + "client close\nexpect wire server->client R\n", `t.td:5:13: expected SENDER>RECEIVER such as server>client, found "server"`},
+		{hdr + "client close\nexpect wire server client R\n", `t.td:5:13: expected SENDER>RECEIVER such as server>client, found "server"`},
+		{hdr + "client close\nexpect wire server>client\n", `t.td:5:26: missing flags after "server>client", expected TCP flags from S, F, R, P and "." (ACK), e.g. R or F.`},
+		{hdr + "client close\nexpect wyre server>client R\n", `t.td:5:8: unknown expectation "wyre", expected one of wire, reason, state, recvq or sendq (did you mean "wire"?)`},
+		{hdr + "client close\nexpect no state client CLOSE\n", `t.td:5:8: "no" applies only to wire, expected "expect state" without it`},
+		{hdr + "client close\nexpect state client CLOSED\n", `t.td:5:21: unknown TCP state "CLOSED", expected one of ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE, CLOSE_WAIT, LAST_ACK, LISTEN, CLOSING, NEW_SYN_RECV (did you mean "CLOSE"?)`},
+		{hdr + "client close\nexpect state client fin_wait2\n", `t.td:5:21: unknown TCP state "fin_wait2", expected one of ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE, CLOSE_WAIT, LAST_ACK, LISTEN, CLOSING, NEW_SYN_RECV (did you mean "FIN_WAIT2"?)`},
+		{hdr + "client close\nexpect reason client abort\n", `t.td:5:22: invalid reason "abort", expected an upper-case name such as TCP_ABORT_ON_CLOSE (did you mean "ABORT"?)`},
+		{hdr + "client close\nexpect recvq client x\n", `t.td:5:21: invalid byte count "x", expected a whole number from 0 to 2147483647`},
+		{tcpunix + "client close\nexpect state client CLOSE\n", `t.td:5:8: expect state checks TCP only, but this statement also runs on unix; expected a guard: "expect tcp: state ..."`},
+		{"scenario t\ntitle \"t\"\non tcp4 unix\nclient close\nexpect unix: state client CLOSE\n", `t.td:5:14: expect state checks TCP only, but this statement also runs on unix; expected a guard: "expect tcp4: state ..."`},
+		{"scenario t\ntitle \"t\"\non unix\nclient close\nexpect wire client>server F\n", `t.td:5:8: expect wire checks TCP only, and "on" names no TCP transport`},
+		{"scenario t\ntitle \"t\"\non tcp4\nclient close\nexpect tcp6: state client CLOSE\n", `t.td:5:8: guard names tcp6, which is not in "on" (tcp4): it would never apply`},
+		{"scenario t\ntitle \"t\"\non tcp4\nclient close\nexpect local: state client CLOSE\n", `t.td:5:8: guard names local (unix, unixpacket, socketpair), none of which is in "on" (tcp4): it would never apply`},
+
+		// Actors.
+		{hdr + "clinet write 5\n", `t.td:4:1: unknown actor "clinet", expected one of client, server, listener (did you mean "client"?)`},
+		{hdr + "client connect lisener\n", `t.td:4:16: unknown actor "lisener", expected one of client, server, listener (did you mean "listener"?)`},
+		{hdr + "client close\nexpect wire sever>client R\n", `t.td:5:13: unknown actor "sever", expected one of client, server, listener (did you mean "server"?)`},
+		{hdr + "client close\nexpect wire server>clent R\n", `t.td:5:20: unknown actor "clent", expected one of client, server, listener (did you mean "client"?)`},
+		{"scenario t\ntitle \"t\"\non tcp socketpair pipe\nlistener close\n", `t.td:4:1: unknown actor "listener" on socketpair, pipe (socketpair and pipe have no listener), expected one of client, server; or guard the statement with "tcp:"`},
+		{hdr + "listener accept\n", `t.td:4:10: accept would create "server", which already exists (made by setup connected), expected "accept as NAME" with a new name`},
+		{hdr + "listener accept as client\n", `t.td:4:20: actor "client" already exists (made by setup connected), expected a new name after "as"`},
+		{hdr + "client socket\n", `t.td:4:1: actor "client" already exists (made by setup connected), expected a new name for socket`},
+		{none + "c socket\nc socket\n", `t.td:6:1: actor "c" already exists (created at line 5), expected a new name for socket`},
+		{"scenario t\ntitle \"t\"\non tcp socketpair\nx socket\n", `t.td:4:3: socket cannot run on socketpair, whose endpoints the setup makes; expected a guard such as "tcp:"`},
+		{"scenario t\ntitle \"t\"\non socketpair\nx socket\n", `t.td:4:3: socket cannot run on socketpair, whose endpoints the setup makes; expected "on" without them`},
+		{none + "c close\n", `t.td:5:1: unknown actor "c": nothing exists yet with setup none, expected "c socket" first`},
+		{none + "c socket\nc connect l\nl socket\n", `t.td:6:11: actor "l" is used before it exists, expected it after line 7, which creates it`},
+		{"scenario t\ntitle \"t\"\non tcp unix\nsetup none\nl socket\ntcp: l bind\nc socket\nc connect l\nunix: l accept as s\ns close\n",
+			`t.td:10:1: unknown actor "s" on tcp4, tcp6, expected one of l, c; or guard the statement with "unix:"`},
+
+		// Several errors: sorted by position, at most ten.
+		{hdr + "a wrte\nsleep 1\nclient close\nb rd\n", "t.td:4:3: unknown operation \"wrte\", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt or poll (did you mean \"write\"?)\n" +
+			"t.td:5:7: missing unit in duration \"1\", expected e.g. 1ms or 1s\n" +
+			"t.td:7:3: unknown operation \"rd\", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt or poll"},
+		{hdr + strings.Repeat("sleep 0s\n", 12), strings.TrimSuffix(func() string {
+			var b strings.Builder
+			for line := 4; line < 14; line++ {
+				fmt.Fprintf(&b, "t.td:%d:7: sleep 0s is not longer than zero, expected a duration such as 100ms or 1.5s\n", line)
+			}
+			return b.String()
+		}(), "\n")},
+	}
+	for _, tt := range tests {
+		last := tt.src[strings.LastIndex(strings.TrimSuffix(tt.src, "\n"), "\n")+1:]
+		t.Run(strings.TrimSpace(last), func(t *testing.T) {
+			s, err := Parse("t.td", []byte(tt.src))
+			if err == nil {
+				t.Fatalf("no error, got %+v\nwant %s", s, tt.want)
+			}
+			var list ErrorList
+			if !errors.As(err, &list) {
+				t.Fatalf("error is %T, want ErrorList", err)
+			}
+			if got := err.Error(); got != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseFile(t *testing.T) {
+	_, err := ParseFile(filepath.Join(t.TempDir(), "missing.td"))
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("ParseFile of a missing file: got %v, want an error wrapping fs.ErrNotExist", err)
+	}
+	_, err = ParseFile("testdata/examples/close-unread.td")
+	if err != nil {
+		t.Errorf("ParseFile: %v", err)
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	tests := []struct {
+		word string
+		list []string
+		want string
+	}{
+		{"wrte", operations, "write"},
+		{"raed", operations, "read"},
+		{"rd", shutdownHows, ""}, // itself a member: nothing to suggest
+		{"xyz", operations, ""},
+		{"ECONNRESTE", Errnos, "ECONNRESET"},
+		{"econnreset", Errnos, "ECONNRESET"},
+		{"FIN_WAIT_2", States, "FIN_WAIT2"},
+		{"lsten", operations, "listen"},
+		{"", operations, ""},
+	}
+	for _, tt := range tests {
+		if got := suggest(tt.word, tt.list); got != tt.want {
+			t.Errorf("suggest(%q) = %q, want %q", tt.word, got, tt.want)
+		}
+	}
+}
