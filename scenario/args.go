@@ -150,6 +150,10 @@ func (a *args) blockDuration(what string) (time.Duration, bool) {
 
 // lingerValue reads seconds or "off" (-1).
 func (a *args) lingerValue(what string) (int, bool) {
+	if !a.more() {
+		a.missing("seconds", "seconds from 0 to "+strconv.Itoa(maxInt)+" or off")
+		return 0, false
+	}
 	if a.more() && a.toks[a.i].kind == tWord && a.toks[a.i].text == "off" {
 		a.next()
 		return -1, true

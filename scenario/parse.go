@@ -94,6 +94,10 @@ func (p *parser) parse(src string) {
 	}
 	p.line = 1
 	col := 1
+	if !p.sawFirst && len(p.errs) == 0 {
+		p.errorf(col, `no statements, expected "scenario ID", "title TEXT", "on TRANSPORTS" and at least one step`)
+		return
+	}
 	if line, ok := p.header["scenario"]; ok {
 		p.line = line
 	}
@@ -702,10 +706,6 @@ func (p *parser) opArgs(op *Op, a *args, refs *stepRefs) bool {
 		if !ok {
 			return false
 		}
-		if t.text == "SO_LINGER" {
-			p.errorf(t.col, "getsockopt SO_LINGER is not supported: struct linger is two values, not one; expected another option, or expect the effect of the close")
-			return false
-		}
 		if !contains(Options, t.text) && !contains(ReadOnlyOptions, t.text) {
 			all := append(append([]string(nil), Options...), ReadOnlyOptions...)
 			p.errorf(t.col, "unknown option %q, expected one of %s%s", t.text, strings.Join(all, ", "), didYouMean(t.text, all))
@@ -942,7 +942,9 @@ func (p *parser) expectation(op *Op, arrow token, toks []token, on []Transport) 
 	for i := 1; i < len(toks); {
 		t := toks[i]
 		if t.kind != tLabel {
-			if t.kind == tWord && t.text == "documented" {
+			if t.kind == tWord && t.text == "documented" && toks[i-1].kind == tWord && toks[i-1].text == "documented" {
+				p.errorf(t.col, "documented given twice, expected it once after a result")
+			} else if t.kind == tWord && t.text == "documented" {
 				p.errorf(t.col, "documented marks an alternative (e.g. \"darwin: 0 documented\"), expected it after an alternative, not after the Linux result")
 			} else {
 				p.errorf(t.col, "unexpected %s after the result, expected an alternative such as \"darwin: 0\" or the end of the statement%s", t.describe(), didYouMean(t.text, []string{"documented"}))
