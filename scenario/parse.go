@@ -414,6 +414,9 @@ func checkID(id string) string {
 		if part == "" {
 			return "empty part between slashes, expected names such as close-unread/read"
 		}
+		if part == "." || part == ".." {
+			return fmt.Sprintf("%q cannot be a part, expected names such as close-unread/read", part)
+		}
 	}
 	return ""
 }
@@ -469,7 +472,8 @@ func (p *parser) opStatement(toks []token, text string, g Guard, col int) {
 		switch {
 		case actor.kind == tWord && contains(operations, actor.text):
 			p.errorf(actor.col, "missing actor before %q, expected ACTOR %s, e.g. \"client %s\"", actor.text, actor.text, actor.text)
-		case actor.kind == tWord && suggest(actor.text, statementKeywords) != "":
+		case actor.kind == tWord && suggest(actor.text, statementKeywords) != "" &&
+			(len(toks) < 2 || suggest(toks[1].text, operations) == ""):
 			p.errorf(actor.col, "unknown statement %q, expected a keyword (%s) or an actor and an operation%s",
 				actor.text, strings.Join(statementKeywords, ", "), didYouMean(actor.text, statementKeywords))
 		case actor.kind != tWord:

@@ -322,6 +322,8 @@ func TestParseErrors(t *testing.T) {
 		{"scenario Bad\ntitle \"t\"\non tcp\nclient close\n", `t.td:1:10: invalid scenario ID "Bad": it must start with a lower-case letter`},
 		{"scenario a_b\ntitle \"t\"\non tcp\nclient close\n", `t.td:1:10: invalid scenario ID "a_b": '_' is not allowed, expected lower-case letters, digits, '-', '.' and '/'`},
 		{"scenario a//b\ntitle \"t\"\non tcp\nclient close\n", `t.td:1:10: invalid scenario ID "a//b": empty part between slashes, expected names such as close-unread/read`},
+		{"scenario a/../b\ntitle \"t\"\non tcp\nclient close\n", `t.td:1:10: invalid scenario ID "a/../b": ".." cannot be a part, expected names such as close-unread/read`},
+		{hdr + "not wrte\n", `t.td:4:5: unknown operation "wrte", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt or poll (did you mean "write"?)`},
 		{"scenario\ntitle \"t\"\non tcp\nclient close\n", `t.td:1:9: missing ID after "scenario", expected a scenario ID such as close-unread/read`},
 		{"scenario t\non tcp\nclient close\n", `t.td:1:1: missing "title" statement, expected title "TEXT" in the header`},
 		{"scenario t\ntitle \"t\"\nclient close\n", `t.td:1:1: missing "on" statement, expected the transports to run on in the header, e.g. "on tcp unix"`},
