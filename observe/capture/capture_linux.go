@@ -11,10 +11,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ErrUnsupported is never returned on Linux; it exists so that callers
-// compile everywhere.
-var ErrUnsupported = errors.New("packet capture is implemented on Linux only")
-
 const (
 	// rcvbuf holds a whole scenario's packets between two drains: loopback
 	// segments are small, and a scenario moves kilobytes.

@@ -3,14 +3,10 @@
 package capture
 
 import (
-	"errors"
 	"time"
 
 	"github.com/teardown-net/teardown/observe/wire"
 )
-
-// ErrUnsupported is returned by Open on systems without AF_PACKET.
-var ErrUnsupported = errors.New("packet capture is implemented on Linux only")
 
 // Capture is a packet capture; on this system none can be opened.
 type Capture struct{}

@@ -6,3 +6,8 @@
 // Capture works on Linux only; elsewhere Open reports that it is
 // unsupported.
 package capture
+
+import "errors"
+
+// ErrUnsupported is what Open returns on systems other than Linux.
+var ErrUnsupported = errors.New("packet capture is implemented on Linux only")
