@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -175,7 +174,6 @@ func parseSocket(b []byte) (Socket, error) {
 		Local:   netip.AddrPortFrom(addr(id[4:20]), be.Uint16(id[0:])),
 		Remote:  netip.AddrPortFrom(addr(id[20:36]), be.Uint16(id[2:])),
 		Cookie:  uint64(ne.Uint32(id[40:])) | uint64(ne.Uint32(id[44:]))<<32,
-		Expires: time.Duration(ne.Uint32(b[52:])) * time.Millisecond,
 		RecvQ:   ne.Uint32(b[56:]),
 		SendQ:   ne.Uint32(b[60:]),
 		Inode:   ne.Uint32(b[68:]),

@@ -132,7 +132,10 @@ func TestLifecycle(t *testing.T) {
 			})
 			socks = dump(t, d)
 			cl = find(t, socks, c.clientAddr, c.serverAddr)
-			if !cl.Orphan || cl.Info || cl.Timer != 3 || cl.Expires <= 0 {
+			if again := find(t, dump(t, d), c.clientAddr, c.serverAddr); again != cl {
+				t.Errorf("two dumps of a TIME_WAIT socket differ: %+v, then %+v", cl, again)
+			}
+			if !cl.Orphan || cl.Info || cl.Timer != 3 {
 				t.Errorf("client in TIME_WAIT: %+v, want orphan, no tcp_info, TIME_WAIT timer (3) running", cl)
 			}
 			if s, ok := lookup(socks, c.serverAddr, c.clientAddr); ok {

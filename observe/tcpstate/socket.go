@@ -3,7 +3,6 @@ package tcpstate
 import (
 	"errors"
 	"net/netip"
-	"time"
 )
 
 // Socket is one TCP socket as sock_diag reports it.
@@ -30,11 +29,11 @@ type Socket struct {
 	// is finishing the connection alone: FIN_WAIT1, FIN_WAIT2, CLOSING,
 	// LAST_ACK, TIME_WAIT or CLOSE with no file.
 	Orphan bool
-	// Timer is the timer running on the socket, and Expires when it fires:
-	// 0 none, 1 retransmission, 2 keepalive, 3 TIME_WAIT, 4 zero-window
-	// probe (ss's "timer:" column).
-	Timer   uint8
-	Expires time.Duration
+	// Timer is the timer running on the socket: 0 none, 1 retransmission
+	// (or loss probe), 2 keepalive, 3 TIME_WAIT, 4 zero-window probe (ss's
+	// "timer:" column). When it fires is left out on purpose, so that two
+	// dumps of sockets where nothing happened compare equal.
+	Timer uint8
 	// Info reports whether the fields below are known: the kernel gives
 	// tcp_info for full sockets, not for TIME_WAIT or request sockets.
 	Info bool
