@@ -169,14 +169,14 @@ func parseSocket(b []byte) (Socket, error) {
 		return netip.AddrFrom16([16]byte(a[:16])).Unmap()
 	}
 	s := Socket{
-		State:   State(b[1]),
-		Timer:   b[2],
-		Local:   netip.AddrPortFrom(addr(id[4:20]), be.Uint16(id[0:])),
-		Remote:  netip.AddrPortFrom(addr(id[20:36]), be.Uint16(id[2:])),
-		Cookie:  uint64(ne.Uint32(id[40:])) | uint64(ne.Uint32(id[44:]))<<32,
-		RecvQ:   ne.Uint32(b[56:]),
-		SendQ:   ne.Uint32(b[60:]),
-		Inode:   ne.Uint32(b[68:]),
+		State:  State(b[1]),
+		Timer:  b[2],
+		Local:  netip.AddrPortFrom(addr(id[4:20]), be.Uint16(id[0:])),
+		Remote: netip.AddrPortFrom(addr(id[20:36]), be.Uint16(id[2:])),
+		Cookie: uint64(ne.Uint32(id[40:])) | uint64(ne.Uint32(id[44:]))<<32,
+		RecvQ:  ne.Uint32(b[56:]),
+		SendQ:  ne.Uint32(b[60:]),
+		Inode:  ne.Uint32(b[68:]),
 	}
 	s.Orphan = s.Inode == 0 && orphanStates&(1<<s.State) != 0
 	for a := b[sizeofDiagMsg:]; len(a) >= unix.SizeofRtAttr; {
