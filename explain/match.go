@@ -1,0 +1,580 @@
+package explain
+
+import (
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Evidence kinds, strongest first.
+const (
+	EvMessage = "message" // a message text, in any language
+	EvName    = "name"    // an errno, WSA or signal name
+	EvClass   = "class"   // an exception class, error kind or symbolic code
+	EvCode    = "code"    // a tool's code: curl exit code, HAProxy state, ...
+	EvNumber  = "number"  // an error number
+)
+
+// Evidence is one place in the input that points at an entry.
+type Evidence struct {
+	// Kind is one of the Ev constants.
+	Kind string `json:"kind"`
+	// Match is the text of the input that matched.
+	Match string `json:"match"`
+	// Offset is the byte offset of Match in the input.
+	Offset int `json:"offset"`
+	// By lists who prints what matched (glibc, go, java, ...), those whose
+	// text matches letter case exactly first.
+	By []string `json:"by,omitempty"`
+	// Lang is the locale of a matched translation.
+	Lang string `json:"lang,omitempty"`
+	// OS is the operating system whose numbering a number was read in.
+	OS string `json:"os,omitempty"`
+	// Strength orders evidence: an exact message beats a name, a name beats
+	// a number.
+	Strength int `json:"strength"`
+	// weak evidence (a bare or loosely placed number, a key shared by
+	// several entries) only counts when nothing stronger was found.
+	weak bool
+}
+
+// A Finding is an entry the input mentions, with the evidence for it.
+type Finding struct {
+	Entry    *Entry     `json:"-"`
+	ID       string     `json:"id"`
+	Score    int        `json:"score"`
+	Evidence []Evidence `json:"evidence"`
+}
+
+// Options adjust matching.
+type Options struct {
+	// OS, when set, reads numbers in that OS's numbering only.
+	OS string
+}
+
+// maxInput bounds the text the matcher reads; a log line or stack trace is
+// far shorter, and the bound keeps any input cheap.
+const maxInput = 1 << 20
+
+type phrase struct {
+	key   string // folded text
+	entry *Entry
+	text  Text
+}
+
+type tokenRef struct {
+	entry *Entry
+	kind  string
+	by    string
+	label string
+}
+
+type numberRef struct {
+	entry *Entry
+	os    string
+}
+
+type index struct {
+	phrases []phrase
+	tokens  map[string][]tokenRef // case-sensitive words
+	numbers map[int][]numberRef
+	curl    map[string][]tokenRef // curl exit code
+	mysql   map[string][]tokenRef // MySQL client error number
+	haproxy map[string][]tokenRef // termination state, first two letters
+	envoy   map[string][]tokenRef // response flag
+	// phraseEntries counts the entries each phrase key belongs to.
+	phraseEntries map[string]int
+	// names are all matchable keys of each entry, folded, for "nearest";
+	// grams holds the trigram set of each.
+	names map[*Entry][]string
+	grams map[*Entry][]map[string]bool
+}
+
+func buildIndex(b *Base) *index {
+	ix := &index{
+		tokens:  map[string][]tokenRef{},
+		numbers: map[int][]numberRef{},
+		curl:    map[string][]tokenRef{},
+		mysql:   map[string][]tokenRef{},
+		haproxy: map[string][]tokenRef{},
+		envoy:   map[string][]tokenRef{},
+		names:   map[*Entry][]string{},
+	}
+	phraseOwners := map[string]map[*Entry]bool{}
+	addTok := func(key string, r tokenRef) {
+		for _, old := range ix.tokens[key] {
+			if old.entry == r.entry && old.by == r.by {
+				return
+			}
+		}
+		ix.tokens[key] = append(ix.tokens[key], r)
+	}
+	for _, e := range b.Entries {
+		ix.names[e] = append(ix.names[e], fold(e.ID), fold(e.Title))
+		// The id itself is a name, so that "explain DEADLINE" works.
+		addTok(e.ID, tokenRef{entry: e, kind: EvName, label: e.ID})
+		for _, os := range OSes {
+			for _, n := range e.Names[os] {
+				addTok(n, tokenRef{entry: e, kind: EvName, label: n})
+				ix.names[e] = append(ix.names[e], fold(n))
+			}
+		}
+		for _, n := range e.Names["any"] {
+			addTok(n, tokenRef{entry: e, kind: EvName, label: n})
+			ix.names[e] = append(ix.names[e], fold(n))
+		}
+		for os, n := range e.Numbers {
+			ix.numbers[n] = append(ix.numbers[n], numberRef{entry: e, os: os})
+		}
+		for _, t := range e.Texts {
+			if t.Text != "" && !t.NoMatch {
+				// A final period is left out of the key: Python strips it
+				// from Windows messages, and log lines often drop it.
+				key := strings.TrimRight(fold(t.Text), ".")
+				ix.phrases = append(ix.phrases, phrase{key: key, entry: e, text: t})
+				ix.names[e] = append(ix.names[e], key)
+				if phraseOwners[key] == nil {
+					phraseOwners[key] = map[*Entry]bool{}
+				}
+				phraseOwners[key][e] = true
+			}
+			if t.Class != "" {
+				// A dotted class (java.net.ConnectException) is found by its
+				// last part, which is what stack traces always contain.
+				key := t.Class[strings.LastIndexByte(t.Class, '.')+1:]
+				addTok(key, tokenRef{entry: e, kind: EvClass, by: t.By, label: t.Class})
+				if t.By == "grpc" {
+					// gRPC-Go prints codes in CamelCase ("code = Unavailable").
+					addTok(grpcCamel(key), tokenRef{entry: e, kind: EvClass, by: t.By, label: t.Class})
+				}
+			}
+			if t.Code != "" {
+				r := tokenRef{entry: e, kind: EvCode, by: t.By, label: t.Code}
+				switch t.By {
+				case "curl":
+					ix.curl[t.Code] = appendRef(ix.curl[t.Code], r)
+				case "mysql":
+					ix.mysql[t.Code] = appendRef(ix.mysql[t.Code], r)
+				case "haproxy":
+					ix.haproxy[t.Code] = appendRef(ix.haproxy[t.Code], r)
+				case "envoy":
+					ix.envoy[t.Code] = appendRef(ix.envoy[t.Code], r)
+				default:
+					addTok(t.Code, r)
+				}
+			}
+		}
+	}
+	ix.grams = map[*Entry][]map[string]bool{}
+	for e, keys := range ix.names {
+		for _, k := range keys {
+			ix.grams[e] = append(ix.grams[e], trigrams(k))
+		}
+	}
+	ix.phraseEntries = map[string]int{}
+	for k, owners := range phraseOwners {
+		ix.phraseEntries[k] = len(owners)
+	}
+	// Longer phrases first, so that the longest match at a place wins.
+	sort.SliceStable(ix.phrases, func(i, j int) bool { return len(ix.phrases[i].key) > len(ix.phrases[j].key) })
+	return ix
+}
+
+func appendRef(refs []tokenRef, r tokenRef) []tokenRef {
+	for _, old := range refs {
+		if old.entry == r.entry {
+			return refs
+		}
+	}
+	return append(refs, r)
+}
+
+// grpcCamel turns DEADLINE_EXCEEDED into DeadlineExceeded.
+func grpcCamel(s string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(s, "_") {
+		if part == "" {
+			continue
+		}
+		b.WriteString(part[:1])
+		b.WriteString(strings.ToLower(part[1:]))
+	}
+	return b.String()
+}
+
+// fold lower-cases s without changing the byte length of any rune, so that
+// offsets in the folded text are offsets in the original.
+func fold(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		if r < utf8.RuneSelf {
+			if 'A' <= r && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+			b.WriteRune(r)
+			continue
+		}
+		l := unicode.ToLower(r)
+		if r == utf8.RuneError || utf8.RuneLen(l) != utf8.RuneLen(r) {
+			l = r
+		}
+		if r == utf8.RuneError {
+			// Keep invalid bytes one for one; WriteRune would widen them.
+			b.WriteByte('?')
+			continue
+		}
+		b.WriteRune(l)
+	}
+	return b.String()
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
+// bounded reports whether s[i:j] is not part of a longer ASCII word.
+func bounded(s string, i, j int) bool {
+	if i > 0 && isWordByte(s[i]) && isWordByte(s[i-1]) {
+		return false
+	}
+	if j < len(s) && isWordByte(s[j-1]) && isWordByte(s[j]) {
+		return false
+	}
+	return true
+}
+
+var (
+	reWord = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`)
+	// Numbers that a runtime or tool prints as error numbers; the group is
+	// the number. Strong contexts name it an errno outright.
+	reNumStrong = []*regexp.Regexp{
+		regexp.MustCompile(`errno[\s=:]*(\d{1,5})\b`),
+		regexp.MustCompile(`os error (\d{1,5})\b`),
+		regexp.MustCompile(`winerror (\d{1,5})\b`),
+		regexp.MustCompile(`wsa\w*[\s=:]*(\d{5})\b`),
+		regexp.MustCompile(`\((\d{1,5}): `), // nginx: "(104: Connection reset by peer)"
+		// MySQL 2003: "Can't connect to MySQL server on 'db:3306' (111)".
+		regexp.MustCompile(`mysql server on '[^']*' \((\d{1,5})\)`),
+	}
+	reNumLoose = regexp.MustCompile(`error[\s=:#]*(\d{1,5})\b`)
+	reCurl     = regexp.MustCompile(`curl(?::| error) \((\d{1,3})\)`)
+	reMySQL    = regexp.MustCompile(`error (\d{4}) \(`)
+	reBare     = regexp.MustCompile(`^\s*(\d{1,5})\s*$`)
+)
+
+// Match finds every entry the input mentions and ranks them, best first.
+// It never fails: input it cannot use gives no findings.
+func (b *Base) Match(input string, opt Options) []Finding {
+	if len(input) > maxInput {
+		input = input[:maxInput]
+	}
+	m := matcher{ix: b.index, input: input, folded: fold(input), opt: opt}
+	m.messages()
+	m.words()
+	m.fields()
+	m.toolCodes()
+	m.numbers()
+	return m.findings()
+}
+
+type found struct {
+	e  *Entry
+	ev Evidence
+}
+
+type span struct {
+	i, j int
+	e    *Entry
+}
+
+// matcher holds the state of one Match call.
+type matcher struct {
+	ix     *index
+	input  string
+	folded string
+	opt    Options
+	ev     []found
+	// msgSpans are the places where messages matched, for every entry.
+	msgSpans []span
+}
+
+// add records evidence, unless it sits inside a message matched for
+// another entry: "(110: Connection timed out)" inside nginx's "upstream
+// timed out (110: ...)" is part of that message, not a second error.
+func (m *matcher) add(e *Entry, x Evidence) {
+	if x.Kind != EvMessage {
+		for _, s := range m.msgSpans {
+			if s.e != e && s.i <= x.Offset && x.Offset < s.j {
+				return
+			}
+		}
+	}
+	m.ev = append(m.ev, found{e, x})
+}
+
+// messages finds message texts, longest first; a message inside a longer
+// one already found at that place adds nothing ("Too many open files"
+// inside "Too many open files in system").
+func (m *matcher) messages() {
+	type hit struct {
+		i, j         int
+		e            *Entry
+		exact, other []string
+		lang         string
+		key          string
+	}
+	var hits []hit
+	folded := m.folded
+	for _, p := range m.ix.phrases {
+		if p.key == "" {
+			continue
+		}
+		for off := 0; off < len(folded); {
+			k := strings.Index(folded[off:], p.key)
+			if k < 0 {
+				break
+			}
+			i, j := off+k, off+k+len(p.key)
+			off = i + 1
+			if !bounded(folded, i, j) {
+				continue
+			}
+			inside := false
+			for _, s := range m.msgSpans {
+				if s.i <= i && j <= s.j && s.j-s.i > j-i {
+					inside = true
+					break
+				}
+			}
+			if inside {
+				continue
+			}
+			exactCase := strings.TrimRight(p.text.Text, ".") == m.input[i:j]
+			merged := false
+			for h := range hits {
+				if hits[h].i == i && hits[h].j == j && hits[h].e == p.entry {
+					hits[h].exact, hits[h].other = addBy(hits[h].exact, hits[h].other, p.text.By, exactCase)
+					merged = true
+				}
+			}
+			if !merged {
+				h := hit{i: i, j: j, e: p.entry, lang: p.text.Lang, key: p.key}
+				h.exact, h.other = addBy(nil, nil, p.text.By, exactCase)
+				hits = append(hits, h)
+				m.msgSpans = append(m.msgSpans, span{i, j, p.entry})
+			}
+		}
+	}
+	whole := strings.TrimRight(strings.TrimSpace(folded), ".")
+	for _, h := range hits {
+		strength := 50 + min(len(h.key), 50)/5
+		if whole == h.key {
+			strength = 100
+		}
+		m.add(h.e, Evidence{Kind: EvMessage, Match: m.input[h.i:h.j], Offset: h.i, By: append(h.exact, h.other...),
+			Lang: h.lang, Strength: strength, weak: m.ix.phraseEntries[h.key] > 1})
+	}
+}
+
+// words finds errno names, exception classes and symbolic codes.
+func (m *matcher) words() {
+	for _, loc := range reWord.FindAllStringIndex(m.input, -1) {
+		w := m.input[loc[0]:loc[1]]
+		refs := m.ix.tokens[w]
+		for _, r := range refs {
+			s := 40
+			switch r.kind {
+			case EvClass:
+				s = 30
+			case EvCode:
+				s = 20
+			}
+			var by []string
+			if r.by != "" {
+				by = []string{r.by}
+			}
+			m.add(r.entry, Evidence{Kind: r.kind, Match: w, Offset: loc[0], By: by, Strength: s, weak: len(distinct(refs)) > 1})
+		}
+	}
+}
+
+// fields finds the codes that proxies write as whitespace-separated fields
+// of their access logs: HAProxy's four-character termination state ("SD--")
+// and Envoy's response flags ("UC", "UF,URX").
+func (m *matcher) fields() {
+	in := m.input
+	for i := 0; i < len(in); {
+		for i < len(in) && isSpace(in[i]) {
+			i++
+		}
+		j := i
+		for j < len(in) && !isSpace(in[j]) {
+			j++
+		}
+		f := in[i:j]
+		if len(f) == 4 && strings.IndexByte("NIDVEO-", f[2]) >= 0 && strings.IndexByte("NIUPRD-", f[3]) >= 0 {
+			refs := m.ix.haproxy[f[:2]]
+			for _, r := range refs {
+				m.add(r.entry, Evidence{Kind: EvCode, Match: f, Offset: i, By: []string{"haproxy"}, Strength: 25, weak: len(distinct(refs)) > 1})
+			}
+		}
+		off := i
+		for _, part := range strings.Split(f, ",") {
+			refs := m.ix.envoy[part]
+			for _, r := range refs {
+				m.add(r.entry, Evidence{Kind: EvCode, Match: part, Offset: off, By: []string{"envoy"}, Strength: 20, weak: len(distinct(refs)) > 1})
+			}
+			off += len(part) + 1
+		}
+		i = j
+	}
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+}
+
+// toolCodes finds curl's exit codes and MySQL's client error numbers.
+func (m *matcher) toolCodes() {
+	for _, re := range []struct {
+		re   *regexp.Regexp
+		refs map[string][]tokenRef
+		by   string
+	}{{reCurl, m.ix.curl, "curl"}, {reMySQL, m.ix.mysql, "mysql"}} {
+		for _, x := range re.re.FindAllStringSubmatchIndex(m.folded, -1) {
+			refs := re.refs[m.folded[x[2]:x[3]]]
+			for _, r := range refs {
+				m.add(r.entry, Evidence{Kind: EvCode, Match: m.input[x[0]:x[1]], Offset: x[0], By: []string{re.by}, Strength: 35, weak: len(distinct(refs)) > 1})
+			}
+		}
+	}
+}
+
+// numbers finds error numbers: a bare number as the whole input, numbers
+// that a runtime or tool labels as errno, and numbers after "error".
+func (m *matcher) numbers() {
+	add := func(n, at int, match string, strength int, weak bool) {
+		for _, r := range m.ix.numbers[n] {
+			if m.opt.OS != "" && r.os != m.opt.OS {
+				continue
+			}
+			m.add(r.entry, Evidence{Kind: EvNumber, Match: match, Offset: at, OS: r.os, Strength: strength, weak: weak})
+		}
+	}
+	if x := reBare.FindStringSubmatchIndex(m.input); x != nil {
+		n, _ := strconv.Atoi(m.input[x[2]:x[3]])
+		add(n, x[2], m.input[x[2]:x[3]], 10, false)
+	}
+	strong := map[int]bool{}
+	for _, re := range reNumStrong {
+		for _, x := range re.FindAllStringSubmatchIndex(m.folded, -1) {
+			n, _ := strconv.Atoi(m.folded[x[2]:x[3]])
+			strong[x[2]] = true
+			add(n, x[0], m.input[x[0]:x[1]], 20, false)
+		}
+	}
+	for _, x := range reNumLoose.FindAllStringSubmatchIndex(m.folded, -1) {
+		if strong[x[2]] {
+			continue
+		}
+		n, _ := strconv.Atoi(m.folded[x[2]:x[3]])
+		add(n, x[0], m.input[x[0]:x[1]], 15, true)
+	}
+}
+
+// findings groups evidence by entry and ranks the entries. Entries backed
+// only by weak evidence are shown only when nothing stronger was found.
+func (m *matcher) findings() []Finding {
+	byEntry := map[*Entry]*Finding{}
+	var order []*Entry
+	weak := map[*Entry]bool{}
+	for _, x := range m.ev {
+		f := byEntry[x.e]
+		if f == nil {
+			f = &Finding{Entry: x.e, ID: x.e.ID}
+			byEntry[x.e] = f
+			order = append(order, x.e)
+			weak[x.e] = true
+		}
+		f.Evidence = append(f.Evidence, x.ev)
+		weak[x.e] = weak[x.e] && x.ev.weak
+	}
+	var strongF, weakF []Finding
+	for _, e := range order {
+		f := byEntry[e]
+		sort.SliceStable(f.Evidence, func(i, j int) bool {
+			if f.Evidence[i].Strength != f.Evidence[j].Strength {
+				return f.Evidence[i].Strength > f.Evidence[j].Strength
+			}
+			return f.Evidence[i].Offset < f.Evidence[j].Offset
+		})
+		f.Evidence = dedupe(f.Evidence)
+		for i, x := range f.Evidence {
+			if i == 0 {
+				f.Score = x.Strength
+			} else {
+				f.Score += x.Strength / 10
+			}
+		}
+		if weak[e] {
+			weakF = append(weakF, *f)
+		} else {
+			strongF = append(strongF, *f)
+		}
+	}
+	out := strongF
+	if len(out) == 0 {
+		out = weakF
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Score > out[j].Score })
+	return out
+}
+
+// dedupe keeps, of evidence for the same text at the same place (an errno
+// name that is also a Node code, say), only the strongest, which comes
+// first.
+func dedupe(ev []Evidence) []Evidence {
+	seen := map[string]bool{}
+	out := ev[:0]
+	for _, x := range ev {
+		k := strconv.Itoa(x.Offset) + "\x00" + x.Match + "\x00" + x.OS
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, x)
+	}
+	return out
+}
+
+func distinct(refs []tokenRef) []*Entry {
+	var es []*Entry
+	for _, r := range refs {
+		dup := false
+		for _, e := range es {
+			dup = dup || e == r.entry
+		}
+		if !dup {
+			es = append(es, r.entry)
+		}
+	}
+	return es
+}
+
+// addBy adds a producer to a list kept as exact-case matches first: those
+// are the likelier authors of the line.
+func addBy(exact, other []string, who string, exactCase bool) ([]string, []string) {
+	for _, b := range append(exact, other...) {
+		if b == who {
+			return exact, other
+		}
+	}
+	if exactCase {
+		return append(exact, who), other
+	}
+	return exact, append(other, who)
+}

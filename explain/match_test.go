@@ -1,0 +1,247 @@
+package explain
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// TestMatch runs real lines, as each program prints them, through the
+// matcher: want is the id that must rank first, also lists ids that must be
+// among the findings, and not ids that must not be.
+func TestMatch(t *testing.T) {
+	tests := []struct {
+		name  string
+		input string
+		os    string
+		want  string
+		also  []string
+		not   []string
+	}{
+		// Go, as printed on this host by the net package.
+		{"go read reset", "read tcp 10.0.0.1:5432->10.0.0.2:80: read: connection reset by peer", "", "ECONNRESET", nil, []string{"EOF"}},
+		{"go write pipe", "write tcp 127.0.0.1:42810->127.0.0.1:18081: write: broken pipe", "", "EPIPE", nil, nil},
+		{"go dial refused", "dial tcp 127.0.0.1:1: connect: connection refused", "", "ECONNREFUSED", nil, nil},
+		{"go deadline", "read tcp 127.0.0.1:58888->127.0.0.1:18083: i/o timeout", "", "DEADLINE", nil, []string{"ETIMEDOUT"}},
+		{"go closed", "read tcp 127.0.0.1:58888->127.0.0.1:18083: use of closed network connection", "", "USE_OF_CLOSED", nil, nil},
+		{"go eof", "EOF", "", "EOF", nil, nil},
+		{"go tls truncation", "local error: unexpected EOF", "", "TLS_NO_CLOSE_NOTIFY", nil, []string{"EOF"}},
+		{"go windows", "wsarecv: An existing connection was forcibly closed by the remote host.", "", "ECONNRESET", nil, nil},
+		{"go context", "Get \"http://x\": context deadline exceeded", "", "DEADLINE", nil, nil},
+		// C programs: strerror on each system, and perror's format.
+		{"glibc perror", "recv: Connection reset by peer", "", "ECONNRESET", nil, nil},
+		{"macos timeout", "connect: Operation timed out", "", "ETIMEDOUT", nil, nil},
+		{"glibc timeout", "connect: Connection timed out", "", "ETIMEDOUT", nil, nil},
+		{"musl ewouldblock", "read: Operation would block", "", "EAGAIN", nil, nil},
+		{"emfile vs enfile", "accept4: Too many open files in system", "", "ENFILE", nil, []string{"EMFILE"}},
+		{"emfile", "accept4: Too many open files", "", "EMFILE", nil, []string{"ENFILE"}},
+		{"enotconn glibc", "Transport endpoint is not connected", "", "ENOTCONN", nil, nil},
+		// Python.
+		{"python reset", "ConnectionResetError: [Errno 104] Connection reset by peer", "", "ECONNRESET", nil, nil},
+		{"python pipe", "BrokenPipeError: [Errno 32] Broken pipe", "", "EPIPE", nil, nil},
+		{"python refused", "ConnectionRefusedError: [Errno 111] Connection refused", "", "ECONNREFUSED", nil, nil},
+		{"python winerror", "ConnectionResetError: [WinError 10054] An existing connection was forcibly closed by the remote host", "", "ECONNRESET", nil, nil},
+		{"python http", "http.client.RemoteDisconnected: Remote end closed connection without response", "", "EOF", nil, nil},
+		{"python ssl", "ssl.SSLEOFError: [SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol (_ssl.c:2580)", "", "TLS_NO_CLOSE_NOTIFY", nil, []string{"EOF"}},
+		{"python timeout", "TimeoutError: timed out", "", "DEADLINE", nil, nil},
+		// Java.
+		{"java reset", "java.net.SocketException: Connection reset\n\tat java.base/sun.nio.ch.NioSocketImpl.implRead(NioSocketImpl.java:318)", "", "ECONNRESET", nil, nil},
+		{"java pipe", "java.net.SocketException: Broken pipe", "", "EPIPE", nil, nil},
+		{"java refused", "java.net.ConnectException: Connection refused", "", "ECONNREFUSED", nil, nil},
+		{"java timeout", "java.net.SocketTimeoutException: Read timed out", "", "DEADLINE", nil, nil},
+		{"java closed", "java.net.SocketException: Socket is closed", "", "USE_OF_CLOSED", nil, nil},
+		// Node.
+		{"node reset", "Error: read ECONNRESET\n    at TCP.onStreamRead (node:internal/stream_base_commons:217:20) {\n  errno: -104,\n  code: 'ECONNRESET',\n  syscall: 'read'\n}", "", "ECONNRESET", nil, nil},
+		{"node refused", "Error: connect ECONNREFUSED 127.0.0.1:1", "", "ECONNREFUSED", nil, nil},
+		{"node hang up", "Error: socket hang up\n    at connResetException (node:internal/errors:720:14) {\n  code: 'ECONNRESET'\n}", "", "EOF", []string{"ECONNRESET"}, nil},
+		{"node epipe", "Error: write EPIPE", "", "EPIPE", nil, nil},
+		// Rust.
+		{"rust reset", "Error: Os { code: 104, kind: ConnectionReset, message: \"Connection reset by peer\" }", "", "ECONNRESET", nil, nil},
+		{"rust display", "Connection reset by peer (os error 104)", "", "ECONNRESET", nil, nil},
+		{"rust eof", "Error: Kind(UnexpectedEof)", "", "EOF", nil, nil},
+		// curl.
+		{"curl reset", "curl: (56) Recv failure: Connection reset by peer", "", "ECONNRESET", nil, nil},
+		{"curl empty", "curl: (52) Empty reply from server", "", "EOF", nil, nil},
+		{"curl timeout", "curl: (28) Operation timed out after 1000 milliseconds with 0 bytes received", "", "DEADLINE", nil, []string{"ETIMEDOUT"}},
+		{"curl connect", "curl: (7) Failed to connect to 127.0.0.1 port 1 after 0 ms: Couldn't connect to server", "", "ECONNREFUSED", []string{"ETIMEDOUT", "EHOSTUNREACH"}, nil},
+		// Servers and clients.
+		{"nginx reset", "2026/11/21 05:00:00 [error] 31#31: *1 recv() failed (104: Connection reset by peer) while reading response header from upstream, client: 198.18.0.1, server: _, request: \"GET / HTTP/1.1\", upstream: \"http://198.18.0.2:8080/\"", "", "ECONNRESET", nil, nil},
+		{"nginx premature", "2026/11/21 05:00:00 [error] 31#31: *7 upstream prematurely closed connection while reading response header from upstream, client: 198.18.0.1", "", "EOF", nil, nil},
+		{"nginx refused", "connect() failed (111: Connection refused) while connecting to upstream", "", "ECONNREFUSED", nil, nil},
+		{"nginx timeout", "upstream timed out (110: Connection timed out) while reading response header from upstream", "", "DEADLINE", nil, []string{"ETIMEDOUT"}},
+		{"haproxy SD", "198.18.0.1:5000 [21/Nov/2026:05:00:00.000] fe be/srv1 0/0/1/-1/5 502 0 - - SD-- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\"", "", "ECONNRESET", nil, nil},
+		{"haproxy sH", "fe be/srv1 0/0/1/-1/30001 504 194 - - sH-- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\"", "", "DEADLINE", nil, nil},
+		{"envoy body", "upstream connect error or disconnect/reset before headers. reset reason: connection termination", "", "EOF", []string{"ECONNRESET"}, nil},
+		{"envoy UT", "[2026-11-21T05:00:00.000Z] \"GET / HTTP/1.1\" 504 UT 0 24 15000 - \"-\"", "", "DEADLINE", nil, nil},
+		{"psql", "psql: error: connection to server at \"127.0.0.1\", port 18082 failed: server closed the connection unexpectedly\n\tThis probably means the server terminated abnormally\n\tbefore or while processing the request.", "", "EOF", nil, nil},
+		{"psql refused", "psql: error: connection to server at \"127.0.0.1\", port 1 failed: Connection refused\n\tIs the server running on that host and accepting TCP/IP connections?", "", "ECONNREFUSED", nil, nil},
+		{"mysql lost", "ERROR 2013 (HY000): Lost connection to MySQL server during query", "", "EOF", nil, nil},
+		{"mysql gone", "ERROR 2006 (HY000): MySQL server has gone away", "", "EOF", nil, nil},
+		{"mysql connect", "ERROR 2003 (HY000): Can't connect to MySQL server on 'db:3306' (111)", "", "ECONNREFUSED", nil, nil},
+		{"redis closed", "redis.exceptions.ConnectionError: Connection closed by server.", "", "EOF", nil, nil},
+		{"redis refused", "redis.exceptions.ConnectionError: Error 111 connecting to localhost:6379. Connection refused.", "", "ECONNREFUSED", nil, nil},
+		{"grpc eof", "rpc error: code = Unavailable desc = error reading from server: EOF", "", "EOF", nil, nil},
+		{"grpc deadline", "rpc error: code = DeadlineExceeded desc = context deadline exceeded", "", "DEADLINE", nil, nil},
+		{"grpc python", "grpc._channel._InactiveRpcError: status = StatusCode.DEADLINE_EXCEEDED", "", "DEADLINE", nil, nil},
+		{"openssl", "SSL_read: error:0A000126:SSL routines::unexpected eof while reading", "", "TLS_NO_CLOSE_NOTIFY", nil, nil},
+		// glibc translations.
+		{"de", "Die Verbindung wurde vom Kommunikationspartner zurückgesetzt", "", "ECONNRESET", nil, nil},
+		{"zh_CN", "写入失败: 断开的管道", "", "EPIPE", nil, nil},
+		{"fr", "connect: Connexion refusée", "", "ECONNREFUSED", nil, nil},
+		{"ja", "接続が相手からリセットされました", "", "ECONNRESET", nil, nil},
+		{"ru lower case", "соединение разорвано другой стороной", "", "ECONNRESET", nil, nil},
+		// Names and numbers.
+		{"name", "ECONNRESET", "", "ECONNRESET", nil, nil},
+		{"wsa name", "WSAECONNRESET", "", "ECONNRESET", nil, nil},
+		{"ewouldblock", "EWOULDBLOCK", "", "EAGAIN", nil, nil},
+		{"sigpipe", "killed by SIGPIPE", "", "EPIPE", nil, nil},
+		{"id", "DEADLINE", "", "DEADLINE", nil, nil},
+		{"bare linux number", "104", "", "ECONNRESET", nil, nil},
+		{"bare bsd number", "54", "", "ECONNRESET", nil, nil},
+		{"bare number with os", "60", "darwin", "ETIMEDOUT", nil, nil},
+		{"errno context", "send failed, errno=32", "", "EPIPE", nil, nil},
+		{"wsa number", "socket error WSA 10054", "", "ECONNRESET", nil, nil},
+		{"two errors", "first: connection refused; then: broken pipe", "", "ECONNREFUSED", []string{"EPIPE"}, nil},
+	}
+	b := load(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := b.Match(tt.input, Options{OS: tt.os})
+			if len(fs) == 0 {
+				t.Fatalf("no findings for %q", tt.input)
+			}
+			ids := map[string]bool{}
+			for _, f := range fs {
+				ids[f.ID] = true
+			}
+			if fs[0].ID != tt.want {
+				t.Errorf("first finding %s (evidence %+v), want %s; all: %v", fs[0].ID, fs[0].Evidence, tt.want, idsOf(fs))
+			}
+			for _, id := range tt.also {
+				if !ids[id] {
+					t.Errorf("%s not found; all: %v", id, idsOf(fs))
+				}
+			}
+			for _, id := range tt.not {
+				if ids[id] {
+					t.Errorf("%s found, want it absent; all: %v", id, idsOf(fs))
+				}
+			}
+			for _, f := range fs {
+				for _, ev := range f.Evidence {
+					if ev.Offset < 0 || ev.Offset > len(tt.input) || ev.Match == "" {
+						t.Errorf("%s: bad evidence %+v", f.ID, ev)
+					}
+				}
+			}
+		})
+	}
+}
+
+func idsOf(fs []Finding) []string {
+	var ids []string
+	for _, f := range fs {
+		ids = append(ids, f.ID)
+	}
+	return ids
+}
+
+// TestBareNumberCandidates: a number alone, without --os, lists what it
+// means on every OS that uses it.
+func TestBareNumberCandidates(t *testing.T) {
+	b := load(t)
+	fs := b.Match("32", Options{})
+	if len(fs) != 1 || fs[0].ID != "EPIPE" {
+		t.Fatalf("32: %v, want EPIPE", idsOf(fs))
+	}
+	oses := map[string]bool{}
+	for _, ev := range fs[0].Evidence {
+		oses[ev.OS] = true
+	}
+	for _, os := range []string{Linux, Darwin, FreeBSD} {
+		if !oses[os] {
+			t.Errorf("32: no candidate for %s: %+v", os, fs[0].Evidence)
+		}
+	}
+	if fs := b.Match("104", Options{OS: Darwin}); len(fs) != 0 {
+		t.Errorf("104 on darwin: %v, want nothing (104 is ENOTRECOVERABLE there, not a connection error)", idsOf(fs))
+	}
+}
+
+func TestNoMatch(t *testing.T) {
+	b := load(t)
+	for _, in := range []string{"", "all is well", "200 OK", "error 404 not found", "EOFError", "ECONNRESETX", "\xff\xfe"} {
+		if fs := b.Match(in, Options{}); len(fs) != 0 {
+			t.Errorf("%q: found %v", in, idsOf(fs))
+		}
+	}
+	r := b.Explain("ECONNRESTE", Options{})
+	if len(r.Findings) != 0 || len(r.Nearest) == 0 || r.Nearest[0].ID != "ECONNRESET" {
+		t.Errorf("ECONNRESTE: findings %v, nearest %v; want none and ECONNRESET first", idsOf(r.Findings), r.Nearest)
+	}
+	var out bytes.Buffer
+	if err := r.WriteText(&out); err != nil || !strings.HasPrefix(out.String(), "no known error found\n") {
+		t.Errorf("text for unknown input: %q, %v", out.String(), err)
+	}
+}
+
+func TestWriteJSON(t *testing.T) {
+	b := load(t)
+	var out bytes.Buffer
+	if err := b.Explain("curl: (56) Recv failure: Connection reset by peer", Options{}).WriteJSON(&out); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Version  int
+		Found    bool
+		Findings []struct {
+			ID       string
+			Evidence []Evidence
+			Entry    Entry
+		}
+	}
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if doc.Version != JSONVersion || !doc.Found || len(doc.Findings) == 0 || doc.Findings[0].ID != "ECONNRESET" ||
+		doc.Findings[0].Entry.Wire.Event != "RST" || len(doc.Findings[0].Evidence) == 0 {
+		t.Errorf("unexpected document: %s", out.String())
+	}
+}
+
+func FuzzMatch(f *testing.F) {
+	for _, s := range []string{"read: connection reset by peer", "104", "SD--", "UC,URX", "curl: (56)",
+		"[Errno 32] Broken pipe", "断开的管道", "errno=", "(104: ", "ERROR 2013 (", "\xffECONNRESET", "WSA 99999"} {
+		f.Add(s, "")
+	}
+	f.Add("60", "darwin")
+	b, err := Load()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, in, os string) {
+		r := b.Explain(in, Options{OS: os})
+		for _, fd := range r.Findings {
+			if fd.Entry == nil || len(fd.Evidence) == 0 {
+				t.Fatalf("finding without entry or evidence: %+v", fd)
+			}
+			for _, ev := range fd.Evidence {
+				if ev.Offset < 0 || ev.Offset+len(ev.Match) > len(in) {
+					t.Fatalf("evidence outside the input: %+v", ev)
+				}
+				if utf8.ValidString(in) && in[ev.Offset:ev.Offset+len(ev.Match)] != ev.Match {
+					t.Fatalf("evidence %q is not the input at %d", ev.Match, ev.Offset)
+				}
+			}
+		}
+		var out bytes.Buffer
+		if err := r.WriteText(&out); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.WriteJSON(&out); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
