@@ -24,7 +24,7 @@ type Options struct {
 	// Limit overrides every scenario's per-step block limit when > 0.
 	Limit time.Duration
 	// Settle bounds how long the runner waits, after each step, for the
-	// kernel to finish reacting (default 250ms).
+	// kernel to finish reacting (default 1s).
 	Settle time.Duration
 	// PcapDir, when set, receives one pcap file per TCP run.
 	PcapDir string
@@ -44,7 +44,7 @@ func (o Options) settle() time.Duration {
 	if o.Settle > 0 {
 		return o.Settle
 	}
-	return 250 * time.Millisecond
+	return time.Second
 }
 
 // Job is one scenario to run on one transport.

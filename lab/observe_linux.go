@@ -34,6 +34,10 @@ type observers struct {
 	// wall-clock times of the steps.
 	mono0 time.Duration
 	wall0 time.Time
+	// end is when the last step ended: what the kernel does after it,
+	// when the runner closes what the scenario left open, is not the
+	// scenario's.
+	end time.Duration
 }
 
 func openObservers(env *environment, t scenario.Transport, rec *Record, opts Options) (*observers, error) {
@@ -110,6 +114,7 @@ func (o *observers) settle(r *runner, st *Step) {
 	deadline := time.Now().Add(r.opts.settle())
 	var prev []tcpstate.Socket
 	var still time.Time // since when nothing has changed
+	pause := 250 * time.Microsecond
 	for first := true; ; first = false {
 		fresh := o.drain(r, st)
 		socks, err := o.dumper.Dump()
@@ -131,10 +136,13 @@ func (o *observers) settle(r *runner, st *Step) {
 			st.Sockets = o.states(r, socks)
 			return
 		}
+		// Look again when a packet comes, or after a pause that grows so
+		// that a long wait (a delayed ACK) costs few dumps.
+		pause = min(2*pause, 2*time.Millisecond)
 		if o.cap != nil {
-			o.cap.Wait(200 * time.Microsecond)
+			o.cap.Wait(pause)
 		} else {
-			time.Sleep(100 * time.Microsecond)
+			time.Sleep(pause)
 		}
 	}
 }
@@ -173,10 +181,6 @@ func waiting(socks []tcpstate.Socket) wait {
 // ours keeps the sockets of this run. In a namespace of its own every
 // socket is; in a shared one they are told apart by the run's ports.
 func (o *observers) ours(r *runner, socks []tcpstate.Socket) []tcpstate.Socket {
-	for i := range socks {
-		// Timers count down between two looks; they are not a change.
-		socks[i].Expires = 0
-	}
 	if o.env.isolate {
 		return socks
 	}
@@ -286,7 +290,7 @@ func (o *observers) finish(r *runner) error {
 	if o.dumper == nil || o.env.tracer == nil {
 		return nil
 	}
-	evs, err := o.env.tracer.collect(r.all)
+	evs, err := o.env.tracer.collect(r.all, o.mono0, o.end)
 	if err != nil {
 		r.rec.Limits = append(r.rec.Limits, fmt.Sprintf("kernel tracing: %v", err))
 		return nil

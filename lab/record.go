@@ -114,6 +114,9 @@ type Check struct {
 	Expect scenario.Expect `json:"expect"`
 	// Observed says what was seen instead, or what matched.
 	Observed string `json:"observed"`
+	// Note says why the check cannot match here, such as a reason name the
+	// running kernel does not have.
+	Note string `json:"note,omitempty"`
 }
 
 // Packet is one TCP segment seen on the wire, named by actor.

@@ -92,6 +92,7 @@ func (env *environment) execute(ctx context.Context, j Job, opts Options, rec *R
 			return fmt.Errorf("%s: %w", s.Pos, err)
 		}
 	}
+	r.obs.end = monotonic()
 	r.closeAll()
 	return r.obs.finish(r)
 }
@@ -208,6 +209,9 @@ func (r *runner) step(s scenario.Step) error {
 	switch {
 	case s.Expect != nil:
 		// Checked after the run, against what the preceding step recorded.
+		if e := s.Expect; e.Kind == scenario.ExpectReason && r.env.tracer != nil && !r.env.tracer.knownReason(e.Name) {
+			st.Check.Note = fmt.Sprintf("this kernel (%s) has no RST reason named %s", r.env.kernel, e.Name)
+		}
 	case s.Op != nil:
 		r.expectations(s.Op, &st)
 		res, err := r.do(s.Op, &st)

@@ -2,15 +2,29 @@ package lab
 
 import (
 	"errors"
+	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/teardown-net/teardown/lab/sock"
+	"github.com/teardown-net/teardown/observe/ktrace"
 )
 
-// traceHub shares one kernel tracer among parallel runs.
-type traceHub struct{}
+// traceHub shares one kernel tracer among parallel runs. Tracing is global:
+// the tracer sees every namespace, so the hub sorts events by port and each
+// run takes those of its own ports and time span. Ports are unique among
+// concurrent runs (the lab's sequence, or the kernel's ephemeral ports in
+// a shared namespace).
+type traceHub struct {
+	t       *ktrace.Tracer
+	reasons map[string]bool
+
+	mu     sync.Mutex
+	byPort map[uint16][]ktrace.Event
+}
 
 // tracedEvent is an Event with the kernel's CLOCK_MONOTONIC time.
 type tracedEvent struct {
@@ -18,15 +32,110 @@ type tracedEvent struct {
 	mono time.Duration
 }
 
-func openTraceHub() (*traceHub, error) { return nil, errors.New("not wired yet") }
+// keepEvents is how long an event no run has claimed is kept: longer than
+// any run, short enough that a long session does not pile them up.
+const keepEvents = time.Minute
 
-func (h *traceHub) collect(eps []*sock.Endpoint) ([]tracedEvent, error) { return nil, nil }
+func openTraceHub() (*traceHub, error) {
+	if unix.Geteuid() != 0 {
+		return nil, errors.New("tracefs needs root")
+	}
+	// A crashed earlier run may have left its instance behind.
+	ktrace.CleanStale()
+	t, err := ktrace.Open()
+	if err != nil {
+		return nil, err
+	}
+	h := &traceHub{t: t, byPort: map[uint16][]ktrace.Event{}}
+	if names, err := ktrace.Reasons(); err == nil {
+		h.reasons = map[string]bool{}
+		for _, n := range names {
+			h.reasons[n] = true
+		}
+	}
+	return h, nil
+}
 
-func (h *traceHub) close() error { return nil }
+func (h *traceHub) close() error { return h.t.Close() }
+
+// knownReason reports whether the running kernel has an RST reason of that
+// name; true when the kernel does not say.
+func (h *traceHub) knownReason(name string) bool {
+	return h.reasons == nil || h.reasons[name]
+}
+
+// collect returns the events of the endpoints' ports between from and to,
+// named by actor.
+func (h *traceHub) collect(eps []*sock.Endpoint, from, to time.Duration) ([]tracedEvent, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	evs, err := h.t.Sync()
+	if err != nil && !errors.Is(err, ktrace.ErrLost) {
+		return nil, fmt.Errorf("read the kernel's trace: %w", err)
+	}
+	now := ktrace.Mono()
+	for _, ev := range evs {
+		for _, p := range []uint16{ev.Src.Port(), ev.Dst.Port()} {
+			if p != 0 {
+				h.byPort[p] = append(h.byPort[p], ev)
+			}
+		}
+	}
+	for p, list := range h.byPort {
+		list = slices.DeleteFunc(list, func(ev ktrace.Event) bool { return now-ev.Mono > keepEvents })
+		if len(list) == 0 {
+			delete(h.byPort, p)
+		} else {
+			h.byPort[p] = list
+		}
+	}
+	var out []tracedEvent
+	seen := map[string]bool{}
+	for _, e := range eps {
+		if !e.Local.IsValid() {
+			continue
+		}
+		p := e.Local.Port()
+		rest := h.byPort[p][:0]
+		for _, ev := range h.byPort[p] {
+			if ev.Mono < from || ev.Mono > to {
+				rest = append(rest, ev)
+				continue
+			}
+			// An event between two of the run's sockets is filed under both
+			// ports; take it once.
+			if !seen[ev.Raw] {
+				seen[ev.Raw] = true
+				out = append(out, tracedEvent{Event: labEvent(eps, ev), mono: ev.Mono})
+			}
+		}
+		h.byPort[p] = rest
+	}
+	slices.SortStableFunc(out, func(a, b tracedEvent) int { return int(a.mono - b.mono) })
+	if errors.Is(err, ktrace.ErrLost) {
+		return out, err
+	}
+	return out, nil
+}
+
+func labEvent(eps []*sock.Endpoint, ev ktrace.Event) Event {
+	e := Event{
+		Name:  ev.Name,
+		Actor: actorOf(eps, ev.Src, ev.Dst),
+		Peer:  actorOf(eps, ev.Dst, ev.Src),
+	}
+	switch ev.Name {
+	case ktrace.SendReset:
+		e.Reason, e.State = ev.Reason, ev.State
+	case ktrace.SetState:
+		e.From, e.To = ev.OldState, ev.NewState
+	case ktrace.ErrorReport:
+		if e.Errno = unix.ErrnoName(unix.Errno(ev.Error)); e.Errno == "" {
+			e.Errno = fmt.Sprintf("errno %d", ev.Error)
+		}
+	}
+	return e
+}
 
 // monotonic reads CLOCK_MONOTONIC, the clock of the tracer's timestamps.
-func monotonic() time.Duration {
-	var ts unix.Timespec
-	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
-	return time.Duration(ts.Nano())
-}
+func monotonic() time.Duration { return ktrace.Mono() }

@@ -170,6 +170,9 @@ func step(w io.Writer, p painter, st lab.Step, t0 time.Time) {
 			mark = p.red("≠ ")
 		}
 		fmt.Fprintf(w, "%s %s %s\n", head, mark, st.Check.Observed)
+		if st.Check.Note != "" {
+			fmt.Fprintf(w, "%24s%s\n", "", p.yellow(st.Check.Note))
+		}
 		return
 	}
 	var got string

@@ -127,7 +127,7 @@ func labRun(args []string, stdout, stderr io.Writer, verify bool) int {
 	asJSON := fs.Bool("json", false, "write the report as JSON (schema "+report.Schema+")")
 	all := fs.Bool("all", !verify, "write every run's timeline (verify writes only the runs that differ)")
 	limit := fs.Duration("limit", 0, "per-step block limit, overriding each scenario's (default: the scenario's, 2s)")
-	settle := fs.Duration("settle", 0, "bound on waiting for the kernel to settle after a step (default 250ms)")
+	settle := fs.Duration("settle", 0, "bound on waiting for the kernel to settle after a step (default 1s)")
 	parallel := fs.Int("parallel", 0, "runs at once (default 2×CPUs)")
 	pcap := fs.String("pcap", "", "write a pcap file per TCP run into this directory")
 	noIsolation := fs.Bool("no-isolation", false, "run in this network namespace even as root")
