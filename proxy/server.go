@@ -43,9 +43,10 @@ type Options struct {
 	// Version is what GET /version reports; empty means "teardown".
 	Version string
 	// UpdateWait bounds how long an API call that changes toxics waits for
-	// live connections to take the change up (a connection blocked writing
-	// to a peer that does not read takes it up after that write). Zero
-	// means one second.
+	// live connections to take the change up. An idle connection takes it
+	// up at once; one blocked writing to a peer that does not read takes it
+	// up after that write, and bytes it reads after the call go through the
+	// new toxics either way. Zero means 100 ms.
 	UpdateWait time.Duration
 }
 
@@ -75,7 +76,7 @@ func NewServer(opts Options) *Server {
 		opts.Version = "teardown"
 	}
 	if opts.UpdateWait <= 0 {
-		opts.UpdateWait = time.Second
+		opts.UpdateWait = 100 * time.Millisecond
 	}
 	return &Server{opts: opts, logger: opts.Logger, proxies: map[string]*Proxy{}}
 }

@@ -280,9 +280,9 @@ type pump struct {
 	stages  []entry
 	outs    []stageOut
 	chunkAt time.Time
-	srcEOF  bool // the sender's FIN has arrived
-	dstShut bool // the receiver has been sent FIN (bytes now go nowhere)
-	buf     []byte
+	srcEOF  bool    // the sender's FIN has arrived
+	dstShut bool    // the receiver has been sent FIN (bytes now go nowhere)
+	backlog []chunk // read from the sender, not yet through the stages
 }
 
 // offer hands a new list to the pump and interrupts it; it returns a channel
@@ -423,6 +423,13 @@ func (p *pump) sync() toxic.Action {
 // fast moves bytes with splice until the sender's FIN, an error, or a new
 // toxic list. It reports whether the direction is finished.
 func (p *pump) fast() bool {
+	for len(p.backlog) > 0 {
+		c := p.backlog[0]
+		p.backlog = p.backlog[1:]
+		if done, _ := p.handle(c); done {
+			return true
+		}
+	}
 	if p.srcEOF {
 		return p.finish()
 	}
@@ -455,71 +462,6 @@ func (p *pump) fast() bool {
 			}
 		default:
 			p.failed(err, p.blame(err))
-			return true
-		}
-	}
-}
-
-// slow passes chunks through the stages until the sender's FIN, an error, or
-// a new toxic list. It reports whether the direction is finished.
-func (p *pump) slow() bool {
-	if p.buf == nil {
-		p.buf = make([]byte, 32<<10)
-	}
-	for {
-		if p.l.isClosing() {
-			return true
-		}
-		if p.pending() {
-			return false
-		}
-		deadline := p.deadline()
-		if !deadline.IsZero() && !time.Now().Before(deadline) {
-			if a := p.timers(); a != toxic.Continue {
-				return p.act(a)
-			}
-			continue
-		}
-		if p.srcEOF {
-			if deadline.IsZero() {
-				return p.finish()
-			}
-			p.sleep(deadline)
-			continue
-		}
-		limit := p.readLimit()
-		if limit == 0 {
-			p.sleep(deadline)
-			continue
-		}
-		if !p.armRead(deadline) {
-			return false
-		}
-		b := p.buf
-		if limit > 0 && limit < int64(len(b)) {
-			b = b[:limit]
-		}
-		n, err := p.src.Read(b)
-		if n > 0 {
-			p.l.cfg.Counters.Received[p.dir].Add(uint64(n))
-			p.chunkAt = time.Now()
-			if a := p.outs0().Emit(b[:n]); a != toxic.Continue {
-				return p.act(a)
-			}
-		}
-		switch {
-		case err == nil:
-		case errors.Is(err, os.ErrDeadlineExceeded):
-		case err == io.EOF:
-			p.srcEOF = true
-			p.l.ended(End{p.srcSide, FIN})
-			for i, e := range p.stages {
-				if a := e.stage.EOF(&p.outs[i]); a != toxic.Continue {
-					return p.act(a)
-				}
-			}
-		default:
-			p.failed(err, classify(err, p.srcSide))
 			return true
 		}
 	}
