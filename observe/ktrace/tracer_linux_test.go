@@ -319,3 +319,53 @@ func BenchmarkSync(b *testing.B) {
 		b.ReportMetric(float64(n)/float64(b.N), "events/op")
 	})
 }
+
+// TestSyncConcurrent syncs from several goroutines at once: every call
+// succeeds, and a connection's events are returned once, to one caller.
+func TestSyncConcurrent(t *testing.T) {
+	tr := openTracer(t)
+	nstest.Enter(t)
+	c, s, _ := nstest.Pair(t, unix.AF_INET)
+	client, server := nstest.LocalAddr(t, c), nstest.LocalAddr(t, s)
+	nstest.Linger0(t, c)
+	nstest.Close(t, c)
+	results := make(chan []Event)
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			var mine []Event
+			for range 20 {
+				evs, err := tr.Sync()
+				if err != nil {
+					errs <- err
+					break
+				}
+				mine = append(mine, between(evs, client, server)...)
+			}
+			results <- mine
+		}()
+	}
+	var all []Event
+	for range 4 {
+		all = append(all, <-results...)
+	}
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if rsts := only(all, SendReset); len(rsts) != 1 {
+		t.Errorf("%d tcp_send_reset events for the connection across all callers, want 1:\n%s", len(rsts), describeAll(all))
+	}
+}
+
+// TestSyncTracingOff checks that Sync fails at once, rather than waiting,
+// when the instance's tracing is switched off.
+func TestSyncTracingOff(t *testing.T) {
+	tr := openTracer(t)
+	if err := tr.write("tracing_on", "0"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Sync(); err == nil || !strings.Contains(err.Error(), "trace_marker") {
+		t.Errorf("Sync with tracing off: %v, want an error about trace_marker", err)
+	}
+}
