@@ -298,3 +298,27 @@ func benchmarkDump(b *testing.B, d *Dumper) {
 		b.Fatalf("dumped %d sockets, want 21", n)
 	}
 }
+
+// TestRequestSocket makes a request socket: with TCP_DEFER_ACCEPT the
+// listener ignores the handshake's final ACK until data comes, so the
+// client is ESTABLISHED while the server side is still a request socket.
+func TestRequestSocket(t *testing.T) {
+	d := openNS(t)
+	lfd, addr := nstest.Listen(t, unix.AF_INET, 8)
+	if err := unix.SetsockoptInt(lfd, unix.IPPROTO_TCP, unix.TCP_DEFER_ACCEPT, 5); err != nil {
+		t.Fatal(err)
+	}
+	c := nstest.Dial(t, addr)
+	client := nstest.LocalAddr(t, c)
+	socks := dump(t, d)
+	if cl := find(t, socks, client, addr); cl.State != Established {
+		t.Errorf("client %+v, want ESTABLISHED", cl)
+	}
+	req := find(t, socks, addr, client)
+	if req.State != SynRecv || req.Inode != 0 || req.Orphan || req.Info || req.Cookie == 0 {
+		t.Errorf("request socket %+v, want SYN_RECV (as the kernel reports NEW_SYN_RECV), no inode, no tcp_info, a cookie", req)
+	}
+	if ls := find(t, socks, addr, netip.AddrPortFrom(netip.IPv4Unspecified(), 0)); ls.RecvQ != 0 {
+		t.Errorf("listener %+v: a request socket is not in the accept queue", ls)
+	}
+}
