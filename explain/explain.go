@@ -61,7 +61,7 @@ type Entry struct {
 	// Scenarios are ids of lab scenarios that reproduce the error.
 	Scenarios []string `json:"scenarios,omitempty"`
 	// Texts are what programs print for the error.
-	Texts []Text `json:"texts"`
+	Texts []Text `json:"texts,omitempty"`
 }
 
 // Wire describes the packets (or their absence) behind an error.

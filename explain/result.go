@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -14,6 +15,9 @@ type Result struct {
 	Findings []Finding
 	// Nearest are entries resembling the input, set when nothing was found.
 	Nearest []*Entry
+	// Texts asks WriteText and WriteJSON to include what each program
+	// prints for the errors found.
+	Texts bool
 }
 
 // Explain matches input against the base and, when nothing is found, looks
@@ -112,9 +116,37 @@ func (r Result) WriteText(w io.Writer) error {
 		if len(e.Related) > 0 {
 			fmt.Fprintf(&b, "  see:     %s\n", strings.Join(e.Related, ", "))
 		}
+		if r.Texts {
+			b.WriteString("  texts:\n")
+			for _, t := range e.Texts {
+				fmt.Fprintf(&b, "    %s\n", textLine(t))
+			}
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// textLine shows one text: who prints it, then what.
+func textLine(t Text) string {
+	who := t.By
+	if t.OS != "" && t.OS != t.By {
+		who += "/" + t.OS
+	}
+	if t.Lang != "" {
+		who += " " + t.Lang
+	}
+	var parts []string
+	if t.Class != "" {
+		parts = append(parts, t.Class)
+	}
+	if t.Code != "" {
+		parts = append(parts, "code "+t.Code)
+	}
+	if t.Text != "" {
+		parts = append(parts, strconv.Quote(t.Text))
+	}
+	return fmt.Sprintf("%-16s %s", who+":", strings.Join(parts, " "))
 }
 
 func lossWord(may string) string {
@@ -210,6 +242,14 @@ type jsonFinding struct {
 	Entry    *Entry     `json:"entry"`
 }
 
+// withoutTexts returns a copy of e without its texts, which JSON output
+// leaves out unless asked: they are the bulk of an entry.
+func withoutTexts(e *Entry) *Entry {
+	c := *e
+	c.Texts = nil
+	return &c
+}
+
 type jsonResult struct {
 	Version  int           `json:"version"`
 	Found    bool          `json:"found"`
@@ -221,7 +261,11 @@ type jsonResult struct {
 func (r Result) WriteJSON(w io.Writer) error {
 	out := jsonResult{Version: JSONVersion, Found: len(r.Findings) > 0, Findings: []jsonFinding{}}
 	for _, f := range r.Findings {
-		out.Findings = append(out.Findings, jsonFinding{ID: f.ID, Score: f.Score, Evidence: f.Evidence, Entry: f.Entry})
+		e := f.Entry
+		if !r.Texts {
+			e = withoutTexts(e)
+		}
+		out.Findings = append(out.Findings, jsonFinding{ID: f.ID, Score: f.Score, Evidence: f.Evidence, Entry: e})
 	}
 	for _, e := range r.Nearest {
 		out.Nearest = append(out.Nearest, e.ID)
