@@ -131,7 +131,7 @@ func (l *Lab) runOne(ctx context.Context, j Job) *Record {
 		rec.Error = err.Error()
 	}
 	rec.Duration = time.Since(rec.Start)
-	Compare(j.Scenario, rec)
+	Compare(rec)
 	return rec
 }
 
