@@ -233,10 +233,18 @@ func resetClose(c *net.TCPConn) {
 	c.Close()
 }
 
-// gracefulClose sends FIN first so that the peer reads EOF even if it had
-// sent bytes that are still unread (which make close send a RST after it).
+// gracefulClose closes c with FIN. Bytes c's peer has sent that the proxy
+// has not read would make the kernel send RST instead, so those already
+// queued are read and dropped first; the FIN goes first in any case.
 func gracefulClose(c *net.TCPConn) {
 	c.CloseWrite()
+	c.SetReadDeadline(aLongTimeAgo)
+	buf := make([]byte, 4096)
+	for i := 0; i < 64; i++ {
+		if n, err := c.Read(buf); n == 0 || err != nil {
+			break
+		}
+	}
 	c.Close()
 }
 
@@ -574,6 +582,9 @@ func (p *pump) finish() bool {
 func (p *pump) act(a toxic.Action) bool {
 	switch a {
 	case toxic.Continue:
+		return false
+	case toxic.Hold:
+		p.dstShut = true
 		return false
 	case toxic.ShutdownReceiver:
 		if !p.dstShut {

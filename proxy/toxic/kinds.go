@@ -357,6 +357,15 @@ func (s *fault) Deadline() time.Time {
 
 func (s *fault) Timer(out Out) Action { return s.strike(out) }
 
+// EOF: a blackhole that has struck swallows the FIN too, so that the
+// receiver learns nothing and its own timers must fire.
+func (s *fault) EOF(Out) Action {
+	if s.fired && s.fire == Continue && s.swallow {
+		return Hold
+	}
+	return Continue
+}
+
 func (s *fault) ReadLimit() int64 {
 	if !s.stopsRead || s.fired || s.a.AfterBytes == 0 {
 		return -1

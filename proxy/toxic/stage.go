@@ -20,13 +20,16 @@ const (
 	// bytes and keeps the other direction open; later bytes of this
 	// direction are discarded.
 	ShutdownReceiver
+	// Hold keeps the sender's FIN from the receiver: the direction ends
+	// without telling it, as a peer that vanished would.
+	Hold
 	// CloseUnread stops reading from the sending side and, once it has sent
 	// bytes that the proxy leaves unread, closes it so that its kernel
 	// answers with RST; the receiving side is closed with FIN.
 	CloseUnread
 )
 
-var actionNames = [...]string{"continue", "close", "reset_both", "reset_receiver", "shutdown_receiver", "close_unread"}
+var actionNames = [...]string{"continue", "close", "reset_both", "reset_receiver", "shutdown_receiver", "hold", "close_unread"}
 
 func (a Action) String() string {
 	if int(a) < len(actionNames) {
