@@ -126,8 +126,11 @@ func buildIndex(b *Base) *index {
 			addTok(n, tokenRef{entry: e, kind: EvName, label: n})
 			ix.names[e] = append(ix.names[e], fold(n))
 		}
-		for os, n := range e.Numbers {
-			ix.numbers[n] = append(ix.numbers[n], numberRef{entry: e, os: os})
+		// In OSes order, so that candidates are listed the same way each run.
+		for _, os := range OSes {
+			if n, ok := e.Numbers[os]; ok {
+				ix.numbers[n] = append(ix.numbers[n], numberRef{entry: e, os: os})
+			}
 		}
 		for _, t := range e.Texts {
 			if t.Text != "" && !t.NoMatch {

@@ -245,3 +245,29 @@ func FuzzMatch(f *testing.F) {
 		}
 	})
 }
+
+// TestDeterministic builds the index several times (map iteration order
+// differs each time) and checks the output does not change.
+func TestDeterministic(t *testing.T) {
+	eb, _ := dataFS.ReadFile("data/errors.json")
+	lb, _ := dataFS.ReadFile("data/glibc-l10n.json")
+	inputs := []string{"60", "32", "curl: (7) Couldn't connect to server", "UC", "SD--", "ECONNRESTE", "Unavailable"}
+	var first []string
+	for i := 0; i < 8; i++ {
+		b, err := parse(eb, lb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, in := range inputs {
+			var out bytes.Buffer
+			if err := b.Explain(in, Options{}).WriteText(&out); err != nil {
+				t.Fatal(err)
+			}
+			if i == 0 {
+				first = append(first, out.String())
+			} else if out.String() != first[k] {
+				t.Fatalf("%q: output changed between builds:\n%s\n---\n%s", in, first[k], out.String())
+			}
+		}
+	}
+}
