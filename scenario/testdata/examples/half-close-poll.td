@@ -9,7 +9,7 @@ server shutdown wr                    -> ok
 expect tcp: wire server>client F.
 client poll in,rdhup timeout 100ms    -> POLLIN|POLLRDHUP
 client read 16 nonblock               -> 0
-tcp: client write 3                   -> 3
+client write 3                        -> 3
 expect tcp: state server FIN_WAIT2
 expect tcp: recvq server 3
 server read 16 timeout 200ms          -> 3
