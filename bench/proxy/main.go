@@ -17,6 +17,7 @@
 package main
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"io"
@@ -39,6 +40,8 @@ type config struct {
 	msgs      int // messages echoed on each held connection
 	teardown  string
 	toxiproxy string
+	doc       string // Markdown file whose results section to replace
+	args      []string
 }
 
 func main() {
@@ -60,7 +63,7 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	var c config
+	c := config{args: args}
 	size := fs.String("size", "1GiB", "bytes sent through each path per throughput `measurement` (suffixes KiB, MiB, GiB)")
 	fs.IntVar(&c.parallel, "parallel", 4, "connections of the parallel throughput measurement")
 	fs.IntVar(&c.rounds, "rounds", 5, "rounds of throughput and round-trip measurements")
@@ -71,6 +74,7 @@ Flags:
 	fs.IntVar(&c.msgs, "msgs", 3, "messages echoed on each held connection")
 	fs.StringVar(&c.teardown, "teardown", "", "teardown `binary` to measure (default: build ./cmd/teardown of this module)")
 	fs.StringVar(&c.toxiproxy, "toxiproxy", os.Getenv("TOXIPROXY_SERVER"), "toxiproxy-server `binary` to compare with (default $TOXIPROXY_SERVER; none: skip Toxiproxy)")
+	fs.StringVar(&c.doc, "doc", "", "also write the report into this Markdown `file`, between its "+docStart+" and "+docEnd+" lines")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
@@ -132,6 +136,10 @@ type path struct {
 	rtt      []time.Duration // every sample of every round
 	rttRound []float64       // median of each round, in seconds
 	load     []loadResult
+	// goroutinesInProcess is goroutines per connection counted in this
+	// process, for a proxy whose child process does not report them; -1 if
+	// not counted.
+	goroutinesInProcess float64
 }
 
 func bench(c config, stdout, stderr io.Writer) error {
@@ -216,7 +224,7 @@ func bench(c config, stdout, stderr io.Writer) error {
 				return fmt.Errorf("%s: round trips: %w", p.name, err)
 			}
 			p.rtt = append(p.rtt, rtts...)
-			m := quantile(durations(rtts), 0.5)
+			m := median(durations(rtts))
 			p.rttRound = append(p.rttRound, m)
 			fmt.Fprintf(stderr, "round %d/%d  round trip %d B     %-9s %8.1f µs median\n", r+1, c.rounds, c.rttSize, p.name, m*1e6)
 		}
@@ -243,12 +251,56 @@ func bench(c config, stdout, stderr io.Writer) error {
 				r+1, c.loadRound, c.conns, spec.name, lr.rssPerConn()/1024, lr.fdsPerConn(), perConn(lr.goroutinesPerConn()))
 		}
 	}
+	for _, p := range paths {
+		p.goroutinesInProcess = -1
+		if p.name != "teardown" || len(p.load) == 0 || p.load[0].goroutinesPerConn() >= 0 {
+			continue
+		}
+		if p.goroutinesInProcess, err = inProcessGoroutines(echoUp.addr(), c.conns, c.msgs); err != nil {
+			return fmt.Errorf("teardown in-process: %d connections: %w", c.conns, err)
+		}
+		fmt.Fprintf(stderr, "in-process  %d connections  %-9s %.2f goroutines per connection\n", c.conns, p.name, p.goroutinesInProcess)
+	}
 	for _, u := range []*upstream{sinkUp, echoUp} {
 		if err := u.firstErr(); err != nil {
 			return fmt.Errorf("upstream server: %w", err)
 		}
 	}
-	writeReport(stdout, c, paths, versions)
+	var report bytes.Buffer
+	writeReport(&report, c, paths, versions)
+	stdout.Write(report.Bytes())
+	if c.doc != "" {
+		if err := updateDoc(c.doc, report.Bytes()); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "wrote the report into %s\n", c.doc)
+	}
+	return nil
+}
+
+// The lines that delimit the generated part of a -doc file.
+const (
+	docStart = "<!-- bench/proxy results: start -->"
+	docEnd   = "<!-- bench/proxy results: end -->"
+)
+
+// updateDoc replaces what lies between the marker lines of the Markdown file
+// name with report, so that figures in the docs are never typed by hand.
+func updateDoc(name string, report []byte) error {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return fmt.Errorf("update %s: %w", name, err)
+	}
+	start := bytes.Index(b, []byte(docStart+"\n"))
+	end := bytes.Index(b, []byte(docEnd))
+	if start < 0 || end < start {
+		return fmt.Errorf("update %s: want a line %q followed later by a line %q", name, docStart, docEnd)
+	}
+	start += len(docStart) + 1
+	out := slices.Concat(b[:start], []byte("\n"), report, []byte("\n"), b[end:])
+	if err := os.WriteFile(name, out, 0o644); err != nil {
+		return fmt.Errorf("update %s: %w", name, err)
+	}
 	return nil
 }
 

@@ -26,6 +26,20 @@ func quantile(xs []float64, q float64) float64 {
 	return s[max(0, min(i, len(s)-1))]
 }
 
+// median returns the middle of xs, the mean of the two middle values for an
+// even count, NaN for no samples.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
 func durations(ds []time.Duration) []float64 {
 	out := make([]float64, len(ds))
 	for i, d := range ds {
@@ -43,7 +57,7 @@ func cell(xs []float64, unit float64, prec int) string {
 	if len(xs) == 1 {
 		return f(xs[0])
 	}
-	return fmt.Sprintf("%s (%s–%s)", f(quantile(xs, 0.5)), f(slices.Min(xs)), f(slices.Max(xs)))
+	return fmt.Sprintf("%s (%s–%s)", f(median(xs)), f(slices.Min(xs)), f(slices.Max(xs)))
 }
 
 func ratio(a, b float64) string {
@@ -98,6 +112,14 @@ func writeReport(w io.Writer, c config, paths []*path, versions map[string]strin
 	} else {
 		fmt.Fprintf(w, "toxiproxy-server %s (LOG_LEVEL=warn).\n\n", versions["toxiproxy"])
 	}
+	cmd := "go run ./bench/proxy"
+	if versions["toxiproxy"] != "" {
+		cmd = "TOXIPROXY_SERVER=... " + cmd
+	}
+	if len(c.args) > 0 {
+		cmd += " " + strings.Join(c.args, " ")
+	}
+	fmt.Fprintf(w, "Command: `%s`.\n", cmd)
 	fmt.Fprintf(w, "Settings: %s per throughput measurement, %d rounds; %d round trips of %d B per path and round; %d connections held, %d load rounds.\n",
 		sizeString(c.size), c.rounds, c.rttN, c.rttSize, c.conns, c.loadRound)
 	fmt.Fprintf(w, "Cells show the median and, in parentheses, the range over rounds.\n\n")
@@ -111,7 +133,7 @@ func writeReport(w io.Writer, c config, paths []*path, versions map[string]strin
 		}
 		fmt.Fprintf(w, "| %s | %s | %s |\n", label, strings.Join(cells, " | "), r)
 	}
-	med := func(xs []float64) float64 { return quantile(xs, 0.5) }
+	med := median
 	row("throughput, 1 connection, MB/s", func(p *path) string { return cell(p.tput1, 1e6, 0) },
 		ratio(med(td.tput1), med(tx.tput1)))
 	row(fmt.Sprintf("throughput, %d connections, MB/s", c.parallel), func(p *path) string { return cell(p.tputN, 1e6, 0) },
@@ -152,9 +174,27 @@ func writeReport(w io.Writer, c config, paths []*path, versions map[string]strin
 		ratio(med(loads(td, rssPer)), med(loads(tx, rssPer))))
 	row("file descriptors per connection", func(p *path) string { return cell(loads(p, fdsPer), 1, 2) },
 		ratio(med(loads(td, fdsPer)), med(loads(tx, fdsPer))))
-	row("goroutines per connection", func(p *path) string { return cell(loads(p, gorPer), 1, 2) },
-		ratio(med(loads(td, gorPer)), med(loads(tx, gorPer))))
+	goroutines := func(p *path) []float64 {
+		if g := loads(p, gorPer); len(g) > 0 {
+			return g
+		}
+		if p.goroutinesInProcess >= 0 && len(p.load) > 0 {
+			return []float64{p.goroutinesInProcess}
+		}
+		return nil
+	}
+	footnote := false
+	row("goroutines per connection", func(p *path) string {
+		if len(loads(p, gorPer)) == 0 && len(goroutines(p)) > 0 {
+			footnote = true
+			return cell(goroutines(p), 1, 2) + " ¹"
+		}
+		return cell(goroutines(p), 1, 2)
+	}, ratio(med(goroutines(td)), med(goroutines(tx))))
 	fmt.Fprintln(w)
+	if footnote {
+		fmt.Fprintf(w, "¹ counted in the harness's own process, which ran the proxy in-process for this: the child process does not report its goroutines.\n\n")
+	}
 
 	if len(tx.tput1) == 0 {
 		fmt.Fprintf(w, "Targets not checked: they compare with Toxiproxy, which was not measured.\n")

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -139,7 +140,13 @@ func (p *proxyServer) createProxy(name, upstream string) (string, error) {
 func (p *proxyServer) version() string {
 	b, err := p.get("/version")
 	if err != nil {
-		return "unknown"
+		return ""
+	}
+	// Toxiproxy answers with {"version": "..."} since 2.6 and with the bare
+	// version before.
+	var v struct{ Version string }
+	if json.Unmarshal(b, &v) == nil && v.Version != "" {
+		return v.Version
 	}
 	return strings.TrimSpace(string(b))
 }
