@@ -173,7 +173,10 @@ func filter(loopback bool) []unix.SockFilter {
 }
 
 // Drain returns every packet queued now, in the order the kernel queued
-// them, without blocking. Packets that are not TCP (IPv6 with extension
+// them, without blocking. Time is the kernel's receive stamp on
+// CLOCK_REALTIME; packets handled on different CPUs may carry stamps a few
+// microseconds out of queue order, so the order of the result, not Time,
+// is the order of the receive path. Packets that are not TCP (IPv6 with extension
 // headers leading elsewhere) are dropped.
 func (c *Capture) Drain() ([]wire.Packet, error) {
 	var pkts []wire.Packet

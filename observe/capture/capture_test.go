@@ -91,8 +91,11 @@ func TestHandshakeAndAbort(t *testing.T) {
 				if p.Src != w.src || p.Dst != w.dst || p.Flags.String() != w.flags || p.Len != 0 {
 					t.Errorf("packet %d is %v, want %v > %v Flags [%s], length 0", i, p, w.src, w.dst, w.flags)
 				}
-				if p.Time.Before(start.Add(-time.Second)) || (i > 0 && p.Time.Before(got[i-1].Time)) {
-					t.Errorf("packet %d time %v: before the test or its predecessor", i, p.Time)
+				// Packets handled on different CPUs may be stamped a few
+				// microseconds out of queue order, so only the test's
+				// span is checked.
+				if p.Time.Before(start) || p.Time.After(time.Now()) {
+					t.Errorf("packet %d time %v: outside the test's span from %v", i, p.Time, start)
 				}
 			}
 			isn, peerISN := got[0].Seq, got[1].Seq
@@ -214,7 +217,7 @@ func TestBulk(t *testing.T) {
 				wrote <- err
 			}()
 			buf := make([]byte, 64<<10)
-			var read, captured int
+			var read int
 			for read < total {
 				n, err := unix.Read(sfd, buf)
 				if err != nil || n == 0 {
@@ -225,22 +228,43 @@ func TestBulk(t *testing.T) {
 			if err := <-wrote; err != nil {
 				t.Fatal(err)
 			}
+			// Under load the kernel may drop and retransmit segments, so
+			// every byte is captured at least once, and none is outside the
+			// stream.
 			client := nstest.LocalAddr(t, cfd)
+			seen := make([]bool, total)
+			var isn uint32
+			var synSeen bool
+			missing := total
 			nstest.Eventually(t, "every byte captured", func() bool {
 				pkts, err := c.Drain()
 				if err != nil {
 					t.Fatal(err)
 				}
 				for _, p := range pkts {
-					if p.Src == client {
-						captured += p.Len
+					if p.Src != client {
+						continue
+					}
+					if p.Flags.Has("S") {
+						isn, synSeen = p.Seq, true
+						continue
+					}
+					if !synSeen {
+						t.Fatalf("data before the SYN: %v", p)
+					}
+					off := int(p.Seq - isn - 1)
+					if off < 0 || off+p.Len > total {
+						t.Fatalf("segment %v outside the %d-byte stream (offset %d)", p, total, off)
+					}
+					for i := off; i < off+p.Len; i++ {
+						if !seen[i] {
+							seen[i] = true
+							missing--
+						}
 					}
 				}
-				return captured >= total
+				return missing == 0
 			})
-			if captured != total {
-				t.Errorf("captured %d payload bytes, wrote %d", captured, total)
-			}
 		})
 	}
 }
