@@ -86,9 +86,11 @@ const finalDrain = 10 * time.Millisecond
 // closes its side (EOF) or timeout expires, and then closes conn.
 //
 // Closing a socket whose receive queue holds unread bytes makes the kernel
-// send an RST instead of a FIN (Linux, and Windows), and the RST makes the
-// peer's kernel discard what it has received but its application has not
-// read yet, including the last response this side wrote. GracefulClose
+// send an RST instead of a FIN (Linux and Windows do; macOS and the BSDs
+// send a FIN), and the RST makes the peer's kernel discard what it has
+// received but its application has not read yet, including the last
+// response this side wrote. A Unix domain socket closed so on Linux makes
+// its peer's next read or write fail with ECONNRESET. GracefulClose
 // never closes while it could still read: it closes only after EOF, or,
 // when timeout expires first, after one last read of everything that has
 // arrived (bounded by a few milliseconds). It then returns an error wrapping
@@ -99,7 +101,7 @@ const finalDrain = 10 * time.Millisecond
 // of zero or less only reads what has already arrived.
 //
 // conn must offer CloseWrite, as *net.TCPConn, *net.UnixConn and *tls.Conn
-// do; any other conn is closed plainly and GracefulClose returns an error
+// do (for *tls.Conn the half-close is a TLS close_notify alert); any other conn is closed plainly and GracefulClose returns an error
 // wrapping errors.ErrUnsupported. No other goroutine may read conn
 // meanwhile. If the peer resets the connection while GracefulClose reads,
 // the error wraps the reset (Classify gives Reset). In every case conn is

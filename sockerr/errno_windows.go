@@ -7,7 +7,8 @@ import (
 
 // goErrnoNames names the errno values that Go's syscall package invents on
 // Windows for POSIX names (syscall.ECONNRESET and the like). Windows itself
-// never returns them, but Go code may.
+// never returns them, but Go code may. Each has a value of its own, so
+// EWOULDBLOCK is listed apart from EAGAIN.
 var goErrnoNames = map[syscall.Errno]string{
 	syscall.ECONNRESET:   "ECONNRESET",
 	syscall.ENETRESET:    "ENETRESET",
@@ -21,6 +22,7 @@ var goErrnoNames = map[syscall.Errno]string{
 	syscall.ENETDOWN:     "ENETDOWN",
 	syscall.EHOSTDOWN:    "EHOSTDOWN",
 	syscall.EAGAIN:       "EAGAIN",
+	syscall.EWOULDBLOCK:  "EWOULDBLOCK", // not EAGAIN here
 	syscall.EINTR:        "EINTR",
 	syscall.ECANCELED:    "ECANCELED",
 }

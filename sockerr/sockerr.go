@@ -106,8 +106,9 @@ func (k Kind) String() string {
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
 
-// Kinds returns every kind, in the order of the Kind constants' doc, with
-// Other last.
+// Kinds returns every kind: PeerClosed, Reset, BrokenPipe, Refused,
+// Aborted, TimedOut, Unreachable, LocalClosed, Deadline, WouldBlock,
+// Interrupted, Canceled, and Other last.
 func Kinds() []Kind {
 	return []Kind{
 		PeerClosed, Reset, BrokenPipe, Refused, Aborted, TimedOut, Unreachable,
