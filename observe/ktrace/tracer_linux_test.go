@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/teardown-net/teardown/observe/internal/nstest"
 	"golang.org/x/sys/unix"
@@ -162,7 +163,8 @@ func sockaddr(ap netip.AddrPort) unix.Sockaddr {
 func TestStates(t *testing.T) {
 	tr := openTracer(t)
 	nstest.Enter(t)
-	start := Mono()
+	// Trace times are printed in microseconds.
+	start := Mono().Truncate(time.Microsecond)
 	c, s, _ := nstest.Pair(t, unix.AF_INET6)
 	client, server := nstest.LocalAddr(t, c), nstest.LocalAddr(t, s)
 	nstest.Close(t, c)
