@@ -92,6 +92,17 @@ func TestMatch(t *testing.T) {
 		{"fr", "connect: Connexion refusée", "", "ECONNREFUSED", nil, nil},
 		{"ja", "接続が相手からリセットされました", "", "ECONNRESET", nil, nil},
 		{"ru lower case", "соединение разорвано другой стороной", "", "ECONNRESET", nil, nil},
+		// Observed inside a network namespace: no route, unreachable route,
+		// a silent neighbour.
+		{"java no route", "java.net.NoRouteToHostException: No route to host", "", "EHOSTUNREACH", nil, nil},
+		{"java net unreachable", "java.net.SocketException: Network is unreachable", "", "ENETUNREACH", nil, nil},
+		{"java connect timed out", "java.net.ConnectException: Connection timed out", "", "ETIMEDOUT", nil, []string{"DEADLINE"}},
+		{"java connect timeout", "java.net.SocketTimeoutException: Connect timed out", "", "DEADLINE", nil, []string{"ETIMEDOUT"}},
+		{"node etimedout", "Error: connect ETIMEDOUT 198.18.0.2:80", "", "ETIMEDOUT", nil, nil},
+		{"node enetunreach", "Error: connect ENETUNREACH 198.19.0.1:80 - Local (0.0.0.0:0)", "", "ENETUNREACH", nil, nil},
+		{"curl kernel timeout", "curl: (28) Failed to connect to 198.18.0.2 port 80 after 3081 ms: Couldn't connect to server", "", "ETIMEDOUT", nil, nil},
+		{"curl own timeout", "curl: (28) Connection timed out after 1001 milliseconds", "", "DEADLINE", nil, []string{"ETIMEDOUT"}},
+		{"go no route", "dial tcp 198.18.5.1:80: connect: no route to host", "", "EHOSTUNREACH", nil, nil},
 		// Names and numbers.
 		{"name", "ECONNRESET", "", "ECONNRESET", nil, nil},
 		{"wsa name", "WSAECONNRESET", "", "ECONNRESET", nil, nil},
