@@ -59,6 +59,12 @@ type Options struct {
 // far shorter, and the bound keeps any input cheap.
 const maxInput = 1 << 20
 
+// maxRepeats bounds how many occurrences of one text, word or number
+// pattern count as evidence: a log that repeats a line ten thousand times
+// says no more than one that repeats it a few times, and the bound keeps
+// the matcher linear in the input.
+const maxRepeats = 8
+
 type phrase struct {
 	key   string // folded text
 	entry *Entry
@@ -336,7 +342,7 @@ func (m *matcher) messages() {
 		if p.key == "" {
 			continue
 		}
-		for off := 0; off < len(folded); {
+		for off, seen := 0, 0; off < len(folded) && seen < maxRepeats; {
 			k := strings.Index(folded[off:], p.key)
 			if k < 0 {
 				break
@@ -346,6 +352,7 @@ func (m *matcher) messages() {
 			if !bounded(folded, i, j) {
 				continue
 			}
+			seen++
 			inside := false
 			for _, s := range m.msgSpans {
 				if s.i <= i && j <= s.j && s.j-s.i > j-i {
@@ -385,9 +392,14 @@ func (m *matcher) messages() {
 
 // words finds errno names, exception classes and symbolic codes.
 func (m *matcher) words() {
+	seen := map[string]int{}
 	for _, loc := range reWord.FindAllStringIndex(m.input, -1) {
 		w := m.input[loc[0]:loc[1]]
 		refs := m.ix.tokens[w]
+		if len(refs) == 0 || seen[w] >= maxRepeats {
+			continue
+		}
+		seen[w]++
 		for _, r := range refs {
 			s := 40
 			switch r.kind {
@@ -410,6 +422,7 @@ func (m *matcher) words() {
 // and Envoy's response flags ("UC", "UF,URX").
 func (m *matcher) fields() {
 	in := m.input
+	seen := map[string]int{}
 	for i := 0; i < len(in); {
 		for i < len(in) && isSpace(in[i]) {
 			i++
@@ -419,6 +432,11 @@ func (m *matcher) fields() {
 			j++
 		}
 		f := in[i:j]
+		if seen[f] >= maxRepeats {
+			i = j
+			continue
+		}
+		seen[f]++
 		if len(f) == 4 && strings.IndexByte("NIDVEO-", f[2]) >= 0 && strings.IndexByte("NIUPRD-", f[3]) >= 0 {
 			refs := m.ix.haproxy[f[:2]]
 			for _, r := range refs {
@@ -448,7 +466,7 @@ func (m *matcher) toolCodes() {
 		refs map[string][]tokenRef
 		by   string
 	}{{reCurl, m.ix.curl, "curl"}, {reMySQL, m.ix.mysql, "mysql"}} {
-		for _, x := range re.re.FindAllStringSubmatchIndex(m.folded, -1) {
+		for _, x := range re.re.FindAllStringSubmatchIndex(m.folded, maxRepeats) {
 			refs := re.refs[m.folded[x[2]:x[3]]]
 			for _, r := range refs {
 				m.add(r.entry, Evidence{Kind: EvCode, Match: m.input[x[0]:x[1]], Offset: x[0], By: []string{re.by}, Strength: 35, weak: len(distinct(refs)) > 1})
@@ -474,13 +492,13 @@ func (m *matcher) numbers() {
 	}
 	strong := map[int]bool{}
 	for _, re := range reNumStrong {
-		for _, x := range re.FindAllStringSubmatchIndex(m.folded, -1) {
+		for _, x := range re.FindAllStringSubmatchIndex(m.folded, maxRepeats) {
 			n, _ := strconv.Atoi(m.folded[x[2]:x[3]])
 			strong[x[2]] = true
 			add(n, x[0], m.input[x[0]:x[1]], 20, false)
 		}
 	}
-	for _, x := range reNumLoose.FindAllStringSubmatchIndex(m.folded, -1) {
+	for _, x := range reNumLoose.FindAllStringSubmatchIndex(m.folded, maxRepeats) {
 		if strong[x[2]] {
 			continue
 		}

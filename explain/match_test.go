@@ -282,3 +282,21 @@ func TestDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestLargeInput feeds a log that repeats lines many times: the matcher
+// must stay linear (evidence is counted a bounded number of times) and
+// still find every error once.
+func TestLargeInput(t *testing.T) {
+	b := load(t)
+	line := "read tcp 10.0.0.1:5432->10.0.0.2:80: read: connection reset by peer errno=104 EOF SD-- UC curl: (56)\n"
+	in := strings.Repeat(line, maxInput/len(line)+10)
+	fs := b.Match(in, Options{})
+	if len(fs) == 0 || fs[0].ID != "ECONNRESET" {
+		t.Fatalf("found %v, want ECONNRESET first", idsOf(fs))
+	}
+	for _, f := range fs {
+		if len(f.Evidence) > 8*maxRepeats {
+			t.Errorf("%s: %d pieces of evidence, want them bounded", f.ID, len(f.Evidence))
+		}
+	}
+}
