@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -151,7 +152,7 @@ func FuzzAPI(f *testing.F) {
 		default:
 			return
 		}
-		if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " \t\r\n?#%") {
+		if u, err := url.ParseRequestURI(path); err != nil || u.Path != path || !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " \t") {
 			return
 		}
 		s := NewServer(Options{})
@@ -165,6 +166,8 @@ func FuzzAPI(f *testing.F) {
 		rec := httpDo(t, h, method, path, body)
 		switch {
 		case rec.Code == http.StatusNoContent:
+		case rec.Code >= 300 && rec.Code < 400:
+			// ServeMux redirects unclean paths ("/.", "//x") to their clean form.
 		case rec.Code >= 400:
 			if rec.Code >= 500 {
 				t.Errorf("%s %s %q: status %d: %s", method, path, body, rec.Code, rec.Body)

@@ -15,6 +15,8 @@ func (s *Server) Metrics() []metrics.Family {
 		Help: "Bytes the proxy read from the sender, by direction (upstream: from the client)."}
 	sent := metrics.Family{Name: "toxiproxy_proxy_sent_bytes_total", Type: metrics.Counter,
 		Help: "Bytes the proxy wrote to the receiver, by direction (upstream: to the server)."}
+	spliced := metrics.Family{Name: "teardown_proxy_spliced_bytes_total", Type: metrics.Counter,
+		Help: "Bytes of toxiproxy_proxy_sent_bytes_total that took the zero-copy path (no toxic on their direction)."}
 	accepted := metrics.Family{Name: "teardown_proxy_connections_total", Type: metrics.Counter,
 		Help: "Connections the proxy accepted."}
 	active := metrics.Family{Name: "teardown_proxy_connections_active", Type: metrics.Gauge,
@@ -28,6 +30,7 @@ func (s *Server) Metrics() []metrics.Family {
 				{Name: "listener", Value: info.Listen}, {Name: "upstream", Value: info.Upstream}}
 			recv.Samples = append(recv.Samples, metrics.Sample{Labels: labels, Value: float64(p.counters.Received[d].Load())})
 			sent.Samples = append(sent.Samples, metrics.Sample{Labels: labels, Value: float64(p.counters.Sent[d].Load())})
+			spliced.Samples = append(spliced.Samples, metrics.Sample{Labels: labels[:2], Value: float64(p.counters.Spliced[d].Load())})
 		}
 		proxyLabel := []metrics.Label{{Name: "proxy", Value: info.Name}}
 		p.stats.mu.Lock()
@@ -50,5 +53,5 @@ func (s *Server) Metrics() []metrics.Family {
 		}
 		p.stats.mu.Unlock()
 	}
-	return []metrics.Family{recv, sent, accepted, active, ended}
+	return []metrics.Family{recv, sent, spliced, accepted, active, ended}
 }

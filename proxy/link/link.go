@@ -68,10 +68,12 @@ type End struct {
 
 // Counters are the byte counts of links, by direction. Received counts bytes
 // read from the sender, Sent bytes written to the receiver; they differ by
-// what toxics discard.
+// what toxics discard. Spliced counts the bytes of Sent that took the fast
+// path.
 type Counters struct {
 	Received [2]atomic.Uint64
 	Sent     [2]atomic.Uint64
+	Spliced  [2]atomic.Uint64
 }
 
 // Config is what Start needs.
@@ -455,6 +457,7 @@ func (p *pump) fast() bool {
 		} else {
 			n, err = p.dst.ReadFrom(lr)
 			p.l.cfg.Counters.Sent[p.dir].Add(uint64(n))
+			p.l.cfg.Counters.Spliced[p.dir].Add(uint64(n))
 		}
 		p.l.cfg.Counters.Received[p.dir].Add(uint64(n))
 		switch {

@@ -133,6 +133,7 @@ func (p *pump) slowSync() bool {
 			b = b[:limit]
 		}
 		n, err := p.src.Read(b)
+		p.l.cfg.Counters.Received[p.dir].Add(uint64(n))
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			err = nil
 		}
@@ -156,6 +157,7 @@ func (p *pump) startReader() *reader {
 		for !r.stop.Load() {
 			bp := bufPool.Get().(*[]byte)
 			n, err := p.src.Read(*bp)
+			p.l.cfg.Counters.Received[p.dir].Add(uint64(n))
 			if errors.Is(err, os.ErrDeadlineExceeded) {
 				// Woken to stop, or by an offer meant for the pump.
 				p.src.SetReadDeadline(time.Time{})
