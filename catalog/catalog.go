@@ -117,7 +117,7 @@ func Select(args []string) ([]*scenario.Scenario, error) {
 		default:
 			if err := addID(a); err != nil {
 				if errors.Is(err, ErrNotFound) {
-					if near := nearest(a, IDs()); near != "" {
+					if near := scenario.Suggest(a, IDs()); near != "" {
 						return nil, fmt.Errorf("%w (did you mean %q?)", err, near)
 					}
 				}
@@ -126,37 +126,4 @@ func Select(args []string) ([]*scenario.Scenario, error) {
 		}
 	}
 	return scs, nil
-}
-
-// nearest returns the id closest to s, if any is close enough to be a
-// likely misspelling.
-func nearest(s string, ids []string) string {
-	best, bestD := "", len(s)/2+2
-	for _, id := range ids {
-		if d := distance(s, id); d < bestD {
-			best, bestD = id, d
-		}
-	}
-	return best
-}
-
-// distance is the Levenshtein distance between a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := 1
-			if a[i-1] == b[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -8,6 +8,8 @@ import (
 	"runtime"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/teardown-net/teardown/netns"
 )
 
 // environment is what this process may do, found out once by New.
@@ -80,30 +82,18 @@ func tryNamespace() error {
 	return <-done
 }
 
-// enterNamespace moves the calling thread, which must be locked, into a
-// new network namespace with its loopback interface up.
+// runHashBuckets is the size of each run's private TCP hash table: a run
+// has a handful of sockets, and every settle dumps the whole table.
+const runHashBuckets = 256
+
+// enterNamespace moves the calling thread, which must be locked, into a new
+// network namespace with its loopback interface up.
 func enterNamespace() error {
-	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-		if errors.Is(err, unix.EPERM) {
-			return fmt.Errorf("unshare(CLONE_NEWNET): %w (run as root for isolation)", err)
+	if err := netns.Enter(runHashBuckets); err != nil {
+		if errors.Is(err, netns.ErrPermission) {
+			return fmt.Errorf("%w (run as root for isolation)", err)
 		}
-		return fmt.Errorf("unshare(CLONE_NEWNET): %w", err)
-	}
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("bring lo up: %w", err)
-	}
-	defer unix.Close(fd)
-	ifr, err := unix.NewIfreq("lo")
-	if err != nil {
-		return fmt.Errorf("bring lo up: %w", err)
-	}
-	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
-		return fmt.Errorf("bring lo up: %w", err)
-	}
-	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
-	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
-		return fmt.Errorf("bring lo up: %w", err)
+		return err
 	}
 	return nil
 }

@@ -269,7 +269,9 @@ func (o *observers) packet(eps []*sock.Endpoint, p wire.Packet) Packet {
 
 // actorOf names the endpoint at local talking to remote: the connected
 // socket with both addresses, else the listener (or bound socket) with
-// that local address, else the address itself.
+// that local address, else a connecting socket whose port the kernel has
+// not chosen yet (its first state change) or a reset socket that has lost
+// its address, else the address itself.
 func actorOf(eps []*sock.Endpoint, local, remote netip.AddrPort) string {
 	for _, e := range eps {
 		if e.Local == local && e.Remote == remote {
@@ -279,6 +281,21 @@ func actorOf(eps []*sock.Endpoint, local, remote netip.AddrPort) string {
 	for _, e := range eps {
 		if e.Local == local && !e.Remote.IsValid() {
 			return e.Name
+		}
+	}
+	switch {
+	case local.Port() == 0:
+		for _, e := range eps {
+			if e.Remote == remote && e.Local.Addr() == local.Addr() {
+				return e.Name
+			}
+		}
+	case local.Addr().IsUnspecified():
+		// A socket the kernel has reset reports no address, only its port.
+		for _, e := range eps {
+			if e.Local.Port() == local.Port() {
+				return e.Name
+			}
 		}
 	}
 	return local.String()

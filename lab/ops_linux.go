@@ -311,12 +311,21 @@ func (r *runner) poll(e *sock.Endpoint, op *scenario.Op) (scenario.Result, error
 	for _, ev := range op.Events {
 		events |= map[string]int16{"in": unix.POLLIN, "out": unix.POLLOUT, "rdhup": unix.POLLRDHUP, "pri": unix.POLLPRI}[ev]
 	}
+	// Without a timeout poll waits like any blocking call, until the
+	// step's limit.
+	timeout := op.Timeout
+	if timeout == 0 {
+		timeout = r.limit
+	}
 	fds := []unix.PollFd{{Fd: int32(e.FD), Events: events}}
-	n, err := unix.Poll(fds, int(op.Timeout.Milliseconds()))
+	n, err := unix.Poll(fds, int(timeout.Milliseconds()))
 	if err != nil {
 		return errResult(err)
 	}
 	if n == 0 {
+		if op.Timeout == 0 {
+			return blockedResult(), nil
+		}
 		return countResult(0), nil
 	}
 	return scenario.Result{Kind: scenario.ResultEvents, Events: sortedEvents(fds[0].Revents)}, nil

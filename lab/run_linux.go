@@ -53,7 +53,7 @@ func (env *environment) execute(ctx context.Context, j Job, opts Options, rec *R
 		r.limit = opts.Limit
 	}
 	if r.limit <= 0 {
-		r.limit = 2 * time.Second
+		r.limit = scenario.DefaultLimit
 	}
 	if env.isolate {
 		if err := enterNamespace(); err != nil {

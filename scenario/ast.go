@@ -97,8 +97,8 @@ type Scenario struct {
 // Source names a document a scenario reproduces: a seed file and the part
 // of it ("example 1", "EPIPE paragraph").
 type Source struct {
-	Document string
-	Part     string
+	Document string `json:"document"`
+	Part     string `json:"part,omitempty"`
 }
 
 // Guard restricts a statement to some transports. The zero Guard (nil)
@@ -218,12 +218,12 @@ const (
 // Result is what an operation returned, written "5", "0", "ok",
 // "ECONNRESET", "EPIPE+SIGPIPE", "blocked" or "POLLIN|POLLRDHUP".
 type Result struct {
-	Kind   ResultKind
-	N      int      // ResultCount
-	Errno  string   // ResultErrno: "ECONNRESET"
-	Events []string // ResultEvents, sorted: "POLLHUP", "POLLIN"
+	Kind   ResultKind `json:"kind"`
+	N      int        `json:"n,omitempty"`      // ResultCount
+	Errno  string     `json:"errno,omitempty"`  // ResultErrno: "ECONNRESET"
+	Events []string   `json:"events,omitempty"` // ResultEvents, sorted: "POLLHUP", "POLLIN"
 	// SIGPIPE: the call raised SIGPIPE.
-	SIGPIPE bool
+	SIGPIPE bool `json:"sigpipe,omitempty"`
 }
 
 // Expectation is the "-> RESULT [LABEL: RESULT ...]" part of an operation.
@@ -273,21 +273,21 @@ const (
 
 // Expect is "expect [GUARD:] [no] KIND ARGUMENTS".
 type Expect struct {
-	Kind ExpectKind
+	Kind ExpectKind `json:"kind"`
 	// Not: "expect no wire ..." checks that no such packet was seen.
-	Not bool
+	Not bool `json:"not,omitempty"`
 	// Actor whose side is checked; for wire, the sender.
-	Actor string
+	Actor string `json:"actor"`
 	// Peer is the receiver for wire.
-	Peer string
+	Peer string `json:"peer,omitempty"`
 	// Flags for wire: the letters that must all be set, from "SFRP." ('.'
 	// is ACK), as written.
-	Flags string
+	Flags string `json:"flags,omitempty"`
 	// Name is the reason or state name as written: "TCP_ABORT_ON_CLOSE",
 	// "FIN_WAIT2".
-	Name string
+	Name string `json:"name,omitempty"`
 	// N for recvq and sendq.
-	N int
+	N int `json:"n,omitempty"`
 }
 
 // Resolve returns the result expected of this line on os for transport t,

@@ -101,10 +101,11 @@ func oneOf(list []string) string {
 	return strings.Join(list[:len(list)-1], ", ") + " or " + list[len(list)-1]
 }
 
-// suggest returns the candidate closest to word, or "" when none is close
+// Suggest returns the candidate closest to word, or "" when none is close
 // enough to be a likely misspelling. Case differences cost nothing, so
-// "econnreset" suggests "ECONNRESET".
-func suggest(word string, candidates ...[]string) string {
+// "econnreset" suggests "ECONNRESET". The parser uses it for every name it
+// rejects; the command line uses it for scenario ids.
+func Suggest(word string, candidates ...[]string) string {
 	if word == "" || len(word) > 64 {
 		return ""
 	}
@@ -135,7 +136,7 @@ func suggest(word string, candidates ...[]string) string {
 
 // didYouMean is suggest as the end of a message.
 func didYouMean(word string, candidates ...[]string) string {
-	if s := suggest(word, candidates...); s != "" {
+	if s := Suggest(word, candidates...); s != "" {
 		return " (did you mean \"" + s + "\"?)"
 	}
 	return ""

@@ -470,8 +470,8 @@ func (p *parser) opStatement(toks []token, text string, g Guard, col int) {
 		switch {
 		case actor.kind == tWord && contains(operations, actor.text):
 			p.errorf(actor.col, "missing actor before %q, expected ACTOR %s, e.g. \"client %s\"", actor.text, actor.text, actor.text)
-		case actor.kind == tWord && suggest(actor.text, statementKeywords) != "" &&
-			(len(toks) < 2 || suggest(toks[1].text, operations) == ""):
+		case actor.kind == tWord && Suggest(actor.text, statementKeywords) != "" &&
+			(len(toks) < 2 || Suggest(toks[1].text, operations) == ""):
 			p.errorf(actor.col, "unknown statement %q, expected a keyword (%s) or an actor and an operation%s",
 				actor.text, strings.Join(statementKeywords, ", "), didYouMean(actor.text, statementKeywords))
 		case actor.kind != tWord:

@@ -525,8 +525,8 @@ func TestSuggest(t *testing.T) {
 		{"", operations, ""},
 	}
 	for _, tt := range tests {
-		if got := suggest(tt.word, tt.list); got != tt.want {
-			t.Errorf("suggest(%q) = %q, want %q", tt.word, got, tt.want)
+		if got := Suggest(tt.word, tt.list); got != tt.want {
+			t.Errorf("Suggest(%q) = %q, want %q", tt.word, got, tt.want)
 		}
 	}
 }

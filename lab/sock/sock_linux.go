@@ -170,7 +170,7 @@ func (n *Net) PeerAddr(e *Endpoint) (unix.Sockaddr, error) {
 
 // Accept accepts a connection on l; the new endpoint is called name.
 func (n *Net) Accept(l *Endpoint, name string) (*Endpoint, error) {
-	fd, _, err := unix.Accept4(l.FD, unix.SOCK_CLOEXEC)
+	fd, peer, err := unix.Accept4(l.FD, unix.SOCK_CLOEXEC)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +180,12 @@ func (n *Net) Accept(l *Endpoint, name string) (*Endpoint, error) {
 		return nil, err
 	}
 	e.Local = Name(fd, unix.Getsockname)
-	e.Remote = Name(fd, unix.Getpeername)
+	// accept4 gives the peer's address even for a connection already
+	// reset, when getpeername fails with ENOTCONN.
+	e.Remote = Name(fd, func(int) (unix.Sockaddr, error) { return peer, nil })
+	if !e.Local.IsValid() {
+		e.Local = l.Local
+	}
 	return e, nil
 }
 

@@ -8,14 +8,14 @@ package nstest
 import (
 	"errors"
 	"net/netip"
-	"os"
 	"runtime"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/teardown-net/teardown/netns"
 )
 
 // Enter moves the calling goroutine into a new network namespace whose
@@ -28,8 +28,7 @@ import (
 func Enter(t testing.TB) {
 	t.Helper()
 	runtime.LockOSThread()
-	unshare(t)
-	loUp(t)
+	enter(t, 0)
 }
 
 // EnterSmallHash is Enter with a TCP established-socket hash table of the
@@ -39,41 +38,16 @@ func Enter(t testing.TB) {
 func EnterSmallHash(t testing.TB, entries int) {
 	t.Helper()
 	runtime.LockOSThread()
-	unshare(t)
-	if err := os.WriteFile("/proc/sys/net/ipv4/tcp_child_ehash_entries", []byte(strconv.Itoa(entries)), 0); err != nil {
-		t.Fatalf("set tcp_child_ehash_entries: %v", err)
-	}
-	unshare(t)
-	loUp(t)
+	enter(t, entries)
 }
 
-func unshare(t testing.TB) {
+func enter(t testing.TB, ehash int) {
 	t.Helper()
-	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-		if errors.Is(err, unix.EPERM) {
-			t.Skip("creating a network namespace needs root (CAP_SYS_ADMIN): unshare(CLONE_NEWNET): operation not permitted")
+	if err := netns.Enter(ehash); err != nil {
+		if errors.Is(err, netns.ErrPermission) {
+			t.Skip(err)
 		}
-		t.Fatalf("unshare(CLONE_NEWNET): %v", err)
-	}
-}
-
-func loUp(t testing.TB) {
-	t.Helper()
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatalf("socket for ioctl: %v", err)
-	}
-	defer unix.Close(fd)
-	ifr, err := unix.NewIfreq("lo")
-	if err != nil {
 		t.Fatal(err)
-	}
-	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
-		t.Fatalf("SIOCGIFFLAGS lo: %v", err)
-	}
-	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
-	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
-		t.Fatalf("SIOCSIFFLAGS lo up: %v", err)
 	}
 }
 
