@@ -339,6 +339,9 @@ func serverSpecs(c config, stderr io.Writer) (specs []serverSpec, versions map[s
 		if bin, err = buildTeardown(dir); err != nil {
 			return nil, nil, cleanup, err
 		}
+		versions["teardown build"] = sourceRevision()
+	} else {
+		versions["teardown build"] = binaryRevision(bin)
 	}
 	specs = append(specs, teardownSpec(bin))
 	if c.toxiproxy == "" {
@@ -346,6 +349,7 @@ func serverSpecs(c config, stderr io.Writer) (specs []serverSpec, versions map[s
 		versions["toxiproxy"] = ""
 	} else {
 		specs = append(specs, toxiproxySpec(c.toxiproxy))
+		versions["toxiproxy build"] = binaryRevision(c.toxiproxy)
 	}
 	return specs, versions, cleanup, nil
 }

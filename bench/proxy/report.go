@@ -106,11 +106,11 @@ func writeReport(w io.Writer, c config, paths []*path, versions map[string]strin
 	td, tx := get("teardown"), get("toxiproxy")
 
 	fmt.Fprintf(w, "Measured %s on %s.\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), machine())
-	fmt.Fprintf(w, "teardown %s; ", orNone(versions["teardown"]))
+	fmt.Fprintf(w, "teardown %s%s; ", orNone(versions["teardown"]), built(versions["teardown build"]))
 	if versions["toxiproxy"] == "" {
 		fmt.Fprintf(w, "Toxiproxy not measured (TOXIPROXY_SERVER not set).\n\n")
 	} else {
-		fmt.Fprintf(w, "toxiproxy-server %s (LOG_LEVEL=warn).\n\n", versions["toxiproxy"])
+		fmt.Fprintf(w, "toxiproxy-server %s%s, LOG_LEVEL=warn.\n\n", versions["toxiproxy"], built(versions["toxiproxy build"]))
 	}
 	cmd := "go run ./bench/proxy"
 	if versions["toxiproxy"] != "" {
@@ -211,6 +211,13 @@ func writeReport(w io.Writer, c config, paths []*path, versions map[string]strin
 	ot, ox := med(overheads(td)), med(overheads(tx))
 	fmt.Fprintf(w, "- Median round-trip overhead: teardown %.1f µs, Toxiproxy %.1f µs (target: no larger than Toxiproxy's): %s.\n",
 		ot*1e6, ox*1e6, verdict(ot <= ox))
+}
+
+func built(rev string) string {
+	if rev == "" {
+		return ""
+	}
+	return ", built from " + rev
 }
 
 func orNone(s string) string {

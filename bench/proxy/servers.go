@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"debug/buildinfo"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -210,6 +212,50 @@ func buildTeardown(dir string) (string, error) {
 		return "", fmt.Errorf("go build teardown: %w\n%s", err, out)
 	}
 	return bin, nil
+}
+
+// sourceRevision describes the commit of this module that the harness built
+// teardown from, and says whether the proxy's code (proxy/ and the command's
+// proxy.go) had uncommitted changes.
+func sourceRevision() string {
+	rev, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	s := "commit " + strings.TrimSpace(string(rev))
+	// Test files are not in the binary, so their changes do not count.
+	dirty, err := exec.Command("git", "status", "--porcelain", "--",
+		"proxy", "cmd/teardown/proxy.go", ":(exclude,glob)**/*_test.go").Output()
+	if err == nil && len(bytes.TrimSpace(dirty)) > 0 {
+		s += " with uncommitted changes to the proxy"
+	}
+	return s
+}
+
+// binaryRevision returns the VCS revision a Go binary was built from, when
+// it was built with -buildvcs.
+func binaryRevision(bin string) string {
+	info, err := buildinfo.ReadFile(bin)
+	if err != nil {
+		return ""
+	}
+	var rev, modified string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if rev == "" {
+		return ""
+	}
+	rev = "revision " + rev[:min(12, len(rev))]
+	if modified == "true" {
+		rev += " (modified)"
+	}
+	return rev
 }
 
 // A tailBuffer keeps the last max bytes written to it, to show why a child
