@@ -346,7 +346,6 @@ func serverSpecs(c config, stderr io.Writer) (specs []serverSpec, versions map[s
 	specs = append(specs, teardownSpec(bin))
 	if c.toxiproxy == "" {
 		fmt.Fprintf(stderr, "Toxiproxy not measured: set TOXIPROXY_SERVER (or -toxiproxy) to a toxiproxy-server binary\n")
-		versions["toxiproxy"] = ""
 	} else {
 		specs = append(specs, toxiproxySpec(c.toxiproxy))
 		versions["toxiproxy build"] = binaryRevision(c.toxiproxy)

@@ -107,13 +107,13 @@ func writeReport(w io.Writer, c config, paths []*path, versions map[string]strin
 
 	fmt.Fprintf(w, "Measured %s on %s.\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), machine())
 	fmt.Fprintf(w, "teardown %s%s; ", orNone(versions["teardown"]), built(versions["teardown build"]))
-	if versions["toxiproxy"] == "" {
+	if len(tx.tput1) == 0 {
 		fmt.Fprintf(w, "Toxiproxy not measured (TOXIPROXY_SERVER not set).\n\n")
 	} else {
 		fmt.Fprintf(w, "toxiproxy-server %s%s, LOG_LEVEL=warn.\n\n", versions["toxiproxy"], built(versions["toxiproxy build"]))
 	}
 	cmd := "go run ./bench/proxy"
-	if versions["toxiproxy"] != "" {
+	if len(tx.tput1) > 0 && !slices.ContainsFunc(c.args, func(a string) bool { return strings.Contains(a, "-toxiproxy") }) {
 		cmd = "TOXIPROXY_SERVER=... " + cmd
 	}
 	if len(c.args) > 0 {
