@@ -23,6 +23,7 @@ func TestWindowsNumbersAgainstXSys(t *testing.T) {
 		"WSAEISCONN": windows.WSAEISCONN, "WSAEADDRINUSE": windows.WSAEADDRINUSE,
 		"WSAEADDRNOTAVAIL": windows.WSAEADDRNOTAVAIL, "WSAEBADF": windows.WSAEBADF,
 		"WSAEMFILE": windows.WSAEMFILE, "WSAENOBUFS": windows.WSAENOBUFS,
+		"WSAEMSGSIZE": windows.WSAEMSGSIZE, "WSAENETRESET": windows.WSAENETRESET,
 	}
 	b := load(t)
 	for _, e := range b.Entries {
