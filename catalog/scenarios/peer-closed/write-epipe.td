@@ -9,6 +9,6 @@ source   "004_c1973e0406ec7011.txt" "test_socketpair and test_pipe"
 on       all
 
 server close                -> ok
-client write "foo"          -> EPIPE+SIGPIPE  tcp: 3  unixpacket: EPIPE  seed/tcp: EPIPE+SIGPIPE
+client write "foo"          -> EPIPE+SIGPIPE  tcp: 3  unixpacket: EPIPE  seed/tcp: EPIPE
 expect tcp: wire server>client R
 tcp: client write "foo"     -> EPIPE+SIGPIPE
