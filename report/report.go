@@ -225,7 +225,14 @@ func step(w io.Writer, p painter, st lab.Step, t0 time.Time) {
 		var parts []string
 		for _, s := range st.Sockets {
 			x := fmt.Sprintf("%s %s", s.Actor, s.State)
-			if s.RecvQ > 0 || s.SendQ > 0 {
+			switch {
+			case s.State == "LISTEN":
+				// sock_diag gives a listener's accept queue and backlog
+				// in the queue fields.
+				if s.RecvQ > 0 {
+					x += fmt.Sprintf(" (%d to accept)", s.RecvQ)
+				}
+			case s.RecvQ > 0 || s.SendQ > 0:
 				x += fmt.Sprintf(" recvq %d sendq %d", s.RecvQ, s.SendQ)
 			}
 			if s.Orphan {

@@ -128,7 +128,7 @@ func labRun(args []string, stdout, stderr io.Writer, verify bool) int {
 	all := fs.Bool("all", !verify, "write every run's timeline (verify writes only the runs that differ)")
 	limit := fs.Duration("limit", 0, "per-step block limit, overriding each scenario's (default: the scenario's, 2s)")
 	settle := fs.Duration("settle", 0, "bound on waiting for the kernel to settle after a step (default 1s)")
-	parallel := fs.Int("parallel", 0, "runs at once (default 2×CPUs)")
+	parallel := fs.Int("parallel", 0, "runs at once (default 8×CPUs)")
 	pcap := fs.String("pcap", "", "write a pcap file per TCP run into this directory")
 	noIsolation := fs.Bool("no-isolation", false, "run in this network namespace even as root")
 	fs.Usage = func() {
