@@ -78,6 +78,34 @@ const (
 	SetupNone Setup = "none"
 )
 
+// Net says which hosts a scenario's endpoints live on.
+type Net string
+
+const (
+	// NetLoopback (the default): one host; every endpoint talks over its
+	// loopback interface.
+	NetLoopback Net = "loopback"
+	// NetDirect: two hosts, "client" and "server", joined by a link. The
+	// listener and the sockets it accepts live on the server host, the
+	// other actors on the client host unless "socket at HOST" says.
+	NetDirect Net = "direct"
+	// NetRouted: three hosts, "client", "router" and "server": the client
+	// and the server each have a link to the router, which forwards
+	// between them and can answer for the server with ICMP.
+	NetRouted Net = "routed"
+)
+
+// Hosts lists the hosts of a network, in the order reports show them.
+func (n Net) Hosts() []string {
+	switch n {
+	case NetDirect:
+		return []string{"client", "server"}
+	case NetRouted:
+		return []string{"client", "router", "server"}
+	}
+	return nil
+}
+
 // Scenario is one parsed .td file.
 type Scenario struct {
 	ID     string // "close-unread/read"; lower case, digits, '-', '/', '.'
@@ -86,6 +114,8 @@ type Scenario struct {
 	Notes  []string // free text shown with the report
 	On     []Transport
 	Setup  Setup
+	// Net is the network the run builds (default NetLoopback).
+	Net Net
 	// Limit ends a blocking step that has not completed (default 2s).
 	Limit time.Duration
 	Steps []Step
@@ -119,15 +149,43 @@ func (g Guard) Has(t Transport) bool {
 }
 
 // Step is one statement in the body of a scenario: an operation by an actor,
-// a sleep, or an expectation about what was observed.
-// Exactly one of Op, Sleep and Expect is set.
+// a sleep, a fault in the network, or an expectation about what was
+// observed. Exactly one of Op, Sleep, Fault and Expect is set.
 type Step struct {
 	Pos    Pos
 	Text   string // the statement as written, without comment
 	Guard  Guard
 	Op     *Op
 	Sleep  time.Duration // "sleep 100ms"; >0 when this is a sleep
+	Fault  *Fault
 	Expect *Expect
+}
+
+// FaultKind names something that goes wrong in the network.
+type FaultKind string
+
+// The faults, written "fault KIND HOST".
+const (
+	// FaultDrop: the host's link goes down; what it sends and what is sent
+	// to it is lost without a word, as when a host crashes or a cable is
+	// pulled.
+	FaultDrop FaultKind = "drop"
+	// FaultUnreachable (routed only): the router answers packets for the
+	// host with ICMP host unreachable.
+	FaultUnreachable FaultKind = "unreachable"
+	// FaultNoRoute: the host loses its routes to the other hosts.
+	FaultNoRoute FaultKind = "noroute"
+	// FaultReboot: the host forgets every connection, as a host that
+	// rebooted: its sockets vanish without a packet.
+	FaultReboot FaultKind = "reboot"
+	// FaultHeal undoes drop, unreachable and noroute for the host.
+	FaultHeal FaultKind = "heal"
+)
+
+// Fault is "fault KIND HOST".
+type Fault struct {
+	Kind FaultKind
+	Host string
 }
 
 // OpKind names a socket operation.
@@ -157,6 +215,9 @@ type Op struct {
 	Actor string
 	Kind  OpKind
 
+	// Host is the host socket creates the socket on ("socket at server");
+	// empty for the actor's default host.
+	Host string
 	// Target is the actor whose address connect uses.
 	Target string
 	// As is the name accept gives the new socket (default "server").
