@@ -96,7 +96,7 @@ type faultRow struct {
 }
 
 var faultTable = []faultRow{
-	{"reset", "downstream", nil, "", "ECONNRESET", "EOF", []int{56}},
+	{"reset", "downstream", nil, "", "ECONNRESET", "EOF", rstAtConnect},
 	{"reset", "downstream", toxiproxy.Attributes{"after_bytes": 3}, "hel", "ECONNRESET", "EOF", []int{56}},
 	{"reset", "upstream", nil, "", "EOF", "ECONNRESET", []int{52}},
 	{"half_close", "downstream", nil, "", "EOF", "EOF", []int{52}},
@@ -113,10 +113,11 @@ var faultTable = []faultRow{
 	{"limit_data", "downstream", toxiproxy.Attributes{"bytes": 200}, "hello", "own timeout", "EOF", []int{18}},
 }
 
-// resetBeforeAcceptCurl: curl's connect is non-blocking; on loopback the
-// RST usually arrives before curl checks the connection, which it then
-// reports as failed to connect (7); later, as a reset on receive (56).
-var resetBeforeAcceptCurl = []int{7, 56}
+// rstAtConnect is curl's exit for a RST sent as the connection opens. curl's
+// connect is non-blocking; on loopback the RST often arrives before curl has
+// checked that it completed, and curl reports a failed connect (7), else a
+// reset on receive (56).
+var rstAtConnect = []int{56, 7}
 
 func (r faultRow) String() string {
 	s := r.typ
@@ -232,7 +233,7 @@ func TestFaultTableCurl(t *testing.T) {
 	}))
 	defer web.Close()
 	_, cl := startServer(t)
-	rows := append(faultTable, faultRow{typ: "reset_before_accept", curl: resetBeforeAcceptCurl})
+	rows := append(faultTable, faultRow{typ: "reset_before_accept", curl: rstAtConnect})
 	for i, row := range rows {
 		t.Run(row.String(), func(t *testing.T) {
 			p := createProxy(t, cl, fmt.Sprintf("curl%d", i), strings.TrimPrefix(web.URL, "http://"))

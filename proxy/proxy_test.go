@@ -430,8 +430,8 @@ func TestChangesNeverHang(t *testing.T) {
 		}
 	})
 	pf := createProxy(t, cl, "flood", flood)
-	stuck := dial(t, pf.Listen) // never reads: the proxy blocks writing to it
-	_ = stuck
+	stuck := dial(t, pf.Listen) // does not read: the proxy blocks writing to it
+	time.Sleep(50 * time.Millisecond) // let the socket buffers fill
 	pe := createProxy(t, cl, "echo", startUpstream(t, echo))
 	ce := dial(t, pe.Listen)
 	roundTrip(t, ce, "warm")
@@ -472,6 +472,14 @@ func TestChangesNeverHang(t *testing.T) {
 	buf := make([]byte, 4)
 	if _, err := io.ReadFull(ce, buf); err != nil || string(buf) != "held" {
 		t.Fatalf("held bytes = %q, %v", buf, err)
+	}
+	// A reset reaches the connection blocked writing to a client that does
+	// not read.
+	if _, err := pf.AddToxic("", "reset", "downstream", 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(io.Discard, stuck); !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("stuck client read %v after reset, want ECONNRESET", err)
 	}
 }
 

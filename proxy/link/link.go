@@ -99,10 +99,6 @@ type Link struct {
 	done      chan struct{} // closed when both directions have stopped
 }
 
-// fastChunk bounds one splice call so that counters stay current on long
-// transfers.
-const fastChunk = 4 << 20
-
 // Start begins to carry bytes between cfg.Client and cfg.Upstream.
 func Start(cfg Config) *Link {
 	if cfg.Counters == nil {
@@ -293,6 +289,8 @@ type pump struct {
 	srcEOF  bool    // the sender's FIN has arrived
 	dstShut bool    // the receiver has been sent FIN (bytes now go nowhere)
 	backlog []chunk // read from the sender, not yet through the stages
+	out     []byte  // through the stages, not yet written to the receiver
+	fastState
 }
 
 // offer hands a new list to the pump and interrupts it; it returns a channel
@@ -307,7 +305,10 @@ func (p *pump) offer(ts []*toxic.Toxic) chan struct{} {
 	p.want = ts
 	w := make(chan struct{})
 	p.waiters = append(p.waiters, w)
-	p.src.SetReadDeadline(time.Now())
+	// Wake a blocked read and a blocked write; both resume where they were.
+	now := time.Now()
+	p.src.SetReadDeadline(now)
+	p.dst.SetWriteDeadline(now)
 	select {
 	case p.kick <- struct{}{}:
 	default:
@@ -333,6 +334,58 @@ func (p *pump) armRead(deadline time.Time) bool {
 	return true
 }
 
+// arm clears both deadlines unless a list is pending; it reports false if
+// one is.
+func (p *pump) arm() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.gen != p.applied {
+		return false
+	}
+	p.src.SetReadDeadline(time.Time{})
+	p.dst.SetWriteDeadline(time.Time{})
+	return true
+}
+
+// discard reads and drops the sender's bytes: the receiver has had its FIN,
+// so they go nowhere, as they would to a half-closed peer.
+func (p *pump) discard() bool {
+	buf := make([]byte, chunkSize)
+	for {
+		if !p.armRead(time.Time{}) {
+			return false
+		}
+		n, err := p.src.Read(buf)
+		p.l.cfg.Counters.Received[p.dir].Add(uint64(n))
+		switch {
+		case err == nil:
+		case err == io.EOF:
+			p.srcEOF = true
+			p.l.ended(End{p.srcSide, FIN})
+			return p.finish()
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			if p.pending() {
+				return false
+			}
+		default:
+			p.failed(err, classify(err, p.srcSide))
+			return true
+		}
+	}
+}
+
+// armWrite clears the write deadline of the receiver unless a list is
+// pending; it reports false if one is.
+func (p *pump) armWrite() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.gen != p.applied {
+		return false
+	}
+	p.dst.SetWriteDeadline(time.Time{})
+	return true
+}
+
 // setTerminal releases every waiter for good: the direction will not change
 // paths again.
 func (p *pump) setTerminal() {
@@ -347,6 +400,7 @@ func (p *pump) setTerminal() {
 
 func (p *pump) run() {
 	defer p.setTerminal()
+	defer p.releaseFast()
 	for !p.l.isClosing() {
 		if a := p.sync(); a != toxic.Continue {
 			p.act(a)
@@ -430,52 +484,47 @@ func (p *pump) sync() toxic.Action {
 	return result
 }
 
-// fast moves bytes with splice until the sender's FIN, an error, or a new
-// toxic list. It reports whether the direction is finished.
+// fast moves bytes on the zero-copy path until the sender's FIN, an error,
+// or a new toxic list. It reports whether the direction is finished.
 func (p *pump) fast() bool {
 	for len(p.backlog) > 0 {
 		c := p.backlog[0]
 		p.backlog = p.backlog[1:]
-		if done, _ := p.handle(c); done {
-			return true
+		if done, stop := p.handle(c); done || stop {
+			return done
 		}
+	}
+	if ok, finished := p.flush(); !ok {
+		return finished
 	}
 	if p.srcEOF {
 		return p.finish()
 	}
-	for {
-		if !p.armRead(time.Time{}) {
-			return false
-		}
-		var n int64
-		var err error
-		lr := &io.LimitedReader{R: p.src, N: fastChunk}
+	return p.copyFast()
+}
+
+// flush writes the bytes that have passed the stages but were not yet
+// written, because a change of toxics interrupted the write. It reports
+// whether all are written, and if not whether the direction is finished.
+func (p *pump) flush() (ok, finished bool) {
+	for len(p.out) > 0 {
 		if p.dstShut {
-			// The receiver has had its FIN: bytes of this direction go
-			// nowhere, as they would to a half-closed peer.
-			n, err = io.Copy(io.Discard, lr)
-		} else {
-			n, err = p.dst.ReadFrom(lr)
-			p.l.cfg.Counters.Sent[p.dir].Add(uint64(n))
-			p.l.cfg.Counters.Spliced[p.dir].Add(uint64(n))
+			p.out = nil
+			break
 		}
-		p.l.cfg.Counters.Received[p.dir].Add(uint64(n))
-		switch {
-		case err == nil && lr.N > 0:
-			p.srcEOF = true
-			p.l.ended(End{p.srcSide, FIN})
-			return p.finish()
-		case err == nil:
-			continue
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			if p.pending() {
-				return false
-			}
-		default:
-			p.failed(err, p.blame(err))
-			return true
+		if !p.armWrite() {
+			return false, false
+		}
+		n, err := p.dst.Write(p.out)
+		p.l.cfg.Counters.Sent[p.dir].Add(uint64(n))
+		p.out = p.out[n:]
+		if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+			p.failed(err, classify(err, p.dstSide))
+			return false, true
 		}
 	}
+	p.out = nil
+	return true, false
 }
 
 // sleep waits until deadline (forever if zero) or a kick.
@@ -539,9 +588,19 @@ func (o *stageOut) Emit(b []byte) toxic.Action {
 	if p.dstShut || len(b) == 0 {
 		return toxic.Continue
 	}
+	if len(p.out) > 0 || !p.armWrite() {
+		// A change of toxics is pending: keep the bytes, in order, for
+		// flush, and let the stages finish the chunk at once.
+		p.out = append(p.out, b...)
+		return toxic.Continue
+	}
 	n, err := p.dst.Write(b)
 	p.l.cfg.Counters.Sent[p.dir].Add(uint64(n))
-	if err != nil {
+	switch {
+	case err == nil:
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		p.out = append(p.out, b[n:]...)
+	default:
 		p.failed(err, classify(err, p.dstSide))
 		return toxic.Close
 	}
@@ -645,19 +704,6 @@ func classify(err error, side Side) End {
 		return End{Proxy, FIN}
 	}
 	return End{side, Error}
-}
-
-// blame classifies an error of the fast path, where one call both reads and
-// writes: EPIPE can only come from the receiver; for others the socket the
-// kernel has already closed is the one that failed.
-func (p *pump) blame(err error) End {
-	if errors.Is(err, syscall.EPIPE) {
-		return classify(err, p.dstSide)
-	}
-	if isDead(p.dst) && !isDead(p.src) {
-		return classify(err, p.dstSide)
-	}
-	return classify(err, p.srcSide)
 }
 
 // aLongTimeAgo is a deadline in the past, to wake a blocked read at once.

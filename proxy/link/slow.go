@@ -103,6 +103,9 @@ func (p *pump) step() (deadline time.Time, ret, finished bool) {
 			return deadline, true, false
 		}
 	}
+	if ok, finished := p.flush(); !ok {
+		return deadline, true, finished
+	}
 	if p.srcEOF {
 		if deadline.IsZero() {
 			return deadline, true, p.finish()

@@ -6,21 +6,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// isDead reports whether the kernel has already closed c's connection (after
-// a RST or a timeout).
-func isDead(c *net.TCPConn) bool {
-	rc, err := c.SyscallConn()
-	if err != nil {
-		return true
-	}
-	dead := false
-	rc.Control(func(fd uintptr) {
-		info, err := unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
-		dead = err != nil || info.State == unix.BPF_TCP_CLOSE
-	})
-	return dead
-}
-
 // waitUnread blocks, without reading, until c has bytes waiting in its
 // receive queue or its peer has closed, or until stop is closed.
 func waitUnread(c *net.TCPConn, stop <-chan struct{}) {
