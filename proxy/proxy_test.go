@@ -430,7 +430,7 @@ func TestChangesNeverHang(t *testing.T) {
 		}
 	})
 	pf := createProxy(t, cl, "flood", flood)
-	stuck := dial(t, pf.Listen) // does not read: the proxy blocks writing to it
+	stuck := dial(t, pf.Listen)       // does not read: the proxy blocks writing to it
 	time.Sleep(50 * time.Millisecond) // let the socket buffers fill
 	pe := createProxy(t, cl, "echo", startUpstream(t, echo))
 	ce := dial(t, pe.Listen)
