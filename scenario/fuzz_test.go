@@ -25,6 +25,8 @@ func FuzzParse(f *testing.F) {
 		hdr + "setup none\nl socket\nl bind\nl listen 1\nc socket\nc connect l -> ok\nl accept as s -> ok\n",
 		hdr + "client poll in,out,rdhup timeout 1s -> POLLIN|POLLHUP\nexpect no wire client>server R.\n",
 		hdr + "client read 16 nonblock -> EWOULDBLOCK\ntcp4: sleep 10ms\nexpect tcp6: recvq client 0\n",
+		hdr + "net direct\nclient setsockopt TCP_USER_TIMEOUT 300\nfault drop server\ntcp4: fault heal server\nfault reboot client\n",
+		hdr + "net routed\nsetup none\nl socket at server\nl bind\nl listen\nc socket at client\nfault unreachable server\nc connect l -> EHOSTUNREACH\nfault noroute router\nfault heal router\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -55,8 +57,13 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		if s.ID == "" || s.Title == "" || len(s.On) == 0 || len(s.Steps) == 0 || s.Limit <= 0 {
+		if s.ID == "" || s.Title == "" || len(s.On) == 0 || len(s.Steps) == 0 || s.Limit <= 0 || !contains(nets, string(s.Net)) {
 			t.Fatalf("accepted an incomplete scenario: %+v", s)
+		}
+		for _, tr := range s.On {
+			if s.Net != NetLoopback && !tr.IsTCP() {
+				t.Fatalf("accepted net %s on %s", s.Net, tr)
+			}
 		}
 		for _, st := range s.Steps {
 			n := 0
@@ -69,8 +76,17 @@ func FuzzParse(f *testing.F) {
 			if st.Expect != nil {
 				n++
 			}
+			if st.Fault != nil {
+				n++
+				if !contains(s.Net.Hosts(), st.Fault.Host) || !contains(faultKinds, string(st.Fault.Kind)) {
+					t.Fatalf("step %q: fault %+v on net %s", st.Text, *st.Fault, s.Net)
+				}
+			}
 			if n != 1 {
-				t.Fatalf("step %q sets %d of Op, Sleep and Expect", st.Text, n)
+				t.Fatalf("step %q sets %d of Op, Sleep, Fault and Expect", st.Text, n)
+			}
+			if st.Op != nil && st.Op.Host != "" && (st.Op.Kind != OpSocket || st.Op.Host == "router" || !contains(s.Net.Hosts(), st.Op.Host)) {
+				t.Fatalf("step %q places a socket on host %q of net %s", st.Text, st.Op.Host, s.Net)
 			}
 			for _, g := range st.Guard {
 				if !Guard(s.On).Has(g) {

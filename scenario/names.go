@@ -53,9 +53,9 @@ const (
 )
 
 var (
-	headerKeywords = []string{"scenario", "title", "source", "note", "on", "setup", "limit"}
+	headerKeywords = []string{"scenario", "title", "source", "note", "on", "setup", "limit", "net"}
 	// statementKeywords start statements; they cannot name actors.
-	statementKeywords = append(append([]string(nil), headerKeywords...), "expect", "sleep")
+	statementKeywords = append(append([]string(nil), headerKeywords...), "expect", "sleep", "fault")
 	operations        = []string{
 		string(OpSocket), string(OpBind), string(OpListen), string(OpConnect),
 		string(OpAccept), string(OpWrite), string(OpSend), string(OpRead),
@@ -66,7 +66,12 @@ var (
 		string(ExpectWire), string(ExpectReason), string(ExpectState),
 		string(ExpectRecvQ), string(ExpectSendQ),
 	}
-	setups         = []string{string(SetupConnected), string(SetupListening), string(SetupNone)}
+	setups     = []string{string(SetupConnected), string(SetupListening), string(SetupNone)}
+	nets       = []string{string(NetLoopback), string(NetDirect), string(NetRouted)}
+	faultKinds = []string{
+		string(FaultDrop), string(FaultUnreachable), string(FaultNoRoute),
+		string(FaultReboot), string(FaultHeal),
+	}
 	shutdownHows   = []string{"rd", "wr", "rdwr"}
 	pollRequests   = []string{"in", "out", "rdhup", "pri"}
 	readOptions    = []string{"nonblock", "timeout", "interrupt"}

@@ -24,6 +24,7 @@ func Parse(file string, src []byte) (*Scenario, error) {
 		s: &Scenario{
 			File:  file,
 			Setup: SetupConnected,
+			Net:   NetLoopback,
 			Limit: DefaultLimit,
 		},
 	}
@@ -56,6 +57,8 @@ type parser struct {
 	onSet     bool
 	setupCol  int
 	setupLine int
+	netCol    int
+	netLine   int
 	refs      []stepRefs // parallel to s.Steps
 }
 
@@ -130,6 +133,8 @@ func (p *parser) statement(toks []token, text string) {
 		p.expectStatement(toks, text)
 	case first.kind == tWord && first.text == "sleep":
 		p.sleepStatement(toks, text, nil, first.col)
+	case first.kind == tWord && first.text == "fault":
+		p.faultStatement(toks, text, nil, first.col)
 	case first.kind == tWord:
 		p.opStatement(toks, text, nil, first.col)
 	default:
@@ -137,11 +142,12 @@ func (p *parser) statement(toks []token, text string) {
 	}
 }
 
-// guarded handles "GUARD: ACTOR OPERATION ..." and "GUARD: sleep D".
+// guarded handles "GUARD: ACTOR OPERATION ...", "GUARD: sleep D" and
+// "GUARD: fault KIND HOST".
 func (p *parser) guarded(toks []token, text string) {
 	label := toks[0]
 	if len(toks) == 1 {
-		p.errorf(label.end, "missing statement after guard %s, expected an actor and an operation, or sleep", label.describe())
+		p.errorf(label.end, "missing statement after guard %s, expected an actor and an operation, sleep or fault", label.describe())
 		return
 	}
 	next := toks[1]
@@ -160,6 +166,10 @@ func (p *parser) guarded(toks []token, text string) {
 	}
 	if next.kind == tWord && next.text == "sleep" {
 		p.sleepStatement(toks[1:], text, g, label.col)
+		return
+	}
+	if next.kind == tWord && next.text == "fault" {
+		p.faultStatement(toks[1:], text, g, label.col)
 		return
 	}
 	p.opStatement(toks[1:], text, g, label.col)
@@ -271,23 +281,39 @@ func (p *parser) enterBody() {
 
 // endHeader checks what the header statements say together.
 func (p *parser) endHeader() {
-	if !p.onSet || p.setupLine == 0 {
-		return
-	}
-	var bad []Transport
-	for _, t := range p.s.On {
-		if (t == Socketpair || t == Pipe) && p.s.Setup != SetupConnected {
-			bad = append(bad, t)
-		}
-	}
-	if len(bad) == 0 {
+	if !p.onSet {
 		return
 	}
 	line := p.line
-	p.line = p.setupLine
-	p.errorf(p.setupCol, "setup %s cannot apply to %s, whose two endpoints exist from the start; expected setup connected, or %q without them",
-		p.s.Setup, joinTransports(bad), "on "+guardWithout(p.s.On, bad))
-	p.line = line
+	defer func() { p.line = line }()
+	if p.setupLine != 0 {
+		var bad []Transport
+		for _, t := range p.s.On {
+			if (t == Socketpair || t == Pipe) && p.s.Setup != SetupConnected {
+				bad = append(bad, t)
+			}
+		}
+		if len(bad) > 0 {
+			p.line = p.setupLine
+			p.errorf(p.setupCol, "setup %s cannot apply to %s, whose two endpoints exist from the start; expected setup connected, or %q without them",
+				p.s.Setup, joinTransports(bad), "on "+guardWithout(p.s.On, bad))
+		}
+	}
+	if p.netLine != 0 && p.s.Net != NetLoopback {
+		// The hosts are network namespaces joined by links: only IP
+		// endpoints can live on one and reach another.
+		var bad []Transport
+		for _, t := range p.s.On {
+			if !t.IsTCP() {
+				bad = append(bad, t)
+			}
+		}
+		if len(bad) > 0 {
+			p.line = p.netLine
+			p.errorf(p.netCol, "net %s carries only tcp4 and tcp6, not %s; expected \"on tcp\" (or tcp4 or tcp6 alone), or no \"net\" for loopback",
+				p.s.Net, joinTransports(bad))
+		}
+	}
 }
 
 func guardWithout(on, bad []Transport) string {
@@ -387,6 +413,17 @@ func (p *parser) headerStatement(toks []token) {
 		}
 		p.s.Setup = Setup(t.text)
 		p.setupCol, p.setupLine = t.col, p.line
+	case "net":
+		t, ok := a.word("network", "one of "+oneOf(nets))
+		if !ok {
+			return
+		}
+		if !contains(nets, t.text) {
+			p.errorf(t.col, "unknown net %q, expected one of %s%s", t.text, oneOf(nets), didYouMean(t.text, nets))
+			return
+		}
+		p.s.Net = Net(t.text)
+		p.netCol, p.netLine = t.col, p.line
 	case "limit":
 		d, ok := a.duration("limit")
 		if !ok {
@@ -427,6 +464,79 @@ func (p *parser) sleepStatement(toks []token, text string, g Guard, col int) {
 		return
 	}
 	p.addStep(Step{Pos: p.pos(col), Text: text, Guard: g, Sleep: d}, stepRefs{})
+}
+
+// needHosts is the advice for a statement that names a host in a
+// scenario on loopback.
+const needHosts = `add "net direct" or "net routed" to the header`
+
+func (p *parser) faultStatement(toks []token, text string, g Guard, col int) {
+	p.enterBody()
+	kw := toks[0]
+	a := &args{p: p, toks: toks[1:], prev: kw, stmt: "fault"}
+	if p.s.Net == NetLoopback {
+		p.errorf(kw.col, "faults need hosts: %s (this scenario runs on loopback, a single host)", needHosts)
+		return
+	}
+	k, ok := a.word("fault", "one of "+oneOf(faultKinds))
+	if !ok {
+		return
+	}
+	if !contains(faultKinds, k.text) {
+		p.errorf(k.col, "unknown fault %q, expected one of %s%s", k.text, oneOf(faultKinds), didYouMean(k.text, faultKinds))
+		return
+	}
+	kind := FaultKind(k.text)
+	if kind == FaultUnreachable && p.s.Net != NetRouted {
+		p.errorf(k.col, "fault unreachable needs a router to answer for the host, and net %s has none; expected \"net routed\" in the header", p.s.Net)
+		return
+	}
+	expected := []string{"client", "server"}
+	if kind == FaultNoRoute || kind == FaultHeal {
+		expected = p.s.Net.Hosts()
+	}
+	h, ok := p.host(a, expected)
+	if !ok {
+		return
+	}
+	if h.text == "router" {
+		why := ""
+		switch kind {
+		case FaultDrop:
+			why = "its links carry both hosts' traffic"
+		case FaultReboot:
+			why = "it has no sockets to forget"
+		case FaultUnreachable:
+			why = "it is the router that answers for the unreachable host"
+		}
+		if why != "" {
+			p.errorf(h.col, "fault %s cannot apply to the router: %s; expected client or server", kind, why)
+			return
+		}
+	}
+	if !a.end() {
+		return
+	}
+	p.addStep(Step{Pos: p.pos(col), Text: text, Guard: g, Fault: &Fault{Kind: kind, Host: h.text}}, stepRefs{})
+}
+
+// host reads one of the net's hosts; expected lists those the statement
+// can use, which the caller checks.
+func (p *parser) host(a *args, expected []string) (token, bool) {
+	hosts := p.s.Net.Hosts()
+	t, ok := a.word("host", oneOf(expected))
+	if !ok {
+		return t, false
+	}
+	switch {
+	case t.text == "router" && p.s.Net == NetDirect:
+		p.errorf(t.col, "net direct has no router, expected %s (net routed adds one)", oneOf(expected))
+		return t, false
+	case !contains(hosts, t.text):
+		p.errorf(t.col, "unknown host %q, expected %s%s", t.text, oneOf(expected), didYouMean(t.text, hosts))
+		return t, false
+	}
+	return t, true
 }
 
 func (p *parser) addStep(st Step, r stepRefs) {
@@ -547,6 +657,28 @@ func (p *parser) fitsPipe(op *Op, opTok token, g Guard) bool {
 // opArgs reads the arguments of op.
 func (p *parser) opArgs(op *Op, a *args, refs *stepRefs) bool {
 	switch op.Kind {
+	case OpSocket:
+		if !a.more() {
+			break
+		}
+		t, _ := a.next()
+		if t.kind != tWord || t.text != "at" {
+			p.errorf(t.col, "unexpected %s after socket, expected \"at HOST\" or the end of the statement%s", t.describe(), didYouMean(t.text, []string{"at"}))
+			return false
+		}
+		if p.s.Net == NetLoopback {
+			p.errorf(t.col, "\"at HOST\" places a socket on a host, and this scenario runs on loopback, a single host; %s, or leave out \"at\"", needHosts)
+			return false
+		}
+		h, ok := p.host(a, []string{"client", "server"})
+		if !ok {
+			return false
+		}
+		if h.text == "router" {
+			p.errorf(h.col, "a socket cannot be placed on the router, which only forwards; expected client or server")
+			return false
+		}
+		op.Host = h.text
 	case OpListen:
 		op.Backlog = DefaultBacklog
 		if a.more() {

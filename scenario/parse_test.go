@@ -26,7 +26,7 @@ func dump(s *Scenario) string {
 	for _, n := range s.Notes {
 		fmt.Fprintf(&b, "note %q\n", n)
 	}
-	fmt.Fprintf(&b, "on %v\nsetup %s\nlimit %v\n", s.On, s.Setup, s.Limit)
+	fmt.Fprintf(&b, "on %v\nsetup %s\nnet %s\nlimit %v\n", s.On, s.Setup, s.Net, s.Limit)
 	for _, st := range s.Steps {
 		fmt.Fprintf(&b, "\n%d:%d %q\n", st.Pos.Line, st.Pos.Col, st.Text)
 		if st.Guard != nil {
@@ -48,6 +48,8 @@ func dump(s *Scenario) string {
 			}
 		case st.Sleep > 0:
 			fmt.Fprintf(&b, "  sleep %v\n", st.Sleep)
+		case st.Fault != nil:
+			fmt.Fprintf(&b, "  fault %+v\n", *st.Fault)
 		case st.Expect != nil:
 			fmt.Fprintf(&b, "  expect %+v\n", *st.Expect)
 		}
@@ -114,7 +116,7 @@ func TestParseGood(t *testing.T) {
 		check func(t *testing.T, s *Scenario)
 	}{
 		{"defaults", hdr + "client close\n", func(t *testing.T, s *Scenario) {
-			want := &Scenario{ID: "t", Title: "t", On: []Transport{TCP4, TCP6}, Setup: SetupConnected, Limit: 2 * time.Second,
+			want := &Scenario{ID: "t", Title: "t", On: []Transport{TCP4, TCP6}, Setup: SetupConnected, Net: NetLoopback, Limit: 2 * time.Second,
 				File: "t.td", Pos: Pos{"t.td", 1, 1},
 				Steps: []Step{{Pos: Pos{"t.td", 4, 1}, Text: "client close", Op: &Op{Actor: "client", Kind: OpClose}}}}
 			if !reflect.DeepEqual(s, want) {
@@ -284,6 +286,54 @@ c write 1 -> EWOULDBLOCK
 					t.Errorf("sleep: got %v", s.Steps[7].Sleep)
 				}
 			}},
+		{"net direct", "scenario t\ntitle \"t\"\nnet direct\non tcp\n" +
+			"client setsockopt TCP_USER_TIMEOUT 300 -> ok\nfault drop server\ntcp4: fault heal server\nfault noroute client\nfault reboot client\nfault heal client\n",
+			func(t *testing.T, s *Scenario) {
+				if s.Net != NetDirect {
+					t.Errorf("net: got %q, want direct", s.Net)
+				}
+				want := []*Fault{nil, {FaultDrop, "server"}, {FaultHeal, "server"}, {FaultNoRoute, "client"}, {FaultReboot, "client"}, {FaultHeal, "client"}}
+				for i, st := range s.Steps {
+					if !reflect.DeepEqual(st.Fault, want[i]) {
+						t.Errorf("step %d (%s): fault %+v, want %+v", i, st.Text, st.Fault, want[i])
+					}
+				}
+				if g := s.Steps[2].Guard; !reflect.DeepEqual(g, Guard{TCP4}) || s.Steps[2].Pos.Col != 1 {
+					t.Errorf("guarded fault: guard %v at %v", g, s.Steps[2].Pos)
+				}
+			}},
+		{"net routed", "scenario t\ntitle \"t\"\non tcp6\nnet routed\nsetup none\n" +
+			"l socket at server\nl bind\nl listen\nc socket\nc2 socket at client\nc connect l -> ok\nl accept as s -> ok\n" +
+			"fault unreachable server\nfault unreachable client\nfault noroute router\nfault heal router\nfault drop client\nfault reboot server\n",
+			func(t *testing.T, s *Scenario) {
+				if s.Net != NetRouted || s.Setup != SetupNone {
+					t.Errorf("got net %q setup %q", s.Net, s.Setup)
+				}
+				hosts := []string{"server", "", "", "", "client", "", ""}
+				for i, h := range hosts {
+					if s.Steps[i].Op.Host != h {
+						t.Errorf("step %d (%s): host %q, want %q", i, s.Steps[i].Text, s.Steps[i].Op.Host, h)
+					}
+				}
+				want := []Fault{{FaultUnreachable, "server"}, {FaultUnreachable, "client"}, {FaultNoRoute, "router"}, {FaultHeal, "router"}, {FaultDrop, "client"}, {FaultReboot, "server"}}
+				for i, f := range want {
+					st := s.Steps[len(hosts)+i]
+					if st.Fault == nil || *st.Fault != f || st.Op != nil {
+						t.Errorf("step %s: got fault %+v, want %+v", st.Text, st.Fault, f)
+					}
+				}
+			}},
+		{"net direct listening", "scenario t\ntitle \"t\"\non tcp4\nsetup listening\nnet direct\nclient connect listener -> ok\nlistener accept -> ok\nfault reboot server\n",
+			func(t *testing.T, s *Scenario) {
+				if s.Net != NetDirect || s.Setup != SetupListening || len(s.Steps) != 3 || *s.Steps[2].Fault != (Fault{FaultReboot, "server"}) {
+					t.Errorf("got %+v", s)
+				}
+			}},
+		{"net loopback written", "scenario t\ntitle \"t\"\non all\nnet loopback\nclient close\n", func(t *testing.T, s *Scenario) {
+			if s.Net != NetLoopback {
+				t.Errorf("net: got %q, want loopback", s.Net)
+			}
+		}},
 		{"listening", "scenario t\ntitle \"t\"\non tcp unix unixpacket\nsetup listening\nclient connect listener -> ok\nlistener accept -> ok\nserver read 1 -> blocked\n",
 			func(t *testing.T, s *Scenario) {
 				if s.Setup != SetupListening || s.Steps[1].Op.As != "server" || s.Steps[2].Op.Expect.Default.Kind != ResultBlocked {
@@ -346,7 +396,7 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "source \"a\" \"b\" \"c\"\nclient close\n", `t.td:4:16: unexpected quoted text after quoted text, expected the end of the statement`},
 		{hdr + "client close\ntitle \"again\"\n", `t.td:5:1: "title" must come before the first step (line 4), expected all header statements first`},
 		{hdr + "tcp: limit 1s\nclient close\n", `t.td:4:1: "limit" cannot have a guard: header statements apply to every transport`},
-		{hdr + "titel \"x\"\n", `t.td:4:1: unknown statement "titel", expected a keyword (scenario, title, source, note, on, setup, limit, expect, sleep) or an actor and an operation (did you mean "title"?)`},
+		{hdr + "titel \"x\"\n", `t.td:4:1: unknown statement "titel", expected a keyword (scenario, title, source, note, on, setup, limit, net, expect, sleep, fault) or an actor and an operation (did you mean "title"?)`},
 
 		// Operations and their arguments.
 		{hdr + "client wrte 5\n", `t.td:4:8: unknown operation "wrte", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt or poll (did you mean "write"?)`},
@@ -389,7 +439,7 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "sleep 10\n", `t.td:4:7: missing unit in duration "10", expected e.g. 10ms or 10s`},
 		{hdr + "sleep 0s\n", `t.td:4:7: sleep 0s is not longer than zero, expected a duration such as 100ms or 1.5s`},
 		{hdr + "sleep 2m\n", `t.td:4:7: sleep 2m is longer than the maximum, expected at most 1m`},
-		{hdr + "slep 1s\n", `t.td:4:1: unknown statement "slep", expected a keyword (scenario, title, source, note, on, setup, limit, expect, sleep) or an actor and an operation (did you mean "sleep"?)`},
+		{hdr + "slep 1s\n", `t.td:4:1: unknown statement "slep", expected a keyword (scenario, title, source, note, on, setup, limit, net, expect, sleep, fault) or an actor and an operation (did you mean "sleep"?)`},
 
 		// Results.
 		{hdr + "client write 5 -> ok\n", `t.td:4:19: write returns a byte count, found ok; expected a byte count, an errno name or blocked`},
@@ -428,7 +478,7 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "tcp5: client close\n", `t.td:4:1: unknown transport "tcp5" in guard, expected one of tcp4, tcp6, unix, unixpacket, socketpair, pipe, tcp, local, all (did you mean "tcp4"?)`},
 		{tcpunix + "tcp,unix,: client close\n", `t.td:4:10: empty transport name in guard "tcp,unix,", expected names separated by single commas`},
 		{tcpunix + "tcp,pipe: client close\n", `t.td:4:5: guard names pipe, which is not in "on" (tcp4, tcp6, unix): it would never apply`},
-		{hdr + "tcp:\n", `t.td:4:5: missing statement after guard "tcp:", expected an actor and an operation, or sleep`},
+		{hdr + "tcp:\n", `t.td:4:5: missing statement after guard "tcp:", expected an actor and an operation, sleep or fault`},
 		{hdr + "client close\ntcp: expect state client CLOSE\n", `t.td:5:1: a guard goes after "expect", expected "expect tcp: ..."`},
 		{hdr + "expect wire server>client R\n", `t.td:4:1: expect before any operation, expected it after the operation whose effects it checks`},
 		{hdr + "tcp4: client close\nexpect state client CLOSE\n", `t.td:5:1: expect before any operation on tcp6, expected it after the operation whose effects it checks; or guard the statement with "tcp4:"`},
@@ -449,6 +499,38 @@ func TestParseErrors(t *testing.T) {
 		{"scenario t\ntitle \"t\"\non unix\nclient close\nexpect wire client>server F\n", `t.td:5:8: expect wire checks TCP only, and "on" names no TCP transport`},
 		{"scenario t\ntitle \"t\"\non tcp4\nclient close\nexpect tcp6: state client CLOSE\n", `t.td:5:8: guard names tcp6, which is not in "on" (tcp4): it would never apply`},
 		{"scenario t\ntitle \"t\"\non tcp4\nclient close\nexpect local: state client CLOSE\n", `t.td:5:8: guard names local (unix, unixpacket, socketpair), none of which is in "on" (tcp4): it would never apply`},
+
+		// Hosts and faults.
+		{hdr + "net drect\nclient close\n", `t.td:4:5: unknown net "drect", expected one of loopback, direct or routed (did you mean "direct"?)`},
+		{hdr + "net\nclient close\n", `t.td:4:4: missing network after "net", expected one of loopback, direct or routed`},
+		{hdr + "net direct routed\nclient close\n", `t.td:4:12: unexpected "routed" after "direct", expected the end of the statement`},
+		{hdr + "net direct\nnet routed\nclient close\n", `t.td:5:1: duplicate "net" statement, the first is at line 4`},
+		{hdr + "client close\nnet direct\n", `t.td:5:1: "net" must come before the first step (line 4), expected all header statements first`},
+		{"scenario t\ntitle \"t\"\nnet routed\non tcp unix pipe\nclient close\n", `t.td:3:5: net routed carries only tcp4 and tcp6, not unix, pipe; expected "on tcp" (or tcp4 or tcp6 alone), or no "net" for loopback`},
+		{"scenario t\ntitle \"t\"\non socketpair\nnet direct\n", `t.td:4:5: net direct carries only tcp4 and tcp6, not socketpair; expected "on tcp" (or tcp4 or tcp6 alone), or no "net" for loopback`},
+		{hdr + "fault drop server\n", `t.td:4:1: faults need hosts: add "net direct" or "net routed" to the header (this scenario runs on loopback, a single host)`},
+		{hdr + "tcp4: fault drop server\n", `t.td:4:7: faults need hosts: add "net direct" or "net routed" to the header (this scenario runs on loopback, a single host)`},
+		{hdr + "net direct\nfault dorp server\n", `t.td:5:7: unknown fault "dorp", expected one of drop, unreachable, noroute, reboot or heal (did you mean "drop"?)`},
+		{hdr + "net direct\nfault\n", `t.td:5:6: missing fault after "fault", expected one of drop, unreachable, noroute, reboot or heal`},
+		{hdr + "net direct\nfault drop\n", `t.td:5:11: missing host after "drop", expected client or server`},
+		{hdr + "net routed\nfault heal\n", `t.td:5:11: missing host after "heal", expected client, router or server`},
+		{hdr + "net direct\nfault drop sever\n", `t.td:5:12: unknown host "sever", expected client or server (did you mean "server"?)`},
+		{hdr + "net direct\nfault heal \"server\"\n", `t.td:5:12: unexpected quoted text, expected client or server`},
+		{hdr + "net direct\nfault drop server now\n", `t.td:5:19: unexpected "now" after "server", expected the end of the statement`},
+		{hdr + "net direct\nfault noroute router\n", `t.td:5:15: net direct has no router, expected client or server (net routed adds one)`},
+		{hdr + "net direct\nfault unreachable server\n", `t.td:5:7: fault unreachable needs a router to answer for the host, and net direct has none; expected "net routed" in the header`},
+		{hdr + "net routed\nfault unreachable router\n", `t.td:5:19: fault unreachable cannot apply to the router: it is the router that answers for the unreachable host; expected client or server`},
+		{hdr + "net routed\nfault drop router\n", `t.td:5:12: fault drop cannot apply to the router: its links carry both hosts' traffic; expected client or server`},
+		{hdr + "net routed\nfault reboot router\n", `t.td:5:14: fault reboot cannot apply to the router: it has no sockets to forget; expected client or server`},
+		{hdr + "net routed\ntcp6,unix: fault drop client\n", `t.td:5:6: guard names unix, which is not in "on" (tcp4, tcp6): it would never apply`},
+		{hdr + "net direct\nclient fault drop server\n", `t.td:5:8: unknown operation "fault", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt or poll`},
+		{hdr + "client connect fault\n", `t.td:4:16: "fault" is a keyword and cannot name an actor, expected a name such as client or peer2`},
+		{none + "l socket at server\n", `t.td:5:10: "at HOST" places a socket on a host, and this scenario runs on loopback, a single host; add "net direct" or "net routed" to the header, or leave out "at"`},
+		{none + "net direct\nl socket on server\n", `t.td:6:10: unexpected "on" after socket, expected "at HOST" or the end of the statement`},
+		{none + "net direct\nl socket at\n", `t.td:6:12: missing host after "at", expected client or server`},
+		{none + "net routed\nl socket at router\n", `t.td:6:13: a socket cannot be placed on the router, which only forwards; expected client or server`},
+		{none + "net routed\nl socket at severs\n", `t.td:6:13: unknown host "severs", expected client or server (did you mean "server"?)`},
+		{none + "net direct\nl socket at server client\n", `t.td:6:20: unexpected "client" after "server", expected the end of the statement`},
 
 		// Actors.
 		{hdr + "clinet write 5\n", `t.td:4:1: unknown actor "clinet", expected one of client, server, listener (did you mean "client"?)`},
