@@ -29,6 +29,10 @@ type Proxy struct {
 	acceptWG sync.WaitGroup
 	links    map[*link.Link]struct{}
 	dialWG   sync.WaitGroup
+	// dialCtx ends when the proxy stops, so that stopping never waits for
+	// an upstream that does not answer.
+	dialCtx    context.Context
+	cancelDial context.CancelFunc
 
 	counters link.Counters
 	stats    stats
@@ -86,7 +90,12 @@ func (p *Proxy) start() error {
 		return nil
 	}
 	p.enabled = true
-	return p.openListener()
+	p.dialCtx, p.cancelDial = context.WithCancel(context.Background())
+	if err := p.openListener(); err != nil {
+		p.cancelDial()
+		return err
+	}
+	return nil
 }
 
 // openListener listens unless a refuse toxic is active; p.mu is held.
@@ -128,6 +137,7 @@ func (p *Proxy) stop() {
 	for l := range p.links {
 		links = append(links, l)
 	}
+	p.cancelDial()
 	p.mu.Unlock()
 	p.dialWG.Wait()
 	for _, l := range links {
@@ -147,10 +157,10 @@ func (p *Proxy) accept(ln net.Listener) {
 			return
 		}
 		p.mu.Lock()
-		upstream, ts := p.upstream, p.toxics
+		upstream, ts, ctx := p.upstream, p.toxics, p.dialCtx
 		p.dialWG.Add(1)
 		p.mu.Unlock()
-		go p.connect(c.(*net.TCPConn), upstream, ts)
+		go p.connect(ctx, c.(*net.TCPConn), upstream, ts)
 	}
 }
 
@@ -158,12 +168,13 @@ func (p *Proxy) accept(ln net.Listener) {
 const dialTimeout = 10 * time.Second
 
 // connect dials the upstream for a new client and starts its link.
-func (p *Proxy) connect(client *net.TCPConn, upstream string, ts []*toxic.Toxic) {
+func (p *Proxy) connect(ctx context.Context, client *net.TCPConn, upstream string, ts []*toxic.Toxic) {
 	defer p.dialWG.Done()
 	p.stats.mu.Lock()
 	p.stats.accepted++
 	p.stats.mu.Unlock()
-	u, err := net.DialTimeout("tcp", upstream, dialTimeout)
+	d := net.Dialer{Timeout: dialTimeout}
+	u, err := d.DialContext(ctx, "tcp", upstream)
 	if err != nil {
 		// The upstream is not there: the client gets a RST, as it would
 		// from a host with no listener.
@@ -182,7 +193,10 @@ func (p *Proxy) connect(client *net.TCPConn, upstream string, ts []*toxic.Toxic)
 		// upstream's accept queue; a RST now resets it before the upstream
 		// application has accepted (or read) it.
 		if d := t.Attributes.(*toxic.RejectDelay).Delay; d > 0 {
-			time.Sleep(time.Duration(d) * time.Millisecond)
+			select {
+			case <-time.After(time.Duration(d) * time.Millisecond):
+			case <-ctx.Done():
+			}
 		}
 		up.SetLinger(0)
 		up.Close()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -518,5 +519,59 @@ func TestMetrics(t *testing.T) {
 		if strings.HasPrefix(line, "toxiproxy_proxy_") && strings.Contains(line, `proxy="m"`) && !strings.HasSuffix(line, " 5") {
 			t.Errorf("byte counter %q, want 5", line)
 		}
+	}
+
+	// A reset by the proxy is counted as such.
+	if _, err := p.AddToxic("", "reset", "downstream", 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	io.ReadAll(dial(t, p.Listen))
+	if m := httpGet(t, s, "/metrics"); !strings.Contains(m, `teardown_proxy_connections_closed_total{proxy="m",by="proxy",how="rst"} 1`) {
+		t.Errorf("metrics lack the proxy's reset:\n%s", m)
+	}
+}
+
+// TestToxicEnabledFalse: a toxic with "enabled": false stays listed and does
+// nothing until enabled.
+func TestToxicEnabledFalse(t *testing.T) {
+	s, cl := startServer(t)
+	p := createProxy(t, cl, "off", startUpstream(t, echo))
+	h := s.Handler()
+	if rec := httpDo(t, h, "POST", "/proxies/off/toxics", `{"type":"reset","enabled":false}`); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"enabled":false`) {
+		t.Fatalf("add disabled toxic: %d %s", rec.Code, rec.Body)
+	}
+	c := dial(t, p.Listen)
+	if got := roundTrip(t, c, "fine"); got != "fine" {
+		t.Fatalf("echo with a disabled reset = %q", got)
+	}
+	if rec := httpDo(t, h, "PATCH", "/proxies/off/toxics/reset_downstream", `{"enabled":true}`); rec.Code != 200 {
+		t.Fatalf("enable toxic: %d %s", rec.Code, rec.Body)
+	}
+	if _, err := io.ReadAll(c); !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("read after enabling reset: %v, want ECONNRESET", err)
+	}
+}
+
+// TestPopulateFile loads a config file as teardown proxy --config does.
+func TestPopulateFile(t *testing.T) {
+	s := NewServer(Options{})
+	defer s.Close()
+	up := startUpstream(t, echo)
+	dir := t.TempDir()
+	good := dir + "/good.json"
+	os.WriteFile(good, []byte(`[{"name":"a","listen":"127.0.0.1:0","upstream":"`+up+`"},
+		{"name":"b","upstream":"`+up+`","enabled":false}]`), 0o600)
+	infos, err := s.PopulateFile(good)
+	if err != nil || len(infos) != 2 || !infos[0].Enabled || infos[1].Enabled {
+		t.Fatalf("PopulateFile = %+v, %v", infos, err)
+	}
+	roundTrip(t, dial(t, infos[0].Listen), "via config")
+	bad := dir + "/bad.json"
+	os.WriteFile(bad, []byte(`[{"name":"c"}]`), 0o600)
+	if _, err := s.PopulateFile(bad); err == nil || !strings.Contains(err.Error(), "upstream at proxy 1") {
+		t.Errorf("bad config error = %v", err)
+	}
+	if _, err := s.PopulateFile(dir + "/missing.json"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing config error = %v", err)
 	}
 }
