@@ -74,10 +74,12 @@ Flags:
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := srv.ListenAndServe(ctx, net.JoinHostPort(*host, *port)); err != nil {
+	err := srv.ListenAndServe(ctx, net.JoinHostPort(*host, *port))
+	srv.Close()
+	if err != nil {
 		fmt.Fprintf(stderr, "teardown proxy: %v\n", err)
-		srv.Close()
 		return exitUsage
 	}
+	logger.Info("stopped: every proxy and connection closed")
 	return exitOK
 }
