@@ -204,8 +204,8 @@ func (l *Link) abort(k abortKind, e End) {
 		c, u := l.cfg.Client, l.cfg.Upstream
 		switch k {
 		case abortFIN:
-			c.Close()
-			u.Close()
+			gracefulClose(c)
+			gracefulClose(u)
 		case abortRST:
 			resetClose(c)
 			resetClose(u)
@@ -236,13 +236,7 @@ func resetClose(c *net.TCPConn) {
 // queued are read and dropped first; the FIN goes first in any case.
 func gracefulClose(c *net.TCPConn) {
 	c.CloseWrite()
-	c.SetReadDeadline(aLongTimeAgo)
-	buf := make([]byte, 4096)
-	for i := 0; i < 64; i++ {
-		if n, err := c.Read(buf); n == 0 || err != nil {
-			break
-		}
-	}
+	drainQueued(c)
 	c.Close()
 }
 

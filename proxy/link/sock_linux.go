@@ -30,3 +30,22 @@ func waitUnread(c *net.TCPConn, stop <-chan struct{}) {
 		return err != unix.EAGAIN
 	})
 }
+
+// drainQueued reads and drops what c's receive queue holds now, without
+// waiting, so that closing c sends FIN rather than RST. It reads at most
+// 4 MiB: a peer that keeps sending gets its RST.
+func drainQueued(c *net.TCPConn) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return
+	}
+	buf := make([]byte, 64<<10)
+	rc.Control(func(fd uintptr) {
+		for i := 0; i < 64; i++ {
+			n, _, err := unix.Recvfrom(int(fd), buf, unix.MSG_DONTWAIT)
+			if n <= 0 || err != nil {
+				return
+			}
+		}
+	})
+}
