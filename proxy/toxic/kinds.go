@@ -366,9 +366,17 @@ func (s *fault) EOF(Out) Action {
 	return Continue
 }
 
+// ReadLimit keeps the bytes after the trigger point unread in the sender's
+// socket, for close_unread: with neither after_bytes nor delay nothing is
+// read at all; with a delay only, bytes flow until it strikes.
 func (s *fault) ReadLimit() int64 {
-	if !s.stopsRead || s.fired || s.a.AfterBytes == 0 {
+	switch {
+	case !s.stopsRead || s.fired:
 		return -1
+	case s.a.AfterBytes > 0:
+		return max(0, s.a.AfterBytes-s.passed)
+	case s.a.Delay == 0:
+		return 0
 	}
-	return s.a.AfterBytes - s.passed
+	return -1
 }
