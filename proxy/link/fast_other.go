@@ -33,7 +33,7 @@ func (p *pump) copyFast() bool {
 		var n int64
 		var err error
 		lr := &io.LimitedReader{R: p.src, N: fastChunk}
-		p.dst.SetWriteDeadline(time.Time{})
+		p.lockedWriteDL(time.Time{})
 		n, err = p.dst.ReadFrom(lr)
 		p.l.cfg.Counters.Sent[p.dir].Add(uint64(n))
 		p.l.cfg.Counters.Spliced[p.dir].Add(uint64(n))
@@ -68,3 +68,10 @@ func waitUnread(*net.TCPConn, <-chan struct{}) {}
 // drainQueued cannot read without waiting portably; closing a socket with
 // unread bytes then sends RST where Linux would send FIN.
 func drainQueued(*net.TCPConn) {}
+
+// lockedWriteDL is setWriteDL for callers without p.mu.
+func (p *pump) lockedWriteDL(t time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.setWriteDL(t)
+}

@@ -272,6 +272,10 @@ type pump struct {
 	want     []*toxic.Toxic  // the list at gen
 	waiters  []chan struct{} // closed when applied reaches gen
 	terminal bool            // no longer takes lists up (the connection is ending)
+	// readDL and writeDL are the deadlines last set on src (read) and dst
+	// (write), so that the common case sets none: setting one costs a
+	// lock in the runtime poller on every chunk otherwise.
+	readDL, writeDL time.Time
 
 	kick chan struct{} // wakes a stage waiting in Out.Wait
 
@@ -301,8 +305,8 @@ func (p *pump) offer(ts []*toxic.Toxic) chan struct{} {
 	p.waiters = append(p.waiters, w)
 	// Wake a blocked read and a blocked write; both resume where they were.
 	now := time.Now()
-	p.src.SetReadDeadline(now)
-	p.dst.SetWriteDeadline(now)
+	p.setReadDL(now)
+	p.setWriteDL(now)
 	select {
 	case p.kick <- struct{}{}:
 	default:
@@ -324,7 +328,7 @@ func (p *pump) armRead(deadline time.Time) bool {
 	if p.gen != p.applied {
 		return false
 	}
-	p.src.SetReadDeadline(deadline)
+	p.setReadDL(deadline)
 	return true
 }
 
@@ -336,8 +340,8 @@ func (p *pump) arm() bool {
 	if p.gen != p.applied {
 		return false
 	}
-	p.src.SetReadDeadline(time.Time{})
-	p.dst.SetWriteDeadline(time.Time{})
+	p.setReadDL(time.Time{})
+	p.setWriteDL(time.Time{})
 	return true
 }
 
@@ -368,6 +372,29 @@ func (p *pump) discard() bool {
 	}
 }
 
+// setReadDL sets the read deadline of src; p.mu is held.
+func (p *pump) setReadDL(t time.Time) {
+	if !t.Equal(p.readDL) || !t.IsZero() {
+		p.readDL = t
+		p.src.SetReadDeadline(t)
+	}
+}
+
+// setWriteDL sets the write deadline of dst; p.mu is held.
+func (p *pump) setWriteDL(t time.Time) {
+	if !t.Equal(p.writeDL) || !t.IsZero() {
+		p.writeDL = t
+		p.dst.SetWriteDeadline(t)
+	}
+}
+
+// lockedReadDL is setReadDL for callers without p.mu.
+func (p *pump) lockedReadDL(t time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.setReadDL(t)
+}
+
 // armWrite clears the write deadline of the receiver unless a list is
 // pending; it reports false if one is.
 func (p *pump) armWrite() bool {
@@ -376,7 +403,7 @@ func (p *pump) armWrite() bool {
 	if p.gen != p.applied {
 		return false
 	}
-	p.dst.SetWriteDeadline(time.Time{})
+	p.setWriteDL(time.Time{})
 	return true
 }
 
@@ -662,7 +689,7 @@ func (p *pump) act(a toxic.Action) bool {
 		p.setTerminal()
 		// Stop reading; once the sender has sent bytes that stay unread,
 		// closing its socket makes its kernel send RST.
-		p.src.SetReadDeadline(time.Time{})
+		p.lockedReadDL(time.Time{})
 		waitUnread(p.src, p.l.closing)
 		k := abortUnreadClient
 		if p.srcSide == Upstream {

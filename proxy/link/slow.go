@@ -154,7 +154,7 @@ type reader struct {
 
 func (p *pump) startReader() *reader {
 	r := &reader{ch: make(chan chunk, 16)}
-	p.src.SetReadDeadline(time.Time{})
+	p.lockedReadDL(time.Time{})
 	go func() {
 		defer close(r.ch)
 		for !r.stop.Load() {
@@ -163,7 +163,7 @@ func (p *pump) startReader() *reader {
 			p.l.cfg.Counters.Received[p.dir].Add(uint64(n))
 			if errors.Is(err, os.ErrDeadlineExceeded) {
 				// Woken to stop, or by an offer meant for the pump.
-				p.src.SetReadDeadline(time.Time{})
+				p.lockedReadDL(time.Time{})
 				if n == 0 {
 					bufPool.Put(bp)
 					continue
@@ -183,7 +183,7 @@ func (p *pump) startReader() *reader {
 // backlog.
 func (p *pump) stopReader(r *reader) {
 	r.stop.Store(true)
-	p.src.SetReadDeadline(aLongTimeAgo)
+	p.lockedReadDL(aLongTimeAgo)
 	for c := range r.ch {
 		p.backlog = append(p.backlog, c)
 	}
