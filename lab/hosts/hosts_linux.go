@@ -1,0 +1,585 @@
+// Package hosts builds the small networks of a lab run — hosts made of
+// network namespaces, the links between them, their addresses, routes and
+// neighbours — and the faults that break them: a host that drops off the
+// network, a router answering with ICMP unreachable, a lost route, a host
+// that reboots and forgets its connections.
+//
+// All of it happens on the calling thread, which the caller has locked and
+// never unlocks: namespaces are per thread. A Network keeps a descriptor of
+// each host's namespace, so the thread can move between them with Enter.
+package hosts
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	vnetns "github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+
+	"github.com/teardown-net/teardown/netns"
+	"github.com/teardown-net/teardown/scenario"
+)
+
+// Host is one network namespace of a run.
+type Host struct {
+	Name string
+	// Addr4 and Addr6 are the host's addresses (zero for the router, which
+	// has one per link).
+	Addr4, Addr6 netip.Addr
+	ns           vnetns.NsHandle
+	h            *netlink.Handle
+	links        []*link
+}
+
+// link is one end of a veth pair: an interface of a host, its addresses,
+// the routes through it and the neighbour at its other end, kept so that a
+// fault can be healed.
+type link struct {
+	name   string
+	addrs  []netip.Prefix
+	routes []netlink.Route
+	peer   *link
+	host   *Host
+	mac    net.HardwareAddr
+}
+
+// Network is the hosts of one run.
+type Network struct {
+	Kind  scenario.Net
+	hosts map[string]*Host
+	order []*Host
+}
+
+// The addresses of the hosts, from the ranges reserved for benchmarking
+// (198.18.0.0/15) and documentation (2001:db8::/32).
+var (
+	direct = [2][2]netip.Prefix{
+		{netip.MustParsePrefix("198.18.0.1/30"), netip.MustParsePrefix("2001:db8::1/64")},
+		{netip.MustParsePrefix("198.18.0.2/30"), netip.MustParsePrefix("2001:db8::2/64")},
+	}
+	routedClient = [2]netip.Prefix{netip.MustParsePrefix("198.18.1.1/24"), netip.MustParsePrefix("2001:db8:1::1/64")}
+	routedLeft   = [2]netip.Prefix{netip.MustParsePrefix("198.18.1.254/24"), netip.MustParsePrefix("2001:db8:1::fe/64")}
+	routedRight  = [2]netip.Prefix{netip.MustParsePrefix("198.18.2.254/24"), netip.MustParsePrefix("2001:db8:2::fe/64")}
+	routedServer = [2]netip.Prefix{netip.MustParsePrefix("198.18.2.1/24"), netip.MustParsePrefix("2001:db8:2::1/64")}
+)
+
+// hostSysctls keep IPv6 addresses across a link going down and up (a drop
+// and its heal), and skip duplicate address detection, which would leave
+// every new address unusable for a second or more.
+var hostSysctls = [][2]string{
+	{"/proc/sys/net/ipv6/conf/all/keep_addr_on_down", "1"},
+	{"/proc/sys/net/ipv6/conf/all/accept_dad", "0"},
+	{"/proc/sys/net/ipv6/conf/default/accept_dad", "0"},
+}
+
+// routerSysctls make the router forward and send every ICMP error it has
+// to: the kernel's rate limit would swallow the first error a scenario
+// provokes. They are the router namespace's own.
+var routerSysctls = [][2]string{
+	{"/proc/sys/net/ipv4/ip_forward", "1"},
+	{"/proc/sys/net/ipv6/conf/all/forwarding", "1"},
+	{"/proc/sys/net/ipv4/icmp_ratemask", "0"},
+	{"/proc/sys/net/ipv6/icmp/ratelimit", "0"},
+}
+
+// neighSysctls make the router give up resolving a neighbour after one
+// probe and 10ms, instead of three probes a second apart, on each of its
+// links ("%s" is the family, then the link).
+var neighSysctls = [][2]string{
+	{"/proc/sys/net/%s/neigh/%s/mcast_solicit", "1"},
+	{"/proc/sys/net/%s/neigh/%s/retrans_time_ms", "10"},
+}
+
+// Build makes the hosts of a direct or routed network, each in a namespace
+// with a private TCP hash table of ehash buckets. The calling thread must be
+// locked; it is left in the namespace of the last host made. On error,
+// whatever was made is released.
+func Build(kind scenario.Net, ehash int) (_ *Network, err error) {
+	n := &Network{Kind: kind, hosts: map[string]*Host{}}
+	defer func() {
+		if err != nil {
+			n.Close()
+		}
+	}()
+	for _, name := range kind.Hosts() {
+		if err := netns.Enter(ehash); err != nil {
+			return nil, fmt.Errorf("host %s: %w", name, err)
+		}
+		h := &Host{Name: name}
+		if h.ns, err = vnetns.Get(); err != nil {
+			return nil, fmt.Errorf("host %s: %w", name, err)
+		}
+		if h.h, err = netlink.NewHandleAt(h.ns); err != nil {
+			h.ns.Close()
+			return nil, fmt.Errorf("host %s: netlink: %w", name, err)
+		}
+		for _, s := range hostSysctls {
+			if err := os.WriteFile(s[0], []byte(s[1]), 0); err != nil {
+				return nil, fmt.Errorf("host %s: %s: %w", name, s[0], err)
+			}
+		}
+		if name == "router" {
+			for _, s := range routerSysctls {
+				if err := os.WriteFile(s[0], []byte(s[1]), 0); err != nil {
+					return nil, fmt.Errorf("router: %s: %w", s[0], err)
+				}
+			}
+		}
+		n.hosts[name] = h
+		n.order = append(n.order, h)
+	}
+	switch kind {
+	case scenario.NetDirect:
+		c, s := n.hosts["client"], n.hosts["server"]
+		if _, _, err := n.connect(c, "eth0", direct[0][:], s, "eth0", direct[1][:]); err != nil {
+			return nil, err
+		}
+		c.Addr4, c.Addr6 = direct[0][0].Addr(), direct[0][1].Addr()
+		s.Addr4, s.Addr6 = direct[1][0].Addr(), direct[1][1].Addr()
+	case scenario.NetRouted:
+		c, r, s := n.hosts["client"], n.hosts["router"], n.hosts["server"]
+		cl, _, err := n.connect(c, "eth0", routedClient[:], r, "eth0", routedLeft[:])
+		if err != nil {
+			return nil, err
+		}
+		sl, _, err := n.connect(s, "eth0", routedServer[:], r, "eth1", routedRight[:])
+		if err != nil {
+			return nil, err
+		}
+		if err := n.gateway(cl, routedLeft); err != nil {
+			return nil, err
+		}
+		if err := n.gateway(sl, routedRight); err != nil {
+			return nil, err
+		}
+		if err := n.Enter("router"); err != nil {
+			return nil, err
+		}
+		for _, l := range r.links {
+			for _, fam := range []string{"ipv4", "ipv6"} {
+				for _, s := range neighSysctls {
+					f := fmt.Sprintf(s[0], fam, l.name)
+					if err := os.WriteFile(f, []byte(s[1]), 0); err != nil {
+						return nil, fmt.Errorf("router: %s: %w", f, err)
+					}
+				}
+			}
+		}
+		c.Addr4, c.Addr6 = routedClient[0].Addr(), routedClient[1].Addr()
+		s.Addr4, s.Addr6 = routedServer[0].Addr(), routedServer[1].Addr()
+	default:
+		return nil, fmt.Errorf("no hosts to build for net %q", kind)
+	}
+	if err := n.ready(); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// ProbePort is the port of the connections that show the network ready.
+// The lab leaves their packets and events out of its records.
+const ProbePort = 9
+
+// ready waits until a TCP connection from the client host to the server
+// host gets through over IPv4 and over IPv6. Links, queues and addresses
+// can all look ready a moment before IPv6 delivers; a connection is the
+// observation that counts. The probes close with an RST, so they leave no
+// TIME_WAIT behind.
+func (n *Network) ready() error {
+	c, s := n.hosts["client"], n.hosts["server"]
+	deadline := time.Now().Add(upWithin)
+	for _, a := range []netip.Addr{s.Addr4, s.Addr6} {
+		if err := n.Enter("server"); err != nil {
+			return err
+		}
+		l, err := probeSocket(a)
+		if err != nil {
+			return err
+		}
+		err = unix.Bind(l, sockaddr(a, ProbePort))
+		if err == nil {
+			err = unix.Listen(l, 4)
+		}
+		if err != nil {
+			unix.Close(l)
+			return fmt.Errorf("probe listener on %s: %w", a, err)
+		}
+		err = n.probe(c, a, deadline)
+		unix.Close(l)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (n *Network) probe(from *Host, to netip.Addr, deadline time.Time) error {
+	if err := n.Enter(from.Name); err != nil {
+		return err
+	}
+	for {
+		fd, err := probeSocket(to)
+		if err != nil {
+			return err
+		}
+		tv := unix.NsecToTimeval(int64(20 * time.Millisecond))
+		unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv)
+		err = unix.Connect(fd, sockaddr(to, ProbePort))
+		unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1})
+		unix.Close(fd)
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s cannot reach %s within %v: %w", from.Name, to, upWithin, err)
+		}
+	}
+}
+
+func probeSocket(a netip.Addr) (int, error) {
+	domain := unix.AF_INET
+	if a.Is6() {
+		domain = unix.AF_INET6
+	}
+	fd, err := unix.Socket(domain, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("probe socket: %w", err)
+	}
+	return fd, nil
+}
+
+func sockaddr(a netip.Addr, port int) unix.Sockaddr {
+	if a.Is4() {
+		return &unix.SockaddrInet4{Addr: a.As4(), Port: port}
+	}
+	return &unix.SockaddrInet6{Addr: a.As16(), Port: port}
+}
+
+// connect joins two hosts with a veth pair, gives each end its addresses,
+// and makes each end's neighbour entry for the other permanent, so that no
+// address resolution can fail and turn silence into EHOSTUNREACH.
+func (n *Network) connect(a *Host, aName string, aAddrs []netip.Prefix, b *Host, bName string, bAddrs []netip.Prefix) (*link, *link, error) {
+	la := &link{name: aName, addrs: aAddrs, host: a}
+	lb := &link{name: bName, addrs: bAddrs, host: b, peer: la}
+	la.peer = lb
+	veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: aName}, PeerName: bName, PeerNamespace: netlink.NsFd(int(b.ns))}
+	if err := a.h.LinkAdd(veth); err != nil {
+		return nil, nil, fmt.Errorf("link %s:%s-%s:%s: %w", a.Name, aName, b.Name, bName, err)
+	}
+	for _, l := range []*link{la, lb} {
+		nl, err := l.host.h.LinkByName(l.name)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %s: %w", l.host.Name, l.name, err)
+		}
+		l.mac = nl.Attrs().HardwareAddr
+		for _, p := range l.addrs {
+			addr := &netlink.Addr{IPNet: ipnet(p)}
+			if p.Addr().Is6() {
+				// Duplicate address detection would keep the address
+				// unusable for a second or more.
+				addr.Flags = unix.IFA_F_NODAD
+			}
+			if err := l.host.h.AddrAdd(nl, addr); err != nil {
+				return nil, nil, fmt.Errorf("%s: address %s on %s: %w", l.host.Name, p, l.name, err)
+			}
+		}
+		l.host.links = append(l.host.links, l)
+	}
+	for _, l := range []*link{la, lb} {
+		if err := l.up(); err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, l := range []*link{la, lb} {
+		if err := l.waitUp(); err != nil {
+			return nil, nil, err
+		}
+	}
+	return la, lb, nil
+}
+
+// upWithin bounds the wait for a link to become operational.
+const upWithin = 2 * time.Second
+
+// waitUp waits until the kernel reports the link operational, with a
+// working queue and usable addresses. Setting a link up returns before the
+// kernel's link watcher and address configuration have done that; until
+// then what is sent on it is dropped.
+func (l *link) waitUp() error {
+	deadline := time.Now().Add(upWithin)
+	for pause := 50 * time.Microsecond; ; pause = min(2*pause, 5*time.Millisecond) {
+		nl, err := l.host.h.LinkByName(l.name)
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", l.host.Name, l.name, err)
+		}
+		if nl.Attrs().OperState == netlink.OperUp && l.activated(nl) && l.settledAddrs(nl) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: %s is still %s after %v", l.host.Name, l.name, nl.Attrs().OperState, upWithin)
+		}
+		time.Sleep(pause)
+	}
+}
+
+// gateway routes everything from l's host through the router's address gw.
+func (n *Network) gateway(l *link, gw [2]netip.Prefix) error {
+	nl, err := l.host.h.LinkByName(l.name)
+	if err != nil {
+		return err
+	}
+	for _, p := range gw {
+		dst := netip.MustParsePrefix("0.0.0.0/0")
+		if p.Addr().Is6() {
+			dst = netip.MustParsePrefix("::/0")
+		}
+		r := netlink.Route{LinkIndex: nl.Attrs().Index, Dst: ipnet(dst), Gw: net.IP(p.Addr().AsSlice())}
+		if err := l.host.h.RouteAdd(&r); err != nil {
+			return fmt.Errorf("%s: route to %s via %s: %w", l.host.Name, dst, p.Addr(), err)
+		}
+		l.routes = append(l.routes, r)
+	}
+	return nil
+}
+
+// up brings the link up and (again) makes its neighbour entry for the
+// other end permanent: taking a link down flushes even permanent entries,
+// and the routes through it.
+func (l *link) up() error {
+	nl, err := l.host.h.LinkByName(l.name)
+	if err != nil {
+		return fmt.Errorf("%s: %s: %w", l.host.Name, l.name, err)
+	}
+	if err := l.host.h.LinkSetUp(nl); err != nil {
+		return fmt.Errorf("%s: %s up: %w", l.host.Name, l.name, err)
+	}
+	for _, p := range l.peer.addrs {
+		ne := &netlink.Neigh{LinkIndex: nl.Attrs().Index, State: netlink.NUD_PERMANENT, IP: net.IP(p.Addr().AsSlice()), HardwareAddr: l.peer.mac}
+		if p.Addr().Is6() {
+			ne.Family = unix.AF_INET6
+		} else {
+			ne.Family = unix.AF_INET
+		}
+		if err := l.host.h.NeighSet(ne); err != nil {
+			return fmt.Errorf("%s: neighbour %s: %w", l.host.Name, p.Addr(), err)
+		}
+	}
+	// The routes the kernel makes for the link's prefixes come back with
+	// the link, but not after NoRoute removed them from a link that stayed
+	// up; the gateways need them first.
+	for _, p := range l.addrs {
+		r := netlink.Route{LinkIndex: nl.Attrs().Index, Dst: ipnet(p.Masked()), Scope: netlink.SCOPE_LINK, Protocol: unix.RTPROT_KERNEL}
+		if p.Addr().Is4() {
+			r.Src = net.IP(p.Addr().AsSlice())
+		}
+		if err := l.host.h.RouteReplace(&r); err != nil {
+			return fmt.Errorf("%s: route %s: %w", l.host.Name, p.Masked(), err)
+		}
+	}
+	for _, r := range l.routes {
+		r := r
+		r.LinkIndex = nl.Attrs().Index
+		if err := l.host.h.RouteReplace(&r); err != nil {
+			return fmt.Errorf("%s: route %s: %w", l.host.Name, r.Dst, err)
+		}
+	}
+	return nil
+}
+
+// settledAddrs reports whether no IPv6 address of the link is tentative:
+// even without duplicate address detection, a link coming up passes its
+// addresses through that state, and a tentative address cannot send.
+func (l *link) settledAddrs(nl netlink.Link) bool {
+	addrs, err := l.host.h.AddrList(nl, unix.AF_INET6)
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		if a.Flags&unix.IFA_F_TENTATIVE != 0 && !a.IP.IsLinkLocalUnicast() {
+			return false
+		}
+	}
+	return true
+}
+
+// activated reports whether the link has left the "noop" queueing
+// discipline that drops everything, which the link watcher replaces just
+// after it marks the link up.
+func (l *link) activated(nl netlink.Link) bool {
+	qs, err := l.host.h.QdiscList(nl)
+	if err != nil {
+		return false
+	}
+	for _, q := range qs {
+		if q.Type() == "noop" {
+			return false
+		}
+	}
+	return true
+}
+
+func (l *link) down() error {
+	nl, err := l.host.h.LinkByName(l.name)
+	if err != nil {
+		return fmt.Errorf("%s: %s: %w", l.host.Name, l.name, err)
+	}
+	if err := l.host.h.LinkSetDown(nl); err != nil {
+		return fmt.Errorf("%s: %s down: %w", l.host.Name, l.name, err)
+	}
+	return nil
+}
+
+func ipnet(p netip.Prefix) *net.IPNet {
+	return &net.IPNet{IP: net.IP(p.Addr().AsSlice()), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
+}
+
+// Host returns the named host, or nil.
+func (n *Network) Host(name string) *Host { return n.hosts[name] }
+
+// Hosts returns the hosts in the order Build made them.
+func (n *Network) Hosts() []*Host { return n.order }
+
+// Enter moves the calling thread into the host's namespace, so that the
+// sockets it creates next belong to that host.
+func (n *Network) Enter(host string) error {
+	h, ok := n.hosts[host]
+	if !ok {
+		return fmt.Errorf("no host %q in a %s network", host, n.Kind)
+	}
+	if err := vnetns.Set(h.ns); err != nil {
+		return fmt.Errorf("enter host %s: %w", host, err)
+	}
+	return nil
+}
+
+// Drop takes the host's links down: what it sends and what is sent to it
+// is lost without a word.
+func (n *Network) Drop(host string) error {
+	h, err := n.host(host)
+	if err != nil {
+		return err
+	}
+	for _, l := range h.links {
+		if err := l.down(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// NoRoute removes the host's routes to the other hosts: its gateways, and
+// the routes the kernel made for its links' prefixes.
+func (n *Network) NoRoute(host string) error {
+	h, err := n.host(host)
+	if err != nil {
+		return err
+	}
+	for _, l := range h.links {
+		nl, err := h.h.LinkByName(l.name)
+		if err != nil {
+			return err
+		}
+		for _, fam := range []int{unix.AF_INET, unix.AF_INET6} {
+			routes, err := h.h.RouteList(nl, fam)
+			if err != nil {
+				return fmt.Errorf("%s: routes: %w", host, err)
+			}
+			for _, r := range routes {
+				if r.Dst != nil && r.Dst.IP.IsLinkLocalUnicast() {
+					continue
+				}
+				if err := h.h.RouteDel(&r); err != nil && !errors.Is(err, unix.ESRCH) {
+					return fmt.Errorf("%s: remove route %v: %w", host, r.Dst, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Unreachable cuts the host off as Drop does and makes the router forget
+// its link-layer address: the router's next attempt to forward to the host
+// fails to resolve it, and the router answers the sender with ICMP
+// destination unreachable (host unreachable; address unreachable in
+// ICMPv6), as a router does for a host that has gone.
+func (n *Network) Unreachable(host string) error {
+	r, ok := n.hosts["router"]
+	if !ok {
+		return fmt.Errorf("unreachable %s: a %s network has no router", host, n.Kind)
+	}
+	h, err := n.host(host)
+	if err != nil {
+		return err
+	}
+	if err := n.Drop(host); err != nil {
+		return err
+	}
+	for _, l := range h.links {
+		if l.peer.host != r {
+			continue
+		}
+		nl, err := r.h.LinkByName(l.peer.name)
+		if err != nil {
+			return err
+		}
+		for _, p := range l.addrs {
+			ne := &netlink.Neigh{LinkIndex: nl.Attrs().Index, IP: net.IP(p.Addr().AsSlice())}
+			if err := r.h.NeighDel(ne); err != nil && !errors.Is(err, unix.ENOENT) {
+				return fmt.Errorf("router: forget %s: %w", p.Addr(), err)
+			}
+		}
+	}
+	return nil
+}
+
+// Heal undoes Drop, NoRoute and Unreachable for the host, and returns
+// when a connection gets through again. It leaves the calling thread in
+// the client host.
+func (n *Network) Heal(host string) error {
+	h, err := n.host(host)
+	if err != nil {
+		return err
+	}
+	for _, l := range h.links {
+		if err := l.up(); err != nil {
+			return err
+		}
+		// The other end's entry for this host was flushed when the link
+		// went down.
+		if err := l.peer.up(); err != nil {
+			return err
+		}
+		if err := l.waitUp(); err != nil {
+			return err
+		}
+		if err := l.peer.waitUp(); err != nil {
+			return err
+		}
+	}
+	return n.ready()
+}
+
+func (n *Network) host(name string) (*Host, error) {
+	h, ok := n.hosts[name]
+	if !ok {
+		return nil, fmt.Errorf("no host %q in a %s network", name, n.Kind)
+	}
+	return h, nil
+}
+
+// Close releases the network's descriptors. The namespaces disappear when
+// no thread is in them and no socket of theirs is open.
+func (n *Network) Close() error {
+	for _, h := range n.order {
+		if h.h != nil {
+			h.h.Close()
+		}
+		h.ns.Close()
+	}
+	return nil
+}

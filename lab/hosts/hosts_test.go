@@ -1,0 +1,139 @@
+//go:build linux
+
+package hosts
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"runtime"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/teardown-net/teardown/netns"
+	"github.com/teardown-net/teardown/scenario"
+)
+
+// onThread runs f on a locked thread that is thrown away afterwards, as
+// the lab's runs are.
+func onThread(t *testing.T, f func() error) {
+	t.Helper()
+	done := make(chan error)
+	go func() {
+		runtime.LockOSThread()
+		done <- f()
+	}()
+	if err := <-done; err != nil {
+		if errors.Is(err, netns.ErrPermission) {
+			t.Skip(err)
+		}
+		t.Fatal(err)
+	}
+}
+
+
+// dial connects from the client host to the server host's listener and
+// returns the connect's error, giving up after 300ms.
+func dial(n *Network, to netip.Addr, port int) error {
+	if err := n.Enter("client"); err != nil {
+		return err
+	}
+	domain := unix.AF_INET
+	if to.Is6() {
+		domain = unix.AF_INET6
+	}
+	fd, err := unix.Socket(domain, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	tv := unix.NsecToTimeval(300e6)
+	unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv)
+	return unix.Connect(fd, sockaddr(to, port))
+}
+
+func listen(n *Network, a netip.Addr, port int) (int, error) {
+	if err := n.Enter("server"); err != nil {
+		return -1, err
+	}
+	domain := unix.AF_INET
+	if a.Is6() {
+		domain = unix.AF_INET6
+	}
+	fd, err := unix.Socket(domain, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	if err := unix.Bind(fd, sockaddr(a, port)); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	return fd, unix.Listen(fd, 16)
+}
+
+// Each fault, in a network of its own as each lab run has: the client
+// connects, the fault makes the connect fail as the kernel says it should,
+// and heal makes it work again.
+func TestFaults(t *testing.T) {
+	for _, tc := range []struct {
+		net   scenario.Net
+		fault scenario.FaultKind
+		host  string
+		v6    bool
+		want  error
+	}{
+		{scenario.NetDirect, scenario.FaultDrop, "server", false, unix.EINPROGRESS},
+		{scenario.NetDirect, scenario.FaultDrop, "server", true, unix.EINPROGRESS},
+		{scenario.NetDirect, scenario.FaultNoRoute, "client", false, unix.ENETUNREACH},
+		{scenario.NetDirect, scenario.FaultNoRoute, "client", true, unix.ENETUNREACH},
+		{scenario.NetRouted, scenario.FaultDrop, "server", false, unix.EINPROGRESS},
+		{scenario.NetRouted, scenario.FaultNoRoute, "client", false, unix.ENETUNREACH},
+		{scenario.NetRouted, scenario.FaultNoRoute, "client", true, unix.ENETUNREACH},
+		{scenario.NetRouted, scenario.FaultUnreachable, "server", false, unix.EHOSTUNREACH},
+		{scenario.NetRouted, scenario.FaultUnreachable, "server", true, unix.EHOSTUNREACH},
+	} {
+		onThread(t, func() error {
+			n, err := Build(tc.net, 64)
+			if err != nil {
+				return err
+			}
+			defer n.Close()
+			addr := n.Host("server").Addr4
+			if tc.v6 {
+				addr = n.Host("server").Addr6
+			}
+			l, err := listen(n, addr, 7000)
+			if err != nil {
+				return err
+			}
+			defer unix.Close(l)
+			name := fmt.Sprintf("%s %s %s v6=%v", tc.net, tc.fault, tc.host, tc.v6)
+			if err := dial(n, addr, 7000); err != nil {
+				t.Errorf("%s: before the fault: %v", name, err)
+			}
+			var ferr error
+			switch tc.fault {
+			case scenario.FaultDrop:
+				ferr = n.Drop(tc.host)
+			case scenario.FaultNoRoute:
+				ferr = n.NoRoute(tc.host)
+			case scenario.FaultUnreachable:
+				ferr = n.Unreachable(tc.host)
+			}
+			if ferr != nil {
+				return fmt.Errorf("%s: %w", name, ferr)
+			}
+			if err := dial(n, addr, 7000); !errors.Is(err, tc.want) {
+				t.Errorf("%s: connect: %v, want %v", name, err, tc.want)
+			}
+			if err := n.Heal(tc.host); err != nil {
+				return fmt.Errorf("%s: heal: %w", name, err)
+			}
+			if err := dial(n, addr, 7000); err != nil {
+				t.Errorf("%s: after heal: %v", name, err)
+			}
+			return nil
+		})
+	}
+}
