@@ -32,7 +32,6 @@ func onThread(t *testing.T, f func() error) {
 	}
 }
 
-
 // dial connects from the client host to the server host's listener and
 // returns the connect's error, giving up after 300ms.
 func dial(n *Network, to netip.Addr, port int) error {
