@@ -33,16 +33,6 @@ var (
 	errToxicExists   = &apiError{"toxic already exists", http.StatusConflict}
 )
 
-// StatusOf returns the HTTP status the API gives err: 400 for bad input,
-// 404 for unknown names, 409 for duplicates, 500 otherwise.
-func StatusOf(err error) int {
-	var ae *apiError
-	if errors.As(err, &ae) {
-		return ae.Status
-	}
-	return http.StatusInternalServerError
-}
-
 // maxBody bounds request bodies; the largest sensible one is a populate
 // document of a few thousand proxies.
 const maxBody = 4 << 20
@@ -193,7 +183,7 @@ func (s *Server) proxyUpdate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	info, err := s.updateProxy(r.PathValue("proxy"), body)
+	info, err := s.UpdateProxy(r.PathValue("proxy"), body)
 	if err != nil {
 		writeError(w, err)
 		return

@@ -13,9 +13,9 @@ import (
 	"github.com/teardown-net/teardown/proxy/toxic"
 )
 
-// A Proxy listens on one address and forwards every connection to one
+// A tcpProxy listens on one address and forwards every connection to one
 // upstream address, through its toxics.
-type Proxy struct {
+type tcpProxy struct {
 	server *Server
 
 	mu       sync.Mutex
@@ -55,20 +55,20 @@ type Info struct {
 	Toxics   []*toxic.Toxic `json:"toxics"`
 }
 
-func newProxy(s *Server, name, listen, upstream string) *Proxy {
-	return &Proxy{server: s, name: name, listen: listen, upstream: upstream,
+func newProxy(s *Server, name, listen, upstream string) *tcpProxy {
+	return &tcpProxy{server: s, name: name, listen: listen, upstream: upstream,
 		links: map[*link.Link]struct{}{}, stats: stats{ends: map[link.End]uint64{}}}
 }
 
 // Info returns a snapshot of p.
-func (p *Proxy) Info() Info {
+func (p *tcpProxy) Info() Info {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.info()
 }
 
 // info is Info with p.mu held.
-func (p *Proxy) info() Info {
+func (p *tcpProxy) info() Info {
 	ts := make([]*toxic.Toxic, len(p.toxics))
 	copy(ts, p.toxics)
 	return Info{p.name, p.listen, p.upstream, p.enabled, ts}
@@ -85,7 +85,7 @@ func refuses(ts []*toxic.Toxic) bool {
 }
 
 // start opens the listener; p.mu is held.
-func (p *Proxy) start() error {
+func (p *tcpProxy) start() error {
 	if p.enabled {
 		return nil
 	}
@@ -99,7 +99,7 @@ func (p *Proxy) start() error {
 }
 
 // openListener listens unless a refuse toxic is active; p.mu is held.
-func (p *Proxy) openListener() error {
+func (p *tcpProxy) openListener() error {
 	if refuses(p.toxics) {
 		p.refusing = true
 		return nil
@@ -118,7 +118,7 @@ func (p *Proxy) openListener() error {
 }
 
 // closeListener stops accepting; p.mu is held.
-func (p *Proxy) closeListener() {
+func (p *tcpProxy) closeListener() {
 	if p.ln != nil {
 		p.ln.Close()
 		p.ln = nil
@@ -127,7 +127,7 @@ func (p *Proxy) closeListener() {
 }
 
 // stop closes the listener and every connection; p.mu is held.
-func (p *Proxy) stop() {
+func (p *tcpProxy) stop() {
 	if !p.enabled {
 		return
 	}
@@ -146,7 +146,7 @@ func (p *Proxy) stop() {
 	p.mu.Lock()
 }
 
-func (p *Proxy) accept(ln net.Listener) {
+func (p *tcpProxy) accept(ln net.Listener) {
 	defer p.acceptWG.Done()
 	for {
 		c, err := ln.Accept()
@@ -168,7 +168,7 @@ func (p *Proxy) accept(ln net.Listener) {
 const dialTimeout = 10 * time.Second
 
 // connect dials the upstream for a new client and starts its link.
-func (p *Proxy) connect(ctx context.Context, client *net.TCPConn, upstream string, ts []*toxic.Toxic) {
+func (p *tcpProxy) connect(ctx context.Context, client *net.TCPConn, upstream string, ts []*toxic.Toxic) {
 	defer p.dialWG.Done()
 	p.stats.mu.Lock()
 	p.stats.accepted++
@@ -234,7 +234,7 @@ func (p *Proxy) connect(ctx context.Context, client *net.TCPConn, upstream strin
 	}()
 }
 
-func (p *Proxy) toxicsChanged(ts []*toxic.Toxic) bool {
+func (p *tcpProxy) toxicsChanged(ts []*toxic.Toxic) bool {
 	if len(ts) != len(p.toxics) {
 		return true
 	}
@@ -246,7 +246,7 @@ func (p *Proxy) toxicsChanged(ts []*toxic.Toxic) bool {
 	return false
 }
 
-func (p *Proxy) recordEnd(e link.End) {
+func (p *tcpProxy) recordEnd(e link.End) {
 	p.stats.mu.Lock()
 	p.stats.ends[e]++
 	p.stats.mu.Unlock()
@@ -255,7 +255,7 @@ func (p *Proxy) recordEnd(e link.End) {
 // setToxics replaces the toxic list and hands it to every connection,
 // waiting for them at most until ctx ends; p.mu is held and is released
 // while waiting.
-func (p *Proxy) setToxics(ctx context.Context, ts []*toxic.Toxic) error {
+func (p *tcpProxy) setToxics(ctx context.Context, ts []*toxic.Toxic) error {
 	p.toxics = ts
 	var err error
 	if p.enabled {

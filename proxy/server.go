@@ -59,7 +59,7 @@ type Server struct {
 	// consistent set of proxies.
 	apiMu   sync.Mutex
 	mu      sync.Mutex // guards proxies
-	proxies map[string]*Proxy
+	proxies map[string]*tcpProxy
 	nextID  atomic.Uint64
 
 	httpMu  sync.Mutex
@@ -78,7 +78,7 @@ func NewServer(opts Options) *Server {
 	if opts.UpdateWait <= 0 {
 		opts.UpdateWait = 100 * time.Millisecond
 	}
-	return &Server{opts: opts, logger: opts.Logger, proxies: map[string]*Proxy{}}
+	return &Server{opts: opts, logger: opts.Logger, proxies: map[string]*tcpProxy{}}
 }
 
 // ErrServerClosed is returned by Serve after Close.
@@ -147,10 +147,10 @@ func (s *Server) Close() error {
 }
 
 // list returns the proxies sorted by name.
-func (s *Server) list() []*Proxy {
+func (s *Server) list() []*tcpProxy {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]*Proxy, 0, len(s.proxies))
+	out := make([]*tcpProxy, 0, len(s.proxies))
 	for _, p := range s.proxies {
 		out = append(out, p)
 	}
@@ -158,7 +158,7 @@ func (s *Server) list() []*Proxy {
 	return out
 }
 
-func (s *Server) get(name string) (*Proxy, error) {
+func (s *Server) get(name string) (*tcpProxy, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p, ok := s.proxies[name]
@@ -314,10 +314,11 @@ func sameAddr(bound, requested string) bool {
 	return err1 == nil && err2 == nil && a.String() == b.String()
 }
 
-// updateProxy changes a proxy's addresses and enabled state, as POST or
-// PATCH /proxies/{name}. A change of address closes its connections and
-// listens again, as in Toxiproxy.
-func (s *Server) updateProxy(name string, body []byte) (Info, error) {
+// UpdateProxy changes a proxy's addresses and enabled state from an API
+// request body, as POST or PATCH /proxies/{name}: fields left out keep their
+// value. A change of address closes its connections and listens again, as in
+// Toxiproxy.
+func (s *Server) UpdateProxy(name string, body []byte) (Info, error) {
 	s.apiMu.Lock()
 	defer s.apiMu.Unlock()
 	p, err := s.get(name)
