@@ -220,6 +220,7 @@ func (p *tcpProxy) connect(ctx context.Context, client *net.TCPConn, upstream st
 	p.stats.mu.Lock()
 	p.stats.active++
 	p.stats.mu.Unlock()
+	p.server.logger.Debug("connection opened", "proxy", p.name, "client", client.RemoteAddr().String(), "upstream", up.RemoteAddr().String())
 	l := link.Start(link.Config{Client: client, Upstream: up, Toxics: ts, Counters: &p.counters, OnEnd: p.recordEnd})
 	p.links[l] = struct{}{}
 	p.mu.Unlock()
@@ -247,6 +248,7 @@ func (p *tcpProxy) toxicsChanged(ts []*toxic.Toxic) bool {
 }
 
 func (p *tcpProxy) recordEnd(e link.End) {
+	p.server.logger.Debug("connection ended", "proxy", p.name, "by", e.By.String(), "how", e.How.String())
 	p.stats.mu.Lock()
 	p.stats.ends[e]++
 	p.stats.mu.Unlock()

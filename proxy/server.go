@@ -431,6 +431,7 @@ func (s *Server) AddToxic(ctx context.Context, proxy string, body []byte) (*toxi
 		}
 	}
 	t.ID = s.nextID.Add(1)
+	s.logger.Info("toxic added", "proxy", proxy, "toxic", t.Name, "type", t.Type, "stream", t.Stream.String(), "toxicity", t.Toxicity)
 	ts := append(append([]*toxic.Toxic(nil), p.toxics...), t)
 	if err := p.setToxics(ctx, ts); err != nil {
 		return t, listenError(err)
@@ -484,6 +485,7 @@ func (s *Server) RemoveToxic(ctx context.Context, proxy, name string) error {
 		if o.Name != name {
 			continue
 		}
+		s.logger.Info("toxic removed", "proxy", proxy, "toxic", name)
 		ts := append(append([]*toxic.Toxic(nil), p.toxics[:i]...), p.toxics[i+1:]...)
 		if err := p.setToxics(ctx, ts); err != nil {
 			return listenError(err)
