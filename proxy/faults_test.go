@@ -256,3 +256,41 @@ func TestFaultTableCurl(t *testing.T) {
 		})
 	}
 }
+
+// TestRefuseRemoved: removing refuse listens again on the same address, and
+// connections opened before it were never touched.
+func TestRefuseRemoved(t *testing.T) {
+	_, cl := startServer(t)
+	p := createProxy(t, cl, "ref", startUpstream(t, echo))
+	before := dial(t, p.Listen)
+	if _, err := p.AddToxic("", "refuse", "", 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := net.Dial("tcp", p.Listen); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("dial while refusing: %v, want ECONNREFUSED", err)
+	}
+	roundTrip(t, before, "still here")
+	if err := p.RemoveToxic("refuse_downstream"); err != nil {
+		t.Fatal(err)
+	}
+	roundTrip(t, dial(t, p.Listen), "back")
+}
+
+// TestIPv6 proxies over ::1 when the host has IPv6.
+func TestIPv6(t *testing.T) {
+	ln, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	ln.Close()
+	_, cl := startServer(t)
+	up := startUpstreamOn(t, "[::1]:0", echo)
+	p, err := cl.CreateProxy("v6", "[::1]:0", up)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(p.Listen, "[::1]:") {
+		t.Errorf("listen = %s", p.Listen)
+	}
+	roundTrip(t, dial(t, p.Listen), "six")
+}

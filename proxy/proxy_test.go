@@ -43,7 +43,13 @@ func startServer(t *testing.T) (*Server, *toxiproxy.Client) {
 // connection it accepts, in a goroutine of its own.
 func startUpstream(t *testing.T, handle func(c *net.TCPConn)) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return startUpstreamOn(t, "127.0.0.1:0", handle)
+}
+
+// startUpstreamOn is startUpstream on a given address.
+func startUpstreamOn(t *testing.T, addr string, handle func(c *net.TCPConn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
