@@ -211,3 +211,16 @@ func TestEnds(t *testing.T) {
 		t.Fatal("no end recorded")
 	}
 }
+
+// TestTimerAfterFIN: a stage armed by the sender's FIN still acts when its
+// timer expires (reset_peer with a timeout, on the upstream stream).
+func TestTimerAfterFIN(t *testing.T) {
+	_, client, server, _ := setup(t, []*toxic.Toxic{mk(t, `{"type":"reset_peer","stream":"upstream","attributes":{"timeout":100}}`)})
+	client.CloseWrite()
+	if _, err := io.ReadAll(client); !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("client read after its FIN armed reset_peer: %v, want ECONNRESET", err)
+	}
+	if _, err := io.ReadAll(server); !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("server read: %v, want ECONNRESET", err)
+	}
+}

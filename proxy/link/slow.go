@@ -190,8 +190,14 @@ func (p *pump) stopReader(r *reader) {
 }
 
 func (p *pump) slowAsync() bool {
-	r := p.startReader()
-	defer p.stopReader(r)
+	// The reader starts only once step has found nothing to do first, so
+	// that it never reads again after the sender's FIN.
+	var r *reader
+	defer func() {
+		if r != nil {
+			p.stopReader(r)
+		}
+	}()
 	var timer *time.Timer
 	defer func() {
 		if timer != nil {
@@ -202,6 +208,9 @@ func (p *pump) slowAsync() bool {
 		deadline, ret, finished := p.step()
 		if ret {
 			return finished
+		}
+		if r == nil {
+			r = p.startReader()
 		}
 		var tc <-chan time.Time
 		if !deadline.IsZero() {
