@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/teardown-net/teardown/lab/hosts"
 	"github.com/teardown-net/teardown/lab/sock"
 	"github.com/teardown-net/teardown/observe/capture"
 	"github.com/teardown-net/teardown/observe/tcpstate"
@@ -21,12 +22,13 @@ import (
 // trace hub) the kernel's own account of resets and state changes. Runs on
 // other transports have nothing to watch beyond the calls' results.
 type observers struct {
-	env    *environment
-	rec    *Record
-	cap    *capture.Capture
-	dumper *tcpstate.Dumper
-	pcap   *wire.PcapWriter
-	pfile  *os.File
+	env *environment
+	rec *Record
+	cap *capture.Capture
+	// dumpers list the sockets of each host (one without hosts).
+	dumpers []*tcpstate.Dumper
+	pcap    *wire.PcapWriter
+	pfile   *os.File
 	// isn holds the first sequence number of each direction, so that
 	// packets show relative sequence numbers as tcpdump does.
 	isn map[[2]netip.AddrPort]uint32
@@ -40,20 +42,35 @@ type observers struct {
 	end time.Duration
 }
 
-func openObservers(env *environment, t scenario.Transport, rec *Record, opts Options) (*observers, error) {
+// openObservers opens the run's observers in the namespace of each host:
+// a socket dump per host, and a capture on the client host's link (where
+// both directions pass) or on loopback.
+func openObservers(env *environment, t scenario.Transport, rec *Record, opts Options, net *hosts.Network) (*observers, error) {
 	o := &observers{env: env, rec: rec, isn: map[[2]netip.AddrPort]uint32{}}
 	if !t.IsTCP() {
 		return o, nil
 	}
 	o.mono0, o.wall0 = monotonic(), time.Now()
-	d, err := tcpstate.Open()
-	if err != nil {
-		rec.Limits = append(rec.Limits, fmt.Sprintf("no socket states: %v", err))
-	} else {
-		o.dumper = d
+	where, iface := []string{""}, "lo"
+	if net != nil {
+		where, iface = []string{"server", "client"}, "eth0"
+	}
+	for _, h := range where {
+		if h != "" {
+			if err := net.Enter(h); err != nil {
+				o.close()
+				return nil, err
+			}
+		}
+		d, err := tcpstate.Open()
+		if err != nil {
+			rec.Limits = append(rec.Limits, fmt.Sprintf("no socket states: %v", err))
+			break
+		}
+		o.dumpers = append(o.dumpers, d)
 	}
 	if env.capture {
-		c, err := capture.Open("lo")
+		c, err := capture.Open(iface)
 		if err != nil {
 			rec.Limits = append(rec.Limits, fmt.Sprintf("no capture: %v", err))
 		} else {
@@ -81,8 +98,8 @@ func (o *observers) close() {
 	if o.cap != nil {
 		o.cap.Close()
 	}
-	if o.dumper != nil {
-		o.dumper.Close()
+	for _, d := range o.dumpers {
+		d.Close()
 	}
 	if o.pfile != nil {
 		o.pfile.Close()
@@ -105,7 +122,7 @@ var transient = map[tcpstate.State]bool{
 // until the settle bound, which the report then points out. Unix sockets and pipes react within the system call, so there is
 // nothing to wait for.
 func (o *observers) settle(r *runner, st *Step) {
-	if o.dumper == nil {
+	if len(o.dumpers) == 0 {
 		return
 	}
 	if o.cap != nil {
@@ -117,7 +134,7 @@ func (o *observers) settle(r *runner, st *Step) {
 	pause := 250 * time.Microsecond
 	for first := true; ; first = false {
 		fresh := o.drain(r, st)
-		socks, err := o.dumper.Dump()
+		socks, err := o.dump()
 		if err != nil {
 			r.rec.Limits = append(r.rec.Limits, fmt.Sprintf("socket states: %v", err))
 			return
@@ -178,11 +195,24 @@ func waiting(socks []tcpstate.Socket) wait {
 	return w
 }
 
+// dump lists the sockets of every host.
+func (o *observers) dump() ([]tcpstate.Socket, error) {
+	var all []tcpstate.Socket
+	for _, d := range o.dumpers {
+		socks, err := d.Dump()
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, socks...)
+	}
+	return all, nil
+}
+
 // ours keeps the sockets of this run. In a namespace of its own every
 // socket is; in a shared one they are told apart by the run's ports.
 func (o *observers) ours(r *runner, socks []tcpstate.Socket) []tcpstate.Socket {
 	if o.env.isolate {
-		return socks
+		return slices.DeleteFunc(socks, func(s tcpstate.Socket) bool { return probe(s.Local, s.Remote) })
 	}
 	ports := map[uint16]bool{}
 	for _, e := range r.all {
@@ -236,6 +266,9 @@ func (o *observers) drain(r *runner, st *Step) int {
 		return 0
 	}
 	for _, p := range pks {
+		if probe(p.Src, p.Dst) {
+			continue
+		}
 		if o.pcap != nil {
 			o.pcap.WritePacket(p)
 		}
@@ -245,6 +278,12 @@ func (o *observers) drain(r *runner, st *Step) int {
 		st.Packets = append(st.Packets, o.packet(r.all, p))
 	}
 	return len(pks)
+}
+
+// probe reports whether addresses are those of the connections with which
+// the hosts package finds the network ready: not the scenario's.
+func probe(a, b netip.AddrPort) bool {
+	return a.Port() == hosts.ProbePort || b.Port() == hosts.ProbePort
 }
 
 func (o *observers) packet(eps []*sock.Endpoint, p wire.Packet) Packet {
@@ -304,10 +343,10 @@ func actorOf(eps []*sock.Endpoint, local, remote netip.AddrPort) string {
 // finish collects the kernel's account of the run from the tracer and
 // places each event in the step during which it happened.
 func (o *observers) finish(r *runner) error {
-	if o.dumper == nil || o.env.tracer == nil {
+	if len(o.dumpers) == 0 || o.env.tracer == nil {
 		return nil
 	}
-	evs, err := o.env.tracer.collect(r.all, o.mono0, o.end)
+	evs, err := o.env.tracer.collect(r.all, o.env.isolate, o.mono0, o.end)
 	if err != nil {
 		r.rec.Limits = append(r.rec.Limits, fmt.Sprintf("kernel tracing: %v", err))
 		return nil

@@ -18,7 +18,7 @@ func ptr[T any](p *T) unsafe.Pointer { return unsafe.Pointer(p) }
 // is a failure of the lab; what the kernel answered is in the result.
 func (r *runner) do(op *scenario.Op, st *Step) (scenario.Result, error) {
 	if op.Kind == scenario.OpSocket {
-		e, err := r.net.Socket(op.Actor)
+		e, err := r.socket(op.Actor, op.Host)
 		if err != nil {
 			if errors.Is(err, sock.ErrNotSocket) {
 				return scenario.Result{}, err
@@ -122,11 +122,10 @@ func (r *runner) connect(e *sock.Endpoint, op *scenario.Op) (scenario.Result, er
 	if a := sock.Name(e.FD, unix.Getsockname); a.IsValid() {
 		e.Local = a
 	}
-	if err == nil || errors.Is(err, unix.EINPROGRESS) {
-		e.Remote = sock.Name(e.FD, unix.Getpeername)
-		if !e.Remote.IsValid() {
-			e.Remote = t.Local
-		}
+	// Even a connect that failed names its peer: the packets and the
+	// kernel's events of the attempt belong to this pair.
+	if e.Remote = sock.Name(e.FD, unix.Getpeername); !e.Remote.IsValid() {
+		e.Remote = t.Local
 	}
 	if errors.Is(err, unix.EINPROGRESS) && blocking(e, op) {
 		return blockedResult(), nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"runtime"
 	"slices"
@@ -11,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/teardown-net/teardown/lab/hosts"
 	"github.com/teardown-net/teardown/lab/sock"
 	"github.com/teardown-net/teardown/scenario"
 )
@@ -33,6 +35,8 @@ type runner struct {
 	// connect that fails leaves the socket without a local address, so
 	// the observers learn it from the SYN the socket sent.
 	connecting, target *sock.Endpoint
+	// hosts is the run's network when the scenario has more than one host.
+	hosts *hosts.Network
 }
 
 func (env *environment) run(ctx context.Context, j Job, opts Options, rec *Record) error {
@@ -55,7 +59,20 @@ func (env *environment) execute(ctx context.Context, j Job, opts Options, rec *R
 	if r.limit <= 0 {
 		r.limit = scenario.DefaultLimit
 	}
-	if env.isolate {
+	switch {
+	case j.Scenario.Net != "" && j.Scenario.Net != scenario.NetLoopback:
+		if !env.isolate {
+			rec.Verdict = Skipped
+			rec.Skip = fmt.Sprintf("net %s builds hosts from network namespaces, which need root", j.Scenario.Net)
+			return nil
+		}
+		n, err := hosts.Build(j.Scenario.Net, runHashBuckets)
+		if err != nil {
+			return fmt.Errorf("build the %s network: %w", j.Scenario.Net, err)
+		}
+		defer n.Close()
+		r.hosts = n
+	case env.isolate:
 		if err := enterNamespace(); err != nil {
 			return fmt.Errorf("isolate the run: %w", err)
 		}
@@ -73,8 +90,19 @@ func (env *environment) execute(ctx context.Context, j Job, opts Options, rec *R
 	}
 	defer os.RemoveAll(dir)
 	r.net = sock.Net{Transport: j.Transport, Dir: dir, Isolated: env.isolate, Limit: r.limit}
+	if r.hosts != nil {
+		r.net.HostAddr = func(name string, v6 bool) netip.Addr {
+			if h := r.hosts.Host(name); h != nil {
+				if v6 {
+					return h.Addr6
+				}
+				return h.Addr4
+			}
+			return netip.Addr{}
+		}
+	}
 
-	r.obs, err = openObservers(env, j.Transport, rec, opts)
+	r.obs, err = openObservers(env, j.Transport, rec, opts, r.hosts)
 	if err != nil {
 		return err
 	}
@@ -154,7 +182,7 @@ func (r *runner) build() error {
 			return nil
 		}
 	}
-	l, err := r.net.Socket("listener")
+	l, err := r.socket("listener", "")
 	if err != nil {
 		return err
 	}
@@ -165,7 +193,7 @@ func (r *runner) build() error {
 	if err := unix.Listen(l.FD, 16); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	c, err := r.net.Socket("client")
+	c, err := r.socket("client", "")
 	if err != nil {
 		return err
 	}
@@ -189,6 +217,62 @@ func (r *runner) build() error {
 	return nil
 }
 
+// hostOf is the host an actor's socket lives on: the one the scenario
+// names, else the server host for the listener and the server, else the
+// client host. It is "" without hosts.
+func (r *runner) hostOf(actor, named string) string {
+	switch {
+	case r.hosts == nil:
+		return ""
+	case named != "":
+		return named
+	case actor == "listener" || actor == "server":
+		return "server"
+	}
+	return "client"
+}
+
+// socket creates the actor's socket on its host.
+func (r *runner) socket(actor, host string) (*sock.Endpoint, error) {
+	host = r.hostOf(actor, host)
+	if r.hosts != nil {
+		if err := r.hosts.Enter(host); err != nil {
+			return nil, err
+		}
+	}
+	return r.net.Socket(actor, host)
+}
+
+// fault breaks (or heals) the network between two steps.
+func (r *runner) fault(f *scenario.Fault) error {
+	switch f.Kind {
+	case scenario.FaultDrop:
+		return r.hosts.Drop(f.Host)
+	case scenario.FaultUnreachable:
+		return r.hosts.Unreachable(f.Host)
+	case scenario.FaultNoRoute:
+		return r.hosts.NoRoute(f.Host)
+	case scenario.FaultHeal:
+		return r.hosts.Heal(f.Host)
+	case scenario.FaultReboot:
+		// The host goes off the network, loses every socket without a
+		// packet escaping (the RSTs of the linger-0 closes are lost), and
+		// comes back knowing nothing of its connections.
+		if err := r.hosts.Drop(f.Host); err != nil {
+			return err
+		}
+		for _, e := range r.all {
+			if e.Host == f.Host && e.FD >= 0 {
+				setLinger(e.FD, 0)
+				unix.Close(e.FD)
+				e.FD, e.Closed = -1, true
+			}
+		}
+		return r.hosts.Heal(f.Host)
+	}
+	return fmt.Errorf("fault %q is not implemented by the runner", f.Kind)
+}
+
 // step runs one statement and records it.
 func (r *runner) step(s scenario.Step) error {
 	st := Step{Line: s.Pos.Line, Text: s.Text, Start: time.Now()}
@@ -198,6 +282,8 @@ func (r *runner) step(s scenario.Step) error {
 	case s.Expect != nil:
 		st.Kind = "expect"
 		st.Check = &Check{Expect: *s.Expect}
+	case s.Fault != nil:
+		st.Kind = "fault"
 	default:
 		st.Kind = "sleep"
 	}
@@ -223,6 +309,12 @@ func (r *runner) step(s scenario.Step) error {
 		st.Result = &res
 		r.obs.settle(r, &st)
 		r.connecting, r.target = nil, nil
+	case s.Fault != nil:
+		if err := r.fault(s.Fault); err != nil {
+			return fmt.Errorf("fault %s %s: %w", s.Fault.Kind, s.Fault.Host, err)
+		}
+		st.Took = time.Since(st.Start)
+		r.obs.settle(r, &st)
 	default:
 		time.Sleep(s.Sleep)
 		st.Took = time.Since(st.Start)

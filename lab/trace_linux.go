@@ -65,8 +65,11 @@ func (h *traceHub) knownReason(name string) bool {
 }
 
 // collect returns the events of the endpoints' ports between from and to,
-// named by actor.
-func (h *traceHub) collect(eps []*sock.Endpoint, from, to time.Duration) ([]tracedEvent, error) {
+// named by actor. With isolated runs only the ports the lab chose count:
+// runs in namespaces of their own can draw the same ephemeral port at the
+// same time, but every connection of a run has one end on a port of the
+// lab's sequence, which no concurrent run shares.
+func (h *traceHub) collect(eps []*sock.Endpoint, isolated bool, from, to time.Duration) ([]tracedEvent, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	evs, err := h.t.Sync()
@@ -92,7 +95,7 @@ func (h *traceHub) collect(eps []*sock.Endpoint, from, to time.Duration) ([]trac
 	var out []tracedEvent
 	seen := map[string]bool{}
 	for _, e := range eps {
-		if !e.Local.IsValid() {
+		if !e.Local.IsValid() || (isolated && !e.Bound) {
 			continue
 		}
 		p := e.Local.Port()
@@ -130,8 +133,15 @@ func labEvent(eps []*sock.Endpoint, ev ktrace.Event) Event {
 	case ktrace.SetState:
 		e.From, e.To = ev.OldState, ev.NewState
 	case ktrace.ErrorReport:
-		if e.Errno = unix.ErrnoName(unix.Errno(ev.Error)); e.Errno == "" {
-			e.Errno = fmt.Sprintf("errno %d", ev.Error)
+		switch {
+		case ev.Error == 0:
+			// The kernel reports to a socket whose error has been taken
+			// (a failed connect, as it returns).
+			e.Errno = "none pending"
+		default:
+			if e.Errno = unix.ErrnoName(unix.Errno(ev.Error)); e.Errno == "" {
+				e.Errno = fmt.Sprintf("errno %d", ev.Error)
+			}
 		}
 	}
 	return e

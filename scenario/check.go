@@ -108,6 +108,10 @@ func (p *parser) checkActors() {
 				default:
 					use(op.Actor, r.actor, i)
 				}
+			case st.Fault != nil || st.Sleep > 0:
+				// What the network or the kernel's timers did during a
+				// fault or a sleep can be checked too.
+				sawOp = true
 			case st.Expect != nil:
 				if !sawOp {
 					report(expectFirst, st.Pos, "", i, t, made, nil)

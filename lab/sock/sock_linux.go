@@ -21,6 +21,8 @@ import (
 // owns it.
 type Endpoint struct {
 	Name string
+	// Host is the host the socket lives on, in a network of hosts.
+	Host string
 	// FD is -1 once the scenario has closed it, so that a later operation
 	// gets EBADF from the kernel instead of reaching a reused descriptor.
 	FD     int
@@ -30,6 +32,10 @@ type Endpoint struct {
 	Local, Remote netip.AddrPort
 	// Path is the bound path of a unix socket.
 	Path string
+	// Bound: the lab bound the socket to an address of its choosing (a
+	// port of its sequence, when isolated), rather than the kernel picking
+	// an ephemeral one.
+	Bound bool
 	// Pipe: a pipe end. Pipe descriptors are always O_NONBLOCK underneath;
 	// Nonblock is what the scenario asked for and blocking is emulated with
 	// poll.
@@ -50,6 +56,9 @@ type Net struct {
 	// Limit is set as SO_RCVTIMEO and SO_SNDTIMEO on every socket, so that
 	// a blocking call that never completes returns after it.
 	Limit time.Duration
+	// HostAddr gives a host's address in a network of hosts; nil means
+	// loopback.
+	HostAddr func(host string, v6 bool) netip.Addr
 }
 
 var nextPort atomic.Uint32
@@ -77,8 +86,9 @@ func (n *Net) family() (domain, typ int, err error) {
 	return 0, 0, fmt.Errorf("socket on %s: %w", n.Transport, ErrNotSocket)
 }
 
-// Socket creates an unbound socket of the transport's family and type.
-func (n *Net) Socket(name string) (*Endpoint, error) {
+// Socket creates an unbound socket of the transport's family and type, in
+// the calling thread's namespace, which is the host's when there are hosts.
+func (n *Net) Socket(name, host string) (*Endpoint, error) {
 	domain, typ, err := n.family()
 	if err != nil {
 		return nil, err
@@ -87,7 +97,7 @@ func (n *Net) Socket(name string) (*Endpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("socket: %w", err)
 	}
-	e := &Endpoint{Name: name, FD: fd}
+	e := &Endpoint{Name: name, FD: fd, Host: host}
 	if err := n.prepare(e); err != nil {
 		unix.Close(fd)
 		return nil, err
@@ -115,10 +125,18 @@ func (n *Net) BindAddr(e *Endpoint) (unix.Sockaddr, error) {
 		if n.Isolated {
 			p = port()
 		}
-		if n.Transport == scenario.TCP4 {
-			return &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: p}, nil
+		v6 := n.Transport == scenario.TCP6
+		a := netip.AddrFrom4([4]byte{127, 0, 0, 1})
+		if v6 {
+			a = netip.IPv6Loopback()
 		}
-		return &unix.SockaddrInet6{Addr: netip.IPv6Loopback().As16(), Port: p}, nil
+		if n.HostAddr != nil {
+			a = n.HostAddr(e.Host, v6)
+		}
+		if v6 {
+			return &unix.SockaddrInet6{Addr: a.As16(), Port: p}, nil
+		}
+		return &unix.SockaddrInet4{Addr: a.As4(), Port: p}, nil
 	case scenario.Unix, scenario.UnixPacket, scenario.Socketpair:
 		return &unix.SockaddrUnix{Name: filepath.Join(n.Dir, e.Name+".sock")}, nil
 	}
@@ -143,6 +161,7 @@ func (n *Net) Bind(e *Endpoint) error {
 		e.Path = u.Name
 	}
 	e.Local = Name(e.FD, unix.Getsockname)
+	e.Bound = true
 	return nil
 }
 
@@ -174,7 +193,7 @@ func (n *Net) Accept(l *Endpoint, name string) (*Endpoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Endpoint{Name: name, FD: fd}
+	e := &Endpoint{Name: name, FD: fd, Host: l.Host}
 	if err := n.prepare(e); err != nil {
 		unix.Close(fd)
 		return nil, err
