@@ -402,7 +402,7 @@ func TestHalfClosePassesThrough(t *testing.T) {
 func TestToxicityZero(t *testing.T) {
 	_, cl := startServer(t)
 	p := createProxy(t, cl, "zero", startUpstream(t, echo))
-	for _, typ := range []string{"limit_data", "reset", "timeout", "refuse", "reset_before_accept"} {
+	for _, typ := range []string{"limit_data", "reset", "timeout", "refuse", "reset_before_accept", "reset_peer", "blackhole"} {
 		if _, err := p.AddToxic("", typ, "downstream", 0, toxiproxy.Attributes{"bytes": 1}); err != nil {
 			t.Fatal(err)
 		}
@@ -418,6 +418,12 @@ func TestToxicityZero(t *testing.T) {
 		msg := strings.Repeat("a", 100)
 		if got := roundTrip(t, c, msg); got != msg {
 			t.Fatalf("connection %d: echo changed", i)
+		}
+		// The close is a FIN both ways: no toxic left a RST behind (in
+		// Toxiproxy a reset_peer of toxicity 0 still does).
+		c.CloseWrite()
+		if n, err := c.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+			t.Fatalf("connection %d: read after close = %d, %v; want EOF", i, n, err)
 		}
 		c.Close()
 	}
