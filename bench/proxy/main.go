@@ -66,7 +66,7 @@ Flags:
 	c := config{args: args}
 	size := fs.String("size", "1GiB", "bytes sent through each path per throughput `measurement` (suffixes KiB, MiB, GiB)")
 	fs.IntVar(&c.parallel, "parallel", 4, "connections of the parallel throughput measurement")
-	fs.IntVar(&c.rounds, "rounds", 5, "rounds of throughput and round-trip measurements")
+	fs.IntVar(&c.rounds, "rounds", 7, "rounds of throughput and round-trip measurements")
 	fs.IntVar(&c.rttN, "rtt-n", 20000, "round trips per path and round")
 	fs.IntVar(&c.rttSize, "rtt-size", 64, "bytes per round-trip message")
 	fs.IntVar(&c.conns, "conns", 1000, "connections held open at once through each proxy")

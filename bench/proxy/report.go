@@ -67,6 +67,22 @@ func ratio(a, b float64) string {
 	return fmt.Sprintf("%.2f×", a/b)
 }
 
+// pairedRatio is ratio of the medians followed by the range of the ratios
+// of values measured in the same round, which shows how much the ratio
+// itself moved with the machine's load.
+func pairedRatio(a, b []float64) string {
+	r := ratio(median(a), median(b))
+	n := min(len(a), len(b))
+	if n < 2 {
+		return r
+	}
+	rs := make([]float64, n)
+	for i := range n {
+		rs[i] = a[i] / b[i]
+	}
+	return fmt.Sprintf("%s (%.2f–%.2f)", r, slices.Min(rs), slices.Max(rs))
+}
+
 func verdict(ok bool) string {
 	if ok {
 		return "met"
@@ -122,7 +138,7 @@ func writeReport(w io.Writer, c config, paths []*path, versions map[string]strin
 	fmt.Fprintf(w, "Command: `%s`.\n", cmd)
 	fmt.Fprintf(w, "Settings: %s per throughput measurement, %d rounds; %d round trips of %d B per path and round; %d connections held, %d load rounds.\n",
 		sizeString(c.size), c.rounds, c.rttN, c.rttSize, c.conns, c.loadRound)
-	fmt.Fprintf(w, "Cells show the median and, in parentheses, the range over rounds.\n\n")
+	fmt.Fprintf(w, "Cells show the median and, in parentheses, the range over rounds; a ratio's range is that of the ratios within each round.\n\n")
 
 	fmt.Fprintf(w, "| measurement | %s | teardown / toxiproxy |\n", strings.Join(names, " | "))
 	fmt.Fprintf(w, "|---|%s---:|\n", strings.Repeat("---:|", len(names)))
@@ -135,17 +151,17 @@ func writeReport(w io.Writer, c config, paths []*path, versions map[string]strin
 	}
 	med := median
 	row("throughput, 1 connection, MB/s", func(p *path) string { return cell(p.tput1, 1e6, 0) },
-		ratio(med(td.tput1), med(tx.tput1)))
+		pairedRatio(td.tput1, tx.tput1))
 	row(fmt.Sprintf("throughput, %d connections, MB/s", c.parallel), func(p *path) string { return cell(p.tputN, 1e6, 0) },
-		ratio(med(td.tputN), med(tx.tputN)))
+		pairedRatio(td.tputN, tx.tputN))
 	row(fmt.Sprintf("round trip %d B, median, µs", c.rttSize), func(p *path) string { return cell(p.rttRound, 1e-6, 1) },
-		ratio(med(td.rttRound), med(tx.rttRound)))
+		pairedRatio(td.rttRound, tx.rttRound))
 	row("round trip, median overhead vs direct, µs", func(p *path) string {
 		if p == direct {
 			return "—"
 		}
 		return cell(overheads(p), 1e-6, 1)
-	}, ratio(med(overheads(td)), med(overheads(tx))))
+	}, pairedRatio(overheads(td), overheads(tx)))
 	row("round trip, p99 (all rounds), µs", func(p *path) string {
 		if len(p.rtt) == 0 {
 			return "—"
