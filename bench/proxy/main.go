@@ -150,6 +150,7 @@ func bench(c config, stdout, stderr io.Writer) error {
 	if need := uint64(3*c.conns + 256); limit != 0 && limit < need {
 		return fmt.Errorf("the open-file limit is %d; holding %d connections needs about %d (raise the hard limit or lower -conns)", limit, c.conns, need)
 	}
+	loadBefore := loadAverage()
 	sinkUp, err := startUpstream(sink)
 	if err != nil {
 		return err
@@ -161,7 +162,7 @@ func bench(c config, stdout, stderr io.Writer) error {
 	}
 	defer echoUp.Close()
 
-	specs, versions, cleanup, err := serverSpecs(c, stderr)
+	specs, about, cleanup, err := serverSpecs(c, stderr)
 	if err != nil {
 		return err
 	}
@@ -180,7 +181,7 @@ func bench(c config, stdout, stderr io.Writer) error {
 			return err
 		}
 		servers = append(servers, s)
-		versions[s.name] = s.version()
+		about[s.name] = s.version()
 		p := &path{name: s.name}
 		if p.sink, err = s.createProxy("bench_sink", sinkUp.addr()); err != nil {
 			return err
@@ -266,8 +267,9 @@ func bench(c config, stdout, stderr io.Writer) error {
 			return fmt.Errorf("upstream server: %w", err)
 		}
 	}
+	about["load"] = fmt.Sprintf("%s at the start, %s at the end", loadBefore, loadAverage())
 	var report bytes.Buffer
-	writeReport(&report, c, paths, versions)
+	writeReport(&report, c, paths, about)
 	stdout.Write(report.Bytes())
 	if c.doc != "" {
 		if err := updateDoc(c.doc, report.Bytes()); err != nil {
@@ -324,10 +326,10 @@ func loadRound(spec serverSpec, upstream string, c config) (loadResult, error) {
 }
 
 // serverSpecs returns how to start each proxy to measure: teardown always,
-// Toxiproxy when a binary was named.
-func serverSpecs(c config, stderr io.Writer) (specs []serverSpec, versions map[string]string, cleanup func(), err error) {
+// Toxiproxy when a binary was named; and, in about, what each was built from.
+func serverSpecs(c config, stderr io.Writer) (specs []serverSpec, about map[string]string, cleanup func(), err error) {
 	cleanup = func() {}
-	versions = map[string]string{}
+	about = map[string]string{}
 	bin := c.teardown
 	if bin == "" {
 		dir, err := os.MkdirTemp("", "bench-proxy-")
@@ -339,18 +341,18 @@ func serverSpecs(c config, stderr io.Writer) (specs []serverSpec, versions map[s
 		if bin, err = buildTeardown(dir); err != nil {
 			return nil, nil, cleanup, err
 		}
-		versions["teardown build"] = sourceRevision()
+		about["teardown build"] = sourceRevision()
 	} else {
-		versions["teardown build"] = binaryRevision(bin)
+		about["teardown build"] = binaryRevision(bin)
 	}
 	specs = append(specs, teardownSpec(bin))
 	if c.toxiproxy == "" {
 		fmt.Fprintf(stderr, "Toxiproxy not measured: set TOXIPROXY_SERVER (or -toxiproxy) to a toxiproxy-server binary\n")
 	} else {
 		specs = append(specs, toxiproxySpec(c.toxiproxy))
-		versions["toxiproxy build"] = binaryRevision(c.toxiproxy)
+		about["toxiproxy build"] = binaryRevision(c.toxiproxy)
 	}
-	return specs, versions, cleanup, nil
+	return specs, about, cleanup, nil
 }
 
 // rotate returns xs rotated left by r places: the order of round r.

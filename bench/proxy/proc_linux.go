@@ -82,3 +82,17 @@ func kernelRelease() string {
 	}
 	return strings.TrimSpace(string(b))
 }
+
+// loadAverage returns the one-minute load average, or "" if unknown: on a
+// shared machine it says how much else was running.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
+}

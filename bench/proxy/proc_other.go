@@ -15,3 +15,4 @@ func rss(pid int) (int64, error)      { return 0, errNoProc }
 func openFiles(pid int) (int, error)  { return 0, errNoProc }
 func cpuModel() string                { return "unknown CPU" }
 func kernelRelease() string           { return "" }
+func loadAverage() string             { return "" }

@@ -90,7 +90,10 @@ func verdict(ok bool) string {
 	return "**not met**"
 }
 
-func writeReport(w io.Writer, c config, paths []*path, versions map[string]string) {
+// writeReport writes the Markdown report. about describes the run: the
+// versions of the proxies ("teardown", "toxiproxy"), what they were built
+// from ("teardown build", "toxiproxy build") and the machine's "load".
+func writeReport(w io.Writer, c config, paths []*path, about map[string]string) {
 	byName := map[string]*path{}
 	for _, p := range paths {
 		byName[p.name] = p
@@ -121,12 +124,12 @@ func writeReport(w io.Writer, c config, paths []*path, versions map[string]strin
 	}
 	td, tx := get("teardown"), get("toxiproxy")
 
-	fmt.Fprintf(w, "Measured %s on %s.\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), machine())
-	fmt.Fprintf(w, "teardown %s%s; ", orNone(versions["teardown"]), built(versions["teardown build"]))
+	fmt.Fprintf(w, "Measured %s on %s; one-minute load average %s.\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), machine(), about["load"])
+	fmt.Fprintf(w, "teardown %s%s; ", orNone(about["teardown"]), built(about["teardown build"]))
 	if len(tx.tput1) == 0 {
 		fmt.Fprintf(w, "Toxiproxy not measured (TOXIPROXY_SERVER not set).\n\n")
 	} else {
-		fmt.Fprintf(w, "toxiproxy-server %s%s, LOG_LEVEL=warn.\n\n", versions["toxiproxy"], built(versions["toxiproxy build"]))
+		fmt.Fprintf(w, "toxiproxy-server %s%s, LOG_LEVEL=warn.\n\n", about["toxiproxy"], built(about["toxiproxy build"]))
 	}
 	cmd := "go run ./bench/proxy"
 	if len(tx.tput1) > 0 && !slices.ContainsFunc(c.args, func(a string) bool { return strings.Contains(a, "-toxiproxy") }) {
