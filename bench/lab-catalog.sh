@@ -14,7 +14,11 @@ runs=$("$bin" lab verify --json | grep -c '"transport"' || true)
 times=()
 for i in $(seq "$n"); do
 	start=$(date +%s%N)
-	"$bin" lab verify >/dev/null || { echo "run $i: verify did not exit 0" >&2; exit 1; }
+	if ! NO_COLOR=1 "$bin" lab verify >"$(dirname "$bin")/out"; then
+		echo "run $i: verify did not exit 0; what differed:" >&2
+		sed -n '/DIFFERS/,/^$/p' "$(dirname "$bin")/out" >&2
+		exit 1
+	fi
 	end=$(date +%s%N)
 	times+=("$(( (end - start) / 1000000 ))")
 done
