@@ -223,6 +223,9 @@ func TestReleasesEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The runs' directories go under a TMPDIR of the test's own, where no
+	// other process makes any.
+	t.Setenv("TMPDIR", t.TempDir())
 	before := openFDs(t)
 	dirs := tempDirs(t)
 	l, err := lab.New(lab.Options{})
