@@ -2,7 +2,6 @@ package lab
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -14,12 +13,11 @@ import (
 
 // environment is what this process may do, found out once by New.
 type environment struct {
-	kernel   string
-	isolate  bool // runs get a network namespace of their own
-	capture  bool // AF_PACKET capture works in a run's namespace
-	tracer   *traceHub
-	limits   []string
-	hasTrace bool
+	kernel  string
+	isolate bool // runs get a network namespace of their own
+	capture bool // AF_PACKET capture works in a run's namespace
+	tracer  *traceHub // nil without tracing
+	limits  []string
 }
 
 func newEnvironment(opts Options) (*environment, error) {
@@ -45,13 +43,13 @@ func newEnvironment(opts Options) (*environment, error) {
 	if err != nil {
 		env.limits = append(env.limits, fmt.Sprintf("no kernel tracing (%v): RST reasons and state changes are not recorded", err))
 	} else {
-		env.tracer, env.hasTrace = hub, true
+		env.tracer = hub
 	}
 	return env, nil
 }
 
 func (env *environment) describe() Env {
-	return Env{OS: OS, Kernel: env.kernel, Isolated: env.isolate, Capture: env.capture, Trace: env.hasTrace}
+	return Env{OS: OS, Kernel: env.kernel, Isolated: env.isolate, Capture: env.capture, Trace: env.tracer != nil}
 }
 
 func (env *environment) close() error {
@@ -88,15 +86,7 @@ const runHashBuckets = 256
 
 // enterNamespace moves the calling thread, which must be locked, into a new
 // network namespace with its loopback interface up.
-func enterNamespace() error {
-	if err := netns.Enter(runHashBuckets); err != nil {
-		if errors.Is(err, netns.ErrPermission) {
-			return fmt.Errorf("%w (run as root for isolation)", err)
-		}
-		return err
-	}
-	return nil
-}
+func enterNamespace() error { return netns.Enter(runHashBuckets) }
 
 // tempDir makes the directory a run's unix sockets live in.
 func tempDir() (string, error) {

@@ -50,7 +50,7 @@ func (env *environment) run(ctx context.Context, j Job, opts Options, rec *Recor
 	return <-done
 }
 
-func (env *environment) execute(ctx context.Context, j Job, opts Options, rec *Record) (err error) {
+func (env *environment) execute(ctx context.Context, j Job, opts Options, rec *Record) error {
 	r := &runner{job: j, opts: opts, env: env, rec: rec, eps: map[string]*sock.Endpoint{}, tid: unix.Gettid()}
 	r.limit = j.Scenario.Limit
 	if opts.Limit > 0 {
