@@ -14,8 +14,8 @@ import (
 // environment is what this process may do, found out once by New.
 type environment struct {
 	kernel  string
-	isolate bool // runs get a network namespace of their own
-	capture bool // AF_PACKET capture works in a run's namespace
+	isolate bool      // runs get a network namespace of their own
+	capture bool      // AF_PACKET capture works in a run's namespace
 	tracer  *traceHub // nil without tracing
 	limits  []string
 }
