@@ -2,8 +2,10 @@ package lab
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 
 	"golang.org/x/sys/unix"
@@ -21,6 +23,7 @@ type environment struct {
 }
 
 func newEnvironment(opts Options) (*environment, error) {
+	removeStaleDirs()
 	env := &environment{kernel: kernelRelease()}
 	switch {
 	case opts.NoIsolation:
@@ -88,7 +91,24 @@ const runHashBuckets = 256
 // network namespace with its loopback interface up.
 func enterNamespace() error { return netns.Enter(runHashBuckets) }
 
-// tempDir makes the directory a run's unix sockets live in.
+// tempDir makes the directory a run's unix sockets live in. Its name
+// carries the process's id, so that removeStaleDirs can tell the
+// directories of a process that died without removing them.
 func tempDir() (string, error) {
-	return os.MkdirTemp("", "teardown-lab-")
+	return os.MkdirTemp("", fmt.Sprintf("teardown-lab-%d-", os.Getpid()))
+}
+
+// removeStaleDirs removes the run directories of lab processes that no
+// longer run, as a crash or a SIGKILL leaves them.
+func removeStaleDirs() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "teardown-lab-*-*"))
+	for _, d := range dirs {
+		var pid int
+		if _, err := fmt.Sscanf(filepath.Base(d), "teardown-lab-%d-", &pid); err != nil || pid <= 0 {
+			continue
+		}
+		if err := unix.Kill(pid, 0); errors.Is(err, unix.ESRCH) {
+			os.RemoveAll(d)
+		}
+	}
 }

@@ -248,6 +248,28 @@ func TestReleasesEverything(t *testing.T) {
 	}
 }
 
+// A crashed lab's run directories are removed when the next lab starts;
+// those of a lab still running are not.
+func TestRemovesStaleDirectories(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	// A pid above the kernel's limit never runs.
+	dead := filepath.Join(tmp, "teardown-lab-4194305-123")
+	alive := filepath.Join(tmp, "teardown-lab-"+strconv.Itoa(os.Getpid())+"-456")
+	for _, d := range []string{dead, alive} {
+		if err := os.MkdirAll(filepath.Join(d, "sub"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	newLab(t, lab.Options{})
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Errorf("the dead lab's directory is still there: %v", err)
+	}
+	if _, err := os.Stat(alive); err != nil {
+		t.Errorf("a running lab's directory was removed: %v", err)
+	}
+}
+
 // A scenario written by a user, in a file, runs like a built-in one.
 func TestUserScenarioFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "mine.td")

@@ -26,8 +26,7 @@ var explainStdin io.Reader = os.Stdin
 const explainMaxInput = 1 << 20
 
 func runExplain(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := flagSet("explain", args, stdout, stderr)
 	osName := fs.String("os", "", "read error `numbers` in this OS's numbering: linux, darwin (or macos), freebsd, windows; by default every OS's candidates are listed")
 	asJSON := fs.Bool("json", false, "write the result as JSON (format in docs/explain.md)")
 	texts := fs.Bool("texts", false, "also show what each C library, runtime and tool prints for the errors found, with sources in --json")

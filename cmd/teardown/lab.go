@@ -61,8 +61,7 @@ func runLab(args []string, stdout, stderr io.Writer) int {
 }
 
 func labList(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("lab list", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := flagSet("lab list", args, stdout, stderr)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: teardown lab list\n\nLists the built-in scenarios: id, transports and title.")
 	}
@@ -93,8 +92,7 @@ func labList(args []string, stdout, stderr io.Writer) int {
 }
 
 func labShow(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("lab show", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := flagSet("lab show", args, stdout, stderr)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: teardown lab show ID\n\nPrints the source of a built-in scenario (see \"teardown lab list\").")
 	}
@@ -121,8 +119,7 @@ func labRun(args []string, stdout, stderr io.Writer, verify bool) int {
 	if verify {
 		name = "verify"
 	}
-	fs := flag.NewFlagSet("lab "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := flagSet("lab "+name, args, stdout, stderr)
 	on := fs.String("on", "", "run only on these transports (comma-separated: tcp4,tcp6,unix,unixpacket,socketpair,pipe, or tcp, local)")
 	asJSON := fs.Bool("json", false, "write the report as JSON (schema "+report.Schema+")")
 	all := fs.Bool("all", !verify, "write every run's timeline (verify writes only the runs that differ)")

@@ -24,8 +24,7 @@ func init() {
 }
 
 func runProxy(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("teardown proxy", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := flagSet("teardown proxy", args, stdout, stderr)
 	host := fs.String("host", "127.0.0.1", "`address` for the HTTP API to listen on")
 	port := fs.String("port", "8474", "`port` for the HTTP API to listen on")
 	config := fs.String("config", "", "JSON `file` of proxies to create at start (Toxiproxy's populate format)")
