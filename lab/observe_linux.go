@@ -32,8 +32,8 @@ type observers struct {
 	// isn holds the first sequence number of each direction, so that
 	// packets show relative sequence numbers as tcpdump does.
 	isn map[[2]netip.AddrPort]uint32
-	// mono0 and wall0 relate the tracer's CLOCK_MONOTONIC times to the
-	// wall-clock times of the steps.
+	// mono0 and wall0 are one instant on CLOCK_MONOTONIC and on the wall
+	// clock, to give the kernel's events wall-clock times for reports.
 	mono0 time.Duration
 	wall0 time.Time
 	// end is when the last step ended: what the kernel does after it,
@@ -50,7 +50,7 @@ func openObservers(env *environment, t scenario.Transport, rec *Record, opts Opt
 	if !t.IsTCP() {
 		return o, nil
 	}
-	o.mono0, o.wall0 = monotonic(), time.Now()
+	o.mono0, o.wall0 = sameInstant()
 	where, iface := []string{""}, "lo"
 	if net != nil {
 		where, iface = []string{"server", "client"}, "eth0"
@@ -340,6 +340,21 @@ func actorOf(eps []*sock.Endpoint, local, remote netip.AddrPort) string {
 	return local.String()
 }
 
+// sameInstant reads CLOCK_MONOTONIC and the wall clock at one instant. Two
+// calls in a row are not enough: the thread can be descheduled between
+// them, for milliseconds on a loaded machine. A wall-clock reading
+// bracketed by two monotonic ones close together is.
+func sameInstant() (time.Duration, time.Time) {
+	for try := 0; ; try++ {
+		m1 := monotonic()
+		w := time.Now()
+		m2 := monotonic()
+		if m2-m1 < 20*time.Microsecond || try == 100 {
+			return m1 + (m2-m1)/2, w
+		}
+	}
+}
+
 // finish collects the kernel's account of the run from the tracer and
 // places each event in the step during which it happened.
 func (o *observers) finish(r *runner) error {
@@ -358,16 +373,16 @@ func (o *observers) finish(r *runner) error {
 		}
 	}
 	for _, ev := range evs {
-		at := o.wall0.Add(ev.mono - o.mono0)
 		e := ev.Event
-		e.Time = at
-		// The event belongs to the last step that started before it.
+		e.Time = o.wall0.Add(ev.mono - o.mono0)
+		// The event belongs to the last step that started before it, both
+		// times on the kernel's clock.
 		idx := -1
 		for i := range steps {
 			if steps[i].Kind == "expect" || steps[i].Skip {
 				continue
 			}
-			if !steps[i].Start.After(at) {
+			if steps[i].mono <= ev.mono {
 				idx = i
 			}
 		}

@@ -91,9 +91,12 @@ type Step struct {
 	Verdict Verdict `json:"verdict"`
 
 	// What the kernel did during the step and until it settled.
-	Start   time.Time `json:"start"`
-	Packets []Packet  `json:"packets,omitempty"`
-	Events  []Event   `json:"events,omitempty"`
+	Start time.Time `json:"start"`
+	// mono is Start on CLOCK_MONOTONIC, the clock of the kernel's trace,
+	// against which the runner places the kernel's events.
+	mono    time.Duration
+	Packets []Packet `json:"packets,omitempty"`
+	Events  []Event  `json:"events,omitempty"`
 	// Sockets is the TCP state of every endpoint after the step.
 	Sockets []SockState `json:"sockets,omitempty"`
 	// Unsettled: the kernel was still busy when the settle bound ran out.

@@ -157,7 +157,7 @@ func (r *runner) closeAll() {
 
 // setup builds what the scenario's setup promises before its first step.
 func (r *runner) setup() error {
-	st := Step{Kind: "setup", Text: "setup " + string(r.job.Scenario.Setup), Start: time.Now()}
+	st := Step{Kind: "setup", Text: "setup " + string(r.job.Scenario.Setup), Start: time.Now(), mono: monotonic()}
 	if err := r.build(); err != nil {
 		return err
 	}
@@ -275,7 +275,7 @@ func (r *runner) fault(f *scenario.Fault) error {
 
 // step runs one statement and records it.
 func (r *runner) step(s scenario.Step) error {
-	st := Step{Line: s.Pos.Line, Text: s.Text, Start: time.Now()}
+	st := Step{Line: s.Pos.Line, Text: s.Text, Start: time.Now(), mono: monotonic()}
 	switch {
 	case s.Op != nil:
 		st.Kind, st.Actor, st.Op = "op", s.Op.Actor, s.Op.Kind
