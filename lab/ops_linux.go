@@ -233,9 +233,7 @@ func (r *runner) pipeWrite(e *sock.Endpoint, op *scenario.Op, st *Step) (scenari
 
 func (r *runner) read(e *sock.Endpoint, op *scenario.Op, st *Step) (scenario.Result, error) {
 	if op.Interrupt > 0 {
-		pid, tid := unix.Getpid(), r.tid
-		timer := time.AfterFunc(op.Interrupt, func() { unix.Tgkill(pid, tid, unix.SIGURG) })
-		defer timer.Stop()
+		defer r.interrupt(op.Interrupt)()
 	}
 	buf := make([]byte, op.Size)
 	var n int
@@ -268,6 +266,35 @@ func (r *runner) read(e *sock.Endpoint, op *scenario.Op, st *Step) (scenario.Res
 	}
 	st.Data = string(buf[:n])
 	return countResult(n), nil
+}
+
+// interrupt signals the run's thread after d, and again every few
+// milliseconds until the returned function is called when the call has
+// returned: a single signal could arrive before the thread is blocked in
+// the call (on a loaded machine) and be lost on it. SIGURG is the signal:
+// Go's runtime already handles it, harmlessly, as a preemption request.
+func (r *runner) interrupt(d time.Duration) (stop func()) {
+	pid, tid := unix.Getpid(), r.tid
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTimer(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				unix.Tgkill(pid, tid, unix.SIGURG)
+				t.Reset(5 * time.Millisecond)
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
 }
 
 var errBlocked = errors.New("blocked")
