@@ -45,6 +45,9 @@ type config struct {
 }
 
 func main() {
+	if os.Getenv(spinEnv) != "" {
+		spin()
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -135,7 +138,10 @@ type path struct {
 	tputN    []float64
 	rtt      []time.Duration // every sample of every round
 	rttRound []float64       // median of each round, in seconds
-	load     []loadResult
+	// rttBusyRound is the median of each round measured while another
+	// process keeps one CPU busy.
+	rttBusyRound []float64
+	load         []loadResult
 	// goroutinesInProcess is goroutines per connection counted in this
 	// process, for a proxy whose child process does not report them; -1 if
 	// not counted.
@@ -229,6 +235,21 @@ func bench(c config, stdout, stderr io.Writer) error {
 			p.rttRound = append(p.rttRound, m)
 			fmt.Fprintf(stderr, "round %d/%d  round trip %d B     %-9s %8.1f µs median\n", r+1, c.rounds, c.rttSize, p.name, m*1e6)
 		}
+		sp, err := startSpinner()
+		if err != nil {
+			return err
+		}
+		for _, p := range order {
+			rtts, err := roundTrips(p.echo, c.rttN, c.rttSize)
+			if err != nil {
+				sp.stop()
+				return fmt.Errorf("%s: round trips with one CPU busy: %w", p.name, err)
+			}
+			m := median(durations(rtts))
+			p.rttBusyRound = append(p.rttBusyRound, m)
+			fmt.Fprintf(stderr, "round %d/%d  round trip, 1 CPU busy %-9s %6.1f µs median\n", r+1, c.rounds, p.name, m*1e6)
+		}
+		sp.stop()
 	}
 	for _, s := range servers {
 		s.stop()
