@@ -56,9 +56,7 @@ type Job struct {
 }
 
 // Plan lists the jobs for the scenarios, on each transport they declare,
-// restricted to only when only is not empty. A scenario that declares none
-// of the transports in only gets one skipped job per transport asked for,
-// so that the matrix shows why.
+// restricted to the transports in only when only is not empty.
 func Plan(scs []*scenario.Scenario, only []scenario.Transport) []Job {
 	var jobs []Job
 	for _, sc := range scs {

@@ -61,7 +61,7 @@ type Env struct {
 type Step struct {
 	Line int    `json:"line"`
 	Text string `json:"text"`
-	// Kind is "op", "sleep" or "expect".
+	// Kind is "setup", "op", "sleep", "fault" or "expect".
 	Kind string `json:"kind"`
 	// Skip: the statement's guard excludes this transport.
 	Skip bool `json:"skip,omitempty"`
