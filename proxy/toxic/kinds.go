@@ -283,18 +283,22 @@ type limitData struct {
 func (s *limitData) Update(a Attributes) { s.a = a.(*LimitData) }
 
 func (s *limitData) Data(out Out, p []byte, _ time.Time) Action {
-	rem := s.a.Bytes - s.passed
-	if rem > int64(len(p)) {
-		s.passed += int64(len(p))
-		return out.Emit(p)
-	}
-	if rem > 0 {
-		s.passed += rem
-		if a := out.Emit(p[:rem]); a != Continue {
-			return a
-		}
+	if _, a := emitUpTo(out, p, s.a.Bytes, &s.passed); a != Continue || s.passed < s.a.Bytes {
+		return a
 	}
 	return Close
+}
+
+// emitUpTo passes on as much of p as keeps *passed within limit, counts it
+// in *passed, and returns the bytes it held back with the action of the
+// emit. The stages that act after a number of bytes share it.
+func emitUpTo(out Out, p []byte, limit int64, passed *int64) ([]byte, Action) {
+	n := min(max(limit-*passed, 0), int64(len(p)))
+	if n == 0 {
+		return p, Continue
+	}
+	*passed += n
+	return p[n:], out.Emit(p[:n])
 }
 
 // fault is the stage of reset, half_close, close_unread and blackhole.
@@ -329,17 +333,9 @@ func (s *fault) Data(out Out, p []byte, _ time.Time) Action {
 		}
 		return out.Emit(p)
 	}
-	rem := s.a.AfterBytes - s.passed
-	if rem > int64(len(p)) {
-		s.passed += int64(len(p))
-		return out.Emit(p)
-	}
-	if rem > 0 {
-		s.passed += rem
-		if a := out.Emit(p[:rem]); a != Continue {
-			return a
-		}
-		p = p[rem:]
+	p, a := emitUpTo(out, p, s.a.AfterBytes, &s.passed)
+	if a != Continue || s.passed < s.a.AfterBytes {
+		return a
 	}
 	if a := s.strike(out); a != Continue || s.fired {
 		return a
