@@ -36,10 +36,14 @@ func IDs() []string {
 // ErrNotFound is returned for an id that is not built in.
 var ErrNotFound = errors.New("no such built-in scenario")
 
-// Source returns the text of a built-in scenario.
+// Source returns the text of a built-in scenario. For an unknown id the
+// error wraps ErrNotFound and names the nearest id, if one is close.
 func Source(id string) ([]byte, error) {
 	b, err := files.ReadFile(root + "/" + id + ".td")
 	if err != nil {
+		if near := scenario.Suggest(id, IDs()); near != "" {
+			return nil, fmt.Errorf("%q: %w (did you mean %q?)", id, ErrNotFound, near)
+		}
 		return nil, fmt.Errorf("%q: %w", id, ErrNotFound)
 	}
 	return b, nil
@@ -116,11 +120,6 @@ func Select(args []string) ([]*scenario.Scenario, error) {
 			}
 		default:
 			if err := addID(a); err != nil {
-				if errors.Is(err, ErrNotFound) {
-					if near := scenario.Suggest(a, IDs()); near != "" {
-						return nil, fmt.Errorf("%w (did you mean %q?)", err, near)
-					}
-				}
 				return nil, err
 			}
 		}

@@ -105,8 +105,6 @@ func labShow(args []string, stdout, stderr io.Writer) int {
 	}
 	src, err := catalog.Source(fs.Arg(0))
 	if err != nil {
-		// Select gives the suggestion for a misspelt id.
-		_, err = catalog.Select([]string{fs.Arg(0)})
 		fmt.Fprintf(stderr, "teardown lab show: %v\n", err)
 		return exitUsage
 	}
