@@ -280,6 +280,9 @@ func (t *Tracer) Close() error {
 // before, and the first error is returned.
 func (t *Tracer) release() error {
 	var errs []error
+	if err := t.write("tracing_on", "0"); err != nil {
+		errs = append(errs, err)
+	}
 	for _, dir := range t.enabled {
 		if err := t.write(filepath.Join(dir, "enable"), "0"); err != nil {
 			errs = append(errs, err)
@@ -306,9 +309,17 @@ func (t *Tracer) release() error {
 // staleName matches the instances Open creates.
 var staleName = regexp.MustCompile(`^teardown-([0-9]+)-[0-9]+$`)
 
+// staleRetry bounds how long CleanStale waits for a dead run's instance to
+// become removable: the kernel refuses rmdir (EBUSY) while a file in the
+// instance is still open, as it is for the moment a killed process takes
+// to close its descriptors.
+const staleRetry = 500 * time.Millisecond
+
 // CleanStale removes the tracing instances that Open created in processes
-// that no longer run, as a crash leaves them. It is meant for a program's
-// start.
+// that no longer run, as a crash or a SIGKILL leaves them. Before removing
+// one it turns its tracing and its events off, so that an instance that
+// cannot be removed at least stops recording. It is meant for a program's
+// start. The error names each instance it could not remove, and why.
 func CleanStale() error {
 	r, err := root()
 	if err != nil {
@@ -329,14 +340,38 @@ func CleanStale() error {
 		if err != nil || pid == os.Getpid() || unix.Kill(pid, 0) != unix.ESRCH {
 			continue
 		}
-		if err := unix.Rmdir(filepath.Join(dir, e.Name())); err != nil && err != unix.ENOENT {
-			errs = append(errs, fmt.Errorf("remove %s: %w", e.Name(), err))
+		if err := removeInstance(filepath.Join(dir, e.Name())); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("clean stale trace instances: %w", err)
 	}
 	return nil
+}
+
+// removeInstance turns an instance's tracing and events off and removes
+// it, retrying for staleRetry while the kernel says it is busy.
+func removeInstance(path string) error {
+	var errs []error
+	for _, f := range []string{"tracing_on", "events/enable"} {
+		if err := os.WriteFile(filepath.Join(path, f), []byte("0"), 0); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("turn off %s: %w", f, err))
+		}
+	}
+	deadline := time.Now().Add(staleRetry)
+	for {
+		err := unix.Rmdir(path)
+		switch {
+		case err == nil, err == unix.ENOENT:
+			return nil
+		case err == unix.EBUSY && time.Now().Before(deadline):
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		errs = append(errs, fmt.Errorf("rmdir: %w", err))
+		return fmt.Errorf("instance %s left behind: %w", path, errors.Join(errs...))
+	}
 }
 
 // Reasons returns the RST reason names the running kernel's tcp_send_reset

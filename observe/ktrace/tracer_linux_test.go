@@ -252,15 +252,9 @@ func TestClose(t *testing.T) {
 	}
 }
 
-// TestCleanStale leaves an instance named for a process that has exited and
-// one for a live process, and checks that only the first is removed.
-func TestCleanStale(t *testing.T) {
-	r, err := root()
-	if err != nil {
-		t.Skipf("kernel tracing unavailable: %v", err)
-	}
-	// A child that has exited and been reaped leaves a pid that no
-	// process has, until it is reused.
+// deadPid returns a pid that no process has: that of a child that has
+// exited and been reaped, until the kernel reuses it.
+func deadPid(t *testing.T) int {
 	p, err := os.StartProcess("/bin/true", []string{"true"}, &os.ProcAttr{})
 	if err != nil {
 		t.Fatal(err)
@@ -268,16 +262,35 @@ func TestCleanStale(t *testing.T) {
 	if _, err := p.Wait(); err != nil {
 		t.Fatal(err)
 	}
-	dead := filepath.Join(r, "instances", "teardown-"+strconv.Itoa(p.Pid)+"-1")
-	live := filepath.Join(r, "instances", "teardown-"+strconv.Itoa(os.Getppid())+"-1")
-	for _, d := range []string{dead, live} {
-		if err := os.Mkdir(d, 0o700); errors.Is(err, os.ErrPermission) {
-			t.Skipf("kernel tracing unavailable: %v", err)
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { unix.Rmdir(d) })
+	return p.Pid
+}
+
+// makeInstance creates the instance name with tcp_send_reset enabled, as a
+// run killed in its middle leaves it, and removes it when the test ends.
+func makeInstance(t *testing.T, r, name string) string {
+	d := filepath.Join(r, "instances", name)
+	if err := os.Mkdir(d, 0o700); errors.Is(err, os.ErrPermission) {
+		t.Skipf("kernel tracing unavailable: %v", err)
+	} else if err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(func() { unix.Rmdir(d) })
+	if err := os.WriteFile(filepath.Join(d, "events/tcp/tcp_send_reset/enable"), []byte("1"), 0); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestCleanStale leaves an instance named for a process that has exited,
+// with its events on, and one for a live process, and checks that only the
+// first is removed.
+func TestCleanStale(t *testing.T) {
+	r, err := root()
+	if err != nil {
+		t.Skipf("kernel tracing unavailable: %v", err)
+	}
+	dead := makeInstance(t, r, "teardown-"+strconv.Itoa(deadPid(t))+"-1")
+	live := makeInstance(t, r, "teardown-"+strconv.Itoa(os.Getppid())+"-1")
 	if err := CleanStale(); err != nil {
 		t.Fatal(err)
 	}
@@ -286,6 +299,32 @@ func TestCleanStale(t *testing.T) {
 	}
 	if _, err := os.Stat(live); err != nil {
 		t.Errorf("instance of a live process removed: %v", err)
+	}
+}
+
+// TestCleanStaleBusy holds a dead run's trace_pipe open, so that the
+// kernel refuses to remove the instance, and checks that CleanStale says
+// so, naming it, and has turned its tracing and events off.
+func TestCleanStaleBusy(t *testing.T) {
+	r, err := root()
+	if err != nil {
+		t.Skipf("kernel tracing unavailable: %v", err)
+	}
+	d := makeInstance(t, r, "teardown-"+strconv.Itoa(deadPid(t))+"-1")
+	pipe, err := os.OpenFile(filepath.Join(d, "trace_pipe"), os.O_RDONLY|unix.O_NONBLOCK, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pipe.Close()
+	err = CleanStale()
+	if !errors.Is(err, unix.EBUSY) || !strings.Contains(err.Error(), d) {
+		t.Errorf("CleanStale with the instance busy: %v, want EBUSY naming %s", err, d)
+	}
+	for _, f := range []string{"tracing_on", "events/tcp/tcp_send_reset/enable"} {
+		b, err := os.ReadFile(filepath.Join(d, f))
+		if err != nil || strings.TrimSpace(string(b)) != "0" {
+			t.Errorf("%s of the busy instance: %q, %v; want 0", f, b, err)
+		}
 	}
 }
 
