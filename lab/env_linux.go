@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/teardown-net/teardown/netns"
+	"github.com/teardown-net/teardown/observe/ktrace"
 )
 
 // environment is what this process may do, found out once by New.
@@ -41,6 +42,14 @@ func newEnvironment(opts Options) (*environment, error) {
 	env.capture = env.isolate && unix.Geteuid() == 0
 	if !env.capture {
 		env.limits = append(env.limits, "no packet capture: it needs root and a namespace per run; wire checks are left unchecked")
+	}
+	if unix.Geteuid() == 0 {
+		// A run killed earlier may have left its instance behind, still
+		// tracing every RST on the host: one that cannot be removed is
+		// said, not ignored.
+		if err := ktrace.CleanStale(); err != nil && !errors.Is(err, ktrace.ErrUnavailable) {
+			env.limits = append(env.limits, err.Error())
+		}
 	}
 	hub, err := openTraceHub()
 	if err != nil {

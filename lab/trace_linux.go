@@ -40,8 +40,6 @@ func openTraceHub() (*traceHub, error) {
 	if unix.Geteuid() != 0 {
 		return nil, errors.New("tracefs needs root")
 	}
-	// A crashed earlier run may have left its instance behind.
-	ktrace.CleanStale()
 	t, err := ktrace.Open()
 	if err != nil {
 		return nil, err
