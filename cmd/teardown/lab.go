@@ -1,15 +1,12 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/teardown-net/teardown/catalog"
 	"github.com/teardown-net/teardown/lab"
@@ -117,6 +114,10 @@ func labRun(args []string, stdout, stderr io.Writer, verify bool) int {
 	if verify {
 		name = "verify"
 	}
+	// Signals are caught from the first moment, before the lab holds
+	// anything, so that none can end the process while it does.
+	in := catchInterrupts(stderr, "teardown lab "+name)
+	defer in.stop()
 	fs := flagSet("lab "+name, args, stdout, stderr)
 	on := fs.String("on", "", "run only on these transports (comma-separated: tcp4,tcp6,unix,unixpacket,socketpair,pipe, or tcp, local)")
 	asJSON := fs.Bool("json", false, "write the report as JSON (schema "+report.Schema+")")
@@ -161,19 +162,16 @@ func labRun(args []string, stdout, stderr io.Writer, verify bool) int {
 			return exitUsage
 		}
 	}
+	in.hold()
 	l, err := lab.New(lab.Options{Parallel: *parallel, Limit: *limit, Settle: *settle, PcapDir: *pcap, NoIsolation: *noIsolation})
 	if err != nil {
 		fmt.Fprintf(stderr, "teardown lab %s: %v\n", name, err)
 		return exitUsage
 	}
 	defer l.Close()
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	recs := l.Run(ctx, jobs)
-	if ctx.Err() != nil {
-		fmt.Fprintf(stderr, "teardown lab %s: interrupted\n", name)
-		return exitUsage
+	recs := l.Run(in.ctx, jobs)
+	if code, ok := in.exitStatus(); ok {
+		return code
 	}
 	if *asJSON {
 		if err := report.JSON(stdout, recs[0].Env.Kernel, l.Limits(), recs); err != nil {

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// blockedScenario has a step that blocks until the limit, so that a signal
+// is likely to find a run in the middle of one.
+const blockedScenario = `scenario kill/blocked
+title "a read that blocks until the step's limit"
+on tcp4 tcp6 unix
+limit 300ms
+client write "x"   -> 1
+server read 16     -> 1
+client read 16     -> blocked
+`
+
+func needRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("the lab holds a tracing instance and namespaces only as root")
+	}
+	if _, err := os.Stat("/sys/kernel/tracing/instances"); err != nil {
+		t.Skipf("no tracefs: %v", err)
+	}
+}
+
+// leftovers lists what a lab process with that pid left behind on the
+// host: tracing instances and run directories.
+func leftovers(t *testing.T, pid int) []string {
+	t.Helper()
+	var left []string
+	for _, pat := range []string{
+		filepath.Join("/sys/kernel/tracing/instances", "teardown-"+strconv.Itoa(pid)+"-*"),
+		filepath.Join(os.TempDir(), "teardown-lab-"+strconv.Itoa(pid)+"-*"),
+	} {
+		m, err := filepath.Glob(pat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		left = append(left, m...)
+	}
+	return left
+}
+
+// netNamespaces returns the network namespaces the threads of pid are in,
+// other than this process's.
+func netNamespaces(pid int) map[string]bool {
+	own, _ := os.Readlink("/proc/self/ns/net")
+	out := map[string]bool{}
+	tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/ns/net")
+	for _, p := range tasks {
+		if ns, err := os.Readlink(p); err == nil && ns != own {
+			out[ns] = true
+		}
+	}
+	return out
+}
+
+// liveNamespaces returns which of nss some process still holds, as a
+// thread's namespace or an open descriptor.
+func liveNamespaces(nss map[string]bool) []string {
+	var live []string
+	found := map[string]bool{}
+	for _, pat := range []string{"/proc/[0-9]*/task/*/ns/net", "/proc/[0-9]*/fd/*"} {
+		links, _ := filepath.Glob(pat)
+		for _, p := range links {
+			if ns, err := os.Readlink(p); err == nil && nss[ns] && !found[ns] {
+				found[ns] = true
+				live = append(live, ns+" held by "+p)
+			}
+		}
+	}
+	return live
+}
+
+// TestLabSignalsAtStart sends SIGINT or SIGTERM to lab runs at moments
+// spread over their start and first steps, and checks that each ends by
+// the signal's exit status (or finished first) and leaves nothing behind
+// by itself, with no later run to clean up after it.
+func TestLabSignalsAtStart(t *testing.T) {
+	needRoot(t)
+	td := filepath.Join(t.TempDir(), "blocked.td")
+	if err := os.WriteFile(td, []byte(blockedScenario), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	caught := 0
+	for i := range 16 {
+		sig := syscall.SIGINT
+		if i%2 == 1 {
+			sig = syscall.SIGTERM
+		}
+		delay := time.Duration(i) * 15 * time.Millisecond
+		cmd := asTeardown(t, "lab", "run", td, "close-unread/*")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(delay)
+		start := time.Now()
+		cmd.Process.Signal(sig)
+		err := cmd.Wait()
+		took := time.Since(start)
+		var ee *exec.ExitError
+		switch {
+		case errors.As(err, &ee) && ee.ExitCode() == 128+int(sig):
+			caught++
+			if !strings.Contains(stderr.String(), "interrupted by") {
+				t.Errorf("%v after %v: exit %d but stderr does not say so: %s", sig, delay, ee.ExitCode(), stderr.String())
+			}
+		case errors.As(err, &ee) && ee.ExitCode() == -1:
+			// Killed by the default action: only possible before the Go
+			// runtime started, when nothing was held yet.
+			t.Logf("%v after %v: taken by the default action (%v)", sig, delay, ee)
+		default:
+			t.Errorf("%v after %v: %v, want exit %d\n%s", sig, delay, err, 128+int(sig), stderr.String())
+		}
+		t.Logf("%v after %v: ended %v later", sig, delay, took.Round(time.Millisecond))
+		if left := leftovers(t, cmd.Process.Pid); len(left) > 0 {
+			t.Errorf("%v after %v left behind: %s", sig, delay, strings.Join(left, " "))
+		}
+	}
+	if caught == 0 {
+		t.Error("no run was ended by the lab's own handling of a signal")
+	}
+}
+
+// TestLabSIGKILLLoop kills lab runs with SIGKILL at random moments, each
+// next run starting as soon as the previous one is dead, and checks that
+// after one more run nothing of the killed runs remains: no tracing
+// instance, no run directory, no network namespace (and so none of the
+// sockets in it).
+func TestLabSIGKILLLoop(t *testing.T) {
+	needRoot(t)
+	td := filepath.Join(t.TempDir(), "blocked.td")
+	if err := os.WriteFile(td, []byte(blockedScenario), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	seed := time.Now().UnixNano()
+	rng := rand.New(rand.NewPCG(uint64(seed), 0))
+	t.Logf("seed %d", seed)
+	var pids []int
+	nss := map[string]bool{}
+	for range 10 {
+		delay := time.Duration(rng.Int64N(int64(600 * time.Millisecond)))
+		cmd := asTeardown(t, "lab", "run", td, "close-unread/*", "net/peer-rebooted")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(delay)
+		for ns := range netNamespaces(cmd.Process.Pid) {
+			nss[ns] = true
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+		pids = append(pids, cmd.Process.Pid)
+	}
+	cmd := asTeardown(t, "lab", "run", "peer-closed/read-eof", "--on", "tcp4")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the run after the kills: %v\n%s", err, out)
+	}
+	if bytes.Contains(out, []byte("left behind")) {
+		t.Errorf("the run after the kills could not clean up:\n%s", out)
+	}
+	for _, pid := range pids {
+		if left := leftovers(t, pid); len(left) > 0 {
+			t.Errorf("killed run %d left behind: %s", pid, strings.Join(left, " "))
+		}
+	}
+	if len(nss) == 0 {
+		t.Log("no kill found a run inside a namespace of its own")
+	}
+	if live := liveNamespaces(nss); len(live) > 0 {
+		t.Errorf("namespaces of killed runs still exist: %s", strings.Join(live, "; "))
+	}
+}
