@@ -79,6 +79,9 @@ func lexLine(line string) (toks []token, text string, errCol int, errMsg string)
 			}
 			i++
 		}
+		if i-start > MaxWord {
+			return nil, "", start + 1, fmt.Sprintf("word %s is longer than %d bytes, expected a name, number or label", Quote(line[start:i]), MaxWord)
+		}
 		t := token{kind: tWord, text: line[start:i], col: start + 1, end: i + 1}
 		if i < len(line) && line[i] == ':' {
 			t.kind = tLabel
@@ -127,6 +130,9 @@ func unquote(s string) (text string, n int, errCol int, errMsg string) {
 			i++
 		default:
 			b.WriteByte(c)
+		}
+		if b.Len() > MaxText {
+			return "", 0, 1, fmt.Sprintf("quoted text is longer than %d bytes (%d MiB), the most a scenario may write", MaxText, MaxText>>20)
 		}
 	}
 	return "", 0, 1, `quoted text is not terminated, expected a closing " before the end of the line`
