@@ -2,7 +2,6 @@ package scenario
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"time"
 )
@@ -18,6 +17,9 @@ const DefaultBacklog = 16
 // positions and messages. When src is not a valid scenario, the error is an
 // ErrorList.
 func Parse(file string, src []byte) (*Scenario, error) {
+	if err := checkLines(file, src); err != nil {
+		return nil, err
+	}
 	p := &parser{
 		file:   file,
 		header: map[string]int{},
@@ -35,11 +37,12 @@ func Parse(file string, src []byte) (*Scenario, error) {
 	return p.s, nil
 }
 
-// ParseFile reads and parses the scenario in the file at path.
+// ParseFile reads (with ReadSource) and parses the scenario in the file at
+// path.
 func ParseFile(path string) (*Scenario, error) {
-	src, err := os.ReadFile(path)
+	src, err := ReadSource(path)
 	if err != nil {
-		return nil, fmt.Errorf("read scenario: %w", err)
+		return nil, err
 	}
 	return Parse(path, src)
 }
@@ -78,6 +81,11 @@ func (p *parser) errorf(col int, format string, args ...any) {
 func (p *parser) parse(src string) {
 	lines := strings.Split(src, "\n")
 	for i, l := range lines {
+		if len(p.errs) >= maxErrors {
+			// Only the first errors are reported; the rest of the file
+			// would cost time and memory for nothing.
+			break
+		}
 		p.line = i + 1
 		toks, text, col, msg := lexLine(l)
 		if msg != "" {
