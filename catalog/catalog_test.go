@@ -93,3 +93,60 @@ func TestSelect(t *testing.T) {
 		t.Errorf("Source of an unknown id: %v", err)
 	}
 }
+
+// TestSelectDuplicateIDs checks that two sources of one id are refused,
+// naming both, and that naming one source twice is not a duplicate.
+func TestSelectDuplicateIDs(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, id string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("scenario "+id+"\ntitle \"t\"\non tcp4\nclient close -> ok\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	a, b := write("a.td", "dup/x"), write("b.td", "dup/x")
+	shadow := write("shadow.td", "close-unread/read")
+	link := filepath.Join(dir, "link.td")
+	if err := os.Symlink(a, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args    []string
+		errLike []string // every one in the error; none: no error
+	}{
+		{args: []string{a, b}, errLike: []string{`"dup/x"`, a, b}},
+		{args: []string{shadow, "close-unread/*"}, errLike: []string{`"close-unread/read"`, shadow, "catalog/scenarios/close-unread/read.td"}},
+		{args: []string{"close-unread/*", shadow}, errLike: []string{shadow, "catalog/scenarios/close-unread/read.td"}},
+		{args: []string{a, a}},
+		{args: []string{a, link}},
+		{args: []string{"close-unread/read", "close-unread/*"}},
+	} {
+		scs, err := Select(tc.args)
+		if len(tc.errLike) == 0 {
+			if err != nil {
+				t.Errorf("Select(%q): %v", tc.args, err)
+			}
+			continue
+		}
+		if err == nil {
+			t.Errorf("Select(%q) = %d scenarios, want an error naming both sources", tc.args, len(scs))
+			continue
+		}
+		for _, w := range tc.errLike {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("Select(%q): %v; want it to say %s", tc.args, err, w)
+			}
+		}
+	}
+}
+
+// TestSourceCutsLongID checks that an unknown id of any length is quoted
+// cut in the error.
+func TestSourceCutsLongID(t *testing.T) {
+	id := strings.Repeat("a", 10<<20)
+	_, err := Source(id)
+	if !errors.Is(err, ErrNotFound) || len(err.Error()) > 200 {
+		t.Errorf("Source of a 10 MiB id: %d bytes of error, want under 200: %.300s", len(err.Error()), err)
+	}
+}
