@@ -96,8 +96,9 @@ func Open() (*Tracer, error) {
 		return nil, fmt.Errorf("open kernel trace: create instance: %w", err)
 	}
 	if err := t.setup(); err != nil {
+		dir := t.dir
 		t.release()
-		return nil, fmt.Errorf("open kernel trace in %s: %w", t.dir, err)
+		return nil, fmt.Errorf("open kernel trace in %s: %w", dir, err)
 	}
 	return t, nil
 }
