@@ -44,15 +44,37 @@ func Compare(rec *Record) {
 			}
 		}
 	}
-	rec.Verdict = Match
-	if rec.Error != "" {
-		rec.Verdict = Differs
+	// Running out of descriptors comes first: what the runner said after
+	// it is a consequence.
+	if why := starved(rec.Steps); why != "" {
+		rec.Error = strings.TrimSuffix(why+"; then: "+rec.Error, "; then: ")
 	}
+	if rec.Error != "" {
+		rec.Verdict = Failed
+		return
+	}
+	rec.Verdict = Match
 	for _, st := range rec.Steps {
 		if st.Verdict == Differs {
 			rec.Verdict = Differs
 		}
 	}
+}
+
+// starved says so when a call failed for want of file descriptors (the
+// process's limit, or the system's) where the scenario expected something
+// else: what the lab was given ran out, which tells nothing of how the
+// kernel ends connections.
+func starved(steps []Step) string {
+	for _, st := range steps {
+		if st.Verdict != Differs || st.Result == nil || st.Result.Kind != scenario.ResultErrno {
+			continue
+		}
+		if e := st.Result.Errno; e == "EMFILE" || e == "ENFILE" {
+			return fmt.Sprintf("line %d: %s ran out of file descriptors (%s), expected %s", st.Line, st.Op, e, st.Expected)
+		}
+	}
+	return ""
 }
 
 // check compares one expect statement with the step before it.

@@ -18,6 +18,9 @@ const (
 	Differs Verdict = "differs"
 	// Skipped: the run did not take place; Record.Skip says why.
 	Skipped Verdict = "skipped"
+	// Failed: the lab could not carry the run out (Record.Error says why),
+	// so it says nothing of the kernel's behaviour either way.
+	Failed Verdict = "error"
 	// Unchecked: a step or check with nothing to compare (no expectation,
 	// or an observation this environment cannot make).
 	Unchecked Verdict = "unchecked"
@@ -37,8 +40,8 @@ type Record struct {
 	Verdict   Verdict            `json:"verdict"`
 	// Skip says why the run did not take place (Verdict Skipped).
 	Skip string `json:"skip,omitempty"`
-	// Error is a failure of the lab itself (not of a socket call) that
-	// ended the run early.
+	// Error is a failure of the lab itself that ended the run early or
+	// made its results meaningless (Verdict Failed).
 	Error string `json:"error,omitempty"`
 	// Limits lists what this run could not observe, and why.
 	Limits []string `json:"limits,omitempty"`
