@@ -14,3 +14,5 @@ func (env *environment) describe() Env { return Env{} }
 func (env *environment) close() error { return nil }
 
 func (env *environment) run(context.Context, Job, Options, *Record) error { return ErrUnsupported }
+
+func (env *environment) fitParallel(want int) int { return want }

@@ -82,12 +82,15 @@ type Lab struct {
 }
 
 // New prepares a lab: it checks what this process may do (namespaces,
-// capture, tracing) and says so in Limits.
+// capture, tracing, open files) and says so in Limits. It raises the
+// open-file limit to the hard limit and runs no more at once than the
+// descriptors left allow.
 func New(opts Options) (*Lab, error) {
 	env, err := newEnvironment(opts)
 	if err != nil {
 		return nil, err
 	}
+	opts.Parallel = env.fitParallel(opts.parallel())
 	return &Lab{opts: opts, env: env}, nil
 }
 
