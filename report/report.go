@@ -45,10 +45,13 @@ type Summary struct {
 	Matched int `json:"matched"`
 	Differ  int `json:"differ"`
 	Skipped int `json:"skipped"`
+	// Failed counts the runs the lab could not carry out (verdict
+	// "error").
+	Failed int `json:"errors"`
 	// SeedDiffers counts steps where this kernel does something other than
 	// a source document claims.
 	SeedDiffers int `json:"seed_differs"`
-	// Sources lists the documents the runs reproduce.
+	// Sources lists the documents that matched runs reproduce.
 	Sources []string `json:"sources,omitempty"`
 }
 
@@ -65,11 +68,16 @@ func Summarize(recs []*lab.Record) Summary {
 			s.Differ++
 		case lab.Skipped:
 			s.Skipped++
+		case lab.Failed:
+			s.Failed++
 		}
 		for _, st := range r.Steps {
 			if st.SeedDiffers {
 				s.SeedDiffers++
 			}
+		}
+		if r.Verdict != lab.Match {
+			continue
 		}
 		for _, src := range r.Sources {
 			if !seen[src.Document] {
@@ -146,6 +154,8 @@ func verdictWord(p painter, v lab.Verdict) string {
 		return p.red("DIFFERS")
 	case lab.Skipped:
 		return p.yellow("skipped")
+	case lab.Failed:
+		return p.red("LAB ERROR") + " (the lab could not carry the run out; this says nothing of the kernel)"
 	}
 	return string(v)
 }
@@ -282,7 +292,7 @@ func quote(s string) string {
 func Text(w io.Writer, limits []string, recs []*lab.Record, o Options) {
 	p := painter{o.Color}
 	for _, r := range recs {
-		if o.All || r.Verdict == lab.Differs {
+		if o.All || r.Verdict == lab.Differs || r.Verdict == lab.Failed {
 			Timeline(w, r, o)
 		}
 	}
@@ -325,7 +335,7 @@ func Matrix(w io.Writer, recs []*lab.Record, o Options) {
 		fmt.Fprintf(w, " %-10s", t)
 	}
 	fmt.Fprintln(w)
-	var skips, seeds []string
+	var skips, failed, seeds []string
 	for _, rw := range rows {
 		fmt.Fprintf(w, "%-*s", width+2, rw.id)
 		for _, t := range scenario.Transports {
@@ -351,12 +361,21 @@ func Matrix(w io.Writer, recs []*lab.Record, o Options) {
 			case lab.Skipped:
 				cell = p.yellow(cell)
 				skips = append(skips, fmt.Sprintf("%s on %s: %s", r.Scenario, t, r.Skip))
+			case lab.Failed:
+				cell = p.red(cell)
+				failed = append(failed, fmt.Sprintf("%s on %s: %s", r.Scenario, t, r.Error))
 			}
 			fmt.Fprintf(w, " %s%s", cell, pad)
 		}
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "%s\n", p.dim("· not declared for that transport   * the kernel differs from a seed's claim"))
+	if len(failed) > 0 {
+		fmt.Fprintln(w, "\nlab errors (the lab could not carry these runs out):")
+		for _, s := range failed {
+			fmt.Fprintf(w, "  %s\n", s)
+		}
+	}
 	if len(skips) > 0 {
 		fmt.Fprintln(w, "\nskipped:")
 		for _, s := range skips {
@@ -370,7 +389,14 @@ func Matrix(w io.Writer, recs []*lab.Record, o Options) {
 		}
 	}
 	s := Summarize(recs)
-	fmt.Fprintf(w, "\n%d runs: %d matched, %d differ, %d skipped", s.Runs, s.Matched, s.Differ, s.Skipped)
+	fmt.Fprintf(w, "\n%d runs: %d matched, %d differ", s.Runs, s.Matched, s.Differ)
+	if s.Failed > 0 {
+		fmt.Fprintf(w, ", %d lab errors", s.Failed)
+	}
+	fmt.Fprintf(w, ", %d skipped", s.Skipped)
+	if s.Runs > 0 && s.Skipped == s.Runs {
+		fmt.Fprintf(w, "; nothing ran: every selected run was skipped")
+	}
 	if len(s.Sources) > 0 {
 		fmt.Fprintf(w, "; sources reproduced: %s", strings.Join(s.Sources, " "))
 	}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,5 +113,35 @@ func TestJSON(t *testing.T) {
 	}
 	if doc.Schema != Schema || doc.Summary.Runs != 3 || doc.Summary.Differ != 1 || doc.Summary.Skipped != 1 || doc.Summary.SeedDiffers != 1 {
 		t.Errorf("summary: %+v", doc.Summary)
+	}
+}
+
+// TestLabErrorsAndNothingRan checks that a run the lab could not carry out
+// is reported as a lab error and not a difference, and that a selection
+// whose every run was skipped says nothing ran and reproduces no source.
+func TestLabErrorsAndNothingRan(t *testing.T) {
+	src := []scenario.Source{{Document: "000_325bdd3517f7f05a.txt", Part: "example 2"}}
+	failed := &lab.Record{Scenario: "close-unread/read", Transport: scenario.TCP4, Sources: src,
+		Verdict: lab.Failed, Error: "setup connected: socket: too many open files"}
+	var b bytes.Buffer
+	Text(&b, nil, []*lab.Record{failed}, Options{})
+	out := b.String()
+	for _, want := range []string{"LAB ERROR", "close-unread/read on tcp4: setup connected: socket: too many open files", "1 runs: 0 matched, 0 differ, 1 lab errors, 0 skipped\n"} {
+		if !bytes.Contains(b.Bytes(), []byte(want)) {
+			t.Errorf("a lab error: the report does not say %q:\n%s", want, out)
+		}
+	}
+	if s := Summarize([]*lab.Record{failed}); s.Failed != 1 || s.Differ != 0 || len(s.Sources) != 0 {
+		t.Errorf("Summarize of a lab error: %+v", s)
+	}
+	skipped := []*lab.Record{
+		{Scenario: "net/no-route", Transport: scenario.TCP4, Sources: src, Verdict: lab.Skipped, Skip: "needs root"},
+		{Scenario: "net/no-route", Transport: scenario.TCP6, Sources: src, Verdict: lab.Skipped, Skip: "needs root"},
+	}
+	b.Reset()
+	Matrix(&b, skipped, Options{})
+	out = b.String()
+	if !strings.Contains(out, "nothing ran: every selected run was skipped") || strings.Contains(out, "sources reproduced") {
+		t.Errorf("every run skipped:\n%s", out)
 	}
 }
