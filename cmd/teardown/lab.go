@@ -27,13 +27,30 @@ const labUsage = `Usage:
   teardown lab run [ID|GLOB|FILE.td ...] run scenarios and print what happened
   teardown lab verify [same arguments]   run them and compare with their expectations
 
-With no scenario named, run and verify take the whole built-in catalog.
-verify exits 0 when everything matches, 1 on any difference, and 2 on bad
-usage or an environment the lab cannot use.
+With no scenario named, run and verify take the whole built-in catalog;
+"-" reads a scenario from stdin.
+
+Exit status of run and verify:
+  0    every run matched (run: every run took place)
+  1    verify: a run differs from its expectations
+  2    bad usage, a scenario that does not parse, or an environment the
+       lab cannot use
+  3    the lab could not carry out a run (a lab error, such as running out
+       of file descriptors); this says nothing of the kernel
+  4    nothing ran: every selected run was skipped
+  130  interrupted by SIGINT (Ctrl-C), 143 by SIGTERM, after releasing
+       everything the lab held
 
 Run "teardown lab run --help" for the flags of run and verify.
 The scenario language is described in docs/scenario-language.md.
 `
+
+// Exit statuses of lab run and verify beside those every subcommand
+// shares; an interrupted run exits with 128 plus the signal's number.
+const (
+	exitLabError   = 3 // the lab could not carry out a run
+	exitNothingRan = 4 // every selected run was skipped
+)
 
 func runLab(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -124,17 +141,17 @@ func labRun(args []string, stdout, stderr io.Writer, verify bool) int {
 	all := fs.Bool("all", !verify, "write every run's timeline (verify writes only the runs that differ)")
 	limit := fs.Duration("limit", 0, "per-step block limit, overriding each scenario's (default: the scenario's, 2s)")
 	settle := fs.Duration("settle", 0, "bound on waiting for the kernel to settle after a step (default 1s)")
-	parallel := fs.Int("parallel", 0, "runs at once (default 8×CPUs)")
+	parallel := fs.Int("parallel", 0, "runs at once (default 8×CPUs; fewer if the open-file limit leaves too few descriptors)")
 	pcap := fs.String("pcap", "", "write a pcap file per TCP run into this directory")
 	noIsolation := fs.Bool("no-isolation", false, "run in this network namespace even as root")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: teardown lab %s [flags] [ID|GLOB|FILE.td ...]\n\n", name)
 		if verify {
-			fmt.Fprintln(fs.Output(), "Runs scenarios and compares what the kernel did with their expectations.\nExit status: 0 all matched, 1 a difference, 2 bad usage or unusable environment.")
+			fmt.Fprintln(fs.Output(), "Runs scenarios and compares what the kernel did with their expectations.")
 		} else {
 			fmt.Fprintln(fs.Output(), "Runs scenarios and prints what the kernel did, step by step, beside what was expected.")
 		}
-		fmt.Fprintln(fs.Output(), "\nWith no scenario named, the whole built-in catalog runs.\n\nFlags:")
+		fmt.Fprint(fs.Output(), labRunHelp)
 		fs.PrintDefaults()
 	}
 	names, err := parseInterspersed(fs, args)
@@ -181,14 +198,33 @@ func labRun(args []string, stdout, stderr io.Writer, verify bool) int {
 	} else {
 		report.Text(stdout, l.Limits(), recs, report.Options{Color: colorOK(stdout), All: *all})
 	}
-	if !verify {
-		return exitOK
-	}
-	if s := report.Summarize(recs); s.Differ > 0 {
+	s := report.Summarize(recs)
+	switch {
+	case s.Failed > 0:
+		fmt.Fprintf(stderr, "teardown lab %s: the lab could not carry out %d of %d runs (lab errors, listed above)\n", name, s.Failed, s.Runs)
+		return exitLabError
+	case s.Skipped == s.Runs:
+		fmt.Fprintf(stderr, "teardown lab %s: nothing ran: all %d selected runs were skipped (reasons listed above)\n", name, s.Runs)
+		return exitNothingRan
+	case verify && s.Differ > 0:
 		return exitDiffers
 	}
 	return exitOK
 }
+
+// labRunHelp is the part of run's and verify's help after their first line.
+var labRunHelp = fmt.Sprintf(`
+With no scenario named, the whole built-in catalog runs; "-" reads a
+scenario from stdin. A scenario file is at most %d MiB and %d lines,
+quoted text at most %d MiB, any other word %d bytes.
+
+Exit status: 0 all matched, 1 (verify) a difference, 2 bad usage or an
+unusable environment, 3 a lab error, 4 nothing ran (every run skipped),
+130 or 143 interrupted by SIGINT or SIGTERM. Ctrl-C ends the run and
+releases everything the lab holds.
+
+Flags:
+`, scenario.MaxSource>>20, scenario.MaxLines, scenario.MaxText>>20, scenario.MaxWord)
 
 func parseTransports(s string) ([]scenario.Transport, error) {
 	if s == "" {

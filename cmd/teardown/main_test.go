@@ -11,8 +11,14 @@ import (
 // process of its own.
 const asCommand = "TEARDOWN_TEST_AS_COMMAND"
 
+// prepareChild, when set, runs in such a child before the command.
+var prepareChild func()
+
 func TestMain(m *testing.M) {
 	if os.Getenv(asCommand) == "1" {
+		if prepareChild != nil {
+			prepareChild()
+		}
 		os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())

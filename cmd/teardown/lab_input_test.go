@@ -1,0 +1,74 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const eofScenario = "scenario mine/eof\ntitle \"a read after the peer closed returns 0\"\non unix\nclient close -> ok\nserver read 16 -> 0\n"
+
+// TestLabNothingRan selects only runs this lab must skip (hosts made of
+// namespaces, with isolation off): that is said, with its own exit status,
+// and no source counts as reproduced.
+func TestLabNothingRan(t *testing.T) {
+	code, out, errOut := run("lab", "verify", "net/no-route", "--no-isolation")
+	if code != exitNothingRan || !strings.Contains(errOut, "nothing ran: all 2 selected runs were skipped") ||
+		!strings.Contains(out, "nothing ran") || strings.Contains(out, "sources reproduced") {
+		t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, exitNothingRan, out, errOut)
+	}
+}
+
+// TestLabDuplicateIDs names two files declaring one id.
+func TestLabDuplicateIDs(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.td"), filepath.Join(dir, "b.td")
+	for _, p := range []string{a, b} {
+		if err := os.WriteFile(p, []byte(eofScenario), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, _, errOut := run("lab", "verify", a, b)
+	if code != exitUsage || !strings.Contains(errOut, a) || !strings.Contains(errOut, b) || !strings.Contains(errOut, `"mine/eof"`) {
+		t.Errorf("exit %d, want %d naming both files: %s", code, exitUsage, errOut)
+	}
+}
+
+// TestLabHostileInput names inputs that would block or never end, and
+// reads a scenario from stdin.
+func TestLabHostileInput(t *testing.T) {
+	dir := t.TempDir()
+	zero := filepath.Join(dir, "zero.td")
+	if err := os.Symlink("/dev/zero", zero); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := run("lab", "run", zero)
+	if code != exitUsage || !strings.Contains(errOut, "character device") {
+		t.Errorf("a link to /dev/zero: exit %d: %s", code, errOut)
+	}
+
+	cmd := asTeardown(t, "lab", "verify", "-")
+	cmd.Stdin = strings.NewReader(eofScenario)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !bytes.Contains(out, []byte("1 runs: 1 matched")) {
+		t.Errorf("a scenario on stdin: %v\n%s", err, out)
+	}
+
+	// An endless stdin is cut at the bound.
+	cmd = asTeardown(t, "lab", "verify", "-")
+	zf, err := os.Open("/dev/zero")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zf.Close()
+	cmd.Stdin = zf
+	out, err = cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitUsage || !bytes.Contains(out, []byte("too large")) {
+		t.Errorf("/dev/zero on stdin: %v\n%s", err, out)
+	}
+}
