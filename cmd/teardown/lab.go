@@ -70,7 +70,7 @@ func runLab(args []string, stdout, stderr io.Writer) int {
 	case "verify":
 		return labRun(args[1:], stdout, stderr, true)
 	}
-	fmt.Fprintf(stderr, "teardown lab: unknown subcommand %q\n\n%s", args[0], labUsage)
+	fmt.Fprintf(stderr, "teardown lab: unknown subcommand %s\n\n%s", scenario.Quote(args[0]), labUsage)
 	return exitUsage
 }
 
@@ -83,12 +83,12 @@ func labList(args []string, stdout, stderr io.Writer) int {
 		return helpOrUsage(err)
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "teardown lab list: unexpected argument %q\n", fs.Arg(0))
+		fmt.Fprintf(stderr, "teardown lab list: unexpected argument %s\n", scenario.Quote(fs.Arg(0)))
 		return exitUsage
 	}
 	scs, err := catalog.Load()
 	if err != nil {
-		fmt.Fprintf(stderr, "teardown lab list: %v\n", err)
+		fmt.Fprintf(stderr, "teardown lab list: %v\n", errText(err))
 		return exitUsage
 	}
 	width := 0
@@ -100,7 +100,7 @@ func labList(args []string, stdout, stderr io.Writer) int {
 		for i, t := range sc.On {
 			on[i] = string(t)
 		}
-		fmt.Fprintf(stdout, "%-*s  %-44s  %s\n", width, sc.ID, strings.Join(on, ","), sc.Title)
+		fmt.Fprintf(stdout, "%-*s  %-44s  %s\n", width, sc.ID, strings.Join(on, ","), report.Escape(sc.Title))
 	}
 	return exitOK
 }
@@ -119,7 +119,7 @@ func labShow(args []string, stdout, stderr io.Writer) int {
 	}
 	src, err := catalog.Source(fs.Arg(0))
 	if err != nil {
-		fmt.Fprintf(stderr, "teardown lab show: %v\n", err)
+		fmt.Fprintf(stderr, "teardown lab show: %v\n", errText(err))
 		return exitUsage
 	}
 	stdout.Write(src)
@@ -160,12 +160,12 @@ func labRun(args []string, stdout, stderr io.Writer, verify bool) int {
 	}
 	only, err := parseTransports(*on)
 	if err != nil {
-		fmt.Fprintf(stderr, "teardown lab %s: --on: %v\n", name, err)
+		fmt.Fprintf(stderr, "teardown lab %s: --on: %v\n", name, errText(err))
 		return exitUsage
 	}
 	scs, err := catalog.Select(names)
 	if err != nil {
-		fmt.Fprintf(stderr, "teardown lab %s: %v\n", name, err)
+		fmt.Fprintf(stderr, "teardown lab %s: %v\n", name, errText(err))
 		return exitUsage
 	}
 	jobs := lab.Plan(scs, only)
@@ -175,14 +175,14 @@ func labRun(args []string, stdout, stderr io.Writer, verify bool) int {
 	}
 	if *pcap != "" {
 		if err := os.MkdirAll(*pcap, 0o755); err != nil {
-			fmt.Fprintf(stderr, "teardown lab %s: --pcap: %v\n", name, err)
+			fmt.Fprintf(stderr, "teardown lab %s: --pcap: %v\n", name, errText(err))
 			return exitUsage
 		}
 	}
 	in.hold()
 	l, err := lab.New(lab.Options{Parallel: *parallel, Limit: *limit, Settle: *settle, PcapDir: *pcap, NoIsolation: *noIsolation})
 	if err != nil {
-		fmt.Fprintf(stderr, "teardown lab %s: %v\n", name, err)
+		fmt.Fprintf(stderr, "teardown lab %s: %v\n", name, errText(err))
 		return exitUsage
 	}
 	defer l.Close()
@@ -192,7 +192,7 @@ func labRun(args []string, stdout, stderr io.Writer, verify bool) int {
 	}
 	if *asJSON {
 		if err := report.JSON(stdout, recs[0].Env.Kernel, l.Limits(), recs); err != nil {
-			fmt.Fprintf(stderr, "teardown lab %s: %v\n", name, err)
+			fmt.Fprintf(stderr, "teardown lab %s: %v\n", name, errText(err))
 			return exitUsage
 		}
 	} else {
@@ -239,7 +239,7 @@ func parseTransports(s string) ([]scenario.Transport, error) {
 		}
 		t := scenario.Transport(f)
 		if !scenario.Guard(scenario.Transports).Has(t) {
-			return nil, fmt.Errorf("unknown transport %q, expected tcp4, tcp6, unix, unixpacket, socketpair, pipe, tcp, local or all", f)
+			return nil, fmt.Errorf("unknown transport %s, expected tcp4, tcp6, unix, unixpacket, socketpair, pipe, tcp, local or all", scenario.Quote(f))
 		}
 		ts = append(ts, t)
 	}
@@ -278,6 +278,16 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// errText is an error's message made safe for a terminal (a file name or
+// a word of a scenario may hold escape sequences), line by line.
+func errText(err error) string {
+	lines := strings.Split(err.Error(), "\n")
+	for i, l := range lines {
+		lines[i] = report.Escape(l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 func helpOrUsage(err error) int {

@@ -72,3 +72,28 @@ func TestLabHostileInput(t *testing.T) {
 		t.Errorf("/dev/zero on stdin: %v\n%s", err, out)
 	}
 }
+
+// TestLabEscapesUserText runs a scenario whose title and written text hold
+// terminal escape sequences, and names a file whose name holds one: none
+// reaches the output raw.
+func TestLabEscapesUserText(t *testing.T) {
+	dir := t.TempDir()
+	osc := "\x1b]0;pwned\x07"
+	p := filepath.Join(dir, "esc.td")
+	src := "scenario esc/title\ntitle \"set the title " + osc + "\"\non socketpair\nclient write \"" + osc + "\" -> 9\nserver read 16 -> 9\n"
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, out, errOut := run("lab", "run", p)
+	if strings.ContainsAny(out+errOut, "\x1b\x07") || !strings.Contains(out, `set the title \x1b]0;pwned\x07`) {
+		t.Errorf("raw escapes, or the title not shown escaped:\n%q\n%q", out, errOut)
+	}
+	bad := filepath.Join(dir, "x"+osc+".td")
+	if err := os.WriteFile(bad, []byte("scenario\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := run("lab", "run", bad)
+	if code != exitUsage || strings.ContainsAny(out+errOut, "\x1b\x07") || !strings.Contains(errOut, `x\x1b]0;pwned\x07.td`) {
+		t.Errorf("exit %d, a file name with escapes:\n%q\n%q", code, out, errOut)
+	}
+}
