@@ -40,7 +40,7 @@ func (env *environment) fitParallel(want int) int {
 	left := int(lim.Cur) - open - spareFiles
 	n := min(want, max(1, left/runFiles))
 	if n < want {
-		env.limits = append(env.limits, fmt.Sprintf("%d runs at once instead of %d: the open-file limit is %d and %d are open (a run may need %d)",
+		env.limits = append(env.limits, fmt.Sprintf("at most %d runs at once instead of %d: the open-file limit is %d and %d are open (a run may need %d)",
 			n, want, lim.Cur, open, runFiles))
 	}
 	return n
