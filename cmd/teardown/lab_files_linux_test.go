@@ -58,7 +58,7 @@ func TestLabFileLimit(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if !strings.Contains(string(out), "instead of 64: the open-file limit is 200") {
+	if !strings.Contains(string(out), "runs at once instead of 64: the open-file limit is 200") {
 		t.Errorf("the report does not say the runs were fewer at once, under the raised limit of 200:\n%s", out)
 	}
 }

@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/teardown-net/teardown/scenario"
 )
 
 const eofScenario = "scenario mine/eof\ntitle \"a read after the peer closed returns 0\"\non unix\nclient close -> ok\nserver read 16 -> 0\n"
@@ -95,5 +98,35 @@ func TestLabEscapesUserText(t *testing.T) {
 	code, out, errOut := run("lab", "run", bad)
 	if code != exitUsage || strings.ContainsAny(out+errOut, "\x1b\x07") || !strings.Contains(errOut, `x\x1b]0;pwned\x07.td`) {
 		t.Errorf("exit %d, a file name with escapes:\n%q\n%q", code, out, errOut)
+	}
+}
+
+// TestLabDocsAgree checks that docs/lab.md and the help of lab run state
+// the bounds the scenario package enforces and every exit status.
+func TestLabDocsAgree(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/lab.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, help, _ := run("lab", "run", "--help")
+	bounds := []string{
+		fmt.Sprintf("%d MiB", scenario.MaxSource>>20),
+		fmt.Sprintf("%d MiB", scenario.MaxText>>20),
+		fmt.Sprint(scenario.MaxLines),
+		fmt.Sprintf("%d bytes", scenario.MaxWord),
+	}
+	for _, b := range bounds {
+		if !bytes.Contains(doc, []byte(b)) || !strings.Contains(help, b) {
+			t.Errorf("bound %q missing from docs/lab.md or the help", b)
+		}
+	}
+	for _, code := range []int{exitOK, exitDiffers, exitUsage, exitLabError, exitNothingRan, 128 + 2, 128 + 15} {
+		row := fmt.Sprintf("| %d |", code)
+		if code >= 128 {
+			row = fmt.Sprint(code)
+		}
+		if !bytes.Contains(doc, []byte(row)) || !strings.Contains(help, fmt.Sprint(code)) {
+			t.Errorf("exit status %d missing from docs/lab.md's table or the help", code)
+		}
 	}
 }

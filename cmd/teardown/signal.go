@@ -44,7 +44,7 @@ func (in *interrupts) wait() {
 		in.mu.Lock()
 		defer in.mu.Unlock()
 		in.sig = s
-		fmt.Fprintf(in.stderr, "%s: interrupted by %v\n", in.prefix, s)
+		fmt.Fprintf(in.stderr, "%s: interrupted by %s\n", in.prefix, signalName(s))
 		if !in.holding {
 			os.Exit(signalStatus(s))
 		}
@@ -85,4 +85,14 @@ func signalStatus(s os.Signal) int {
 		return 128 + int(n)
 	}
 	return 128
+}
+
+func signalName(s os.Signal) string {
+	switch s {
+	case os.Interrupt:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return s.String()
 }
