@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/teardown-net/teardown/internal/stale"
 )
 
 // tracefsRoot is where tracefs is mounted, or mounted by us; debugfsRoot
@@ -317,7 +319,8 @@ var staleName = regexp.MustCompile(`^teardown-([0-9]+)-[0-9]+$`)
 const staleRetry = 500 * time.Millisecond
 
 // CleanStale removes the tracing instances that Open created in processes
-// that no longer run, as a crash or a SIGKILL leaves them. Before removing
+// that no longer run, as a crash or a SIGKILL leaves them (a process that
+// was given a dead run's pid later does not keep its instance alive). Before removing
 // one it turns its tracing and its events off, so that an instance that
 // cannot be removed at least stops recording. It is meant for a program's
 // start. The error names each instance it could not remove, and why.
@@ -338,7 +341,11 @@ func CleanStale() error {
 			continue
 		}
 		pid, err := strconv.Atoi(m[1])
-		if err != nil || pid == os.Getpid() || unix.Kill(pid, 0) != unix.ESRCH {
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || !stale.Gone(pid, info.ModTime()) {
 			continue
 		}
 		if err := removeInstance(filepath.Join(dir, e.Name())); err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -291,11 +292,26 @@ func TestCleanStale(t *testing.T) {
 	}
 	dead := makeInstance(t, r, "teardown-"+strconv.Itoa(deadPid(t))+"-1")
 	live := makeInstance(t, r, "teardown-"+strconv.Itoa(os.Getppid())+"-1")
+	// A process that was given a dead run's pid later does not keep the
+	// run's instance alive.
+	reuser := exec.Command("sleep", "10")
+	if err := reuser.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer reuser.Wait()
+	defer reuser.Process.Kill()
+	reused := makeInstance(t, r, "teardown-"+strconv.Itoa(reuser.Process.Pid)+"-1")
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(reused, old, old); err != nil {
+		t.Fatal(err)
+	}
 	if err := CleanStale(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(dead); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("stale instance %s not removed: %v", dead, err)
+	for _, d := range []string{dead, reused} {
+		if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("stale instance %s not removed: %v", d, err)
+		}
 	}
 	if _, err := os.Stat(live); err != nil {
 		t.Errorf("instance of a live process removed: %v", err)
