@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/teardown-net/teardown/internal/stale"
 	"github.com/teardown-net/teardown/netns"
 	"github.com/teardown-net/teardown/observe/ktrace"
 )
@@ -116,7 +117,7 @@ func removeStaleDirs() {
 		if _, err := fmt.Sscanf(filepath.Base(d), "teardown-lab-%d-", &pid); err != nil || pid <= 0 {
 			continue
 		}
-		if err := unix.Kill(pid, 0); errors.Is(err, unix.ESRCH) {
+		if st, err := os.Stat(d); err == nil && stale.Gone(pid, st.ModTime()) {
 			os.RemoveAll(d)
 		}
 	}
