@@ -52,3 +52,20 @@ func Escape(s string) string {
 func reorders(r rune) bool {
 	return r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069
 }
+
+// maxShown bounds one user text in the text report: a title or a write may
+// be megabytes long, which the JSON report keeps whole.
+const maxShown = 240
+
+// show is s as the text report prints it: cut to maxShown bytes, saying
+// how long it was, and escaped.
+func show(s string) string {
+	if len(s) <= maxShown {
+		return Escape(s)
+	}
+	cut := maxShown
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return Escape(s[:cut]) + fmt.Sprintf("… (%d bytes)", len(s))
+}

@@ -65,3 +65,16 @@ func TestTextEscapesUserInput(t *testing.T) {
 		t.Errorf("%d escaped sequences in the report, want one per text (9 or more):\n%s", n, out)
 	}
 }
+
+// TestTextCutsLongText checks that a megabyte title and statement are cut
+// in the text report, saying how long they were.
+func TestTextCutsLongText(t *testing.T) {
+	long := strings.Repeat("é", 1<<20)
+	rec := &lab.Record{Scenario: "long/title", Title: long, Transport: scenario.Unix, Verdict: lab.Match,
+		Steps: []lab.Step{{Kind: "op", Line: 5, Text: `client write "` + long + `"`}}}
+	var b bytes.Buffer
+	Timeline(&b, rec, Options{})
+	if b.Len() > 2000 || strings.Count(b.String(), "(2097152 bytes)") != 1 || !strings.Contains(b.String(), "(2097167 bytes)") {
+		t.Errorf("%d bytes of report for a 2 MiB title and statement:\n%.600s", b.Len(), b.String())
+	}
+}

@@ -119,15 +119,15 @@ func (p painter) yellow(s string) string {
 // expected one, and under each step what the kernel did.
 func Timeline(w io.Writer, r *lab.Record, o Options) {
 	p := painter{o.Color}
-	fmt.Fprintf(w, "%s on %s: %s\n", p.bold(Escape(r.Scenario)), r.Transport, verdictWord(p, r.Verdict))
+	fmt.Fprintf(w, "%s on %s: %s\n", p.bold(show(r.Scenario)), r.Transport, verdictWord(p, r.Verdict))
 	if r.Title != "" {
-		fmt.Fprintf(w, "  %s\n", Escape(r.Title))
+		fmt.Fprintf(w, "  %s\n", show(r.Title))
 	}
 	for _, src := range r.Sources {
-		fmt.Fprintf(w, "  %s\n", p.dim("source: "+Escape(strings.TrimSpace(src.Document+" "+src.Part))))
+		fmt.Fprintf(w, "  %s\n", p.dim("source: "+show(strings.TrimSpace(src.Document+" "+src.Part))))
 	}
 	if r.Skip != "" {
-		fmt.Fprintf(w, "  skipped: %s\n\n", Escape(r.Skip))
+		fmt.Fprintf(w, "  skipped: %s\n\n", show(r.Skip))
 		return
 	}
 	var t0 time.Time
@@ -138,10 +138,10 @@ func Timeline(w io.Writer, r *lab.Record, o Options) {
 		step(w, p, st, t0)
 	}
 	if r.Error != "" {
-		fmt.Fprintf(w, "  %s %s\n", p.red("lab error:"), Escape(r.Error))
+		fmt.Fprintf(w, "  %s %s\n", p.red("lab error:"), show(r.Error))
 	}
 	if r.Pcap != "" {
-		fmt.Fprintf(w, "  %s\n", p.dim("pcap: "+Escape(r.Pcap)))
+		fmt.Fprintf(w, "  %s\n", p.dim("pcap: "+show(r.Pcap)))
 	}
 	fmt.Fprintln(w)
 }
@@ -166,7 +166,7 @@ func step(w io.Writer, p painter, st lab.Step, t0 time.Time) {
 	if st.Line > 0 {
 		line = fmt.Sprintf("%4d", st.Line)
 	}
-	head := fmt.Sprintf("  %s %s  %-34s", p.dim(at), p.dim(line), Escape(st.Text))
+	head := fmt.Sprintf("  %s %s  %-34s", p.dim(at), p.dim(line), show(st.Text))
 	switch {
 	case st.Skip:
 		fmt.Fprintf(w, "%s %s\n", head, p.dim("(not on this transport)"))
@@ -179,9 +179,9 @@ func step(w io.Writer, p painter, st lab.Step, t0 time.Time) {
 		case lab.Differs:
 			mark = p.red("≠ ")
 		}
-		fmt.Fprintf(w, "%s %s %s\n", head, mark, Escape(st.Check.Observed))
+		fmt.Fprintf(w, "%s %s %s\n", head, mark, show(st.Check.Observed))
 		if st.Check.Note != "" {
-			fmt.Fprintf(w, "%24s%s\n", "", p.yellow(Escape(st.Check.Note)))
+			fmt.Fprintf(w, "%24s%s\n", "", p.yellow(show(st.Check.Note)))
 		}
 		return
 	}
@@ -297,7 +297,7 @@ func Text(w io.Writer, limits []string, recs []*lab.Record, o Options) {
 		}
 	}
 	for _, l := range limits {
-		fmt.Fprintf(w, "%s %s\n", p.yellow("note:"), Escape(l))
+		fmt.Fprintf(w, "%s %s\n", p.yellow("note:"), show(l))
 	}
 	if len(limits) > 0 {
 		fmt.Fprintln(w)
@@ -319,7 +319,7 @@ func Matrix(w io.Writer, recs []*lab.Record, o Options) {
 	for _, r := range recs {
 		rw, ok := byID[r.Scenario]
 		if !ok {
-			rw = &row{id: Escape(r.Scenario), cells: map[scenario.Transport]*lab.Record{}}
+			rw = &row{id: show(r.Scenario), cells: map[scenario.Transport]*lab.Record{}}
 			byID[r.Scenario] = rw
 			rows = append(rows, rw)
 		}
@@ -360,10 +360,10 @@ func Matrix(w io.Writer, recs []*lab.Record, o Options) {
 				cell = p.red(cell)
 			case lab.Skipped:
 				cell = p.yellow(cell)
-				skips = append(skips, fmt.Sprintf("%s on %s: %s", r.Scenario, t, Escape(r.Skip)))
+				skips = append(skips, fmt.Sprintf("%s on %s: %s", r.Scenario, t, show(r.Skip)))
 			case lab.Failed:
 				cell = p.red(cell)
-				failed = append(failed, fmt.Sprintf("%s on %s: %s", r.Scenario, t, Escape(r.Error)))
+				failed = append(failed, fmt.Sprintf("%s on %s: %s", r.Scenario, t, show(r.Error)))
 			}
 			fmt.Fprintf(w, " %s%s", cell, pad)
 		}
@@ -398,7 +398,7 @@ func Matrix(w io.Writer, recs []*lab.Record, o Options) {
 		fmt.Fprintf(w, "; nothing ran: every selected run was skipped")
 	}
 	if len(s.Sources) > 0 {
-		fmt.Fprintf(w, "; sources reproduced: %s", Escape(strings.Join(s.Sources, " ")))
+		fmt.Fprintf(w, "; sources reproduced: %s", show(strings.Join(s.Sources, " ")))
 	}
 	fmt.Fprintln(w)
 }
