@@ -22,10 +22,10 @@ func init() {
 }
 
 const labUsage = `Usage:
-  teardown lab list                      list the built-in scenarios
-  teardown lab show ID                   print a scenario's source
-  teardown lab run [ID|GLOB|FILE.td ...] run scenarios and print what happened
-  teardown lab verify [same arguments]   run them and compare with their expectations
+  teardown lab list                        list the built-in scenarios
+  teardown lab show ID                     print a scenario's source
+  teardown lab run [ID|GLOB|FILE.td|- ...] run scenarios and print what happened
+  teardown lab verify [same arguments]     run them and compare with their expectations
 
 With no scenario named, run and verify take the whole built-in catalog;
 "-" reads a scenario from stdin.
@@ -145,7 +145,7 @@ func labRun(args []string, stdout, stderr io.Writer, verify bool) int {
 	pcap := fs.String("pcap", "", "write a pcap file per TCP run into this directory")
 	noIsolation := fs.Bool("no-isolation", false, "run in this network namespace even as root")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: teardown lab %s [flags] [ID|GLOB|FILE.td ...]\n\n", name)
+		fmt.Fprintf(fs.Output(), "Usage: teardown lab %s [flags] [ID|GLOB|FILE.td|- ...]\n\n", name)
 		if verify {
 			fmt.Fprintln(fs.Output(), "Runs scenarios and compares what the kernel did with their expectations.")
 		} else {
