@@ -37,3 +37,27 @@ func TestGone(t *testing.T) {
 		}
 	}
 }
+
+// TestGoneZombie checks that a child that has exited and is not reaped yet
+// is gone, though its pid still answers kill(pid, 0).
+func TestGoneZombie(t *testing.T) {
+	cmd := exec.Command("true")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		f, ok := statFields(cmd.Process.Pid)
+		if ok && f[0] == "Z" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the child did not become a zombie: %v", f)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !Gone(cmd.Process.Pid, time.Now()) {
+		t.Error("a zombie is not gone")
+	}
+}
