@@ -142,6 +142,7 @@ func newRecord(j Job) *Record {
 	return &Record{
 		Scenario:  j.Scenario.ID,
 		Title:     j.Scenario.Title,
+		Notes:     j.Scenario.Notes,
 		File:      j.Scenario.File,
 		Sources:   j.Scenario.Source,
 		Transport: j.Transport,

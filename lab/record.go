@@ -29,8 +29,10 @@ const (
 // Record is everything one run of a scenario on one transport observed,
 // with its comparison against the scenario's expectations.
 type Record struct {
-	Scenario  string             `json:"scenario"`
-	Title     string             `json:"title"`
+	Scenario string `json:"scenario"`
+	Title    string `json:"title"`
+	// Notes are the scenario's notes, free text from its author.
+	Notes     []string           `json:"notes,omitempty"`
 	File      string             `json:"file,omitempty"`
 	Sources   []scenario.Source  `json:"sources,omitempty"`
 	Transport scenario.Transport `json:"transport"`
