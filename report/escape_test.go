@@ -46,7 +46,7 @@ func TestTextEscapesUserInput(t *testing.T) {
 	osc := "\x1b]0;pwned\x07"
 	t0 := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 	rec := &lab.Record{
-		Scenario: "esc/title", Title: "title " + osc, Transport: scenario.Unix, Verdict: lab.Failed, Start: t0,
+		Scenario: "esc/title", Title: "title " + osc, Notes: []string{"note " + osc}, Transport: scenario.Unix, Verdict: lab.Failed, Start: t0,
 		Sources: []scenario.Source{{Document: "doc" + osc, Part: "part" + osc}},
 		Error:   "file" + osc + ".td: failed",
 		Steps: []lab.Step{
@@ -61,8 +61,8 @@ func TestTextEscapesUserInput(t *testing.T) {
 	if strings.Contains(out, "\x1b") || strings.Contains(out, "\x07") {
 		t.Errorf("raw escape sequences in the report:\n%q", out)
 	}
-	if n := strings.Count(out, `\x1b]0;pwned\x07`); n < 9 {
-		t.Errorf("%d escaped sequences in the report, want one per text (9 or more):\n%s", n, out)
+	if n := strings.Count(out, `\x1b]0;pwned\x07`); n < 10 {
+		t.Errorf("%d escaped sequences in the report, want one per text (10 or more):\n%s", n, out)
 	}
 }
 

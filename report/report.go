@@ -123,6 +123,9 @@ func Timeline(w io.Writer, r *lab.Record, o Options) {
 	if r.Title != "" {
 		fmt.Fprintf(w, "  %s\n", show(r.Title))
 	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "  %s\n", p.dim("note: "+show(n)))
+	}
 	for _, src := range r.Sources {
 		fmt.Fprintf(w, "  %s\n", p.dim("source: "+show(strings.TrimSpace(src.Document+" "+src.Part))))
 	}
