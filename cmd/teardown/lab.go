@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/teardown-net/teardown/catalog"
+	"github.com/teardown-net/teardown/explain"
 	"github.com/teardown-net/teardown/lab"
 	"github.com/teardown-net/teardown/report"
 	"github.com/teardown-net/teardown/scenario"
@@ -126,6 +127,7 @@ func labRun(args []string, stdout, stderr io.Writer, verify bool) int {
 	parallel := fs.Int("parallel", 0, "runs at once (default 8×CPUs)")
 	pcap := fs.String("pcap", "", "write a pcap file per TCP run into this directory")
 	noIsolation := fs.Bool("no-isolation", false, "run in this network namespace even as root")
+	htmlOut := fs.String("html", "", "also write the report as one self-contained HTML `file`: the matrix, and each run as a ladder diagram")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: teardown lab %s [flags] [ID|GLOB|FILE.td ...]\n\n", name)
 		if verify {
@@ -155,6 +157,15 @@ func labRun(args []string, stdout, stderr io.Writer, verify bool) int {
 		fmt.Fprintf(stderr, "teardown lab %s: nothing to run on %s\n", name, *on)
 		return exitUsage
 	}
+	var htmlFile *os.File
+	if *htmlOut != "" {
+		// Opened before the runs, so that a bad path fails at once.
+		if htmlFile, err = os.Create(*htmlOut); err != nil {
+			fmt.Fprintf(stderr, "teardown lab %s: --html: %v\n", name, err)
+			return exitUsage
+		}
+		defer htmlFile.Close()
+	}
 	if *pcap != "" {
 		if err := os.MkdirAll(*pcap, 0o755); err != nil {
 			fmt.Fprintf(stderr, "teardown lab %s: --pcap: %v\n", name, err)
@@ -175,6 +186,12 @@ func labRun(args []string, stdout, stderr io.Writer, verify bool) int {
 		fmt.Fprintf(stderr, "teardown lab %s: interrupted\n", name)
 		return exitUsage
 	}
+	if htmlFile != nil {
+		if err := writeHTML(htmlFile, recs, l.Limits()); err != nil {
+			fmt.Fprintf(stderr, "teardown lab %s: --html: %v\n", name, err)
+			return exitUsage
+		}
+	}
 	if *asJSON {
 		if err := report.JSON(stdout, recs[0].Env.Kernel, l.Limits(), recs); err != nil {
 			fmt.Fprintf(stderr, "teardown lab %s: %v\n", name, err)
@@ -190,6 +207,19 @@ func labRun(args []string, stdout, stderr io.Writer, verify bool) int {
 		return exitDiffers
 	}
 	return exitOK
+}
+
+// writeHTML writes the HTML report, with the explanation of each errno the
+// runs show.
+func writeHTML(f *os.File, recs []*lab.Record, limits []string) error {
+	base, err := explain.Load()
+	if err != nil {
+		return err
+	}
+	if err := report.HTML(f, recs, report.HTMLOptions{Kernel: recs[0].Env.Kernel, Limits: limits, Explain: base}); err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 func parseTransports(s string) ([]scenario.Transport, error) {
