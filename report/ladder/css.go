@@ -7,8 +7,8 @@ const CSS = `
 @media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--muted:#8d96a0;--life:#484f58;--rst:#ff7b72;--fin:#58a6ff;--syn:#3fb950;--ack:#6e7681;--icmp:#d2a8ff;--lost:#ffa657;--call-bg:#2b2111;--call-line:#d29922;--st-bg:#0c2d6b;--st-line:#1f6feb;--tw-bg:#3c1e70;--tw-line:#a371f7;--closed-bg:#21262d;--differs:#ff7b72;--fault:#ffa657;--head-bg:#161b22}}
 @media print{:root{--bg:#fff;--fg:#000;--muted:#444;--life:#888;--rst:#c00;--fin:#0550ae;--syn:#116329;--ack:#666;--icmp:#6639ba;--lost:#953800;--call-bg:#fff;--call-line:#7d4e00;--st-bg:#fff;--st-line:#0550ae;--tw-bg:#fff;--tw-line:#6639ba;--closed-bg:#fff;--differs:#c00;--fault:#953800;--head-bg:#fff}}
 svg.ladder{font:12px "DejaVu Sans Mono","Liberation Mono",Menlo,Consolas,monospace;fill:var(--fg);background:var(--bg)}
-svg.ladder text{white-space:pre}
-.ladder .head rect,.ladder rect.head{fill:var(--head-bg);stroke:var(--muted)}
+svg.ladder text{white-space:pre;paint-order:stroke;stroke:var(--bg);stroke-width:3px;stroke-linejoin:round}
+.ladder rect.head{fill:var(--head-bg);stroke:var(--muted)}
 .ladder .lname{font-weight:bold}
 .ladder .lnote,.ladder .at,.ladder .break,.ladder .st text{font-size:10px}
 .ladder .lnote,.ladder .at{fill:var(--muted)}

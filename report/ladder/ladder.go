@@ -65,7 +65,8 @@ type Packet struct {
 	Reason string
 	// Retransmission: the segment carries sequence space sent before.
 	Retransmission bool
-	// Lost, when set, says why the packet is known not to have arrived.
+	// Lost, when set, says why the packet is taken not to have arrived
+	// (drawn stopping short of its receiver).
 	Lost string
 	// Detail is more text for the hover title.
 	Detail string

@@ -110,7 +110,7 @@ func PacketLabel(p *Packet) string {
 		s = "retransmission " + s
 	}
 	if p.Lost != "" {
-		s += " ✕ lost"
+		s += " ✕ no reply"
 	}
 	return s
 }
