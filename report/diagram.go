@@ -126,6 +126,9 @@ func Diagram(r *lab.Record, link func(errno string) string) *ladder.Diagram {
 		if e.reset != nil && attachReset(evs, i) {
 			continue
 		}
+		if e.reset != nil && e.reset.Name == "tcp_send_reset" && r.Env.Capture {
+			e.Note.Text += "; not on the wire"
+		}
 		out = append(out, e.Event)
 	}
 	ladder.MarkTCP(out)

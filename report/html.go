@@ -104,6 +104,9 @@ section.explain article{border-top:1px solid var(--life);padding:4px 0}
 func (p *page) head(recs []*lab.Record) {
 	s := Summarize(recs)
 	title := fmt.Sprintf("teardown lab: %d runs", s.Runs)
+	if s.Runs == 1 {
+		title = "teardown lab: 1 run"
+	}
 	p.f("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<meta name=\"color-scheme\" content=\"light dark\"/>\n<title>%s</title>\n<style>%s%s</style>\n</head>\n<body>\n", e(title), ladder.CSS, pageCSS)
 	p.f("<header><h1>%s</h1>\n<p>", e(title))
 	if p.o.Kernel != "" {

@@ -7,8 +7,9 @@ import (
 
 // Escape makes s safe as text or as a quoted attribute value in HTML and
 // in XML alike: the five markup characters become references, invalid
-// UTF-8 becomes U+FFFD, and control characters (which XML forbids and a
-// reader cannot see) become the visible symbols for them (U+2400…).
+// UTF-8 becomes U+FFFD, and control characters but newline and tab (which
+// XML forbids and a reader cannot see) become the visible symbols for them
+// (U+2400…).
 func Escape(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
@@ -28,6 +29,8 @@ func Escape(s string) string {
 			b.WriteString("&#34;")
 		case r == '\'':
 			b.WriteString("&#39;")
+		case r == '\n' || r == '\t':
+			b.WriteRune(r)
 		case r < 0x20:
 			b.WriteRune(0x2400 + r)
 		case r == 0x7f:

@@ -230,11 +230,12 @@ func TestBreaks(t *testing.T) {
 
 func TestEscape(t *testing.T) {
 	for in, want := range map[string]string{
-		`<a href="x">&'`: "&lt;a href=&#34;x&#34;&gt;&amp;&#39;",
-		"a\x00b\x1b\x7f": "a\u2400b\u241b\u2421",
-		"bad \xff utf-8": "bad \ufffd utf-8",
-		"\u0085 c1":      "\ufffd c1",
-		"µs ⋯ ✓":         "µs ⋯ ✓",
+		`<a href="x">&'`:        "&lt;a href=&#34;x&#34;&gt;&amp;&#39;",
+		"a\x00b\x1b\x7f":        "a\u2400b\u241b\u2421",
+		"bad \xff utf-8":        "bad \ufffd utf-8",
+		"\u0085 c1":             "\ufffd c1",
+		"two\nlines\tand a tab": "two\nlines\tand a tab",
+		"µs ⋯ ✓":                "µs ⋯ ✓",
 	} {
 		if got := Escape(in); got != want {
 			t.Errorf("Escape(%q) = %q, want %q", in, got, want)
