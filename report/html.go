@@ -2,7 +2,6 @@ package report
 
 import (
 	"bufio"
-	"cmp"
 	"fmt"
 	"io"
 	"slices"
@@ -125,24 +124,7 @@ func (p *page) head(recs []*lab.Record) {
 
 // matrix writes scenarios by transports, each cell linking to its run.
 func (p *page) matrix(recs []*lab.Record) {
-	type row struct {
-		id    string
-		cells map[scenario.Transport]*lab.Record
-	}
-	var rows []*row
-	byID := map[string]*row{}
-	for _, r := range recs {
-		rw, ok := byID[r.Scenario]
-		if !ok {
-			rw = &row{id: r.Scenario, cells: map[scenario.Transport]*lab.Record{}}
-			byID[r.Scenario] = rw
-			rows = append(rows, rw)
-		}
-		if _, dup := rw.cells[r.Transport]; !dup {
-			rw.cells[r.Transport] = r
-		}
-	}
-	slices.SortStableFunc(rows, func(a, b *row) int { return cmp.Compare(a.id, b.id) })
+	rows := matrixRows(recs)
 	p.f("<table class=\"matrix\"><thead><tr><th>scenario</th>")
 	for _, t := range scenario.Transports {
 		p.f("<th>%s</th>", e(string(t)))

@@ -295,27 +295,36 @@ func Text(w io.Writer, limits []string, recs []*lab.Record, o Options) {
 	Matrix(w, recs, o)
 }
 
-// Matrix writes scenarios by transports, each cell matched, differs or
-// skipped, with the reasons for skips and the seed claims this kernel does
-// not follow.
-func Matrix(w io.Writer, recs []*lab.Record, o Options) {
-	p := painter{o.Color}
-	type row struct {
-		id    string
-		cells map[scenario.Transport]*lab.Record
-	}
-	var rows []*row
-	byID := map[string]*row{}
+// matrixRow is one scenario's runs, by transport.
+type matrixRow struct {
+	id    string
+	cells map[scenario.Transport]*lab.Record
+}
+
+// matrixRows groups recs by scenario, sorted by id; of two runs of one
+// scenario on one transport, the later is shown.
+func matrixRows(recs []*lab.Record) []*matrixRow {
+	var rows []*matrixRow
+	byID := map[string]*matrixRow{}
 	for _, r := range recs {
 		rw, ok := byID[r.Scenario]
 		if !ok {
-			rw = &row{id: r.Scenario, cells: map[scenario.Transport]*lab.Record{}}
+			rw = &matrixRow{id: r.Scenario, cells: map[scenario.Transport]*lab.Record{}}
 			byID[r.Scenario] = rw
 			rows = append(rows, rw)
 		}
 		rw.cells[r.Transport] = r
 	}
-	slices.SortStableFunc(rows, func(a, b *row) int { return cmp.Compare(a.id, b.id) })
+	slices.SortStableFunc(rows, func(a, b *matrixRow) int { return cmp.Compare(a.id, b.id) })
+	return rows
+}
+
+// Matrix writes scenarios by transports, each cell matched, differs or
+// skipped, with the reasons for skips and the seed claims this kernel does
+// not follow.
+func Matrix(w io.Writer, recs []*lab.Record, o Options) {
+	p := painter{o.Color}
+	rows := matrixRows(recs)
 	width := len("scenario")
 	for _, rw := range rows {
 		width = max(width, len(rw.id))
