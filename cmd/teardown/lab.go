@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -159,11 +160,14 @@ func labRun(args []string, stdout, stderr io.Writer, verify bool) int {
 	}
 	var htmlFile *os.File
 	if *htmlOut != "" {
-		// Opened before the runs, so that a bad path fails at once.
-		if htmlFile, err = os.Create(*htmlOut); err != nil {
+		// A file beside the target, made before the runs so that a bad
+		// path fails at once, and renamed only once it is whole: an
+		// interrupted or failed run leaves nothing behind.
+		if htmlFile, err = os.CreateTemp(filepath.Dir(*htmlOut), "."+filepath.Base(*htmlOut)+".*"); err != nil {
 			fmt.Fprintf(stderr, "teardown lab %s: --html: %v\n", name, err)
 			return exitUsage
 		}
+		defer os.Remove(htmlFile.Name())
 		defer htmlFile.Close()
 	}
 	if *pcap != "" {
@@ -187,7 +191,7 @@ func labRun(args []string, stdout, stderr io.Writer, verify bool) int {
 		return exitUsage
 	}
 	if htmlFile != nil {
-		if err := writeHTML(htmlFile, recs, l.Limits()); err != nil {
+		if err := writeHTML(htmlFile, *htmlOut, recs, l.Limits()); err != nil {
 			fmt.Fprintf(stderr, "teardown lab %s: --html: %v\n", name, err)
 			return exitUsage
 		}
@@ -210,8 +214,8 @@ func labRun(args []string, stdout, stderr io.Writer, verify bool) int {
 }
 
 // writeHTML writes the HTML report, with the explanation of each errno the
-// runs show.
-func writeHTML(f *os.File, recs []*lab.Record, limits []string) error {
+// runs show, into f, then renames f to path.
+func writeHTML(f *os.File, path string, recs []*lab.Record, limits []string) error {
 	base, err := explain.Load()
 	if err != nil {
 		return err
@@ -219,7 +223,14 @@ func writeHTML(f *os.File, recs []*lab.Record, limits []string) error {
 	if err := report.HTML(f, recs, report.HTMLOptions{Kernel: recs[0].Env.Kernel, Limits: limits, Explain: base}); err != nil {
 		return err
 	}
-	return f.Close()
+	// CreateTemp makes the file 0600; a report is for anyone to read.
+	if err := f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }
 
 func parseTransports(s string) ([]scenario.Transport, error) {
