@@ -57,9 +57,9 @@ func chromium(t *testing.T, bin, page string, args ...string) []byte {
 
 // browserRuns are catalog runs that show each kind of mark: an RST with
 // the kernel's reason, one that never reached the wire, retransmissions and
-// segments with no reply, a blocked call, SIGPIPE, an orphan, a run with
-// no packets at all.
-var browserRuns = []string{"close-unread/read", "net/peer-rebooted", "net/peer-vanished", "close-vs-shutdown/close", "peer-closed/write-epipe"}
+// segments with no reply, a blocked call, SIGPIPE, an orphan, TIME_WAIT, a
+// run with no packets at all.
+var browserRuns = []string{"close-unread/read", "net/peer-rebooted", "net/peer-vanished", "close-vs-shutdown/close", "peer-closed/write-epipe", "shutdown/wr"}
 
 // TestBrowser runs catalog scenarios for real, writes their HTML, and has
 // a real browser build it: every packet, call and state change of each
@@ -258,40 +258,59 @@ func checkRun(t *testing.T, r *lab.Record, ms []mark) {
 	}
 	same(t, "calls", got, want)
 
-	// State changes: what the kernel reported, by time; for an actor it
-	// reported none of, each change the socket dumps after the steps show.
-	traced := map[string]bool{}
-	for _, ev := range states {
-		traced[ev.Actor] = true
-	}
+	// State changes: each the kernel reported, by time; then, after each
+	// step, the socket dump's state of each actor whose state it shows
+	// other than the last drawn, or that has become an orphan.
 	var wantTraced, wantDumped, gotTraced, gotDumped []string
 	for _, ev := range states {
 		wantTraced = append(wantTraced, ev.Actor+" "+ev.To)
 	}
-	last := map[string]string{}
+	shown, orphaned := map[string]string{}, map[string]bool{}
 	for _, st := range r.Steps {
-		for _, s := range st.Sockets {
-			if !traced[s.Actor] && last[s.Actor] != s.State {
-				wantDumped = append(wantDumped, s.Actor+" "+s.State)
+		for _, ev := range st.Events {
+			if ev.Name == "inet_sock_set_state" {
+				shown[ev.Actor] = ev.To
 			}
-			last[s.Actor] = s.State
+		}
+		for _, s := range st.Sockets {
+			orphan := s.Orphan && !orphaned[s.Actor]
+			orphaned[s.Actor] = s.Orphan
+			if orphan || shown[s.Actor] != s.State {
+				wantDumped = append(wantDumped, fmt.Sprintf("%s %s orphan=%t", s.Actor, s.State, orphan))
+			}
+			shown[s.Actor] = s.State
 		}
 	}
 	nOrphan := 0
 	for _, m := range byKind(ms, "st") {
-		switch a := m.attr; {
-		case a["data-orphan"] == "true":
+		a := m.attr
+		if a["data-orphan"] == "true" {
 			nOrphan++
-		case traced[a["data-actor"]]:
+		}
+		switch a["data-by"] {
+		case "trace":
 			gotTraced = append(gotTraced, a["data-actor"]+" "+a["data-state"])
+		case "dump":
+			gotDumped = append(gotDumped, fmt.Sprintf("%s %s orphan=%s", a["data-actor"], a["data-state"], a["data-orphan"]))
 		default:
-			gotDumped = append(gotDumped, a["data-actor"]+" "+a["data-state"])
+			t.Errorf("state %v: not known from the trace nor from a dump", a)
 		}
 	}
 	same(t, "state changes the kernel reported", gotTraced, wantTraced)
-	same(t, "state changes in the socket dumps", gotDumped, wantDumped)
+	same(t, "states the socket dumps show", gotDumped, wantDumped)
 	if nOrphan != orphans {
 		t.Errorf("%d orphans drawn, the socket dumps show %d", nOrphan, orphans)
+	}
+	// TIME_WAIT, which the trace does not report, is drawn wherever a
+	// dump shows it.
+	for _, st := range r.Steps {
+		for _, s := range st.Sockets {
+			if s.State == "TIME_WAIT" && !slices.ContainsFunc(byKind(ms, "st"), func(m mark) bool {
+				return m.attr["data-actor"] == s.Actor && m.attr["data-state"] == "TIME_WAIT"
+			}) {
+				t.Errorf("%s is in TIME_WAIT in the socket dump, and not drawn so", s.Actor)
+			}
+		}
 	}
 
 	// Each RST the kernel sent carries its reason: beside the RST on the

@@ -29,20 +29,14 @@ func Diagram(r *lab.Record, link func(errno string) string) *ladder.Diagram {
 		t0 = r.Steps[0].Start
 	}
 	at := func(t time.Time) time.Duration { return max(t.Sub(t0), 0) }
-	traced := map[string]bool{} // actors whose state changes the kernel reported
-	for _, st := range r.Steps {
-		for _, ev := range st.Events {
-			if ev.Name == "inet_sock_set_state" {
-				traced[ev.Actor] = true
-			}
-		}
-	}
 	var evs []timed
 	add := func(t time.Time, e ladder.Event) {
 		e.At = at(t)
 		evs = append(evs, timed{Event: e, t: t})
 	}
-	prev := map[string]lab.SockState{}
+	// shown is the state last drawn for each actor, orphaned whether it
+	// was drawn as an orphan.
+	shown, orphaned := map[string]string{}, map[string]bool{}
 	for _, st := range r.Steps {
 		if st.Skip {
 			continue
@@ -83,7 +77,8 @@ func Diagram(r *lab.Record, link func(errno string) string) *ladder.Diagram {
 			}
 			switch ev.Name {
 			case "inet_sock_set_state":
-				add(ev.Time, ladder.Event{Lane: ev.Actor, State: &ladder.State{State: ev.To, From: ev.From, Detail: "peer " + ev.Peer}})
+				add(ev.Time, ladder.Event{Lane: ev.Actor, State: &ladder.State{State: ev.To, From: ev.From, By: ladder.ByTrace, Detail: "peer " + ev.Peer}})
+				shown[ev.Actor] = ev.To
 			case "tcp_send_reset", "tcp_receive_reset", "inet_sk_error_report":
 				e := ladder.Event{Lane: ev.Actor, Note: &ladder.Note{Kind: ladder.NoteKernel, Text: eventText(ev), Detail: "tracepoint " + ev.Name}}
 				if ev.Name == "inet_sk_error_report" {
@@ -100,21 +95,28 @@ func Diagram(r *lab.Record, link func(errno string) string) *ladder.Diagram {
 				end = p.Time
 			}
 		}
-		// Orphans, and states a run without tracing can only see in the
-		// socket dump after the step.
+		// The socket dump after the step shows what the kernel's trace
+		// cannot: that the application has closed a socket the kernel
+		// keeps (an orphan), and the state of a socket that replaced
+		// another (TIME_WAIT, after the trace's CLOSE of the full socket).
+		// Without tracing, it is all there is.
 		for _, s := range st.Sockets {
-			old, had := prev[s.Actor]
-			prev[s.Actor] = s
-			switch {
-			case s.Orphan && !old.Orphan:
-				add(end, ladder.Event{Lane: s.Actor, State: &ladder.State{State: s.State, Orphan: true, Detail: "the socket dump after the step: closed by the application, kept by the kernel"}})
-			case !traced[s.Actor] && (!had || old.State != s.State):
-				from := ""
-				if had {
-					from = old.State
-				}
-				add(end, ladder.Event{Lane: s.Actor, State: &ladder.State{State: s.State, From: from, Detail: "the socket dump after the step"}})
+			orphan := s.Orphan && !orphaned[s.Actor]
+			orphaned[s.Actor] = s.Orphan
+			if !orphan && shown[s.Actor] == s.State {
+				continue
 			}
+			detail := "after the step"
+			switch {
+			case orphan:
+				detail = "after the step: closed by the application, kept by the kernel"
+			case shown[s.Actor] == "CLOSE" && (s.State == "TIME_WAIT" || s.State == "FIN_WAIT2"):
+				// The trace reports the full socket's end; the kernel
+				// keeps the connection's last state in a timewait socket.
+				detail = "after the step: the kernel keeps the connection in a timewait socket after the full socket's CLOSE"
+			}
+			add(end, ladder.Event{Lane: s.Actor, State: &ladder.State{State: s.State, From: shown[s.Actor], Orphan: orphan, By: ladder.ByDump, Detail: detail}})
+			shown[s.Actor] = s.State
 		}
 	}
 	slices.SortStableFunc(evs, func(a, b timed) int { return a.t.Compare(b.t) })

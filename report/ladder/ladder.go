@@ -99,8 +99,24 @@ type State struct {
 	// Orphan: the application has closed its descriptor and the kernel
 	// keeps the connection.
 	Orphan bool
+	// By says how the state is known.
+	By     StateSource
 	Detail string
 }
+
+// StateSource says how a state is known.
+type StateSource string
+
+// The sources of states.
+const (
+	// ByTrace: the kernel reported the change as it happened.
+	ByTrace StateSource = "trace"
+	// ByDump: a listing of the sockets showed it, some time after the
+	// change.
+	ByDump StateSource = "dump"
+	// ByPackets: the packets imply it (a capture's analysis).
+	ByPackets StateSource = "packets"
+)
 
 // NoteKind says what a note is about, for its colour.
 type NoteKind string

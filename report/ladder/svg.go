@@ -287,6 +287,12 @@ func StateLabel(s *State) string {
 	return s.State
 }
 
+var stateSources = map[StateSource]string{
+	ByTrace:   "the kernel's trace, as it changed",
+	ByDump:    "a listing of the sockets",
+	ByPackets: "the packets",
+}
+
 func (l *layout) state(b *svgBuf, r *row, e Event) {
 	s := e.State
 	x := l.x[e.Lane]
@@ -310,10 +316,17 @@ func (l *layout) state(b *svgBuf, r *row, e Event) {
 	if s.Detail != "" {
 		title += "\n" + s.Detail
 	}
+	if s.By != "" {
+		src, ok := stateSources[s.By]
+		if !ok {
+			src = string(s.By)
+		}
+		title += "\nknown from: " + src
+	}
 	title += "\nat " + At(e.At)
 	w := float64(textLen(label))*smallW + 12
-	b.f(`<g class="%s" data-actor="%s" data-state="%s" data-from="%s" data-orphan="%t" data-at="%d"><title>%s</title><rect x="%.1f" y="%.1f" width="%.1f" height="16" rx="8"/><text x="%.1f" y="%.1f" text-anchor="middle">%s</text></g>`,
-		cls, Escape(e.Lane), Escape(s.State), Escape(s.From), s.Orphan, e.At.Nanoseconds(), Escape(title), x-w/2, r.top+4, w, x, r.top+15.5, Escape(label))
+	b.f(`<g class="%s" data-actor="%s" data-state="%s" data-from="%s" data-orphan="%t" data-by="%s" data-at="%d"><title>%s</title><rect x="%.1f" y="%.1f" width="%.1f" height="16" rx="8"/><text x="%.1f" y="%.1f" text-anchor="middle">%s</text></g>`,
+		cls, Escape(e.Lane), Escape(s.State), Escape(s.From), s.Orphan, Escape(string(s.By)), e.At.Nanoseconds(), Escape(title), x-w/2, r.top+4, w, x, r.top+15.5, Escape(label))
 	b.maxX = max(b.maxX, x+w/2)
 }
 
