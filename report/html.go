@@ -97,7 +97,7 @@ section.run p{margin:2px 0}
 section.explain article{border-top:1px solid var(--life);padding:4px 0}
 .explain dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:4px 0}
 .explain dt{color:var(--muted)}.explain dd{margin:0}
-@media print{body{max-width:none;padding:0}section.run{break-inside:avoid-page}.diagram{overflow:visible}a{color:inherit}}
+@media print{body{max-width:none;padding:0}section.run{break-inside:avoid-page}.diagram{overflow:visible}svg.ladder{max-width:100%;height:auto}a{color:inherit}}
 `
 
 func (p *page) head(recs []*lab.Record) {
@@ -111,7 +111,17 @@ func (p *page) head(recs []*lab.Record) {
 	if p.o.Kernel != "" {
 		p.f("kernel %s · ", e(p.o.Kernel))
 	}
-	p.f(`<span class="v-match">%d matched</span> · <span class="v-differs">%d differ</span> · <span class="v-skipped">%d skipped</span>`, s.Matched, s.Differ, s.Skipped)
+	count := func(n int, what, class string) {
+		if n == 0 {
+			class = "muted"
+		}
+		p.f(`<span class="%s">%d %s</span>`, class, n, what)
+	}
+	count(s.Matched, "matched", "v-match")
+	p.f(" · ")
+	count(s.Differ, "differ", "v-differs")
+	p.f(" · ")
+	count(s.Skipped, "skipped", "v-skipped")
 	if s.SeedDiffers > 0 {
 		p.f(" · %d steps where this kernel differs from a seed", s.SeedDiffers)
 	}
