@@ -95,6 +95,9 @@ func Diagram(r *lab.Record, link func(errno string) string) *ladder.Diagram {
 				end = p.Time
 			}
 		}
+		if st.Unsettled {
+			add(end, ladder.Event{Note: &ladder.Note{Kind: ladder.NoteStep, Text: "the kernel had not settled when the settle bound ran out"}})
+		}
 		// The socket dump after the step shows what the kernel's trace
 		// cannot: that the application has closed a socket the kernel
 		// keeps (an orphan), and the state of a socket that replaced

@@ -163,3 +163,27 @@ func TestHTMLEscapes(t *testing.T) {
 		}
 	}
 }
+
+// FuzzHTML writes a page whose every user- or peer-controlled text is
+// fuzzed: the page stays well-formed and holds no element from the text.
+func FuzzHTML(f *testing.F) {
+	f.Add(`x"><script>`, "<img src=x>", "</svg>", `"/>`, "cl<i>ent", "\x00\xff")
+	kb := base(f)
+	f.Fuzz(func(t *testing.T, id, title, data, reason, actor, errno string) {
+		r := records()[0]
+		r.Scenario, r.Title, r.Error = id, title, errno
+		r.Steps[1].Data, r.Steps[1].Actor, r.Steps[1].Text = data, actor, data
+		r.Steps[2].Events[0].Reason = reason
+		r.Steps[4].Result.Kind, r.Steps[4].Result.Errno = "errno", errno
+		var b bytes.Buffer
+		if err := HTML(&b, []*lab.Record{r}, HTMLOptions{Kernel: title, Limits: []string{data}, Explain: kb}); err != nil {
+			t.Fatal(err)
+		}
+		p := parseStrict(t, b.Bytes())
+		for _, bad := range []string{"script", "img", "iframe", "b", "i"} {
+			if p.names[bad] > 0 {
+				t.Errorf("the page has a <%s> element", bad)
+			}
+		}
+	})
+}
