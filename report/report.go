@@ -308,27 +308,36 @@ func Text(w io.Writer, limits []string, recs []*lab.Record, o Options) {
 	Matrix(w, recs, o)
 }
 
-// Matrix writes scenarios by transports, each cell matched, differs or
-// skipped, with the reasons for skips and the seed claims this kernel does
-// not follow.
-func Matrix(w io.Writer, recs []*lab.Record, o Options) {
-	p := painter{o.Color}
-	type row struct {
-		id    string
-		cells map[scenario.Transport]*lab.Record
-	}
-	var rows []*row
-	byID := map[string]*row{}
+// matrixRow is one scenario's runs, by transport.
+type matrixRow struct {
+	id    string
+	cells map[scenario.Transport]*lab.Record
+}
+
+// matrixRows groups recs by scenario, sorted by id; of two runs of one
+// scenario on one transport, the later is shown.
+func matrixRows(recs []*lab.Record) []*matrixRow {
+	var rows []*matrixRow
+	byID := map[string]*matrixRow{}
 	for _, r := range recs {
 		rw, ok := byID[r.Scenario]
 		if !ok {
-			rw = &row{id: show(r.Scenario), cells: map[scenario.Transport]*lab.Record{}}
+			rw = &matrixRow{id: r.Scenario, cells: map[scenario.Transport]*lab.Record{}}
 			byID[r.Scenario] = rw
 			rows = append(rows, rw)
 		}
 		rw.cells[r.Transport] = r
 	}
-	slices.SortStableFunc(rows, func(a, b *row) int { return cmp.Compare(a.id, b.id) })
+	slices.SortStableFunc(rows, func(a, b *matrixRow) int { return cmp.Compare(a.id, b.id) })
+	return rows
+}
+
+// Matrix writes scenarios by transports, each cell matched, differs or
+// skipped, with the reasons for skips and the seed claims this kernel does
+// not follow.
+func Matrix(w io.Writer, recs []*lab.Record, o Options) {
+	p := painter{o.Color}
+	rows := matrixRows(recs)
 	width := len("scenario")
 	for _, rw := range rows {
 		width = max(width, len(rw.id))
@@ -340,7 +349,7 @@ func Matrix(w io.Writer, recs []*lab.Record, o Options) {
 	fmt.Fprintln(w)
 	var skips, failed, seeds []string
 	for _, rw := range rows {
-		fmt.Fprintf(w, "%-*s", width+2, rw.id)
+		fmt.Fprintf(w, "%-*s", width+2, show(rw.id))
 		for _, t := range scenario.Transports {
 			r, ok := rw.cells[t]
 			if !ok {

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/teardown-net/teardown/catalog"
+	"github.com/teardown-net/teardown/explain"
 	"github.com/teardown-net/teardown/lab"
 	"github.com/teardown-net/teardown/report"
 	"github.com/teardown-net/teardown/scenario"
@@ -144,6 +146,7 @@ func labRun(args []string, stdout, stderr io.Writer, verify bool) int {
 	parallel := fs.Int("parallel", 0, "runs at once (default 8×CPUs; fewer if the open-file limit leaves too few descriptors)")
 	pcap := fs.String("pcap", "", "write a pcap file per TCP run into this directory")
 	noIsolation := fs.Bool("no-isolation", false, "run in this network namespace even as root")
+	htmlOut := fs.String("html", "", "also write the report as one self-contained HTML `file`: the matrix, and each run as a ladder diagram")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: teardown lab %s [flags] [ID|GLOB|FILE.td|- ...]\n\n", name)
 		if verify {
@@ -173,13 +176,27 @@ func labRun(args []string, stdout, stderr io.Writer, verify bool) int {
 		fmt.Fprintf(stderr, "teardown lab %s: nothing to run on %s\n", name, *on)
 		return exitUsage
 	}
+	// From here the command makes things it must remove: a signal no
+	// longer ends it at once.
+	in.hold()
+	var htmlFile *os.File
+	if *htmlOut != "" {
+		// A file beside the target, made before the runs so that a bad
+		// path fails at once, and renamed only once it is whole: an
+		// interrupted or failed run leaves nothing behind.
+		if htmlFile, err = os.CreateTemp(filepath.Dir(*htmlOut), "."+filepath.Base(*htmlOut)+".*"); err != nil {
+			fmt.Fprintf(stderr, "teardown lab %s: --html: %v\n", name, errText(err))
+			return exitUsage
+		}
+		defer os.Remove(htmlFile.Name())
+		defer htmlFile.Close()
+	}
 	if *pcap != "" {
 		if err := os.MkdirAll(*pcap, 0o755); err != nil {
 			fmt.Fprintf(stderr, "teardown lab %s: --pcap: %v\n", name, errText(err))
 			return exitUsage
 		}
 	}
-	in.hold()
 	l, err := lab.New(lab.Options{Parallel: *parallel, Limit: *limit, Settle: *settle, PcapDir: *pcap, NoIsolation: *noIsolation})
 	if err != nil {
 		fmt.Fprintf(stderr, "teardown lab %s: %v\n", name, errText(err))
@@ -189,6 +206,12 @@ func labRun(args []string, stdout, stderr io.Writer, verify bool) int {
 	recs := l.Run(in.ctx, jobs)
 	if code, ok := in.exitStatus(); ok {
 		return code
+	}
+	if htmlFile != nil {
+		if err := writeHTML(htmlFile, *htmlOut, recs, l.Limits()); err != nil {
+			fmt.Fprintf(stderr, "teardown lab %s: --html: %v\n", name, errText(err))
+			return exitUsage
+		}
 	}
 	if *asJSON {
 		if err := report.JSON(stdout, recs[0].Env.Kernel, l.Limits(), recs); err != nil {
@@ -225,6 +248,26 @@ releases everything the lab holds.
 
 Flags:
 `, scenario.MaxSource>>20, scenario.MaxLines, scenario.MaxText>>20, scenario.MaxWord)
+
+// writeHTML writes the HTML report, with the explanation of each errno the
+// runs show, into f, then renames f to path.
+func writeHTML(f *os.File, path string, recs []*lab.Record, limits []string) error {
+	base, err := explain.Load()
+	if err != nil {
+		return err
+	}
+	if err := report.HTML(f, recs, report.HTMLOptions{Kernel: recs[0].Env.Kernel, Limits: limits, Explain: base}); err != nil {
+		return err
+	}
+	// CreateTemp makes the file 0600; a report is for anyone to read.
+	if err := f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
 
 func parseTransports(s string) ([]scenario.Transport, error) {
 	if s == "" {

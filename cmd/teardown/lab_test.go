@@ -76,3 +76,28 @@ func TestVerifyJSON(t *testing.T) {
 		t.Errorf("%+v", doc)
 	}
 }
+
+func TestLabHTML(t *testing.T) {
+	dir := t.TempDir()
+	page := dir + "/lab.html"
+	code, _, errOut := run("lab", "verify", "peer-closed/read-eof", "--on", "unix,pipe", "--html", page)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	b, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<!DOCTYPE html>", `id="run-peer-closed-read-eof-unix"`, `id="run-peer-closed-read-eof-pipe"`, `<svg`, `class="call"`} {
+		if !bytes.Contains(b, []byte(want)) {
+			t.Errorf("the page has no %s", want)
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("%d files in the directory, want only the page", len(ents))
+	}
+	code, _, errOut = run("lab", "run", "peer-closed/read-eof", "--on", "unix", "--html", dir+"/no/such/dir/lab.html")
+	if code != exitUsage || !strings.Contains(errOut, "--html") {
+		t.Errorf("a page in a missing directory: exit %d: %s", code, errOut)
+	}
+}
