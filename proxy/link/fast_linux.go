@@ -62,7 +62,10 @@ func (p *pump) copyFast() bool {
 			var n int64
 			var serr error
 			err := src.Read(func(fd uintptr) bool {
-				n, serr = unix.Splice(int(fd), nil, p.pipe[1], nil, spliceMax, unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
+				// unix.Splice returns an int64 on 64-bit platforms and an int
+				// on 32-bit ones; int64(...) serves both.
+				m, e := unix.Splice(int(fd), nil, p.pipe[1], nil, spliceMax, unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
+				n, serr = int64(m), e
 				return serr != unix.EAGAIN
 			})
 			if err == nil {
