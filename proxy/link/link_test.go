@@ -224,3 +224,48 @@ func TestTimerAfterFIN(t *testing.T) {
 		t.Errorf("server read: %v, want ECONNRESET", err)
 	}
 }
+
+// TestReadAhead: under a latency toxic the proxy reads ahead of the delay,
+// up to its window and no further, and when the toxic goes every byte held
+// arrives once, in order, followed by the FIN.
+func TestReadAhead(t *testing.T) {
+	const size = readAhead + 8<<20
+	l, client, server, counters := setup(t, []*toxic.Toxic{mk(t, `{"type":"latency","stream":"upstream","attributes":{"latency":3600000}}`)})
+	for _, c := range []*net.TCPConn{client, server} {
+		c.SetDeadline(time.Now().Add(3 * hang))
+	}
+	sent := make(chan [32]byte, 1)
+	go func() {
+		s, err := stream(client, size, 7)
+		if err != nil {
+			t.Errorf("write: %v", err)
+		}
+		sent <- s
+	}()
+	// Wait until the reader has stopped reading: the window is full.
+	var held uint64
+	for deadline := time.Now().Add(hang); ; {
+		before := counters.Received[0].Load()
+		time.Sleep(300 * time.Millisecond)
+		held = counters.Received[0].Load()
+		if held == before && held > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the proxy kept reading: %d bytes after %v", held, hang)
+		}
+	}
+	if lo, hi := uint64(readAhead/2), uint64(readAhead+chunkSize); held < lo || held > hi {
+		t.Errorf("the proxy read %d bytes ahead of the delay; want between %d and %d", held, lo, hi)
+	}
+	if n := counters.Sent[0].Load(); n != 0 {
+		t.Errorf("%d bytes passed a latency of an hour", n)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), hang)
+	l.SetToxics(ctx, nil)
+	cancel()
+	n, sum, err := sink(server)
+	if want := <-sent; err != nil || n != size || sum != want {
+		t.Errorf("after the toxic went: received %d bytes (want %d), checksum match %v, err %v", n, size, sum == want, err)
+	}
+}
