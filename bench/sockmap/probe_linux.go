@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -261,8 +259,8 @@ func (b *bench) roundTrip(p path, n int) (string, error) {
 }
 
 // stall writes to an upstream that never reads until a write blocks for a
-// second or limit bytes are written, and returns the bytes written and how
-// much the host's available memory fell meanwhile.
+// second or limit bytes are written, and returns the bytes written: with
+// backpressure, what the sockets' buffers hold on the way.
 func (b *bench) stall(p path, limit int64) (string, error) {
 	release := make(chan struct{})
 	up, stop, err := server(func(*net.TCPConn) { <-release })
@@ -276,10 +274,6 @@ func (b *bench) stall(p path, limit int64) (string, error) {
 		return "", err
 	}
 	defer h.close()
-	before, err := memAvailable()
-	if err != nil {
-		return "", err
-	}
 	var wrote int64
 	buf := make([]byte, 128<<10)
 	for wrote < limit {
@@ -293,11 +287,7 @@ func (b *bench) stall(p path, limit int64) (string, error) {
 			return "", err
 		}
 	}
-	after, err := memAvailable()
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("%.1f MiB (MemAvailable %+d MiB)", float64(wrote)/(1<<20), (after-before)/(1<<20)), nil
+	return fmt.Sprintf("%.1f MiB", float64(wrote)/(1<<20)), nil
 }
 
 // fin sends n bytes and a FIN; the proxy passes the FIN on when a read of
@@ -408,22 +398,6 @@ func verdict(r received, n int64, sum [32]byte) string {
 		s += ", checksum differs"
 	}
 	return s
-}
-
-// memAvailable reads MemAvailable from /proc/meminfo, in bytes.
-func memAvailable() (int64, error) {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return 0, fmt.Errorf("read /proc/meminfo: %w", err)
-	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		var kb int64
-		if _, err := fmt.Sscanf(sc.Text(), "MemAvailable: %d kB", &kb); err == nil {
-			return kb << 10, nil
-		}
-	}
-	return 0, errors.New("no MemAvailable line in /proc/meminfo")
 }
 
 // switchSplice moves the client-to-upstream direction of h's link from the
