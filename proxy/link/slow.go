@@ -149,7 +149,8 @@ func (p *pump) slowSync() bool {
 // readAhead bounds the buffer bytes a reader holds that the pump has not
 // taken: the window of a delayed stream. Under a latency toxic of d a stream
 // runs at no more than readAhead/d, plus what the kernels' socket buffers
-// hold: 64 MiB keeps 600 MB/s under 100 ms. Toxiproxy holds up to 1,024
+// hold: 64 MiB allows about 600 MB/s under 100 ms (half that if every read
+// fills just over half a buffer). Toxiproxy holds up to 1,024
 // chunks of up to 32 KiB ahead of its latency toxic, half as much. The
 // memory is spent only while a fast sender meets a delay.
 const readAhead = 64 << 20
