@@ -31,6 +31,8 @@ import (
 // config holds the command-line settings.
 type config struct {
 	size      int64 // bytes per throughput measurement
+	latency   int   // ms of the latency toxic of the latency throughput measurement
+	latSize   int64 // bytes per throughput measurement under latency
 	parallel  int   // connections of the parallel throughput measurement
 	rounds    int
 	rttN      int // round trips per path and round
@@ -68,6 +70,8 @@ Flags:
 	}
 	c := config{args: args}
 	size := fs.String("size", "1GiB", "bytes sent through each path per throughput `measurement` (suffixes KiB, MiB, GiB)")
+	latSize := fs.String("latency-size", "256MiB", "bytes sent through each proxy per throughput `measurement` under the latency toxic")
+	fs.IntVar(&c.latency, "latency", 100, "`ms` of the latency toxic (upstream) of the throughput measurement under latency")
 	fs.IntVar(&c.parallel, "parallel", 4, "connections of the parallel throughput measurement")
 	fs.IntVar(&c.rounds, "rounds", 7, "rounds of throughput and round-trip measurements")
 	fs.IntVar(&c.rttN, "rtt-n", 20000, "round trips per path and round")
@@ -93,10 +97,14 @@ Flags:
 		fmt.Fprintf(stderr, "proxy: -size: %v\n", err)
 		return 2
 	}
+	if c.latSize, err = parseSize(*latSize); err != nil {
+		fmt.Fprintf(stderr, "proxy: -latency-size: %v\n", err)
+		return 2
+	}
 	for _, f := range []struct {
 		name string
 		v    int
-	}{{"parallel", c.parallel}, {"rounds", c.rounds}, {"rtt-n", c.rttN}, {"rtt-size", c.rttSize}, {"conns", c.conns}, {"load-rounds", c.loadRound}, {"msgs", c.msgs}} {
+	}{{"latency", c.latency}, {"parallel", c.parallel}, {"rounds", c.rounds}, {"rtt-n", c.rttN}, {"rtt-size", c.rttSize}, {"conns", c.conns}, {"load-rounds", c.loadRound}, {"msgs", c.msgs}} {
 		if f.v < 1 {
 			fmt.Fprintf(stderr, "proxy: -%s is %d, want at least 1\n", f.name, f.v)
 			return 2
@@ -131,11 +139,15 @@ func parseSize(s string) (int64, error) {
 
 // A path is one way from the harness's clients to its upstream servers.
 type path struct {
-	name     string
-	sink     string // address of the sink, through this path
-	echo     string // address of the echo server, through this path
-	tput1    []float64
-	tputN    []float64
+	name  string
+	sink  string // address of the sink, through this path
+	echo  string // address of the echo server, through this path
+	tput1 []float64
+	tputN []float64
+	// latSink is the address of a sink through a proxy whose upstream
+	// stream has the latency toxic; empty for the direct path.
+	latSink  string
+	tputLat  []float64
 	rtt      []time.Duration // every sample of every round
 	rttRound []float64       // median of each round, in seconds
 	// rttBusyRound is the median of each round measured while another
@@ -195,6 +207,12 @@ func bench(c config, stdout, stderr io.Writer) error {
 		if p.echo, err = s.createProxy("bench_echo", echoUp.addr()); err != nil {
 			return err
 		}
+		if p.latSink, err = s.createProxy("bench_sink_latency", sinkUp.addr()); err != nil {
+			return err
+		}
+		if err := s.addLatency("bench_sink_latency", c.latency); err != nil {
+			return err
+		}
 		paths = append(paths, p)
 	}
 
@@ -224,6 +242,17 @@ func bench(c config, stdout, stderr io.Writer) error {
 			}
 			p.tputN = append(p.tputN, v)
 			fmt.Fprintf(stderr, "round %d/%d  throughput %d conns  %-9s %8.0f MB/s\n", r+1, c.rounds, c.parallel, p.name, v/1e6)
+		}
+		for _, p := range order {
+			if p.latSink == "" {
+				continue
+			}
+			v, err := throughput(p.latSink, c.latSize, 1)
+			if err != nil {
+				return fmt.Errorf("%s: throughput, %d ms latency: %w", p.name, c.latency, err)
+			}
+			p.tputLat = append(p.tputLat, v)
+			fmt.Fprintf(stderr, "round %d/%d  throughput %d ms latency %-9s %8.1f MB/s\n", r+1, c.rounds, c.latency, p.name, v/1e6)
 		}
 		for _, p := range order {
 			rtts, err := roundTrips(p.echo, c.rttN, c.rttSize)

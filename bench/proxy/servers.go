@@ -138,6 +138,19 @@ func (p *proxyServer) createProxy(name, upstream string) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
+// addLatency adds a latency toxic of ms milliseconds to the upstream stream
+// (client to upstream) of the proxy called name.
+func (p *proxyServer) addLatency(name string, ms int) error {
+	px, err := p.client.Proxy(name)
+	if err != nil {
+		return fmt.Errorf("%s: proxy %s: %w", p.name, name, err)
+	}
+	if _, err := px.AddToxic("latency", "latency", "upstream", 1, toxiproxy.Attributes{"latency": ms}); err != nil {
+		return fmt.Errorf("%s: add a %d ms latency toxic to %s: %w", p.name, ms, name, err)
+	}
+	return nil
+}
+
 // version asks the API for the server's version.
 func (p *proxyServer) version() string {
 	b, err := p.get("/version")

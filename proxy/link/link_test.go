@@ -224,3 +224,70 @@ func TestTimerAfterFIN(t *testing.T) {
 		t.Errorf("server read: %v, want ECONNRESET", err)
 	}
 }
+
+// TestReadAhead: under a latency toxic the proxy reads ahead of the delay,
+// up to its window and no further, and when the toxic goes every byte held
+// arrives once, in order, followed by the FIN.
+func TestReadAhead(t *testing.T) {
+	const size = readAhead + 8<<20
+	l, client, server, counters := setup(t, []*toxic.Toxic{mk(t, `{"type":"latency","stream":"upstream","attributes":{"latency":3600000}}`)})
+	for _, c := range []*net.TCPConn{client, server} {
+		c.SetDeadline(time.Now().Add(3 * hang))
+	}
+	sent := make(chan [32]byte, 1)
+	go func() {
+		s, err := fastStream(client, size)
+		if err != nil {
+			t.Errorf("write: %v", err)
+		}
+		sent <- s
+	}()
+	// Wait until the reader has stopped reading with the window full. A
+	// window that is too small stops it early, and the wait runs out.
+	lo, hi := uint64(readAhead/2), uint64(readAhead+chunkSize)
+	var held uint64
+	for deadline := time.Now().Add(hang); ; {
+		before := counters.Received[0].Load()
+		time.Sleep(300 * time.Millisecond)
+		held = counters.Received[0].Load()
+		if held == before && held >= lo || time.Now().After(deadline) {
+			break
+		}
+	}
+	if held < lo || held > hi {
+		t.Errorf("the proxy read %d bytes ahead of the delay; want between %d and %d", held, lo, hi)
+	}
+	if n := counters.Sent[0].Load(); n != 0 {
+		t.Errorf("%d bytes passed a latency of an hour", n)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), hang)
+	l.SetToxics(ctx, nil)
+	cancel()
+	n, sum, err := sink(server)
+	if want := <-sent; err != nil || n != size || sum != want {
+		t.Errorf("after the toxic went: received %d bytes (want %d), checksum match %v, err %v", n, size, sum == want, err)
+	}
+}
+
+// fastStream writes n bytes to w, then half-closes, and returns their
+// SHA-256. It repeats one random block, shifted on each write so that no two
+// writes are alike: it keeps a sender fast where stream would be slow (under
+// the race detector).
+func fastStream(w *net.TCPConn, n int) ([32]byte, error) {
+	block := make([]byte, 1<<20)
+	rand.NewChaCha8([32]byte{7}).Read(block)
+	h := sha256.New()
+	buf := make([]byte, len(block))
+	for i := 0; n > 0; i++ {
+		k := min(n, len(buf))
+		s := (i * 4099) % len(block)
+		copy(buf, block[s:])
+		copy(buf[len(block)-s:], block[:s])
+		h.Write(buf[:k])
+		if _, err := w.Write(buf[:k]); err != nil {
+			return [32]byte{}, err
+		}
+		n -= k
+	}
+	return [32]byte(h.Sum(nil)), w.CloseWrite()
+}

@@ -146,17 +146,99 @@ func (p *pump) slowSync() bool {
 	}
 }
 
-// reader reads the sender ahead of the pump.
+// readAhead bounds the buffer bytes a reader holds that the pump has not
+// taken: the window of a delayed stream. Under a latency toxic of d a stream
+// runs at no more than readAhead/d, plus what the kernels' socket buffers
+// hold: 64 MiB allows about 600 MB/s under 100 ms (half that if every read
+// fills just over half a buffer). Toxiproxy holds up to 1,024
+// chunks of up to 32 KiB ahead of its latency toxic, half as much. The
+// memory is spent only while a fast sender meets a delay.
+const readAhead = 64 << 20
+
+// smallRead is the largest read whose bytes are copied out of the pool's
+// buffer, so that the bytes a reader holds are at least half the buffer
+// bytes counted against readAhead.
+const smallRead = chunkSize / 2
+
+// reader reads the sender ahead of the pump, up to readAhead bytes.
 type reader struct {
-	ch   chan chunk
-	stop atomic.Bool
+	mu   sync.Mutex
+	q    []chunk // read, not yet taken by the pump, in order
+	held int     // buffer bytes the chunks of q hold
+	end  bool    // the goroutine has stopped; q holds all it read
+
+	ready chan struct{} // signalled when q gains a chunk or end is set
+	room  chan struct{} // signalled when held falls below readAhead
+	quit  chan struct{} // closed by stopReader
+	stop  atomic.Bool
+}
+
+// size is what a chunk counts against readAhead: its buffer, and a little
+// for the chunk itself, so that a stream of 1-byte reads is bounded too.
+func (c *chunk) size() int { return cap(c.data) + 64 }
+
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// put queues c and reports whether the reader may read again: it waits
+// while the window is full, until the pump takes chunks or stopReader ends
+// it.
+func (r *reader) put(c chunk) bool {
+	r.mu.Lock()
+	r.q = append(r.q, c)
+	r.held += c.size()
+	full := r.held >= readAhead
+	r.mu.Unlock()
+	signal(r.ready)
+	for full {
+		select {
+		case <-r.room:
+		case <-r.quit:
+			return false
+		}
+		r.mu.Lock()
+		full = r.held >= readAhead
+		r.mu.Unlock()
+	}
+	return true
+}
+
+// take returns the oldest chunk read, if any, and whether the reader has
+// stopped with nothing left.
+func (r *reader) take() (c chunk, ok, ended bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.q) == 0 {
+		return chunk{}, false, r.end
+	}
+	c = r.q[0]
+	r.q[0] = chunk{}
+	r.q = r.q[1:]
+	if len(r.q) == 0 {
+		r.q = nil // let the backing array go once drained
+	}
+	wasFull := r.held >= readAhead
+	r.held -= c.size()
+	if wasFull && r.held < readAhead {
+		signal(r.room)
+	}
+	return c, true, false
 }
 
 func (p *pump) startReader() *reader {
-	r := &reader{ch: make(chan chunk, 16)}
+	r := &reader{ready: make(chan struct{}, 1), room: make(chan struct{}, 1), quit: make(chan struct{})}
 	p.lockedReadDL(time.Time{})
 	go func() {
-		defer close(r.ch)
+		defer func() {
+			r.mu.Lock()
+			r.end = true
+			r.mu.Unlock()
+			signal(r.ready)
+		}()
 		for !r.stop.Load() {
 			bp := bufPool.Get().(*[]byte)
 			n, err := p.src.Read(*bp)
@@ -170,8 +252,13 @@ func (p *pump) startReader() *reader {
 				}
 				err = nil
 			}
-			r.ch <- chunk{data: (*bp)[:n], at: time.Now(), err: err, buf: bp}
-			if err != nil {
+			c := chunk{data: (*bp)[:n], at: time.Now(), err: err, buf: bp}
+			if n <= smallRead {
+				c.data = append([]byte(nil), c.data...)
+				c.buf = nil
+				bufPool.Put(bp)
+			}
+			if !r.put(c) || err != nil {
 				return
 			}
 		}
@@ -183,9 +270,18 @@ func (p *pump) startReader() *reader {
 // backlog.
 func (p *pump) stopReader(r *reader) {
 	r.stop.Store(true)
+	close(r.quit)
 	p.lockedReadDL(aLongTimeAgo)
-	for c := range r.ch {
-		p.backlog = append(p.backlog, c)
+	for {
+		c, ok, ended := r.take()
+		if ok {
+			p.backlog = append(p.backlog, c)
+			continue
+		}
+		if ended {
+			return
+		}
+		<-r.ready
 	}
 }
 
@@ -221,15 +317,17 @@ func (p *pump) slowAsync() bool {
 			}
 			tc = timer.C
 		}
-		select {
-		case c, ok := <-r.ch:
-			if !ok {
-				// The reader stopped after an error it already sent.
-				return false
-			}
+		if c, ok, ended := r.take(); ok {
 			if done, stop := p.handle(c); done || stop {
 				return done
 			}
+			continue
+		} else if ended {
+			// The reader stopped after an error it already queued.
+			return false
+		}
+		select {
+		case <-r.ready:
 		case <-tc:
 		case <-p.kick:
 		case <-p.l.closing:
