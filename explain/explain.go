@@ -18,6 +18,8 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+
+	"github.com/teardown-net/teardown/sockerr"
 )
 
 //go:embed data/errors.json data/glibc-l10n.json
@@ -90,9 +92,7 @@ type Action struct {
 
 // A Text is what one program, library or locale prints for an error.
 type Text struct {
-	// By names who prints it: glibc, musl, macos, freebsd, windows, go,
-	// python, java, node, rust, curl, nginx, haproxy, envoy, postgresql,
-	// mysql, redis, grpc, openssl.
+	// By names who prints it, one of Producers.
 	By string `json:"by"`
 	// OS is set when the text is particular to one OS.
 	OS string `json:"os,omitempty"`
@@ -110,6 +110,11 @@ type Text struct {
 	// NoMatch marks a text too generic to be evidence by itself; it is
 	// shown but never matched.
 	NoMatch bool `json:"no_match,omitempty"`
+	// Wrapper marks a text that reports that a connection failed without
+	// saying how ("MySQL server has gone away", curl's "Failure when
+	// receiving data from the peer"): when the same input names a more
+	// specific cause, that cause ranks first.
+	Wrapper bool `json:"wrapper,omitempty"`
 	// Source says where the text was taken from, so a reader can check it.
 	Source string `json:"source"`
 	// Note adds what a reader needs to know about when the text appears.
@@ -218,16 +223,29 @@ func (b *Base) Entry(id string) (*Entry, bool) {
 }
 
 // Kinds lists the sockerr kind names an entry may carry, as sockerr spells
-// them; the sockerr tests keep the two lists in step.
-var Kinds = []string{"peer-closed", "reset", "broken-pipe", "refused", "aborted", "timed-out",
-	"unreachable", "local-closed", "deadline", "would-block", "interrupted", "canceled", "other"}
+// them, in sockerr's order: sockerr is the one source of the list.
+var Kinds = kindNames()
+
+func kindNames() []string {
+	var out []string
+	for _, k := range sockerr.Kinds() {
+		out = append(out, k.String())
+	}
+	return out
+}
+
+// Producers lists who may print a text: C libraries and operating
+// systems, language runtimes and their libraries, tools and servers.
+var Producers = []string{
+	"glibc", "musl", "macos", "freebsd", "windows", "dotnet",
+	"go", "python", "aiohttp", "java", "okhttp", "reactor-netty", "node", "undici", "axios",
+	"rust", "hyper", "ruby", "erlang", "curl", "git", "gnutls", "openssl", "ssh",
+	"nginx", "apache", "haproxy", "envoy", "postgresql", "mysql", "redis", "grpc",
+}
 
 var (
 	wireEvents = map[string]bool{"FIN": true, "RST": true, "ICMP": true, "silence": true, "local": true}
 	mayValues  = map[string]bool{"yes": true, "no": true, "maybe": true}
-	producers  = map[string]bool{"glibc": true, "musl": true, "macos": true, "freebsd": true, "windows": true,
-		"go": true, "python": true, "java": true, "node": true, "rust": true, "curl": true, "nginx": true,
-		"haproxy": true, "envoy": true, "postgresql": true, "mysql": true, "redis": true, "grpc": true, "openssl": true}
 )
 
 // validate checks what the schema in docs/explain-data.md requires.
@@ -235,6 +253,10 @@ func (b *Base) validate() error {
 	kinds := map[string]bool{}
 	for _, k := range Kinds {
 		kinds[k] = true
+	}
+	producers := map[string]bool{}
+	for _, p := range Producers {
+		producers[p] = true
 	}
 	for _, e := range b.Entries {
 		bad := func(format string, a ...any) error {

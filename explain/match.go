@@ -1,7 +1,9 @@
 package explain
 
 import (
+	"cmp"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -36,9 +38,15 @@ type Evidence struct {
 	// Strength orders evidence: an exact message beats a name, a name beats
 	// a number.
 	Strength int `json:"strength"`
+	// Truncated is set when the input ends inside the message matched:
+	// Match is the part of it that was there.
+	Truncated bool `json:"truncated,omitempty"`
 	// weak evidence (a bare or loosely placed number, a key shared by
 	// several entries) only counts when nothing stronger was found.
 	weak bool
+	// wrapper evidence is a text that says a connection failed without
+	// saying how; see Text.Wrapper.
+	wrapper bool
 }
 
 // A Finding is an entry the input mentions, with the evidence for it.
@@ -69,7 +77,18 @@ type phrase struct {
 	key   string // folded text
 	entry *Entry
 	text  Text
+	// parts is key split at each {n}, the place of a decimal number
+	// ("timeout of {n}ms exceeded"); nil for a key without one.
+	parts []string
 }
+
+// numberHole in a text stands for a decimal number of any value.
+const numberHole = "{n}"
+
+// minTruncated is the shortest end of a phrase that, cut off where the
+// input ends, still counts as the phrase: a line copied from a terminal or
+// a log viewer often stops mid-word.
+const minTruncated = 24
 
 type tokenRef struct {
 	entry *Entry
@@ -85,6 +104,12 @@ type numberRef struct {
 
 type index struct {
 	phrases []phrase
+	// byGram lists, for the first three bytes of each phrase key, the
+	// phrases starting with them, so that one pass over the input finds
+	// every candidate; gramSet is the same set as a bitmap, to skip most
+	// places at the cost of one load.
+	byGram  map[uint32][]int32
+	gramSet []uint64
 	tokens  map[string][]tokenRef // case-sensitive words
 	numbers map[int][]numberRef
 	curl    map[string][]tokenRef // curl exit code
@@ -132,6 +157,16 @@ func buildIndex(b *Base) *index {
 			addTok(n, tokenRef{entry: e, kind: EvName, label: n})
 			ix.names[e] = append(ix.names[e], fold(n))
 		}
+		// Erlang and some C libraries print errno names in lower case
+		// ({error,econnrefused}); an errno name is specific enough to
+		// be matched so too.
+		for _, os := range append(OSes, "any") {
+			for _, n := range e.Names[os] {
+				if isErrnoName(n) {
+					addTok(strings.ToLower(n), tokenRef{entry: e, kind: EvName, label: n})
+				}
+			}
+		}
 		// In OSes order, so that candidates are listed the same way each run.
 		for _, os := range OSes {
 			if n, ok := e.Numbers[os]; ok {
@@ -143,7 +178,11 @@ func buildIndex(b *Base) *index {
 				// A final period is left out of the key: Python strips it
 				// from Windows messages, and log lines often drop it.
 				key := strings.TrimRight(fold(t.Text), ".")
-				ix.phrases = append(ix.phrases, phrase{key: key, entry: e, text: t})
+				ph := phrase{key: key, entry: e, text: t}
+				if strings.Contains(key, numberHole) {
+					ph.parts = strings.Split(key, numberHole)
+				}
+				ix.phrases = append(ix.phrases, ph)
 				ix.names[e] = append(ix.names[e], key)
 				if phraseOwners[key] == nil {
 					phraseOwners[key] = map[*Entry]bool{}
@@ -189,7 +228,37 @@ func buildIndex(b *Base) *index {
 	}
 	// Longer phrases first, so that the longest match at a place wins.
 	sort.SliceStable(ix.phrases, func(i, j int) bool { return len(ix.phrases[i].key) > len(ix.phrases[j].key) })
+	ix.byGram = map[uint32][]int32{}
+	ix.gramSet = make([]uint64, 1<<24/64)
+	for i, p := range ix.phrases {
+		if len(p.key) < 3 {
+			// Two-letter texts are codes, not messages; none is matched
+			// as a phrase.
+			continue
+		}
+		g := gram(p.key, 0)
+		ix.byGram[g] = append(ix.byGram[g], int32(i))
+		ix.gramSet[g/64] |= 1 << (g % 64)
+	}
 	return ix
+}
+
+// gram packs the three bytes of s at i into an index of gramSet.
+func gram(s string, i int) uint32 {
+	return uint32(s[i])<<16 | uint32(s[i+1])<<8 | uint32(s[i+2])
+}
+
+// isErrnoName reports whether n looks like a POSIX errno name (ENOTCONN).
+func isErrnoName(n string) bool {
+	if len(n) < 5 || n[0] != 'E' {
+		return false
+	}
+	for i := 1; i < len(n); i++ {
+		if n[i] < 'A' || n[i] > 'Z' {
+			return false
+		}
+	}
+	return true
 }
 
 func appendRef(refs []tokenRef, r tokenRef) []tokenRef {
@@ -257,7 +326,6 @@ func bounded(s string, i, j int) bool {
 }
 
 var (
-	reWord = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`)
 	// Numbers that a runtime or tool prints as error numbers; the group is
 	// the number. Strong contexts name it an errno outright.
 	reNumStrong = []*regexp.Regexp{
@@ -265,14 +333,23 @@ var (
 		regexp.MustCompile(`os error (\d{1,5})\b`),
 		regexp.MustCompile(`winerror (\d{1,5})\b`),
 		regexp.MustCompile(`wsa\w*[\s=:]*(\d{5})\b`),
-		regexp.MustCompile(`\((\d{1,5}): `), // nginx: "(104: Connection reset by peer)"
 		// MySQL 2003: "Can't connect to MySQL server on 'db:3306' (111)".
 		regexp.MustCompile(`mysql server on '[^']*' \((\d{1,5})\)`),
 	}
-	reNumLoose = regexp.MustCompile(`error[\s=:#]*(\d{1,5})\b`)
-	reCurl     = regexp.MustCompile(`curl(?::| error) \((\d{1,3})\)`)
-	reMySQL    = regexp.MustCompile(`error (\d{4}) \(`)
-	reBare     = regexp.MustCompile(`^\s*(\d{1,5})\s*$`)
+	// reNumAnchor is, for each of reNumStrong, a text every match
+	// contains, so that most lines skip the regular expression.
+	reNumAnchor = []string{"errno", "os error ", "winerror ", "wsa", "mysql server on '"}
+	// Looser contexts: "error 111", and a number in brackets at the end
+	// of a message, as PHP and Guzzle print it ("Connection timed out
+	// [110]").
+	reNumLoose = []*regexp.Regexp{
+		regexp.MustCompile(`error[\s=:#]*(\d{1,5})\b`),
+		regexp.MustCompile(`[a-z)] \[(\d{2,5})\]`),
+	}
+	reNumLooseAnchor = []string{"error", "["}
+	reCurl           = regexp.MustCompile(`curl(?::| error) \((\d{1,3})\)`)
+	reMySQL          = regexp.MustCompile(`error (\d{4}) \(`)
+	reBare           = regexp.MustCompile(`^\s*(\d{1,5})\s*$`)
 )
 
 // Match finds every entry the input mentions and ranks them, best first.
@@ -335,75 +412,173 @@ func (m *matcher) messages() {
 		exact, other []string
 		lang         string
 		key          string
+		wrapper      bool
+		truncated    bool
 	}
 	var hits []hit
 	folded := m.folded
-	for _, p := range m.ix.phrases {
-		if p.key == "" {
+	// The place where a phrase cut off by the end of the input may end.
+	tail := len(strings.TrimRight(folded, " \t\r\n.\"'`"))
+	// Every place where a phrase matches, then longest phrase first (the
+	// phrases are sorted so), each phrase's places in input order.
+	type cand struct {
+		i, j      int
+		p         int32
+		truncated bool
+	}
+	var cands []cand
+	for i := 0; i+3 <= len(folded); i++ {
+		g := gram(folded, i)
+		if m.ix.gramSet[g/64]&(1<<(g%64)) == 0 {
 			continue
 		}
-		for off, seen := 0, 0; off < len(folded) && seen < maxRepeats; {
-			k := strings.Index(folded[off:], p.key)
-			if k < 0 {
-				break
-			}
-			i, j := off+k, off+k+len(p.key)
-			off = i + 1
-			if !bounded(folded, i, j) {
-				continue
-			}
-			seen++
-			inside := false
-			for _, s := range m.msgSpans {
-				if s.i <= i && j <= s.j && s.j-s.i > j-i {
-					inside = true
-					break
-				}
-			}
-			if inside {
-				continue
-			}
-			exactCase := strings.TrimRight(p.text.Text, ".") == m.input[i:j]
-			merged := false
-			for h := range hits {
-				if hits[h].i == i && hits[h].j == j && hits[h].e == p.entry {
-					hits[h].exact, hits[h].other = addBy(hits[h].exact, hits[h].other, p.text.By, exactCase)
-					merged = true
-				}
-			}
-			if !merged {
-				h := hit{i: i, j: j, e: p.entry, lang: p.text.Lang, key: p.key}
-				h.exact, h.other = addBy(nil, nil, p.text.By, exactCase)
-				hits = append(hits, h)
-				m.msgSpans = append(m.msgSpans, span{i, j, p.entry})
+		for _, p := range m.ix.byGram[g] {
+			j, ok, truncated := m.ix.phrases[p].matchAt(folded, i, tail)
+			if ok && (truncated || bounded(folded, i, j)) {
+				cands = append(cands, cand{i, j, p, truncated})
 			}
 		}
 	}
+	slices.SortStableFunc(cands, func(a, b cand) int { return cmp.Compare(a.p, b.p) })
+	seen := map[int32]int{}
+	for _, c := range cands {
+		p := &m.ix.phrases[c.p]
+		i, j, truncated := c.i, c.j, c.truncated
+		if seen[c.p]++; seen[c.p] > maxRepeats {
+			continue
+		}
+		inside := false
+		for _, s := range m.msgSpans {
+			if s.i <= i && j <= s.j && s.j-s.i > j-i {
+				inside = true
+				break
+			}
+		}
+		if inside {
+			continue
+		}
+		exactCase := strings.TrimRight(p.text.Text, ".") == m.input[i:j]
+		merged := false
+		for h := range hits {
+			if hits[h].i == i && hits[h].j == j && hits[h].e == p.entry {
+				merged = true
+				switch {
+				case truncated && !hits[h].truncated:
+					// A whole text already matched here; one that would
+					// continue past the input's end says nothing more.
+					continue
+				case !truncated && hits[h].truncated:
+					hits[h].exact, hits[h].other, hits[h].truncated, hits[h].wrapper = nil, nil, false, true
+				}
+				hits[h].exact, hits[h].other = addBy(hits[h].exact, hits[h].other, p.text.By, exactCase)
+				hits[h].wrapper = hits[h].wrapper && p.text.Wrapper
+			}
+		}
+		if !merged {
+			h := hit{i: i, j: j, e: p.entry, lang: p.text.Lang, key: p.key, wrapper: p.text.Wrapper, truncated: truncated}
+			h.exact, h.other = addBy(nil, nil, p.text.By, exactCase)
+			hits = append(hits, h)
+			m.msgSpans = append(m.msgSpans, span{i, j, p.entry})
+		}
+	}
+	// A phrase cut off by the end of the input yields to a whole phrase
+	// of another entry at the same place.
+	kept := hits[:0]
+	for _, h := range hits {
+		drop := false
+		for _, o := range hits {
+			drop = drop || h.truncated && !o.truncated && o.i == h.i && o.j == h.j && o.e != h.e
+		}
+		if !drop {
+			kept = append(kept, h)
+		}
+	}
+	hits = kept
 	whole := strings.TrimRight(strings.TrimSpace(folded), ".")
 	for _, h := range hits {
-		strength := 50 + min(len(h.key), 50)/5
+		strength := 50 + min(h.j-h.i, 50)/5
 		if whole == h.key {
 			strength = 100
 		}
 		m.add(h.e, Evidence{Kind: EvMessage, Match: m.input[h.i:h.j], Offset: h.i, By: append(h.exact, h.other...),
-			Lang: h.lang, Strength: strength, weak: m.ix.phraseEntries[h.key] > 1})
+			Lang: h.lang, Strength: strength, Truncated: h.truncated,
+			weak: m.ix.phraseEntries[h.key] > 1, wrapper: h.wrapper})
 	}
 }
 
-// words finds errno names, exception classes and symbolic codes.
+// matchAt reports whether p's key occurs in folded at i and where the
+// match ends. A key cut off by the end of the input (at tail, after
+// trailing spaces and punctuation) matches too, as truncated, when at
+// least minTruncated bytes of it are there.
+func (p *phrase) matchAt(folded string, i, tail int) (j int, ok, truncated bool) {
+	if p.parts == nil {
+		if strings.HasPrefix(folded[i:], p.key) {
+			return i + len(p.key), true, false
+		}
+		if rest := folded[i:max(i, tail)]; len(rest) >= minTruncated && len(rest) < len(p.key) && strings.HasPrefix(p.key, rest) {
+			return tail, true, true
+		}
+		return 0, false, false
+	}
+	j = i
+	for n, part := range p.parts {
+		if n > 0 {
+			k := j
+			for k < len(folded) && '0' <= folded[k] && folded[k] <= '9' {
+				k++
+			}
+			if k == j {
+				return 0, false, false
+			}
+			j = k
+		}
+		if !strings.HasPrefix(folded[j:], part) {
+			return 0, false, false
+		}
+		j += len(part)
+	}
+	return j, true, false
+}
+
+// words finds errno names, exception classes and symbolic codes. A class
+// that several entries share (java.net.SocketException is thrown for a
+// reset, a broken pipe and more) names no error by itself and is not
+// evidence: the message after it decides.
 func (m *matcher) words() {
-	seen := map[string]int{}
-	for _, loc := range reWord.FindAllStringIndex(m.input, -1) {
-		w := m.input[loc[0]:loc[1]]
+	in := m.input
+	var seen map[string]int
+	for i := 0; i < len(in); {
+		c := in[i]
+		if !(c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') || i > 0 && isWordByte(in[i-1]) {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(in) && isWordByte(in[j]) {
+			j++
+		}
+		w := in[i:j]
+		at := i
+		i = j
 		refs := m.ix.tokens[w]
-		if len(refs) == 0 || seen[w] >= maxRepeats {
+		if len(refs) == 0 {
+			continue
+		}
+		if seen == nil {
+			seen = map[string]int{}
+		}
+		if seen[w] >= maxRepeats {
 			continue
 		}
 		seen[w]++
+		shared := len(distinct(refs)) > 1
 		for _, r := range refs {
 			s := 40
 			switch r.kind {
 			case EvClass:
+				if shared {
+					continue
+				}
 				s = 30
 			case EvCode:
 				s = 20
@@ -412,55 +587,89 @@ func (m *matcher) words() {
 			if r.by != "" {
 				by = []string{r.by}
 			}
-			m.add(r.entry, Evidence{Kind: r.kind, Match: w, Offset: loc[0], By: by, Strength: s, weak: len(distinct(refs)) > 1})
+			m.add(r.entry, Evidence{Kind: r.kind, Match: w, Offset: at, By: by, Strength: s, weak: shared})
 		}
 	}
 }
 
-// fields finds the codes that proxies write as whitespace-separated fields
-// of their access logs: HAProxy's four-character termination state ("SD--")
-// and Envoy's response flags ("UC", "UF,URX").
+// isFieldSep reports whether c separates the fields of an access log in
+// any of its forms: plain (space-separated), JSON ("response_flags":"UC")
+// and key=value (termination_state=SD--).
+func isFieldSep(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\r', '\v', '\f', '"', '\'', '=', ':', '{', '}', '[', ']', '(', ')', ';', '|':
+		return true
+	}
+	return false
+}
+
+// fields finds the codes that proxies write as fields of their access
+// logs: HAProxy's four-character termination state ("SD--") and Envoy's
+// response flags ("UC", "UF,URX"), in plain, JSON and key=value logs.
 func (m *matcher) fields() {
 	in := m.input
-	seen := map[string]int{}
+	var seen map[string]int
 	for i := 0; i < len(in); {
-		for i < len(in) && isSpace(in[i]) {
+		for i < len(in) && isFieldSep(in[i]) {
 			i++
 		}
 		j := i
-		for j < len(in) && !isSpace(in[j]) {
+		for j < len(in) && !isFieldSep(in[j]) {
 			j++
 		}
 		f := in[i:j]
-		if seen[f] >= maxRepeats {
-			i = j
+		at := i
+		i = j
+		if len(f) < 2 || len(f) > 40 {
 			continue
 		}
-		seen[f]++
+		var found []found
 		if len(f) == 4 && strings.IndexByte("NIDVEO-", f[2]) >= 0 && strings.IndexByte("NIUPRD-", f[3]) >= 0 {
 			refs := m.ix.haproxy[f[:2]]
 			for _, r := range refs {
-				m.add(r.entry, Evidence{Kind: EvCode, Match: f, Offset: i, By: []string{"haproxy"}, Strength: 25, weak: len(distinct(refs)) > 1})
+				found = append(found, foundEv(r.entry, Evidence{Kind: EvCode, Match: f, Offset: at, By: []string{"haproxy"}, Strength: 25, weak: len(distinct(refs)) > 1}))
 			}
 		}
-		off := i
-		for _, part := range strings.Split(f, ",") {
+		off := at
+		for part := range strings.SplitSeq(f, ",") {
 			refs := m.ix.envoy[part]
 			for _, r := range refs {
-				m.add(r.entry, Evidence{Kind: EvCode, Match: part, Offset: off, By: []string{"envoy"}, Strength: 20, weak: len(distinct(refs)) > 1})
+				found = append(found, foundEv(r.entry, Evidence{Kind: EvCode, Match: part, Offset: off, By: []string{"envoy"}, Strength: 20, weak: len(distinct(refs)) > 1}))
 			}
 			off += len(part) + 1
 		}
-		i = j
+		if len(found) == 0 {
+			continue
+		}
+		if seen == nil {
+			seen = map[string]int{}
+		}
+		if seen[f] >= maxRepeats {
+			continue
+		}
+		seen[f]++
+		for _, x := range found {
+			m.add(x.e, x.ev)
+		}
 	}
 }
 
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+func foundEv(e *Entry, ev Evidence) found { return found{e, ev} }
+
+func hasDigit(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if '0' <= s[i] && s[i] <= '9' {
+			return true
+		}
+	}
+	return false
 }
 
 // toolCodes finds curl's exit codes and MySQL's client error numbers.
 func (m *matcher) toolCodes() {
+	if !hasDigit(m.folded) {
+		return
+	}
 	for _, re := range []struct {
 		re   *regexp.Regexp
 		refs map[string][]tokenRef
@@ -490,20 +699,50 @@ func (m *matcher) numbers() {
 		n, _ := strconv.Atoi(m.input[x[2]:x[3]])
 		add(n, x[2], m.input[x[2]:x[3]], 10, false)
 	}
+	if !hasDigit(m.folded) {
+		return
+	}
 	strong := map[int]bool{}
-	for _, re := range reNumStrong {
+	for n, re := range reNumStrong {
+		if !strings.Contains(m.folded, reNumAnchor[n]) {
+			continue
+		}
 		for _, x := range re.FindAllStringSubmatchIndex(m.folded, maxRepeats) {
 			n, _ := strconv.Atoi(m.folded[x[2]:x[3]])
 			strong[x[2]] = true
 			add(n, x[0], m.input[x[0]:x[1]], 20, false)
 		}
 	}
-	for _, x := range reNumLoose.FindAllStringSubmatchIndex(m.folded, maxRepeats) {
-		if strong[x[2]] {
+	// nginx: "(104: Connection reset by peer)".
+	for i, k := 0, 0; k < maxRepeats; {
+		o := strings.IndexByte(m.folded[i:], '(')
+		if o < 0 {
+			break
+		}
+		i += o + 1
+		j := i
+		for j < len(m.folded) && j-i < 5 && '0' <= m.folded[j] && m.folded[j] <= '9' {
+			j++
+		}
+		if j == i || !strings.HasPrefix(m.folded[j:], ": ") {
 			continue
 		}
-		n, _ := strconv.Atoi(m.folded[x[2]:x[3]])
-		add(n, x[0], m.input[x[0]:x[1]], 15, true)
+		n, _ := strconv.Atoi(m.folded[i:j])
+		strong[i] = true
+		add(n, i-1, m.input[i-1:j+2], 20, false)
+		k++
+	}
+	for n, re := range reNumLoose {
+		if !strings.Contains(m.folded, reNumLooseAnchor[n]) {
+			continue
+		}
+		for _, x := range re.FindAllStringSubmatchIndex(m.folded, maxRepeats) {
+			if strong[x[2]] {
+				continue
+			}
+			n, _ := strconv.Atoi(m.folded[x[2]:x[3]])
+			add(n, x[0], m.input[x[0]:x[1]], 15, true)
+		}
 	}
 }
 
@@ -551,8 +790,53 @@ func (m *matcher) findings() []Finding {
 	if len(out) == 0 {
 		out = weakF
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Score > out[j].Score })
+	// A wrapper ("MySQL server has gone away (ConnectionResetError(...))")
+	// yields to the more specific cause the same input names: an entry
+	// whose only messages are wrappers ranks after every entry with a
+	// message of its own.
+	specific := map[string]bool{}
+	anySpecific := false
+	for _, f := range out {
+		for _, x := range f.Evidence {
+			if x.Kind == EvMessage && !x.wrapper {
+				specific[f.ID] = true
+				anySpecific = true
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if anySpecific && specific[out[i].ID] != specific[out[j].ID] {
+			return specific[out[i].ID]
+		}
+		return out[i].Score > out[j].Score
+	})
 	return out
+}
+
+// Tied returns the ids of the findings that rank first together: the
+// input supports each of them as well as the others (curl's
+// "SSL_ERROR_SYSCALL" is an EOF or a reset; Envoy's "connection
+// termination" is a FIN or an RST). It returns nil when one finding
+// ranks first alone.
+func Tied(fs []Finding) []string {
+	if len(fs) < 2 || fs[1].Score != fs[0].Score || !sameEvidence(fs[0], fs[1]) {
+		return nil
+	}
+	var ids []string
+	for _, f := range fs {
+		if f.Score != fs[0].Score || !sameEvidence(fs[0], f) {
+			break
+		}
+		ids = append(ids, f.ID)
+	}
+	return ids
+}
+
+// sameEvidence reports whether two findings rest on the same strongest
+// evidence: the same text at the same place.
+func sameEvidence(a, b Finding) bool {
+	return len(a.Evidence) > 0 && len(b.Evidence) > 0 &&
+		a.Evidence[0].Offset == b.Evidence[0].Offset && a.Evidence[0].Match == b.Evidence[0].Match
 }
 
 // dedupe keeps, of evidence for the same text at the same place (an errno
