@@ -115,16 +115,39 @@ type Text struct {
 	// receiving data from the peer"): when the same input names a more
 	// specific cause, that cause ranks first.
 	Wrapper bool `json:"wrapper,omitempty"`
+	// Cause is the id of a Cause the text is a symptom of, when it is
+	// one of a cause's tell-tale texts.
+	Cause string `json:"cause,omitempty"`
 	// Source says where the text was taken from, so a reader can check it.
 	Source string `json:"source"`
 	// Note adds what a reader needs to know about when the text appears.
 	Note string `json:"note,omitempty"`
 }
 
+// A Cause is a reason behind errors that a whole log can point to and a
+// single line cannot: the keep-alive race shows as resets, EOFs and broken
+// pipes on reused connections, in bursts.
+type Cause struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	// Why says what happened and what to do.
+	Why string `json:"why"`
+	// Entries are the ids whose lines count for the cause when they also
+	// hold one of Words, or, when Words is empty, always.
+	Entries []string `json:"entries"`
+	// Words are texts (matched case-insensitively) that tie a line of
+	// one of Entries to the cause: "reused", "idle".
+	Words []string `json:"words"`
+	// Scenarios are lab scenarios that reproduce the cause.
+	Scenarios []string `json:"scenarios"`
+}
+
 // A Base is the loaded knowledge base.
 type Base struct {
 	Entries []*Entry
-	byID    map[string]*Entry
+	// Causes are what a log's errors taken together may point to.
+	Causes []*Cause
+	byID   map[string]*Entry
 	// Untranslated lists, for each glibc English text, the locales whose
 	// catalog leaves it untranslated.
 	Untranslated map[string][]string
@@ -135,6 +158,7 @@ type Base struct {
 
 type baseFile struct {
 	Comment string   `json:"comment"`
+	Causes  []*Cause `json:"causes"`
 	Entries []*Entry `json:"entries"`
 }
 
@@ -181,6 +205,7 @@ func parse(entries, l10n []byte) (*Base, error) {
 	}
 	b := &Base{
 		Entries:      bf.Entries,
+		Causes:       bf.Causes,
 		byID:         map[string]*Entry{},
 		Untranslated: lf.Missing,
 		L10nSource:   lf.Source,
@@ -258,6 +283,18 @@ func (b *Base) validate() error {
 	for _, p := range Producers {
 		producers[p] = true
 	}
+	causes := map[string]bool{}
+	for _, c := range b.Causes {
+		if c.ID == "" || c.Title == "" || c.Why == "" || len(c.Entries) == 0 || causes[c.ID] {
+			return fmt.Errorf("errors.json: cause %q: want a unique id, a title, a why and entries", c.ID)
+		}
+		causes[c.ID] = true
+		for _, id := range c.Entries {
+			if _, ok := b.byID[id]; !ok {
+				return fmt.Errorf("errors.json: cause %q: entry %q does not exist", c.ID, id)
+			}
+		}
+	}
 	for _, e := range b.Entries {
 		bad := func(format string, a ...any) error {
 			return fmt.Errorf("errors.json: entry %q: %s", e.ID, fmt.Sprintf(format, a...))
@@ -303,6 +340,8 @@ func (b *Base) validate() error {
 				return bad("text %d (%s): neither text, class nor code", i, t.By)
 			case t.OS != "" && !validOS(t.OS):
 				return bad("text %d: unknown OS %q", i, t.OS)
+			case t.Cause != "" && !causes[t.Cause]:
+				return bad("text %d: unknown cause %q", i, t.Cause)
 			}
 		}
 	}

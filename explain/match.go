@@ -47,6 +47,8 @@ type Evidence struct {
 	// wrapper evidence is a text that says a connection failed without
 	// saying how; see Text.Wrapper.
 	wrapper bool
+	// causes are the Text.Cause of the texts matched.
+	causes []string
 }
 
 // A Finding is an entry the input mentions, with the evidence for it.
@@ -286,28 +288,32 @@ func grpcCamel(s string) string {
 // fold lower-cases s without changing the byte length of any rune, so that
 // offsets in the folded text are offsets in the original.
 func fold(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		if r < utf8.RuneSelf {
-			if 'A' <= r && r <= 'Z' {
-				r += 'a' - 'A'
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
 			}
-			b.WriteRune(r)
+			b = append(b, c)
+			i++
 			continue
 		}
-		l := unicode.ToLower(r)
-		if r == utf8.RuneError || utf8.RuneLen(l) != utf8.RuneLen(r) {
-			l = r
-		}
-		if r == utf8.RuneError {
-			// Keep invalid bytes one for one; WriteRune would widen them.
-			b.WriteByte('?')
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			// Keep invalid bytes one for one.
+			b = append(b, '?')
+			i++
 			continue
 		}
-		b.WriteRune(l)
+		if l := unicode.ToLower(r); utf8.RuneLen(l) == size {
+			b = utf8.AppendRune(b, l)
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
 	}
-	return b.String()
+	return string(b)
 }
 
 func isWordByte(c byte) bool {
@@ -339,17 +345,9 @@ var (
 	// reNumAnchor is, for each of reNumStrong, a text every match
 	// contains, so that most lines skip the regular expression.
 	reNumAnchor = []string{"errno", "os error ", "winerror ", "wsa", "mysql server on '"}
-	// Looser contexts: "error 111", and a number in brackets at the end
-	// of a message, as PHP and Guzzle print it ("Connection timed out
-	// [110]").
-	reNumLoose = []*regexp.Regexp{
-		regexp.MustCompile(`error[\s=:#]*(\d{1,5})\b`),
-		regexp.MustCompile(`[a-z)] \[(\d{2,5})\]`),
-	}
-	reNumLooseAnchor = []string{"error", "["}
-	reCurl           = regexp.MustCompile(`curl(?::| error) \((\d{1,3})\)`)
-	reMySQL          = regexp.MustCompile(`error (\d{4}) \(`)
-	reBare           = regexp.MustCompile(`^\s*(\d{1,5})\s*$`)
+	reCurl      = regexp.MustCompile(`curl(?::| error) \((\d{1,3})\)`)
+	reMySQL     = regexp.MustCompile(`error (\d{4}) \(`)
+	reBare      = regexp.MustCompile(`^\s*(\d{1,5})\s*$`)
 )
 
 // Match finds every entry the input mentions and ranks them, best first.
@@ -414,6 +412,7 @@ func (m *matcher) messages() {
 		key          string
 		wrapper      bool
 		truncated    bool
+		causes       []string
 	}
 	var hits []hit
 	folded := m.folded
@@ -472,11 +471,17 @@ func (m *matcher) messages() {
 				}
 				hits[h].exact, hits[h].other = addBy(hits[h].exact, hits[h].other, p.text.By, exactCase)
 				hits[h].wrapper = hits[h].wrapper && p.text.Wrapper
+				if p.text.Cause != "" {
+					hits[h].causes = appendNew(hits[h].causes, p.text.Cause)
+				}
 			}
 		}
 		if !merged {
 			h := hit{i: i, j: j, e: p.entry, lang: p.text.Lang, key: p.key, wrapper: p.text.Wrapper, truncated: truncated}
 			h.exact, h.other = addBy(nil, nil, p.text.By, exactCase)
+			if p.text.Cause != "" {
+				h.causes = []string{p.text.Cause}
+			}
 			hits = append(hits, h)
 			m.msgSpans = append(m.msgSpans, span{i, j, p.entry})
 		}
@@ -502,7 +507,7 @@ func (m *matcher) messages() {
 		}
 		m.add(h.e, Evidence{Kind: EvMessage, Match: m.input[h.i:h.j], Offset: h.i, By: append(h.exact, h.other...),
 			Lang: h.lang, Strength: strength, Truncated: h.truncated,
-			weak: m.ix.phraseEntries[h.key] > 1, wrapper: h.wrapper})
+			weak: m.ix.phraseEntries[h.key] > 1, wrapper: h.wrapper, causes: h.causes})
 	}
 }
 
@@ -620,7 +625,7 @@ func (m *matcher) fields() {
 		f := in[i:j]
 		at := i
 		i = j
-		if len(f) < 2 || len(f) > 40 {
+		if len(f) < 2 || len(f) > 40 || !codeLike(f) {
 			continue
 		}
 		var found []found
@@ -656,6 +661,18 @@ func (m *matcher) fields() {
 
 func foundEv(e *Entry, ev Evidence) found { return found{e, ev} }
 
+// codeLike reports whether a field can hold proxy codes: letters, dashes
+// and commas only.
+func codeLike(f string) bool {
+	for i := 0; i < len(f); i++ {
+		c := f[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || c == '-' || c == ',') {
+			return false
+		}
+	}
+	return true
+}
+
 func hasDigit(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if '0' <= s[i] && s[i] <= '9' {
@@ -671,10 +688,14 @@ func (m *matcher) toolCodes() {
 		return
 	}
 	for _, re := range []struct {
-		re   *regexp.Regexp
-		refs map[string][]tokenRef
-		by   string
-	}{{reCurl, m.ix.curl, "curl"}, {reMySQL, m.ix.mysql, "mysql"}} {
+		re     *regexp.Regexp
+		refs   map[string][]tokenRef
+		by     string
+		anchor string
+	}{{reCurl, m.ix.curl, "curl", "curl"}, {reMySQL, m.ix.mysql, "mysql", "error "}} {
+		if !strings.Contains(m.folded, re.anchor) {
+			continue
+		}
 		for _, x := range re.re.FindAllStringSubmatchIndex(m.folded, maxRepeats) {
 			refs := re.refs[m.folded[x[2]:x[3]]]
 			for _, r := range refs {
@@ -695,9 +716,13 @@ func (m *matcher) numbers() {
 			m.add(r.entry, Evidence{Kind: EvNumber, Match: match, Offset: at, OS: r.os, Strength: strength, weak: weak})
 		}
 	}
-	if x := reBare.FindStringSubmatchIndex(m.input); x != nil {
-		n, _ := strconv.Atoi(m.input[x[2]:x[3]])
-		add(n, x[2], m.input[x[2]:x[3]], 10, false)
+	// A bare number is short; the check spares every longer line the
+	// regular expression.
+	if len(m.input) <= 16 {
+		if x := reBare.FindStringSubmatchIndex(m.input); x != nil {
+			n, _ := strconv.Atoi(m.input[x[2]:x[3]])
+			add(n, x[2], m.input[x[2]:x[3]], 10, false)
+		}
 	}
 	if !hasDigit(m.folded) {
 		return
@@ -732,17 +757,51 @@ func (m *matcher) numbers() {
 		add(n, i-1, m.input[i-1:j+2], 20, false)
 		k++
 	}
-	for n, re := range reNumLoose {
-		if !strings.Contains(m.folded, reNumLooseAnchor[n]) {
+	// "error 111", "error=111", "error: 111".
+	for i, k := 0, 0; k < maxRepeats; {
+		o := strings.Index(m.folded[i:], "error")
+		if o < 0 {
+			break
+		}
+		at := i + o
+		i = at + len("error")
+		j := i
+		for j < len(m.folded) && strings.IndexByte(" \t=:#", m.folded[j]) >= 0 {
+			j++
+		}
+		d := j
+		for j < len(m.folded) && j-d < 6 && '0' <= m.folded[j] && m.folded[j] <= '9' {
+			j++
+		}
+		if j == d || j-d > 5 || j < len(m.folded) && isWordByte(m.folded[j]) || strong[d] {
 			continue
 		}
-		for _, x := range re.FindAllStringSubmatchIndex(m.folded, maxRepeats) {
-			if strong[x[2]] {
-				continue
-			}
-			n, _ := strconv.Atoi(m.folded[x[2]:x[3]])
-			add(n, x[0], m.input[x[0]:x[1]], 15, true)
+		n, _ := strconv.Atoi(m.folded[d:j])
+		add(n, at, m.input[at:j], 15, true)
+		k++
+	}
+	// A number in brackets after a message, as PHP and Guzzle print it:
+	// "(Connection timed out) [110]".
+	for i, k := 0, 0; k < maxRepeats; {
+		o := strings.IndexByte(m.folded[i:], '[')
+		if o < 0 {
+			break
 		}
+		at := i + o
+		i = at + 1
+		j := i
+		for j < len(m.folded) && j-i < 6 && '0' <= m.folded[j] && m.folded[j] <= '9' {
+			j++
+		}
+		if j-i < 2 || j-i > 5 || j >= len(m.folded) || m.folded[j] != ']' || at < 2 || m.folded[at-1] != ' ' {
+			continue
+		}
+		if p := m.folded[at-2]; !(p == ')' || 'a' <= p && p <= 'z') {
+			continue
+		}
+		n, _ := strconv.Atoi(m.folded[i:j])
+		add(n, at, m.input[at:j+1], 15, true)
+		k++
 	}
 }
 
