@@ -117,7 +117,7 @@ func TestKindsOnLoopback(t *testing.T) {
 			c, _ := pair(t, "tcp")
 			c.SetReadDeadline(time.Now().Add(-time.Second))
 			return read(c)
-		}, Deadline, true, false},
+		}, Deadline, false, false},
 		{"deadline/dial context", func(t *testing.T) error {
 			ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
 			defer cancel()
