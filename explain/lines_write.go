@@ -73,7 +73,7 @@ func (s Summary) WriteText(w io.Writer) error {
 	if len(s.Causes) > 0 {
 		b.WriteString("likely causes:\n")
 		for _, c := range s.Causes {
-			fmt.Fprintf(&b, "  %s (%d lines): %s\n", c.Cause.Title, c.Lines, c.Cause.Why)
+			fmt.Fprintf(&b, "  %s (%s): %s\n", c.Cause.Title, plural(c.Lines, "line"), c.Cause.Why)
 		}
 	}
 	if len(s.Scenarios) > 0 {
@@ -116,4 +116,11 @@ func (s Summary) WriteJSON(w io.Writer) error {
 	}
 	out.Summary.Scenarios = append([]string{}, s.Scenarios...)
 	return writeJSONLine(w, out)
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }

@@ -245,15 +245,20 @@ func produceECONNABORTED(t *testing.T) error {
 }
 
 // TestUnreachable connects where the namespace has no route (ENETUNREACH)
-// and where its route is of type unreachable (EHOSTUNREACH).
+// and where its route is of type unreachable (EHOSTUNREACH), prohibit
+// (EACCES) or blackhole (EINVAL).
 func TestUnreachable(t *testing.T) {
 	n := newNetns(t)
 	n.ip(t, "route", "add", "unreachable", "198.18.7.0/24")
+	n.ip(t, "route", "add", "prohibit", "198.18.8.0/24")
+	n.ip(t, "route", "add", "blackhole", "198.18.9.0/24")
 	tests := []struct {
 		addr, errno string
 	}{
 		{"198.18.5.1:80", "ENETUNREACH"},
 		{"198.18.7.1:80", "EHOSTUNREACH"},
+		{"198.18.8.1:80", "EACCES"},
+		{"198.18.9.1:80", "EINVAL"},
 	}
 	for _, tt := range tests {
 		var err error
