@@ -22,7 +22,9 @@
 // whether the connection itself is still usable. TraceRequest follows an
 // HTTP request with net/http/httptrace, so that a failure before the
 // request was written (a reset during the TLS handshake) is known to be
-// safe to retry.
+// safe to retry. Watch wraps a net.Conn so that an io.EOF read after the
+// connection failed (ETIMEDOUT from TCP_USER_TIMEOUT, then EOF) is judged
+// as that failure, not as the peer's close.
 //
 // AbortiveClose ends a TCP connection with an RST on purpose; GracefulClose
 // half-closes, reads what the peer still sends and closes without turning
