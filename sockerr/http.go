@@ -75,12 +75,29 @@ func classifyHTTP(err error, base Kind) (Kind, httpEnd, bool) {
 			found, end, ok = PeerClosed, httpEnded, true
 			return false
 		}
-		switch e.Error() {
-		case errServerClosedIdle, errH2GotGoAway:
+		msg := e.Error()
+		switch {
+		case strings.Contains(msg, errServerClosedIdle), strings.Contains(msg, errH2GotGoAway):
 			// The transport knew the connection closed before it wrote
-			// the request on it.
+			// the request on it. (net/http's HTTP/2 client reports this
+			// and stream errors inside "cannot retry err [...]", as
+			// text.)
 			found, end, ok = PeerClosed, httpUnsent, true
 			return false
+		}
+		if code, isStream := h2StreamCodeText(msg); isStream {
+			switch code {
+			case "REFUSED_STREAM":
+				found, end = Refused, httpUnsent
+			case "CANCEL":
+				found = Canceled
+			default:
+				found = Reset
+			}
+			ok = true
+			return false
+		}
+		switch msg {
 		case errH2ConnLost:
 			found, end, ok = PeerClosed, httpEnded, true
 			return false
@@ -147,6 +164,27 @@ func h2StreamCode(e error) (uint64, bool) {
 		return 0, false
 	}
 	return c.Uint(), true
+}
+
+// h2StreamCodeText finds an HTTP/2 stream error in a message, as
+// net/http's http2StreamError prints it ("stream error: stream ID 1;
+// REFUSED_STREAM; received from peer"), and returns its code's name.
+func h2StreamCodeText(msg string) (string, bool) {
+	const prefix = "stream error: stream ID "
+	i := strings.Index(msg, prefix)
+	if i < 0 {
+		return "", false
+	}
+	rest := msg[i+len(prefix):]
+	j := strings.Index(rest, "; ")
+	if j < 0 {
+		return "", false
+	}
+	code := rest[j+2:]
+	if k := strings.IndexAny(code, ";] "); k >= 0 {
+		code = code[:k]
+	}
+	return code, code != ""
 }
 
 // isH2GoAway reports whether e is net/http's http2GoAwayError or
