@@ -70,8 +70,8 @@ func (b *Base) Lines(r io.Reader, opt Options, each func(LineResult) error) (Sum
 	var sum Summary
 	var flat []byte
 	for {
-		line, cut, err := readLine(br)
-		if len(line) == 0 && err != nil {
+		line, cut, raw, err := readLine(br)
+		if raw == 0 && err != nil {
 			if errors.Is(err, io.EOF) {
 				break
 			}
@@ -152,10 +152,11 @@ func (b *Base) Lines(r io.Reader, opt Options, each func(LineResult) error) (Sum
 }
 
 // readLine returns the next line without its end of line, at most MaxLine
-// bytes of it, and whether it was longer. The slice is valid until the
-// next call.
-func readLine(br *bufio.Reader) (line []byte, cut bool, err error) {
+// bytes of it, whether it was longer, and how many bytes it read (0 at
+// the end of the input). The slice is valid until the next call.
+func readLine(br *bufio.Reader) (line []byte, cut bool, raw int, err error) {
 	line, err = br.ReadSlice('\n')
+	raw = len(line)
 	if errors.Is(err, bufio.ErrBufferFull) {
 		// Keep the first MaxLine bytes (copied: ReadSlice's buffer is
 		// reused) and skip the rest of the line.
@@ -165,8 +166,9 @@ func readLine(br *bufio.Reader) (line []byte, cut bool, err error) {
 			_, err = br.ReadSlice('\n')
 		}
 	}
-	line = bytes.TrimRight(line, "\r\n")
-	return line, cut, err
+	line = bytes.TrimSuffix(line, []byte("\n"))
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	return line, cut, raw, err
 }
 
 // lineCauses lists the causes a line points to: a cause's tell-tale text

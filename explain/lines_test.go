@@ -223,3 +223,48 @@ func BenchmarkLines(b *testing.B) {
 		}
 	}
 }
+
+// FuzzLines feeds arbitrary logs to Lines: it must not fail or panic,
+// count every line, and answer only for lines it counts.
+func FuzzLines(f *testing.F) {
+	f.Add("read: connection reset by peer\n{\"msg\":\"EOF\"}\n")
+	f.Add(`{"a":"\u00e9\ud83d\ude00","b":[1,{"c":"x"}]}` + "\n\n{\"unterminated")
+	f.Add("\r\n\r\n{{{}}}]]]")
+	b, err := Load()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, log string) {
+		last := 0
+		sum, err := b.Lines(strings.NewReader(log), Options{}, func(l LineResult) error {
+			if l.N <= last || len(l.Findings) == 0 {
+				t.Fatalf("answer for line %d after %d, %d findings", l.N, last, len(l.Findings))
+			}
+			last = l.N
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := strings.Count(log, "\n")
+		if log != "" && !strings.HasSuffix(log, "\n") {
+			want++
+		}
+		if sum.Lines != want || last > sum.Lines || sum.Errors > sum.Lines {
+			t.Fatalf("lines %d (want %d), errors %d, last answer %d", sum.Lines, want, sum.Errors, last)
+		}
+	})
+}
+
+// FuzzFlattenJSON: flattening never panics and never reports fields for
+// what does not start as an object.
+func FuzzFlattenJSON(f *testing.F) {
+	f.Add(`{"a":"x \"y\"","b":{"c":[1,"two"]},"d":true}`)
+	f.Add(`{"s":"\u12`)
+	f.Fuzz(func(t *testing.T, in string) {
+		out, ok := flattenJSON([]byte(in), nil)
+		if ok && !strings.HasPrefix(strings.TrimSpace(in), "{") {
+			t.Fatalf("%q flattened to %q", in, out)
+		}
+	})
+}
