@@ -86,6 +86,7 @@ func TestClasses(t *testing.T) {
 		{"haproxy kv cD", `status=504 termination_state=cD-- backend=be`, "DEADLINE", nil, nil},
 		{"haproxy plain sH", `198.18.0.1:5000 [21/Nov/2026:05:00:00.000] fe be/srv1 0/0/1/-1/30001 504 194 - - sH-- 1/1/0/0/0 0/0 "GET / HTTP/1.1"`, "DEADLINE", nil, nil},
 		{"nginx 104", "2026/11/21 05:00:00 [error] 31#31: *1 readv() failed (104: Connection reset by peer) while reading upstream", "ECONNRESET", nil, nil},
+		{"nginx no live upstreams", "2026/11/21 05:00:00 [error] 31#31: *7 no live upstreams while connecting to upstream, client: 198.18.0.1", "NO_LIVE_UPSTREAMS", nil, nil},
 		{"nginx premature", "upstream prematurely closed connection while reading response header from upstream, client: 198.18.0.1", "EOF", nil, nil},
 		{"nginx json", `{"level":"error","msg":"recv() failed (104: Connection reset by peer) while reading response header from upstream"}`, "ECONNRESET", nil, nil},
 	}
