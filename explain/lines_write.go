@@ -62,7 +62,7 @@ func writeJSONLine(w io.Writer, v any) error {
 // WriteText writes the summary for a terminal.
 func (s Summary) WriteText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "summary: %d lines, %d with an error", s.Lines, s.Errors)
+	fmt.Fprintf(&b, "summary: %s, %d with an error", plural(s.Lines, "line"), s.Errors)
 	if s.Cut > 0 {
 		fmt.Fprintf(&b, ", %d cut at %d bytes", s.Cut, MaxLine)
 	}
