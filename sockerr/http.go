@@ -263,7 +263,7 @@ func (r *Request) Reused() bool {
 
 // end is how the traced request ended with err.
 func (r *Request) end(err error) httpEnd {
-	_, end, _ := classifyHTTP(err, Classify(err))
+	_, end, _ := classifyHTTP(err, classifyBase(err, errnoName))
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch {
