@@ -8,6 +8,12 @@
 // and Windows, the exact texts that C libraries, language runtimes, tools and
 // servers print for it (each with its source), what happened on the wire,
 // whether data may have been lost, and what to do.
+//
+// Match and Explain answer for one input, best answer first, and say when
+// two answers are equally likely (Tied). Lines reads a whole log as a
+// stream, one answer per line that holds an error, and sums it up: counts,
+// the causes the lines point to (the keep-alive race, a server down), and
+// the lab scenarios that reproduce them.
 package explain
 
 //go:generate go run ./gen/l10n -data data
