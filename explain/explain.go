@@ -8,6 +8,12 @@
 // and Windows, the exact texts that C libraries, language runtimes, tools and
 // servers print for it (each with its source), what happened on the wire,
 // whether data may have been lost, and what to do.
+//
+// Match and Explain answer for one input, best answer first, and say when
+// two answers are equally likely (Tied). Lines reads a whole log as a
+// stream, one answer per line that holds an error, and sums it up: counts,
+// the causes the lines point to (the keep-alive race, a server down), and
+// the lab scenarios that reproduce them.
 package explain
 
 //go:generate go run ./gen/l10n -data data
@@ -18,6 +24,8 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+
+	"github.com/teardown-net/teardown/sockerr"
 )
 
 //go:embed data/errors.json data/glibc-l10n.json
@@ -90,9 +98,7 @@ type Action struct {
 
 // A Text is what one program, library or locale prints for an error.
 type Text struct {
-	// By names who prints it: glibc, musl, macos, freebsd, windows, go,
-	// python, java, node, rust, curl, nginx, haproxy, envoy, postgresql,
-	// mysql, redis, grpc, openssl.
+	// By names who prints it, one of Producers.
 	By string `json:"by"`
 	// OS is set when the text is particular to one OS.
 	OS string `json:"os,omitempty"`
@@ -110,16 +116,44 @@ type Text struct {
 	// NoMatch marks a text too generic to be evidence by itself; it is
 	// shown but never matched.
 	NoMatch bool `json:"no_match,omitempty"`
+	// Wrapper marks a text that reports that a connection failed without
+	// saying how ("MySQL server has gone away", curl's "Failure when
+	// receiving data from the peer"): when the same input names a more
+	// specific cause, that cause ranks first.
+	Wrapper bool `json:"wrapper,omitempty"`
+	// Cause is the id of a Cause the text is a symptom of, when it is
+	// one of a cause's tell-tale texts.
+	Cause string `json:"cause,omitempty"`
 	// Source says where the text was taken from, so a reader can check it.
 	Source string `json:"source"`
 	// Note adds what a reader needs to know about when the text appears.
 	Note string `json:"note,omitempty"`
 }
 
+// A Cause is a reason behind errors that a whole log can point to and a
+// single line cannot: the keep-alive race shows as resets, EOFs and broken
+// pipes on reused connections, in bursts.
+type Cause struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	// Why says what happened and what to do.
+	Why string `json:"why"`
+	// Entries are the ids whose lines count for the cause when they also
+	// hold one of Words, or, when Words is empty, always.
+	Entries []string `json:"entries"`
+	// Words are texts (matched case-insensitively) that tie a line of
+	// one of Entries to the cause: "reused", "idle".
+	Words []string `json:"words"`
+	// Scenarios are lab scenarios that reproduce the cause.
+	Scenarios []string `json:"scenarios"`
+}
+
 // A Base is the loaded knowledge base.
 type Base struct {
 	Entries []*Entry
-	byID    map[string]*Entry
+	// Causes are what a log's errors taken together may point to.
+	Causes []*Cause
+	byID   map[string]*Entry
 	// Untranslated lists, for each glibc English text, the locales whose
 	// catalog leaves it untranslated.
 	Untranslated map[string][]string
@@ -130,6 +164,7 @@ type Base struct {
 
 type baseFile struct {
 	Comment string   `json:"comment"`
+	Causes  []*Cause `json:"causes"`
 	Entries []*Entry `json:"entries"`
 }
 
@@ -176,6 +211,7 @@ func parse(entries, l10n []byte) (*Base, error) {
 	}
 	b := &Base{
 		Entries:      bf.Entries,
+		Causes:       bf.Causes,
 		byID:         map[string]*Entry{},
 		Untranslated: lf.Missing,
 		L10nSource:   lf.Source,
@@ -218,16 +254,29 @@ func (b *Base) Entry(id string) (*Entry, bool) {
 }
 
 // Kinds lists the sockerr kind names an entry may carry, as sockerr spells
-// them; the sockerr tests keep the two lists in step.
-var Kinds = []string{"peer-closed", "reset", "broken-pipe", "refused", "aborted", "timed-out",
-	"unreachable", "local-closed", "deadline", "would-block", "interrupted", "canceled", "other"}
+// them, in sockerr's order: sockerr is the one source of the list.
+var Kinds = kindNames()
+
+func kindNames() []string {
+	var out []string
+	for _, k := range sockerr.Kinds() {
+		out = append(out, k.String())
+	}
+	return out
+}
+
+// Producers lists who may print a text: C libraries and operating
+// systems, language runtimes and their libraries, tools and servers.
+var Producers = []string{
+	"glibc", "musl", "macos", "freebsd", "windows", "dotnet",
+	"go", "python", "aiohttp", "java", "okhttp", "reactor-netty", "node", "undici", "axios",
+	"rust", "hyper", "ruby", "erlang", "curl", "git", "gnutls", "openssl", "ssh",
+	"nginx", "apache", "haproxy", "envoy", "postgresql", "mysql", "redis", "grpc",
+}
 
 var (
 	wireEvents = map[string]bool{"FIN": true, "RST": true, "ICMP": true, "silence": true, "local": true}
 	mayValues  = map[string]bool{"yes": true, "no": true, "maybe": true}
-	producers  = map[string]bool{"glibc": true, "musl": true, "macos": true, "freebsd": true, "windows": true,
-		"go": true, "python": true, "java": true, "node": true, "rust": true, "curl": true, "nginx": true,
-		"haproxy": true, "envoy": true, "postgresql": true, "mysql": true, "redis": true, "grpc": true, "openssl": true}
 )
 
 // validate checks what the schema in docs/explain-data.md requires.
@@ -235,6 +284,22 @@ func (b *Base) validate() error {
 	kinds := map[string]bool{}
 	for _, k := range Kinds {
 		kinds[k] = true
+	}
+	producers := map[string]bool{}
+	for _, p := range Producers {
+		producers[p] = true
+	}
+	causes := map[string]bool{}
+	for _, c := range b.Causes {
+		if c.ID == "" || c.Title == "" || c.Why == "" || len(c.Entries) == 0 || causes[c.ID] {
+			return fmt.Errorf("errors.json: cause %q: want a unique id, a title, a why and entries", c.ID)
+		}
+		causes[c.ID] = true
+		for _, id := range c.Entries {
+			if _, ok := b.byID[id]; !ok {
+				return fmt.Errorf("errors.json: cause %q: entry %q does not exist", c.ID, id)
+			}
+		}
 	}
 	for _, e := range b.Entries {
 		bad := func(format string, a ...any) error {
@@ -281,6 +346,8 @@ func (b *Base) validate() error {
 				return bad("text %d (%s): neither text, class nor code", i, t.By)
 			case t.OS != "" && !validOS(t.OS):
 				return bad("text %d: unknown OS %q", i, t.OS)
+			case t.Cause != "" && !causes[t.Cause]:
+				return bad("text %d: unknown cause %q", i, t.Cause)
 			}
 		}
 	}

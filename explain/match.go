@@ -1,12 +1,11 @@
 package explain
 
 import (
-	"regexp"
+	"cmp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 )
 
 // Evidence kinds, strongest first.
@@ -36,9 +35,17 @@ type Evidence struct {
 	// Strength orders evidence: an exact message beats a name, a name beats
 	// a number.
 	Strength int `json:"strength"`
+	// Truncated is set when the input ends inside the message matched:
+	// Match is the part of it that was there.
+	Truncated bool `json:"truncated,omitempty"`
 	// weak evidence (a bare or loosely placed number, a key shared by
 	// several entries) only counts when nothing stronger was found.
 	weak bool
+	// wrapper evidence is a text that says a connection failed without
+	// saying how; see Text.Wrapper.
+	wrapper bool
+	// causes are the Text.Cause of the texts matched.
+	causes []string
 }
 
 // A Finding is an entry the input mentions, with the evidence for it.
@@ -64,216 +71,6 @@ const maxInput = 1 << 20
 // says no more than one that repeats it a few times, and the bound keeps
 // the matcher linear in the input.
 const maxRepeats = 8
-
-type phrase struct {
-	key   string // folded text
-	entry *Entry
-	text  Text
-}
-
-type tokenRef struct {
-	entry *Entry
-	kind  string
-	by    string
-	label string
-}
-
-type numberRef struct {
-	entry *Entry
-	os    string
-}
-
-type index struct {
-	phrases []phrase
-	tokens  map[string][]tokenRef // case-sensitive words
-	numbers map[int][]numberRef
-	curl    map[string][]tokenRef // curl exit code
-	mysql   map[string][]tokenRef // MySQL client error number
-	haproxy map[string][]tokenRef // termination state, first two letters
-	envoy   map[string][]tokenRef // response flag
-	// phraseEntries counts the entries each phrase key belongs to.
-	phraseEntries map[string]int
-	// names are all matchable keys of each entry, folded, for "nearest";
-	// grams holds the trigram set of each.
-	names map[*Entry][]string
-	grams map[*Entry][]map[string]bool
-}
-
-func buildIndex(b *Base) *index {
-	ix := &index{
-		tokens:  map[string][]tokenRef{},
-		numbers: map[int][]numberRef{},
-		curl:    map[string][]tokenRef{},
-		mysql:   map[string][]tokenRef{},
-		haproxy: map[string][]tokenRef{},
-		envoy:   map[string][]tokenRef{},
-		names:   map[*Entry][]string{},
-	}
-	phraseOwners := map[string]map[*Entry]bool{}
-	addTok := func(key string, r tokenRef) {
-		for _, old := range ix.tokens[key] {
-			if old.entry == r.entry && old.by == r.by {
-				return
-			}
-		}
-		ix.tokens[key] = append(ix.tokens[key], r)
-	}
-	for _, e := range b.Entries {
-		ix.names[e] = append(ix.names[e], fold(e.ID), fold(e.Title))
-		// The id itself is a name, so that "explain DEADLINE" works.
-		addTok(e.ID, tokenRef{entry: e, kind: EvName, label: e.ID})
-		for _, os := range OSes {
-			for _, n := range e.Names[os] {
-				addTok(n, tokenRef{entry: e, kind: EvName, label: n})
-				ix.names[e] = append(ix.names[e], fold(n))
-			}
-		}
-		for _, n := range e.Names["any"] {
-			addTok(n, tokenRef{entry: e, kind: EvName, label: n})
-			ix.names[e] = append(ix.names[e], fold(n))
-		}
-		// In OSes order, so that candidates are listed the same way each run.
-		for _, os := range OSes {
-			if n, ok := e.Numbers[os]; ok {
-				ix.numbers[n] = append(ix.numbers[n], numberRef{entry: e, os: os})
-			}
-		}
-		for _, t := range e.Texts {
-			if t.Text != "" && !t.NoMatch {
-				// A final period is left out of the key: Python strips it
-				// from Windows messages, and log lines often drop it.
-				key := strings.TrimRight(fold(t.Text), ".")
-				ix.phrases = append(ix.phrases, phrase{key: key, entry: e, text: t})
-				ix.names[e] = append(ix.names[e], key)
-				if phraseOwners[key] == nil {
-					phraseOwners[key] = map[*Entry]bool{}
-				}
-				phraseOwners[key][e] = true
-			}
-			if t.Class != "" {
-				// A dotted class (java.net.ConnectException) is found by its
-				// last part, which is what stack traces always contain.
-				key := t.Class[strings.LastIndexByte(t.Class, '.')+1:]
-				addTok(key, tokenRef{entry: e, kind: EvClass, by: t.By, label: t.Class})
-				if t.By == "grpc" {
-					// gRPC-Go prints codes in CamelCase ("code = Unavailable").
-					addTok(grpcCamel(key), tokenRef{entry: e, kind: EvClass, by: t.By, label: t.Class})
-				}
-			}
-			if t.Code != "" {
-				r := tokenRef{entry: e, kind: EvCode, by: t.By, label: t.Code}
-				switch t.By {
-				case "curl":
-					ix.curl[t.Code] = appendRef(ix.curl[t.Code], r)
-				case "mysql":
-					ix.mysql[t.Code] = appendRef(ix.mysql[t.Code], r)
-				case "haproxy":
-					ix.haproxy[t.Code] = appendRef(ix.haproxy[t.Code], r)
-				case "envoy":
-					ix.envoy[t.Code] = appendRef(ix.envoy[t.Code], r)
-				default:
-					addTok(t.Code, r)
-				}
-			}
-		}
-	}
-	ix.grams = map[*Entry][]map[string]bool{}
-	for e, keys := range ix.names {
-		for _, k := range keys {
-			ix.grams[e] = append(ix.grams[e], trigrams(k))
-		}
-	}
-	ix.phraseEntries = map[string]int{}
-	for k, owners := range phraseOwners {
-		ix.phraseEntries[k] = len(owners)
-	}
-	// Longer phrases first, so that the longest match at a place wins.
-	sort.SliceStable(ix.phrases, func(i, j int) bool { return len(ix.phrases[i].key) > len(ix.phrases[j].key) })
-	return ix
-}
-
-func appendRef(refs []tokenRef, r tokenRef) []tokenRef {
-	for _, old := range refs {
-		if old.entry == r.entry {
-			return refs
-		}
-	}
-	return append(refs, r)
-}
-
-// grpcCamel turns DEADLINE_EXCEEDED into DeadlineExceeded.
-func grpcCamel(s string) string {
-	var b strings.Builder
-	for _, part := range strings.Split(s, "_") {
-		if part == "" {
-			continue
-		}
-		b.WriteString(part[:1])
-		b.WriteString(strings.ToLower(part[1:]))
-	}
-	return b.String()
-}
-
-// fold lower-cases s without changing the byte length of any rune, so that
-// offsets in the folded text are offsets in the original.
-func fold(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		if r < utf8.RuneSelf {
-			if 'A' <= r && r <= 'Z' {
-				r += 'a' - 'A'
-			}
-			b.WriteRune(r)
-			continue
-		}
-		l := unicode.ToLower(r)
-		if r == utf8.RuneError || utf8.RuneLen(l) != utf8.RuneLen(r) {
-			l = r
-		}
-		if r == utf8.RuneError {
-			// Keep invalid bytes one for one; WriteRune would widen them.
-			b.WriteByte('?')
-			continue
-		}
-		b.WriteRune(l)
-	}
-	return b.String()
-}
-
-func isWordByte(c byte) bool {
-	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
-}
-
-// bounded reports whether s[i:j] is not part of a longer ASCII word.
-func bounded(s string, i, j int) bool {
-	if i > 0 && isWordByte(s[i]) && isWordByte(s[i-1]) {
-		return false
-	}
-	if j < len(s) && isWordByte(s[j-1]) && isWordByte(s[j]) {
-		return false
-	}
-	return true
-}
-
-var (
-	reWord = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`)
-	// Numbers that a runtime or tool prints as error numbers; the group is
-	// the number. Strong contexts name it an errno outright.
-	reNumStrong = []*regexp.Regexp{
-		regexp.MustCompile(`errno[\s=:]*(\d{1,5})\b`),
-		regexp.MustCompile(`os error (\d{1,5})\b`),
-		regexp.MustCompile(`winerror (\d{1,5})\b`),
-		regexp.MustCompile(`wsa\w*[\s=:]*(\d{5})\b`),
-		regexp.MustCompile(`\((\d{1,5}): `), // nginx: "(104: Connection reset by peer)"
-		// MySQL 2003: "Can't connect to MySQL server on 'db:3306' (111)".
-		regexp.MustCompile(`mysql server on '[^']*' \((\d{1,5})\)`),
-	}
-	reNumLoose = regexp.MustCompile(`error[\s=:#]*(\d{1,5})\b`)
-	reCurl     = regexp.MustCompile(`curl(?::| error) \((\d{1,3})\)`)
-	reMySQL    = regexp.MustCompile(`error (\d{4}) \(`)
-	reBare     = regexp.MustCompile(`^\s*(\d{1,5})\s*$`)
-)
 
 // Match finds every entry the input mentions and ranks them, best first.
 // It never fails: input it cannot use gives no findings.
@@ -335,176 +132,139 @@ func (m *matcher) messages() {
 		exact, other []string
 		lang         string
 		key          string
+		wrapper      bool
+		truncated    bool
+		causes       []string
 	}
 	var hits []hit
 	folded := m.folded
-	for _, p := range m.ix.phrases {
-		if p.key == "" {
+	// The place where a phrase cut off by the end of the input may end.
+	tail := len(strings.TrimRight(folded, " \t\r\n.\"'`"))
+	// Every place where a phrase matches, then longest phrase first (the
+	// phrases are sorted so), each phrase's places in input order.
+	type cand struct {
+		i, j      int
+		p         int32
+		truncated bool
+	}
+	var cands []cand
+	for i := 0; i+3 <= len(folded); i++ {
+		g := gram(folded, i)
+		if m.ix.gramSet[g/64]&(1<<(g%64)) == 0 {
 			continue
 		}
-		for off, seen := 0, 0; off < len(folded) && seen < maxRepeats; {
-			k := strings.Index(folded[off:], p.key)
-			if k < 0 {
-				break
-			}
-			i, j := off+k, off+k+len(p.key)
-			off = i + 1
-			if !bounded(folded, i, j) {
-				continue
-			}
-			seen++
-			inside := false
-			for _, s := range m.msgSpans {
-				if s.i <= i && j <= s.j && s.j-s.i > j-i {
-					inside = true
-					break
-				}
-			}
-			if inside {
-				continue
-			}
-			exactCase := strings.TrimRight(p.text.Text, ".") == m.input[i:j]
-			merged := false
-			for h := range hits {
-				if hits[h].i == i && hits[h].j == j && hits[h].e == p.entry {
-					hits[h].exact, hits[h].other = addBy(hits[h].exact, hits[h].other, p.text.By, exactCase)
-					merged = true
-				}
-			}
-			if !merged {
-				h := hit{i: i, j: j, e: p.entry, lang: p.text.Lang, key: p.key}
-				h.exact, h.other = addBy(nil, nil, p.text.By, exactCase)
-				hits = append(hits, h)
-				m.msgSpans = append(m.msgSpans, span{i, j, p.entry})
+		for _, p := range m.ix.byGram[g] {
+			j, ok, truncated := m.ix.phrases[p].matchAt(folded, i, tail)
+			if ok && (truncated || bounded(folded, i, j)) {
+				cands = append(cands, cand{i, j, p, truncated})
 			}
 		}
 	}
+	slices.SortStableFunc(cands, func(a, b cand) int { return cmp.Compare(a.p, b.p) })
+	seen := map[int32]int{}
+	for _, c := range cands {
+		p := &m.ix.phrases[c.p]
+		i, j, truncated := c.i, c.j, c.truncated
+		if seen[c.p]++; seen[c.p] > maxRepeats {
+			continue
+		}
+		inside := false
+		for _, s := range m.msgSpans {
+			if s.i <= i && j <= s.j && s.j-s.i > j-i {
+				inside = true
+				break
+			}
+		}
+		if inside {
+			continue
+		}
+		exactCase := strings.TrimRight(p.text.Text, ".") == m.input[i:j]
+		merged := false
+		for h := range hits {
+			if hits[h].i == i && hits[h].j == j && hits[h].e == p.entry {
+				merged = true
+				switch {
+				case truncated && !hits[h].truncated:
+					// A whole text already matched here; one that would
+					// continue past the input's end says nothing more.
+					continue
+				case !truncated && hits[h].truncated:
+					hits[h].exact, hits[h].other, hits[h].truncated, hits[h].wrapper = nil, nil, false, true
+				}
+				hits[h].exact, hits[h].other = addBy(hits[h].exact, hits[h].other, p.text.By, exactCase)
+				hits[h].wrapper = hits[h].wrapper && p.text.Wrapper
+				if p.text.Cause != "" {
+					hits[h].causes = appendNew(hits[h].causes, p.text.Cause)
+				}
+			}
+		}
+		if !merged {
+			h := hit{i: i, j: j, e: p.entry, lang: p.text.Lang, key: p.key, wrapper: p.text.Wrapper, truncated: truncated}
+			h.exact, h.other = addBy(nil, nil, p.text.By, exactCase)
+			if p.text.Cause != "" {
+				h.causes = []string{p.text.Cause}
+			}
+			hits = append(hits, h)
+			m.msgSpans = append(m.msgSpans, span{i, j, p.entry})
+		}
+	}
+	// A phrase cut off by the end of the input yields to a whole phrase
+	// of another entry at the same place.
+	kept := hits[:0]
+	for _, h := range hits {
+		drop := false
+		for _, o := range hits {
+			drop = drop || h.truncated && !o.truncated && o.i == h.i && o.j == h.j && o.e != h.e
+		}
+		if !drop {
+			kept = append(kept, h)
+		}
+	}
+	hits = kept
 	whole := strings.TrimRight(strings.TrimSpace(folded), ".")
 	for _, h := range hits {
-		strength := 50 + min(len(h.key), 50)/5
+		strength := 50 + min(h.j-h.i, 50)/5
 		if whole == h.key {
 			strength = 100
 		}
 		m.add(h.e, Evidence{Kind: EvMessage, Match: m.input[h.i:h.j], Offset: h.i, By: append(h.exact, h.other...),
-			Lang: h.lang, Strength: strength, weak: m.ix.phraseEntries[h.key] > 1})
+			Lang: h.lang, Strength: strength, Truncated: h.truncated,
+			weak: m.ix.phraseEntries[h.key] > 1, wrapper: h.wrapper, causes: h.causes})
 	}
 }
 
-// words finds errno names, exception classes and symbolic codes.
-func (m *matcher) words() {
-	seen := map[string]int{}
-	for _, loc := range reWord.FindAllStringIndex(m.input, -1) {
-		w := m.input[loc[0]:loc[1]]
-		refs := m.ix.tokens[w]
-		if len(refs) == 0 || seen[w] >= maxRepeats {
-			continue
+// matchAt reports whether p's key occurs in folded at i and where the
+// match ends. A key cut off by the end of the input (at tail, after
+// trailing spaces and punctuation) matches too, as truncated, when at
+// least minTruncated bytes of it are there.
+func (p *phrase) matchAt(folded string, i, tail int) (j int, ok, truncated bool) {
+	if p.parts == nil {
+		if strings.HasPrefix(folded[i:], p.key) {
+			return i + len(p.key), true, false
 		}
-		seen[w]++
-		for _, r := range refs {
-			s := 40
-			switch r.kind {
-			case EvClass:
-				s = 30
-			case EvCode:
-				s = 20
+		if rest := folded[i:max(i, tail)]; len(rest) >= minTruncated && len(rest) < len(p.key) && strings.HasPrefix(p.key, rest) {
+			return tail, true, true
+		}
+		return 0, false, false
+	}
+	j = i
+	for n, part := range p.parts {
+		if n > 0 {
+			k := j
+			for k < len(folded) && '0' <= folded[k] && folded[k] <= '9' {
+				k++
 			}
-			var by []string
-			if r.by != "" {
-				by = []string{r.by}
+			if k == j {
+				return 0, false, false
 			}
-			m.add(r.entry, Evidence{Kind: r.kind, Match: w, Offset: loc[0], By: by, Strength: s, weak: len(distinct(refs)) > 1})
+			j = k
 		}
+		if !strings.HasPrefix(folded[j:], part) {
+			return 0, false, false
+		}
+		j += len(part)
 	}
-}
-
-// fields finds the codes that proxies write as whitespace-separated fields
-// of their access logs: HAProxy's four-character termination state ("SD--")
-// and Envoy's response flags ("UC", "UF,URX").
-func (m *matcher) fields() {
-	in := m.input
-	seen := map[string]int{}
-	for i := 0; i < len(in); {
-		for i < len(in) && isSpace(in[i]) {
-			i++
-		}
-		j := i
-		for j < len(in) && !isSpace(in[j]) {
-			j++
-		}
-		f := in[i:j]
-		if seen[f] >= maxRepeats {
-			i = j
-			continue
-		}
-		seen[f]++
-		if len(f) == 4 && strings.IndexByte("NIDVEO-", f[2]) >= 0 && strings.IndexByte("NIUPRD-", f[3]) >= 0 {
-			refs := m.ix.haproxy[f[:2]]
-			for _, r := range refs {
-				m.add(r.entry, Evidence{Kind: EvCode, Match: f, Offset: i, By: []string{"haproxy"}, Strength: 25, weak: len(distinct(refs)) > 1})
-			}
-		}
-		off := i
-		for _, part := range strings.Split(f, ",") {
-			refs := m.ix.envoy[part]
-			for _, r := range refs {
-				m.add(r.entry, Evidence{Kind: EvCode, Match: part, Offset: off, By: []string{"envoy"}, Strength: 20, weak: len(distinct(refs)) > 1})
-			}
-			off += len(part) + 1
-		}
-		i = j
-	}
-}
-
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
-}
-
-// toolCodes finds curl's exit codes and MySQL's client error numbers.
-func (m *matcher) toolCodes() {
-	for _, re := range []struct {
-		re   *regexp.Regexp
-		refs map[string][]tokenRef
-		by   string
-	}{{reCurl, m.ix.curl, "curl"}, {reMySQL, m.ix.mysql, "mysql"}} {
-		for _, x := range re.re.FindAllStringSubmatchIndex(m.folded, maxRepeats) {
-			refs := re.refs[m.folded[x[2]:x[3]]]
-			for _, r := range refs {
-				m.add(r.entry, Evidence{Kind: EvCode, Match: m.input[x[0]:x[1]], Offset: x[0], By: []string{re.by}, Strength: 35, weak: len(distinct(refs)) > 1})
-			}
-		}
-	}
-}
-
-// numbers finds error numbers: a bare number as the whole input, numbers
-// that a runtime or tool labels as errno, and numbers after "error".
-func (m *matcher) numbers() {
-	add := func(n, at int, match string, strength int, weak bool) {
-		for _, r := range m.ix.numbers[n] {
-			if m.opt.OS != "" && r.os != m.opt.OS {
-				continue
-			}
-			m.add(r.entry, Evidence{Kind: EvNumber, Match: match, Offset: at, OS: r.os, Strength: strength, weak: weak})
-		}
-	}
-	if x := reBare.FindStringSubmatchIndex(m.input); x != nil {
-		n, _ := strconv.Atoi(m.input[x[2]:x[3]])
-		add(n, x[2], m.input[x[2]:x[3]], 10, false)
-	}
-	strong := map[int]bool{}
-	for _, re := range reNumStrong {
-		for _, x := range re.FindAllStringSubmatchIndex(m.folded, maxRepeats) {
-			n, _ := strconv.Atoi(m.folded[x[2]:x[3]])
-			strong[x[2]] = true
-			add(n, x[0], m.input[x[0]:x[1]], 20, false)
-		}
-	}
-	for _, x := range reNumLoose.FindAllStringSubmatchIndex(m.folded, maxRepeats) {
-		if strong[x[2]] {
-			continue
-		}
-		n, _ := strconv.Atoi(m.folded[x[2]:x[3]])
-		add(n, x[0], m.input[x[0]:x[1]], 15, true)
-	}
+	return j, true, false
 }
 
 // findings groups evidence by entry and ranks the entries. Entries backed
@@ -551,8 +311,53 @@ func (m *matcher) findings() []Finding {
 	if len(out) == 0 {
 		out = weakF
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Score > out[j].Score })
+	// A wrapper ("MySQL server has gone away (ConnectionResetError(...))")
+	// yields to the more specific cause the same input names: an entry
+	// whose only messages are wrappers ranks after every entry with a
+	// message of its own.
+	specific := map[string]bool{}
+	anySpecific := false
+	for _, f := range out {
+		for _, x := range f.Evidence {
+			if x.Kind == EvMessage && !x.wrapper {
+				specific[f.ID] = true
+				anySpecific = true
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if anySpecific && specific[out[i].ID] != specific[out[j].ID] {
+			return specific[out[i].ID]
+		}
+		return out[i].Score > out[j].Score
+	})
 	return out
+}
+
+// Tied returns the ids of the findings that rank first together: the
+// input supports each of them as well as the others (curl's
+// "SSL_ERROR_SYSCALL" is an EOF or a reset; Envoy's "connection
+// termination" is a FIN or an RST). It returns nil when one finding
+// ranks first alone.
+func Tied(fs []Finding) []string {
+	if len(fs) < 2 || fs[1].Score != fs[0].Score || !sameEvidence(fs[0], fs[1]) {
+		return nil
+	}
+	var ids []string
+	for _, f := range fs {
+		if f.Score != fs[0].Score || !sameEvidence(fs[0], f) {
+			break
+		}
+		ids = append(ids, f.ID)
+	}
+	return ids
+}
+
+// sameEvidence reports whether two findings rest on the same strongest
+// evidence: the same text at the same place.
+func sameEvidence(a, b Finding) bool {
+	return len(a.Evidence) > 0 && len(b.Evidence) > 0 &&
+		a.Evidence[0].Offset == b.Evidence[0].Offset && a.Evidence[0].Match == b.Evidence[0].Match
 }
 
 // dedupe keeps, of evidence for the same text at the same place (an errno

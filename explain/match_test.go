@@ -183,7 +183,7 @@ func TestBareNumberCandidates(t *testing.T) {
 
 func TestNoMatch(t *testing.T) {
 	b := load(t)
-	for _, in := range []string{"", "all is well", "200 OK", "error 404 not found", "EOFError", "ECONNRESETX", "\xff\xfe"} {
+	for _, in := range []string{"", "all is well", "200 OK", "error 404 not found", "EOFish", "ECONNRESETX", "\xff\xfe"} {
 		if fs := b.Match(in, Options{}); len(fs) != 0 {
 			t.Errorf("%q: found %v", in, idsOf(fs))
 		}

@@ -13,6 +13,10 @@ import (
 type Result struct {
 	// Findings are the entries the input mentions, best first.
 	Findings []Finding
+	// Tied lists the ids that rank first together, when the input supports
+	// two answers or more equally ("SSL_ERROR_SYSCALL" is an EOF or a
+	// reset); nil when one answer ranks first alone. See Tied.
+	Tied []string
 	// Nearest are entries resembling the input, set when nothing was found.
 	Nearest []*Entry
 	// Texts asks WriteText and WriteJSON to include what each program
@@ -24,6 +28,7 @@ type Result struct {
 // for the entries nearest to it.
 func (b *Base) Explain(input string, opt Options) Result {
 	r := Result{Findings: b.Match(input, opt)}
+	r.Tied = Tied(r.Findings)
 	if len(r.Findings) == 0 {
 		r.Nearest = b.Nearest(input, 3)
 	}
@@ -94,6 +99,9 @@ func (r Result) WriteText(w io.Writer) error {
 		}
 		_, err := io.WriteString(w, b.String())
 		return err
+	}
+	if len(r.Tied) > 0 {
+		fmt.Fprintf(&b, "equally likely: %s (the input does not tell them apart)\n\n", strings.Join(r.Tied, ", "))
 	}
 	for i, f := range r.Findings {
 		if i > 0 {
@@ -253,13 +261,14 @@ func withoutTexts(e *Entry) *Entry {
 type jsonResult struct {
 	Version  int           `json:"version"`
 	Found    bool          `json:"found"`
+	Tied     []string      `json:"tied,omitempty"`
 	Findings []jsonFinding `json:"findings"`
 	Nearest  []string      `json:"nearest,omitempty"`
 }
 
 // WriteJSON writes the result as one indented JSON document.
 func (r Result) WriteJSON(w io.Writer) error {
-	out := jsonResult{Version: JSONVersion, Found: len(r.Findings) > 0, Findings: []jsonFinding{}}
+	out := jsonResult{Version: JSONVersion, Found: len(r.Findings) > 0, Tied: r.Tied, Findings: []jsonFinding{}}
 	for _, f := range r.Findings {
 		e := f.Entry
 		if !r.Texts {

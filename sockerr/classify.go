@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"strings"
 )
@@ -59,6 +60,9 @@ var errnoKinds = map[string]Kind{
 	"WSA_OPERATION_ABORTED":      Canceled,
 }
 
+// dialNames are errno names that mean Unreachable from connect(2) alone.
+var dialNames = map[string]bool{"EACCES": true, "EINVAL": true, "WSAEACCES": true, "WSAEINVAL": true}
+
 // KindOfName returns the kind Classify gives an errno with the symbolic
 // name name, on any platform: "ECONNRESET", "WSAECONNRESET" and
 // "ERROR_NETNAME_DELETED" are all Reset. Case does not matter. It reports
@@ -110,15 +114,41 @@ func KindOfName(name string) (Kind, bool) {
 //     whose syscall.Errno also has Timeout() true, was already TimedOut
 //     in step 5.
 //  8. anything else: Other.
+//
+// Then the HTTP rules, for errors from net/http's client and transport
+// (matched by their types' names and texts, so that sockerr imports
+// neither net/http's internals nor golang.org/x/net):
+//
+//   - in a *url.Error from http.Client (not from its dial), Reset,
+//     BrokenPipe, PeerClosed and LocalClosed all become PeerClosed, and so
+//     does "http: server closed idle connection": they are the one way a
+//     server ends a connection the client chose for a request, the
+//     keep-alive race when the connection had been idle, and net/http
+//     reports it in all five forms;
+//   - an HTTP/2 stream error (RST_STREAM) is Refused for REFUSED_STREAM,
+//     Canceled for CANCEL and Reset for the other codes; a GOAWAY that
+//     ended the connection, or "http2: client connection lost", is
+//     PeerClosed;
+//   - "net/http: TLS handshake timeout" is Deadline;
+//   - "http: read on closed response body" is LocalClosed.
 func Classify(err error) Kind { return classify(err, errnoName) }
 
 // classify is Classify with the platform's errno naming passed in, so that
 // tests on any platform can run the Windows naming through the same rules.
 func classify(err error, errnoName func(error) string) Kind {
+	base := classifyBase(err, errnoName)
+	if k, _, ok := classifyHTTP(err, base); ok {
+		return k
+	}
+	return base
+}
+
+// classifyBase is Classify without the HTTP rules.
+func classifyBase(err error, errnoName func(error) string) Kind {
 	switch {
 	case err == nil:
 		return Other
-	case errors.Is(err, net.ErrClosed):
+	case errors.Is(err, net.ErrClosed), errors.Is(err, io.ErrClosedPipe):
 		return LocalClosed
 	case errors.Is(err, context.Canceled):
 		return Canceled
@@ -128,6 +158,11 @@ func classify(err error, errnoName func(error) string) Kind {
 	if name := errnoName(err); name != "" {
 		if k, ok := errnoKinds[name]; ok {
 			return k
+		}
+		// connect(2) fails with EACCES on a prohibit route and EINVAL on
+		// a blackhole route: the route says the peer is unreachable.
+		if dialNames[name] && duringDial(err) {
+			return Unreachable
 		}
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -181,16 +216,37 @@ func duringDial(err error) bool {
 //     discarded. Only the bytes written before the peer closed, and read
 //     by it, arrived. (That all earlier data arrived is true only when the
 //     pipe broke by this side's own shutdown.)
-//   - Deadline, Canceled: true. A write cut short by a deadline or a
-//     cancellation has sent only a prefix of its buffer, and a request
+//   - Deadline on a read of a net.Conn (a *net.OpError with Op "read"
+//     around os.ErrDeadlineExceeded): false. The read consumed nothing and
+//     the connection is intact (see Intact); read again.
+//   - other Deadline, Canceled: true. A write cut short by a deadline or
+//     a cancellation has sent only a prefix of its buffer, and a request
 //     whose wait for the response was cut short may have been processed
 //     with its answer never read.
+//   - an HTTP request that was never sent (the transport knew the
+//     connection closed: "http: server closed idle connection"; the TLS
+//     handshake timed out or failed with an alert; the stream was refused
+//     with REFUSED_STREAM): false. An HTTP request that the server ended
+//     before its response, after it was written: true, whatever the
+//     kind, io.EOF included: the server discarded a request it had not
+//     answered. Use TraceRequest to tell the two apart where the error
+//     alone cannot (a reset during the TLS handshake).
 //   - Other: true, since nothing is known.
 //
 // No result ever proves that the peer's application read what was written:
 // only a reply from it can.
 func MayHaveLostData(err error) bool {
 	if err == nil || duringDial(err) {
+		return false
+	}
+	_, end, _ := classifyHTTP(err, classifyBase(err, errnoName))
+	switch end {
+	case httpUnsent:
+		return false
+	case httpEnded:
+		return true
+	}
+	if readDeadline(err) {
 		return false
 	}
 	switch Classify(err) {
@@ -222,6 +278,8 @@ func MayHaveLostData(err error) bool {
 //     call itself on the same connection (after waiting for readiness, for
 //     WouldBlock), do not open a new one.
 //   - Other and nil: false.
+//   - an HTTP request that was never sent (see MayHaveLostData): true,
+//     idempotent or not, unless the program canceled it or closed it.
 //
 // Retryable judges safety, not budget: a Deadline that came from a context
 // fails again at once under the same context, so a retry needs a fresh one,
@@ -230,7 +288,11 @@ func Retryable(err error, idempotent bool) bool {
 	if err == nil {
 		return false
 	}
-	switch k := Classify(err); k {
+	k := Classify(err)
+	if _, end, _ := classifyHTTP(err, classifyBase(err, errnoName)); end == httpUnsent && k != Canceled && k != LocalClosed {
+		return true
+	}
+	switch k {
 	case Refused:
 		return true
 	case Reset, Aborted, TimedOut, Unreachable, Deadline:
@@ -240,4 +302,35 @@ func Retryable(err error, idempotent bool) bool {
 	default:
 		return false
 	}
+}
+
+// readDeadline reports whether err is a read on a connection that ended
+// because the program's read deadline passed: a *net.OpError with Op
+// "read" around os.ErrDeadlineExceeded, not inside an HTTP client's
+// error (whose transport closes the connection).
+func readDeadline(err error) bool {
+	var op *net.OpError
+	var ue *url.Error
+	return errors.As(err, &op) && op.Op == "read" && errors.Is(err, os.ErrDeadlineExceeded) && !errors.As(err, &ue)
+}
+
+// Intact reports whether the connection that err came from is still
+// usable: the call failed, the connection did not. That is so for
+// WouldBlock and Interrupted, and for a read or write of a net.Conn
+// whose deadline passed (os.ErrDeadlineExceeded): set a new deadline and
+// call again. After a write deadline, part of the buffer may have been
+// written (see MayHaveLostData); the connection is intact still. A
+// deadline inside an HTTP client's error is not intact: the transport
+// closed the connection.
+func Intact(err error) bool {
+	switch Classify(err) {
+	case WouldBlock, Interrupted:
+		return true
+	case Deadline:
+		var op *net.OpError
+		var ue *url.Error
+		return errors.As(err, &op) && (op.Op == "read" || op.Op == "write") &&
+			errors.Is(err, os.ErrDeadlineExceeded) && !errors.As(err, &ue)
+	}
+	return false
 }

@@ -8,8 +8,8 @@ import (
 )
 
 // errnoNames names the errno values of this platform that the table of
-// KindOfName holds. EWOULDBLOCK is EAGAIN on every such platform, so it
-// appears once.
+// KindOfName holds, and those of dialNames. EWOULDBLOCK is EAGAIN on every
+// such platform, so it appears once.
 var errnoNames = map[syscall.Errno]string{
 	syscall.ECONNRESET:   "ECONNRESET",
 	syscall.ENETRESET:    "ENETRESET",
@@ -25,6 +25,10 @@ var errnoNames = map[syscall.Errno]string{
 	syscall.EAGAIN:       "EAGAIN",
 	syscall.EINTR:        "EINTR",
 	syscall.ECANCELED:    "ECANCELED",
+	// Not connection errors in general; from connect(2), the routes
+	// prohibit and blackhole (see dialNames).
+	syscall.EACCES: "EACCES",
+	syscall.EINVAL: "EINVAL",
 }
 
 // errnoName returns the name of the syscall.Errno in err's chain, or "" if

@@ -37,6 +37,16 @@ var posixNames = func() []string {
 // the net and os packages wrap them, against the name table.
 func TestClassifyErrno(t *testing.T) {
 	for errno, name := range errnoNames {
+		if dialNames[name] {
+			// A kind from connect(2) only.
+			if got := Classify(readErr(os.NewSyscallError("read", errno))); got != Other {
+				t.Errorf("Classify(read %s) = %v, want other", name, got)
+			}
+			if got := Classify(dialErr(os.NewSyscallError("connect", errno))); got != Unreachable {
+				t.Errorf("Classify(connect %s) = %v, want unreachable", name, got)
+			}
+			continue
+		}
 		want, ok := KindOfName(name)
 		if !ok {
 			t.Errorf("%s (%d) has no kind", name, int(errno))

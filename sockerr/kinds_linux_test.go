@@ -117,7 +117,7 @@ func TestKindsOnLoopback(t *testing.T) {
 			c, _ := pair(t, "tcp")
 			c.SetReadDeadline(time.Now().Add(-time.Second))
 			return read(c)
-		}, Deadline, true, false},
+		}, Deadline, false, false},
 		{"deadline/dial context", func(t *testing.T) error {
 			ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
 			defer cancel()
@@ -245,15 +245,20 @@ func produceECONNABORTED(t *testing.T) error {
 }
 
 // TestUnreachable connects where the namespace has no route (ENETUNREACH)
-// and where its route is of type unreachable (EHOSTUNREACH).
+// and where its route is of type unreachable (EHOSTUNREACH), prohibit
+// (EACCES) or blackhole (EINVAL).
 func TestUnreachable(t *testing.T) {
 	n := newNetns(t)
 	n.ip(t, "route", "add", "unreachable", "198.18.7.0/24")
+	n.ip(t, "route", "add", "prohibit", "198.18.8.0/24")
+	n.ip(t, "route", "add", "blackhole", "198.18.9.0/24")
 	tests := []struct {
 		addr, errno string
 	}{
 		{"198.18.5.1:80", "ENETUNREACH"},
 		{"198.18.7.1:80", "EHOSTUNREACH"},
+		{"198.18.8.1:80", "EACCES"},
+		{"198.18.9.1:80", "EINVAL"},
 	}
 	for _, tt := range tests {
 		var err error
@@ -334,6 +339,69 @@ func TestTimedOut(t *testing.T) {
 	}
 	if !MayHaveLostData(err) || Retryable(err, false) || !Retryable(err, true) {
 		t.Errorf("%v: data may be lost, and only an idempotent request may be retried", err)
+	}
+}
+
+// TestTimedOutThenEOF: after TCP_USER_TIMEOUT the write that notices gets
+// ETIMEDOUT and the next read io.EOF, as if the peer had closed. Through a
+// Conn, that io.EOF is judged as the timeout it is.
+func TestTimedOutThenEOF(t *testing.T) {
+	a, b := newNetns(t), newNetns(t)
+	ipCmd(t, "-n", a.name, "link", "add", "veth0", "address", "02:00:00:00:00:01", "type", "veth",
+		"peer", "name", "veth1", "address", "02:00:00:00:00:02", "netns", b.name)
+	a.ip(t, "addr", "add", "198.18.0.1/30", "dev", "veth0")
+	b.ip(t, "addr", "add", "198.18.0.2/30", "dev", "veth1")
+	a.ip(t, "neigh", "replace", "198.18.0.2", "lladdr", "02:00:00:00:00:02", "nud", "permanent", "dev", "veth0")
+	b.ip(t, "neigh", "replace", "198.18.0.1", "lladdr", "02:00:00:00:00:01", "nud", "permanent", "dev", "veth1")
+	a.ip(t, "link", "set", "veth0", "up")
+	b.ip(t, "link", "set", "veth1", "up")
+	var ln net.Listener
+	var err error
+	b.run(t, func() { ln, err = net.Listen("tcp", "198.18.0.2:0") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var raw net.Conn
+	a.run(t, func() { raw, err = net.Dial("tcp", ln.Addr().String()) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	s, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := control(raw, func(fd int) error {
+		return unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT, 300)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c := Watch(raw)
+	b.ip(t, "link", "set", "veth1", "down")
+	var werr error
+	for deadline := time.Now().Add(10 * time.Second); werr == nil && time.Now().Before(deadline); {
+		_, werr = c.Write([]byte("anyone there?"))
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !errors.Is(werr, syscall.ETIMEDOUT) {
+		t.Fatalf("write: %v, want ETIMEDOUT", werr)
+	}
+	_, rawErr := raw.Read(make([]byte, 1))
+	_, err = c.Read(make([]byte, 1))
+	t.Logf("write: %v; then read: %v; through the Conn: %v", werr, rawErr, err)
+	if !errors.Is(rawErr, io.EOF) || Classify(rawErr) != PeerClosed {
+		t.Fatalf("the raw read gave %v (%v); this test expects the kernel's io.EOF", rawErr, Classify(rawErr))
+	}
+	if !errors.Is(err, io.EOF) {
+		t.Errorf("read through the Conn: %v, want it to be io.EOF still", err)
+	}
+	if got := Classify(err); got != TimedOut {
+		t.Errorf("Classify(%v) = %v, want timed-out: the peer never closed", err, got)
+	}
+	if !MayHaveLostData(err) || !errors.Is(c.Failed(), syscall.ETIMEDOUT) {
+		t.Errorf("%v: lost %v, failed %v", err, MayHaveLostData(err), c.Failed())
 	}
 }
 

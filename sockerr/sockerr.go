@@ -11,9 +11,20 @@
 // Windows it matches the Winsock codes (WSAECONNRESET is 10054, ...) by
 // number, which errors.Is(err, syscall.ECONNRESET) does not.
 //
+// Errors from net/http's client get one answer per cause: the keep-alive
+// race (a request on a kept-alive connection the server just closed) is
+// PeerClosed however net/http reports it; HTTP/2 stream resets, GOAWAY and
+// TLS handshake timeouts have kinds of their own.
+//
 // MayHaveLostData and Retryable answer the two questions that follow an
 // error: may bytes have gone missing, and may the request be sent again on a
-// new connection. Their doc comments state the exact rules.
+// new connection. Their doc comments state the exact rules. Intact says
+// whether the connection itself is still usable. TraceRequest follows an
+// HTTP request with net/http/httptrace, so that a failure before the
+// request was written (a reset during the TLS handshake) is known to be
+// safe to retry. Watch wraps a net.Conn so that an io.EOF read after the
+// connection failed (ETIMEDOUT from TCP_USER_TIMEOUT, then EOF) is judged
+// as that failure, not as the peer's close.
 //
 // AbortiveClose ends a TCP connection with an RST on purpose; GracefulClose
 // half-closes, reads what the peer still sends and closes without turning

@@ -22,6 +22,8 @@ var windowsErrnoNames = map[uint32]string{
 	1234:  "ERROR_PORT_UNREACHABLE",
 	1236:  "ERROR_CONNECTION_ABORTED",
 	10004: "WSAEINTR",
+	10013: "WSAEACCES", // from connect only: see dialNames
+	10022: "WSAEINVAL", // from connect only: see dialNames
 	10035: "WSAEWOULDBLOCK",
 	10050: "WSAENETDOWN",
 	10051: "WSAENETUNREACH",

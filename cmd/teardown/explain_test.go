@@ -187,6 +187,12 @@ func TestExplainUsage(t *testing.T) {
 		{[]string{"--json", "104"}, "", exitOK, `"id": "ECONNRESET"`, ""},
 		{[]string{"--json", "nothing"}, "", exitDiffers, `"found": false`, ""},
 		{[]string{"--texts", "EPIPE"}, "", exitOK, "BrokenPipeError", ""},
+		{[]string{}, "write: broken pipe\n" + strings.Repeat("x", explainMaxInput), exitOK, "EPIPE", "only the first 1048576 were read"},
+		{[]string{"--lines", "-"}, "ok\nread: connection reset by peer\n", exitOK, "2: ECONNRESET [reset]", ""},
+		{[]string{"--lines", "-"}, "all is well\n", exitDiffers, "summary: 1 line, 0 with an error", ""},
+		{[]string{"--lines", "-", "--json"}, "write: broken pipe\n", exitOK, `"summary":{"lines":1,"errors":1`, ""},
+		{[]string{"--lines", "/nonexistent/teardown.log"}, "", exitUsage, "", "no such file"},
+		{[]string{"--lines", "-", "EPIPE"}, "", exitUsage, "", "--lines takes no TEXT"},
 	}
 	old := explainStdin
 	defer func() { explainStdin = old }()

@@ -46,8 +46,7 @@ Flags:
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
+			// fs.Parse has printed the usage, to stdout (see flagSet).
 			return exitOK
 		}
 		return exitUsage

@@ -7,8 +7,9 @@ import (
 	"io"
 	"net"
 	"os"
-	"syscall"
 	"time"
+
+	"github.com/teardown-net/teardown/sockerr"
 )
 
 // fastState is empty where the fast path is (*net.TCPConn).ReadFrom.
@@ -52,7 +53,7 @@ func (p *pump) copyFast() bool {
 			// One call reads and writes: EPIPE can only come from the
 			// receiver; other errors are blamed on the sender.
 			side := p.srcSide
-			if errors.Is(err, syscall.EPIPE) {
+			if sockerr.Classify(err) == sockerr.BrokenPipe {
 				side = p.dstSide
 			}
 			p.failed(err, classify(err, side))

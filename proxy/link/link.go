@@ -23,10 +23,10 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/teardown-net/teardown/proxy/toxic"
+	"github.com/teardown-net/teardown/sockerr"
 )
 
 // Side names a party to a proxied connection.
@@ -714,14 +714,14 @@ func (p *pump) failed(err error, e End) {
 }
 
 // classify says how side ended the connection, from the error of an
-// operation on its socket.
+// operation on its socket, by the kinds of sockerr.Classify.
 func classify(err error, side Side) End {
-	switch {
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+	switch sockerr.Classify(err) {
+	case sockerr.Reset, sockerr.BrokenPipe:
 		return End{side, RST}
-	case errors.Is(err, syscall.ETIMEDOUT):
+	case sockerr.TimedOut:
 		return End{side, Timeout}
-	case errors.Is(err, net.ErrClosed):
+	case sockerr.LocalClosed:
 		return End{Proxy, FIN}
 	}
 	return End{side, Error}

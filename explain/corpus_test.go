@@ -1,0 +1,135 @@
+package explain
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"hash/fnv"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// corpusPart chooses which part of testdata/corpus.jsonl TestCorpus
+// measures: "held-out" (the default, lines never looked at while the
+// patterns were written), "training" or "all".
+var corpusPart = flag.String("corpus", "held-out", "part of testdata/corpus.jsonl that TestCorpus measures: held-out, training or all")
+
+// A corpusLine is one error line copied from a public issue thread or page.
+type corpusLine struct {
+	Eco    string   `json:"eco"`
+	Line   string   `json:"line"`
+	Want   []string `json:"want"`
+	Source string   `json:"source"`
+}
+
+// heldOut reports whether a line belongs to the held-out part. The split
+// is fixed by a hash of the source, chosen before any pattern was written,
+// so that nobody can move a line to the part that suits them.
+func heldOut(source string) bool {
+	h := fnv.New32a()
+	h.Write([]byte(source))
+	return h.Sum32()%3 == 0
+}
+
+func readCorpus(t *testing.T) []corpusLine {
+	t.Helper()
+	f, err := os.Open("testdata/corpus.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []corpusLine
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		var c corpusLine
+		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
+			t.Fatalf("testdata/corpus.jsonl:%d: %v", n, err)
+		}
+		if c.Eco == "" || c.Line == "" || len(c.Want) == 0 || c.Source == "" {
+			t.Fatalf("testdata/corpus.jsonl:%d: eco, line, want and source are required", n)
+		}
+		out = append(out, c)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// corpusGoal is the share of held-out lines whose first answer must be
+// right.
+const corpusGoal = 0.95
+
+// TestCorpus measures explain on real error lines, by ecosystem. Run
+//
+//	go test ./explain -run TestCorpus -v                    # held-out part
+//	go test ./explain -run TestCorpus -v -corpus=training
+//
+// A line is a hit when the first finding is one of the ids it wants; a
+// line that wants two ids is one whose cause the text leaves open.
+func TestCorpus(t *testing.T) {
+	b := load(t)
+	type tally struct{ hit, n int }
+	byEco := map[string]*tally{}
+	var total tally
+	for _, c := range readCorpus(t) {
+		switch *corpusPart {
+		case "held-out":
+			if !heldOut(c.Source) {
+				continue
+			}
+		case "training":
+			if heldOut(c.Source) {
+				continue
+			}
+		case "all":
+		default:
+			t.Fatalf("-corpus %q: want held-out, training or all", *corpusPart)
+		}
+		tl := byEco[c.Eco]
+		if tl == nil {
+			tl = &tally{}
+			byEco[c.Eco] = tl
+		}
+		tl.n++
+		total.n++
+		fs := b.Match(c.Line, Options{})
+		got := "-"
+		if len(fs) > 0 {
+			got = fs[0].ID
+		}
+		ok := false
+		for _, w := range c.Want {
+			ok = ok || w == got
+		}
+		if ok {
+			tl.hit++
+			total.hit++
+		} else {
+			t.Logf("miss %-12s got %-14s want %-22s %s", c.Eco, got, strings.Join(c.Want, "|"), c.Line)
+		}
+	}
+	ecos := make([]string, 0, len(byEco))
+	for e := range byEco {
+		ecos = append(ecos, e)
+	}
+	sort.Strings(ecos)
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "%-14s %5s %5s\n", "ecosystem", "hits", "lines")
+	for _, e := range ecos {
+		fmt.Fprintf(&sb, "%-14s %5d %5d\n", e, byEco[e].hit, byEco[e].n)
+	}
+	rate := float64(total.hit) / float64(max(total.n, 1))
+	fmt.Fprintf(&sb, "%-14s %5d %5d  %.1f%%\n", "total", total.hit, total.n, 100*rate)
+	t.Logf("%s part:\n%s", *corpusPart, sb.String())
+	if total.n == 0 {
+		t.Fatal("no corpus lines in this part")
+	}
+	if *corpusPart == "held-out" && rate < corpusGoal {
+		t.Errorf("held-out hit rate %.1f%%, goal %.0f%%", 100*rate, 100*corpusGoal)
+	}
+}
