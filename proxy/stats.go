@@ -19,6 +19,8 @@ func (s *Server) Metrics() []metrics.Family {
 		Help: "Bytes of toxiproxy_proxy_sent_bytes_total that took the zero-copy path (no toxic on their direction)."}
 	accepted := metrics.Family{Name: "teardown_proxy_connections_total", Type: metrics.Counter,
 		Help: "Connections the proxy accepted."}
+	acceptErrors := metrics.Family{Name: "teardown_proxy_accept_errors_total", Type: metrics.Counter,
+		Help: "Accepts that failed (too many open files, say); the proxy backs off and accepts again."}
 	active := metrics.Family{Name: "teardown_proxy_connections_active", Type: metrics.Gauge,
 		Help: "Connections open through the proxy now."}
 	ended := metrics.Family{Name: "teardown_proxy_connections_closed_total", Type: metrics.Counter,
@@ -35,6 +37,7 @@ func (s *Server) Metrics() []metrics.Family {
 		proxyLabel := []metrics.Label{{Name: "proxy", Value: info.Name}}
 		p.stats.mu.Lock()
 		accepted.Samples = append(accepted.Samples, metrics.Sample{Labels: proxyLabel, Value: float64(p.stats.accepted)})
+		acceptErrors.Samples = append(acceptErrors.Samples, metrics.Sample{Labels: proxyLabel, Value: float64(p.stats.acceptErrors)})
 		active.Samples = append(active.Samples, metrics.Sample{Labels: proxyLabel, Value: float64(p.stats.active)})
 		ends := make([]link.End, 0, len(p.stats.ends))
 		for e := range p.stats.ends {
@@ -53,5 +56,5 @@ func (s *Server) Metrics() []metrics.Family {
 		}
 		p.stats.mu.Unlock()
 	}
-	return []metrics.Family{recv, sent, spliced, accepted, active, ended}
+	return []metrics.Family{recv, sent, spliced, accepted, acceptErrors, active, ended}
 }

@@ -61,6 +61,16 @@ Flags:
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	switch n, err := raiseFileLimit(); {
+	case errors.Is(err, errors.ErrUnsupported):
+	case err != nil:
+		logger.Warn("cannot raise the open-file limit", "err", err)
+	case n < 4096:
+		// The fast path holds six descriptors per connection.
+		logger.Warn("low open-file limit: about one connection per 6 descriptors", "limit", n, "connections", n/6)
+	default:
+		logger.Debug("open-file limit raised to the hard limit", "limit", n)
+	}
 	srv := proxy.NewServer(proxy.Options{Logger: logger, Version: version()})
 	if *config != "" {
 		infos, err := srv.PopulateFile(*config)
