@@ -143,6 +143,10 @@ func FuzzAPI(f *testing.F) {
 		{"DELETE", "/proxies/a/toxics/latency_downstream", ``},
 		{"GET", "/proxies", ``},
 		{"POST", "/reset", ``},
+		{"POST", "/proxies/a/toxics", `{"type":"latency","attributes":{"latency":9300000000000,"jitter":4611686018427387904}}`},
+		{"POST", "/proxies/a/toxics", `{"type":"slicer","attributes":{"average_size":1,"size_variation":9223372036854775807,"delay":-1}}`},
+		{"POST", "/proxies/a/toxics", `{"type":"timeout","stream":"UpStream","attributes":{"timeout":9223372036854775807}}`},
+		{"POST", "/proxies/a/toxics", `{"type":"bandwidth","attributes":{"rate":1e300}}`},
 	} {
 		f.Add(seed.method, seed.path, seed.body)
 	}

@@ -252,9 +252,9 @@ func (p *tcpProxy) connect(ctx context.Context, client *net.TCPConn, upstream st
 		// The handshake is complete, so the connection sits in the
 		// upstream's accept queue; a RST now resets it before the upstream
 		// application has accepted (or read) it.
-		if d := t.Attributes.(*toxic.RejectDelay).Delay; d > 0 {
+		if d := t.Attributes.(*toxic.RejectDelay).Duration(); d > 0 {
 			select {
-			case <-time.After(time.Duration(d) * time.Millisecond):
+			case <-time.After(d):
 			case <-ctx.Done():
 			}
 		}

@@ -628,6 +628,15 @@ func (o *stageOut) Emit(b []byte) toxic.Action {
 	return toxic.Continue
 }
 
+// EmitAt passes b on as if it had arrived at t, so that the delays of
+// stacked stages add up.
+func (o *stageOut) EmitAt(b []byte, t time.Time) toxic.Action {
+	at := o.p.chunkAt
+	o.p.chunkAt = t
+	defer func() { o.p.chunkAt = at }()
+	return o.Emit(b)
+}
+
 func (o *stageOut) Wait(until time.Time) bool {
 	p := o.p
 	d := time.Until(until)

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -37,9 +38,10 @@ func (d Direction) String() string {
 	return "downstream"
 }
 
-// ParseDirection turns a stream name into a Direction.
+// ParseDirection turns a stream name into a Direction; case does not
+// matter, as in Toxiproxy.
 func ParseDirection(s string) (Direction, error) {
-	switch s {
+	switch strings.ToLower(s) {
 	case "upstream":
 		return Upstream, nil
 	case "downstream":
