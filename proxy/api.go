@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/teardown-net/teardown/proxy/metrics"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // apiError is an error with the HTTP status the API answers it with; it is
@@ -37,7 +39,8 @@ var (
 // document of a few thousand proxies.
 const maxBody = 4 << 20
 
-// Handler returns the HTTP API: Toxiproxy's v2 endpoints and GET /metrics.
+// Handler returns the HTTP API: Toxiproxy's v2 endpoints and GET /metrics
+// (Prometheus: the proxies' metrics, go_* and process_*).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /proxies", s.proxyIndex)
@@ -55,7 +58,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("DELETE /proxies/{proxy}/toxics/{toxic}", s.toxicDelete)
 	mux.HandleFunc("POST /reset", s.reset)
 	mux.HandleFunc("GET /version", s.version)
-	mux.HandleFunc("GET /metrics", s.metrics)
+	mux.Handle("GET /metrics", s.metricsHandler())
 	for _, path := range []string{"/proxies", "/populate", "/proxies/{proxy}", "/proxies/{proxy}/toxics",
 		"/proxies/{proxy}/toxics/{toxic}", "/reset", "/version", "/metrics"} {
 		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
@@ -274,7 +277,10 @@ func (s *Server) version(w http.ResponseWriter, r *http.Request) {
 	w.Write(append(data, '\n'))
 }
 
-func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", metrics.ContentType)
-	metrics.Write(w, s.Metrics())
+// metricsHandler serves the proxies' metrics with the Go runtime's and the
+// process's, as Toxiproxy does with -proxy-metrics -runtime-metrics.
+func (s *Server) metricsHandler() http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(s, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }

@@ -10,9 +10,9 @@
 //	defer s.Close()
 //	go s.ListenAndServe(ctx, "127.0.0.1:8474")
 //
-// The data path is package proxy/link, the toxics package proxy/toxic, and
-// the metrics format package proxy/metrics. docs/proxy.md is the user
-// documentation.
+// The data path is package proxy/link and the toxics package proxy/toxic. A
+// Server is also a prometheus.Collector of its proxies' metrics.
+// docs/proxy.md is the user documentation.
 package proxy
 
 import (
