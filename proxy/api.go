@@ -2,11 +2,16 @@ package proxy
 
 import (
 	"bytes"
+	"encoding/base32"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
+	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -69,15 +74,61 @@ func (s *Server) Handler() http.Handler {
 		writeError(w, apiErrorf(http.StatusNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Every answer names its request, as Toxiproxy's do.
+		id := requestID()
+		w.Header().Set("X-Toxiproxy-Request-Id", id)
+		s.logger.Debug("API request", "request_id", id, "method", r.Method, "path", r.URL.Path, "client", r.RemoteAddr)
 		// Like Toxiproxy, refuse browsers: a web page must not be able to
 		// drive a local proxy.
 		if strings.HasPrefix(r.UserAgent(), "Mozilla/") {
-			writeError(w, apiErrorf(http.StatusForbidden, "user agent not allowed"))
+			writeError(w, apiErrorf(http.StatusForbidden, "User agent not allowed"))
+			return
+		}
+		if !s.hostAllowed(r.Host) {
+			writeError(w, apiErrorf(http.StatusForbidden,
+				"host %q not allowed: the API answers to loopback names and IP addresses unless told otherwise (teardown proxy --allow-hosts)", r.Host))
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// requestID returns a new request id: 20 characters, like Toxiproxy's.
+func requestID() string {
+	var b [12]byte
+	binary.BigEndian.PutUint64(b[:8], rand.Uint64())
+	binary.BigEndian.PutUint32(b[8:], rand.Uint32())
+	return idEncoding.EncodeToString(b[:])
+}
+
+var idEncoding = base32.NewEncoding("0123456789abcdefghijklmnopqrstuv").WithPadding(base32.NoPadding)
+
+// hostAllowed reports whether the API answers a request with this Host
+// header: a DNS rebinding page reaches a loopback API under a name of its
+// own, which a name check stops; IP addresses and loopback names cannot be
+// rebound.
+func (s *Server) hostAllowed(hostport string) bool {
+	if hostport == "" {
+		return true // HTTP/1.0 without Host: not a browser
+	}
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.ToLower(strings.TrimSuffix(strings.Trim(host, "[]"), "."))
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		return true
+	}
+	for _, a := range s.opts.AllowedHosts {
+		if a == "*" || strings.EqualFold(strings.TrimSuffix(a, "."), host) {
+			return true
+		}
+	}
+	return false
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -91,12 +142,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(data)
 }
 
+// writeError writes err as Toxiproxy does: its JSON and a newline.
 func writeError(w http.ResponseWriter, err error) {
 	var ae *apiError
 	if !errors.As(err, &ae) {
 		ae = &apiError{err.Error(), http.StatusInternalServerError}
 	}
-	writeJSON(w, ae.Status, ae)
+	data, _ := json.Marshal(ae)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(ae.Status)
+	w.Write(append(data, '\n'))
 }
 
 func readBody(r *http.Request) ([]byte, error) {
@@ -271,10 +327,12 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// version answers in Toxiproxy's exact format, {"version": "..."} and a
+// newline, which its tests compare byte for byte.
 func (s *Server) version(w http.ResponseWriter, r *http.Request) {
-	data, _ := json.Marshal(map[string]string{"version": s.opts.Version})
+	v, _ := json.Marshal(s.opts.Version)
 	w.Header().Set("Content-Type", "application/json;charset=utf-8")
-	w.Write(append(data, '\n'))
+	fmt.Fprintf(w, "{\"version\": %s}\n", v)
 }
 
 // metricsHandler serves the proxies' metrics with the Go runtime's and the

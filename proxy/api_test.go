@@ -12,6 +12,7 @@ import (
 func httpDo(t testing.TB, h http.Handler, method, path, body string) *httptest.ResponseRecorder {
 	t.Helper()
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	req.Host = "localhost:8474"
 	req.Header.Set("User-Agent", "teardown-test")
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
@@ -114,6 +115,7 @@ func TestBrowserRefused(t *testing.T) {
 	s := NewServer(Options{})
 	defer s.Close()
 	req := httptest.NewRequest("GET", "/proxies", nil)
+	req.Host = "localhost:8474"
 	req.Header.Set("User-Agent", "Mozilla/5.0")
 	rec := httptest.NewRecorder()
 	s.Handler().ServeHTTP(rec, req)

@@ -1,13 +1,17 @@
 package proxy
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/teardown-net/teardown/proxy/link"
@@ -84,8 +88,11 @@ func (p *tcpProxy) Info() Info {
 
 // info is Info with p.mu held.
 func (p *tcpProxy) info() Info {
+	// Upstream toxics first, each stream in the order added, as Toxiproxy
+	// lists them.
 	ts := make([]*toxic.Toxic, len(p.toxics))
 	copy(ts, p.toxics)
+	slices.SortStableFunc(ts, func(a, b *toxic.Toxic) int { return cmp.Compare(a.Stream, b.Stream) })
 	info := Info{Name: p.name, Listen: p.listen, Upstream: p.upstream, Enabled: p.enabled, Toxics: ts}
 	if f := p.acceptErr.Load(); f != nil && p.ln != nil {
 		info.AcceptError = fmt.Sprintf("%v (since %s)", f.err, f.since.UTC().Format(time.RFC3339))
@@ -236,12 +243,23 @@ func (p *tcpProxy) connect(ctx context.Context, client *net.TCPConn, upstream st
 	d := net.Dialer{Timeout: dialTimeout}
 	u, err := d.DialContext(ctx, "tcp", upstream)
 	if err != nil {
-		// The upstream is not there: the client gets a RST, as it would
-		// from a host with no listener.
-		p.server.logger.Info("upstream unreachable", "proxy", p.name, "upstream", upstream, "err", err)
-		client.SetLinger(0)
 		client.Close()
-		p.recordEnd(link.End{By: link.Upstream, How: link.RST})
+		if ctx.Err() != nil {
+			return // the proxy stopped
+		}
+		// The upstream is not there: the client, whose connect has
+		// succeeded, sees the proxy close it (a FIN), as with Toxiproxy,
+		// so that "is the proxy up?" probes work. A RST here is a fault
+		// to ask for: reset, refuse or reset_before_accept.
+		p.server.logger.Info("upstream unreachable", "proxy", p.name, "upstream", upstream, "err", err)
+		how := link.Error
+		switch {
+		case errors.Is(err, syscall.ECONNREFUSED):
+			how = link.RST
+		case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, syscall.ETIMEDOUT):
+			how = link.Timeout
+		}
+		p.recordEnd(link.End{By: link.Upstream, How: how})
 		return
 	}
 	up := u.(*net.TCPConn)

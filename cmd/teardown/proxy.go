@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/teardown-net/teardown/proxy"
@@ -28,9 +29,10 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 	host := fs.String("host", "127.0.0.1", "`address` for the HTTP API to listen on")
 	port := fs.String("port", "8474", "`port` for the HTTP API to listen on")
 	config := fs.String("config", "", "JSON `file` of proxies to create at start (Toxiproxy's populate format)")
-	verbose := fs.Bool("v", false, "log every proxy and connection problem to stderr")
+	verbose := fs.Bool("v", false, "log every API request, proxy and connection problem to stderr")
+	allowHosts := fs.String("allow-hosts", "", "comma-separated `names` the API answers to in the Host header besides localhost and IP addresses (\"*\": any), e.g. the name of a Docker host")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `Usage: teardown proxy [--host ADDR] [--port PORT] [--config FILE]
+		fmt.Fprint(fs.Output(), `Usage: teardown proxy [--host ADDR] [--port PORT] [--config FILE] [--allow-hosts NAMES]
 
 Runs a TCP fault-injection proxy that speaks Toxiproxy's HTTP API (v2), so
 Toxiproxy clients, test suites and Testcontainers drive it unchanged. It runs
@@ -71,7 +73,13 @@ Flags:
 	default:
 		logger.Debug("open-file limit raised to the hard limit", "limit", n)
 	}
-	srv := proxy.NewServer(proxy.Options{Logger: logger, Version: version()})
+	var hosts []string
+	for _, h := range strings.Split(*allowHosts, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			hosts = append(hosts, h)
+		}
+	}
+	srv := proxy.NewServer(proxy.Options{Logger: logger, Version: version(), AllowedHosts: hosts})
 	if *config != "" {
 		infos, err := srv.PopulateFile(*config)
 		if err != nil {

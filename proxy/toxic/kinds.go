@@ -109,7 +109,7 @@ func init() {
 		Doc:   "delay every chunk by latency ms ± jitter ms",
 		stage: func(a Attributes, _ time.Time) Stage { return &latency{a: a.(*Latency)} }})
 	register(Kind{Name: "bandwidth", New: func() Attributes { return new(Bandwidth) },
-		Doc:   "limit the rate to rate KB/s",
+		Doc:   "limit the rate to rate KB/s (0: nothing passes)",
 		stage: func(a Attributes, _ time.Time) Stage { return &bandwidth{a: a.(*Bandwidth)} }})
 	register(Kind{Name: "slicer", New: func() Attributes { return new(Slicer) },
 		Doc:   "split chunks into average_size ± size_variation bytes, delay µs apart",
