@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# toxiproxy-suite.sh runs Toxiproxy's own tests that talk to a server over
+# HTTP against `teardown proxy`:
+#
+#   - the 34 tests of api_test.go, each against teardown's API on
+#     localhost:8475, with every proxy deleted after each test (Toxiproxy's
+#     WithServer starts a server of its own and clears its collection; the
+#     script replaces that one function and nothing else);
+#   - the toxiproxy-cli steps and metrics checks of scripts/test-e2e.
+#
+# It fetches Toxiproxy from the Go module proxy (the version below) and
+# nothing else. Tests that fail by design are listed in EXPECTED_FAIL, each
+# explained in docs/proxy.md ("Deliberate differences"); any other failure,
+# or one of those passing, fails the script.
+#
+# Usage: proxy/testdata/toxiproxy-suite.sh   (from the repository root)
+set -euo pipefail
+
+VERSION=${TOXIPROXY_VERSION:-v2.5.0}
+EXPECTED_FAIL="TestVersionEndpointReturnsVersion"
+PORT=8475
+
+root=$(pwd)
+work=$(mktemp -d)
+server_pid=""
+cleanup() {
+	if [[ -n $server_pid ]]; then
+		kill "$server_pid" 2>/dev/null || true
+		wait "$server_pid" 2>/dev/null || true
+	fi
+	chmod -R u+w "$work" 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+[[ -n ${KEEP:-} ]] && echo "work dir: $work" && cleanup() { [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null; true; }
+
+src=$(go mod download -json "github.com/Shopify/toxiproxy/v2@$VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+cp -r "$src" "$work/toxiproxy"
+chmod -R u+w "$work/toxiproxy"
+cd "$work/toxiproxy"
+
+# Replace WithServer: run f against the server on :8475, then delete every
+# proxy. The imports the original used stay used.
+awk '
+/^func WithServer\(/ { skip = 1
+	print "func WithServer(t *testing.T, f func(string)) {"
+	print "\tdefer func() {"
+	print "\t\tps, err := client.Proxies()"
+	print "\t\tif err != nil {"
+	print "\t\t\tt.Error(\"Failed to list proxies\", err)"
+	print "\t\t}"
+	print "\t\tfor _, p := range ps {"
+	print "\t\t\tif err := p.Delete(); err != nil {"
+	print "\t\t\t\tt.Error(\"Failed to clear collection\", err)"
+	print "\t\t\t}"
+	print "\t\t}"
+	print "\t}()"
+	print "\tf(\"http://localhost:8475\")"
+	print "}"
+	print ""
+	print "var _ = func() interface{} { _ = time.Sleep; _ = prometheus.NewRegistry; _ = zerolog.Nop; return testServer }"
+	next }
+skip && /^}/ { skip = 0; next }
+!skip { print }
+' api_test.go >api_test.go.new
+mv api_test.go.new api_test.go
+tests=$(grep -o '^func Test[A-Za-z0-9_]*' api_test.go | sed 's/^func //' | paste -sd'|')
+
+(cd "$root" && go build -o "$work/teardown" ./cmd/teardown)
+go build -o "$work/toxiproxy-cli" ./cmd/cli
+go build -o "$work/endpoint" ./test/e2e/endpoint.go
+
+"$work/teardown" proxy --port "$PORT" 2>"$work/teardown.log" &
+server_pid=$!
+for _ in $(seq 50); do
+	curl -sf "http://localhost:$PORT/version" >/dev/null && break
+	sleep 0.1
+done
+
+status=0
+go test -count=1 -v -run "^($tests)\$" . >"$work/api.out" 2>&1 || true
+passed=$(grep -c -- '^--- PASS' "$work/api.out" || true)
+failed=$(grep -- '^--- FAIL' "$work/api.out" | awk '{print $3}' | sort | paste -sd' ' || true)
+total=$(echo "$tests" | tr '|' '\n' | wc -l)
+echo "api_test.go ($VERSION): $passed of $total passed; failed: ${failed:-none}"
+if [[ "$failed" != "$EXPECTED_FAIL" ]]; then
+	echo "want exactly these to fail: $EXPECTED_FAIL" >&2
+	grep -B2 -A8 -- '^--- FAIL' "$work/api.out" >&2 || true
+	status=1
+fi
+
+# scripts/test-e2e, without its benchmarks: the CLI drives the proxy and the
+# metrics carry Toxiproxy's names and labels.
+"$work/endpoint" >/dev/null 2>&1 &
+endpoint_pid=$!
+trap 'kill $endpoint_pid 2>/dev/null || true; cleanup' EXIT INT TERM
+for _ in $(seq 100); do
+	curl -sf "http://localhost:20002/test2" >/dev/null && break
+	sleep 0.1
+done
+cli() { "$work/toxiproxy-cli" -h "http://localhost:$PORT" "$@"; }
+steps=0
+step() {
+	steps=$((steps + 1))
+	if ! out=$("$@" 2>&1); then
+		echo "e2e step failed: $*" >&2
+		echo "$out" >&2
+		status=1
+	fi
+}
+step cli create -l localhost:20000 -u localhost:20002 shopify_http
+step cli list
+step cli toggle shopify_http
+step cli inspect shopify_http
+step cli toggle shopify_http
+step cli toxic add --downstream --type=latency --toxicName=latency_downstream --attribute=latency=1000 --attribute=jitter=50 --toxicity=0.99 shopify_http
+step cli toxic update --toxicName=latency_downstream --attribute=jitter=20 --toxicity=0.7 shopify_http
+step cli toxic delete --toxicName=latency_downstream shopify_http
+step cli toxic add --upstream --type=latency --toxicName=latency_upstream --attribute=latency=1000 --attribute=jitter=50 --toxicity=1 shopify_http
+step cli toxic update --toxicName=latency_upstream --attribute=jitter=20 --toxicity=0.3 shopify_http
+step cli toxic delete --toxicName=latency_upstream shopify_http
+step cli toxic add --type=bandwidth --toxicName=bandwidth_kb_per_second --attribute=rate=1 --toxicity=0.5 shopify_http
+step cli toxic update --toxicName=bandwidth_kb_per_second --attribute=rate=10 --toxicity=1.0 shopify_http
+step cli toxic delete --toxicName=bandwidth_kb_per_second shopify_http
+step cli toxic add --type=timeout --toxicName=timeout_ms --attribute=timeout=10 --toxicity=0.1 shopify_http
+step cli toxic delete --toxicName=timeout_ms shopify_http
+step cli toxic add --type=slicer --toxicName=slicer_us --attribute=average_size=64 --attribute=size_variation=32 --attribute=delay=10 --toxicity=1.0 shopify_http
+step cli toxic delete --toxicName=slicer_us shopify_http
+step cli toxic add --type=reset_peer --toxicName=reset_peer --attribute=timeout=2000 --toxicity=1.0 shopify_http
+step cli inspect shopify_http
+step cli toxic delete --toxicName=reset_peer shopify_http
+step curl -sf http://localhost:20000/test1
+metrics=$(curl -s "http://localhost:$PORT/metrics")
+for re in '^toxiproxy_proxy_sent_bytes_total\{direction="downstream",listener="127.0.0.1:20000",proxy="shopify_http",upstream="localhost:20002"\} [0-9]+' '^go_info' '^go_goroutines'; do
+	steps=$((steps + 1))
+	if ! grep -Eq "$re" <<<"$metrics"; then
+		echo "e2e metrics lack $re" >&2
+		status=1
+	fi
+done
+echo "test-e2e ($VERSION): $steps steps, $([[ $status == 0 ]] && echo all passed || echo some failed)"
+exit $status
