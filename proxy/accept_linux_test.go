@@ -105,6 +105,7 @@ func TestAcceptSurvivesEMFILE(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	t.Logf("accept_error: %s", shown)
 	if !strings.Contains(shown, "too many open files") {
 		t.Fatalf("proxy info while out of descriptors: accept_error %q, want too many open files", shown)
 	}
