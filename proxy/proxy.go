@@ -138,7 +138,7 @@ func (p *tcpProxy) openListener() error {
 	}
 	p.listen = ln.Addr().String()
 	p.ln = &listener{ln: ln, quit: make(chan struct{}), done: make(chan struct{})}
-	go p.accept(p.ln, p.upstream, p.dialCtx)
+	go p.accept(p.dialCtx, p.ln, p.upstream)
 	return nil
 }
 
@@ -186,7 +186,7 @@ func (p *tcpProxy) stop() {
 // closeListener waits for it with p.mu held. The upstream address and the
 // dial context cannot change while l is open (a change restarts the
 // listener); the toxics can, and connect reads them.
-func (p *tcpProxy) accept(l *listener, upstream string, ctx context.Context) {
+func (p *tcpProxy) accept(ctx context.Context, l *listener, upstream string) {
 	defer close(l.done)
 	var backoff time.Duration
 	var failures uint64 // of the current burst
