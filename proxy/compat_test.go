@@ -118,6 +118,14 @@ func TestCompatNoopAndStreamCase(t *testing.T) {
 			t.Errorf("stream %q shown as %q", tc.stream, tx.Stream)
 		}
 	}
+	// A default name keeps the stream as spelt, as Toxiproxy's does.
+	tx, err := p.AddToxic("", "noop", "UpStream", 1, nil)
+	if err != nil || tx.Name != "noop_UpStream" {
+		t.Fatalf("default name of a noop on stream UpStream: %+v, %v; want noop_UpStream", tx, err)
+	}
+	if err := p.RemoveToxic("noop_UpStream"); err != nil {
+		t.Fatal(err)
+	}
 	if got := roundTrip(t, dial(t, p.Listen), "unchanged"); got != "unchanged" {
 		t.Errorf("through noop: %q", got)
 	}
