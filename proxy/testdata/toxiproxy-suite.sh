@@ -13,7 +13,8 @@
 # explained in docs/proxy.md ("Deliberate differences"); any other failure,
 # or one of those passing, fails the script.
 #
-# Usage: proxy/testdata/toxiproxy-suite.sh   (from the repository root)
+# Usage: proxy/testdata/toxiproxy-suite.sh   (from the repository root;
+# KEEP=1 keeps the work directory for a look at the failures)
 set -euo pipefail
 
 VERSION=${TOXIPROXY_VERSION:-v2.5.0}
@@ -28,11 +29,14 @@ cleanup() {
 		kill "$server_pid" 2>/dev/null || true
 		wait "$server_pid" 2>/dev/null || true
 	fi
+	if [[ -n ${KEEP:-} ]]; then
+		echo "kept $work (test output in api.out, teardown's log in teardown.log)"
+		return
+	fi
 	chmod -R u+w "$work" 2>/dev/null || true
 	rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
-[[ -n ${KEEP:-} ]] && echo "work dir: $work" && cleanup() { [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null; true; }
 
 src=$(go mod download -json "github.com/Shopify/toxiproxy/v2@$VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
 cp -r "$src" "$work/toxiproxy"
