@@ -6,6 +6,11 @@
 #     localhost:8475, with every proxy deleted after each test (Toxiproxy's
 #     WithServer starts a server of its own and clears its collection; the
 #     script replaces that one function and nothing else);
+#   - the 18 tests of toxics/ that run bytes through a proxy (bandwidth,
+#     latency, reset_peer, timeout, adding and removing toxics on live
+#     connections), with their proxies created in teardown over the API
+#     instead of in-process: NewTestProxy, Start, Stop and the three toxic
+#     calls are redirected to HTTP, the tests' bodies and checks unchanged;
 #   - the toxiproxy-cli steps and metrics checks of scripts/test-e2e.
 #
 # It fetches Toxiproxy from the Go module proxy (the version below) and
@@ -19,6 +24,10 @@ set -euo pipefail
 
 VERSION=${TOXIPROXY_VERSION:-v2.5.0}
 EXPECTED_FAIL="TestVersionEndpointReturnsVersion"
+# Not a deliberate difference but an open item of issue 14 ("throughput under
+# latency": the slow path's read-ahead window), owned by the proxy/link
+# work; remove it from here when that lands.
+EXPECTED_FAIL_TOXICS="TestLatencyToxicBandwidth"
 PORT=8475
 
 root=$(pwd)
@@ -70,6 +79,93 @@ skip && /^}/ { skip = 0; next }
 mv api_test.go.new api_test.go
 tests=$(grep -o '^func Test[A-Za-z0-9_]*' api_test.go | sed 's/^func //' | paste -sd'|')
 
+# The toxics tests: their proxies go to teardown. The tests of toxics/ that
+# drive a toxic's Pipe directly (limit_data, slicer, the stub) touch no
+# proxy and are not run.
+awk '
+/^func NewTestProxy\(/ { skip = 1; next }
+skip && /^}/ { skip = 0; print "var _ = func() interface{} { _ = prometheus.NewRegistry; _ = zerolog.Nop; _ = collectors.NewProxyMetricCollectors; return nil }"; next }
+!skip { print }
+' toxics/toxic_test.go >toxics/toxic_test.go.new
+mv toxics/toxic_test.go.new toxics/toxic_test.go
+sed -i -E \
+	-e 's/proxy\.Toxics\.AddToxicJson\(/remoteAddToxic(proxy, /g' \
+	-e 's/proxy\.Toxics\.RemoveToxic\(/remoteRemoveToxic(proxy, /g' \
+	-e 's/proxy\.Toxics\.ResetToxics\(/remoteResetToxics(proxy, /g' \
+	-e 's/proxy\.Start\(\)/remoteStart(proxy)/g' \
+	-e 's/proxy\.Stop\(\)/remoteStop(proxy)/g' \
+	toxics/*_test.go
+cat >toxics/zz_teardown_test.go <<'GO'
+package toxics_test
+
+// Added by teardown's toxiproxy-suite.sh: the proxies of these tests live
+// in a teardown proxy on localhost:8475, driven over its HTTP API.
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+
+	"github.com/Shopify/toxiproxy/v2"
+	tclient "github.com/Shopify/toxiproxy/v2/client"
+	"github.com/Shopify/toxiproxy/v2/toxics"
+)
+
+const remoteAPI = "http://localhost:8475"
+
+var remoteSeq atomic.Int64
+
+func NewTestProxy(name, upstream string) *toxiproxy.Proxy {
+	return &toxiproxy.Proxy{Name: fmt.Sprintf("%s_%d", name, remoteSeq.Add(1)), Listen: "127.0.0.1:0", Upstream: upstream}
+}
+
+func remoteStart(p *toxiproxy.Proxy) {
+	rp, err := tclient.NewClient(remoteAPI).CreateProxy(p.Name, p.Listen, p.Upstream)
+	if err != nil {
+		panic(err)
+	}
+	p.Listen = rp.Listen
+}
+
+func remoteStop(p *toxiproxy.Proxy) {
+	remote("DELETE", "/proxies/"+p.Name, nil, http.StatusNoContent)
+}
+
+func remoteAddToxic(p *toxiproxy.Proxy, body io.Reader) (*toxics.ToxicWrapper, error) {
+	return nil, remote("POST", "/proxies/"+p.Name+"/toxics", body, http.StatusOK)
+}
+
+func remoteRemoveToxic(p *toxiproxy.Proxy, _ context.Context, name string) error {
+	return remote("DELETE", "/proxies/"+p.Name+"/toxics/"+name, nil, http.StatusNoContent)
+}
+
+func remoteResetToxics(p *toxiproxy.Proxy, _ context.Context) {
+	remote("POST", "/reset", nil, http.StatusNoContent)
+}
+
+func remote(method, path string, body io.Reader, want int) error {
+	req, err := http.NewRequest(method, remoteAPI+path, body)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, strings.TrimSpace(string(b)))
+	}
+	return nil
+}
+GO
+toxic_tests=$(cd toxics && grep -ho '^func Test[A-Za-z0-9_]*' bandwidth_test.go latency_test.go reset_peer_test.go timeout_test.go toxic_test.go |
+	sed 's/^func //' | grep -vx TestToxicStub_WriteOutput | paste -sd'|')
+
 (cd "$root" && go build -o "$work/teardown" ./cmd/teardown)
 go build -o "$work/toxiproxy-cli" ./cmd/cli
 go build -o "$work/endpoint" ./test/e2e/endpoint.go
@@ -80,6 +176,11 @@ for _ in $(seq 50); do
 	curl -sf "http://localhost:$PORT/version" >/dev/null && break
 	sleep 0.1
 done
+if ! kill -0 "$server_pid" 2>/dev/null; then
+	echo "teardown proxy did not start:" >&2
+	cat "$work/teardown.log" >&2
+	exit 1
+fi
 
 status=0
 go test -count=1 -v -run "^($tests)\$" . >"$work/api.out" 2>&1 || true
@@ -90,6 +191,18 @@ echo "api_test.go ($VERSION): $passed of $total passed; failed: ${failed:-none}"
 if [[ "$failed" != "$EXPECTED_FAIL" ]]; then
 	echo "want exactly these to fail: $EXPECTED_FAIL" >&2
 	grep -B2 -A8 -- '^--- FAIL' "$work/api.out" >&2 || true
+	status=1
+fi
+
+go test -count=1 -v -run "^($toxic_tests)\$" ./toxics/ >"$work/toxics.out" 2>&1 || true
+tpassed=$(grep -c -- '^--- PASS' "$work/toxics.out" || true)
+tfailed=$(grep -- '^--- FAIL' "$work/toxics.out" | awk '{print $3}' | sort | paste -sd' ' || true)
+ttotal=$(echo "$toxic_tests" | tr '|' '\n' | wc -l)
+created=$(grep -c 'msg="proxy created" name=test' "$work/teardown.log" || true)
+echo "toxics/ ($VERSION): $tpassed of $ttotal passed through $created teardown proxies; failed: ${tfailed:-none}"
+if [[ "$tfailed" != "$EXPECTED_FAIL_TOXICS" || $created -lt $ttotal ]]; then
+	echo "want exactly these to fail: $EXPECTED_FAIL_TOXICS" >&2
+	grep -B2 -A8 -- '^--- FAIL' "$work/toxics.out" >&2 || true
 	status=1
 fi
 

@@ -196,7 +196,16 @@ func (s *bandwidth) Data(out Out, p []byte, _ time.Time) Action {
 		if rate < n/100 {
 			n = max(rate*100, 1)
 		}
-		s.next = laterOf(s.next, out.Now()).Add(time.Duration(n) * time.Millisecond / time.Duration(rate))
+		// The link is free again at s.next. A timer fires a little late, so
+		// a stream that keeps the link busy finds s.next slightly past:
+		// counting from s.next, not from now, keeps those lags from adding
+		// up (Toxiproxy subtracts them too). Only after an idle gap longer
+		// than bandwidthSlack does the count start again from now, so that
+		// idle time is not saved up for a burst.
+		if now := out.Now(); now.Sub(s.next) > bandwidthSlack {
+			s.next = now
+		}
+		s.next = s.next.Add(time.Duration(n) * time.Millisecond / time.Duration(rate))
 		if !out.Wait(s.next) {
 			s.next = time.Time{}
 			return out.Emit(p)
@@ -208,6 +217,10 @@ func (s *bandwidth) Data(out Out, p []byte, _ time.Time) Action {
 	}
 	return Continue
 }
+
+// bandwidthSlack is how far behind its schedule a bandwidth stage may be
+// and still catch up rather than start again.
+const bandwidthSlack = 50 * time.Millisecond
 
 type slicer struct {
 	base

@@ -137,9 +137,3 @@ func spread(v int64) int64 {
 	}
 	return int64(rand.Uint64N(2*uint64(v)+1) - uint64(v))
 }
-func laterOf(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}

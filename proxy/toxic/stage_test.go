@@ -15,6 +15,7 @@ import (
 type fakeOut struct {
 	now     time.Time
 	horizon time.Duration
+	late    time.Duration // how late each wait ends, as a timer's do
 	got     []byte
 	waits   []time.Time
 	emitAt  []time.Time
@@ -32,7 +33,7 @@ func (o *fakeOut) Wait(until time.Time) bool {
 		return false
 	}
 	if until.After(o.now) {
-		o.now = until
+		o.now = until.Add(o.late)
 	}
 	return true
 }
@@ -191,5 +192,29 @@ func TestLatencyStacks(t *testing.T) {
 	NewStage(tx, start).Data(out, []byte("x"), start)
 	if len(out.emitAt) != 1 || out.emitAt[0] != start.Add(100*time.Millisecond) {
 		t.Errorf("latency 100 handed on %v, want %v", out.emitAt, start.Add(100*time.Millisecond))
+	}
+}
+
+// TestBandwidthLateTimers: timers that fire late do not slow a busy stream
+// down: 480 kB at 1000 KB/s take 480 ms, however late each wait ends (here
+// 1 ms), as Toxiproxy's TestBandwidthToxic wants within 10 ms.
+func TestBandwidthLateTimers(t *testing.T) {
+	tx, _ := Decode([]byte(`{"type":"bandwidth","attributes":{"rate":1000}}`))
+	start := time.Unix(1e9, 0)
+	out := &fakeOut{now: start, horizon: time.Hour, late: time.Millisecond}
+	st := NewStage(tx, start)
+	chunk := make([]byte, 32000)
+	for range 15 {
+		st.Data(out, chunk, out.now)
+	}
+	if d := out.now.Sub(start); d < 480*time.Millisecond || d > 482*time.Millisecond {
+		t.Errorf("480 kB at 1000 KB/s took %v with 1 ms late timers, want 480 ms (plus the last lag)", d)
+	}
+	// After an idle gap the count starts again: no burst is saved up.
+	out.now = out.now.Add(time.Second)
+	before := out.now
+	st.Data(out, chunk, out.now)
+	if d := out.now.Sub(before); d < 32*time.Millisecond {
+		t.Errorf("32 kB after an idle second took %v, want 32 ms", d)
 	}
 }
