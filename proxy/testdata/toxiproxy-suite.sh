@@ -79,74 +79,144 @@ skip && /^}/ { skip = 0; next }
 mv api_test.go.new api_test.go
 tests=$(grep -o '^func Test[A-Za-z0-9_]*' api_test.go | sed 's/^func //' | paste -sd'|')
 
-# The toxics tests: their proxies go to teardown. The tests of toxics/ that
-# drive a toxic's Pipe directly (limit_data, slicer, the stub) touch no
-# proxy and are not run.
-awk '
-/^func NewTestProxy\(/ { skip = 1; next }
-skip && /^}/ { skip = 0; print "var _ = func() interface{} { _ = prometheus.NewRegistry; _ = zerolog.Nop; _ = collectors.NewProxyMetricCollectors; return nil }"; next }
-!skip { print }
-' toxics/toxic_test.go >toxics/toxic_test.go.new
-mv toxics/toxic_test.go.new toxics/toxic_test.go
+# The proxy and toxics tests: their proxies go to teardown. The helpers
+# NewTestProxy (one per package) and the calls on a proxy (Start, Stop,
+# Update and the toxic calls) are redirected to the API; the tests' bodies
+# and checks stay. The tests of toxics/ that drive a toxic's Pipe directly
+# (limit_data, slicer, the stub) touch no proxy and are not run.
+drop_newtestproxy() {
+	awk '
+	/^func NewTestProxy\(/ { skip = 1; next }
+	skip && /^}/ { skip = 0; print "var _ = func() interface{} { _ = prometheus.NewRegistry; _ = zerolog.Nop; _ = collectors.NewProxyMetricCollectors; return nil }"; next }
+	!skip { print }
+	' "$1" >"$1.new"
+	mv "$1.new" "$1"
+}
+drop_newtestproxy toxics/toxic_test.go
+drop_newtestproxy toxiproxy_test.go
 sed -i -E \
-	-e 's/proxy\.Toxics\.AddToxicJson\(/remoteAddToxic(proxy, /g' \
-	-e 's/proxy\.Toxics\.RemoveToxic\(/remoteRemoveToxic(proxy, /g' \
-	-e 's/proxy\.Toxics\.ResetToxics\(/remoteResetToxics(proxy, /g' \
-	-e 's/proxy\.Start\(\)/remoteStart(proxy)/g' \
-	-e 's/proxy\.Stop\(\)/remoteStop(proxy)/g' \
-	toxics/*_test.go
-cat >toxics/zz_teardown_test.go <<'GO'
-package toxics_test
+	-e 's/\b(proxy|proxy2|conflict)\.Toxics\.AddToxicJson\(/remoteAddToxic(\1, /g' \
+	-e 's/\b(proxy|proxy2|conflict)\.Toxics\.RemoveToxic\(/remoteRemoveToxic(\1, /g' \
+	-e 's/\b(proxy|proxy2|conflict)\.Toxics\.ResetToxics\(/remoteResetToxics(\1, /g' \
+	-e 's/\b(proxy|proxy2|conflict)\.Start\(\)/remoteStart(\1)/g' \
+	-e 's/\b(proxy|proxy2|conflict)\.Stop\(\)/remoteStop(\1)/g' \
+	-e 's/\b(proxy|proxy2|conflict)\.Update\(/remoteUpdate(\1, /g' \
+	toxics/*_test.go proxy_test.go toxiproxy_test.go
+cat >"$work/remote.go.tmpl" <<'GO'
+package PKG
 
 // Added by teardown's toxiproxy-suite.sh: the proxies of these tests live
-// in a teardown proxy on localhost:8475, driven over its HTTP API.
+// in a teardown proxy on localhost:8475, driven over its HTTP API. Start
+// creates the proxy (or enables it), Stop disables it, Update changes it.
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/Shopify/toxiproxy/v2"
-	tclient "github.com/Shopify/toxiproxy/v2/client"
 	"github.com/Shopify/toxiproxy/v2/toxics"
 )
 
 const remoteAPI = "http://localhost:8475"
 
-var remoteSeq atomic.Int64
+var (
+	remoteSeq   atomic.Int64
+	remoteMu    sync.Mutex
+	remoteState = map[*toxiproxy.Proxy]*remoteProxy{}
+)
 
-func NewTestProxy(name, upstream string) *toxiproxy.Proxy {
-	return &toxiproxy.Proxy{Name: fmt.Sprintf("%s_%d", name, remoteSeq.Add(1)), Listen: "127.0.0.1:0", Upstream: upstream}
+type remoteProxy struct {
+	name             string
+	created, enabled bool
 }
 
-func remoteStart(p *toxiproxy.Proxy) {
-	rp, err := tclient.NewClient(remoteAPI).CreateProxy(p.Name, p.Listen, p.Upstream)
-	if err != nil {
-		panic(err)
+func NewTestProxy(name, upstream string) *toxiproxy.Proxy {
+	p := &toxiproxy.Proxy{Name: name, Listen: "127.0.0.1:0", Upstream: upstream}
+	remoteMu.Lock()
+	// The test process and a counter make the name unique in the server.
+	remoteState[p] = &remoteProxy{name: fmt.Sprintf("%s_%d_%d", name, os.Getpid(), remoteSeq.Add(1))}
+	remoteMu.Unlock()
+	return p
+}
+
+func remoteOf(p *toxiproxy.Proxy) *remoteProxy {
+	remoteMu.Lock()
+	defer remoteMu.Unlock()
+	return remoteState[p]
+}
+
+func remoteStart(p *toxiproxy.Proxy) error {
+	r := remoteOf(p)
+	if r.created && r.enabled {
+		return toxiproxy.ErrProxyAlreadyStarted
 	}
-	p.Listen = rp.Listen
+	var out struct{ Listen string }
+	var err error
+	if !r.created {
+		err = remoteJSON("POST", "/proxies", map[string]interface{}{"name": r.name, "listen": p.Listen, "upstream": p.Upstream, "enabled": true}, http.StatusCreated, &out)
+		r.created = err == nil
+	} else {
+		err = remoteJSON("PATCH", "/proxies/"+r.name, map[string]interface{}{"listen": p.Listen, "enabled": true}, http.StatusOK, &out)
+	}
+	if err != nil {
+		return err
+	}
+	r.enabled = true
+	p.Listen = out.Listen
+	return nil
 }
 
 func remoteStop(p *toxiproxy.Proxy) {
-	remote("DELETE", "/proxies/"+p.Name, nil, http.StatusNoContent)
+	r := remoteOf(p)
+	if r.created && r.enabled {
+		remoteJSON("PATCH", "/proxies/"+r.name, map[string]interface{}{"enabled": false}, http.StatusOK, nil)
+		r.enabled = false
+	}
+}
+
+func remoteUpdate(p *toxiproxy.Proxy, input *toxiproxy.Proxy) error {
+	r := remoteOf(p)
+	var out struct {
+		Listen  string
+		Enabled bool
+	}
+	if err := remoteJSON("PATCH", "/proxies/"+r.name, map[string]interface{}{"listen": input.Listen, "upstream": input.Upstream, "enabled": input.Enabled}, http.StatusOK, &out); err != nil {
+		return err
+	}
+	p.Listen, p.Upstream, r.enabled = out.Listen, input.Upstream, out.Enabled
+	return nil
 }
 
 func remoteAddToxic(p *toxiproxy.Proxy, body io.Reader) (*toxics.ToxicWrapper, error) {
-	return nil, remote("POST", "/proxies/"+p.Name+"/toxics", body, http.StatusOK)
+	data, _ := io.ReadAll(body)
+	return nil, remoteJSON("POST", "/proxies/"+remoteOf(p).name+"/toxics", json.RawMessage(data), http.StatusOK, nil)
 }
 
 func remoteRemoveToxic(p *toxiproxy.Proxy, _ context.Context, name string) error {
-	return remote("DELETE", "/proxies/"+p.Name+"/toxics/"+name, nil, http.StatusNoContent)
+	return remoteJSON("DELETE", "/proxies/"+remoteOf(p).name+"/toxics/"+name, nil, http.StatusNoContent, nil)
 }
 
 func remoteResetToxics(p *toxiproxy.Proxy, _ context.Context) {
-	remote("POST", "/reset", nil, http.StatusNoContent)
+	remoteJSON("POST", "/reset", nil, http.StatusNoContent, nil)
 }
 
-func remote(method, path string, body io.Reader, want int) error {
+func remoteJSON(method, path string, in interface{}, want int, out interface{}) error {
+	var body io.Reader
+	if in != nil {
+		data, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(data)
+	}
 	req, err := http.NewRequest(method, remoteAPI+path, body)
 	if err != nil {
 		return err
@@ -160,9 +230,15 @@ func remote(method, path string, body io.Reader, want int) error {
 	if resp.StatusCode != want {
 		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, strings.TrimSpace(string(b)))
 	}
+	if out != nil {
+		return json.Unmarshal(b, out)
+	}
 	return nil
 }
 GO
+sed 's/^package PKG$/package toxics_test/' "$work/remote.go.tmpl" >toxics/zz_teardown_test.go
+sed 's/^package PKG$/package toxiproxy_test/' "$work/remote.go.tmpl" >zz_teardown_test.go
+proxy_tests=$(grep -o '^func Test[A-Za-z0-9_]*' proxy_test.go | sed 's/^func //' | paste -sd'|')
 toxic_tests=$(cd toxics && grep -ho '^func Test[A-Za-z0-9_]*' bandwidth_test.go latency_test.go reset_peer_test.go timeout_test.go toxic_test.go |
 	sed 's/^func //' | grep -vx TestToxicStub_WriteOutput | paste -sd'|')
 
@@ -194,11 +270,21 @@ if [[ "$failed" != "$EXPECTED_FAIL" ]]; then
 	status=1
 fi
 
+go test -count=1 -v -run "^($proxy_tests)\$" . >"$work/proxy.out" 2>&1 || true
+ppassed=$(grep -c -- '^--- PASS' "$work/proxy.out" || true)
+pfailed=$(grep -- '^--- FAIL' "$work/proxy.out" | awk '{print $3}' | sort | paste -sd' ' || true)
+ptotal=$(echo "$proxy_tests" | tr '|' '\n' | wc -l)
+echo "proxy_test.go ($VERSION): $ppassed of $ptotal passed; failed: ${pfailed:-none}"
+if [[ -n "$pfailed" || $ppassed != "$ptotal" ]]; then
+	grep -B2 -A8 -- '^--- FAIL' "$work/proxy.out" >&2 || true
+	status=1
+fi
+
 go test -count=1 -v -run "^($toxic_tests)\$" ./toxics/ >"$work/toxics.out" 2>&1 || true
 tpassed=$(grep -c -- '^--- PASS' "$work/toxics.out" || true)
 tfailed=$(grep -- '^--- FAIL' "$work/toxics.out" | awk '{print $3}' | sort | paste -sd' ' || true)
 ttotal=$(echo "$toxic_tests" | tr '|' '\n' | wc -l)
-created=$(grep -c 'msg="proxy created" name=test' "$work/teardown.log" || true)
+created=$(grep -c 'msg="proxy created" name=test_' "$work/teardown.log" || true)
 echo "toxics/ ($VERSION): $tpassed of $ttotal passed through $created teardown proxies; failed: ${tfailed:-none}"
 if [[ "$tfailed" != "$EXPECTED_FAIL_TOXICS" || $created -lt $ttotal ]]; then
 	echo "want exactly these to fail: $EXPECTED_FAIL_TOXICS" >&2
