@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
@@ -78,6 +79,11 @@ Flags:
 		if h = strings.TrimSpace(h); h != "" {
 			hosts = append(hosts, h)
 		}
+	}
+	if ip, err := netip.ParseAddr(*host); len(hosts) == 0 && *host != "localhost" && (err != nil || !ip.IsLoopback()) {
+		// In a container (--host 0.0.0.0) clients often use a service
+		// name, which the Host check refuses.
+		logger.Warn("the API answers only to localhost and IP addresses in the Host header; for clients that use a name (a Docker service, say) pass --allow-hosts NAME, or '*'", "host", *host)
 	}
 	srv := proxy.NewServer(proxy.Options{Logger: logger, Version: version(), AllowedHosts: hosts})
 	if *config != "" {
