@@ -2,14 +2,21 @@ package proxy
 
 import (
 	"bytes"
+	"encoding/base32"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
+	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 
-	"github.com/teardown-net/teardown/proxy/metrics"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // apiError is an error with the HTTP status the API answers it with; it is
@@ -37,7 +44,8 @@ var (
 // document of a few thousand proxies.
 const maxBody = 4 << 20
 
-// Handler returns the HTTP API: Toxiproxy's v2 endpoints and GET /metrics.
+// Handler returns the HTTP API: Toxiproxy's v2 endpoints and GET /metrics
+// (Prometheus: the proxies' metrics, go_* and process_*).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /proxies", s.proxyIndex)
@@ -55,7 +63,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("DELETE /proxies/{proxy}/toxics/{toxic}", s.toxicDelete)
 	mux.HandleFunc("POST /reset", s.reset)
 	mux.HandleFunc("GET /version", s.version)
-	mux.HandleFunc("GET /metrics", s.metrics)
+	mux.Handle("GET /metrics", s.metricsHandler())
 	for _, path := range []string{"/proxies", "/populate", "/proxies/{proxy}", "/proxies/{proxy}/toxics",
 		"/proxies/{proxy}/toxics/{toxic}", "/reset", "/version", "/metrics"} {
 		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
@@ -66,15 +74,61 @@ func (s *Server) Handler() http.Handler {
 		writeError(w, apiErrorf(http.StatusNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Every answer names its request, as Toxiproxy's do.
+		id := requestID()
+		w.Header().Set("X-Toxiproxy-Request-Id", id)
+		s.logger.Debug("API request", "request_id", id, "method", r.Method, "path", r.URL.Path, "client", r.RemoteAddr)
 		// Like Toxiproxy, refuse browsers: a web page must not be able to
 		// drive a local proxy.
 		if strings.HasPrefix(r.UserAgent(), "Mozilla/") {
-			writeError(w, apiErrorf(http.StatusForbidden, "user agent not allowed"))
+			writeError(w, apiErrorf(http.StatusForbidden, "User agent not allowed"))
+			return
+		}
+		if !s.hostAllowed(r.Host) {
+			writeError(w, apiErrorf(http.StatusForbidden,
+				"host %q not allowed: the API answers to loopback names and IP addresses unless told otherwise (teardown proxy --allow-hosts)", r.Host))
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// requestID returns a new request id: 20 characters, like Toxiproxy's.
+func requestID() string {
+	var b [12]byte
+	binary.BigEndian.PutUint64(b[:8], rand.Uint64())
+	binary.BigEndian.PutUint32(b[8:], rand.Uint32())
+	return idEncoding.EncodeToString(b[:])
+}
+
+var idEncoding = base32.NewEncoding("0123456789abcdefghijklmnopqrstuv").WithPadding(base32.NoPadding)
+
+// hostAllowed reports whether the API answers a request with this Host
+// header: a DNS rebinding page reaches a loopback API under a name of its
+// own, which a name check stops; IP addresses and loopback names cannot be
+// rebound.
+func (s *Server) hostAllowed(hostport string) bool {
+	if hostport == "" {
+		return true // HTTP/1.0 without Host: not a browser
+	}
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.ToLower(strings.TrimSuffix(strings.Trim(host, "[]"), "."))
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		return true
+	}
+	for _, a := range s.opts.AllowedHosts {
+		if a == "*" || strings.EqualFold(strings.TrimSuffix(a, "."), host) {
+			return true
+		}
+	}
+	return false
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -88,12 +142,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(data)
 }
 
+// writeError writes err as Toxiproxy does: its JSON and a newline.
 func writeError(w http.ResponseWriter, err error) {
 	var ae *apiError
 	if !errors.As(err, &ae) {
 		ae = &apiError{err.Error(), http.StatusInternalServerError}
 	}
-	writeJSON(w, ae.Status, ae)
+	data, _ := json.Marshal(ae)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(ae.Status)
+	w.Write(append(data, '\n'))
 }
 
 func readBody(r *http.Request) ([]byte, error) {
@@ -268,13 +327,18 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// version answers in Toxiproxy's exact format, {"version": "..."} and a
+// newline, which its tests compare byte for byte.
 func (s *Server) version(w http.ResponseWriter, r *http.Request) {
-	data, _ := json.Marshal(map[string]string{"version": s.opts.Version})
+	v, _ := json.Marshal(s.opts.Version)
 	w.Header().Set("Content-Type", "application/json;charset=utf-8")
-	w.Write(append(data, '\n'))
+	fmt.Fprintf(w, "{\"version\": %s}\n", v)
 }
 
-func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", metrics.ContentType)
-	metrics.Write(w, s.Metrics())
+// metricsHandler serves the proxies' metrics with the Go runtime's and the
+// process's, as Toxiproxy does with -proxy-metrics -runtime-metrics.
+func (s *Server) metricsHandler() http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(s, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }

@@ -12,6 +12,7 @@ import (
 func httpDo(t testing.TB, h http.Handler, method, path, body string) *httptest.ResponseRecorder {
 	t.Helper()
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	req.Host = "localhost:8474"
 	req.Header.Set("User-Agent", "teardown-test")
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
@@ -114,6 +115,7 @@ func TestBrowserRefused(t *testing.T) {
 	s := NewServer(Options{})
 	defer s.Close()
 	req := httptest.NewRequest("GET", "/proxies", nil)
+	req.Host = "localhost:8474"
 	req.Header.Set("User-Agent", "Mozilla/5.0")
 	rec := httptest.NewRecorder()
 	s.Handler().ServeHTTP(rec, req)
@@ -143,6 +145,10 @@ func FuzzAPI(f *testing.F) {
 		{"DELETE", "/proxies/a/toxics/latency_downstream", ``},
 		{"GET", "/proxies", ``},
 		{"POST", "/reset", ``},
+		{"POST", "/proxies/a/toxics", `{"type":"latency","attributes":{"latency":9300000000000,"jitter":4611686018427387904}}`},
+		{"POST", "/proxies/a/toxics", `{"type":"slicer","attributes":{"average_size":1,"size_variation":9223372036854775807,"delay":-1}}`},
+		{"POST", "/proxies/a/toxics", `{"type":"timeout","stream":"UpStream","attributes":{"timeout":9223372036854775807}}`},
+		{"POST", "/proxies/a/toxics", `{"type":"bandwidth","attributes":{"rate":1e300}}`},
 	} {
 		f.Add(seed.method, seed.path, seed.body)
 	}

@@ -294,3 +294,43 @@ func TestIPv6(t *testing.T) {
 	}
 	roundTrip(t, dial(t, p.Listen), "six")
 }
+
+// TestBlackholeRemovedPassesFIN: a blackhole holds the client's FIN back
+// while it is there; once it is removed the upstream gets the FIN, answers,
+// and the connection ends, its descriptors released.
+func TestBlackholeRemovedPassesFIN(t *testing.T) {
+	s, cl := startServer(t)
+	seen := make(chan string, 1)
+	p := createProxy(t, cl, "bh", startUpstream(t, recorder(seen)))
+	if _, err := p.AddToxic("bh", "blackhole", "upstream", 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, p.Listen)
+	if _, err := c.Write([]byte("lost")); err != nil {
+		t.Fatal(err)
+	}
+	c.CloseWrite()
+	select {
+	case got := <-seen:
+		t.Fatalf("the upstream saw %s through a blackhole", got)
+	case <-time.After(200 * time.Millisecond):
+	}
+	if err := p.RemoveToxic("bh"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-seen:
+		if got != "EOF" {
+			t.Fatalf("after removing the blackhole the upstream saw %s, want EOF", got)
+		}
+	case <-time.After(hang):
+		t.Fatal("after removing the blackhole the upstream never saw the client's FIN")
+	}
+	if got, err := io.ReadAll(c); err != nil || string(got) != "bye" {
+		t.Errorf("client read %q, %v; want the upstream's bye and EOF", got, err)
+	}
+	want := `teardown_proxy_connections_active{proxy="bh"} 0`
+	if m := waitMetrics(t, s, want); !strings.Contains(m, want) {
+		t.Errorf("the connection is still open after both FINs:\n%s", m)
+	}
+}

@@ -1,12 +1,17 @@
 package proxy
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"os"
+	"slices"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/teardown-net/teardown/proxy/link"
@@ -24,9 +29,8 @@ type tcpProxy struct {
 	upstream string
 	enabled  bool
 	toxics   []*toxic.Toxic // immutable values; replaced, never changed
-	ln       net.Listener
+	ln       *listener
 	refusing bool // a refuse toxic has closed the listener
-	acceptWG sync.WaitGroup
 	links    map[*link.Link]struct{}
 	dialWG   sync.WaitGroup
 	// dialCtx ends when the proxy stops, so that stopping never waits for
@@ -36,14 +40,24 @@ type tcpProxy struct {
 
 	counters link.Counters
 	stats    stats
+	// acceptErr is the error of the last accept while accepting fails, nil
+	// once it works again.
+	acceptErr atomic.Pointer[acceptFailure]
+}
+
+// acceptFailure is why a proxy cannot accept now, and since when.
+type acceptFailure struct {
+	err   error
+	since time.Time
 }
 
 // stats are the connection counts of a proxy for the metrics.
 type stats struct {
-	mu       sync.Mutex
-	accepted uint64
-	active   int64
-	ends     map[link.End]uint64
+	mu           sync.Mutex
+	accepted     uint64
+	acceptErrors uint64
+	active       int64
+	ends         map[link.End]uint64
 }
 
 // Info is a snapshot of a proxy as the API shows it.
@@ -53,6 +67,11 @@ type Info struct {
 	Upstream string         `json:"upstream"`
 	Enabled  bool           `json:"enabled"`
 	Toxics   []*toxic.Toxic `json:"toxics"`
+	// AcceptError says why the proxy cannot accept connections now (too
+	// many open files, say); it is absent while accepting works. New
+	// clients complete their handshake and wait in the listen queue
+	// meanwhile.
+	AcceptError string `json:"accept_error,omitempty"`
 }
 
 func newProxy(s *Server, name, listen, upstream string) *tcpProxy {
@@ -69,9 +88,16 @@ func (p *tcpProxy) Info() Info {
 
 // info is Info with p.mu held.
 func (p *tcpProxy) info() Info {
+	// Upstream toxics first, each stream in the order added, as Toxiproxy
+	// lists them.
 	ts := make([]*toxic.Toxic, len(p.toxics))
 	copy(ts, p.toxics)
-	return Info{p.name, p.listen, p.upstream, p.enabled, ts}
+	slices.SortStableFunc(ts, func(a, b *toxic.Toxic) int { return cmp.Compare(a.Stream, b.Stream) })
+	info := Info{Name: p.name, Listen: p.listen, Upstream: p.upstream, Enabled: p.enabled, Toxics: ts}
+	if f := p.acceptErr.Load(); f != nil && p.ln != nil {
+		info.AcceptError = fmt.Sprintf("%v (since %s)", f.err, f.since.UTC().Format(time.RFC3339))
+	}
+	return info
 }
 
 // refuses reports whether an active refuse toxic is in ts.
@@ -110,19 +136,29 @@ func (p *tcpProxy) openListener() error {
 		p.enabled = false
 		return fmt.Errorf("proxy %s: %w", p.name, err)
 	}
-	p.ln = ln
 	p.listen = ln.Addr().String()
-	p.acceptWG.Add(1)
-	go p.accept(ln)
+	p.ln = &listener{ln: ln, quit: make(chan struct{}), done: make(chan struct{})}
+	go p.accept(p.dialCtx, p.ln, p.upstream)
 	return nil
 }
 
-// closeListener stops accepting; p.mu is held.
+// A listener is a proxy's listening socket and its accept loop.
+type listener struct {
+	ln   net.Listener
+	quit chan struct{} // closed to end the accept loop's back-off at once
+	done chan struct{} // closed when the accept loop has returned
+}
+
+// closeListener stops accepting; p.mu is held. It waits for the accept loop
+// to return, which never takes p.mu, so that after it no new connection
+// starts.
 func (p *tcpProxy) closeListener() {
 	if p.ln != nil {
-		p.ln.Close()
+		close(p.ln.quit)
+		p.ln.ln.Close()
+		<-p.ln.done
 		p.ln = nil
-		p.acceptWG.Wait()
+		p.acceptErr.Store(nil)
 	}
 }
 
@@ -146,21 +182,49 @@ func (p *tcpProxy) stop() {
 	p.mu.Lock()
 }
 
-func (p *tcpProxy) accept(ln net.Listener) {
-	defer p.acceptWG.Done()
+// accept accepts connections on l until it is closed. It never takes p.mu:
+// closeListener waits for it with p.mu held. The upstream address and the
+// dial context cannot change while l is open (a change restarts the
+// listener); the toxics can, and connect reads them.
+func (p *tcpProxy) accept(ctx context.Context, l *listener, upstream string) {
+	defer close(l.done)
+	var backoff time.Duration
+	var failures uint64 // of the current burst
 	for {
-		c, err := ln.Accept()
+		c, err := l.ln.Accept()
 		if err != nil {
-			if !errors.Is(err, net.ErrClosed) {
-				p.server.logger.Warn("accept failed", "proxy", p.name, "err", err)
+			if errors.Is(err, net.ErrClosed) {
+				return
 			}
-			return
+			// Out of descriptors (EMFILE, ENFILE), out of memory, or a
+			// connection aborted before it was accepted: none of these ends
+			// the listener, so wait and accept again, as net/http does.
+			// The queued clients are accepted once the condition clears.
+			p.stats.mu.Lock()
+			p.stats.acceptErrors++
+			p.stats.mu.Unlock()
+			if failures == 0 {
+				p.acceptErr.Store(&acceptFailure{err: err, since: time.Now()})
+				p.server.logger.Warn("accept failing; retrying with back-off until it works", "proxy", p.name, "err", err)
+			}
+			failures++
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			t := time.NewTimer(backoff)
+			select {
+			case <-t.C:
+			case <-l.quit:
+				t.Stop()
+				return
+			}
+			continue
 		}
-		p.mu.Lock()
-		upstream, ts, ctx := p.upstream, p.toxics, p.dialCtx
+		if failures > 0 {
+			p.server.logger.Info("accepting again", "proxy", p.name, "failed_accepts", failures)
+			p.acceptErr.Store(nil)
+			failures, backoff = 0, 0
+		}
 		p.dialWG.Add(1)
-		p.mu.Unlock()
-		go p.connect(ctx, c.(*net.TCPConn), upstream, ts)
+		go p.connect(ctx, c.(*net.TCPConn), upstream)
 	}
 }
 
@@ -168,20 +232,34 @@ func (p *tcpProxy) accept(ln net.Listener) {
 const dialTimeout = 10 * time.Second
 
 // connect dials the upstream for a new client and starts its link.
-func (p *tcpProxy) connect(ctx context.Context, client *net.TCPConn, upstream string, ts []*toxic.Toxic) {
+func (p *tcpProxy) connect(ctx context.Context, client *net.TCPConn, upstream string) {
 	defer p.dialWG.Done()
+	p.mu.Lock()
+	ts := p.toxics
+	p.mu.Unlock()
 	p.stats.mu.Lock()
 	p.stats.accepted++
 	p.stats.mu.Unlock()
 	d := net.Dialer{Timeout: dialTimeout}
 	u, err := d.DialContext(ctx, "tcp", upstream)
 	if err != nil {
-		// The upstream is not there: the client gets a RST, as it would
-		// from a host with no listener.
-		p.server.logger.Info("upstream unreachable", "proxy", p.name, "upstream", upstream, "err", err)
-		client.SetLinger(0)
 		client.Close()
-		p.recordEnd(link.End{By: link.Upstream, How: link.RST})
+		if ctx.Err() != nil {
+			return // the proxy stopped
+		}
+		// The upstream is not there: the client, whose connect has
+		// succeeded, sees the proxy close it (a FIN), as with Toxiproxy,
+		// so that "is the proxy up?" probes work. A RST here is a fault
+		// to ask for: reset, refuse or reset_before_accept.
+		p.server.logger.Info("upstream unreachable", "proxy", p.name, "upstream", upstream, "err", err)
+		how := link.Error
+		switch {
+		case errors.Is(err, syscall.ECONNREFUSED):
+			how = link.RST
+		case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, syscall.ETIMEDOUT):
+			how = link.Timeout
+		}
+		p.recordEnd(link.End{By: link.Upstream, How: how})
 		return
 	}
 	up := u.(*net.TCPConn)
@@ -192,9 +270,9 @@ func (p *tcpProxy) connect(ctx context.Context, client *net.TCPConn, upstream st
 		// The handshake is complete, so the connection sits in the
 		// upstream's accept queue; a RST now resets it before the upstream
 		// application has accepted (or read) it.
-		if d := t.Attributes.(*toxic.RejectDelay).Delay; d > 0 {
+		if d := t.Attributes.(*toxic.RejectDelay).Duration(); d > 0 {
 			select {
-			case <-time.After(time.Duration(d) * time.Millisecond):
+			case <-time.After(d):
 			case <-ctx.Done():
 			}
 		}

@@ -504,13 +504,16 @@ func TestMetrics(t *testing.T) {
 	c.CloseWrite()
 	io.ReadAll(c)
 	c.Close()
-	out := waitMetrics(t, s, `teardown_proxy_connections_closed_total{proxy="m",by="client",how="fin"} 1`)
+	out := waitMetrics(t, s, `teardown_proxy_connections_closed_total{by="client",how="fin",proxy="m"} 1`)
 	for _, want := range []string{
-		`toxiproxy_proxy_received_bytes_total{direction="upstream",proxy="m",listener="` + p.Listen + `",upstream="`,
-		`toxiproxy_proxy_sent_bytes_total{direction="downstream",proxy="m"`,
+		// Toxiproxy's names and labels, which its e2e script greps for.
+		`toxiproxy_proxy_received_bytes_total{direction="upstream",listener="` + p.Listen + `",proxy="m",upstream="`,
+		`toxiproxy_proxy_sent_bytes_total{direction="downstream",listener="` + p.Listen + `",proxy="m",upstream="`,
 		`teardown_proxy_connections_total{proxy="m"} 1`,
-		`teardown_proxy_connections_closed_total{proxy="m",by="client",how="fin"} 1`,
+		`teardown_proxy_connections_closed_total{by="client",how="fin",proxy="m"} 1`,
 		"# TYPE toxiproxy_proxy_received_bytes_total counter",
+		// The Go runtime's and the process's, as Toxiproxy serves them.
+		"\ngo_goroutines ", "\ngo_info{", "\nprocess_open_fds ", "\nprocess_resident_memory_bytes ",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("metrics lack %q:\n%s", want, out)
@@ -531,7 +534,7 @@ func TestMetrics(t *testing.T) {
 	if _, got := clientSees(t, p.Listen); got != "ECONNRESET" {
 		t.Errorf("client behind a reset toxic saw %s, want ECONNRESET", got)
 	}
-	if m := waitMetrics(t, s, `teardown_proxy_connections_closed_total{proxy="m",by="proxy",how="rst"} 1`); !strings.Contains(m, `teardown_proxy_connections_closed_total{proxy="m",by="proxy",how="rst"} 1`) {
+	if m := waitMetrics(t, s, `teardown_proxy_connections_closed_total{by="proxy",how="rst",proxy="m"} 1`); !strings.Contains(m, `teardown_proxy_connections_closed_total{by="proxy",how="rst",proxy="m"} 1`) {
 		t.Errorf("metrics lack the proxy's reset:\n%s", m)
 	}
 }

@@ -10,9 +10,9 @@
 //	defer s.Close()
 //	go s.ListenAndServe(ctx, "127.0.0.1:8474")
 //
-// The data path is package proxy/link, the toxics package proxy/toxic, and
-// the metrics format package proxy/metrics. docs/proxy.md is the user
-// documentation.
+// The data path is package proxy/link and the toxics package proxy/toxic. A
+// Server is also a prometheus.Collector of its proxies' metrics.
+// docs/proxy.md is the user documentation.
 package proxy
 
 import (
@@ -48,6 +48,16 @@ type Options struct {
 	// up after that write, and bytes it reads after the call go through the
 	// new toxics either way. Zero means 100 ms.
 	UpdateWait time.Duration
+	// ReadTimeout bounds the reading of a whole API request, body
+	// included, so that slow clients cannot hold connections open; zero
+	// means 15 s, as in Toxiproxy.
+	ReadTimeout time.Duration
+	// AllowedHosts are the names, besides loopback ones, that the API
+	// answers to in a request's Host header; "*" allows any. By default
+	// it answers only to localhost, *.localhost and IP addresses, so that
+	// a web page on a name rebound to 127.0.0.1 (DNS rebinding) cannot
+	// drive it.
+	AllowedHosts []string
 }
 
 // A Server holds proxies and serves the HTTP API that manages them.
@@ -78,6 +88,9 @@ func NewServer(opts Options) *Server {
 	if opts.UpdateWait <= 0 {
 		opts.UpdateWait = 100 * time.Millisecond
 	}
+	if opts.ReadTimeout <= 0 {
+		opts.ReadTimeout = 15 * time.Second
+	}
 	return &Server{opts: opts, logger: opts.Logger, proxies: map[string]*tcpProxy{}}
 }
 
@@ -87,7 +100,8 @@ var ErrServerClosed = errors.New("proxy: server closed")
 // Serve serves the API on ln until Close. It returns ErrServerClosed after
 // Close.
 func (s *Server) Serve(ln net.Listener) error {
-	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 15 * time.Second, IdleTimeout: 60 * time.Second}
+	hs := &http.Server{Handler: s.Handler(), ReadTimeout: s.opts.ReadTimeout,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second}
 	s.httpMu.Lock()
 	if s.closed {
 		s.httpMu.Unlock()
@@ -188,13 +202,25 @@ type ProxySpec struct {
 	Enabled *bool `json:"enabled"`
 }
 
+// check checks the required fields and then the addresses.
 func (ps *ProxySpec) check(where string) error {
+	if err := ps.checkRequired(where); err != nil {
+		return err
+	}
+	return ps.checkAddrs(where)
+}
+
+func (ps *ProxySpec) checkRequired(where string) error {
 	if ps.Name == "" {
 		return apiErrorf(http.StatusBadRequest, "missing required field: name%s", where)
 	}
 	if ps.Upstream == "" {
 		return apiErrorf(http.StatusBadRequest, "missing required field: upstream%s", where)
 	}
+	return nil
+}
+
+func (ps *ProxySpec) checkAddrs(where string) error {
 	if ps.Listen == "" {
 		ps.Listen = "127.0.0.1:0"
 	}
@@ -243,7 +269,14 @@ func (s *Server) create(spec ProxySpec) (Info, error) {
 	return p.Info(), nil
 }
 
+// listenError is the API error of a failed listen, with the text Toxiproxy
+// gives ("listen tcp 127.0.0.1:3310: bind: address already in use"), which
+// clients and tests match.
 func listenError(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) {
+		return apiErrorf(http.StatusInternalServerError, "%v", op)
+	}
 	return apiErrorf(http.StatusInternalServerError, "%v", err)
 }
 
@@ -257,15 +290,21 @@ func (s *Server) Populate(r io.Reader) ([]Info, error) {
 	if err := dec.Decode(&specs); err != nil {
 		return nil, apiErrorf(http.StatusBadRequest, "bad request body: %v", err)
 	}
+	// As Toxiproxy: a proxy without a name or upstream fails the whole
+	// document; a bad address fails from that proxy on, the ones before it
+	// created.
 	for i := range specs {
-		if err := specs[i].check(fmt.Sprintf(" at proxy %d", i+1)); err != nil {
+		if err := specs[i].checkRequired(fmt.Sprintf(" at proxy %d", i+1)); err != nil {
 			return nil, err
 		}
 	}
 	s.apiMu.Lock()
 	defer s.apiMu.Unlock()
 	out := []Info{}
-	for _, spec := range specs {
+	for i, spec := range specs {
+		if err := spec.checkAddrs(fmt.Sprintf(" at proxy %d", i+1)); err != nil {
+			return out, err
+		}
 		if old, err := s.get(spec.Name); err == nil {
 			old.mu.Lock()
 			same := sameAddr(old.listen, spec.Listen) && old.upstream == spec.Upstream

@@ -285,6 +285,7 @@ type pump struct {
 	outs    []stageOut
 	chunkAt time.Time
 	srcEOF  bool    // the sender's FIN has arrived
+	held    uint64  // the toxic whose stage holds the sender's FIN back, or 0
 	dstShut bool    // the receiver has been sent FIN (bytes now go nowhere)
 	backlog []chunk // read from the sender, not yet through the stages
 	out     []byte  // through the stages, not yet written to the receiver
@@ -490,6 +491,11 @@ func (p *pump) sync() toxic.Action {
 			delete(p.rolls, id)
 		}
 	}
+	if _, gone := old[p.held]; gone {
+		// The toxic that held the FIN back is gone (or disabled): the FIN
+		// goes on.
+		p.held = 0
+	}
 	p.stages = stages
 	p.outs = make([]stageOut, len(stages))
 	for i := range p.outs {
@@ -628,6 +634,15 @@ func (o *stageOut) Emit(b []byte) toxic.Action {
 	return toxic.Continue
 }
 
+// EmitAt passes b on as if it had arrived at t, so that the delays of
+// stacked stages add up.
+func (o *stageOut) EmitAt(b []byte, t time.Time) toxic.Action {
+	at := o.p.chunkAt
+	o.p.chunkAt = t
+	defer func() { o.p.chunkAt = at }()
+	return o.Emit(b)
+}
+
 func (o *stageOut) Wait(until time.Time) bool {
 	p := o.p
 	d := time.Until(until)
@@ -667,7 +682,8 @@ func (p *pump) act(a toxic.Action) bool {
 	case toxic.Continue:
 		return false
 	case toxic.Hold:
-		p.dstShut = true
+		// handle has set p.held; the direction waits until that toxic
+		// goes, then passes the FIN on.
 		return false
 	case toxic.ShutdownReceiver:
 		if !p.dstShut {

@@ -46,6 +46,9 @@ func (p *pump) handle(c chunk) (finished, stop bool) {
 		p.l.ended(End{p.srcSide, FIN})
 		for i, e := range p.stages {
 			if a := e.stage.EOF(&p.outs[i]); a != toxic.Continue {
+				if a == toxic.Hold {
+					p.held = e.id
+				}
 				return p.act(a), true
 			}
 		}
@@ -107,6 +110,10 @@ func (p *pump) step() (deadline time.Time, ret, finished bool) {
 		return deadline, true, finished
 	}
 	if p.srcEOF {
+		if p.held != 0 {
+			p.sleep(deadline)
+			return deadline, true, false
+		}
 		if deadline.IsZero() {
 			return deadline, true, p.finish()
 		}

@@ -1,6 +1,7 @@
 package toxic
 
 import (
+	"math"
 	"math/rand/v2"
 	"time"
 )
@@ -11,8 +12,9 @@ type Latency struct {
 	Jitter  int64 `json:"jitter"`
 }
 
-// Bandwidth limits the rate to Rate KB/s (1 KB = 1000 bytes); 0 means no
-// limit.
+// Bandwidth limits the rate to Rate KB/s (1 KB = 1000 bytes); 0 stops the
+// bytes altogether, as in Toxiproxy (Testcontainers cuts connections so),
+// until the toxic changes or goes.
 type Bandwidth struct {
 	Rate int64 `json:"rate"`
 }
@@ -62,7 +64,10 @@ type RejectDelay struct {
 	Delay int64 `json:"delay"`
 }
 
-// None is the empty attribute set of refuse.
+// Duration is the delay as a Duration, saturated rather than wrapped.
+func (a *RejectDelay) Duration() time.Duration { return ms(a.Delay) }
+
+// None is the empty attribute set of refuse and noop.
 type None struct{}
 
 // Validate implements Attributes.
@@ -104,7 +109,7 @@ func init() {
 		Doc:   "delay every chunk by latency ms ± jitter ms",
 		stage: func(a Attributes, _ time.Time) Stage { return &latency{a: a.(*Latency)} }})
 	register(Kind{Name: "bandwidth", New: func() Attributes { return new(Bandwidth) },
-		Doc:   "limit the rate to rate KB/s",
+		Doc:   "limit the rate to rate KB/s (0: nothing passes)",
 		stage: func(a Attributes, _ time.Time) Stage { return &bandwidth{a: a.(*Bandwidth)} }})
 	register(Kind{Name: "slicer", New: func() Attributes { return new(Slicer) },
 		Doc:   "split chunks into average_size ± size_variation bytes, delay µs apart",
@@ -137,6 +142,9 @@ func init() {
 				return &fault{a: a.(*Trigger), start: now, fire: f.fire, swallow: f.swallow, stopsRead: f.stopsRead}
 			}})
 	}
+	register(Kind{Name: "noop", New: func() Attributes { return new(None) },
+		Doc:   "pass the bytes on unchanged (Toxiproxy's noop)",
+		stage: func(Attributes, time.Time) Stage { return noop{} }})
 	register(Kind{Name: "refuse", Scope: OnAccept, New: func() Attributes { return new(None) },
 		Doc: "close the listening socket: new connections get ECONNREFUSED"})
 	register(Kind{Name: "reset_before_accept", Scope: OnAccept, New: func() Attributes { return new(RejectDelay) },
@@ -151,13 +159,18 @@ type latency struct {
 func (s *latency) Update(a Attributes) { s.a = a.(*Latency) }
 
 func (s *latency) Data(out Out, p []byte, t time.Time) Action {
-	d := ms(s.a.Latency)
-	if j := s.a.Jitter; j > 0 {
-		d += ms(rand.Int64N(2*j+1) - j)
+	d := addSat(ms(s.a.Latency), ms(spread(s.a.Jitter)))
+	until := t.Add(max(d, 0))
+	if !out.Wait(until) {
+		return out.Emit(p)
 	}
-	out.Wait(t.Add(d))
-	return out.Emit(p)
+	return out.EmitAt(p, until)
 }
+
+type noop struct{ base }
+
+func (noop) Update(Attributes)                          {}
+func (noop) Data(out Out, p []byte, _ time.Time) Action { return out.Emit(p) }
 
 type bandwidth struct {
 	base
@@ -171,11 +184,28 @@ func (s *bandwidth) Data(out Out, p []byte, _ time.Time) Action {
 	for len(p) > 0 {
 		rate := s.a.Rate
 		if rate <= 0 {
-			return out.Emit(p)
+			// Nothing passes until the toxic changes; then the bytes held
+			// go on, none lost.
+			if !out.Wait(out.Now().Add(math.MaxInt64)) {
+				return out.Emit(p)
+			}
+			continue
 		}
 		// Pieces of 100 ms worth keep the stream smooth at low rates.
-		n := min(int64(len(p)), max(rate*100, 1))
-		s.next = laterOf(s.next, out.Now()).Add(time.Duration(n) * time.Millisecond / time.Duration(rate))
+		n := int64(len(p))
+		if rate < n/100 {
+			n = max(rate*100, 1)
+		}
+		// The link is free again at s.next. A timer fires a little late, so
+		// a stream that keeps the link busy finds s.next slightly past:
+		// counting from s.next, not from now, keeps those lags from adding
+		// up (Toxiproxy subtracts them too). Only after an idle gap longer
+		// than bandwidthSlack does the count start again from now, so that
+		// idle time is not saved up for a burst.
+		if now := out.Now(); now.Sub(s.next) > bandwidthSlack {
+			s.next = now
+		}
+		s.next = s.next.Add(time.Duration(n) * time.Millisecond / time.Duration(rate))
 		if !out.Wait(s.next) {
 			s.next = time.Time{}
 			return out.Emit(p)
@@ -187,6 +217,10 @@ func (s *bandwidth) Data(out Out, p []byte, _ time.Time) Action {
 	}
 	return Continue
 }
+
+// bandwidthSlack is how far behind its schedule a bandwidth stage may be
+// and still catch up rather than start again.
+const bandwidthSlack = 50 * time.Millisecond
 
 type slicer struct {
 	base
@@ -200,20 +234,35 @@ func (s *slicer) Data(out Out, p []byte, _ time.Time) Action {
 		return out.Emit(p)
 	}
 	for len(p) > 0 {
-		n := s.a.AverageSize
-		if v := s.a.SizeVariation; v > 0 {
-			n += rand.IntN(2*v+1) - v
-		}
-		n = max(1, min(n, len(p)))
+		n := s.size(len(p))
 		if a := out.Emit(p[:n]); a != Continue {
 			return a
 		}
 		p = p[n:]
-		if len(p) > 0 && s.a.Delay > 0 && !out.Wait(out.Now().Add(time.Duration(s.a.Delay)*time.Microsecond)) {
+		if len(p) > 0 && s.a.Delay > 0 && !out.Wait(out.Now().Add(scale(s.a.Delay, time.Microsecond))) {
 			return out.Emit(p)
 		}
 	}
 	return Continue
+}
+
+// size is the length of the next piece of a chunk of n bytes: the average
+// size plus or minus the variation (at most the average), from 1 to n.
+func (s *slicer) size(n int) int {
+	avg := int64(s.a.AverageSize)
+	v := min(int64(s.a.SizeVariation), avg)
+	lo := avg - v
+	if lo >= int64(n) {
+		return n
+	}
+	var off uint64
+	if v > 0 {
+		off = rand.Uint64N(2*uint64(v) + 1) // 2v+1 fits: v < 2^63
+	}
+	if off >= uint64(int64(n)-lo) {
+		return n
+	}
+	return max(1, int(lo+int64(off)))
 }
 
 type slowClose struct {

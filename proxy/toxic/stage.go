@@ -1,6 +1,10 @@
 package toxic
 
-import "time"
+import (
+	"math"
+	"math/rand/v2"
+	"time"
+)
 
 // Action is what a stage asks the data path to do to the connection.
 type Action int
@@ -44,6 +48,10 @@ type Out interface {
 	// Emit passes bytes to the next stage, or to the receiving socket after
 	// the last one. It returns what a later stage decided.
 	Emit(p []byte) Action
+	// EmitAt is Emit for bytes a stage has held until t: later stages
+	// see them as arriving at t, so that delays add up (two latency
+	// toxics of 100 ms delay by 200 ms, as in Toxiproxy).
+	EmitAt(p []byte, t time.Time) Action
 	// Wait blocks until the time given. It returns false if it ended early
 	// because the toxics changed or the connection closed; the stage then
 	// passes its bytes on at once, so that nothing is lost or reordered.
@@ -93,10 +101,39 @@ func (base) Deadline() time.Time { return time.Time{} }
 func (base) Timer(Out) Action    { return Continue }
 func (base) ReadLimit() int64    { return -1 }
 func (base) Removed() Action     { return Continue }
-func ms(v int64) time.Duration   { return time.Duration(v) * time.Millisecond }
-func laterOf(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
+
+// ms converts an attribute in milliseconds to a Duration.
+func ms(v int64) time.Duration { return scale(v, time.Millisecond) }
+
+// scale returns v units as a Duration, saturating at the largest one
+// (about 292 years, for practical purposes never) rather than wrapping
+// around to a negative delay that would strike at once.
+func scale(v int64, unit time.Duration) time.Duration {
+	switch {
+	case v > math.MaxInt64/int64(unit):
+		return math.MaxInt64
+	case v < math.MinInt64/int64(unit):
+		return math.MinInt64
 	}
-	return b
+	return time.Duration(v) * unit
+}
+
+// addSat adds two durations, saturating instead of wrapping around.
+func addSat(a, b time.Duration) time.Duration {
+	switch {
+	case b > 0 && a > math.MaxInt64-b:
+		return math.MaxInt64
+	case b < 0 && a < math.MinInt64-b:
+		return math.MinInt64
+	}
+	return a + b
+}
+
+// spread returns a uniform random value in [-v, v] for any v ≥ 0, which
+// rand.Int64N(2*v+1) cannot do without overflowing for v ≥ 2^62.
+func spread(v int64) int64 {
+	if v <= 0 {
+		return 0
+	}
+	return int64(rand.Uint64N(2*uint64(v)+1) - uint64(v))
 }

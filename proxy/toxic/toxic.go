@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -37,9 +38,10 @@ func (d Direction) String() string {
 	return "downstream"
 }
 
-// ParseDirection turns a stream name into a Direction.
+// ParseDirection turns a stream name into a Direction; case does not
+// matter, as in Toxiproxy.
 func ParseDirection(s string) (Direction, error) {
-	switch s {
+	switch strings.ToLower(s) {
 	case "upstream":
 		return Upstream, nil
 	case "downstream":
@@ -163,7 +165,7 @@ func decodeStrict(data []byte, v any) error {
 
 // Decode reads a toxic to create from a request body. Missing fields take
 // Toxiproxy's defaults: stream downstream, toxicity 1, name
-// "<type>_<stream>", attributes of the type's defaults; unknown attribute
+// "<type>_<stream>" (the stream as the request spells it), attributes of the type's defaults; unknown attribute
 // names are ignored as Toxiproxy does.
 func Decode(data []byte) (*Toxic, error) {
 	var w wire
@@ -187,6 +189,10 @@ func Decode(data []byte) (*Toxic, error) {
 	}
 	if w.Name != nil && *w.Name != "" {
 		t.Name = *w.Name
+	} else if w.Stream != nil && *w.Stream != "" {
+		// The stream as given, as Toxiproxy names it: a client that adds
+		// "UPSTREAM" removes "latency_UPSTREAM".
+		t.Name = t.Type + "_" + *w.Stream
 	} else {
 		t.Name = t.Type + "_" + t.Stream.String()
 	}
