@@ -1,0 +1,42 @@
+//go:build !linux
+
+package kernel
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"time"
+)
+
+// ErrClosed is returned by Read after Close.
+var ErrClosed = errors.New("kernel observer closed")
+
+// Observer observes the kernel's TCP events; on this system none can be
+// opened.
+type Observer struct{}
+
+func unsupported() error {
+	return fmt.Errorf("%w: eBPF tracepoints are Linux's, this is %s", ErrUnsupported, runtime.GOOS)
+}
+
+// Open reports ErrUnsupported.
+func Open(Config) (*Observer, error) { return nil, unsupported() }
+
+// Read reports ErrUnsupported.
+func (o *Observer) Read() (Event, error) { return Event{}, unsupported() }
+
+// SetDeadline does nothing.
+func (o *Observer) SetDeadline(time.Time) {}
+
+// AllowNetns reports ErrUnsupported.
+func (o *Observer) AllowNetns(uint32) error { return unsupported() }
+
+// Lost reports ErrUnsupported.
+func (o *Observer) Lost() (uint64, error) { return 0, unsupported() }
+
+// HasReason returns false.
+func (o *Observer) HasReason() bool { return false }
+
+// Close does nothing.
+func (o *Observer) Close() error { return nil }
