@@ -86,6 +86,9 @@ struct sock {
 struct socket {
 	struct sock *sk;
 };
+struct inet_sock {
+	__be16 inet_sport;
+};
 struct tcp_sock {
 	__u32 rcv_nxt;
 	__u32 copied_seq;
@@ -349,7 +352,14 @@ static __always_inline void fill(struct event *e, struct sock *sk, int cookie_ok
 	e->state = state;
 	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	e->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	// skc_num is cleared when a closing socket leaves the port table;
+	// inet_sport keeps the port, as the tracepoints print it.
 	e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	if (full_sock(state)) {
+		__u16 p = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+		if (p)
+			e->sport = p;
+	}
 	e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	if (e->family == AF_INET6) {
 		BPF_CORE_READ_INTO(&e->saddr, sk, __sk_common.skc_v6_rcv_saddr);
