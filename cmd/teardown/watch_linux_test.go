@@ -1,0 +1,280 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+)
+
+// The test binary runs teardown itself when this variable holds its
+// arguments, separated by newlines: a watch process to signal and kill.
+const childEnv = "TEARDOWN_TEST_RUN"
+
+func TestMain(m *testing.M) {
+	if args := os.Getenv(childEnv); args != "" {
+		os.Exit(dispatch(strings.Split(args, "\n"), os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// child is teardown running in a process of its own.
+type child struct {
+	cmd     *exec.Cmd
+	metrics string // the metrics address it reported
+	stdout  io.ReadCloser
+}
+
+// startWatch runs "teardown watch --metrics 127.0.0.1:0 ARGS" and waits
+// until it reports its metrics address: it has attached by then.
+func startWatch(t *testing.T, args ...string) *child {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	all := append([]string{"watch", "--metrics", "127.0.0.1:0"}, args...)
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), childEnv+"="+strings.Join(all, "\n"))
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := &child{cmd: cmd, stdout: stdout}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	sc := bufio.NewScanner(stderr)
+	ready := make(chan string, 1)
+	go func() {
+		var lines []string
+		for sc.Scan() {
+			l := sc.Text()
+			if a, ok := strings.CutPrefix(l, "teardown watch: metrics on http://"); ok {
+				ready <- strings.TrimSuffix(a, "/metrics")
+			}
+			lines = append(lines, l)
+		}
+		ready <- "exited: " + strings.Join(lines, "; ")
+	}()
+	select {
+	case a := <-ready:
+		if strings.HasPrefix(a, "exited: ") {
+			t.Fatalf("teardown watch %s", a)
+		}
+		c.metrics = a
+	case <-time.After(10 * time.Second):
+		t.Fatal("teardown watch did not start in 10s")
+	}
+	return c
+}
+
+// ourObjects lists the BPF programs and maps on the system with the names
+// of watch's.
+func ourObjects(t *testing.T) []string {
+	t.Helper()
+	progs := map[string]bool{"send_reset_reas": true, "send_reset_plai": true, "receive_reset": true, "set_state": true,
+		"error_report": true, "send_length": true, "recv_length": true}
+	maps := map[string]bool{"owners": true, "snapshot_owner": true, "netns_allow": true, "port_allow": true, "cgroup_allow": true}
+	var found []string
+	for id := ebpf.ProgramID(0); ; {
+		next, err := ebpf.ProgramGetNextID(id)
+		if err != nil {
+			break
+		}
+		id = next
+		p, err := ebpf.NewProgramFromID(id)
+		if err != nil {
+			continue // gone meanwhile
+		}
+		if info, err := p.Info(); err == nil && progs[info.Name] {
+			found = append(found, "program "+info.Name)
+		}
+		p.Close()
+	}
+	for id := ebpf.MapID(0); ; {
+		next, err := ebpf.MapGetNextID(id)
+		if err != nil {
+			break
+		}
+		id = next
+		m, err := ebpf.NewMapFromID(id)
+		if err != nil {
+			continue
+		}
+		if info, err := m.Info(); err == nil && maps[info.Name] {
+			found = append(found, "map "+info.Name)
+		}
+		m.Close()
+	}
+	return found
+}
+
+// TestWatchLeavesNothing: after SIGTERM, SIGINT or SIGKILL no program or
+// map of watch's is left in the kernel (nothing is pinned, so the kernel
+// frees them with the last descriptor).
+func TestWatchLeavesNothing(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	if left := ourObjects(t); len(left) > 0 {
+		t.Skipf("another watch is running: %v", left)
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGKILL} {
+		c := startWatch(t, "--port", "1")
+		if len(ourObjects(t)) == 0 {
+			t.Fatal("watch runs but no program of its is listed: the check cannot see them")
+		}
+		c.cmd.Process.Signal(sig)
+		err := c.cmd.Wait()
+		if sig != syscall.SIGKILL && err != nil {
+			t.Errorf("after %v: %v, want exit 0", sig, err)
+		}
+		var left []string
+		for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if left = ourObjects(t); len(left) == 0 {
+				break
+			}
+		}
+		if len(left) > 0 {
+			t.Errorf("after %v: left in the kernel: %v", sig, left)
+		}
+	}
+}
+
+// TestWatchPrometheus: a real Prometheus server scrapes --metrics, and its
+// query API returns the counts of the RSTs made in a namespace.
+func TestWatchPrometheus(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	prom, err := exec.LookPath("prometheus")
+	if err != nil {
+		t.Skipf("needs Prometheus (Debian package prometheus): %v", err)
+	}
+	ns := fmt.Sprintf("tdwatch-prom-%d", os.Getpid())
+	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	if out, err := exec.Command("ip", "-n", ns, "link", "set", "lo", "up").CombinedOutput(); err != nil {
+		t.Fatalf("ip link set lo up: %v: %s", err, out)
+	}
+	c := startWatch(t, "--netns", ns, "-q")
+
+	const refused = 7
+	script := fmt.Sprintf(`import socket
+for _ in range(%d):
+    try:
+        socket.create_connection(("127.0.0.1", 9))
+    except ConnectionRefusedError:
+        pass
+`, refused)
+	if out, err := exec.Command("ip", "netns", "exec", ns, "python3", "-c", script).CombinedOutput(); err != nil {
+		t.Fatalf("refused connects: %v: %s", err, out)
+	}
+
+	dir := t.TempDir()
+	cfg := fmt.Sprintf("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: teardown\n    static_configs:\n      - targets: [%q]\n", c.metrics)
+	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	web := freePort(t)
+	p := exec.Command(prom, "--config.file="+filepath.Join(dir, "prometheus.yml"), "--storage.tsdb.path="+filepath.Join(dir, "data"),
+		"--web.listen-address="+web)
+	logf, _ := os.Create(filepath.Join(dir, "prometheus.log"))
+	p.Stdout, p.Stderr = logf, logf
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Process.Kill(); p.Wait(); logf.Close() })
+
+	queries := map[string]float64{
+		`sum(teardown_watch_resets_total{direction="received",state="SYN_SENT"})`: refused,
+		`sum(teardown_watch_resets_total{direction="sent"})`:                      refused,
+		`teardown_watch_lost_events_total`:                                        0,
+	}
+	got := map[string]float64{}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && len(got) < len(queries); time.Sleep(500 * time.Millisecond) {
+		for q, want := range queries {
+			if v, ok := query(web, q); ok && v == want {
+				got[q] = v
+			}
+		}
+	}
+	for q, want := range queries {
+		if _, ok := got[q]; !ok {
+			v, _ := query(web, q)
+			log, _ := os.ReadFile(filepath.Join(dir, "prometheus.log"))
+			t.Errorf("Prometheus: %s = %v, want %v\n%s", q, v, want, tail(string(log), 2000))
+		}
+	}
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	if err := c.cmd.Wait(); err != nil {
+		t.Errorf("watch after SIGTERM: %v", err)
+	}
+}
+
+// query asks Prometheus's HTTP API for one instant value.
+func query(addr, q string) (float64, bool) {
+	resp, err := http.Get("http://" + addr + "/api/v1/query?query=" + url.QueryEscape(q))
+	if err != nil {
+		return 0, false
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Status string `json:"status"`
+		Data   struct {
+			Result []struct {
+				Value [2]any `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || r.Status != "success" || len(r.Data.Result) != 1 {
+		return 0, false
+	}
+	s, _ := r.Data.Result[0].Value[1].(string)
+	var v float64
+	if _, err := fmt.Sscan(s, &v); err != nil {
+		return 0, false
+	}
+	return v, true
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
