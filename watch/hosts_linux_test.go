@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/teardown-net/teardown/observe/kernel"
-	"github.com/teardown-net/teardown/observe/ktrace"
 )
 
 // Addresses of the two test hosts, from the benchmarking range.
@@ -198,7 +197,7 @@ func observe(t testing.TB, cfg kernel.Config) (*kernel.Observer, *Watcher) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { o.Close() })
-	w, err := New(Options{HasReason: o.HasReason(), Explain: true}, ktrace.Mono())
+	w, err := New(Options{HasReason: o.HasReason(), Explain: true})
 	if err != nil {
 		t.Fatal(err)
 	}

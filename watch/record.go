@@ -75,8 +75,8 @@ type Owner struct {
 	Comm        string `json:"comm,omitempty"`
 	CgroupID    uint64 `json:"cgroup_id,omitempty"`
 	Cgroup      string `json:"cgroup,omitempty"`
-	// Listener: the socket is not accepted yet; the owner is its
-	// listener's.
+	// Listener: no task has acted on the socket yet; the owner is the
+	// listener's on its port, which accepted it or will.
 	Listener bool `json:"listener,omitempty"`
 }
 

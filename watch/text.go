@@ -78,7 +78,7 @@ func (r *Record) ownerText() string {
 	case r.Orphan:
 		s = fmt.Sprintf("orphan, last held by %s pid %d", o.Comm, o.PID)
 	case o.Listener:
-		s = fmt.Sprintf("not accepted yet, listener %s pid %d", o.Comm, o.PID)
+		s = fmt.Sprintf("%s pid %d by its listener", o.Comm, o.PID)
 	default:
 		s = fmt.Sprintf("%s pid %d", o.Comm, o.PID)
 	}

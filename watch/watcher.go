@@ -8,6 +8,7 @@ import (
 	"github.com/teardown-net/teardown/catalog"
 	"github.com/teardown-net/teardown/explain"
 	"github.com/teardown-net/teardown/observe/kernel"
+	"github.com/teardown-net/teardown/observe/ktrace"
 	"github.com/teardown-net/teardown/scenario"
 )
 
@@ -37,14 +38,14 @@ type Watcher struct {
 	wall time.Time
 }
 
-// New makes a Watcher. mono is the current CLOCK_MONOTONIC time, to date
-// events by the wall clock.
-func New(opt Options, mono time.Duration) (*Watcher, error) {
+// New makes a Watcher.
+func New(opt Options) (*Watcher, error) {
+	mono, wall := sameInstant()
 	base, err := explain.Load()
 	if err != nil {
 		return nil, fmt.Errorf("watch: %w", err)
 	}
-	w := &Watcher{opt: opt, base: base, errnos: map[int]string{}, cg: opt.Cgroups, wall: time.Now().Add(-mono)}
+	w := &Watcher{opt: opt, base: base, errnos: map[int]string{}, cg: opt.Cgroups, wall: wall.Add(-mono)}
 	if w.cg == nil {
 		w.cg = NewCgroups(Cgroup2Root())
 	}
@@ -69,6 +70,20 @@ func New(opt Options, mono time.Duration) (*Watcher, error) {
 		w.reasons = reasonScenarios(scs)
 	}
 	return w, nil
+}
+
+// sameInstant reads CLOCK_MONOTONIC, the events' clock, and the wall clock
+// at one instant: a wall-clock reading bracketed by two monotonic ones close
+// together, since the thread may be descheduled between two readings.
+func sameInstant() (time.Duration, time.Time) {
+	for try := 0; ; try++ {
+		m1 := ktrace.Mono()
+		w := time.Now()
+		m2 := ktrace.Mono()
+		if m2-m1 < 20*time.Microsecond || try == 100 {
+			return m1 + (m2-m1)/2, w
+		}
+	}
 }
 
 // reasonScenarios indexes scenarios by the RST reasons they expect.

@@ -19,7 +19,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/teardown-net/teardown/observe/kernel"
-	"github.com/teardown-net/teardown/observe/ktrace"
 	"github.com/teardown-net/teardown/watch"
 )
 
@@ -106,7 +105,7 @@ Flags:
 		return fail(err)
 	}
 	defer obs.Close()
-	w, err := watch.New(watch.Options{PIDs: pids, Explain: *explainFlag, Cgroups: cgroups, HasReason: obs.HasReason()}, ktrace.Mono())
+	w, err := watch.New(watch.Options{PIDs: pids, Explain: *explainFlag, Cgroups: cgroups, HasReason: obs.HasReason()})
 	if err != nil {
 		return fail(err)
 	}

@@ -96,7 +96,7 @@ func ourObjects(t *testing.T) []string {
 	t.Helper()
 	progs := map[string]bool{"send_reset_reas": true, "send_reset_plai": true, "receive_reset": true, "set_state": true,
 		"error_report": true, "send_length": true, "recv_length": true}
-	maps := map[string]bool{"owners": true, "snapshot_owner": true, "netns_allow": true, "port_allow": true, "cgroup_allow": true}
+	maps := map[string]bool{"owners": true, "listeners": true, "snapshot_owner": true, "netns_allow": true, "port_allow": true, "cgroup_allow": true}
 	var found []string
 	for id := ebpf.ProgramID(0); ; {
 		next, err := ebpf.ProgramGetNextID(id)
@@ -277,4 +277,145 @@ func tail(s string, n int) string {
 		return s[len(s)-n:]
 	}
 	return s
+}
+
+// TestWatchAlongsideLab runs the catalog's TCP runs with teardown lab while
+// teardown watch --json runs: each RST the lab recorded, sent or received,
+// appears in watch's output once, with the reason the lab recorded, and is
+// the lab's: its owner is the lab process, or it is an orphan (the lab
+// closed it) or answers no socket, in one of the lab's namespaces.
+func TestWatchAlongsideLab(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the catalog")
+	}
+	c := startWatch(t, "--json")
+	var watchOut []byte
+	read := make(chan struct{})
+	go func() { watchOut, _ = io.ReadAll(c.stdout); close(read) }()
+
+	lab := exec.Command(os.Args[0])
+	lab.Env = append(os.Environ(), childEnv+"=lab\nrun\n--on\ntcp\n--json")
+	var labOut strings.Builder
+	lab.Stdout = &labOut
+	if err := lab.Run(); err != nil {
+		if _, ok := err.(*exec.ExitError); !ok {
+			t.Fatal(err)
+		}
+		// A differing run still records its RSTs; the comparison stands.
+	}
+	labPID := lab.Process.Pid
+	time.Sleep(200 * time.Millisecond) // the last events reach watch's ring
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	<-read
+	if err := c.cmd.Wait(); err != nil {
+		t.Fatalf("watch: %v", err)
+	}
+
+	type labEvent struct {
+		Time   time.Time `json:"time"`
+		Name   string    `json:"name"`
+		Reason string    `json:"reason"`
+	}
+	var report struct {
+		Runs []struct {
+			Scenario  string `json:"scenario"`
+			Transport string `json:"transport"`
+			Steps     []struct {
+				Events []labEvent `json:"events"`
+			} `json:"steps"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal([]byte(labOut.String()), &report); err != nil {
+		t.Fatalf("lab report: %v", err)
+	}
+	type watchRecord struct {
+		Time     time.Time `json:"time"`
+		Event    string    `json:"event"`
+		Reason   string    `json:"reason"`
+		Netns    uint32    `json:"netns"`
+		Orphan   bool      `json:"orphan"`
+		NoSocket bool      `json:"no_socket"`
+		Local    string    `json:"local"`
+		Remote   string    `json:"remote"`
+		Owner    struct {
+			Attribution string `json:"attribution"`
+			PID         int    `json:"pid"`
+		} `json:"owner"`
+		used bool
+	}
+	var recs []*watchRecord
+	labNetns := map[uint32]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(watchOut)), "\n") {
+		var r watchRecord
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("watch line %q: %v", line, err)
+		}
+		if r.Event == "lost" {
+			t.Fatalf("watch lost events: %s", line)
+		}
+		if r.Owner.PID == labPID {
+			labNetns[r.Netns] = true
+		}
+		recs = append(recs, &r)
+	}
+	var mine []*watchRecord
+	for _, r := range recs {
+		if r.Owner.PID == labPID || labNetns[r.Netns] {
+			mine = append(mine, r)
+		}
+	}
+	// Runs go in parallel, so a lab event is matched to the nearest
+	// unused watch record of the same kind and reason in time.
+	const window = 5 * time.Millisecond
+	matched, total := 0, 0
+	for _, run := range report.Runs {
+		for _, st := range run.Steps {
+			for _, e := range st.Events {
+				var kind string
+				switch e.Name {
+				case "tcp_send_reset":
+					kind = "send_reset"
+				case "tcp_receive_reset":
+					kind = "receive_reset"
+				default:
+					continue
+				}
+				total++
+				var best *watchRecord
+				for _, r := range mine {
+					if r.used || r.Event != kind || (kind == "send_reset" && r.Reason != e.Reason) {
+						continue
+					}
+					d := r.Time.Sub(e.Time).Abs()
+					if d <= window && (best == nil || d < best.Time.Sub(e.Time).Abs()) {
+						best = r
+					}
+				}
+				if best == nil {
+					for _, r := range recs {
+						if d := r.Time.Sub(e.Time); d.Abs() < 3*window && r.Event == kind && (kind != "send_reset" || r.Reason == e.Reason) {
+							t.Logf("near: %v %s pid %d used %v netns %d %s %s", d, r.Reason, r.Owner.PID, r.used, r.Netns, r.Local, r.Remote)
+						}
+					}
+					t.Errorf("%s on %s: lab recorded %s %s at %s; watch has no such event of the lab's", run.Scenario, run.Transport, e.Name, e.Reason, e.Time.Format("15:04:05.000000"))
+					continue
+				}
+				best.used = true
+				matched++
+				if !best.NoSocket && !best.Orphan && best.Owner.PID != labPID {
+					t.Errorf("%s on %s: %s owned by %+v, not the lab (pid %d)", run.Scenario, run.Transport, kind, best.Owner, labPID)
+				}
+			}
+		}
+	}
+	if total == 0 {
+		t.Fatal("the lab recorded no RST: nothing was compared")
+	}
+	extra := 0
+	for _, r := range mine {
+		if !r.used {
+			extra++
+		}
+	}
+	t.Logf("%d RSTs in the lab's record, %d matched in watch's; watch saw %d more in the lab's namespaces that its record does not hold", total, matched, extra)
 }

@@ -38,6 +38,13 @@ type bpfEvent struct {
 	_        [4]byte
 }
 
+type bpfListenKey struct {
+	_     structs.HostLayout
+	Netns uint32
+	Port  uint16
+	Pad   uint16
+}
+
 type bpfOwner struct {
 	_      structs.HostLayout
 	Pid    uint32
@@ -54,6 +61,7 @@ type bpfOwner struct {
 const (
 	bpfMapCgroupAllow      = "cgroup_allow"
 	bpfMapEvents           = "events"
+	bpfMapListeners        = "listeners"
 	bpfMapLost             = "lost"
 	bpfMapNetnsAllow       = "netns_allow"
 	bpfMapOwners           = "owners"
@@ -132,6 +140,7 @@ type bpfProgramSpecs struct {
 type bpfMapSpecs struct {
 	CgroupAllow    *ebpf.MapSpec `ebpf:"cgroup_allow"`
 	Events         *ebpf.MapSpec `ebpf:"events"`
+	Listeners      *ebpf.MapSpec `ebpf:"listeners"`
 	Lost           *ebpf.MapSpec `ebpf:"lost"`
 	NetnsAllow     *ebpf.MapSpec `ebpf:"netns_allow"`
 	Owners         *ebpf.MapSpec `ebpf:"owners"`
@@ -172,6 +181,7 @@ func (o *bpfObjects) Close() error {
 type bpfMaps struct {
 	CgroupAllow    *ebpf.Map `ebpf:"cgroup_allow"`
 	Events         *ebpf.Map `ebpf:"events"`
+	Listeners      *ebpf.Map `ebpf:"listeners"`
 	Lost           *ebpf.Map `ebpf:"lost"`
 	NetnsAllow     *ebpf.Map `ebpf:"netns_allow"`
 	Owners         *ebpf.Map `ebpf:"owners"`
@@ -183,6 +193,7 @@ func (m *bpfMaps) Close() error {
 	return _BpfClose(
 		m.CgroupAllow,
 		m.Events,
+		m.Listeners,
 		m.Lost,
 		m.NetnsAllow,
 		m.Owners,

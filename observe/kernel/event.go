@@ -72,8 +72,9 @@ type Owner struct {
 	// of its directory under /sys/fs/cgroup).
 	Cgroup uint64
 	How    Attribution
-	// Listener is true when the socket is a request socket not yet
-	// accepted and the owner is its listener's.
+	// Listener is true when no task has acted on the socket since it was
+	// made and the owner is that of the listener on its namespace and
+	// port: the process that accepted it, or will.
 	Listener bool
 }
 

@@ -164,3 +164,22 @@ func TestOtherNamespace(t *testing.T) {
 		t.Errorf("events from another namespace: %+v", evs)
 	}
 }
+
+// TestAccepted: a connection accepted but not acted on since is attributed
+// to the process that owns its listener.
+func TestAccepted(t *testing.T) {
+	nstest.Enter(t)
+	o := open(t, Config{States: true})
+	c, s, _ := nstest.Pair(t, unix.AF_INET6)
+	_ = s
+	nstest.Linger0(t, c)
+	nstest.Close(t, c)
+	evs := collect(t, o, 9)
+	got := find(evs, ReceiveReset)
+	if len(got) != 1 {
+		t.Fatalf("want one RST received, got %+v", evs)
+	}
+	if e := got[0]; e.Owner.PID != os.Getpid() || !e.Owner.Listener {
+		t.Errorf("received: %+v, want the listener's owner, pid %d", e, os.Getpid())
+	}
+}

@@ -59,7 +59,6 @@ struct sock_common {
 	struct in6_addr skc_v6_rcv_saddr;
 	atomic64_t skc_cookie;
 	unsigned long skc_flags;   // a full socket's flags (sk_flags)
-	struct sock *skc_listener; // a request socket's listener
 };
 struct kernfs_node {
 	__u64 id;
@@ -192,7 +191,7 @@ enum {
 	FLAG_QUEUES = 4,      // unread and unacked are known
 	FLAG_WANT_ERROR = 8,  // an inet_sk_error_report for this socket follows
 	FLAG_HAS_REASON = 16, // reason is the kernel's (tcp_send_reset has one)
-	FLAG_LISTENER = 32,   // the owner is the listener's (a request socket)
+	FLAG_LISTENER = 32,   // the owner is the listener's: no task acted on the socket yet
 };
 
 struct owner {
@@ -255,6 +254,21 @@ struct {
 	__type(key, __u64);
 	__type(value, struct owner);
 } snapshot_owners SEC(".maps");
+
+// Listening sockets' owners, by namespace and port: the owner of a
+// connection accepted (or waiting to be) that its process has not acted on.
+struct listen_key {
+	__u32 netns;
+	__u16 port;
+	__u16 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1 << 14);
+	__type(key, struct listen_key);
+	__type(value, struct owner);
+} listeners SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -392,15 +406,13 @@ static __always_inline void fill(struct event *e, struct sock *sk, int cookie_ok
 		__u64 key = (__u64)sk;
 		o = bpf_map_lookup_elem(&snapshot_owners, &key);
 	}
-	if (!o && state == TCP_NEW_SYN_RECV) {
-		// A request socket belongs to its listener until accept.
-		struct sock *l = BPF_CORE_READ(sk, __sk_common.skc_listener);
-		__u64 lc = l ? BPF_CORE_READ(l, __sk_common.skc_cookie.counter) : 0;
-		if (lc) {
-			o = bpf_map_lookup_elem(&owners, &lc);
-			if (o)
-				e->flags |= FLAG_LISTENER;
-		}
+	if (!o && state != TCP_LISTEN) {
+		// Not acted on by any task since it was made: a connection a
+		// listener made, the listener's owner's.
+		struct listen_key lk = {.netns = e->netns, .port = e->sport};
+		o = bpf_map_lookup_elem(&listeners, &lk);
+		if (o)
+			e->flags |= FLAG_LISTENER;
 	}
 	if (o)
 		e->owner = *o;
@@ -522,6 +534,21 @@ int BPF_PROG(set_state, struct sock *sk, int oldstate, int newstate)
 	// context with the socket locked: the moment to learn the owner.
 	if (acting(sk))
 		remember(bpf_get_socket_cookie(sk));
+	// A child is cloned from its listener: it leaves LISTEN for SYN_RECV;
+	// only the listener itself goes from LISTEN to CLOSE.
+	if (newstate == TCP_LISTEN || (oldstate == TCP_LISTEN && newstate == TCP_CLOSE)) {
+		struct listen_key lk = {
+			.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum),
+			.port = BPF_CORE_READ(sk, __sk_common.skc_num),
+		};
+		if (newstate == TCP_LISTEN) {
+			struct owner o = {};
+			current_owner(&o, ATTR_EXACT);
+			bpf_map_update_elem(&listeners, &lk, &o, BPF_ANY);
+		} else {
+			bpf_map_delete_elem(&listeners, &lk);
+		}
+	}
 	// A socket leaving CLOSE, or a child born in SYN_RECV, is new: a
 	// snapshot taken of an earlier socket at this address is not its.
 	if (oldstate == TCP_CLOSE || newstate == TCP_SYN_RECV) {
@@ -612,6 +639,13 @@ int snapshot(struct bpf_iter__task_file *ctx)
 	BPF_CORE_READ_STR_INTO(&o.comm, task, comm);
 	o.how = ATTR_SNAPSHOT;
 	bpf_map_update_elem(&snapshot_owners, &key, &o, BPF_NOEXIST);
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_LISTEN) {
+		struct listen_key lk = {
+			.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum),
+			.port = BPF_CORE_READ(sk, __sk_common.skc_num),
+		};
+		bpf_map_update_elem(&listeners, &lk, &o, BPF_NOEXIST);
+	}
 	return 0;
 }
 
