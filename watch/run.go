@@ -14,6 +14,8 @@ type Source interface {
 	Read() (kernel.Event, error)
 	SetDeadline(time.Time)
 	Lost() (uint64, error)
+	// Ready reports whether Read would return at once.
+	Ready() bool
 }
 
 // Stop says when Run ends besides its context: after Count records (0: no
@@ -23,15 +25,28 @@ type Stop struct {
 	Duration time.Duration
 }
 
+// Sink takes the records Run keeps. Emit may buffer; Run calls Flush when
+// no event is waiting, at least every tick while events flow, and at the end.
+type Sink interface {
+	Emit(*Record) error
+	Flush() error
+}
+
 // tick is how often Run looks at its context and the kernel's lost count
 // while no event comes.
 const tick = 200 * time.Millisecond
 
 // Run reads events from src until ctx ends or stop says so, and passes each
-// record it keeps to emit, in the kernel's order. When the kernel lost
-// events, emit gets a record of Event "lost" with their number: at once when
-// seen, and at the end. Run returns how many event records it emitted.
-func (w *Watcher) Run(ctx context.Context, src Source, stop Stop, emit func(*Record) error) (int, error) {
+// record it keeps to sink, in the kernel's order. When the kernel lost
+// events, sink gets a record of Event "lost" with their number: when seen
+// (checked every tick), and at the end. Run returns how many event records
+// it emitted.
+func (w *Watcher) Run(ctx context.Context, src Source, stop Stop, sink Sink) (n int, err error) {
+	defer func() {
+		if ferr := sink.Flush(); err == nil {
+			err = ferr
+		}
+	}()
 	var end time.Time
 	if stop.Duration > 0 {
 		end = time.Now().Add(stop.Duration)
@@ -44,7 +59,7 @@ func (w *Watcher) Run(ctx context.Context, src Source, stop Stop, emit func(*Rec
 		}
 		r := Record{Schema: SchemaVersion, Time: time.Now(), Event: "lost", Lost: n - lost}
 		lost = n
-		return emit(&r)
+		return sink.Emit(&r)
 	}
 	count, checked := 0, time.Now()
 	for {
@@ -61,6 +76,9 @@ func (w *Watcher) Run(ctx context.Context, src Source, stop Stop, emit func(*Rec
 			if err := checkLost(); err != nil {
 				return count, err
 			}
+			if err := sink.Flush(); err != nil {
+				return count, err
+			}
 			continue
 		}
 		if errors.Is(err, kernel.ErrClosed) {
@@ -74,13 +92,22 @@ func (w *Watcher) Run(ctx context.Context, src Source, stop Stop, emit func(*Rec
 			if err := checkLost(); err != nil {
 				return count, err
 			}
+			if err := sink.Flush(); err != nil {
+				return count, err
+			}
 		}
 		if !w.Keep(&e) {
 			continue
 		}
 		r := w.Record(&e)
-		if err := emit(&r); err != nil {
+		if err := sink.Emit(&r); err != nil {
 			return count, err
+		}
+		if !src.Ready() {
+			// Nothing more now: show what was written.
+			if err := sink.Flush(); err != nil {
+				return count, err
+			}
 		}
 		if count++; stop.Count > 0 && count >= stop.Count {
 			return count, checkLost()

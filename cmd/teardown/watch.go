@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -133,21 +132,7 @@ Flags:
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	enc := json.NewEncoder(stdout)
-	emit := func(r *watch.Record) error {
-		if m != nil {
-			m.Count(r)
-		}
-		if *quiet {
-			return nil
-		}
-		if *jsonOut {
-			return enc.Encode(r)
-		}
-		_, err := fmt.Fprintln(stdout, r.Text())
-		return err
-	}
-	n, err := w.Run(ctx, obs, watch.Stop{Count: *count, Duration: *duration}, emit)
+	n, err := w.Run(ctx, obs, watch.Stop{Count: *count, Duration: *duration}, watch.NewOutput(stdout, *jsonOut, *quiet, m))
 	lost, _ := obs.Lost()
 	fmt.Fprintf(stderr, "teardown watch: %d events, %d lost\n", n, lost)
 	if err != nil && !errors.Is(err, syscall.EPIPE) {

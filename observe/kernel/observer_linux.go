@@ -298,6 +298,13 @@ func (o *Observer) Read() (Event, error) {
 	}
 }
 
+// Ready reports whether a Read would return at once: events are waiting in
+// the ring buffer or in the observer. A reader that buffers its output
+// flushes it when nothing is ready.
+func (o *Observer) Ready() bool {
+	return o.rd.AvailableBytes() > 0 || (len(o.queue) > 0 && !o.queue[0].held())
+}
+
 // queued is an event waiting to be read.
 type queued struct {
 	e  Event

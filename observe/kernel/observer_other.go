@@ -35,6 +35,9 @@ func (o *Observer) AllowNetns(uint32) error { return unsupported() }
 // Lost reports ErrUnsupported.
 func (o *Observer) Lost() (uint64, error) { return 0, unsupported() }
 
+// Ready returns false.
+func (o *Observer) Ready() bool { return false }
+
 // HasReason returns false.
 func (o *Observer) HasReason() bool { return false }
 

@@ -237,7 +237,7 @@ volatile const __u8 want_states;   // emit state changes
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 22);
+	__uint(max_entries, 1 << 24);
 } events SEC(".maps");
 
 struct {
