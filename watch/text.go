@@ -96,15 +96,24 @@ func (r *Record) ownerText() string {
 func (r *Record) queuesText() string {
 	var parts []string
 	if r.Unread != nil && *r.Unread > 0 {
-		parts = append(parts, fmt.Sprintf("%d bytes unread", *r.Unread))
+		parts = append(parts, bytesText(*r.Unread)+" unread")
 	}
-	if r.Unacked != nil && *r.Unacked > 0 {
-		parts = append(parts, fmt.Sprintf("%d bytes unacked", *r.Unacked))
+	// Before the handshake completes the SYN itself is the one sequence
+	// number unacknowledged: no data.
+	if r.Unacked != nil && *r.Unacked > 0 && r.State != "SYN_SENT" && r.State != "SYN_RECV" {
+		parts = append(parts, bytesText(*r.Unacked)+" unacked")
 	}
 	if len(parts) == 0 {
 		return ""
 	}
 	return ", " + strings.Join(parts, ", ")
+}
+
+func bytesText(n uint32) string {
+	if n == 1 {
+		return "1 byte"
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 func orNone(s string) string {

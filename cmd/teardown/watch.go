@@ -65,9 +65,7 @@ Flags:
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return exitOK
+			return exitOK // flagSet printed the usage to stdout
 		}
 		return exitUsage
 	}
