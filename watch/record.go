@@ -17,7 +17,8 @@ type Record struct {
 	// MonoNS is the event's CLOCK_MONOTONIC time in nanoseconds.
 	MonoNS int64 `json:"mono_ns"`
 	// Event is send_reset, receive_reset, error, state, or lost: a notice
-	// that the kernel dropped Lost events since the previous notice.
+	// that the kernel dropped Lost events since the previous notice, in
+	// which only Schema, Time and Lost mean anything.
 	Event string `json:"event"`
 	// Netns is the inode number of the socket's network namespace.
 	Netns uint32 `json:"netns"`

@@ -43,7 +43,11 @@ func (r *Record) Text() string {
 			fmt.Fprintf(&b, " → no application left to get %s", r.ErrnoPredicted)
 		default:
 			fmt.Fprintf(&b, " → the app gets %s", r.ErrnoPredicted)
-			if r.ErrnoReported != r.ErrnoPredicted {
+			switch r.ErrnoReported {
+			case r.ErrnoPredicted:
+			case Unseen:
+				b.WriteString(" (the kernel's report was not seen)")
+			default:
 				fmt.Fprintf(&b, " (kernel reported %s)", orNone(r.ErrnoReported))
 			}
 		}

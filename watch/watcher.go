@@ -173,7 +173,7 @@ func (w *Watcher) explain(e *kernel.Event, entry string) *Explain {
 	}
 	if en, ok := w.base.Entry(entry); ok {
 		x.Entry, x.Title = en.ID, en.Title
-		if len(x.Scenarios) == 0 {
+		if e.Kind != kernel.SendReset {
 			x.Scenarios = en.Scenarios
 		}
 	}

@@ -349,7 +349,7 @@ func (o *Observer) decode(r *bpfEvent) Event {
 		Cgroup:   r.Cgroup,
 		Orphan:   r.Flags&flagOrphan != 0,
 		OnCPU:    int(r.CpuPid),
-		Errno:    syscall.Errno(r.Err),
+		Errno:    syscall.Errno(r.Err), // sk_err holds a positive errno
 	}
 	if r.Flags&flagQueues != 0 {
 		e.Unread, e.Unacked, e.Queues = r.Unread, r.Unacked, true
@@ -372,9 +372,6 @@ func (o *Observer) decode(r *bpfEvent) Event {
 			How:      Attribution(ow.How),
 			Listener: r.Flags&flagListener != 0,
 		}
-	}
-	if e.Errno < 0 {
-		e.Errno = -e.Errno
 	}
 	return e
 }
