@@ -20,8 +20,9 @@ type Record struct {
 	// that the kernel dropped Lost events since the previous notice, in
 	// which only Schema, Time and Lost mean anything.
 	Event string `json:"event"`
-	// Netns is the inode number of the socket's network namespace.
-	Netns uint32 `json:"netns"`
+	// Netns is the inode number of the socket's network namespace;
+	// absent when unknown (the tracefs fallback).
+	Netns uint32 `json:"netns,omitempty"`
 	// Local and Remote are the socket's addresses ("198.18.0.1:80",
 	// "[2001:db8::1]:80"); for a sent RST, Local sends it to Remote.
 	Local  string `json:"local"`

@@ -34,9 +34,14 @@ func (r *Record) Text() string {
 		}
 		b.WriteString(r.queuesText())
 	case "receive_reset":
-		fmt.Fprintf(&b, " ← RST from %s in %s", r.Remote, r.State)
+		fmt.Fprintf(&b, " ← RST from %s", r.Remote)
+		if r.State != "" {
+			fmt.Fprintf(&b, " in %s", r.State)
+		}
 		b.WriteString(r.queuesText())
 		switch {
+		case r.State == "":
+			fmt.Fprintf(&b, " → the kernel reported %s", orNone(r.ErrnoReported))
 		case r.ErrnoPredicted == "":
 			b.WriteString(" → no error: the socket was closed already")
 		case r.Orphan && r.ErrnoReported == "":
@@ -57,7 +62,9 @@ func (r *Record) Text() string {
 	case "state":
 		fmt.Fprintf(&b, " %s → %s with %s", r.OldState, r.State, r.Remote)
 	}
-	fmt.Fprintf(&b, "  [netns %d]", r.Netns)
+	if r.Netns != 0 {
+		fmt.Fprintf(&b, "  [netns %d]", r.Netns)
+	}
 	if x := r.Explain; x != nil {
 		if x.Entry != "" {
 			fmt.Fprintf(&b, "\n    explain: teardown explain %s (%s)", x.Entry, x.Title)

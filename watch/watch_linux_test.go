@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -217,5 +218,47 @@ func TestNetnsFilter(t *testing.T) {
 	}
 	if seen[a.ino] != 1 || seen[b.ino] != 1 {
 		t.Errorf("with no filter: %d events from A and %d from B, want 1 each:%s", seen[a.ino], seen[b.ino], dump(recs))
+	}
+}
+
+// TestTracefsFallback: without eBPF, tracefs still shows both RSTs of a
+// refused connect, with no owner and the error the kernel reported.
+func TestTracefsFallback(t *testing.T) {
+	a, b := twoHosts(t)
+	_ = a
+	cli := startActor(t, b)
+	const port = 47913 // unusual: tracefs sees every namespace's traffic
+	src, err := OpenTracefs(kernel.Config{Ports: []uint16{port}})
+	if err != nil {
+		t.Skip(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	w, err := New(Options{HasReason: src.HasReason()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := cli.do(fmt.Sprintf("connect %s %d", addrA, port))
+	var recs []Record
+	deadline := time.Now().Add(2 * time.Second)
+	for len(recs) < 2 && time.Now().Before(deadline) {
+		src.SetDeadline(deadline)
+		e, err := src.Read()
+		if err != nil {
+			break
+		}
+		if e.Local.Addr().String() == addrA || e.Local.Addr().String() == addrB {
+			recs = append(recs, w.Record(&e))
+		}
+	}
+	s := only(t, recs, "send_reset")
+	if !s.NoSocket || s.Owner.Attribution != "none" || (*s.ReasonAvailable && s.Reason != "NO_SOCKET") {
+		t.Errorf("sent RST: %s", s.Text())
+	}
+	r := only(t, recs, "receive_reset")
+	if r.Owner.Attribution != "none" || r.ErrnoReported != "ECONNREFUSED" || app != "err ECONNREFUSED" {
+		t.Errorf("received RST: %s; connect gave %q", r.Text(), app)
+	}
+	if _, err := OpenTracefs(kernel.Config{FilterNetns: true}); !errors.Is(err, ErrTracefsFilter) {
+		t.Errorf("namespace filter with tracefs: %v, want ErrTracefsFilter", err)
 	}
 }

@@ -124,7 +124,7 @@ func (w *Watcher) Record(e *kernel.Event) Record {
 		OnCPU:    e.OnCPU,
 		Owner:    Owner{Attribution: e.Owner.How.String()},
 	}
-	if !e.NoSocket {
+	if !e.NoSocket && e.State != 0 {
 		r.State = e.State.String()
 	}
 	if e.Kind == kernel.StateChange {
@@ -143,7 +143,9 @@ func (w *Watcher) Record(e *kernel.Event) Record {
 		r.ReasonAvailable = &w.opt.HasReason
 		r.Reason = e.Reason
 	case kernel.ReceiveReset:
-		r.ErrnoPredicted = w.errnoName(int(kernel.Predicted(e.State)))
+		if e.State != 0 { // 0: unknown (the tracefs fallback)
+			r.ErrnoPredicted = w.errnoName(int(kernel.Predicted(e.State)))
+		}
 		r.ErrnoReported = w.errnoName(int(e.Errno))
 		if e.ErrnoPending {
 			r.ErrnoReported = Unseen

@@ -28,6 +28,13 @@ func init() {
 	})
 }
 
+// source is what watch reads: the eBPF observer or the tracefs fallback.
+type source interface {
+	watch.Source
+	HasReason() bool
+	Close() error
+}
+
 // listFlag collects a flag given several times.
 type listFlag []string
 
@@ -49,6 +56,7 @@ func runWatch(args []string, stdout, stderr io.Writer) int {
 	states := fs.Bool("states", false, "show every TCP state change too")
 	errorsFlag := fs.Bool("errors", false, "show socket errors that no RST explains too (ETIMEDOUT after retransmissions or keepalive)")
 	quiet := fs.Bool("q", false, "print no events (with --metrics)")
+	tracefs := fs.Bool("tracefs", false, "read tracefs instead of loading eBPF, as when eBPF is refused: no owners, namespaces or cgroups")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: teardown watch [flags]
 
@@ -97,9 +105,24 @@ Flags:
 		return fail(err)
 	}
 
-	obs, err := kernel.Open(cfg)
-	if err != nil {
-		return fail(err)
+	var obs source
+	if !*tracefs {
+		obs, err = kernel.Open(cfg)
+		if err != nil && !errors.Is(err, kernel.ErrUnsupported) {
+			return fail(err)
+		}
+	}
+	if obs == nil {
+		if err != nil {
+			fmt.Fprintf(stderr, "teardown watch: %v\n", err)
+		}
+		fmt.Fprintln(stderr, "teardown watch: reading tracefs instead of eBPF: owners, namespaces and cgroups are unknown (attribution none)")
+		if len(pids) > 0 {
+			return fail(watch.ErrTracefsFilter)
+		}
+		if obs, err = watch.OpenTracefs(cfg); err != nil {
+			return fail(err)
+		}
 	}
 	defer obs.Close()
 	w, err := watch.New(watch.Options{PIDs: pids, Explain: *explainFlag, Cgroups: cgroups, HasReason: obs.HasReason()})
