@@ -262,3 +262,32 @@ func TestTracefsFallback(t *testing.T) {
 		t.Errorf("namespace filter with tracefs: %v, want ErrTracefsFilter", err)
 	}
 }
+
+// TestTimeout: with Errors, a connection whose peer vanished ends with an
+// ETIMEDOUT error event, owned by the client, once TCP_USER_TIMEOUT runs
+// out; without Errors it is not shown.
+func TestTimeout(t *testing.T) {
+	a, b := twoHosts(t)
+	srv, cli := startActor(t, a), startActor(t, b)
+	cfg := netnsOnly(a, b)
+	cfg.Errors = true
+	o, w := observe(t, cfg)
+	quiet, wq := observe(t, netnsOnly(a, b))
+	srv.must("listen " + addrA + " 8080")
+	cli.must("connect " + addrA + " 8080")
+	srv.must("accept")
+	cli.must("usertimeout 300")
+	ip(t, "-n", a.name, "link", "set", "wa0", "down") // the server's host vanishes
+	cli.must("send 10")
+	recs := records(t, o, w, settle, count("error", 1))
+	e := only(t, recs, "error")
+	if e.Errno != "ETIMEDOUT" || e.Owner.PID != cli.pid || e.Netns != b.ino || e.Unacked == nil || *e.Unacked != 10 {
+		t.Errorf("error: %s\nwant ETIMEDOUT for the client, pid %d, with 10 bytes unacked", e.Text(), cli.pid)
+	}
+	if app := cli.do("recv 16"); app != "err ETIMEDOUT" {
+		t.Errorf("the client's read after the timeout: %q, want err ETIMEDOUT", app)
+	}
+	if recs := records(t, quiet, wq, 0, count("error", 1)); len(pick(recs, "error")) != 0 {
+		t.Errorf("error events without Errors: %s", dump(recs))
+	}
+}

@@ -16,6 +16,9 @@ import (
 // programs.
 var ErrUnsupported = fmt.Errorf("eBPF kernel observer: %w", errors.ErrUnsupported)
 
+// ErrClosed is returned by Read after Close.
+var ErrClosed = errors.New("kernel observer closed")
+
 // Kind says which tracepoint an Event comes from.
 type Kind uint8
 

@@ -27,9 +27,6 @@ import (
 // the same ring buffer read unless the buffer overflowed.
 const errorWait = 50 * time.Millisecond
 
-// ErrClosed is returned by Read after Close.
-var ErrClosed = errors.New("kernel observer closed")
-
 // Observer holds the loaded programs, their links and the ring buffer
 // reader. Read must be called from one goroutine; Close, AllowNetns and Lost
 // from any.
@@ -40,7 +37,7 @@ type Observer struct {
 	links   []link.Link
 	rd      *ringbuf.Reader
 	reasons []string
-	// Reasons is true when the kernel's tcp_send_reset has a reason.
+	// hasReason is true when the kernel's tcp_send_reset has a reason.
 	hasReason bool
 
 	// queue holds events read from the ring, in the kernel's order; a

@@ -3,14 +3,10 @@
 package kernel
 
 import (
-	"errors"
 	"fmt"
 	"runtime"
 	"time"
 )
-
-// ErrClosed is returned by Read after Close.
-var ErrClosed = errors.New("kernel observer closed")
 
 // Observer observes the kernel's TCP events; on this system none can be
 // opened.

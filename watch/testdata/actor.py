@@ -46,6 +46,9 @@ for line in sys.stdin:
         elif w[0] == "readable":
             r, _, _ = select.select([socks["s"]], [], [], 5)
             reply("ok %d" % len(r))
+        elif w[0] == "usertimeout":
+            socks["s"].setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, int(w[1]))
+            reply("ok")
         elif w[0] == "close":
             socks.pop(w[1] if len(w) > 1 else "s").close()
             reply("ok")
