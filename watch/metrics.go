@@ -12,6 +12,7 @@ import (
 type Metrics struct {
 	resets *prometheus.CounterVec
 	errors *prometheus.CounterVec
+	drops  *prometheus.CounterVec
 	lost   prometheus.Counter
 }
 
@@ -26,12 +27,16 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "teardown_watch_socket_errors_total",
 			Help: "Errors the kernel reported to TCP sockets that no received RST explains (ETIMEDOUT …), by errno, state and network namespace inode.",
 		}, []string{"errno", "state", "netns"}),
+		drops: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "teardown_watch_drops_total",
+			Help: "TCP packets the kernel dropped (with --drops), by skb_drop_reason and network namespace inode.",
+		}, []string{"reason", "netns"}),
 		lost: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "teardown_watch_lost_events_total",
 			Help: "Events the kernel dropped because watch's ring buffer was full.",
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.resets, m.errors, m.lost} {
+	for _, c := range []prometheus.Collector{m.resets, m.errors, m.drops, m.lost} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -51,6 +56,8 @@ func (m *Metrics) Count(r *Record) {
 		m.resets.WithLabelValues(r.Reason, dir, r.State, netns).Inc()
 	case "error":
 		m.errors.WithLabelValues(r.Errno, r.State, netns).Inc()
+	case "drop":
+		m.drops.WithLabelValues(r.Reason, netns).Inc()
 	case "lost":
 		m.lost.Add(float64(r.Lost))
 	}

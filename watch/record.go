@@ -16,7 +16,7 @@ type Record struct {
 	Time time.Time `json:"time"`
 	// MonoNS is the event's CLOCK_MONOTONIC time in nanoseconds.
 	MonoNS int64 `json:"mono_ns"`
-	// Event is send_reset, receive_reset, error, state, or lost: a notice
+	// Event is send_reset, receive_reset, error, state, drop, or lost: a notice
 	// that the kernel dropped Lost events since the previous notice, in
 	// which only Schema, Time and Lost mean anything.
 	Event string `json:"event"`
@@ -33,7 +33,8 @@ type Record struct {
 	OldState string `json:"old_state,omitempty"`
 	// NoSocket marks an RST that answers a packet no socket took.
 	NoSocket bool `json:"no_socket,omitempty"`
-	// Reason is the kernel's reason for a sent RST; ReasonAvailable is
+	// Reason is the kernel's reason for a sent RST, or a drop's
+	// skb_drop_reason without SKB_DROP_REASON_; ReasonAvailable is
 	// false on kernels whose tcp_send_reset has none (before 6.10).
 	Reason          string `json:"reason,omitempty"`
 	ReasonAvailable *bool  `json:"reason_available,omitempty"`

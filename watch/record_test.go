@@ -41,6 +41,8 @@ func TestRecordsGolden(t *testing.T) {
 			Owner: kernel.Owner{PID: 700, TID: 700, Comm: "nginx", How: kernel.Exact, Listener: true}, Errno: syscall.Errno(104)},
 		{Kind: kernel.SocketError, Mono: 6 * time.Millisecond, Cookie: 11, Netns: 4026531840, Local: ap("198.18.0.1:5000"),
 			Remote: ap("198.18.0.9:80"), State: tcpstate.Close, Queues: true, Unacked: 20, Owner: owner, Errno: syscall.Errno(110)},
+		{Kind: kernel.Drop, Mono: 8 * time.Millisecond, Netns: 4026531840, Local: ap("198.18.0.1:9"), Remote: ap("198.18.0.2:40000"),
+			Reason: "NO_SOCKET", HasReason: true},
 		{Kind: kernel.StateChange, Mono: 7 * time.Millisecond, Cookie: 11, Netns: 4026531840, Local: ap("198.18.0.1:5000"),
 			Remote: ap("198.18.0.9:80"), OldState: tcpstate.Established, State: tcpstate.FinWait1},
 	}

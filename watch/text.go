@@ -18,6 +18,8 @@ func (r *Record) Text() string {
 	}
 	if r.NoSocket {
 		fmt.Fprintf(&b, "%s (no socket)", r.Local)
+	} else if r.Event == "drop" && r.Cookie == 0 {
+		b.WriteString(r.Local)
 	} else {
 		fmt.Fprintf(&b, "%s (%s)", r.Local, r.ownerText())
 	}
@@ -59,6 +61,12 @@ func (r *Record) Text() string {
 	case "error":
 		fmt.Fprintf(&b, " ✗ %s with %s in %s", r.Errno, r.Remote, r.State)
 		b.WriteString(r.queuesText())
+	case "drop":
+		fmt.Fprintf(&b, " ✗ dropped a packet with %s", r.Remote)
+		if r.State != "" {
+			fmt.Fprintf(&b, " in %s", r.State)
+		}
+		fmt.Fprintf(&b, ", reason %s", r.Reason)
 	case "state":
 		fmt.Fprintf(&b, " %s → %s with %s", r.OldState, r.State, r.Remote)
 	}

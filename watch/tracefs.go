@@ -49,6 +49,9 @@ func OpenTracefs(cfg kernel.Config) (*TracefsSource, error) {
 	if cfg.FilterNetns || len(cfg.Cgroups) > 0 {
 		return nil, ErrTracefsFilter
 	}
+	if cfg.Drops {
+		return nil, fmt.Errorf("the tracefs fallback shows no drops")
+	}
 	t, err := ktrace.Open()
 	if err != nil {
 		return nil, fmt.Errorf("tracefs fallback: %w", err)

@@ -291,3 +291,19 @@ func TestTimeout(t *testing.T) {
 		t.Errorf("error events without Errors: %s", dump(recs))
 	}
 }
+
+// TestDrops: with Drops, the SYN a closed port answers with an RST is shown
+// dropped with reason NO_SOCKET in the server's namespace.
+func TestDrops(t *testing.T) {
+	a, b := twoHosts(t)
+	cli := startActor(t, b)
+	cfg := netnsOnly(a, b)
+	cfg.Drops = true
+	o, w := observe(t, cfg)
+	cli.do("connect " + addrA + " 9")
+	recs := records(t, o, w, settle, both(count("drop", 1), count("receive_reset", 1)))
+	d := only(t, recs, "drop")
+	if d.Reason != "NO_SOCKET" || d.Netns != a.ino || d.Local != addrA+":9" {
+		t.Errorf("drop: %s\nwant the SYN to %s:9 dropped with NO_SOCKET in namespace %d", d.Text(), addrA, a.ino)
+	}
+}

@@ -154,6 +154,8 @@ func (w *Watcher) Record(e *kernel.Event) Record {
 	case kernel.SocketError:
 		r.Errno = w.errnoName(int(e.Errno))
 		entry = r.Errno
+	case kernel.Drop:
+		r.Reason = e.Reason
 	}
 	if w.opt.Explain {
 		r.Explain = w.explain(e, entry)

@@ -55,6 +55,7 @@ func runWatch(args []string, stdout, stderr io.Writer) int {
 	explainFlag := fs.Bool("explain", false, "add the teardown explain entry and lab scenarios to each event")
 	states := fs.Bool("states", false, "show every TCP state change too")
 	errorsFlag := fs.Bool("errors", false, "show socket errors that no RST explains too (ETIMEDOUT after retransmissions or keepalive)")
+	drops := fs.Bool("drops", false, "show TCP packets the kernel dropped too, with their skb_drop_reason")
 	quiet := fs.Bool("q", false, "print no events (with --metrics)")
 	tracefs := fs.Bool("tracefs", false, "read tracefs instead of loading eBPF, as when eBPF is refused: no owners, namespaces or cgroups")
 	fs.Usage = func() {
@@ -87,7 +88,7 @@ Flags:
 	if *count < 0 || *duration < 0 {
 		return fail(fmt.Errorf("--count and --duration must not be negative"))
 	}
-	cfg := kernel.Config{States: *states, Errors: *errorsFlag}
+	cfg := kernel.Config{States: *states, Errors: *errorsFlag, Drops: *drops}
 	var err error
 	if cfg.Netns, err = watch.ResolveNetnsList(netnsArgs); err != nil {
 		return fail(err)

@@ -68,6 +68,7 @@ const (
 	bpfMapPortAllow        = "port_allow"
 	bpfMapSnapshotOwners   = "snapshot_owners"
 	bpfProgErrorReport     = "error_report"
+	bpfProgKfreeSkb        = "kfree_skb"
 	bpfProgReceiveReset    = "receive_reset"
 	bpfProgRecvLength      = "recv_length"
 	bpfProgSendLength      = "send_length"
@@ -78,7 +79,9 @@ const (
 	bpfVarFilterCgroup     = "filter_cgroup"
 	bpfVarFilterNetns      = "filter_netns"
 	bpfVarFilterPort       = "filter_port"
+	bpfVarSkbConsumed      = "skb_consumed"
 	bpfVarUnusedEvent      = "unused_event"
+	bpfVarWantDrops        = "want_drops"
 	bpfVarWantStates       = "want_states"
 )
 
@@ -125,6 +128,7 @@ type bpfSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type bpfProgramSpecs struct {
 	ErrorReport     *ebpf.ProgramSpec `ebpf:"error_report"`
+	KfreeSkb        *ebpf.ProgramSpec `ebpf:"kfree_skb"`
 	ReceiveReset    *ebpf.ProgramSpec `ebpf:"receive_reset"`
 	RecvLength      *ebpf.ProgramSpec `ebpf:"recv_length"`
 	SendLength      *ebpf.ProgramSpec `ebpf:"send_length"`
@@ -155,7 +159,9 @@ type bpfVariableSpecs struct {
 	FilterCgroup *ebpf.VariableSpec `ebpf:"filter_cgroup"`
 	FilterNetns  *ebpf.VariableSpec `ebpf:"filter_netns"`
 	FilterPort   *ebpf.VariableSpec `ebpf:"filter_port"`
+	SkbConsumed  *ebpf.VariableSpec `ebpf:"skb_consumed"`
 	UnusedEvent  *ebpf.VariableSpec `ebpf:"unused_event"`
+	WantDrops    *ebpf.VariableSpec `ebpf:"want_drops"`
 	WantStates   *ebpf.VariableSpec `ebpf:"want_states"`
 }
 
@@ -209,7 +215,9 @@ type bpfVariables struct {
 	FilterCgroup *ebpf.Variable `ebpf:"filter_cgroup"`
 	FilterNetns  *ebpf.Variable `ebpf:"filter_netns"`
 	FilterPort   *ebpf.Variable `ebpf:"filter_port"`
+	SkbConsumed  *ebpf.Variable `ebpf:"skb_consumed"`
 	UnusedEvent  *ebpf.Variable `ebpf:"unused_event"`
+	WantDrops    *ebpf.Variable `ebpf:"want_drops"`
 	WantStates   *ebpf.Variable `ebpf:"want_states"`
 }
 
@@ -218,6 +226,7 @@ type bpfVariables struct {
 // It can be passed to loadBpfObjects or ebpf.CollectionSpec.LoadAndAssign.
 type bpfPrograms struct {
 	ErrorReport     *ebpf.Program `ebpf:"error_report"`
+	KfreeSkb        *ebpf.Program `ebpf:"kfree_skb"`
 	ReceiveReset    *ebpf.Program `ebpf:"receive_reset"`
 	RecvLength      *ebpf.Program `ebpf:"recv_length"`
 	SendLength      *ebpf.Program `ebpf:"send_length"`
@@ -230,6 +239,7 @@ type bpfPrograms struct {
 func (p *bpfPrograms) Close() error {
 	return _BpfClose(
 		p.ErrorReport,
+		p.KfreeSkb,
 		p.ReceiveReset,
 		p.RecvLength,
 		p.SendLength,

@@ -20,6 +20,9 @@ type Config struct {
 	// as ETIMEDOUT after retransmissions or keepalive probes (SocketError
 	// events).
 	Errors bool
+	// Drops asks for TCP packets the kernel dropped, with their
+	// skb_drop_reason (Drop events; needs Linux 5.17).
+	Drops bool
 }
 
 // maxFilter is the size of each filter's kernel map.

@@ -28,9 +28,10 @@ const (
 	ReceiveReset Kind = 2 // tcp_receive_reset: an RST arrived for a socket
 	StateChange  Kind = 3 // inet_sock_set_state
 	SocketError  Kind = 4 // inet_sk_error_report not explained by a received RST
+	Drop         Kind = 5 // kfree_skb: a TCP packet dropped, with its skb_drop_reason
 )
 
-var kindNames = [...]string{SendReset: "send_reset", ReceiveReset: "receive_reset", StateChange: "state", SocketError: "error"}
+var kindNames = [...]string{SendReset: "send_reset", ReceiveReset: "receive_reset", StateChange: "state", SocketError: "error", Drop: "drop"}
 
 // String returns the kind's name as the JSON schema spells it.
 func (k Kind) String() string {
@@ -105,7 +106,8 @@ type Event struct {
 	NoSocket bool
 	// Reason is the kernel's name for why it sent an RST, such as
 	// "TCP_ABORT_ON_CLOSE" or "NO_SOCKET"; empty when HasReason is false
-	// (Linux before 6.10 gives none).
+	// (Linux before 6.10 gives none). For a Drop it is the skb_drop_reason
+	// without its SKB_DROP_REASON_ prefix ("NO_SOCKET", "TCP_INVALID_SEQUENCE").
 	Reason    string
 	HasReason bool
 	// Unread is rcv_nxt - copied_seq, Unacked write_seq - snd_una: the

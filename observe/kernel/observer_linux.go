@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -37,6 +39,7 @@ type Observer struct {
 	links   []link.Link
 	rd      *ringbuf.Reader
 	reasons []string
+	drops   map[uint32]string // skb_drop_reason names by value
 	// hasReason is true when the kernel's tcp_send_reset has a reason.
 	hasReason bool
 
@@ -82,7 +85,29 @@ func Open(cfg Config) (*Observer, error) {
 			delete(spec.Programs, prog) // Linux before 6.5
 		}
 	}
+	if cfg.Drops {
+		if tracepointArgs(kspec, "kfree_skb") < 3 {
+			return nil, fmt.Errorf("%w: this kernel's kfree_skb gives no drop reason (Linux 5.17 has it)", ErrUnsupported)
+		}
+		consumed := ^uint32(0)
+		o.drops = map[uint32]string{}
+		var e *btf.Enum
+		if err := kspec.TypeByName("skb_drop_reason", &e); err == nil {
+			for _, v := range e.Values {
+				o.drops[uint32(v.Value)] = strings.TrimPrefix(strings.TrimPrefix(v.Name, "SKB_DROP_REASON_"), "SKB_")
+				if v.Name == "SKB_CONSUMED" {
+					consumed = uint32(v.Value)
+				}
+			}
+		}
+		if err := spec.Variables[bpfVarSkbConsumed].Set(consumed); err != nil {
+			return nil, fmt.Errorf("kernel observer: set skb_consumed: %w", err)
+		}
+	} else {
+		delete(spec.Programs, bpfProgKfreeSkb)
+	}
 	for name, on := range map[string]bool{
+		bpfVarWantDrops: cfg.Drops,
 		"filter_netns":  cfg.FilterNetns,
 		"filter_port":   len(cfg.Ports) > 0,
 		"filter_cgroup": len(cfg.Cgroups) > 0,
@@ -144,7 +169,7 @@ func (o *Observer) setup() error {
 	if err := o.snapshot(); err != nil {
 		return err
 	}
-	for _, p := range []string{bpfProgSendResetReason, bpfProgSendResetPlain, bpfProgReceiveReset, bpfProgErrorReport} {
+	for _, p := range []string{bpfProgSendResetReason, bpfProgSendResetPlain, bpfProgReceiveReset, bpfProgErrorReport, bpfProgKfreeSkb} {
 		if err := o.attach(p); err != nil {
 			return err
 		}
@@ -353,7 +378,14 @@ func (o *Observer) decode(r *bpfEvent) Event {
 	}
 	if r.Flags&flagHasReason != 0 {
 		e.HasReason = true
-		e.Reason = reasonName(o.reasons, r.Reason)
+		if e.Kind == Drop {
+			e.Reason = o.drops[r.Reason]
+			if e.Reason == "" {
+				e.Reason = "REASON_" + strconv.FormatUint(uint64(r.Reason), 10)
+			}
+		} else {
+			e.Reason = reasonName(o.reasons, r.Reason)
+		}
 	}
 	if e.Kind == ReceiveReset && r.Flags&flagWantError != 0 {
 		e.ErrnoPending = true

@@ -99,6 +99,8 @@ struct net_device {
 };
 struct sk_buff {
 	struct net_device *dev;
+	struct sock *sk;
+	__be16 protocol;
 	unsigned char *head;
 	__u16 transport_header;
 	__u16 network_header;
@@ -175,6 +177,7 @@ enum {
 	KIND_RECEIVE_RESET = 2,
 	KIND_STATE = 3,
 	KIND_ERROR = 4,
+	KIND_DROP = 5,
 };
 
 // How an event's owner is known; package kernel's Attribution mirrors them.
@@ -234,6 +237,8 @@ volatile const __u8 filter_netns;  // only namespaces in netns_allow
 volatile const __u8 filter_port;   // only ports in port_allow (either end)
 volatile const __u8 filter_cgroup; // only socket cgroups in cgroup_allow
 volatile const __u8 want_states;   // emit state changes
+volatile const __u8 want_drops;    // emit TCP packets dropped (kfree_skb)
+volatile const __u32 skb_consumed; // SKB_CONSUMED's value: not a drop
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -646,6 +651,64 @@ int snapshot(struct bpf_iter__task_file *ctx)
 		};
 		bpf_map_update_elem(&listeners, &lk, &o, BPF_NOEXIST);
 	}
+	return 0;
+}
+
+// A TCP packet the kernel dropped, with its skb_drop_reason. The
+// connection is the packet's, seen from this host: a packet this host sent
+// (its socket's port is the packet's source) has it as local.
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(kfree_skb, struct sk_buff *skb, void *location, int reason)
+{
+	unsigned char *head;
+	__u16 proto, nh;
+	__u8 l4 = 0, v = 0;
+	struct sock *sk;
+	struct event *e;
+
+	if (!want_drops || (__u32)reason == skb_consumed || reason == 0)
+		return 0;
+	proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
+	head = BPF_CORE_READ(skb, head);
+	nh = BPF_CORE_READ(skb, network_header);
+	bpf_probe_read_kernel(&v, 1, head + nh);
+	if (proto == 0x0800 && (v >> 4) == 4) {
+		bpf_probe_read_kernel(&l4, 1, head + nh + 9);
+	} else if (proto == 0x86DD && (v >> 4) == 6) {
+		bpf_probe_read_kernel(&l4, 1, head + nh + 6);
+	}
+	if (l4 != IPPROTO_TCP)
+		return 0;
+	e = reserve(KIND_DROP);
+	if (!e)
+		return 0;
+	from_skb(e, skb);
+	e->reason = reason;
+	e->flags |= FLAG_HAS_REASON;
+	sk = BPF_CORE_READ(skb, sk);
+	if (sk) {
+		__u64 cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+		struct owner *o = cookie ? bpf_map_lookup_elem(&owners, &cookie) : 0;
+		if (BPF_CORE_READ(sk, __sk_common.skc_num) == e->dport) {
+			// Sent by this host: swap to the sender's view.
+			__u8 a[16];
+			__u16 p = e->sport;
+			__builtin_memcpy(a, e->saddr, 16);
+			__builtin_memcpy(e->saddr, e->daddr, 16);
+			__builtin_memcpy(e->daddr, a, 16);
+			e->sport = e->dport;
+			e->dport = p;
+		}
+		e->cookie = cookie;
+		e->state = BPF_CORE_READ(sk, __sk_common.skc_state);
+		if (o)
+			e->owner = *o;
+	}
+	if (!pass(e)) {
+		bpf_ringbuf_discard(e, 0);
+		return 0;
+	}
+	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
 
