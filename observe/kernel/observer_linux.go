@@ -327,6 +327,36 @@ func (o *Observer) Ready() bool {
 	return o.rd.AvailableBytes() > 0 || (len(o.queue) > 0 && !o.queue[0].held())
 }
 
+// Sync returns every event the kernel recorded before the call, in order,
+// as ktrace.Tracer.Sync does, for a caller that collects after each step:
+// tracepoints run synchronously, so what a system call caused is in the
+// ring when it returns. A received RST whose error report is not in the
+// ring is returned with ErrnoPending. Sync must not run concurrently with
+// Read.
+func (o *Observer) Sync() ([]Event, error) {
+	var out []Event
+	for {
+		o.rd.SetDeadline(time.Now()) // do not wait: take what is there
+		err := o.rd.ReadInto(&o.rec)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			break
+		}
+		if err != nil {
+			return out, fmt.Errorf("kernel observer: sync: %w", err)
+		}
+		if len(o.rec.RawSample) < int(unsafe.Sizeof(bpfEvent{})) {
+			return out, fmt.Errorf("kernel observer: short event of %d bytes", len(o.rec.RawSample))
+		}
+		raw := *(*bpfEvent)(unsafe.Pointer(&o.rec.RawSample[0]))
+		o.take(o.decode(&raw))
+	}
+	for _, q := range o.queue {
+		out = append(out, q.e)
+	}
+	o.queue = o.queue[:0]
+	return out, nil
+}
+
 // queued is an event waiting to be read.
 type queued struct {
 	e  Event

@@ -183,3 +183,26 @@ func TestAccepted(t *testing.T) {
 		t.Errorf("received: %+v, want the listener's owner, pid %d", e, os.Getpid())
 	}
 }
+
+// TestSync: what a system call caused is returned by the next Sync, with
+// no waiting, and only once.
+func TestSync(t *testing.T) {
+	nstest.Enter(t)
+	o := open(t, Config{})
+	c, s, _ := nstest.Pair(t, unix.AF_INET)
+	nstest.Write(t, c, "hello")
+	nstest.Close(t, s)
+	evs, err := o.Sync()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(find(evs, SendReset)) != 1 || len(find(evs, ReceiveReset)) != 1 {
+		t.Fatalf("Sync after close with unread data: %+v, want one RST sent and one received", evs)
+	}
+	if r := find(evs, ReceiveReset)[0]; r.Errno != unix.ECONNRESET {
+		t.Errorf("received RST: errno %v, want ECONNRESET paired within the same Sync", r.Errno)
+	}
+	if evs, err := o.Sync(); err != nil || len(evs) != 0 {
+		t.Errorf("second Sync: %+v, %v; want nothing", evs, err)
+	}
+}

@@ -31,6 +31,9 @@ func (o *Observer) AllowNetns(uint32) error { return unsupported() }
 // Lost reports ErrUnsupported.
 func (o *Observer) Lost() (uint64, error) { return 0, unsupported() }
 
+// Sync reports ErrUnsupported.
+func (o *Observer) Sync() ([]Event, error) { return nil, unsupported() }
+
 // Ready returns false.
 func (o *Observer) Ready() bool { return false }
 
