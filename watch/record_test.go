@@ -75,3 +75,31 @@ func TestRecordsGolden(t *testing.T) {
 		t.Errorf("records differ from %s (go test ./watch -run Golden -update to accept):\n%s", golden, got.String())
 	}
 }
+
+func TestKeepPIDs(t *testing.T) {
+	w, err := New(Options{PIDs: []int{812}, Cgroups: NewCgroups(t.TempDir())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		owner kernel.Owner
+		keep  bool
+	}{
+		{kernel.Owner{PID: 812, How: kernel.Exact}, true},
+		{kernel.Owner{PID: 812, How: kernel.Snapshot}, true},
+		{kernel.Owner{PID: 813, How: kernel.Exact}, false},
+		{kernel.Owner{}, false},
+	} {
+		e := kernel.Event{Kind: kernel.ReceiveReset, Owner: tc.owner}
+		if got := w.Keep(&e); got != tc.keep {
+			t.Errorf("Keep(owner %+v) = %v, want %v", tc.owner, got, tc.keep)
+		}
+	}
+	all, err := New(Options{Cgroups: NewCgroups(t.TempDir())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := (kernel.Event{}); !all.Keep(&e) {
+		t.Error("with no pid filter an event without owner was left out")
+	}
+}

@@ -206,3 +206,25 @@ func TestSync(t *testing.T) {
 		t.Errorf("second Sync: %+v, %v; want nothing", evs, err)
 	}
 }
+
+// TestPortFilter: with Ports, only connections with one of them at either
+// end pass; the others are dropped in the kernel.
+func TestPortFilter(t *testing.T) {
+	nstest.Enter(t)
+	lfd1, addr1 := nstest.Listen(t, unix.AF_INET, 1)
+	lfd2, addr2 := nstest.Listen(t, unix.AF_INET, 1)
+	nstest.Close(t, lfd1)
+	nstest.Close(t, lfd2)
+	o := open(t, Config{Ports: []uint16{addr2.Port()}})
+	nstest.DialErr(t, addr1)
+	nstest.DialErr(t, addr2)
+	evs := collect(t, o, 3)
+	if len(evs) != 2 {
+		t.Fatalf("want the two RSTs of port %d only, got %+v", addr2.Port(), evs)
+	}
+	for _, e := range evs {
+		if e.Local.Port() != addr2.Port() && e.Remote.Port() != addr2.Port() {
+			t.Errorf("port filter %d let through %+v", addr2.Port(), e)
+		}
+	}
+}
