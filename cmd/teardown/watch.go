@@ -78,6 +78,10 @@ Flags:
 		}
 		return exitUsage
 	}
+	// Signals are taken before anything is loaded, so that one arriving
+	// while watch starts still ends it cleanly.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	fail := func(err error) int {
 		fmt.Fprintf(stderr, "teardown watch: %v\n", err)
 		return exitUsage
@@ -108,10 +112,16 @@ Flags:
 
 	var obs source
 	if !*tracefs {
-		obs, err = kernel.Open(cfg)
-		if err != nil && !errors.Is(err, kernel.ErrUnsupported) {
-			return fail(err)
+		// Assigned only on success: a nil *kernel.Observer in the
+		// interface would not be nil.
+		k, kerr := kernel.Open(cfg)
+		if kerr != nil && !errors.Is(kerr, kernel.ErrUnsupported) {
+			return fail(kerr)
 		}
+		if kerr == nil {
+			obs = k
+		}
+		err = kerr
 	}
 	if obs == nil {
 		if err != nil {
@@ -152,8 +162,6 @@ Flags:
 		fmt.Fprintln(stderr, "teardown watch: this kernel's tcp_send_reset gives no reason (Linux 6.10 has it); RSTs are shown without one")
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	n, err := w.Run(ctx, obs, watch.Stop{Count: *count, Duration: *duration}, watch.NewOutput(stdout, *jsonOut, *quiet, m))
 	lost, _ := obs.Lost()
 	fmt.Fprintf(stderr, "teardown watch: %d events, %d lost\n", n, lost)

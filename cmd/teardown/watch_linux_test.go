@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -360,7 +361,9 @@ func TestWatchAlongsideLab(t *testing.T) {
 	}
 	var mine []*watchRecord
 	for _, r := range recs {
-		if r.Owner.PID == labPID || labNetns[r.Netns] {
+		// Namespace inode numbers are reused: a record owned by another
+		// process is not the lab's even in a namespace number it used.
+		if r.Owner.PID == labPID || (labNetns[r.Netns] && r.Owner.Attribution == "none") {
 			mine = append(mine, r)
 		}
 	}
@@ -398,8 +401,8 @@ func TestWatchAlongsideLab(t *testing.T) {
 					// watch's output too, owned by that other process.
 					var foreign *watchRecord
 					for _, r := range recs {
-						if d := r.Time.Sub(e.Time).Abs(); d <= window && r.Event == kind && (kind != "send_reset" || r.Reason == e.Reason) &&
-							!labNetns[r.Netns] && r.Owner.PID != labPID {
+						other := (r.Owner.Attribution != "none" && r.Owner.PID != labPID) || !labNetns[r.Netns]
+						if d := r.Time.Sub(e.Time).Abs(); d <= window && r.Event == kind && (kind != "send_reset" || r.Reason == e.Reason) && other {
 							foreign = r
 						}
 					}
@@ -433,4 +436,41 @@ func TestWatchAlongsideLab(t *testing.T) {
 		}
 	}
 	t.Logf("%d RSTs in the lab's record, %d matched in watch's; watch saw %d more in the lab's namespaces that its record does not hold", total, matched, extra)
+}
+
+// TestWatchUnprivileged: without privileges eBPF is refused; watch says so,
+// tries tracefs, and exits with both reasons instead of crashing.
+func TestWatchUnprivileged(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to drop privileges")
+	}
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Skipf("needs setpriv (util-linux): %v", err)
+	}
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	bin := filepath.Join(dir, "teardown.test")
+	data, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", bin)
+	cmd.Env = append(os.Environ(), childEnv+"=watch\n--duration\n1s")
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitUsage {
+		t.Fatalf("unprivileged watch: %v, want exit %d:\n%s", err, exitUsage, out)
+	}
+	for _, want := range []string{"unsupported operation", "reading tracefs instead of eBPF", "tracefs"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("unprivileged watch said:\n%s\nwant %q in it", out, want)
+		}
+	}
+	if strings.Contains(string(out), "panic") {
+		t.Errorf("unprivileged watch panicked:\n%s", out)
+	}
 }
