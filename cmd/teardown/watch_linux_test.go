@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
 )
 
 // The test binary runs teardown itself when this variable holds its
@@ -91,70 +92,100 @@ func startWatch(t *testing.T, args ...string) *child {
 	return c
 }
 
-// ourObjects lists the BPF programs and maps on the system with the names
-// of watch's.
-func ourObjects(t *testing.T) []string {
-	t.Helper()
-	progs := map[string]bool{"send_reset_reas": true, "send_reset_plai": true, "receive_reset": true, "set_state": true,
-		"error_report": true, "send_length": true, "recv_length": true}
-	maps := map[string]bool{"owners": true, "listeners": true, "snapshot_owner": true, "netns_allow": true, "port_allow": true, "cgroup_allow": true}
-	var found []string
-	for id := ebpf.ProgramID(0); ; {
-		next, err := ebpf.ProgramGetNextID(id)
-		if err != nil {
-			break
-		}
-		id = next
-		p, err := ebpf.NewProgramFromID(id)
-		if err != nil {
-			continue // gone meanwhile
-		}
-		if info, err := p.Info(); err == nil && progs[info.Name] {
-			found = append(found, "program "+info.Name)
-		}
-		p.Close()
-	}
-	for id := ebpf.MapID(0); ; {
-		next, err := ebpf.MapGetNextID(id)
-		if err != nil {
-			break
-		}
-		id = next
-		m, err := ebpf.NewMapFromID(id)
-		if err != nil {
-			continue
-		}
-		if info, err := m.Info(); err == nil && maps[info.Name] {
-			found = append(found, "map "+info.Name)
-		}
-		m.Close()
-	}
-	return found
+// bpfObject is a BPF program, map or link by id.
+type bpfObject struct {
+	kind string // "prog", "map" or "link"
+	id   uint32
 }
 
-// TestWatchLeavesNothing: after SIGTERM, SIGINT or SIGKILL no program or
-// map of watch's is left in the kernel (nothing is pinned, so the kernel
-// frees them with the last descriptor).
+// heldObjects lists the BPF objects whose descriptors process pid holds,
+// from /proc/PID/fdinfo.
+func heldObjects(t *testing.T, pid int) []bpfObject {
+	t.Helper()
+	dir := fmt.Sprintf("/proc/%d/fdinfo", pid)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var objs []bpfObject
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			continue // closed meanwhile
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			k, v, ok := strings.Cut(line, ":")
+			if !ok || (k != "prog_id" && k != "map_id" && k != "link_id") {
+				continue
+			}
+			var id uint32
+			if _, err := fmt.Sscan(strings.TrimSpace(v), &id); err == nil {
+				objs = append(objs, bpfObject{strings.TrimSuffix(k, "_id"), id})
+			}
+		}
+	}
+	return objs
+}
+
+// exists reports whether the kernel still has the object.
+func (o bpfObject) exists() bool {
+	var err error
+	switch o.kind {
+	case "prog":
+		var p *ebpf.Program
+		if p, err = ebpf.NewProgramFromID(ebpf.ProgramID(o.id)); err == nil {
+			p.Close()
+		}
+	case "map":
+		var m *ebpf.Map
+		if m, err = ebpf.NewMapFromID(ebpf.MapID(o.id)); err == nil {
+			m.Close()
+		}
+	case "link":
+		var l link.Link
+		if l, err = link.NewFromID(link.ID(o.id)); err == nil {
+			l.Close()
+		}
+	}
+	return err == nil
+}
+
+// TestWatchLeavesNothing: after SIGTERM, SIGINT or SIGKILL none of the BPF
+// programs, maps and links watch held is left in the kernel (nothing is
+// pinned, so the kernel frees them with the last descriptor).
 func TestWatchLeavesNothing(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root")
 	}
-	if left := ourObjects(t); len(left) > 0 {
-		t.Skipf("another watch is running: %v", left)
-	}
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGKILL} {
 		c := startWatch(t, "--port", "1")
-		if len(ourObjects(t)) == 0 {
-			t.Fatal("watch runs but no program of its is listed: the check cannot see them")
+		objs := heldObjects(t, c.cmd.Process.Pid)
+		kinds := map[string]int{}
+		for _, o := range objs {
+			kinds[o.kind]++
+		}
+		if kinds["prog"] == 0 || kinds["map"] == 0 || kinds["link"] == 0 {
+			t.Fatalf("watch runs but holds %v: the check cannot see its objects", kinds)
+		}
+		for _, o := range objs {
+			if !o.exists() {
+				t.Fatalf("%v is held by watch but not found by id: the check cannot work", o)
+			}
 		}
 		c.cmd.Process.Signal(sig)
 		err := c.cmd.Wait()
 		if sig != syscall.SIGKILL && err != nil {
 			t.Errorf("after %v: %v, want exit 0", sig, err)
 		}
-		var left []string
+		var left []bpfObject
 		for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-			if left = ourObjects(t); len(left) == 0 {
+			left = left[:0]
+			for _, o := range objs {
+				if o.exists() {
+					left = append(left, o)
+				}
+			}
+			if len(left) == 0 {
 				break
 			}
 		}
