@@ -1,0 +1,29 @@
+package kernel
+
+// Config chooses what an Observer sees. Filters run in the kernel: an event
+// passes when its namespace, either port and its socket's cgroup each pass
+// the filters that are on.
+type Config struct {
+	// FilterNetns turns the namespace filter on: only namespaces in Netns
+	// and those added later with AllowNetns pass. Off, all pass.
+	FilterNetns bool
+	Netns       []uint32
+	// Ports, when not empty, lets pass only events with one of them at
+	// either end.
+	Ports []uint16
+	// Cgroups, when not empty, lets pass only sockets in one of these
+	// cgroup v2 ids (not their descendants).
+	Cgroups []uint64
+	// States asks for every TCP state change too (StateChange events).
+	States bool
+	// Errors asks for socket errors that no received RST explains, such
+	// as ETIMEDOUT after retransmissions or keepalive probes (SocketError
+	// events).
+	Errors bool
+	// Drops asks for TCP packets the kernel dropped, with their
+	// skb_drop_reason (Drop events; needs Linux 5.17).
+	Drops bool
+}
+
+// maxFilter is the size of each filter's kernel map.
+const maxFilter = 1024

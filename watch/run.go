@@ -1,0 +1,116 @@
+package watch
+
+import (
+	"context"
+	"errors"
+	"os"
+	"time"
+
+	"github.com/teardown-net/teardown/observe/kernel"
+)
+
+// Source is where a Watcher's events come from: a *kernel.Observer.
+type Source interface {
+	Read() (kernel.Event, error)
+	SetDeadline(time.Time)
+	Lost() (uint64, error)
+	// Ready reports whether Read would return at once.
+	Ready() bool
+}
+
+// Stop says when Run ends besides its context: after Count records (0: no
+// limit) or Duration (0: no limit).
+type Stop struct {
+	Count    int
+	Duration time.Duration
+}
+
+// Sink takes the records Run keeps. Emit may buffer; Run calls Flush when
+// no event is waiting, at least every tick while events flow, and at the end.
+type Sink interface {
+	Emit(*Record) error
+	Flush() error
+}
+
+// tick is how often Run looks at its context and the kernel's lost count
+// while no event comes.
+const tick = 200 * time.Millisecond
+
+// Run reads events from src until ctx ends or stop says so, and passes each
+// record it keeps to sink, in the kernel's order. When the kernel lost
+// events, sink gets a record of Event "lost" with their number: when seen
+// (checked every tick), and at the end. Run returns how many event records
+// it emitted.
+func (w *Watcher) Run(ctx context.Context, src Source, stop Stop, sink Sink) (n int, err error) {
+	defer func() {
+		if ferr := sink.Flush(); err == nil {
+			err = ferr
+		}
+	}()
+	var end time.Time
+	if stop.Duration > 0 {
+		end = time.Now().Add(stop.Duration)
+	}
+	var lost uint64
+	checkLost := func() error {
+		n, err := src.Lost()
+		if err != nil || n <= lost {
+			return err
+		}
+		r := Record{Schema: SchemaVersion, Time: time.Now(), Event: "lost", Lost: n - lost}
+		lost = n
+		return sink.Emit(&r)
+	}
+	count, checked := 0, time.Now()
+	for {
+		if ctx.Err() != nil || (!end.IsZero() && !time.Now().Before(end)) {
+			return count, checkLost()
+		}
+		dl := time.Now().Add(tick)
+		if !end.IsZero() && end.Before(dl) {
+			dl = end
+		}
+		src.SetDeadline(dl)
+		e, err := src.Read()
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			if err := checkLost(); err != nil {
+				return count, err
+			}
+			if err := sink.Flush(); err != nil {
+				return count, err
+			}
+			continue
+		}
+		if errors.Is(err, kernel.ErrClosed) {
+			return count, checkLost()
+		}
+		if err != nil {
+			return count, err
+		}
+		if time.Since(checked) >= tick {
+			checked = time.Now()
+			if err := checkLost(); err != nil {
+				return count, err
+			}
+			if err := sink.Flush(); err != nil {
+				return count, err
+			}
+		}
+		if !w.Keep(&e) {
+			continue
+		}
+		r := w.Record(&e)
+		if err := sink.Emit(&r); err != nil {
+			return count, err
+		}
+		if !src.Ready() {
+			// Nothing more now: show what was written.
+			if err := sink.Flush(); err != nil {
+				return count, err
+			}
+		}
+		if count++; stop.Count > 0 && count >= stop.Count {
+			return count, checkLost()
+		}
+	}
+}

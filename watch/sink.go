@@ -1,0 +1,44 @@
+package watch
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+)
+
+// Output writes records as text lines or JSON lines through a buffer, and
+// counts them in Metrics if set. It is a Sink.
+type Output struct {
+	w       *bufio.Writer
+	enc     *json.Encoder
+	json    bool
+	quiet   bool
+	metrics *Metrics
+}
+
+// NewOutput returns a Sink writing to w: JSON lines if asJSON, text lines
+// otherwise, nothing if quiet; m, if not nil, counts every record.
+func NewOutput(w io.Writer, asJSON, quiet bool, m *Metrics) *Output {
+	b := bufio.NewWriterSize(w, 64<<10)
+	return &Output{w: b, enc: json.NewEncoder(b), json: asJSON, quiet: quiet, metrics: m}
+}
+
+// Emit counts and writes one record.
+func (o *Output) Emit(r *Record) error {
+	if o.metrics != nil {
+		o.metrics.Count(r)
+	}
+	if o.quiet {
+		return nil
+	}
+	if o.json {
+		return o.enc.Encode(r)
+	}
+	if _, err := o.w.WriteString(r.Text()); err != nil {
+		return err
+	}
+	return o.w.WriteByte('\n')
+}
+
+// Flush writes out what is buffered.
+func (o *Output) Flush() error { return o.w.Flush() }
