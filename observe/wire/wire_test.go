@@ -218,7 +218,7 @@ func TestFlags(t *testing.T) {
 	}
 }
 
-func testPackets(t *testing.T) []Packet {
+func testPackets(t testing.TB) []Packet {
 	t.Helper()
 	base := time.Date(2026, 11, 21, 5, 0, 0, 123456789, time.UTC)
 	raw := [][]byte{
@@ -394,12 +394,13 @@ func TestReadPcapErrors(t *testing.T) {
 		want string
 	}{
 		{"empty", nil, "unexpected EOF"},
-		{"pcapng", append([]byte{0x0a, 0x0d, 0x0d, 0x0a}, make([]byte, 20)...), "not pcap"},
+		{"bad pcapng", append([]byte{0x0a, 0x0d, 0x0d, 0x0a}, make([]byte, 20)...), "pcapng header"},
+		{"not a capture", []byte("GET / HTTP/1.1\r\n\r\n"), "expected a pcap or pcapng file"},
 		{"link type 105", pcapFile(binary.LittleEndian, magicNano, 105, nil, nil), "link type 105"},
 		{"cut record header", good[:30], "record 1: unexpected EOF"},
 		{"cut record data", good[:len(good)-1], "record 1: unexpected EOF"},
 		{"huge record", append(bytes.Clone(good[:32]), 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff, 0x7f), "exceeds"},
-		{"malformed tcp", pcapFile(binary.LittleEndian, magicNano, linkRaw, [][]byte{pkts[0].Data, bad}, []time.Time{pkts[0].Time, pkts[0].Time}), "record 2: decode: TCP data offset 12"},
+		{"malformed tcp", pcapFile(binary.LittleEndian, magicNano, linkRaw, [][]byte{pkts[0].Data, bad}, []time.Time{pkts[0].Time, pkts[0].Time}), "1 damaged records"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
