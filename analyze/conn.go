@@ -1,0 +1,200 @@
+package analyze
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/teardown-net/teardown/observe/wire"
+)
+
+// side is what teardown keeps about one endpoint besides Zeek's model: the
+// evidence the verdict rests on.
+type side struct {
+	pkts      int
+	ttl       uint8 // TTL of its first packet that is not an RST
+	ttlSet    bool
+	last      int64 // time of its last packet
+	lastData  int64 // time of its last payload packet
+	dataEnd   uint32
+	hasData   bool
+	finAt     int64 // its first FIN, 0 = none
+	finN      int   // connection packet number of that FIN
+	rxmtTail  int   // retransmissions since the peer last sent anything
+	rst       *rstInfo
+	icmp      *wire.ICMP
+	icmpAt    int64
+	synPkts   int
+	sentAfter int // payload bytes sent after the peer's FIN
+	runs      [16]dataRun
+	runN      int
+}
+
+// dataRun is one payload packet: when, and its sequence range.
+type dataRun struct {
+	at         int64
+	start, end uint32
+}
+
+// rstInfo is the first RST an endpoint sent and the state around it.
+type rstInfo struct {
+	at        int64
+	n         int // packet number in the connection
+	seq, ack  uint32
+	hasACK    bool
+	ttl       uint8
+	idle      int64  // time since the connection's previous packet
+	pending   uint32 // peer payload bytes after this side's last payload
+	afterFIN  bool   // this side had sent a FIN
+	peerFIN   bool   // the peer had sent a FIN
+	peerData  bool   // the peer sent payload after this side's FIN
+	answerSYN bool   // the RST answers a SYN (nothing established)
+}
+
+// Conn is one TCP connection of a capture. Its methods are valid once the
+// Tracker has handed it over.
+type Conn struct {
+	n       int
+	z       zconn
+	pkts    int
+	lastPkt int64
+	idleRST int64
+	v       Verdict
+}
+
+func (c *Conn) sideOf(src netip.AddrPort) *endpoint {
+	if c.z.eps[0].addr == src {
+		return &c.z.eps[0]
+	}
+	return &c.z.eps[1]
+}
+
+func (c *Conn) packet(rec *wire.Record, now int64, checksums bool) {
+	p := &rec.TCP
+	e := c.sideOf(p.Src)
+	if checksums && rec.BadSum {
+		c.z.badChecksum(e.isOrig)
+		return
+	}
+	c.pkts++
+	peer := e.peer
+	prevPkt := c.lastPkt
+	c.lastPkt = now
+	e.pkts++
+	if p.Flags&wire.SYN != 0 {
+		e.synPkts++
+	}
+	rst := p.Flags&wire.RST != 0
+	if !rst && !e.ttlSet {
+		e.ttl, e.ttlSet = rec.TTL, true
+	}
+	if rst && e.rst == nil {
+		r := &rstInfo{
+			at: now, n: c.pkts, seq: p.Seq, ack: p.Ack, hasACK: p.Flags&wire.ACK != 0, ttl: rec.TTL,
+			afterFIN: e.finAt != 0, peerFIN: peer.finAt != 0,
+			answerSYN: peer.synPkts > 0 && peer.state == stSynSent,
+		}
+		if prevPkt != 0 {
+			r.idle = now - prevPkt
+		}
+		if peer.hasData && (!e.hasData || peer.lastData > e.lastData) {
+			// What the peer sent since this side last sent payload:
+			// from its sequence numbers, up to what the RST acknowledges.
+			r.pending = peer.pendingSince(e.lastData)
+		}
+		r.peerData = e.finAt != 0 && peer.lastData > e.finAt
+		e.rst = r
+	}
+	if p.Len > 0 && !rst {
+		end := p.Seq + uint32(p.Len)
+		if e.hasData && seqDelta(end, e.dataEnd) <= 0 {
+			e.rxmtTail++
+		} else {
+			e.rxmtTail = 0
+		}
+		if !e.hasData || seqDelta(end, e.dataEnd) > 0 {
+			e.dataEnd = end
+		}
+		e.hasData = true
+		e.lastData = now
+		e.dataLog(now, p.Seq, end)
+		if peer.finAt != 0 {
+			e.sentAfter += p.Len
+		}
+	} else if e.synPkts > 1 && p.Flags&wire.SYN != 0 {
+		e.rxmtTail++
+	}
+	peer.rxmtTail = 0
+	if p.Flags&wire.FIN != 0 && e.finAt == 0 {
+		e.finAt, e.finN = now, c.pkts
+	}
+	e.last = now
+	c.z.process(p, now, e.isOrig)
+}
+
+// dataLog remembers the latest payload packets, for pendingSince.
+func (e *endpoint) dataLog(now int64, start, end uint32) {
+	e.runs[e.runN%len(e.runs)] = dataRun{at: now, start: start, end: end}
+	e.runN++
+}
+
+// pendingSince is how many payload bytes this endpoint sent after time t,
+// counted from its sequence numbers up to its highest one.
+func (e *endpoint) pendingSince(t int64) uint32 {
+	first := uint32(0)
+	found := false
+	for i := 0; i < len(e.runs) && i < e.runN; i++ {
+		r := e.runs[(e.runN-1-i)%len(e.runs)]
+		if r.at <= t {
+			break
+		}
+		first, found = r.start, true
+	}
+	if !found {
+		return 0
+	}
+	n := seqDelta(e.dataEnd, first)
+	if n < 0 {
+		return 0
+	}
+	return uint32(n)
+}
+
+func (c *Conn) icmp(rec *wire.Record, now int64) {
+	e := c.sideOf(rec.ICMP.Src)
+	if e.icmp == nil {
+		ic := rec.ICMP
+		e.icmp, e.icmpAt = &ic, now
+	}
+}
+
+// end computes the verdict; now is the capture's last time.
+func (c *Conn) end(now int64) {
+	c.v = verdict(c, now)
+}
+
+// Orig and Resp are Zeek's originator and responder.
+func (c *Conn) Orig() netip.AddrPort { return c.z.orig.addr }
+
+// Resp is the responder; see Orig.
+func (c *Conn) Resp() netip.AddrPort { return c.z.resp.addr }
+
+// ConnState is Zeek's conn_state.
+func (c *Conn) ConnState() string { return c.z.connState() }
+
+// History is Zeek's history string.
+func (c *Conn) History() string { return string(c.z.history) }
+
+// Start is the time of the connection's first packet.
+func (c *Conn) Start() time.Time { return time.Unix(0, c.z.start) }
+
+// Duration is from the first packet to the last one Zeek counts.
+func (c *Conn) Duration() time.Duration { return time.Duration(c.z.last - c.z.start) }
+
+// Bytes are the payload bytes each side sent, from sequence numbers.
+func (c *Conn) Bytes() (orig, resp uint64) { return c.z.orig.size(), c.z.resp.size() }
+
+// Packets is the number of packets of the connection.
+func (c *Conn) Packets() int { return c.pkts }
+
+// Verdict is how the connection ended and why.
+func (c *Conn) Verdict() Verdict { return c.v }
