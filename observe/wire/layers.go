@@ -408,6 +408,6 @@ func (t *tcpHeader) DecodeFromBytes(b []byte, df gopacket.DecodeFeedback) error 
 	return nil
 }
 
-func (t *tcpHeader) CanDecode() gopacket.LayerClass   { return layers.LayerTypeTCP }
+func (t *tcpHeader) CanDecode() gopacket.LayerClass    { return layers.LayerTypeTCP }
 func (t *tcpHeader) NextLayerType() gopacket.LayerType { return gopacket.LayerTypePayload }
 func (t *tcpHeader) LayerPayload() []byte              { return t.payload }
