@@ -207,7 +207,7 @@ func verdict(c *Conn, now int64) Verdict {
 
 // vanished is true when the endpoint's last segments were retransmissions
 // that drew no answer.
-func vanished(e *endpoint) bool { return e.rxmtTail >= 2 && e.last >= e.peer.last }
+func vanished(e *endpoint) bool { return e.rxmtTail >= 1 && e.last >= e.peer.last }
 
 func judgeRST(c *Conn, s *endpoint, v *Verdict, set func(*endpoint, string), cause func(id, conf, text string, ev ...string)) {
 	ri := s.rst
