@@ -58,6 +58,11 @@ type Conn struct {
 	pkts    int
 	lastPkt int64
 	idleRST int64
+	// idleBefore is how long the 4-tuple had been quiet when this
+	// connection began, if Zeek's inactivity timer ended the one before.
+	idleBefore int64
+	// idleEnd is set when the inactivity timer ended this connection.
+	idleEnd bool
 	v       Verdict
 }
 
@@ -96,6 +101,9 @@ func (c *Conn) packet(rec *wire.Record, now int64, checksums bool) {
 		if prevPkt != 0 {
 			r.idle = now - prevPkt
 		}
+		// In a connection that continues an idle one, the RST comes
+		// after that idle time, however soon after its first packet.
+		r.idle = max(r.idle, c.idleBefore)
 		if peer.hasData && (!e.hasData || peer.lastData > e.lastData) {
 			// What the peer sent since this side last sent payload:
 			// from its sequence numbers, up to what the RST acknowledges.

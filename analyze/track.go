@@ -38,6 +38,11 @@ type Tracker struct {
 	opts  Options
 	done  func(*Conn)
 	conns map[key]*Conn
+	// idled remembers when the connections that Zeek's inactivity timer
+	// ended last saw a packet, so that an RST that comes after the idle
+	// time, in what Zeek logs as a new connection, is still seen as the
+	// end of an idle one.
+	idled map[key]int64
 	sweep int64
 	now   int64
 	seq   int
@@ -62,8 +67,11 @@ func NewTracker(opts Options, done func(*Conn)) *Tracker {
 	if opts.IdleRST == 0 {
 		opts.IdleRST = 5 * time.Minute
 	}
-	return &Tracker{opts: opts, done: done, conns: make(map[key]*Conn)}
+	return &Tracker{opts: opts, done: done, conns: make(map[key]*Conn), idled: make(map[key]int64)}
 }
+
+// idledKept is how long a connection ended by inactivity is remembered.
+const idledKept = 3600 * sec
 
 // sweepEvery is how often, in capture time, the Tracker looks for
 // connections whose timers have run out.
@@ -102,8 +110,9 @@ func (t *Tracker) tcp(rec *wire.Record, now int64) {
 	}
 	if c == nil {
 		c = t.newConn(p, now)
-		if c == nil {
-			return
+		if last, ok := t.idled[k]; ok {
+			c.idleBefore = now - last
+			delete(t.idled, k)
 		}
 		t.conns[k] = c
 	}
@@ -131,6 +140,10 @@ func (t *Tracker) newConn(p *wire.Packet, now int64) *Conn {
 
 func (t *Tracker) finish(k key, c *Conn) {
 	delete(t.conns, k)
+	if c.z.inactive(t.now) {
+		c.idleEnd = true
+		t.idled[k] = c.lastPkt
+	}
 	c.end(t.now)
 	t.done(c)
 }
@@ -138,6 +151,11 @@ func (t *Tracker) finish(k key, c *Conn) {
 // expire ends the connections whose timers have run out by now, oldest
 // first.
 func (t *Tracker) expire(now int64) {
+	for k, last := range t.idled {
+		if now-last > idledKept {
+			delete(t.idled, k)
+		}
+	}
 	var ks []key
 	for k, c := range t.conns {
 		if c.z.expired(now) {

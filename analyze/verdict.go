@@ -48,6 +48,7 @@ const (
 	CauseNoAnswer      = "syn-unanswered"
 	CauseUnreachable   = "unreachable"
 	CauseOpen          = "capture-ended"
+	CauseInactive      = "inactive"
 )
 
 // Cause is why a connection ended, with what the verdict rests on.
@@ -197,6 +198,10 @@ func verdict(c *Conn, now int64) Verdict {
 		set(e, "ETIMEDOUT")
 		cause(CauseVanished, ConfidenceMedium, fmt.Sprintf("retransmissions unanswered: the %s vanished (crashed, unplugged or cut off)", name(e.peer)),
 			fmt.Sprintf("the %s's last %d data segments were retransmissions with no answer", name(e), e.rxmtTail))
+	case c.idleEnd:
+		v.How, v.By = HowOpen, ByNone
+		cause(CauseInactive, ConfidenceHigh, "idle past Zeek's inactivity timeout: the record ends here, and later packets of the 4-tuple start a new one",
+			fmt.Sprintf("no packet after packet %d", c.pkts))
 	default:
 		v.How, v.By = HowOpen, ByNone
 		cause(CauseOpen, ConfidenceHigh, "still open when the capture ended",

@@ -562,12 +562,7 @@ func (c *zconn) expired(t int64) bool {
 	if c.deleteAt != 0 && t > c.deleteAt {
 		return true
 	}
-	idle := t - c.last
-	limit := int64(tcpInactivityTimeout)
-	if isHandshake(o.state) && isHandshake(r.state) {
-		limit = handshakeInactivityTime
-	}
-	if idle > limit {
+	if c.inactive(t) {
 		return true
 	}
 	// The expire timer fires every tcp_session_timer from its base.
@@ -583,6 +578,16 @@ func (c *zconn) expired(t int64) bool {
 		}
 	}
 	return false
+}
+
+// inactive reports whether it is Zeek's inactivity timer that ends the
+// connection at time t.
+func (c *zconn) inactive(t int64) bool {
+	limit := int64(tcpInactivityTimeout)
+	if isHandshake(c.orig.state) && isHandshake(c.resp.state) {
+		limit = handshakeInactivityTime
+	}
+	return t-c.last > limit
 }
 
 func isHandshake(s epState) bool { return s == stInactive || s == stSynSent || s == stSynAckSent }
