@@ -3,6 +3,7 @@ package analyze
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net/netip"
 	"os"
@@ -251,4 +252,70 @@ func FuzzTracker(f *testing.F) {
 		}
 		tr.Close()
 	})
+}
+
+// benchCapture is a capture of n connections of 20 packets each, 100 open
+// at once.
+func benchCapture(n int) []byte {
+	var ps []pkt
+	at := time.Duration(0)
+	for base := 0; base < n; base += 100 {
+		for step := range 20 {
+			for i := base; i < base+100 && i < n; i++ {
+				at += 20 * time.Microsecond
+				c := fmt.Sprintf("198.18.%d.%d:%d", i>>8&0xff, i&0xff, 1024+i%50000)
+				s := "198.19.0.1:443"
+				var p pkt
+				switch {
+				case step == 0:
+					p = pkt{at, c, s, wire.SYN, 1000, 0, 0, 0}
+				case step == 1:
+					p = pkt{at, s, c, wire.SYN | wire.ACK, 5000, 1001, 0, 0}
+				case step == 2:
+					p = pkt{at, c, s, wire.ACK | wire.PSH, 1001, 5001, 200, 0}
+				case step < 17:
+					k := uint32(step - 3)
+					if step%2 == 1 {
+						p = pkt{at, s, c, wire.ACK, 5001 + k*1000, 1201, 1000, 0}
+					} else {
+						p = pkt{at, c, s, wire.ACK, 1201, 5001 + k*1000, 0, 0}
+					}
+				case step == 17:
+					p = pkt{at, s, c, wire.FIN | wire.ACK, 20001, 1201, 0, 0}
+				case step == 18:
+					p = pkt{at, c, s, wire.FIN | wire.ACK, 1201, 20002, 0, 0}
+				default:
+					p = pkt{at, s, c, wire.ACK, 20002, 1202, 0, 0}
+				}
+				ps = append(ps, p)
+			}
+		}
+	}
+	return capture(ps)
+}
+
+// BenchmarkAnalyze measures the whole path, reading to verdicts, per
+// packet:
+//
+//	go test -run - -bench Analyze ./analyze
+func BenchmarkAnalyze(b *testing.B) {
+	file := benchCapture(5000)
+	const pkts = 5000 * 20
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i += pkts {
+		r, err := wire.NewReader(bytes.NewReader(file))
+		if err != nil {
+			b.Fatal(err)
+		}
+		tr := NewTracker(Options{}, func(c *Conn) {})
+		for {
+			rec, err := r.Next()
+			if err != nil {
+				break
+			}
+			tr.Add(rec)
+		}
+		tr.Close()
+	}
 }

@@ -85,7 +85,7 @@ const maxSnap = 262144
 // NewReader reads the file header of a pcap (either byte order, microsecond
 // or nanosecond) or pcapng stream.
 func NewReader(r io.Reader) (*Reader, error) {
-	br := bufio.NewReaderSize(r, 1<<16)
+	br := bufio.NewReaderSize(r, 1<<20)
 	magic, err := br.Peek(4)
 	if err != nil {
 		return nil, fmt.Errorf("read capture header: %w", noEOF(err))
