@@ -126,7 +126,7 @@ func (s *Summary) Add(c *Conn) {
 
 // Write prints the summary.
 func (s *Summary) Write(w io.Writer) {
-	fmt.Fprintf(w, "\n%d connections\n", s.Conns)
+	fmt.Fprintf(w, "\nconnections: %d\n", s.Conns)
 	for _, h := range Hows {
 		if n := s.How[h]; n > 0 {
 			fmt.Fprintf(w, "  %-16s %d\n", h, n)

@@ -6,7 +6,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -32,6 +34,7 @@ func analyzeFile(t testing.TB, name string, opts Options) ([]*Conn, wire.Stats) 
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
+	r.Checksums = opts.Checksums
 	var conns []*Conn
 	tr := NewTracker(opts, func(c *Conn) { conns = append(conns, c) })
 	for {
@@ -60,10 +63,10 @@ func TestZeekParity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	flags := map[string]string{}
+	flags, settings := map[string]string{}, map[string]string{}
 	for _, l := range strings.Split(strings.TrimSpace(string(src)), "\n")[1:] {
 		f := strings.Split(l, "\t")
-		flags[f[0]] = f[4]
+		flags[f[0]], settings[f[0]] = f[4], f[5]
 	}
 	type row struct{ tuple, state, history string }
 	rows := map[string][]row{}
@@ -81,6 +84,9 @@ func TestZeekParity(t *testing.T) {
 	pass := 0
 	for _, tr := range traces {
 		opts := Options{Checksums: !strings.Contains(flags[tr], "-C")}
+		if strings.Contains(flags[tr], "-b") {
+			opts.ServerPort = bareServerPorts(settings[tr])
+		}
 		conns, _ := analyzeFile(t, filepath.Join(parityDir, "traces", tr), opts)
 		got := map[string][]*Conn{}
 		for _, c := range conns {
@@ -116,4 +122,48 @@ func TestZeekParity(t *testing.T) {
 	if string(want) != text {
 		t.Errorf("differences from Zeek changed (%d of %d match); go test -run ZeekParity -update rewrites %s. Now:\n%s", pass, total, known, text)
 	}
+}
+
+// bareProtocolPorts are the TCP ports that Zeek's protocol scripts register
+// their analyzers for (scripts/base/protocols/*/main.zeek), which make up
+// likely_server_ports in bare mode (-b), where only loaded scripts count.
+var bareProtocolPorts = map[string][]uint16{
+	"http":       {80, 81, 631, 1080, 3128, 8000, 8080, 8888},
+	"ssl":        {443, 465, 563, 585, 614, 636, 989, 990, 992, 993, 995, 5223},
+	"ftp":        {21, 2811},
+	"ssh":        {22},
+	"pop3":       {110},
+	"dns":        {53},
+	"postgresql": {5432},
+	"mysql":      {1434, 3306},
+	"irc":        {6666, 6667, 6668, 6669},
+	"xmpp":       {5222, 5269},
+	"smtp":       {25, 587},
+	"imap":       {143},
+	"syslog":     {514},
+}
+
+var redefPorts = regexp.MustCompile(`likely_server_ports \+= \{([^}]*)\}`)
+
+// bareServerPorts is likely_server_ports for a bare-mode run whose test
+// loaded the scripts named in settings (sources.tsv's settings column).
+func bareServerPorts(settings string) func(uint16) bool {
+	m := map[uint16]bool{}
+	// A test may add ports itself: redef likely_server_ports += { 524/tcp }.
+	for _, g := range redefPorts.FindAllStringSubmatch(settings, -1) {
+		for _, p := range strings.Split(g[1], ",") {
+			if n, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(p), "/tcp"), 10, 16); err == nil {
+				m[uint16(n)] = true
+			}
+		}
+	}
+	for _, part := range strings.Split(settings, ";") {
+		part = strings.TrimSpace(part)
+		if proto, ok := strings.CutPrefix(part, "@load base/protocols/"); ok {
+			for _, p := range bareProtocolPorts[strings.TrimSuffix(proto, "/main")] {
+				m[p] = true
+			}
+		}
+	}
+	return func(p uint16) bool { return m[p] }
 }

@@ -22,7 +22,8 @@ type Options struct {
 	// Checksums makes packets with a bad TCP checksum count only as the
 	// history letter C (and bad IPv4 header sums be dropped), as Zeek does
 	// without -C. Off by default: a capture taken on a sending host with
-	// checksum offload has wrong sums on every packet it sent.
+	// checksum offload has wrong sums on every packet it sent. The
+	// wire.Reader must have its own Checksums set for the sums to be known.
 	Checksums bool
 	// ServerPort reports whether a port is a likely server port, which
 	// decides who is the originator of a connection first seen without its
@@ -211,7 +212,7 @@ func DefaultServerPort(p uint16) bool {
 var serverPorts = func() map[uint16]struct{} {
 	m := map[uint16]struct{}{}
 	for _, p := range []uint16{
-		20, 21, 22, 23, 25, 53, 80, 81, 88, 110, 111, 135, 139, 143, 179, 389, 443, 445, 464,
+		20, 21, 22, 23, 25, 53, 80, 81, 88, 110, 111, 135, 139, 143, 179, 389, 443, 445, 464, 465, 524, 631, 2811, 5223,
 		502, 512, 513, 514, 563, 585, 587, 614, 636, 749, 989, 990, 992, 993, 994, 995, 1080,
 		1194, 1433, 1434, 1521, 1723, 1812, 1813, 2049, 2123, 2152, 2181, 2375, 2376, 2379,
 		3128, 3268, 3269, 3306, 3389, 4369, 5060, 5061, 5222, 5269, 5432, 5672, 5900, 5984,

@@ -64,15 +64,15 @@ type Cause struct {
 // Verdict is how, by whom and why a connection ended, and the errno each
 // side's application most likely got.
 type Verdict struct {
-	How   string `json:"ended_how"`
-	By    string `json:"ended_by"`
-	Cause Cause  `json:"cause"`
+	How   string
+	By    string
+	Cause Cause
 	// OrigErrno and RespErrno are errno names (as teardown explain knows
 	// them), "EOF" for an orderly end or "none".
-	OrigErrno string `json:"-"`
-	RespErrno string `json:"-"`
+	OrigErrno string
+	RespErrno string
 	// Idle is how long the connection was quiet before its last packet.
-	Idle time.Duration `json:"-"`
+	Idle time.Duration
 }
 
 // Abnormal reports whether the connection ended any way but an orderly
@@ -218,7 +218,7 @@ func judgeRST(c *Conn, s *endpoint, v *Verdict, set func(*endpoint, string), cau
 	ri := s.rst
 	peer := s.peer
 	v.How, v.By = HowRST, by(s)
-	at := fmt.Sprintf("RST from the %s at packet %d", name(s), ri.n)
+	at := fmt.Sprintf("RST from the %s at packet %d, in %s as far as the packets show", name(s), ri.n, senderState(ri))
 	// What the RST's receiver is told: the kernel's state rule.
 	recvErrno := "ECONNRESET"
 	switch {
@@ -264,6 +264,22 @@ func judgeRST(c *Conn, s *endpoint, v *Verdict, set func(*endpoint, string), cau
 		cause(CauseLingerZero, ConfidenceMedium, fmt.Sprintf("abortive close (SO_LINGER 0) by the %s: RST with nothing unread", name(s)),
 			at, fmt.Sprintf("no FIN before it and no payload from the %s left unanswered", name(peer)))
 	}
+}
+
+// senderState is the TCP state the RST's sender was in, as far as the
+// packets before it show.
+func senderState(ri *rstInfo) string {
+	switch {
+	case ri.answerSYN:
+		return "LISTEN or no socket (answering a SYN)"
+	case ri.afterFIN && ri.peerFIN:
+		return "LAST_ACK or TIME_WAIT (both FINs sent)"
+	case ri.afterFIN:
+		return "FIN_WAIT (it had sent its FIN)"
+	case ri.peerFIN:
+		return "CLOSE_WAIT (it had received the peer's FIN)"
+	}
+	return "ESTABLISHED"
 }
 
 // icmpErrno is the errno Linux gives a socket for an ICMP error

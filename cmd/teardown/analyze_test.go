@@ -68,6 +68,13 @@ var expectedCause = map[string]string{
 	"peer-closed/write-then-read": analyze.CauseWriteAfterFIN,
 	"net/peer-rebooted":           analyze.CauseNoSocket,
 	"net/peer-vanished":           analyze.CauseVanished,
+	"rst/unread-received-data":    analyze.CauseLingerZero,
+	"accept/rst-before-accept":    analyze.CauseLingerZero,
+	"linger/nonzero-unread":       analyze.CauseCloseUnread,
+	"close-vs-shutdown/close":     analyze.CauseWriteAfterFIN,
+	"shutdown/wr":                 analyze.CauseOrderly,
+	"shutdown/rdwr":               analyze.CauseOrderly,
+	"peer-closed/read-eof":        analyze.CauseHalfClose,
 }
 
 // labDropsICMP are the scenarios whose errno comes from an ICMP error that
