@@ -25,14 +25,11 @@ type side struct {
 	icmpAt    int64
 	synPkts   int
 	sentAfter int // payload bytes sent after the peer's FIN
-	runs      [16]dataRun
-	runN      int
-}
-
-// dataRun is one payload packet: when, and its sequence range.
-type dataRun struct {
-	at         int64
-	start, end uint32
+	// dataStart is the sequence number of its first payload byte, and
+	// peerEnd the peer's highest payload end when this side last sent
+	// payload: what the peer sent since is what this side left unanswered.
+	dataStart uint32
+	peerEnd   uint32
 }
 
 // rstInfo is the first RST an endpoint sent and the state around it.
@@ -107,7 +104,13 @@ func (c *Conn) packet(rec *wire.Record, now int64, checksums bool) {
 		if peer.hasData && (!e.hasData || peer.lastData > e.lastData) {
 			// What the peer sent since this side last sent payload:
 			// from its sequence numbers, up to what the RST acknowledges.
-			r.pending = peer.pendingSince(e.lastData)
+			from := peer.dataStart
+			if e.hasData {
+				from = e.peerEnd
+			}
+			if n := seqDelta(peer.dataEnd, from); n > 0 {
+				r.pending = uint32(n)
+			}
 		}
 		r.peerData = e.finAt != 0 && peer.lastData > e.finAt
 		e.rst = r
@@ -122,9 +125,12 @@ func (c *Conn) packet(rec *wire.Record, now int64, checksums bool) {
 		if !e.hasData || seqDelta(end, e.dataEnd) > 0 {
 			e.dataEnd = end
 		}
+		if !e.hasData {
+			e.dataStart = p.Seq
+		}
 		e.hasData = true
 		e.lastData = now
-		e.dataLog(now, p.Seq, end)
+		e.peerEnd = peer.dataEnd
 		if peer.finAt != 0 {
 			e.sentAfter += p.Len
 		}
@@ -137,34 +143,6 @@ func (c *Conn) packet(rec *wire.Record, now int64, checksums bool) {
 	}
 	e.last = now
 	c.z.process(p, now, e.isOrig)
-}
-
-// dataLog remembers the latest payload packets, for pendingSince.
-func (e *endpoint) dataLog(now int64, start, end uint32) {
-	e.runs[e.runN%len(e.runs)] = dataRun{at: now, start: start, end: end}
-	e.runN++
-}
-
-// pendingSince is how many payload bytes this endpoint sent after time t,
-// counted from its sequence numbers up to its highest one.
-func (e *endpoint) pendingSince(t int64) uint32 {
-	first := uint32(0)
-	found := false
-	for i := 0; i < len(e.runs) && i < e.runN; i++ {
-		r := e.runs[(e.runN-1-i)%len(e.runs)]
-		if r.at <= t {
-			break
-		}
-		first, found = r.start, true
-	}
-	if !found {
-		return 0
-	}
-	n := seqDelta(e.dataEnd, first)
-	if n < 0 {
-		return 0
-	}
-	return uint32(n)
 }
 
 func (c *Conn) icmp(rec *wire.Record, now int64) {

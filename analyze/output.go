@@ -79,10 +79,15 @@ func WriteJSON(w io.Writer, c *Conn) error {
 	return err
 }
 
-// Table writes connections as a text table, one per line.
+// Table writes connections as a text table, one per line. Columns are
+// aligned in blocks of tableBlock lines, so that memory stays bounded and
+// lines come out while a long capture is read.
 type Table struct {
 	tw *tabwriter.Writer
+	n  int
 }
+
+const tableBlock = 256
 
 // NewTable starts a table on w with its header.
 func NewTable(w io.Writer) *Table {
@@ -97,6 +102,9 @@ func (t *Table) Add(c *Conn) {
 	fmt.Fprintf(t.tw, "%s\t%v\t%v\t%s\t%s\t%s\t%s\t%s/%s\t%s\n",
 		c.Start().UTC().Format("15:04:05.000000"), c.Orig(), c.Resp(), c.ConnState(), c.History(),
 		v.How, v.By, v.OrigErrno, v.RespErrno, v.Cause.Text)
+	if t.n++; t.n%tableBlock == 0 {
+		t.tw.Flush()
+	}
 }
 
 // Flush writes out what is buffered.

@@ -83,7 +83,7 @@ const idledKept = 3600 * sec
 
 // sweepEvery is how often, in capture time, the Tracker looks for
 // connections whose timers have run out.
-const sweepEvery = 10 * sec
+const sweepEvery = 1 * sec
 
 // Add feeds one record. Records must come in capture order.
 func (t *Tracker) Add(rec *wire.Record) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"flag"
 	"fmt"
@@ -86,9 +87,13 @@ Flags:
 		return exitUsage
 	}
 	r.Checksums = *checksums
+	// Lines are buffered, except when reading a live capture from stdin,
+	// where each connection is shown when it ends.
+	live := fs.Arg(0) == "-"
+	out := bufio.NewWriterSize(stdout, 1<<16)
 	var table *analyze.Table
 	if !*asJSON {
-		table = analyze.NewTable(stdout)
+		table = analyze.NewTable(out)
 	}
 	var sum analyze.Summary
 	var werr error
@@ -99,8 +104,16 @@ Flags:
 		sum.Add(c)
 		if table != nil {
 			table.Add(c)
-		} else if err := analyze.WriteJSON(stdout, c); err != nil && werr == nil {
+		} else if err := analyze.WriteJSON(out, c); err != nil && werr == nil {
 			werr = err
+		}
+		if live {
+			if table != nil {
+				table.Flush()
+			}
+			if err := out.Flush(); err != nil && werr == nil {
+				werr = err
+			}
 		}
 	})
 	bar := newProgress(stderr, *progress, size)
@@ -121,9 +134,12 @@ Flags:
 		if err := table.Flush(); err != nil {
 			werr = err
 		}
-		sum.Write(stdout)
-		fmt.Fprintf(stdout, "records: %d (TCP %d, ICMP errors %d, other %d, fragments %d, damaged %d)\n",
+		sum.Write(out)
+		fmt.Fprintf(out, "records: %d (TCP %d, ICMP errors %d, other %d, fragments %d, damaged %d)\n",
 			st.Records, st.TCP, st.ICMP, st.Other, st.Fragment, st.Damaged)
+	}
+	if err := out.Flush(); err != nil && werr == nil {
+		werr = err
 	}
 	if st.Damaged > 0 || st.Broken != nil {
 		msg := fmt.Sprintf("teardown analyze: %d damaged records skipped", st.Damaged)

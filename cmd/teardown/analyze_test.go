@@ -34,6 +34,24 @@ func TestAnalyzeCommand(t *testing.T) {
 	}
 }
 
+// TestAnalyzeDamaged checks that a capture cut in the middle of a record
+// gives its connections, a count of damaged records and a clean exit.
+func TestAnalyzeDamaged(t *testing.T) {
+	name := "/usr/share/doc/python3-dpkt/examples/data/http.pcap"
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Skipf("%v (Debian package python3-dpkt)", err)
+	}
+	cut := filepath.Join(t.TempDir(), "cut.pcap")
+	if err := os.WriteFile(cut, b[:len(b)*2/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := run("analyze", cut)
+	if code != exitOK || !strings.Contains(out, "145.254.160.237:3372") || !strings.Contains(errOut, "1 damaged records skipped; the file is damaged at record") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
 // labRecordRun is the part of the lab's JSON record the agreement test reads.
 type labRecordRun struct {
 	Scenario  string `json:"scenario"`
