@@ -56,6 +56,7 @@ func TestAnalyzeDamaged(t *testing.T) {
 type labRecordRun struct {
 	Scenario  string `json:"scenario"`
 	Transport string `json:"transport"`
+	Pcap      string `json:"pcap"`
 	Steps     []struct {
 		Actor  string `json:"actor"`
 		Op     string `json:"op"`
@@ -73,31 +74,29 @@ type labRecordRun struct {
 // expectedCause is the cause analyze must find in each catalog scenario's
 // capture, where the scenario is about one.
 var expectedCause = map[string]string{
-	"connect/refused":             analyze.CauseRefused,
-	"close-unread/read":           analyze.CauseCloseUnread,
-	"close-unread/write":          analyze.CauseCloseUnread,
-	"close-unread/partial-read":   analyze.CauseCloseUnread,
-	"exit/unread":                 analyze.CauseCloseUnread,
-	"linger/zero":                 analyze.CauseLingerZero,
-	"rst/after-fin":               analyze.CauseAbortAfterFIN,
-	"peer-closed/write-epipe":     analyze.CauseWriteAfterFIN,
-	"peer-closed/write-twice":     analyze.CauseWriteAfterFIN,
-	"peer-closed/write-nosignal":  analyze.CauseWriteAfterFIN,
-	"peer-closed/write-then-read": analyze.CauseWriteAfterFIN,
-	"net/peer-rebooted":           analyze.CauseNoSocket,
-	"net/peer-vanished":           analyze.CauseVanished,
-	"rst/unread-received-data":    analyze.CauseLingerZero,
-	"accept/rst-before-accept":    analyze.CauseLingerZero,
-	"linger/nonzero-unread":       analyze.CauseCloseUnread,
-	"close-vs-shutdown/close":     analyze.CauseWriteAfterFIN,
-	"shutdown/wr":                 analyze.CauseOrderly,
-	"shutdown/rdwr":               analyze.CauseOrderly,
-	"peer-closed/read-eof":        analyze.CauseHalfClose,
+	"connect/refused":                  analyze.CauseRefused,
+	"close-unread/read":                analyze.CauseCloseUnread,
+	"close-unread/write":               analyze.CauseCloseUnread,
+	"close-unread/partial-read":        analyze.CauseCloseUnread,
+	"exit/unread":                      analyze.CauseCloseUnread,
+	"linger/zero":                      analyze.CauseLingerZero,
+	"rst/after-fin":                    analyze.CauseAbortAfterFIN,
+	"peer-closed/write-epipe":          analyze.CauseWriteAfterFIN,
+	"peer-closed/write-twice":          analyze.CauseWriteAfterFIN,
+	"peer-closed/write-nosignal":       analyze.CauseWriteAfterFIN,
+	"peer-closed/write-then-read":      analyze.CauseWriteAfterFIN,
+	"net/peer-rebooted":                analyze.CauseNoSocket,
+	"net/peer-vanished":                analyze.CauseVanished,
+	"net/host-unreachable":             analyze.CauseUnreachable,
+	"net/host-unreachable-established": analyze.CauseUnreachable,
+	"rst/unread-received-data":         analyze.CauseLingerZero,
+	"accept/rst-before-accept":         analyze.CauseLingerZero,
+	"linger/nonzero-unread":            analyze.CauseCloseUnread,
+	"close-vs-shutdown/close":          analyze.CauseWriteAfterFIN,
+	"shutdown/wr":                      analyze.CauseOrderly,
+	"shutdown/rdwr":                    analyze.CauseOrderly,
+	"peer-closed/read-eof":             analyze.CauseHalfClose,
 }
-
-// labDropsICMP are the scenarios whose errno comes from an ICMP error that
-// the lab's capture does not keep yet (it keeps TCP only).
-var labDropsICMP = map[string]bool{"net/host-unreachable": true, "net/host-unreachable-established": true}
 
 // wireErrno are the errnos that come from how a connection ended, which a
 // capture can show; EBADF, EINTR, EAGAIN and the like are local.
@@ -128,8 +127,7 @@ func TestAnalyzeAgreesWithLab(t *testing.T) {
 	}
 	checked := 0
 	for _, lr := range rec.Runs {
-		name := filepath.Join(dir, strings.ReplaceAll(lr.Scenario, "/", "_")+"."+lr.Transport+".pcap")
-		conns := analyzeCapture(t, name)
+		conns := analyzeCapture(t, lr.Pcap)
 		if conns == nil {
 			continue
 		}
@@ -172,7 +170,16 @@ func TestAnalyzeAgreesWithLab(t *testing.T) {
 			}
 			return analyze.ByResp
 		}
-		t.Logf("%s: %s %s by %s, errno %s/%s, cause %s", lr.Scenario, c.ConnState(), v.How, v.By, v.OrigErrno, v.RespErrno, v.Cause.ID)
+		t.Logf("%s: %s %s %s by %s, errno %s/%s, cause %s", lr.Scenario, c.ConnState(), c.History(), v.How, v.By, v.OrigErrno, v.RespErrno, v.Cause.ID)
+		if lr.Scenario == "net/peer-vanished" && !strings.ContainsAny(c.History(), "Tt") {
+			// The retransmission comes some 50 ms before TCP_USER_TIMEOUT
+			// ends the connection, and the lab's capture sometimes
+			// misses it; unanswered data alone is what a capture that
+			// simply stopped shows too, so the verdict is rightly
+			// "open" then.
+			t.Logf("%s: the capture holds no retransmission; not checked", lr.Scenario)
+			continue
+		}
 		checked++
 		switch {
 		case firstRST != "" && (v.How == analyze.HowRST || v.How == analyze.HowRefused):
@@ -195,7 +202,7 @@ func TestAnalyzeAgreesWithLab(t *testing.T) {
 			if actor != orig && actor != "server" {
 				continue // a third socket (a listener, a second client)
 			}
-			if got != errno && !labDropsICMP[lr.Scenario] {
+			if got != errno {
 				t.Errorf("%s: predicted errno %s for %s, the lab measured %s", lr.Scenario, got, actor, errno)
 			}
 		}
@@ -206,8 +213,11 @@ func TestAnalyzeAgreesWithLab(t *testing.T) {
 }
 
 // analyzeCapture returns the connections of a capture file, nil if there is
-// no such file.
+// none.
 func analyzeCapture(t *testing.T, name string) []*analyze.Conn {
+	if name == "" {
+		return nil
+	}
 	f, err := os.Open(name)
 	if err != nil {
 		return nil

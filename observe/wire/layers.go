@@ -421,3 +421,46 @@ func (t *tcpHeader) DecodeFromBytes(b []byte, df gopacket.DecodeFeedback) error 
 func (t *tcpHeader) CanDecode() gopacket.LayerClass    { return layers.LayerTypeTCP }
 func (t *tcpHeader) NextLayerType() gopacket.LayerType { return gopacket.LayerTypePayload }
 func (t *tcpHeader) LayerPayload() []byte              { return t.payload }
+
+// DecodeICMP decodes an IPv4 or IPv6 packet that carries an ICMP error
+// about a TCP segment. Other packets give an error wrapping ErrNotTCP (or
+// ErrTruncated, ErrBadHeader).
+func DecodeICMP(ip []byte) (ICMP, error) {
+	var ic ICMP
+	var body []byte
+	switch {
+	case len(ip) >= 20 && ip[0]>>4 == 4:
+		ihl := int(ip[0]&0x0f) * 4
+		if ihl < 20 || len(ip) < ihl+8 {
+			return ic, fmt.Errorf("decode ICMP: %d bytes with a %d-byte IPv4 header: %w", len(ip), ihl, ErrTruncated)
+		}
+		if ip[9] != 1 {
+			return ic, fmt.Errorf("decode ICMP: IPv4 protocol %d: %w", ip[9], ErrNotTCP)
+		}
+		ic.From, _ = netip.AddrFromSlice(ip[12:16])
+		ic.To, _ = netip.AddrFromSlice(ip[16:20])
+		body = ip[ihl:]
+		ic.Type, ic.Code = body[0], body[1]
+		if ic.Type != 3 && ic.Type != 4 && ic.Type != 5 && ic.Type != 11 && ic.Type != 12 {
+			return ic, fmt.Errorf("decode ICMP: type %d is not an error: %w", ic.Type, ErrNotTCP)
+		}
+	case len(ip) >= 48 && ip[0]>>4 == 6:
+		if ip[6] != 58 {
+			return ic, fmt.Errorf("decode ICMP: IPv6 next header %d: %w", ip[6], ErrNotTCP)
+		}
+		ic.V6 = true
+		ic.From = netip.AddrFrom16([16]byte(ip[8:24]))
+		ic.To = netip.AddrFrom16([16]byte(ip[24:40]))
+		body = ip[40:]
+		ic.Type, ic.Code = body[0], body[1]
+		if ic.Type < 1 || ic.Type > 4 {
+			return ic, fmt.Errorf("decode ICMP: ICMPv6 type %d is not an error: %w", ic.Type, ErrNotTCP)
+		}
+	default:
+		return ic, fmt.Errorf("decode ICMP: %d bytes: %w", len(ip), ErrTruncated)
+	}
+	if !quotedTCP(body[8:], &ic) {
+		return ic, fmt.Errorf("decode ICMP: the error quotes no TCP segment: %w", ErrNotTCP)
+	}
+	return ic, nil
+}

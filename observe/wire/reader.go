@@ -205,3 +205,11 @@ func ReadPcap(r io.Reader) ([]Packet, error) {
 	}
 	return pkts, nil
 }
+
+// noEOF turns a clean EOF inside a structure into the truncation it is.
+func noEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}

@@ -89,6 +89,12 @@ func TestReaderICMP(t *testing.T) {
 	copy(ip6[24:], s6[8:24])
 	ip6 = append(ip6, icmp6...)
 
+	for _, ip := range [][]byte{ip4, ip6} {
+		ic, err := DecodeICMP(ip)
+		if err != nil || ic.Src.Port() != 40000 || ic.Dst.Port() != 80 {
+			t.Errorf("DecodeICMP: %+v, %v", ic, err)
+		}
+	}
 	echo := append(bytes.Clone(ip4[:20]), 8, 0, 0, 0, 0, 1, 0, 1)
 	binary.BigEndian.PutUint16(echo[2:], 28)
 	t0 := time.Unix(1700000000, 0)
@@ -100,6 +106,9 @@ func TestReaderICMP(t *testing.T) {
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("read\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if _, err := DecodeICMP(echo); !errors.Is(err, ErrNotTCP) {
+		t.Errorf("DecodeICMP of an echo request: %v, want ErrNotTCP", err)
 	}
 	if st.ICMP != 2 || st.Other != 1 {
 		t.Errorf("stats %+v, want 2 ICMP errors and 1 other (the echo request)", st)
