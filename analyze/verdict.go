@@ -177,6 +177,9 @@ func verdict(c *Conn, now int64) Verdict {
 		set(e, errno)
 		cause(CauseUnreachable, ConfidenceHigh, fmt.Sprintf("ICMP %s from %v: the %s's segments could not be delivered", icmpName(e.icmp), e.icmp.From, name(e)),
 			fmt.Sprintf("ICMP type %d code %d from %v quoting %v > %v", e.icmp.Type, e.icmp.Code, e.icmp.From, e.icmp.Src, e.icmp.Dst))
+		if e.peer.pkts == 0 {
+			v.Cause.Scenario = "net/host-unreachable" // while connecting
+		}
 	case o.state == stSynSent && r.pkts == 0:
 		v.How, v.By = HowSYNTimeout, ByNone
 		set(o, "ETIMEDOUT")

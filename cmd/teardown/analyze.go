@@ -48,9 +48,7 @@ Flags:
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return exitOK
+			return exitOK // the flag package has shown the usage, on stdout
 		}
 		return exitUsage
 	}

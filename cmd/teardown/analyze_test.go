@@ -34,6 +34,12 @@ func TestAnalyzeCommand(t *testing.T) {
 	}
 }
 
+func TestAnalyzeHelpOnce(t *testing.T) {
+	if _, out, _ := run("analyze", "--help"); strings.Count(out, "Usage:") != 1 {
+		t.Errorf("--help shows the usage %d times:\n%s", strings.Count(out, "Usage:"), out)
+	}
+}
+
 // TestAnalyzeDamaged checks that a capture cut in the middle of a record
 // gives its connections, a count of damaged records and a clean exit.
 func TestAnalyzeDamaged(t *testing.T) {
