@@ -69,14 +69,12 @@ func LineOf(c *Conn) Line {
 	return l
 }
 
-// WriteJSON writes c as one line of JSON.
+// WriteJSON writes c as one line of JSON. Evidence quotes packets as
+// "A > B", so HTML escaping, which would make that "\u003e", is off.
 func WriteJSON(w io.Writer, c *Conn) error {
-	b, err := json.Marshal(LineOf(c))
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(LineOf(c))
 }
 
 // Table writes connections as a text table, one per line. Columns are

@@ -160,13 +160,6 @@ func (e *endpoint) size() uint64 {
 
 func seqDelta(a, b uint32) int32 { return int32(a - b) }
 
-func seqBetween(s, lo, hi uint32) bool {
-	if lo <= hi {
-		return s >= lo && s <= hi
-	}
-	return s >= lo || s <= hi
-}
-
 // zconn is the Zeek part of a connection.
 type zconn struct {
 	orig, resp *endpoint
@@ -350,12 +343,10 @@ func (c *zconn) process(p *wire.Packet, t int64, isOrig bool) {
 			}
 		}
 	}
-	deltaLast := c.updateLastSeq(e, onePast, flags, length)
+	c.updateLastSeq(e, onePast, flags, length)
 	e.lastTime = t
 
-	doClose, genEvent := c.stateMachine(e, peer, base, ackSeq, length, deltaLast, isOrig, flags)
-	_ = genEvent
-	if doClose {
+	if c.stateMachine(e, peer, base, length, isOrig, flags) {
 		c.closed(e, peer, t)
 	}
 }
@@ -423,7 +414,10 @@ func (c *zconn) updateHistory(e *endpoint, flags wire.Flags, relSeq uint64, leng
 	}
 }
 
-func (c *zconn) updateLastSeq(e *endpoint, last uint32, flags wire.Flags, length int) int32 {
+// updateLastSeq advances the sender's highest sequence number, trusting
+// SYN and RST numbers only near it; payload that does not advance it is a
+// retransmission (T).
+func (c *zconn) updateLastSeq(e *endpoint, last uint32, flags wire.Flags, length int) {
 	d := seqDelta(last, e.lastSeq)
 	switch {
 	case flags&(wire.SYN|wire.RST) != 0 && (d > tooLargeSeqDelta || d < -tooLargeSeqDelta):
@@ -435,10 +429,11 @@ func (c *zconn) updateLastSeq(e *endpoint, last uint32, flags wire.Flags, length
 	case length > 0:
 		c.scaledHistory(e, &e.rxmt, 'T')
 	}
-	return d
 }
 
-func (c *zconn) stateMachine(e, peer *endpoint, base, ackSeq uint32, length int, deltaLast int32, isOrig bool, flags wire.Flags) (doClose, genEvent bool) {
+// stateMachine moves the endpoints' states for one packet from e and
+// reports whether e has closed (FIN or RST) with it.
+func (c *zconn) stateMachine(e, peer *endpoint, base uint32, length int, isOrig bool, flags wire.Flags) (doClose bool) {
 	syn, fin, rst, ack := flags&wire.SYN != 0, flags&wire.FIN != 0, flags&wire.RST != 0, flags&wire.ACK != 0
 	switch e.state {
 	case stInactive:
@@ -468,7 +463,7 @@ func (c *zconn) stateMachine(e, peer *endpoint, base, ackSeq uint32, length int,
 		}
 		if fin {
 			e.setState(stClosed)
-			doClose, genEvent = true, true
+			doClose = true
 		}
 		if rst {
 			e.setState(stReset)
@@ -493,7 +488,7 @@ func (c *zconn) stateMachine(e, peer *endpoint, base, ackSeq uint32, length int,
 	case stSynSent, stSynAckSent:
 		if fin {
 			e.setState(stClosed)
-			doClose, genEvent = true, true
+			doClose = true
 		}
 		if rst {
 			e.setState(stReset)
@@ -509,7 +504,7 @@ func (c *zconn) stateMachine(e, peer *endpoint, base, ackSeq uint32, length int,
 				// A FIN then an RST from the peer was a normal end.
 				peer.setState(stClosed)
 			}
-			doClose, genEvent = true, true
+			doClose = true
 		}
 		if rst {
 			e.setState(stReset)
@@ -526,7 +521,7 @@ func (c *zconn) stateMachine(e, peer *endpoint, base, ackSeq uint32, length int,
 			}
 		}
 	}
-	return doClose, genEvent
+	return doClose
 }
 
 // closed is ConnectionClosed, for what it does to the timers.
