@@ -112,6 +112,16 @@ func TestVerdicts(t *testing.T) {
 			origErrno: "ECONNRESET", respErrno: ErrnoNone, text: "TTL 250",
 		},
 		{
+			name: "client resets a response it acknowledged",
+			pkts: append(append([]pkt{}, handshake...),
+				pkt{3 * time.Millisecond, cli, srv, wire.PSH | wire.ACK, 101, 501, 10, 0},
+				pkt{4 * time.Millisecond, srv, cli, wire.PSH | wire.ACK, 501, 111, 1000, 0},
+				pkt{5 * time.Millisecond, cli, srv, wire.ACK, 111, 1501, 0, 0},
+				pkt{time.Second, cli, srv, wire.RST | wire.ACK, 111, 1501, 0, 0}),
+			state: "RSTO", how: HowRST, by: ByOrig, cause: CauseCloseUnread,
+			origErrno: ErrnoNone, respErrno: "ECONNRESET", text: "up to 1000 bytes",
+		},
+		{
 			name: "idle then RST",
 			pkts: append(append([]pkt{}, handshake...),
 				pkt{400 * time.Second, cli, srv, wire.PSH | wire.ACK, 101, 501, 10, 0},

@@ -30,6 +30,7 @@ type side struct {
 	// payload: what the peer sent since is what this side left unanswered.
 	dataStart uint32
 	peerEnd   uint32
+	peerMark  bool // peerEnd is set: the peer had sent payload by then
 }
 
 // rstInfo is the first RST an endpoint sent and the state around it.
@@ -105,7 +106,7 @@ func (c *Conn) packet(rec *wire.Record, now int64, checksums bool) {
 			// What the peer sent since this side last sent payload:
 			// from its sequence numbers, up to what the RST acknowledges.
 			from := peer.dataStart
-			if e.hasData {
+			if e.peerMark {
 				from = e.peerEnd
 			}
 			if n := seqDelta(peer.dataEnd, from); n > 0 {
@@ -130,7 +131,7 @@ func (c *Conn) packet(rec *wire.Record, now int64, checksums bool) {
 		}
 		e.hasData = true
 		e.lastData = now
-		e.peerEnd = peer.dataEnd
+		e.peerEnd, e.peerMark = peer.dataEnd, peer.hasData
 		if peer.finAt != 0 {
 			e.sentAfter += p.Len
 		}

@@ -261,7 +261,7 @@ func judgeRST(c *Conn, s *endpoint, v *Verdict, set func(*endpoint, string), cau
 		cause(CauseNoSocket, ConfidenceMedium, fmt.Sprintf("the %s has no socket for this connection (rebooted, or its state was lost): an RST without ACK answers the %s's segment", name(s), name(peer)),
 			at+" without the ACK flag, as a kernel sends for a segment of a connection it does not know")
 	case ri.pending > 0:
-		cause(CauseCloseUnread, ConfidenceMedium, fmt.Sprintf("the %s closed with %d bytes unread → RST (the kernel's TCP_ABORT_ON_CLOSE)", name(s), ri.pending),
+		cause(CauseCloseUnread, ConfidenceMedium, fmt.Sprintf("the %s closed with data unread (up to %d bytes) → RST (the kernel's TCP_ABORT_ON_CLOSE)", name(s), ri.pending),
 			at, fmt.Sprintf("the %s's last %d bytes got no answer before it (inferred: a capture cannot see what the application read)", name(peer), ri.pending))
 	default:
 		cause(CauseLingerZero, ConfidenceMedium, fmt.Sprintf("abortive close (SO_LINGER 0) by the %s: RST with nothing unread", name(s)),
