@@ -240,7 +240,7 @@ func stamp(oob []byte) time.Time {
 		for _, m := range msgs {
 			if m.Header.Level == unix.SOL_SOCKET && m.Header.Type == unix.SCM_TIMESTAMPNS && len(m.Data) >= 16 {
 				ts := (*unix.Timespec)(unsafe.Pointer(&m.Data[0]))
-				return time.Unix(ts.Sec, ts.Nsec)
+				return time.Unix(int64(ts.Sec), int64(ts.Nsec)) // int32 fields on 386
 			}
 		}
 	}
