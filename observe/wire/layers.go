@@ -65,7 +65,7 @@ func (d *decoder) init() {
 	d.parsers = make(map[gopacket.LayerType]*gopacket.DecodingLayerParser)
 	for _, first := range []gopacket.LayerType{
 		layers.LayerTypeEthernet, layers.LayerTypeLinuxSLL, layers.LayerTypeLinuxSLL2,
-		layers.LayerTypeLoopback, layers.LayerTypeIPv4, layers.LayerTypeIPv6,
+		layers.LayerTypeLoopback, layers.LayerTypeIPv4, layers.LayerTypeIPv6, layers.LayerTypeGRE,
 	} {
 		p := gopacket.NewDecodingLayerParser(first)
 		p.IgnoreUnsupported = true
@@ -119,7 +119,14 @@ func firstLayer(lt layers.LinkType, frame []byte) gopacket.LayerType {
 
 // decode decodes one frame into rec.
 func (d *decoder) decode(lt layers.LinkType, frame []byte, rec *Record, checksums bool) result {
-	p := d.parsers[firstLayer(lt, frame)]
+	return d.decodeFrom(firstLayer(lt, frame), frame, rec, checksums, 0)
+}
+
+// maxNesting bounds how many tunnels decodeFrom opens inside one another.
+const maxNesting = 4
+
+func (d *decoder) decodeFrom(first gopacket.LayerType, frame []byte, rec *Record, checksums bool, depth int) result {
+	p := d.parsers[first]
 	if p == nil {
 		return resultOther
 	}
@@ -153,7 +160,58 @@ func (d *decoder) decode(lt layers.LinkType, frame []byte, rec *Record, checksum
 	case err != nil:
 		return resultDamaged
 	}
+	if next, inner := d.tunnel(); inner != nil && depth < maxNesting {
+		return d.decodeFrom(next, inner, rec, checksums, depth+1)
+	}
 	return resultOther
+}
+
+// UDP ports of the tunnels gopacket's layers do not open.
+const (
+	portGREinUDP = 4754 // RFC 8086
+	portAYIYA    = 5072 // Anything In Anything (SixXS)
+)
+
+// tunnel finds, where the parser stopped, a tunnel that gopacket's layers
+// do not open: 802.1ah provider backbone bridging, GRE in UDP and AYIYA. It
+// returns the first layer inside and its bytes, or nil.
+func (d *decoder) tunnel() (gopacket.LayerType, []byte) {
+	if len(d.decoded) == 0 {
+		return 0, nil
+	}
+	switch d.decoded[len(d.decoded)-1] {
+	case layers.LayerTypeEthernet, layers.LayerTypeDot1Q:
+		typ, b := d.eth.EthernetType, d.eth.Payload
+		if d.decoded[len(d.decoded)-1] == layers.LayerTypeDot1Q {
+			typ, b = d.dot1q.Type, d.dot1q.Payload
+		}
+		if typ == 0x88e7 && len(b) >= 4+14 { // I-TAG, then the customer's frame
+			return layers.LayerTypeEthernet, b[4:]
+		}
+	case layers.LayerTypeUDP:
+		b := d.udp.Payload
+		switch {
+		case d.udp.DstPort == portGREinUDP || d.udp.SrcPort == portGREinUDP:
+			return layers.LayerTypeGRE, b
+		case d.udp.DstPort == portAYIYA || d.udp.SrcPort == portAYIYA:
+			if len(b) < 8 {
+				return 0, nil
+			}
+			// 8 bytes, an identity of 2^n bytes, a signature of 4m
+			// bytes; only the "forward" operation carries a packet.
+			n := 8 + 1<<(b[0]>>4) + 4*int(b[1]>>4)
+			if len(b) < n || b[2]&0x0f != 1 {
+				return 0, nil
+			}
+			switch b[3] {
+			case 4:
+				return layers.LayerTypeIPv4, b[n:]
+			case 41:
+				return layers.LayerTypeIPv6, b[n:]
+			}
+		}
+	}
+	return 0, nil
 }
 
 func (d *decoder) tcpRecord(net gopacket.LayerType, rec *Record, checksums bool) result {

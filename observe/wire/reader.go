@@ -59,10 +59,10 @@ type Stats struct {
 
 // Reader reads a pcap or pcapng stream one record at a time, keeping only
 // the current record in memory, and decodes the TCP segments and ICMP errors
-// in it. Link types: Ethernet (with 802.1Q and QinQ tags, MPLS, PPPoE), Linux cooked
-// v1 and v2, raw IP, IPv4, IPv6, BSD loopback/null; tunnels GRE, VXLAN,
-// Geneve, GTP-U and IP-in-IP are decapsulated and the innermost segment is
-// returned. A malformed record is skipped and counted; a damaged file ends
+// in it. Link types: Ethernet (with 802.1Q and QinQ tags, MPLS, PPPoE),
+// Linux cooked v1 and v2, raw IP, IPv4, IPv6, BSD loopback/null; tunnels
+// GRE, GRE in UDP, VXLAN, Geneve, GTP-U, AYIYA, 802.1ah PBB and IP-in-IP
+// are decapsulated and the innermost segment is returned. A malformed record is skipped and counted; a damaged file ends
 // the stream with Stats.Broken set and io.EOF from Next, never a panic.
 type Reader struct {
 	// Checksums, when set, makes the Reader verify IPv4 header and TCP

@@ -340,3 +340,37 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+// TestReaderTunnels checks the tunnels the Reader opens itself: 802.1ah
+// PBB, GRE in UDP and AYIYA, each holding the same TCP segment.
+func TestReaderTunnels(t *testing.T) {
+	s := seg{src: "198.18.0.1:40000", dst: "198.18.0.2:80", flags: SYN, seq: 9}
+	inner := s.ipv4()
+	udp := func(port uint16, payload []byte) []byte {
+		u := make([]byte, 8, 8+len(payload))
+		binary.BigEndian.PutUint16(u[0:], 50000)
+		binary.BigEndian.PutUint16(u[2:], port)
+		binary.BigEndian.PutUint16(u[4:], uint16(8+len(payload)))
+		u = append(u, payload...)
+		ip := []byte{0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17, 0, 0, 198, 19, 0, 1, 198, 19, 0, 2}
+		binary.BigEndian.PutUint16(ip[2:], uint16(20+len(u)))
+		return append(ip, u...)
+	}
+	ether := func(typ uint16, payload []byte) []byte {
+		f := make([]byte, 12, 14+len(payload))
+		f = binary.BigEndian.AppendUint16(f, typ)
+		return append(f, payload...)
+	}
+	pbb := ether(0x88e7, append([]byte{0, 0, 0, 1}, ether(0x0800, inner)...))
+	greUDP := ether(0x0800, udp(4754, append([]byte{0, 0, 0x08, 0x00}, inner...)))
+	// AYIYA: identity 2^2 bytes, signature 1×4 bytes, forward, IPv4.
+	ayiya := append([]byte{0x21, 0x10, 0x01, 4, 0, 0, 0, 0}, make([]byte, 4+4)...)
+	ayiyaFrame := ether(0x0800, udp(5072, append(ayiya, inner...)))
+	t0 := time.Unix(1700000000, 0)
+	file := pcapFile(binary.LittleEndian, magicMicro, linkEthernet, [][]byte{pbb, greUDP, ayiyaFrame}, []time.Time{t0, t0, t0})
+	got, st := readAll(t, file)
+	want := "198.18.0.1:40000 > 198.18.0.2:80 Flags [S], seq 9, win 0, length 0"
+	if len(got) != 3 || got[0] != want || got[1] != want || got[2] != want {
+		t.Errorf("read %q (stats %+v), want the segment three times: %s", got, st, want)
+	}
+}
