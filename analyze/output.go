@@ -62,7 +62,7 @@ func LineOf(c *Conn) Line {
 		Cause: v.Cause,
 	}
 	for _, e := range []string{v.OrigErrno, v.RespErrno} {
-		if e != ErrnoNone && !slices.Contains(l.Explain, e) {
+		if inExplain[e] && !slices.Contains(l.Explain, e) {
 			l.Explain = append(l.Explain, e)
 		}
 	}
@@ -114,18 +114,20 @@ type Summary struct {
 	How    map[string]int
 	Causes map[string]int
 	first  []string
+	scen   map[string]string // a scenario that reproduces each cause
 }
 
 // Add counts c.
 func (s *Summary) Add(c *Conn) {
 	if s.How == nil {
-		s.How, s.Causes = map[string]int{}, map[string]int{}
+		s.How, s.Causes, s.scen = map[string]int{}, map[string]int{}, map[string]string{}
 	}
 	v := c.Verdict()
 	s.Conns++
 	s.How[v.How]++
 	if s.Causes[v.Cause.ID] == 0 {
 		s.first = append(s.first, v.Cause.ID)
+		s.scen[v.Cause.ID] = v.Cause.Scenario
 	}
 	s.Causes[v.Cause.ID]++
 }
@@ -144,7 +146,7 @@ func (s *Summary) Write(w io.Writer) {
 		slices.SortStableFunc(ids, func(a, b string) int { return s.Causes[b] - s.Causes[a] })
 		for _, id := range ids {
 			extra := ""
-			if sc := scenarioOf[id]; sc != "" {
+			if sc := s.scen[id]; sc != "" {
 				extra = "  (teardown lab run " + sc + ")"
 			}
 			fmt.Fprintf(w, "  %-16s %s%s\n", id, strconv.Itoa(s.Causes[id]), extra)

@@ -85,6 +85,15 @@ func (v Verdict) Abnormal() bool {
 	return true
 }
 
+// ErrnoNames lists every errno name a verdict can give, besides "none".
+var ErrnoNames = []string{ErrnoEOF, "ECONNRESET", "EPIPE", "ECONNREFUSED", "ETIMEDOUT", "EHOSTUNREACH",
+	"ENETUNREACH", "EHOSTDOWN", "EACCES", "EMSGSIZE", "EPROTO", "ENOPROTOOPT", "EOPNOTSUPP", "ENONET"}
+
+// inExplain are the ErrnoNames that teardown explain has an entry for; a test
+// keeps it in step with the knowledge base.
+var inExplain = map[string]bool{ErrnoEOF: true, "ECONNRESET": true, "EPIPE": true, "ECONNREFUSED": true,
+	"ETIMEDOUT": true, "EHOSTUNREACH": true, "ENETUNREACH": true, "EHOSTDOWN": true, "EMSGSIZE": true}
+
 // scenarioOf links each cause to the catalog scenario that makes it
 // happen on a real kernel.
 var scenarioOf = map[string]string{
