@@ -17,7 +17,8 @@ import (
 // sequence numbers are kept relative to the first one seen, so that a SYN,
 // FIN or RST that repeats the last one's number is a retransmission and
 // adds no history letter. Letters A, D, I and Q are recorded once per side,
-// C, T and W on the 1st, 10th, 100th... occurrence.
+// C, G, T and W on the 1st, 10th, 100th... occurrence. G, a content gap,
+// comes from reassembly.go.
 //
 // Zeek ends a connection by timers (a SYN unanswered for 5 s, 5 s after a
 // close or reset, 5 minutes idle): a packet after that starts a new
@@ -93,6 +94,9 @@ type endpoint struct {
 	rxmt      scaled
 	win0      scaled
 	chk       scaled
+	gap       scaled
+	finSeq    uint64 // relative sequence number one past its FIN
+	reasm     reassembly
 	lastTime  int64 // ns; 0 = nothing sent
 	startTime int64
 	peer      *endpoint
@@ -318,7 +322,7 @@ func (c *zconn) process(p *wire.Packet, t int64, isOrig bool) {
 		}
 	}
 
-	relSeq := c.relSeq(e, base, e.lastSeq, e.seqWraps)
+	relSeq, underflow := c.relSeqU(e, base, e.lastSeq, e.seqWraps)
 	c.updateHistory(e, flags, relSeq, length)
 	// update_window: only the zero-window letter matters here.
 	if p.Win == 0 && !rst && peer.state != stClosed && e.state != stReset {
@@ -329,29 +333,57 @@ func (c *zconn) process(p *wire.Packet, t int64, isOrig bool) {
 	}
 	if fin {
 		e.finCnt++
+		e.finSeq = relSeq + uint64(segLen)
 	}
 	if rst {
 		e.rstCnt++
 	}
+	var relAck uint64
 	if ack {
 		if peer.state == stInactive {
+			relAck = 1
 			peer.initSeqs(int64(ackSeq-1), ackSeq-1)
-		} else if !rst {
-			d := seqDelta(ackSeq, peer.ackSeq)
-			if !(ackSeq == 0 && d > tooLargeSeqDelta) && d > 0 {
-				peer.updateAckSeq(ackSeq)
+		} else {
+			var under bool
+			relAck, under = c.relSeqU(peer, ackSeq, peer.ackSeq, peer.ackWraps)
+			if under {
+				relAck = 0
+			} else if !rst {
+				d := seqDelta(ackSeq, peer.ackSeq)
+				if !(ackSeq == 0 && d > tooLargeSeqDelta) && d > 0 {
+					peer.updateAckSeq(ackSeq)
+				}
 			}
 		}
 	}
 	c.updateLastSeq(e, onePast, flags, length)
 	e.lastTime = t
 
-	if c.stateMachine(e, peer, base, length, isOrig, flags) {
+	doClose := c.stateMachine(e, peer, base, length, isOrig, flags)
+	if ack {
+		// After the state machine, so that a gap the ACK reveals is
+		// judged by the states it leaves.
+		c.ackReceived(peer, relAck)
+	}
+	if length > 0 && !rst && !underflow {
+		dataSeq := relSeq
+		if syn {
+			dataSeq++
+		}
+		e.reasm.dataSent(dataSeq, uint64(length))
+	}
+	if doClose {
 		c.closed(e, peer, t)
 	}
 }
 
 func (c *zconn) relSeq(e *endpoint, cur, last, wraps uint32) uint64 {
+	r, _ := c.relSeqU(e, cur, last, wraps)
+	return r
+}
+
+// relSeqU is relSeq and whether cur lies before the endpoint's start.
+func (c *zconn) relSeqU(e *endpoint, cur, last, wraps uint32) (uint64, bool) {
 	d := seqDelta(cur, last)
 	if d < 0 {
 		if wraps > 0 && cur > last {
@@ -361,9 +393,10 @@ func (c *zconn) relSeq(e *endpoint, cur, last, wraps uint32) uint64 {
 		wraps++
 	}
 	if wraps == 0 {
-		return uint64(int64(seqDelta(cur, uint32(e.startSeq))))
+		d := seqDelta(cur, uint32(e.startSeq))
+		return uint64(int64(d)), d < 0
 	}
-	return e.relative(cur, wraps)
+	return e.relative(cur, wraps), false
 }
 
 func (c *zconn) updateHistory(e *endpoint, flags wire.Flags, relSeq uint64, length int) {
