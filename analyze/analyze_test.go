@@ -329,3 +329,23 @@ func BenchmarkAnalyze(b *testing.B) {
 		tr.Close()
 	}
 }
+
+// TestContentGap checks that data acknowledged without being seen is a
+// content gap (G) in the history, and that data seen out of order is not.
+func TestContentGap(t *testing.T) {
+	ps := append(append([]pkt{}, handshake...),
+		pkt{3 * time.Millisecond, cli, srv, wire.ACK, 111, 501, 10, 0}, // 101-111 missing
+		pkt{4 * time.Millisecond, cli, srv, wire.ACK, 101, 501, 10, 0}, // out of order: no gap
+		pkt{5 * time.Millisecond, srv, cli, wire.ACK, 501, 121, 0, 0},  // acks what was seen
+		pkt{6 * time.Millisecond, srv, cli, wire.ACK, 501, 141, 0, 0},  // acks 121-141, never seen
+		pkt{7 * time.Millisecond, cli, srv, wire.FIN | wire.ACK, 141, 501, 0, 0},
+		pkt{8 * time.Millisecond, srv, cli, wire.FIN | wire.ACK, 501, 142, 0, 0})
+	conns := analyzeBytes(t, capture(ps), Options{})
+	if len(conns) != 1 || conns[0].History() != "ShADTaGFf" {
+		var h []string
+		for _, c := range conns {
+			h = append(h, c.History())
+		}
+		t.Errorf("histories %q, want ShADTaGFf", h)
+	}
+}
