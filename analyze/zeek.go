@@ -322,7 +322,7 @@ func (c *zconn) process(p *wire.Packet, t int64, isOrig bool) {
 		}
 	}
 
-	relSeq, underflow := c.relSeqU(e, base, e.lastSeq, e.seqWraps)
+	relSeq, underflow := c.relSeq(e, base, e.lastSeq, e.seqWraps)
 	c.updateHistory(e, flags, relSeq, length)
 	// update_window: only the zero-window letter matters here.
 	if p.Win == 0 && !rst && peer.state != stClosed && e.state != stReset {
@@ -345,7 +345,7 @@ func (c *zconn) process(p *wire.Packet, t int64, isOrig bool) {
 			peer.initSeqs(int64(ackSeq-1), ackSeq-1)
 		} else {
 			var under bool
-			relAck, under = c.relSeqU(peer, ackSeq, peer.ackSeq, peer.ackWraps)
+			relAck, under = c.relSeq(peer, ackSeq, peer.ackSeq, peer.ackWraps)
 			if under {
 				relAck = 0
 			} else if !rst {
@@ -377,13 +377,10 @@ func (c *zconn) process(p *wire.Packet, t int64, isOrig bool) {
 	}
 }
 
-func (c *zconn) relSeq(e *endpoint, cur, last, wraps uint32) uint64 {
-	r, _ := c.relSeqU(e, cur, last, wraps)
-	return r
-}
-
-// relSeqU is relSeq and whether cur lies before the endpoint's start.
-func (c *zconn) relSeqU(e *endpoint, cur, last, wraps uint32) (uint64, bool) {
+// relSeq is cur relative to the endpoint's first sequence number, given
+// the last one seen and the wraps so far, and whether cur lies before the
+// start (Zeek's get_relative_seq and its underflow).
+func (c *zconn) relSeq(e *endpoint, cur, last, wraps uint32) (uint64, bool) {
 	d := seqDelta(cur, last)
 	if d < 0 {
 		if wraps > 0 && cur > last {
