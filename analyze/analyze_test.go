@@ -102,6 +102,7 @@ func TestVerdicts(t *testing.T) {
 		pkts                       []pkt
 		state, how, by, cause      string
 		origErrno, respErrno, text string
+		idle                       time.Duration
 	}{
 		{
 			name: "middlebox RST",
@@ -127,7 +128,7 @@ func TestVerdicts(t *testing.T) {
 				pkt{400 * time.Second, cli, srv, wire.PSH | wire.ACK, 101, 501, 10, 0},
 				pkt{400*time.Second + time.Millisecond, srv, cli, wire.RST, 501, 0, 0, 0}),
 			state: "RSTRH", how: HowRST, by: ByResp, cause: CauseIdleTimeout,
-			origErrno: "ECONNRESET", respErrno: ErrnoNone, text: "idle 6m40s",
+			origErrno: "ECONNRESET", respErrno: ErrnoNone, text: "idle 6m40s", idle: 400 * time.Second,
 		},
 		{
 			name: "SYN retransmitted, no answer",
@@ -155,6 +156,9 @@ func TestVerdicts(t *testing.T) {
 				t.Errorf("got %s %s by %s, cause %s (%s), errno %s/%s; want %s %s by %s, cause %s mentioning %q, errno %s/%s",
 					c.ConnState(), v.How, v.By, v.Cause.ID, ev, v.OrigErrno, v.RespErrno,
 					tc.state, tc.how, tc.by, tc.cause, tc.text, tc.origErrno, tc.respErrno)
+			}
+			if tc.idle != 0 && v.Idle.Round(time.Second) != tc.idle {
+				t.Errorf("idle %v, want %v", v.Idle, tc.idle)
 			}
 		})
 	}

@@ -19,6 +19,7 @@ type side struct {
 	hasData   bool
 	finAt     int64 // its first FIN, 0 = none
 	finN      int   // connection packet number of that FIN
+	finIdle   int64 // how long the connection was quiet before that FIN
 	rxmtTail  int   // retransmissions since the peer last sent anything
 	rst       *rstInfo
 	icmp      *wire.ICMP
@@ -141,6 +142,9 @@ func (c *Conn) packet(rec *wire.Record, now int64, checksums bool) {
 	peer.rxmtTail = 0
 	if p.Flags&wire.FIN != 0 && e.finAt == 0 {
 		e.finAt, e.finN = now, c.pkts
+		if prevPkt != 0 {
+			e.finIdle = now - prevPkt
+		}
 	}
 	e.last = now
 	c.z.process(p, now, e.isOrig)

@@ -26,6 +26,7 @@ type Line struct {
 	RespB    uint64    `json:"resp_bytes"`
 	Packets  int       `json:"packets"`
 	Duration float64   `json:"duration"`
+	Idle     float64   `json:"idle"`
 	EndedHow string    `json:"ended_how"`
 	EndedBy  string    `json:"ended_by"`
 	Errno    Errnos    `json:"errno"`
@@ -57,6 +58,7 @@ func LineOf(c *Conn) Line {
 		Zeek:  ZeekState{c.ConnState(), c.History()},
 		OrigB: ob, RespB: rb, Packets: c.Packets(),
 		Duration: c.Duration().Seconds(),
+		Idle:     v.Idle.Seconds(),
 		EndedHow: v.How, EndedBy: v.By,
 		Errno: Errnos{v.OrigErrno, v.RespErrno},
 		Cause: v.Cause,

@@ -71,7 +71,9 @@ type Verdict struct {
 	// them), "EOF" for an orderly end or "none".
 	OrigErrno string
 	RespErrno string
-	// Idle is how long the connection was quiet before its last packet.
+	// Idle is how long the connection was quiet before the packet that
+	// ended it (its first RST, or first FIN), or before the end of the
+	// capture for one that did not end.
 	Idle time.Duration
 }
 
@@ -151,6 +153,7 @@ func verdict(c *Conn, now int64) Verdict {
 	}
 	switch {
 	case rs != nil:
+		v.Idle = time.Duration(rs.rst.idle)
 		judgeRST(c, rs, &v, set, cause)
 	case bothFIN:
 		v.How, v.By = HowFINBoth, by(o)
@@ -158,6 +161,7 @@ func verdict(c *Conn, now int64) Verdict {
 		if r.finAt < o.finAt {
 			first, v.By = r, by(r)
 		}
+		v.Idle = time.Duration(first.finIdle)
 		set(o, ErrnoEOF)
 		set(r, ErrnoEOF)
 		cause(CauseOrderly, ConfidenceHigh, fmt.Sprintf("orderly close: both sides sent FIN, the %s first", name(first)),
@@ -170,6 +174,7 @@ func verdict(c *Conn, now int64) Verdict {
 			e, v.How = r, HowFINResp
 		}
 		v.By = by(e)
+		v.Idle = time.Duration(e.finIdle)
 		set(e.peer, ErrnoEOF)
 		cause(CauseHalfClose, ConfidenceMedium, fmt.Sprintf("the %s closed (or shut down its sending side); the %s had not closed when the capture ended", name(e), name(e.peer)),
 			fmt.Sprintf("FIN from the %s at packet %d, none from the %s", name(e), e.finN, name(e.peer)))
@@ -218,6 +223,9 @@ func verdict(c *Conn, now int64) Verdict {
 		v.How, v.By = HowOpen, ByNone
 		cause(CauseOpen, ConfidenceHigh, "still open when the capture ended",
 			fmt.Sprintf("no FIN or RST; last packet %s before the end of the capture", time.Duration(now-c.lastPkt).Round(time.Millisecond)))
+	}
+	if v.Idle == 0 && (v.How == HowOpen || v.How == HowTimeout || v.How == HowSYNTimeout || v.How == HowICMP) {
+		v.Idle = time.Duration(now - c.lastPkt)
 	}
 	return v
 }
