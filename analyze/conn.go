@@ -23,7 +23,7 @@ type side struct {
 	rxmtTail  int   // retransmissions since the peer last sent anything
 	rst       *rstInfo
 	icmp      *wire.ICMP
-	icmpAt    int64
+	icmpIdle  int64 // time from the connection's previous packet to the error
 	synPkts   int
 	sentAfter int // payload bytes sent after the peer's FIN
 	// dataStart is the sequence number of its first payload byte, and
@@ -154,7 +154,7 @@ func (c *Conn) icmp(rec *wire.Record, now int64) {
 	e := c.sideOf(rec.ICMP.Src)
 	if e.icmp == nil {
 		ic := rec.ICMP
-		e.icmp, e.icmpAt = &ic, now
+		e.icmp, e.icmpIdle = &ic, now-c.lastPkt
 	}
 }
 

@@ -184,6 +184,7 @@ func verdict(c *Conn, now int64) Verdict {
 			e = r
 		}
 		v.How, v.By = HowICMP, ByMiddlebox
+		v.Idle = time.Duration(e.icmpIdle)
 		if e.peer.addr.Addr() == e.icmp.From {
 			v.By = by(e.peer)
 		}
@@ -224,7 +225,7 @@ func verdict(c *Conn, now int64) Verdict {
 		cause(CauseOpen, ConfidenceHigh, "still open when the capture ended",
 			fmt.Sprintf("no FIN or RST; last packet %s before the end of the capture", time.Duration(now-c.lastPkt).Round(time.Millisecond)))
 	}
-	if v.Idle == 0 && (v.How == HowOpen || v.How == HowTimeout || v.How == HowSYNTimeout || v.How == HowICMP) {
+	if v.How == HowOpen || v.How == HowTimeout || v.How == HowSYNTimeout {
 		v.Idle = time.Duration(now - c.lastPkt)
 	}
 	return v
