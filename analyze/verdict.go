@@ -26,7 +26,6 @@ const (
 	ErrnoEOF         = "EOF"
 	ConfidenceHigh   = "high"
 	ConfidenceMedium = "medium"
-	ConfidenceLow    = "low"
 )
 
 // Hows lists every value of Verdict.How, in the order summaries show them.
