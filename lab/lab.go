@@ -28,7 +28,9 @@ type Options struct {
 	// Settle bounds how long the runner waits, after each step, for the
 	// kernel to finish reacting (default 1s).
 	Settle time.Duration
-	// PcapDir, when set, receives one pcap file per TCP run.
+	// PcapDir, when set, receives one pcapng file per TCP run: its TCP
+	// packets and ICMP errors, the first packet of each step with the
+	// step as a comment.
 	PcapDir string
 	// NoIsolation runs on loopback in the current network namespace even
 	// when namespaces are available.

@@ -27,8 +27,11 @@ type observers struct {
 	cap *capture.Capture
 	// dumpers list the sockets of each host (one without hosts).
 	dumpers []*tcpstate.Dumper
-	pcap    *wire.PcapWriter
+	pcap    *wire.Writer
 	pfile   *os.File
+	// noted is the step whose line the capture file has as a packet
+	// comment already.
+	noted *Step
 	// isn holds the first sequence number of each direction, so that
 	// packets show relative sequence numbers as tcpdump does.
 	isn map[[2]netip.AddrPort]uint32
@@ -78,14 +81,14 @@ func openObservers(env *environment, t scenario.Transport, rec *Record, opts Opt
 		}
 	}
 	if o.cap != nil && opts.PcapDir != "" {
-		name := strings.ReplaceAll(rec.Scenario, "/", "_") + "." + string(t) + ".pcap"
+		name := strings.ReplaceAll(rec.Scenario, "/", "_") + "." + string(t) + ".pcapng"
 		f, err := os.Create(filepath.Join(opts.PcapDir, name))
 		if err != nil {
 			o.close()
 			return nil, fmt.Errorf("pcap file: %w", err)
 		}
 		o.pfile = f
-		if o.pcap, err = wire.NewPcapWriter(f); err != nil {
+		if o.pcap, err = wire.NewWriter(f); err != nil {
 			o.close()
 			return nil, fmt.Errorf("pcap file: %w", err)
 		}
@@ -102,6 +105,9 @@ func (o *observers) close() {
 		d.Close()
 	}
 	if o.pfile != nil {
+		if o.pcap != nil {
+			o.pcap.Flush()
+		}
 		o.pfile.Close()
 	}
 }
@@ -260,24 +266,49 @@ func (o *observers) drain(r *runner, st *Step) int {
 	if o.cap == nil {
 		return 0
 	}
-	pks, err := o.cap.Drain()
+	frames, err := o.cap.DrainFrames()
 	if err != nil {
 		r.rec.Limits = append(r.rec.Limits, fmt.Sprintf("capture: %v", err))
 		return 0
 	}
-	for _, p := range pks {
+	for _, f := range frames {
+		if !f.TCP {
+			// ICMP errors go to the capture file only: the
+			// timeline's packets are TCP.
+			if !probe(f.ICMP.Src, f.ICMP.Dst) {
+				o.write(f, st)
+			}
+			continue
+		}
+		p := f.Packet
 		if probe(p.Src, p.Dst) {
 			continue
 		}
-		if o.pcap != nil {
-			o.pcap.WritePacket(p)
-		}
+		o.write(f, st)
 		if c := r.connecting; c != nil && !c.Local.IsValid() && p.Flags == wire.SYN && p.Dst == r.target.Local {
 			c.Local = p.Src
 		}
 		st.Packets = append(st.Packets, o.packet(r.all, p))
 	}
-	return len(pks)
+	return len(frames)
+}
+
+// write adds a captured packet to the capture file; the first packet of
+// each step carries the step's line as a comment, which Wireshark shows
+// beside it.
+func (o *observers) write(f capture.Frame, st *Step) {
+	if o.pcap == nil {
+		return
+	}
+	comment := ""
+	if st != nil && st != o.noted {
+		o.noted = st
+		comment = st.Text
+		if st.Line > 0 {
+			comment = fmt.Sprintf("line %d: %s", st.Line, st.Text)
+		}
+	}
+	o.pcap.Write(f.Time, f.Data, comment)
 }
 
 // probe reports whether addresses are those of the connections with which

@@ -144,7 +144,7 @@ func labRun(args []string, stdout, stderr io.Writer, verify bool) int {
 	limit := fs.Duration("limit", 0, "per-step block limit, overriding each scenario's (default: the scenario's, 2s)")
 	settle := fs.Duration("settle", 0, "bound on waiting for the kernel to settle after a step (default 1s)")
 	parallel := fs.Int("parallel", 0, "runs at once (default 8×CPUs; fewer if the open-file limit leaves too few descriptors)")
-	pcap := fs.String("pcap", "", "write a pcap file per TCP run into this directory")
+	pcap := fs.String("pcap", "", "write a pcapng file per TCP run into this directory, each step a packet comment")
 	noIsolation := fs.Bool("no-isolation", false, "run in this network namespace even as root")
 	htmlOut := fs.String("html", "", "also write the report as one self-contained HTML `file`: the matrix, and each run as a ladder diagram")
 	fs.Usage = func() {

@@ -142,7 +142,7 @@ func assemble(prog []insn) []unix.SockFilter {
 	return out
 }
 
-// filter returns the kernel filter: TCP over IPv4 and IPv6, on a loopback
+// filter returns the kernel filter: TCP and ICMP over IPv4 and IPv6, on a loopback
 // interface only the incoming copy. On a SOCK_DGRAM packet socket offsets
 // count from the IP header. IPv6 packets whose first next header is an
 // extension header pass too; Drain drops those that turn out not to be TCP.
@@ -157,10 +157,12 @@ func filter(loopback bool) []unix.SockFilter {
 		insn{code: ldH, k: adProto},
 		insn{code: jeq, k: unix.ETH_P_IP, jf: "ipv6"},
 		insn{code: ldB, k: 9}, // IPv4 protocol
-		insn{code: jeq, k: unix.IPPROTO_TCP, jt: "accept", jf: "drop"},
+		insn{code: jeq, k: unix.IPPROTO_TCP, jt: "accept"},
+		insn{code: jeq, k: unix.IPPROTO_ICMP, jt: "accept", jf: "drop"},
 		insn{label: "ipv6", code: jeq, k: unix.ETH_P_IPV6, jf: "drop"},
 		insn{code: ldB, k: 6}, // IPv6 next header
 		insn{code: jeq, k: unix.IPPROTO_TCP, jt: "accept"},
+		insn{code: jeq, k: unix.IPPROTO_ICMPV6, jt: "accept"},
 		insn{code: jeq, k: unix.IPPROTO_HOPOPTS, jt: "accept"},
 		insn{code: jeq, k: unix.IPPROTO_ROUTING, jt: "accept"},
 		insn{code: jeq, k: unix.IPPROTO_FRAGMENT, jt: "accept"},
@@ -172,37 +174,61 @@ func filter(loopback bool) []unix.SockFilter {
 	return assemble(p)
 }
 
-// Drain returns every packet queued now, in the order the kernel queued
-// them, without blocking. Time is the kernel's receive stamp on
-// CLOCK_REALTIME; packets handled on different CPUs may carry stamps a few
-// microseconds out of queue order, so the order of the result, not Time,
-// is the order of the receive path. Packets that are not TCP (IPv6 with extension
-// headers leading elsewhere) are dropped.
+// Drain returns every TCP packet queued now, in the order the kernel queued
+// them, without blocking; DrainFrames also returns the ICMP errors.
 func (c *Capture) Drain() ([]wire.Packet, error) {
+	fs, err := c.DrainFrames()
 	var pkts []wire.Packet
+	for _, f := range fs {
+		if f.TCP {
+			pkts = append(pkts, f.Packet)
+		}
+	}
+	return pkts, err
+}
+
+// DrainFrames returns every packet queued now, TCP segments and the ICMP
+// errors that quote one, in the order the kernel queued them, without
+// blocking. Time is the kernel's receive stamp on CLOCK_REALTIME; packets
+// handled on different CPUs may carry stamps a few microseconds out of
+// queue order, so the order of the result, not Time, is the order of the
+// receive path. Other packets (ICMP that is not an error about TCP, IPv6
+// with extension headers leading elsewhere) are dropped.
+func (c *Capture) DrainFrames() ([]Frame, error) {
+	var fs []Frame
 	for {
 		n, oobn, flags, _, err := unix.Recvmsg(c.fd, c.buf, c.oob, unix.MSG_TRUNC)
 		if err == unix.EAGAIN {
-			return pkts, nil
+			return fs, nil
 		}
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
-			return pkts, fmt.Errorf("capture on %s: recvmsg: %w", c.ifname, err)
+			return fs, fmt.Errorf("capture on %s: recvmsg: %w", c.ifname, err)
 		}
 		if flags&unix.MSG_TRUNC != 0 || n > len(c.buf) {
-			return pkts, fmt.Errorf("capture on %s: packet of %d bytes exceeds the %d-byte buffer", c.ifname, n, len(c.buf))
+			return fs, fmt.Errorf("capture on %s: packet of %d bytes exceeds the %d-byte buffer", c.ifname, n, len(c.buf))
 		}
-		p, err := wire.Decode(append([]byte(nil), c.buf[:n]...))
-		if errors.Is(err, wire.ErrNotTCP) || errors.Is(err, wire.ErrFragment) {
+		data := append([]byte(nil), c.buf[:n]...)
+		f := Frame{Time: stamp(c.oob[:oobn]), Data: data}
+		p, err := wire.Decode(data)
+		switch {
+		case err == nil:
+			p.Time = f.Time
+			f.TCP, f.Packet = true, p
+		case errors.Is(err, wire.ErrNotTCP):
+			ic, ierr := wire.DecodeICMP(data)
+			if ierr != nil {
+				continue
+			}
+			f.ICMP = ic
+		case errors.Is(err, wire.ErrFragment):
 			continue
+		default:
+			return fs, fmt.Errorf("capture on %s: %w", c.ifname, err)
 		}
-		if err != nil {
-			return pkts, fmt.Errorf("capture on %s: %w", c.ifname, err)
-		}
-		p.Time = stamp(c.oob[:oobn])
-		pkts = append(pkts, p)
+		fs = append(fs, f)
 	}
 }
 
@@ -214,7 +240,7 @@ func stamp(oob []byte) time.Time {
 		for _, m := range msgs {
 			if m.Header.Level == unix.SOL_SOCKET && m.Header.Type == unix.SCM_TIMESTAMPNS && len(m.Data) >= 16 {
 				ts := (*unix.Timespec)(unsafe.Pointer(&m.Data[0]))
-				return time.Unix(ts.Sec, ts.Nsec)
+				return time.Unix(int64(ts.Sec), int64(ts.Nsec)) // int32 fields on 386
 			}
 		}
 	}

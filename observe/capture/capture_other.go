@@ -17,6 +17,9 @@ func Open(ifname string) (*Capture, error) { return nil, ErrUnsupported }
 // Drain reports ErrUnsupported.
 func (c *Capture) Drain() ([]wire.Packet, error) { return nil, ErrUnsupported }
 
+// DrainFrames reports ErrUnsupported.
+func (c *Capture) DrainFrames() ([]Frame, error) { return nil, ErrUnsupported }
+
 // Wait reports ErrUnsupported.
 func (c *Capture) Wait(d time.Duration) (bool, error) { return false, ErrUnsupported }
 

@@ -12,6 +12,9 @@ func FuzzDecode(f *testing.F) {
 	f.Add(seg{src: "[::1]:1", dst: "[::1]:2", flags: RST | ACK, payload: "x"}.ipv6([2]int{protoHopByHop, 8}, [2]int{protoFragment, 8}, [2]int{protoAH, 16}))
 	f.Add([]byte{0x45})
 	f.Fuzz(func(t *testing.T, b []byte) {
+		if ic, err := DecodeICMP(b); err == nil && !ic.Src.IsValid() {
+			t.Fatalf("DecodeICMP gave %+v without the quoted segment's addresses", ic)
+		}
 		p, err := Decode(b)
 		if err != nil {
 			return
@@ -34,17 +37,20 @@ func FuzzReadPcap(f *testing.F) {
 		if err != nil {
 			return
 		}
-		// Whatever ReadPcap accepts, PcapWriter writes back and ReadPcap
+		// Whatever ReadPcap accepts, Writer writes back and ReadPcap
 		// reads the same packets again.
 		var buf bytes.Buffer
-		w, err := NewPcapWriter(&buf)
+		w, err := NewWriter(&buf)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, p := range pkts {
-			if err := w.WritePacket(p); err != nil {
-				return // a time pcap cannot hold, from a big-endian file
+			if err := w.WritePacket(p, "x"); err != nil {
+				t.Fatal(err)
 			}
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
 		}
 		again, err := ReadPcap(&buf)
 		if err != nil {

@@ -1,0 +1,191 @@
+package analyze
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/teardown-net/teardown/observe/wire"
+)
+
+// side is what teardown keeps about one endpoint besides Zeek's model: the
+// evidence the verdict rests on.
+type side struct {
+	pkts      int
+	ttl       uint8 // TTL of its first packet that is not an RST
+	ttlSet    bool
+	last      int64 // time of its last packet
+	lastData  int64 // time of its last payload packet
+	dataEnd   uint32
+	hasData   bool
+	finAt     int64 // its first FIN, 0 = none
+	finN      int   // connection packet number of that FIN
+	finIdle   int64 // how long the connection was quiet before that FIN
+	rxmtTail  int   // retransmissions since the peer last sent anything
+	rst       *rstInfo
+	icmp      *wire.ICMP
+	icmpIdle  int64 // time from the connection's previous packet to the error
+	synPkts   int
+	sentAfter int // payload bytes sent after the peer's FIN
+	// dataStart is the sequence number of its first payload byte, and
+	// peerEnd the peer's highest payload end when this side last sent
+	// payload: what the peer sent since is what this side left unanswered.
+	dataStart uint32
+	peerEnd   uint32
+	peerMark  bool // peerEnd is set: the peer had sent payload by then
+}
+
+// rstInfo is the first RST an endpoint sent and the state around it.
+type rstInfo struct {
+	at        int64
+	n         int // packet number in the connection
+	seq, ack  uint32
+	hasACK    bool
+	ttl       uint8
+	idle      int64  // time since the connection's previous packet
+	pending   uint32 // peer payload bytes after this side's last payload
+	afterFIN  bool   // this side had sent a FIN
+	peerFIN   bool   // the peer had sent a FIN
+	peerData  bool   // the peer sent payload after this side's FIN
+	answerSYN bool   // the RST answers a SYN (nothing established)
+}
+
+// Conn is one TCP connection of a capture. Its methods are valid once the
+// Tracker has handed it over.
+type Conn struct {
+	n       int
+	z       zconn
+	pkts    int
+	lastPkt int64
+	idleRST int64
+	// idleBefore is how long the 4-tuple had been quiet when this
+	// connection began, if Zeek's inactivity timer ended the one before.
+	idleBefore int64
+	// idleEnd is set when the inactivity timer ended this connection.
+	idleEnd bool
+	v       Verdict
+}
+
+func (c *Conn) sideOf(src netip.AddrPort) *endpoint {
+	if c.z.eps[0].addr == src {
+		return &c.z.eps[0]
+	}
+	return &c.z.eps[1]
+}
+
+func (c *Conn) packet(rec *wire.Record, now int64, checksums bool) {
+	p := &rec.TCP
+	e := c.sideOf(p.Src)
+	if checksums && rec.BadSum {
+		c.z.badChecksum(e.isOrig)
+		return
+	}
+	c.pkts++
+	peer := e.peer
+	prevPkt := c.lastPkt
+	c.lastPkt = now
+	e.pkts++
+	if p.Flags&wire.SYN != 0 {
+		e.synPkts++
+	}
+	rst := p.Flags&wire.RST != 0
+	if !rst && !e.ttlSet {
+		e.ttl, e.ttlSet = rec.TTL, true
+	}
+	if rst && e.rst == nil {
+		r := &rstInfo{
+			at: now, n: c.pkts, seq: p.Seq, ack: p.Ack, hasACK: p.Flags&wire.ACK != 0, ttl: rec.TTL,
+			afterFIN: e.finAt != 0, peerFIN: peer.finAt != 0,
+			answerSYN: peer.synPkts > 0 && peer.state == stSynSent,
+		}
+		if prevPkt != 0 {
+			r.idle = now - prevPkt
+		}
+		// In a connection that continues an idle one, the RST comes
+		// after that idle time, however soon after its first packet.
+		r.idle = max(r.idle, c.idleBefore)
+		if peer.hasData && (!e.hasData || peer.lastData > e.lastData) {
+			// What the peer sent since this side last sent payload:
+			// from its sequence numbers, up to what the RST acknowledges.
+			from := peer.dataStart
+			if e.peerMark {
+				from = e.peerEnd
+			}
+			if n := seqDelta(peer.dataEnd, from); n > 0 {
+				r.pending = uint32(n)
+			}
+		}
+		r.peerData = e.finAt != 0 && peer.lastData > e.finAt
+		e.rst = r
+	}
+	if p.Len > 0 && !rst {
+		end := p.Seq + uint32(p.Len)
+		if e.hasData && seqDelta(end, e.dataEnd) <= 0 {
+			e.rxmtTail++
+		} else {
+			e.rxmtTail = 0
+		}
+		if !e.hasData || seqDelta(end, e.dataEnd) > 0 {
+			e.dataEnd = end
+		}
+		if !e.hasData {
+			e.dataStart = p.Seq
+		}
+		e.hasData = true
+		e.lastData = now
+		e.peerEnd, e.peerMark = peer.dataEnd, peer.hasData
+		if peer.finAt != 0 {
+			e.sentAfter += p.Len
+		}
+	} else if e.synPkts > 1 && p.Flags&wire.SYN != 0 {
+		e.rxmtTail++
+	}
+	peer.rxmtTail = 0
+	if p.Flags&wire.FIN != 0 && e.finAt == 0 {
+		e.finAt, e.finN = now, c.pkts
+		if prevPkt != 0 {
+			e.finIdle = now - prevPkt
+		}
+	}
+	e.last = now
+	c.z.process(p, now, e.isOrig)
+}
+
+func (c *Conn) icmp(rec *wire.Record, now int64) {
+	e := c.sideOf(rec.ICMP.Src)
+	if e.icmp == nil {
+		ic := rec.ICMP
+		e.icmp, e.icmpIdle = &ic, now-c.lastPkt
+	}
+}
+
+// end computes the verdict; now is the capture's last time.
+func (c *Conn) end(now int64) {
+	c.v = verdict(c, now)
+}
+
+// Orig and Resp are Zeek's originator and responder.
+func (c *Conn) Orig() netip.AddrPort { return c.z.orig.addr }
+
+// Resp is the responder; see Orig.
+func (c *Conn) Resp() netip.AddrPort { return c.z.resp.addr }
+
+// ConnState is Zeek's conn_state.
+func (c *Conn) ConnState() string { return c.z.connState() }
+
+// History is Zeek's history string.
+func (c *Conn) History() string { return string(c.z.history) }
+
+// Start is the time of the connection's first packet.
+func (c *Conn) Start() time.Time { return time.Unix(0, c.z.start) }
+
+// Duration is from the first packet to the last one Zeek counts.
+func (c *Conn) Duration() time.Duration { return time.Duration(c.z.last - c.z.start) }
+
+// Bytes are the payload bytes each side sent, from sequence numbers.
+func (c *Conn) Bytes() (orig, resp uint64) { return c.z.orig.size(), c.z.resp.size() }
+
+// Packets is the number of packets of the connection.
+func (c *Conn) Packets() int { return c.pkts }
+
+// Verdict is how the connection ended and why.
+func (c *Conn) Verdict() Verdict { return c.v }

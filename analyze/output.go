@@ -1,0 +1,157 @@
+package analyze
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"text/tabwriter"
+)
+
+// SchemaVersion is the version of the JSON objects Line describes; it
+// changes when a field changes meaning or goes away.
+const SchemaVersion = 1
+
+// Line is one connection as --json writes it, one object per line.
+type Line struct {
+	Schema   int       `json:"schema"`
+	TS       float64   `json:"ts"`
+	OrigH    string    `json:"orig_h"`
+	OrigP    uint16    `json:"orig_p"`
+	RespH    string    `json:"resp_h"`
+	RespP    uint16    `json:"resp_p"`
+	Zeek     ZeekState `json:"zeek"`
+	OrigB    uint64    `json:"orig_bytes"`
+	RespB    uint64    `json:"resp_bytes"`
+	Packets  int       `json:"packets"`
+	Duration float64   `json:"duration"`
+	Idle     float64   `json:"idle"`
+	EndedHow string    `json:"ended_how"`
+	EndedBy  string    `json:"ended_by"`
+	Errno    Errnos    `json:"errno"`
+	Cause    Cause     `json:"cause"`
+	Explain  []string  `json:"explain,omitempty"`
+}
+
+// ZeekState is what Zeek's conn.log would say.
+type ZeekState struct {
+	ConnState string `json:"conn_state"`
+	History   string `json:"history"`
+}
+
+// Errnos is the errno each side's application most likely got.
+type Errnos struct {
+	Orig string `json:"orig"`
+	Resp string `json:"resp"`
+}
+
+// LineOf is c as a Line.
+func LineOf(c *Conn) Line {
+	v := c.Verdict()
+	ob, rb := c.Bytes()
+	l := Line{
+		Schema: SchemaVersion,
+		TS:     float64(c.z.start) / 1e9,
+		OrigH:  c.Orig().Addr().String(), OrigP: c.Orig().Port(),
+		RespH: c.Resp().Addr().String(), RespP: c.Resp().Port(),
+		Zeek:  ZeekState{c.ConnState(), c.History()},
+		OrigB: ob, RespB: rb, Packets: c.Packets(),
+		Duration: c.Duration().Seconds(),
+		Idle:     v.Idle.Seconds(),
+		EndedHow: v.How, EndedBy: v.By,
+		Errno: Errnos{v.OrigErrno, v.RespErrno},
+		Cause: v.Cause,
+	}
+	for _, e := range []string{v.OrigErrno, v.RespErrno} {
+		if inExplain[e] && !slices.Contains(l.Explain, e) {
+			l.Explain = append(l.Explain, e)
+		}
+	}
+	return l
+}
+
+// WriteJSON writes c as one line of JSON. Evidence quotes packets as
+// "A > B", so HTML escaping, which would make that "\u003e", is off.
+func WriteJSON(w io.Writer, c *Conn) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(LineOf(c))
+}
+
+// Table writes connections as a text table, one per line. Columns are
+// aligned in blocks of tableBlock lines, so that memory stays bounded and
+// lines come out while a long capture is read.
+type Table struct {
+	tw *tabwriter.Writer
+	n  int
+}
+
+const tableBlock = 256
+
+// NewTable starts a table on w with its header.
+func NewTable(w io.Writer) *Table {
+	t := &Table{tw: tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)}
+	fmt.Fprintln(t.tw, "START\tORIGINATOR\tRESPONDER\tSTATE\tHISTORY\tENDED\tBY\tERRNO orig/resp\tCAUSE")
+	return t
+}
+
+// Add writes one connection.
+func (t *Table) Add(c *Conn) {
+	v := c.Verdict()
+	fmt.Fprintf(t.tw, "%s\t%v\t%v\t%s\t%s\t%s\t%s\t%s/%s\t%s\n",
+		c.Start().UTC().Format("15:04:05.000000"), c.Orig(), c.Resp(), c.ConnState(), c.History(),
+		v.How, v.By, v.OrigErrno, v.RespErrno, v.Cause.Text)
+	if t.n++; t.n%tableBlock == 0 {
+		t.tw.Flush()
+	}
+}
+
+// Flush writes out what is buffered.
+func (t *Table) Flush() error { return t.tw.Flush() }
+
+// Summary counts connections by how they ended and by cause.
+type Summary struct {
+	Conns  int
+	How    map[string]int
+	Causes map[string]int
+	first  []string
+	scen   map[string]string // a scenario that reproduces each cause
+}
+
+// Add counts c.
+func (s *Summary) Add(c *Conn) {
+	if s.How == nil {
+		s.How, s.Causes, s.scen = map[string]int{}, map[string]int{}, map[string]string{}
+	}
+	v := c.Verdict()
+	s.Conns++
+	s.How[v.How]++
+	if s.Causes[v.Cause.ID] == 0 {
+		s.first = append(s.first, v.Cause.ID)
+		s.scen[v.Cause.ID] = v.Cause.Scenario
+	}
+	s.Causes[v.Cause.ID]++
+}
+
+// Write prints the summary.
+func (s *Summary) Write(w io.Writer) {
+	fmt.Fprintf(w, "\nconnections: %d\n", s.Conns)
+	for _, h := range Hows {
+		if n := s.How[h]; n > 0 {
+			fmt.Fprintf(w, "  %-16s %d\n", h, n)
+		}
+	}
+	if len(s.first) > 0 {
+		fmt.Fprintln(w, "causes:")
+		ids := slices.Clone(s.first)
+		slices.SortStableFunc(ids, func(a, b string) int { return s.Causes[b] - s.Causes[a] })
+		for _, id := range ids {
+			extra := ""
+			if sc := s.scen[id]; sc != "" {
+				extra = "  (teardown lab run " + sc + ")"
+			}
+			fmt.Fprintf(w, "  %-16s %s%s\n", id, strconv.Itoa(s.Causes[id]), extra)
+		}
+	}
+}

@@ -1,0 +1,100 @@
+package analyze
+
+// reassembly is what Zeek's stream reassembly contributes to history: the
+// content gap letter G. It keeps no payload, only which sequence ranges an
+// endpoint has sent: next is the first byte not yet received in order, and
+// ahead the ranges received beyond a hole.
+type reassembly struct {
+	next  uint64 // relative; the first data byte is 1
+	ahead []span
+}
+
+type span struct{ lo, hi uint64 }
+
+// maxAhead bounds the ranges kept beyond a hole; past it the oldest are
+// taken as delivered, so a hostile capture cannot grow the list.
+const maxAhead = 64
+
+func (r *reassembly) start() {
+	if r.next == 0 {
+		r.next = 1
+	}
+}
+
+// dataSent records payload [seq, seq+n).
+func (r *reassembly) dataSent(seq, n uint64) {
+	r.start()
+	lo, hi := seq, seq+n
+	if hi <= r.next {
+		return
+	}
+	if lo <= r.next {
+		r.next = hi
+		r.pull()
+		return
+	}
+	r.ahead = append(r.ahead, span{lo, hi})
+	for i := len(r.ahead) - 1; i > 0 && r.ahead[i].lo < r.ahead[i-1].lo; i-- {
+		r.ahead[i], r.ahead[i-1] = r.ahead[i-1], r.ahead[i]
+	}
+	if len(r.ahead) > maxAhead {
+		r.next = max(r.next, r.ahead[0].hi)
+		r.ahead = r.ahead[1:]
+		r.pull()
+	}
+}
+
+// pull moves next over the ranges it now reaches.
+func (r *reassembly) pull() {
+	for len(r.ahead) > 0 && r.ahead[0].lo <= r.next {
+		r.next = max(r.next, r.ahead[0].hi)
+		r.ahead = r.ahead[1:]
+	}
+}
+
+// gaps returns how many holes lie below upTo, and moves past them: the
+// data there was acknowledged without being seen.
+func (r *reassembly) gaps(upTo uint64) int {
+	r.start()
+	n := 0
+	for len(r.ahead) > 0 && r.ahead[0].lo < upTo {
+		if r.ahead[0].lo > r.next {
+			n++
+		}
+		r.next = max(r.next, r.ahead[0].hi)
+		r.ahead = r.ahead[1:]
+	}
+	if upTo > r.next {
+		n++
+		r.next = upTo
+	}
+	return n
+}
+
+// ackReceived is the peer's acknowledgement relAck of e's data (Zeek's
+// TCP_Reassembler::AckReceived): data acknowledged that was never seen is
+// a content gap, recorded when both sides are established or closing
+// cleanly.
+func (c *zconn) ackReceived(e *endpoint, relAck uint64) {
+	if e.finCnt > 0 && relAck >= e.finSeq {
+		relAck = e.finSeq - 1
+	}
+	e.reasm.start()
+	if relAck <= e.reasm.next {
+		return
+	}
+	if relAck <= 2 && c.isPartial {
+		// A partial connection's made-up start: the first ACK seems to
+		// skip a byte or two.
+		return
+	}
+	for range e.reasm.gaps(relAck) {
+		if clean(e) && clean(e.peer) {
+			c.scaledHistory(e, &e.gap, 'G')
+		}
+	}
+}
+
+func clean(e *endpoint) bool {
+	return e.state == stEstablished || (e.state == stClosed && e.prev == stEstablished)
+}

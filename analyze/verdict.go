@@ -1,0 +1,371 @@
+package analyze
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/teardown-net/teardown/observe/wire"
+)
+
+// How a connection ended: the values of Verdict.How.
+const (
+	HowFINBoth       = "fin-both"
+	HowFINOrig       = "fin-originator"
+	HowFINResp       = "fin-responder"
+	HowRST           = "rst"
+	HowRefused       = "refused"
+	HowSYNTimeout    = "syn-timeout"
+	HowICMP          = "icmp"
+	HowTimeout       = "timeout"
+	HowOpen          = "open"
+	ByOrig           = "originator"
+	ByResp           = "responder"
+	ByMiddlebox      = "middlebox"
+	ByNone           = "none"
+	ErrnoNone        = "none"
+	ErrnoEOF         = "EOF"
+	ConfidenceHigh   = "high"
+	ConfidenceMedium = "medium"
+)
+
+// Hows lists every value of Verdict.How, in the order summaries show them.
+var Hows = []string{HowFINBoth, HowFINOrig, HowFINResp, HowRST, HowRefused, HowSYNTimeout, HowICMP, HowTimeout, HowOpen}
+
+// Causes: the values of Cause.ID, in teardown's vocabulary.
+const (
+	CauseOrderly       = "orderly-close"
+	CauseHalfClose     = "half-close"
+	CauseRefused       = "refused"
+	CauseCloseUnread   = "close-unread"
+	CauseLingerZero    = "linger-zero"
+	CauseAbortAfterFIN = "abort-after-fin"
+	CauseWriteAfterFIN = "write-after-fin"
+	CauseNoSocket      = "no-socket"
+	CauseMiddlebox     = "middlebox-rst"
+	CauseIdleTimeout   = "idle-timeout"
+	CauseVanished      = "peer-vanished"
+	CauseNoAnswer      = "syn-unanswered"
+	CauseUnreachable   = "unreachable"
+	CauseOpen          = "capture-ended"
+	CauseInactive      = "inactive"
+)
+
+// Cause is why a connection ended, with what the verdict rests on.
+type Cause struct {
+	ID         string   `json:"id"`
+	Text       string   `json:"text"`
+	Evidence   []string `json:"evidence"`
+	Confidence string   `json:"confidence"`
+	// Scenario is the catalog scenario that reproduces it ("" if none).
+	Scenario string `json:"scenario,omitempty"`
+}
+
+// Verdict is how, by whom and why a connection ended, and the errno each
+// side's application most likely got.
+type Verdict struct {
+	How   string
+	By    string
+	Cause Cause
+	// OrigErrno and RespErrno are errno names (as teardown explain knows
+	// them), "EOF" for an orderly end or "none".
+	OrigErrno string
+	RespErrno string
+	// Idle is how long the connection was quiet before the packet that
+	// ended it (its first RST, or first FIN), or before the end of the
+	// capture for one that did not end.
+	Idle time.Duration
+}
+
+// Abnormal reports whether the connection ended any way but an orderly
+// close or the capture's end.
+func (v Verdict) Abnormal() bool {
+	switch v.How {
+	case HowFINBoth, HowFINOrig, HowFINResp, HowOpen:
+		return false
+	}
+	return true
+}
+
+// ErrnoNames lists every errno name a verdict can give, besides "none".
+var ErrnoNames = []string{ErrnoEOF, "ECONNRESET", "EPIPE", "ECONNREFUSED", "ETIMEDOUT", "EHOSTUNREACH",
+	"ENETUNREACH", "EHOSTDOWN", "EACCES", "EMSGSIZE", "EPROTO", "ENOPROTOOPT", "EOPNOTSUPP", "ENONET"}
+
+// inExplain are the ErrnoNames that teardown explain has an entry for; a test
+// keeps it in step with the knowledge base.
+var inExplain = map[string]bool{ErrnoEOF: true, "ECONNRESET": true, "EPIPE": true, "ECONNREFUSED": true,
+	"ETIMEDOUT": true, "EHOSTUNREACH": true, "ENETUNREACH": true, "EHOSTDOWN": true, "EMSGSIZE": true}
+
+// scenarioOf links each cause to the catalog scenario that makes it
+// happen on a real kernel.
+var scenarioOf = map[string]string{
+	CauseOrderly:       "peer-closed/read-eof",
+	CauseHalfClose:     "shutdown/wr",
+	CauseRefused:       "connect/refused",
+	CauseCloseUnread:   "close-unread/read",
+	CauseLingerZero:    "linger/zero",
+	CauseAbortAfterFIN: "rst/after-fin",
+	CauseWriteAfterFIN: "peer-closed/write-epipe",
+	CauseNoSocket:      "net/peer-rebooted",
+	CauseVanished:      "net/peer-vanished",
+	CauseUnreachable:   "net/host-unreachable-established",
+}
+
+func name(e *endpoint) string {
+	if e.isOrig {
+		return "originator"
+	}
+	return "responder"
+}
+
+func by(e *endpoint) string {
+	if e.isOrig {
+		return ByOrig
+	}
+	return ByResp
+}
+
+// verdict judges a finished connection; now is the capture's time at the
+// end.
+func verdict(c *Conn, now int64) Verdict {
+	o, r := c.z.orig, c.z.resp
+	v := Verdict{OrigErrno: ErrnoNone, RespErrno: ErrnoNone}
+	set := func(e *endpoint, errno string) {
+		if e.isOrig {
+			v.OrigErrno = errno
+		} else {
+			v.RespErrno = errno
+		}
+	}
+	cause := func(id, conf, text string, ev ...string) {
+		v.Cause = Cause{ID: id, Text: text, Evidence: ev, Confidence: conf, Scenario: scenarioOf[id]}
+	}
+	// The first RST decides, unless both sides had finished with FINs.
+	var rs *endpoint
+	for _, e := range []*endpoint{o, r} {
+		if e.rst != nil && (rs == nil || e.rst.at < rs.rst.at) {
+			rs = e
+		}
+	}
+	bothFIN := o.finAt != 0 && r.finAt != 0
+	if rs != nil && bothFIN && o.finAt < rs.rst.at && r.finAt < rs.rst.at {
+		rs = nil
+	}
+	switch {
+	case rs != nil:
+		v.Idle = time.Duration(rs.rst.idle)
+		judgeRST(c, rs, &v, set, cause)
+	case bothFIN:
+		v.How, v.By = HowFINBoth, by(o)
+		first := o
+		if r.finAt < o.finAt {
+			first, v.By = r, by(r)
+		}
+		v.Idle = time.Duration(first.finIdle)
+		set(o, ErrnoEOF)
+		set(r, ErrnoEOF)
+		cause(CauseOrderly, ConfidenceHigh, fmt.Sprintf("orderly close: both sides sent FIN, the %s first", name(first)),
+			fmt.Sprintf("FIN from the %s at packet %d", name(first), first.finN),
+			fmt.Sprintf("FIN from the %s at packet %d", name(first.peer), first.peer.finN))
+	case o.finAt != 0 || r.finAt != 0:
+		e := o
+		v.How = HowFINOrig
+		if r.finAt != 0 {
+			e, v.How = r, HowFINResp
+		}
+		v.By = by(e)
+		v.Idle = time.Duration(e.finIdle)
+		set(e.peer, ErrnoEOF)
+		cause(CauseHalfClose, ConfidenceMedium, fmt.Sprintf("the %s closed (or shut down its sending side); the %s had not closed when the capture ended", name(e), name(e.peer)),
+			fmt.Sprintf("FIN from the %s at packet %d, none from the %s", name(e), e.finN, name(e.peer)))
+	case o.icmp != nil || r.icmp != nil:
+		e := o
+		if e.icmp == nil {
+			e = r
+		}
+		v.How, v.By = HowICMP, ByMiddlebox
+		v.Idle = time.Duration(e.icmpIdle)
+		if e.peer.addr.Addr() == e.icmp.From {
+			v.By = by(e.peer)
+		}
+		errno := icmpErrno(e.icmp)
+		set(e, errno)
+		cause(CauseUnreachable, ConfidenceHigh, fmt.Sprintf("ICMP %s from %v: the %s's segments could not be delivered", icmpName(e.icmp), e.icmp.From, name(e)),
+			fmt.Sprintf("ICMP type %d code %d from %v quoting %v > %v", e.icmp.Type, e.icmp.Code, e.icmp.From, e.icmp.Src, e.icmp.Dst))
+		if e.peer.pkts == 0 {
+			v.Cause.Scenario = "net/host-unreachable" // while connecting
+		}
+	case o.state == stSynSent && r.pkts == 0:
+		v.How, v.By = HowSYNTimeout, ByNone
+		set(o, "ETIMEDOUT")
+		conf := ConfidenceMedium
+		if o.synPkts > 1 {
+			conf = ConfidenceHigh
+		}
+		cause(CauseNoAnswer, conf, fmt.Sprintf("%d SYN(s) and no answer: nothing listens there, or a firewall drops them", o.synPkts),
+			fmt.Sprintf("%d SYN from the originator, nothing from the responder", o.synPkts))
+		if o.synPkts > 1 {
+			v.Cause.Scenario = "net/peer-vanished"
+		}
+	case vanished(o) || vanished(r):
+		e := o
+		if !vanished(o) || (vanished(r) && r.last > o.last) {
+			e = r
+		}
+		v.How, v.By = HowTimeout, ByNone
+		set(e, "ETIMEDOUT")
+		cause(CauseVanished, ConfidenceMedium, fmt.Sprintf("retransmissions unanswered: the %s vanished (crashed, unplugged or cut off)", name(e.peer)),
+			fmt.Sprintf("the %s's last %d data segments were retransmissions with no answer", name(e), e.rxmtTail))
+	case c.idleEnd:
+		v.How, v.By = HowOpen, ByNone
+		cause(CauseInactive, ConfidenceHigh, "idle past Zeek's inactivity timeout: the record ends here, and later packets of the 4-tuple start a new one",
+			fmt.Sprintf("no packet after packet %d", c.pkts))
+	default:
+		v.How, v.By = HowOpen, ByNone
+		cause(CauseOpen, ConfidenceHigh, "still open when the capture ended",
+			fmt.Sprintf("no FIN or RST; last packet %s before the end of the capture", time.Duration(now-c.lastPkt).Round(time.Millisecond)))
+	}
+	if v.How == HowOpen || v.How == HowTimeout || v.How == HowSYNTimeout {
+		v.Idle = time.Duration(now - c.lastPkt)
+	}
+	return v
+}
+
+// vanished is true when the endpoint's last segments were retransmissions
+// that drew no answer.
+func vanished(e *endpoint) bool { return e.rxmtTail >= 1 && e.last >= e.peer.last }
+
+func judgeRST(c *Conn, s *endpoint, v *Verdict, set func(*endpoint, string), cause func(id, conf, text string, ev ...string)) {
+	ri := s.rst
+	peer := s.peer
+	v.How, v.By = HowRST, by(s)
+	at := fmt.Sprintf("RST from the %s at packet %d, in %s as far as the packets show", name(s), ri.n, senderState(ri))
+	// What the RST's receiver is told: the kernel's state rule.
+	recvErrno := "ECONNRESET"
+	switch {
+	case ri.answerSYN:
+		recvErrno = "ECONNREFUSED"
+	case ri.afterFIN:
+		recvErrno = "EPIPE" // the read already gave EOF; a write fails
+	}
+	if ri.answerSYN {
+		v.How = HowRefused
+		set(peer, "ECONNREFUSED")
+		cause(CauseRefused, ConfidenceHigh, fmt.Sprintf("connection refused: the %s answered the SYN with an RST (nothing listening on %v)", name(s), s.addr),
+			at+", answering the SYN")
+		return
+	}
+	if s.ttlSet && ri.ttl != s.ttl {
+		v.By = ByMiddlebox
+		set(peer, "ECONNRESET")
+		cause(CauseMiddlebox, ConfidenceMedium, fmt.Sprintf("RST from a middlebox posing as the %s: its TTL differs from the %s's own packets", name(s), name(s)),
+			at, fmt.Sprintf("RST TTL %d, the %s's other packets TTL %d", ri.ttl, name(s), s.ttl))
+		return
+	}
+	set(peer, recvErrno)
+	idle := time.Duration(ri.idle)
+	switch {
+	case ri.idle > c.idleRST:
+		set(peer, "ECONNRESET")
+		cause(CauseIdleTimeout, ConfidenceMedium, fmt.Sprintf("idle %s, then RST: a NAT or load balancer timeout forgot the connection", idle.Round(time.Second)),
+			at, fmt.Sprintf("nothing on the connection for %s before it", idle.Round(time.Millisecond)))
+	case ri.afterFIN && ri.peerData:
+		cause(CauseWriteAfterFIN, ConfidenceHigh, fmt.Sprintf("the %s wrote after the %s's FIN; the %s's socket was already closed and answered with an RST", name(peer), name(s), name(s)),
+			at, fmt.Sprintf("FIN from the %s at packet %d, then payload from the %s", name(s), s.finN, name(peer)))
+	case ri.afterFIN:
+		cause(CauseAbortAfterFIN, ConfidenceMedium, fmt.Sprintf("the %s sent FIN, then aborted (SO_LINGER 0 close after shutdown): RST with nothing unread", name(s)),
+			at, fmt.Sprintf("FIN from the %s at packet %d before it, no payload from the %s after", name(s), s.finN, name(peer)))
+	case !ri.hasACK:
+		cause(CauseNoSocket, ConfidenceMedium, fmt.Sprintf("the %s has no socket for this connection (rebooted, or its state was lost): an RST without ACK answers the %s's segment", name(s), name(peer)),
+			at+" without the ACK flag, as a kernel sends for a segment of a connection it does not know")
+	case ri.pending > 0:
+		cause(CauseCloseUnread, ConfidenceMedium, fmt.Sprintf("the %s closed with data unread (up to %d bytes) → RST (the kernel's TCP_ABORT_ON_CLOSE)", name(s), ri.pending),
+			at, fmt.Sprintf("the %s's last %d bytes got no answer before it (inferred: a capture cannot see what the application read)", name(peer), ri.pending))
+	default:
+		cause(CauseLingerZero, ConfidenceMedium, fmt.Sprintf("abortive close (SO_LINGER 0) by the %s: RST with nothing unread", name(s)),
+			at, fmt.Sprintf("no FIN before it and no payload from the %s left unanswered", name(peer)))
+	}
+}
+
+// senderState is the TCP state the RST's sender was in, as far as the
+// packets before it show.
+func senderState(ri *rstInfo) string {
+	switch {
+	case ri.answerSYN:
+		return "LISTEN or no socket (answering a SYN)"
+	case ri.afterFIN && ri.peerFIN:
+		return "LAST_ACK or TIME_WAIT (both FINs sent)"
+	case ri.afterFIN:
+		return "FIN_WAIT (it had sent its FIN)"
+	case ri.peerFIN:
+		return "CLOSE_WAIT (it had received the peer's FIN)"
+	}
+	return "ESTABLISHED"
+}
+
+// icmpErrno is the errno Linux gives a socket for an ICMP error
+// (icmp_err_convert and icmpv6_err_convert).
+func icmpErrno(ic *wire.ICMP) string {
+	if ic.V6 {
+		switch ic.Type {
+		case 1:
+			switch ic.Code {
+			case 0:
+				return "ENETUNREACH"
+			case 1, 5, 6:
+				return "EACCES"
+			case 4:
+				return "ECONNREFUSED"
+			}
+			return "EHOSTUNREACH"
+		case 2:
+			return "EMSGSIZE"
+		case 4:
+			return "EPROTO"
+		}
+		return "EHOSTUNREACH"
+	}
+	if ic.Type == 3 {
+		switch ic.Code {
+		case 0, 6, 9, 11:
+			return "ENETUNREACH"
+		case 2:
+			return "ENOPROTOOPT"
+		case 3:
+			return "ECONNREFUSED"
+		case 4:
+			return "EMSGSIZE"
+		case 5:
+			return "EOPNOTSUPP"
+		case 7:
+			return "EHOSTDOWN"
+		case 8:
+			return "ENONET"
+		}
+	}
+	return "EHOSTUNREACH"
+}
+
+func icmpName(ic *wire.ICMP) string {
+	if ic.V6 {
+		switch ic.Type {
+		case 1:
+			return fmt.Sprintf("destination unreachable (code %d)", ic.Code)
+		case 2:
+			return "packet too big"
+		case 3:
+			return "time exceeded"
+		}
+		return fmt.Sprintf("type %d code %d", ic.Type, ic.Code)
+	}
+	switch ic.Type {
+	case 3:
+		names := map[uint8]string{0: "net unreachable", 1: "host unreachable", 3: "port unreachable", 4: "fragmentation needed", 9: "net prohibited", 10: "host prohibited", 13: "communication prohibited"}
+		if n, ok := names[ic.Code]; ok {
+			return n
+		}
+		return fmt.Sprintf("unreachable (code %d)", ic.Code)
+	case 11:
+		return "time exceeded"
+	}
+	return fmt.Sprintf("type %d code %d", ic.Type, ic.Code)
+}

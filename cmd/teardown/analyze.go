@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/teardown-net/teardown/analyze"
+	"github.com/teardown-net/teardown/observe/wire"
+)
+
+func init() {
+	register("analyze", command{
+		summary: "read a pcap or pcapng capture: how each TCP connection ended, who ended it, why, and the errno each side saw",
+		run:     runAnalyze,
+	})
+}
+
+// analyzeStdin is what "-" reads; tests swap it.
+var analyzeStdin io.Reader = os.Stdin
+
+func runAnalyze(args []string, stdout, stderr io.Writer) int {
+	fs := flagSet("analyze", args, stdout, stderr)
+	asJSON := fs.Bool("json", false, "write one JSON object per connection per line (schema in docs/analyze.md)")
+	only := fs.String("only", "", "show only `abnormal` connections (ended by RST, refused, timed out, ICMP)")
+	filter := fs.String("filter", "", "show only connections matching `EXPR`: host ADDR, net PREFIX, port N, with src/dst, and, or, not, ( )")
+	checksums := fs.Bool("checksums", false, "treat packets with a bad TCP checksum as Zeek does without -C (history letter C, packet otherwise ignored)")
+	idle := fs.Duration("idle-rst", 5*time.Minute, "an RST after this much idle time is blamed on a NAT or load balancer timeout")
+	progress := fs.Bool("progress", true, "show progress on stderr when it is a terminal")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: teardown analyze [flags] FILE.pcap|FILE.pcapng|-
+
+Reads a capture (pcap or pcapng; "-" reads standard input, so
+"tcpdump -w - | teardown analyze -" works live) and prints one line per TCP
+connection: Zeek's conn_state and history, how it ended (fin-both,
+fin-originator, fin-responder, rst, refused, syn-timeout, icmp, timeout,
+open), who ended it, the errno each side most likely got, and why, then a
+summary. Damaged records are skipped and counted.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK // the flag package has shown the usage, on stdout
+		}
+		return exitUsage
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "teardown analyze: give one capture file, or - for standard input")
+		return exitUsage
+	}
+	if *only != "" && *only != "abnormal" {
+		fmt.Fprintf(stderr, "teardown analyze: --only %q: expected abnormal\n", *only)
+		return exitUsage
+	}
+	flt, err := analyze.ParseFilter(*filter)
+	if err != nil {
+		fmt.Fprintf(stderr, "teardown analyze: %v\n", err)
+		return exitUsage
+	}
+	in, size := analyzeStdin, int64(0)
+	if name := fs.Arg(0); name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			fmt.Fprintf(stderr, "teardown analyze: %v\n", err)
+			return exitUsage
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil {
+			size = st.Size()
+		}
+		in = f
+	}
+	cr := &countReader{r: in}
+	r, err := wire.NewReader(cr)
+	if err != nil {
+		fmt.Fprintf(stderr, "teardown analyze: %s: %v\n", fs.Arg(0), err)
+		return exitUsage
+	}
+	r.Checksums = *checksums
+	// Lines are buffered, except when reading a live capture from stdin,
+	// where each connection is shown when it ends.
+	live := fs.Arg(0) == "-"
+	out := bufio.NewWriterSize(stdout, 1<<16)
+	var table *analyze.Table
+	if !*asJSON {
+		table = analyze.NewTable(out)
+	}
+	var sum analyze.Summary
+	var werr error
+	tr := analyze.NewTracker(analyze.Options{Checksums: *checksums, IdleRST: *idle}, func(c *analyze.Conn) {
+		if *only == "abnormal" && !c.Verdict().Abnormal() || !flt.Match(c.Orig(), c.Resp()) {
+			return
+		}
+		sum.Add(c)
+		if table != nil {
+			table.Add(c)
+		} else if err := analyze.WriteJSON(out, c); err != nil && werr == nil {
+			werr = err
+		}
+		if live {
+			if table != nil {
+				table.Flush()
+			}
+			if err := out.Flush(); err != nil && werr == nil {
+				werr = err
+			}
+		}
+	})
+	bar := newProgress(stderr, *progress, size)
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		tr.Add(rec)
+		if rec.N&0xffff == 0 {
+			bar.show(cr.n, rec.N)
+		}
+	}
+	tr.Close()
+	bar.done()
+	st := r.Stats()
+	if table != nil {
+		if err := table.Flush(); err != nil {
+			werr = err
+		}
+		sum.Write(out)
+		fmt.Fprintf(out, "records: %d (TCP %d, ICMP errors %d, other %d, fragments %d, damaged %d)\n",
+			st.Records, st.TCP, st.ICMP, st.Other, st.Fragment, st.Damaged)
+	}
+	if err := out.Flush(); err != nil && werr == nil {
+		werr = err
+	}
+	if st.Damaged > 0 || st.Broken != nil {
+		msg := fmt.Sprintf("teardown analyze: %d damaged records skipped", st.Damaged)
+		if st.Broken != nil {
+			msg += fmt.Sprintf("; the file is damaged at %v, reading stopped there", st.Broken)
+		}
+		fmt.Fprintln(stderr, msg)
+	}
+	if werr != nil {
+		fmt.Fprintf(stderr, "teardown analyze: write: %v\n", werr)
+		return exitUsage
+	}
+	return exitOK
+}
+
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// progress draws a one-line progress report on a terminal.
+type progress struct {
+	w     io.Writer
+	on    bool
+	size  int64
+	start time.Time
+}
+
+func newProgress(w io.Writer, want bool, size int64) *progress {
+	f, ok := w.(*os.File)
+	on := false
+	if want && ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			on = true
+		}
+	}
+	return &progress{w: w, on: on, size: size, start: time.Now()}
+}
+
+func (p *progress) show(read int64, records int) {
+	if !p.on {
+		return
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\r%d records, %d MB", records, read>>20)
+	if p.size > 0 {
+		fmt.Fprintf(&b, " of %d MB (%d%%)", p.size>>20, read*100/p.size)
+	}
+	fmt.Fprintf(&b, ", %.1fs ", time.Since(p.start).Seconds())
+	io.WriteString(p.w, b.String())
+}
+
+func (p *progress) done() {
+	if p.on {
+		io.WriteString(p.w, "\r\033[K")
+	}
+}

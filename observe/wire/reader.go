@@ -1,0 +1,215 @@
+package wire
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+)
+
+// Kind says what a Record holds.
+type Kind uint8
+
+// The kinds of record a Reader returns.
+const (
+	KindTCP  Kind = iota + 1 // a TCP segment, in Record.TCP
+	KindICMP                 // an ICMP or ICMPv6 error that quotes a TCP segment, in Record.ICMP
+)
+
+// Record is one packet a Reader decoded: a TCP segment or an ICMP error
+// about one, with what the IP header said about its sender.
+type Record struct {
+	Kind Kind
+	// N is the record's number in the file, counting from 1, for messages.
+	N    int
+	Time time.Time
+	// TCP is the segment (KindTCP). Its Data is the innermost IP packet and
+	// is valid only until the next call to Next.
+	TCP Packet
+	// ICMP is the error (KindICMP).
+	ICMP ICMP
+	// TTL is the IPv4 TTL or IPv6 hop limit, and IPID the IPv4
+	// identification (0 for IPv6): what tells a middlebox's packet from the
+	// host's.
+	TTL  uint8
+	IPID uint16
+	// BadSum is set when Reader.Checksums is on and the IPv4 header or the
+	// TCP checksum is wrong; BadIPSum when it is the IPv4 header's.
+	BadSum, BadIPSum bool
+	// Comments are the pcapng packet comments (opt_comment), if any.
+	Comments []string
+}
+
+// Stats counts what a Reader has read so far.
+type Stats struct {
+	Records  int // records in the file
+	TCP      int // returned as KindTCP
+	ICMP     int // returned as KindICMP
+	Other    int // other traffic: ARP, UDP, ICMP that quotes no TCP, ...
+	Fragment int // IP fragments, which are not reassembled
+	Damaged  int // records whose headers are malformed, skipped
+	// Broken is set when the file itself was damaged (a record header that
+	// cannot be right, or a record cut short): reading stopped there.
+	Broken error
+}
+
+// Reader reads a pcap or pcapng stream one record at a time, keeping only
+// the current record in memory, and decodes the TCP segments and ICMP errors
+// in it. Link types: Ethernet (with 802.1Q and QinQ tags, MPLS, PPPoE),
+// Linux cooked v1 and v2, raw IP, IPv4, IPv6, BSD loopback/null; tunnels
+// GRE, GRE in UDP, VXLAN, Geneve, GTP-U, AYIYA, 802.1ah PBB and IP-in-IP
+// are decapsulated and the innermost segment is returned. A malformed record is skipped and counted; a damaged file ends
+// the stream with Stats.Broken set and io.EOF from Next, never a panic.
+type Reader struct {
+	// Checksums, when set, makes the Reader verify IPv4 header and TCP
+	// checksums and mark a record whose sum is wrong (Record.BadSum).
+	Checksums bool
+
+	next  func() ([]byte, gopacket.CaptureInfo, []string, error)
+	link  func(gopacket.CaptureInfo) layers.LinkType
+	dec   decoder
+	rec   Record
+	stats Stats
+	ng    bool
+}
+
+// maxSnap is the largest record Reader accepts: libpcap's largest snap
+// length. Files often claim a smaller snap length than they hold, so the
+// header's value is not trusted; a longer record means the file is damaged.
+const maxSnap = 262144
+
+// NewReader reads the file header of a pcap (either byte order, microsecond
+// or nanosecond) or pcapng stream.
+func NewReader(r io.Reader) (*Reader, error) {
+	br := bufio.NewReaderSize(r, 1<<20)
+	magic, err := br.Peek(4)
+	if err != nil {
+		return nil, fmt.Errorf("read capture header: %w", noEOF(err))
+	}
+	rd := &Reader{}
+	rd.dec.init()
+	if magic[0] == 0x0a && magic[1] == 0x0d && magic[2] == 0x0d && magic[3] == 0x0a {
+		ng, err := pcapgo.NewNgReader(br, pcapgo.NgReaderOptions{WantMixedLinkType: true})
+		if err != nil {
+			return nil, fmt.Errorf("read pcapng header: %w", err)
+		}
+		rd.ng = true
+		rd.next = func() ([]byte, gopacket.CaptureInfo, []string, error) {
+			data, ci, opts, err := ng.ZeroCopyReadPacketDataWithOptions()
+			return data, ci, opts.Comments, err
+		}
+		rd.link = func(ci gopacket.CaptureInfo) layers.LinkType {
+			if len(ci.AncillaryData) > 0 {
+				if lt, ok := ci.AncillaryData[0].(layers.LinkType); ok {
+					return lt
+				}
+			}
+			return ng.LinkType()
+		}
+		return rd, nil
+	}
+	pr, err := pcapgo.NewReader(br)
+	if err != nil {
+		return nil, fmt.Errorf("read pcap header: %w (expected a pcap or pcapng file)", err)
+	}
+	pr.SetSnaplen(maxSnap)
+	lt := pr.LinkType()
+	if !knownLink(lt) {
+		return nil, fmt.Errorf("read pcap header: link type %d (%v) is not read (expected ETHERNET 1, RAW 101, IPV4 228, IPV6 229, NULL 0, LOOP 108, LINUX_SLL 113 or LINUX_SLL2 276)", uint32(lt), lt)
+	}
+	rd.next = func() ([]byte, gopacket.CaptureInfo, []string, error) {
+		data, ci, err := pr.ZeroCopyReadPacketData()
+		return data, ci, nil, err
+	}
+	rd.link = func(gopacket.CaptureInfo) layers.LinkType { return lt }
+	return rd, nil
+}
+
+// Next returns the next TCP segment or ICMP error in the file, skipping
+// other records. At the end of the file, or where the file is damaged, it
+// returns io.EOF; Stats then says which. The record is reused by the next
+// call.
+func (r *Reader) Next() (*Record, error) {
+	for {
+		if r.stats.Broken != nil {
+			return nil, io.EOF
+		}
+		data, ci, comments, err := r.next()
+		if err == io.EOF {
+			return nil, io.EOF
+		}
+		r.stats.Records++
+		if err != nil {
+			r.stats.Damaged++
+			r.stats.Broken = fmt.Errorf("record %d: %w", r.stats.Records, noEOF(err))
+			return nil, io.EOF
+		}
+		rec := &r.rec
+		*rec = Record{N: r.stats.Records, Time: ci.Timestamp, Comments: comments}
+		switch r.dec.decode(r.link(ci), data, rec, r.Checksums) {
+		case resultTCP:
+			r.stats.TCP++
+			return rec, nil
+		case resultICMP:
+			r.stats.ICMP++
+			return rec, nil
+		case resultFragment:
+			r.stats.Fragment++
+		case resultDamaged:
+			r.stats.Damaged++
+		default:
+			r.stats.Other++
+		}
+	}
+}
+
+// Stats returns the counts so far.
+func (r *Reader) Stats() Stats { return r.stats }
+
+// Pcapng reports whether the file is pcapng rather than pcap.
+func (r *Reader) Pcapng() bool { return r.ng }
+
+// ReadPcap reads a whole pcap or pcapng file and returns its TCP segments in
+// file order, each with its own copy of Data. It is for small files (tests,
+// the lab's own captures); Reader streams. A damaged record or file is an
+// error here.
+func ReadPcap(r io.Reader) ([]Packet, error) {
+	rd, err := NewReader(r)
+	if err != nil {
+		return nil, err
+	}
+	var pkts []Packet
+	for {
+		rec, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if rec.Kind != KindTCP {
+			continue
+		}
+		p := rec.TCP
+		p.Time = rec.Time
+		p.Data = append([]byte(nil), p.Data...)
+		pkts = append(pkts, p)
+	}
+	st := rd.Stats()
+	if st.Broken != nil {
+		return nil, fmt.Errorf("read capture: %w", st.Broken)
+	}
+	if st.Damaged > 0 {
+		return nil, fmt.Errorf("read capture: %d damaged records: %w", st.Damaged, ErrBadHeader)
+	}
+	return pkts, nil
+}
+
+// noEOF turns a clean EOF inside a structure into the truncation it is.
+func noEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
