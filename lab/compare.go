@@ -8,7 +8,7 @@ import (
 )
 
 // OS is the operating system whose expectations a run is compared with.
-const OS = "linux"
+const OS = scenario.Linux
 
 // Compare sets the verdict of every step of rec and of rec itself from the
 // expectations the run copied beside its results. It reads only what the
@@ -23,7 +23,7 @@ func Compare(rec *Record) {
 		switch {
 		case st.Skip:
 			st.Verdict = Unchecked
-		case st.Kind == "expect":
+		case st.Kind == StepExpect:
 			if last < 0 {
 				st.Verdict = Unchecked
 				st.Check.Observed = "nothing before it to check"

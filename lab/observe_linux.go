@@ -368,7 +368,7 @@ func (o *observers) finish(r *runner) error {
 	}
 	steps := r.rec.Steps
 	for i := range steps {
-		if steps[i].Kind != "expect" && !steps[i].Skip {
+		if steps[i].Kind != StepExpect && !steps[i].Skip {
 			steps[i].Events = []Event{}
 		}
 	}
@@ -379,7 +379,7 @@ func (o *observers) finish(r *runner) error {
 		// times on the kernel's clock.
 		idx := -1
 		for i := range steps {
-			if steps[i].Kind == "expect" || steps[i].Skip {
+			if steps[i].Kind == StepExpect || steps[i].Skip {
 				continue
 			}
 			if steps[i].mono <= ev.mono {

@@ -17,75 +17,112 @@ func ptr[T any](p *T) unsafe.Pointer { return unsafe.Pointer(p) }
 // do performs one operation with the system call it names. A non-nil error
 // is a failure of the lab; what the kernel answered is in the result.
 func (r *runner) do(op *scenario.Op, st *Step) (scenario.Result, error) {
+	run, ok := operations[op.Kind]
+	if !ok {
+		return scenario.Result{}, fmt.Errorf("operation %q is not implemented by the runner", op.Kind)
+	}
 	if op.Kind == scenario.OpSocket {
-		e, err := r.socket(op.Actor, op.Host)
-		if err != nil {
-			if errors.Is(err, sock.ErrNotSocket) {
-				return scenario.Result{}, err
-			}
-			return errResult(err)
-		}
-		r.add(e)
-		return okResult(), nil
+		return run(r, nil, op, st)
 	}
 	e, err := r.endpoint(op.Actor)
 	if err != nil {
 		return scenario.Result{}, err
 	}
-	switch op.Kind {
-	case scenario.OpBind:
-		if err := r.net.Bind(e); err != nil {
-			if errors.Is(err, sock.ErrNotSocket) {
-				return scenario.Result{}, err
+	return run(r, e, op, st)
+}
+
+// operation carries out one kind of operation on the actor's endpoint (nil
+// for socket, which makes it).
+type operation func(r *runner, e *sock.Endpoint, op *scenario.Op, st *Step) (scenario.Result, error)
+
+// operations are the runner's implementations of the language's
+// operations; TestNames checks that every one the parser accepts is here.
+var operations map[scenario.OpKind]operation
+
+func init() {
+	operations = map[scenario.OpKind]operation{
+		scenario.OpSocket: func(r *runner, _ *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
+			e, err := r.socket(op.Actor, op.Host)
+			if err != nil {
+				if errors.Is(err, sock.ErrNotSocket) {
+					return scenario.Result{}, err
+				}
+				return errResult(err)
 			}
-			return errResult(err)
-		}
-		return okResult(), nil
-	case scenario.OpListen:
-		return result(unix.Listen(e.FD, op.Backlog))
-	case scenario.OpConnect:
-		return r.connect(e, op)
-	case scenario.OpAccept:
-		return r.accept(e, op)
-	case scenario.OpWrite, scenario.OpSend:
-		return r.write(e, op, st)
-	case scenario.OpRead:
-		return r.read(e, op, st)
-	case scenario.OpClose:
-		if err := unix.Close(e.FD); err != nil {
-			return errResult(err)
-		}
-		e.FD, e.Closed = -1, true
-		return okResult(), nil
-	case scenario.OpShutdown:
-		how := map[string]int{"rd": unix.SHUT_RD, "wr": unix.SHUT_WR, "rdwr": unix.SHUT_RDWR}[op.How]
-		return result(unix.Shutdown(e.FD, how))
-	case scenario.OpLinger:
-		return result(setLinger(e.FD, op.Linger))
-	case scenario.OpNonblock:
-		if e.Pipe {
-			// Pipe ends are always non-blocking underneath; blocking is
-			// emulated, so only the scenario's view changes.
-			if e.FD < 0 {
-				return errResult(unix.EBADF)
+			r.add(e)
+			return okResult(), nil
+		},
+		scenario.OpBind: func(r *runner, e *sock.Endpoint, _ *scenario.Op, _ *Step) (scenario.Result, error) {
+			if err := r.net.Bind(e); err != nil {
+				if errors.Is(err, sock.ErrNotSocket) {
+					return scenario.Result{}, err
+				}
+				return errResult(err)
+			}
+			return okResult(), nil
+		},
+		scenario.OpListen: func(_ *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
+			return result(unix.Listen(e.FD, op.Backlog))
+		},
+		scenario.OpConnect: func(r *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
+			return r.connect(e, op)
+		},
+		scenario.OpAccept: func(r *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
+			return r.accept(e, op)
+		},
+		scenario.OpWrite: (*runner).write,
+		scenario.OpSend:  (*runner).write,
+		scenario.OpRead:  (*runner).read,
+		scenario.OpClose: func(_ *runner, e *sock.Endpoint, _ *scenario.Op, _ *Step) (scenario.Result, error) {
+			if err := unix.Close(e.FD); err != nil {
+				return errResult(err)
+			}
+			e.FD, e.Closed = -1, true
+			return okResult(), nil
+		},
+		scenario.OpShutdown: func(_ *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
+			how, ok := shutdownHows[op.How]
+			if !ok {
+				return scenario.Result{}, fmt.Errorf("shutdown %q is not known to the runner", op.How)
+			}
+			return result(unix.Shutdown(e.FD, how))
+		},
+		scenario.OpLinger: func(_ *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
+			return result(setLinger(e.FD, op.Linger))
+		},
+		scenario.OpNonblock: func(_ *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
+			if e.Pipe {
+				// Pipe ends are always non-blocking underneath; blocking is
+				// emulated, so only the scenario's view changes.
+				if e.FD < 0 {
+					return errResult(unix.EBADF)
+				}
+				e.Nonblock = op.On
+				return okResult(), nil
+			}
+			if err := unix.SetNonblock(e.FD, op.On); err != nil {
+				return errResult(err)
 			}
 			e.Nonblock = op.On
 			return okResult(), nil
-		}
-		if err := unix.SetNonblock(e.FD, op.On); err != nil {
-			return errResult(err)
-		}
-		e.Nonblock = op.On
-		return okResult(), nil
-	case scenario.OpSetsockopt:
-		return r.setsockopt(e, op)
-	case scenario.OpGetsockopt:
-		return getsockopt(e, op)
-	case scenario.OpPoll:
-		return r.poll(e, op)
+		},
+		scenario.OpSetsockopt: func(r *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
+			return r.setsockopt(e, op)
+		},
+		scenario.OpGetsockopt: func(_ *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
+			return getsockopt(e, op)
+		},
+		scenario.OpPoll: func(r *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
+			return r.poll(e, op)
+		},
 	}
-	return scenario.Result{}, fmt.Errorf("operation %q is not implemented by the runner", op.Kind)
 }
+
+// shutdownHows are the directions of shutdown.
+var shutdownHows = map[string]int{"rd": unix.SHUT_RD, "wr": unix.SHUT_WR, "rdwr": unix.SHUT_RDWR}
+
+// pollBits are the events poll can ask for.
+var pollBits = map[string]int16{"in": unix.POLLIN, "out": unix.POLLOUT, "rdhup": unix.POLLRDHUP, "pri": unix.POLLPRI}
 
 func result(err error) (scenario.Result, error) {
 	if err != nil {
@@ -335,7 +372,11 @@ func pollOne(fd int, events int16, d time.Duration) (bool, error) {
 func (r *runner) poll(e *sock.Endpoint, op *scenario.Op) (scenario.Result, error) {
 	var events int16
 	for _, ev := range op.Events {
-		events |= map[string]int16{"in": unix.POLLIN, "out": unix.POLLOUT, "rdhup": unix.POLLRDHUP, "pri": unix.POLLPRI}[ev]
+		bit, ok := pollBits[ev]
+		if !ok {
+			return scenario.Result{}, fmt.Errorf("poll event %q is not known to the runner", ev)
+		}
+		events |= bit
 	}
 	// Without a timeout poll waits like any blocking call, until the
 	// step's limit.

@@ -57,12 +57,30 @@ type Env struct {
 	Trace    bool `json:"trace"`
 }
 
+// StepKind says what a step of a record is.
+type StepKind string
+
+// The kinds of step, as the JSON record spells them.
+const (
+	// StepSetup is what the scenario's setup built before its first
+	// statement.
+	StepSetup StepKind = "setup"
+	// StepOp is an operation: a system call by an actor.
+	StepOp StepKind = "op"
+	// StepSleep is a pause during which the kernel's timers run.
+	StepSleep StepKind = "sleep"
+	// StepFault is a change to the network of hosts.
+	StepFault StepKind = "fault"
+	// StepExpect is an expect statement, checked against the step before
+	// it.
+	StepExpect StepKind = "expect"
+)
+
 // Step is what happened at one statement of the scenario.
 type Step struct {
-	Line int    `json:"line"`
-	Text string `json:"text"`
-	// Kind is "setup", "op", "sleep", "fault" or "expect".
-	Kind string `json:"kind"`
+	Line int      `json:"line"`
+	Text string   `json:"text"`
+	Kind StepKind `json:"kind"`
 	// Skip: the statement's guard excludes this transport.
 	Skip bool `json:"skip,omitempty"`
 

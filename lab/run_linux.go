@@ -66,7 +66,11 @@ func (env *environment) execute(ctx context.Context, j Job, opts Options, rec *R
 			rec.Skip = fmt.Sprintf("net %s builds hosts from network namespaces, which need root", j.Scenario.Net)
 			return nil
 		}
-		n, err := hosts.Build(j.Scenario.Net, runHashBuckets)
+		topo, ok := topologies[j.Scenario.Net]
+		if !ok {
+			return fmt.Errorf("net %s is not known to the runner", j.Scenario.Net)
+		}
+		n, err := hosts.Build(topo, runHashBuckets)
 		if err != nil {
 			return fmt.Errorf("build the %s network: %w", j.Scenario.Net, err)
 		}
@@ -89,7 +93,11 @@ func (env *environment) execute(ctx context.Context, j Job, opts Options, rec *R
 		return fmt.Errorf("make the run's directory: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	r.net = sock.Net{Transport: j.Transport, Dir: dir, Isolated: env.isolate, Limit: r.limit}
+	kind, ok := kinds[j.Transport]
+	if !ok {
+		return fmt.Errorf("transport %s is not known to the runner", j.Transport)
+	}
+	r.net = sock.Net{Kind: kind, Dir: dir, Isolated: env.isolate, Limit: r.limit}
 	if r.hosts != nil {
 		r.net.HostAddr = func(name string, v6 bool) netip.Addr {
 			if h := r.hosts.Host(name); h != nil {
@@ -157,7 +165,7 @@ func (r *runner) closeAll() {
 
 // setup builds what the scenario's setup promises before its first step.
 func (r *runner) setup() error {
-	st := Step{Kind: "setup", Text: "setup " + string(r.job.Scenario.Setup), Start: time.Now(), mono: monotonic()}
+	st := Step{Kind: StepSetup, Text: "setup " + string(r.job.Scenario.Setup), Start: time.Now(), mono: monotonic()}
 	if err := r.build(); err != nil {
 		return err
 	}
@@ -245,32 +253,38 @@ func (r *runner) socket(actor, host string) (*sock.Endpoint, error) {
 
 // fault breaks (or heals) the network between two steps.
 func (r *runner) fault(f *scenario.Fault) error {
-	switch f.Kind {
-	case scenario.FaultDrop:
-		return r.hosts.Drop(f.Host)
-	case scenario.FaultUnreachable:
-		return r.hosts.Unreachable(f.Host)
-	case scenario.FaultNoRoute:
-		return r.hosts.NoRoute(f.Host)
-	case scenario.FaultHeal:
-		return r.hosts.Heal(f.Host)
-	case scenario.FaultReboot:
-		// The host goes off the network, loses every socket without a
-		// packet escaping (the RSTs of the linger-0 closes are lost), and
-		// comes back knowing nothing of its connections.
-		if err := r.hosts.Drop(f.Host); err != nil {
-			return err
-		}
-		for _, e := range r.all {
-			if e.Host == f.Host && e.FD >= 0 {
-				setLinger(e.FD, 0)
-				unix.Close(e.FD)
-				e.FD, e.Closed = -1, true
-			}
-		}
-		return r.hosts.Heal(f.Host)
+	do, ok := faults[f.Kind]
+	if !ok {
+		return fmt.Errorf("fault %q is not implemented by the runner", f.Kind)
 	}
-	return fmt.Errorf("fault %q is not implemented by the runner", f.Kind)
+	return do(r, f.Host)
+}
+
+// faults are the runner's implementations of the language's faults;
+// TestNames checks that every one the parser accepts is here.
+var faults = map[scenario.FaultKind]func(r *runner, host string) error{
+	scenario.FaultDrop:        func(r *runner, h string) error { return r.hosts.Drop(h) },
+	scenario.FaultUnreachable: func(r *runner, h string) error { return r.hosts.Unreachable(h) },
+	scenario.FaultNoRoute:     func(r *runner, h string) error { return r.hosts.NoRoute(h) },
+	scenario.FaultHeal:        func(r *runner, h string) error { return r.hosts.Heal(h) },
+	scenario.FaultReboot:      (*runner).reboot,
+}
+
+// reboot takes the host off the network, makes it lose every socket
+// without a packet escaping (the RSTs of the linger-0 closes are lost), and
+// brings it back knowing nothing of its connections.
+func (r *runner) reboot(host string) error {
+	if err := r.hosts.Drop(host); err != nil {
+		return err
+	}
+	for _, e := range r.all {
+		if e.Host == host && e.FD >= 0 {
+			setLinger(e.FD, 0)
+			unix.Close(e.FD)
+			e.FD, e.Closed = -1, true
+		}
+	}
+	return r.hosts.Heal(host)
 }
 
 // step runs one statement and records it.
@@ -278,14 +292,14 @@ func (r *runner) step(s scenario.Step) error {
 	st := Step{Line: s.Pos.Line, Text: s.Text, Start: time.Now(), mono: monotonic()}
 	switch {
 	case s.Op != nil:
-		st.Kind, st.Actor, st.Op = "op", s.Op.Actor, s.Op.Kind
+		st.Kind, st.Actor, st.Op = StepOp, s.Op.Actor, s.Op.Kind
 	case s.Expect != nil:
-		st.Kind = "expect"
+		st.Kind = StepExpect
 		st.Check = &Check{Expect: *s.Expect}
 	case s.Fault != nil:
-		st.Kind = "fault"
+		st.Kind = StepFault
 	default:
-		st.Kind = "sleep"
+		st.Kind = StepSleep
 	}
 	if !s.Guard.Has(r.job.Transport) {
 		st.Skip = true

@@ -60,8 +60,12 @@ var Groups = map[string][]Transport{
 // observations apply.
 func (t Transport) IsTCP() bool { return t == TCP4 || t == TCP6 }
 
+// Linux is the operating system whose results a statement's default
+// result states.
+const Linux = "linux"
+
 // OSes are the operating systems an alternative result may name.
-var OSes = []string{"linux", "darwin", "freebsd", "windows"}
+var OSes = []string{Linux, "darwin", "freebsd", "windows"}
 
 // Setup says what exists before the first step.
 type Setup string
@@ -356,7 +360,7 @@ type Expect struct {
 // there (another OS with no alternative for it).
 func (e *Expectation) Resolve(os string, t Transport) (r Result, documented, ok bool) {
 	best, bestScore := e.Default, 0
-	if os != "linux" {
+	if os != Linux {
 		bestScore = -1 // the default is a linux expectation
 	}
 	for _, a := range e.Alternatives {
@@ -366,7 +370,7 @@ func (e *Expectation) Resolve(os string, t Transport) (r Result, documented, ok 
 		if a.OS != "" && a.OS != os {
 			continue
 		}
-		if a.OS == "" && os != "linux" {
+		if a.OS == "" && os != Linux {
 			continue
 		}
 		if len(a.Transports) > 0 && !Guard(a.Transports).Has(t) {

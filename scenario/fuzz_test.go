@@ -78,7 +78,7 @@ func FuzzParse(f *testing.F) {
 			}
 			if st.Fault != nil {
 				n++
-				if !contains(s.Net.Hosts(), st.Fault.Host) || !contains(faultKinds, string(st.Fault.Kind)) {
+				if !contains(s.Net.Hosts(), st.Fault.Host) || !contains(FaultKinds, string(st.Fault.Kind)) {
 					t.Fatalf("step %q: fault %+v on net %s", st.Text, *st.Fault, s.Net)
 				}
 			}

@@ -52,28 +52,37 @@ const (
 	maxInt      = 1<<31 - 1
 )
 
+// Operations are the operations a statement may name, in the order
+// messages list them. The runner implements each (a test in lab checks it).
+var Operations = []string{
+	string(OpSocket), string(OpBind), string(OpListen), string(OpConnect),
+	string(OpAccept), string(OpWrite), string(OpSend), string(OpRead),
+	string(OpClose), string(OpShutdown), string(OpLinger), string(OpNonblock),
+	string(OpSetsockopt), string(OpGetsockopt), string(OpPoll),
+}
+
+// FaultKinds are the faults "fault KIND HOST" may name.
+var FaultKinds = []string{
+	string(FaultDrop), string(FaultUnreachable), string(FaultNoRoute),
+	string(FaultReboot), string(FaultHeal),
+}
+
+// ShutdownHows are the directions of shutdown.
+var ShutdownHows = []string{"rd", "wr", "rdwr"}
+
+// PollRequests are the events poll may ask for.
+var PollRequests = []string{"in", "out", "rdhup", "pri"}
+
 var (
 	headerKeywords = []string{"scenario", "title", "source", "note", "on", "setup", "limit", "net"}
 	// statementKeywords start statements; they cannot name actors.
 	statementKeywords = append(append([]string(nil), headerKeywords...), "expect", "sleep", "fault")
-	operations        = []string{
-		string(OpSocket), string(OpBind), string(OpListen), string(OpConnect),
-		string(OpAccept), string(OpWrite), string(OpSend), string(OpRead),
-		string(OpClose), string(OpShutdown), string(OpLinger), string(OpNonblock),
-		string(OpSetsockopt), string(OpGetsockopt), string(OpPoll),
-	}
-	expectKinds = []string{
+	expectKinds       = []string{
 		string(ExpectWire), string(ExpectReason), string(ExpectState),
 		string(ExpectRecvQ), string(ExpectSendQ),
 	}
-	setups     = []string{string(SetupConnected), string(SetupListening), string(SetupNone)}
-	nets       = []string{string(NetLoopback), string(NetDirect), string(NetRouted)}
-	faultKinds = []string{
-		string(FaultDrop), string(FaultUnreachable), string(FaultNoRoute),
-		string(FaultReboot), string(FaultHeal),
-	}
-	shutdownHows   = []string{"rd", "wr", "rdwr"}
-	pollRequests   = []string{"in", "out", "rdhup", "pri"}
+	setups         = []string{string(SetupConnected), string(SetupListening), string(SetupNone)}
+	nets           = []string{string(NetLoopback), string(NetDirect), string(NetRouted)}
 	readOptions    = []string{"nonblock", "timeout", "interrupt"}
 	transportWords = transportNames()
 )

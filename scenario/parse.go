@@ -478,12 +478,12 @@ func (p *parser) faultStatement(toks []token, text string, g Guard, col int) {
 		p.errorf(kw.col, "faults need hosts: %s (this scenario runs on loopback, a single host)", needHosts)
 		return
 	}
-	k, ok := a.word("fault", "one of "+oneOf(faultKinds))
+	k, ok := a.word("fault", "one of "+oneOf(FaultKinds))
 	if !ok {
 		return
 	}
-	if !contains(faultKinds, k.text) {
-		p.errorf(k.col, "unknown fault %q, expected one of %s%s", k.text, oneOf(faultKinds), didYouMean(k.text, faultKinds))
+	if !contains(FaultKinds, k.text) {
+		p.errorf(k.col, "unknown fault %q, expected one of %s%s", k.text, oneOf(FaultKinds), didYouMean(k.text, FaultKinds))
 		return
 	}
 	kind := FaultKind(k.text)
@@ -558,7 +558,7 @@ func (p *parser) actorName(t token) bool {
 		p.errorf(t.col, "expected an actor name, found %s", t.describe())
 		return false
 	}
-	if contains(statementKeywords, t.text) || contains(operations, t.text) {
+	if contains(statementKeywords, t.text) || contains(Operations, t.text) {
 		p.errorf(t.col, "%q is a keyword and cannot name an actor, expected a name such as client or peer2", t.text)
 		return false
 	}
@@ -576,22 +576,22 @@ func (p *parser) actorName(t token) bool {
 func (p *parser) opStatement(toks []token, text string, g Guard, col int) {
 	p.enterBody()
 	actor := toks[0]
-	if len(toks) < 2 || toks[1].kind != tWord || !contains(operations, toks[1].text) {
+	if len(toks) < 2 || toks[1].kind != tWord || !contains(Operations, toks[1].text) {
 		switch {
-		case actor.kind == tWord && contains(operations, actor.text):
+		case actor.kind == tWord && contains(Operations, actor.text):
 			p.errorf(actor.col, "missing actor before %q, expected ACTOR %s, e.g. \"client %s\"", actor.text, actor.text, actor.text)
 		case actor.kind == tWord && Suggest(actor.text, statementKeywords) != "" &&
-			(len(toks) < 2 || Suggest(toks[1].text, operations) == ""):
+			(len(toks) < 2 || Suggest(toks[1].text, Operations) == ""):
 			p.errorf(actor.col, "unknown statement %q, expected a keyword (%s) or an actor and an operation%s",
 				actor.text, strings.Join(statementKeywords, ", "), didYouMean(actor.text, statementKeywords))
 		case actor.kind != tWord:
 			p.errorf(actor.col, "expected an actor, found %s", actor.describe())
 		case len(toks) < 2:
-			p.errorf(actor.end, "missing operation after %q, expected one of %s", actor.text, oneOf(operations))
+			p.errorf(actor.end, "missing operation after %q, expected one of %s", actor.text, oneOf(Operations))
 		case toks[1].kind == tWord:
-			p.errorf(toks[1].col, "unknown operation %q, expected one of %s%s", toks[1].text, oneOf(operations), didYouMean(toks[1].text, operations))
+			p.errorf(toks[1].col, "unknown operation %q, expected one of %s%s", toks[1].text, oneOf(Operations), didYouMean(toks[1].text, Operations))
 		default:
-			p.errorf(toks[1].col, "expected an operation after %q, found %s; expected one of %s", actor.text, toks[1].describe(), oneOf(operations))
+			p.errorf(toks[1].col, "expected an operation after %q, found %s; expected one of %s", actor.text, toks[1].describe(), oneOf(Operations))
 		}
 		return
 	}
@@ -783,12 +783,12 @@ func (p *parser) opArgs(op *Op, a *args, refs *stepRefs) bool {
 			return false
 		}
 	case OpShutdown:
-		t, ok := a.word("direction", "one of "+oneOf(shutdownHows))
+		t, ok := a.word("direction", "one of "+oneOf(ShutdownHows))
 		if !ok {
 			return false
 		}
-		if !contains(shutdownHows, t.text) {
-			p.errorf(t.col, "unknown shutdown direction %q, expected one of %s%s", t.text, oneOf(shutdownHows), didYouMean(t.text, shutdownHows))
+		if !contains(ShutdownHows, t.text) {
+			p.errorf(t.col, "unknown shutdown direction %q, expected one of %s%s", t.text, oneOf(ShutdownHows), didYouMean(t.text, ShutdownHows))
 			return false
 		}
 		op.How = t.text
@@ -847,7 +847,7 @@ func (p *parser) opArgs(op *Op, a *args, refs *stepRefs) bool {
 		}
 		op.Option = t.text
 	case OpPoll:
-		t, ok := a.word("events", "events separated by commas from "+oneOf(pollRequests))
+		t, ok := a.word("events", "events separated by commas from "+oneOf(PollRequests))
 		if !ok {
 			return false
 		}
@@ -858,12 +858,12 @@ func (p *parser) opArgs(op *Op, a *args, refs *stepRefs) bool {
 			case e == "":
 				p.errorf(col, "empty event in %q, expected events separated by single commas", t.text)
 				return false
-			case !contains(pollRequests, e):
-				hint := didYouMean(e, pollRequests)
-				if short := strings.TrimPrefix(strings.ToLower(e), "poll"); contains(pollRequests, short) {
+			case !contains(PollRequests, e):
+				hint := didYouMean(e, PollRequests)
+				if short := strings.TrimPrefix(strings.ToLower(e), "poll"); contains(PollRequests, short) {
 					hint = fmt.Sprintf(" (did you mean %q?)", short)
 				}
-				p.errorf(col, "unknown poll event %q, expected %s%s", e, oneOf(pollRequests), hint)
+				p.errorf(col, "unknown poll event %q, expected %s%s", e, oneOf(PollRequests), hint)
 				return false
 			case seen[e]:
 				p.errorf(col, "poll event %q given twice, expected each at most once", e)
@@ -872,7 +872,7 @@ func (p *parser) opArgs(op *Op, a *args, refs *stepRefs) bool {
 			seen[e] = true
 			col += len(e) + 1
 		}
-		for _, e := range pollRequests {
+		for _, e := range PollRequests {
 			if seen[e] {
 				op.Events = append(op.Events, e)
 			}

@@ -140,7 +140,7 @@ func TestParseGood(t *testing.T) {
 				t.Errorf("got %+v", st)
 			}
 		}},
-		{"operations", hdr + `setup none
+		{"Operations", hdr + `setup none
 l socket
 l bind -> ok
 l listen
@@ -596,15 +596,15 @@ func TestSuggest(t *testing.T) {
 		list []string
 		want string
 	}{
-		{"wrte", operations, "write"},
-		{"raed", operations, "read"},
-		{"rd", shutdownHows, ""}, // itself a member: nothing to suggest
-		{"xyz", operations, ""},
+		{"wrte", Operations, "write"},
+		{"raed", Operations, "read"},
+		{"rd", ShutdownHows, ""}, // itself a member: nothing to suggest
+		{"xyz", Operations, ""},
 		{"ECONNRESTE", Errnos, "ECONNRESET"},
 		{"econnreset", Errnos, "ECONNRESET"},
 		{"FIN_WAIT_2", States, "FIN_WAIT2"},
-		{"lsten", operations, "listen"},
-		{"", operations, ""},
+		{"lsten", Operations, "listen"},
+		{"", Operations, ""},
 	}
 	for _, tt := range tests {
 		if got := Suggest(tt.word, tt.list); got != tt.want {

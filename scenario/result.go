@@ -62,7 +62,7 @@ func (p *parser) expectation(op *Op, arrow token, toks []token, on []Transport) 
 		}
 		i++
 		if i < len(toks) && toks[i].kind == tWord && toks[i].text == "documented" {
-			if !alt.Seed && (alt.OS == "" || alt.OS == "linux") {
+			if !alt.Seed && (alt.OS == "" || alt.OS == Linux) {
 				p.errorf(toks[i].col, "documented marks a value a document states for another OS or the seed, expected it after darwin:, freebsd:, windows: or seed:, not after %q", t.text+":")
 				return nil, false
 			}

@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/teardown-net/teardown/scenario"
 )
 
 // Endpoint is one socket (or pipe end) of a run, named by the actor that
@@ -45,7 +43,7 @@ type Endpoint struct {
 
 // Net says where endpoints get their addresses.
 type Net struct {
-	Transport scenario.Transport
+	Kind Kind
 	// Dir holds unix socket paths.
 	Dir string
 	// Isolated: the run has a namespace of its own, so ports are chosen
@@ -73,17 +71,17 @@ func port() int {
 var ErrNotSocket = errors.New("this transport has no sockets")
 
 func (n *Net) family() (domain, typ int, err error) {
-	switch n.Transport {
-	case scenario.TCP4:
+	switch n.Kind {
+	case TCP4:
 		return unix.AF_INET, unix.SOCK_STREAM, nil
-	case scenario.TCP6:
+	case TCP6:
 		return unix.AF_INET6, unix.SOCK_STREAM, nil
-	case scenario.Unix, scenario.Socketpair:
+	case Unix, Socketpair:
 		return unix.AF_UNIX, unix.SOCK_STREAM, nil
-	case scenario.UnixPacket:
+	case UnixPacket:
 		return unix.AF_UNIX, unix.SOCK_SEQPACKET, nil
 	}
-	return 0, 0, fmt.Errorf("socket on %s: %w", n.Transport, ErrNotSocket)
+	return 0, 0, fmt.Errorf("socket on %s: %w", n.Kind, ErrNotSocket)
 }
 
 // Socket creates an unbound socket of the transport's family and type, in
@@ -119,13 +117,13 @@ func (n *Net) prepare(e *Endpoint) error {
 // BindAddr returns the address bind gives e: a loopback address with a
 // port of the lab's, or a path in the run's directory.
 func (n *Net) BindAddr(e *Endpoint) (unix.Sockaddr, error) {
-	switch n.Transport {
-	case scenario.TCP4, scenario.TCP6:
+	switch n.Kind {
+	case TCP4, TCP6:
 		p := 0
 		if n.Isolated {
 			p = port()
 		}
-		v6 := n.Transport == scenario.TCP6
+		v6 := n.Kind == TCP6
 		a := netip.AddrFrom4([4]byte{127, 0, 0, 1})
 		if v6 {
 			a = netip.IPv6Loopback()
@@ -137,10 +135,10 @@ func (n *Net) BindAddr(e *Endpoint) (unix.Sockaddr, error) {
 			return &unix.SockaddrInet6{Addr: a.As16(), Port: p}, nil
 		}
 		return &unix.SockaddrInet4{Addr: a.As4(), Port: p}, nil
-	case scenario.Unix, scenario.UnixPacket, scenario.Socketpair:
+	case Unix, UnixPacket, Socketpair:
 		return &unix.SockaddrUnix{Name: filepath.Join(n.Dir, e.Name+".sock")}, nil
 	}
-	return nil, fmt.Errorf("bind on %s: %w", n.Transport, ErrNotSocket)
+	return nil, fmt.Errorf("bind on %s: %w", n.Kind, ErrNotSocket)
 }
 
 // Bind binds e to the address BindAddr gives it.
@@ -167,24 +165,24 @@ func (n *Net) Bind(e *Endpoint) error {
 
 // PeerAddr is the address a connect to e uses.
 func (n *Net) PeerAddr(e *Endpoint) (unix.Sockaddr, error) {
-	switch n.Transport {
-	case scenario.TCP4:
+	switch n.Kind {
+	case TCP4:
 		if !e.Local.IsValid() {
 			return nil, fmt.Errorf("%s has no address: bind it first", e.Name)
 		}
 		return &unix.SockaddrInet4{Addr: e.Local.Addr().As4(), Port: int(e.Local.Port())}, nil
-	case scenario.TCP6:
+	case TCP6:
 		if !e.Local.IsValid() {
 			return nil, fmt.Errorf("%s has no address: bind it first", e.Name)
 		}
 		return &unix.SockaddrInet6{Addr: e.Local.Addr().As16(), Port: int(e.Local.Port())}, nil
-	case scenario.Unix, scenario.UnixPacket, scenario.Socketpair:
+	case Unix, UnixPacket, Socketpair:
 		if e.Path == "" {
 			return nil, fmt.Errorf("%s has no path: bind it first", e.Name)
 		}
 		return &unix.SockaddrUnix{Name: e.Path}, nil
 	}
-	return nil, fmt.Errorf("connect on %s: %w", n.Transport, ErrNotSocket)
+	return nil, fmt.Errorf("connect on %s: %w", n.Kind, ErrNotSocket)
 }
 
 // Accept accepts a connection on l; the new endpoint is called name.
@@ -211,8 +209,8 @@ func (n *Net) Accept(l *Endpoint, name string) (*Endpoint, error) {
 // Pair makes the two endpoints of a socketpair or a pipe: the client and
 // the server (for a pipe, the write end and the read end).
 func (n *Net) Pair() (client, server *Endpoint, err error) {
-	switch n.Transport {
-	case scenario.Socketpair:
+	switch n.Kind {
+	case Socketpair:
 		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
 			return nil, nil, fmt.Errorf("socketpair: %w", err)
@@ -226,14 +224,14 @@ func (n *Net) Pair() (client, server *Endpoint, err error) {
 			}
 		}
 		return client, server, nil
-	case scenario.Pipe:
+	case Pipe:
 		var p [2]int
 		if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
 			return nil, nil, fmt.Errorf("pipe: %w", err)
 		}
 		return &Endpoint{Name: "client", FD: p[1], Pipe: true}, &Endpoint{Name: "server", FD: p[0], Pipe: true}, nil
 	}
-	return nil, nil, fmt.Errorf("no pair for %s", n.Transport)
+	return nil, nil, fmt.Errorf("no pair for %s", n.Kind)
 }
 
 // Name returns a socket's TCP address through getsockname or getpeername,
