@@ -52,7 +52,11 @@ func newEnvironment(opts Options) (*environment, error) {
 }
 
 func (env *environment) describe() Env {
-	return Env{OS: OS, Kernel: env.kernel, Isolated: env.isolate, Capture: env.capture, Trace: env.tracer != nil}
+	e := Env{OS: OS, Kernel: env.kernel, Isolated: env.isolate, Capture: env.capture, Trace: env.tracer != nil}
+	if env.tracer != nil {
+		e.Reasons = env.tracer.reasons
+	}
+	return e
 }
 
 func (env *environment) close() error {

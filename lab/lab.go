@@ -131,7 +131,7 @@ func (l *Lab) runOne(ctx context.Context, j Job) *Record {
 		rec.Error = err.Error()
 	}
 	rec.Duration = time.Since(rec.Start)
-	Compare(rec)
+	Compare(j.Scenario, rec)
 	return rec
 }
 

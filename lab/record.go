@@ -55,6 +55,9 @@ type Env struct {
 	Isolated bool `json:"isolated"`
 	Capture  bool `json:"capture"`
 	Trace    bool `json:"trace"`
+	// Reasons are the RST reason names the running kernel has, read from
+	// its tracepoint's format; nil when it does not say.
+	Reasons []string `json:"rst_reasons,omitempty"`
 }
 
 // StepKind says what a step of a record is.

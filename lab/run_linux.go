@@ -295,7 +295,6 @@ func (r *runner) step(s scenario.Step) error {
 		st.Kind, st.Actor, st.Op = StepOp, s.Op.Actor, s.Op.Kind
 	case s.Expect != nil:
 		st.Kind = StepExpect
-		st.Check = &Check{Expect: *s.Expect}
 	case s.Fault != nil:
 		st.Kind = StepFault
 	default:
@@ -308,12 +307,9 @@ func (r *runner) step(s scenario.Step) error {
 	}
 	switch {
 	case s.Expect != nil:
-		// Checked after the run, against what the preceding step recorded.
-		if e := s.Expect; e.Kind == scenario.ExpectReason && r.env.tracer != nil && !r.env.tracer.knownReason(e.Name) {
-			st.Check.Note = fmt.Sprintf("this kernel (%s) has no RST reason named %s", r.env.kernel, e.Name)
-		}
+		// Compare checks it after the run, against what the preceding
+		// step recorded.
 	case s.Op != nil:
-		r.expectations(s.Op, &st)
 		res, err := r.do(s.Op, &st)
 		if err != nil {
 			return err
@@ -336,29 +332,6 @@ func (r *runner) step(s scenario.Step) error {
 	}
 	r.rec.Steps = append(r.rec.Steps, st)
 	return nil
-}
-
-// expectations copies into the step what the scenario expects of it here,
-// what a source claims, and what other OSes are documented to do. They are
-// kept apart from the result, which only the kernel fills.
-func (r *runner) expectations(op *scenario.Op, st *Step) {
-	e := op.Expect
-	if e == nil {
-		return
-	}
-	t := r.job.Transport
-	if res, _, ok := e.Resolve(OS, t); ok {
-		st.Expected = &res
-	}
-	if res, ok := e.Seed(t); ok {
-		st.Seed = &res
-	}
-	for _, a := range e.Alternatives {
-		if a.Seed || a.OS == "" || a.OS == OS || (len(a.Transports) > 0 && !scenario.Guard(a.Transports).Has(t)) {
-			continue
-		}
-		st.Documented = append(st.Documented, Documented{OS: a.OS, Result: a.Result, Measured: !a.Documented})
-	}
 }
 
 // endpoint returns the actor's endpoint. The parser guarantees actors are

@@ -19,8 +19,9 @@ import (
 // concurrent runs (the lab's sequence, or the kernel's ephemeral ports in
 // a shared namespace).
 type traceHub struct {
-	t       *ktrace.Tracer
-	reasons map[string]bool
+	t *ktrace.Tracer
+	// reasons are the kernel's RST reason names, nil when it does not say.
+	reasons []string
 
 	mu     sync.Mutex
 	byPort map[uint16][]ktrace.Event
@@ -48,21 +49,12 @@ func openTraceHub() (*traceHub, error) {
 	}
 	h := &traceHub{t: t, byPort: map[uint16][]ktrace.Event{}}
 	if names, err := ktrace.Reasons(); err == nil {
-		h.reasons = map[string]bool{}
-		for _, n := range names {
-			h.reasons[n] = true
-		}
+		h.reasons = names
 	}
 	return h, nil
 }
 
 func (h *traceHub) close() error { return h.t.Close() }
-
-// knownReason reports whether the running kernel has an RST reason of that
-// name; true when the kernel does not say.
-func (h *traceHub) knownReason(name string) bool {
-	return h.reasons == nil || h.reasons[name]
-}
 
 // collect returns the events of the endpoints' ports between from and to,
 // named by actor. With isolated runs only the ports the lab chose count:
