@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/teardown-net/teardown/lab/hosts"
-	"github.com/teardown-net/teardown/lab/sock"
 	"github.com/teardown-net/teardown/observe/capture"
 	"github.com/teardown-net/teardown/observe/tcpstate"
 	"github.com/teardown-net/teardown/observe/wire"
@@ -22,9 +21,12 @@ import (
 // trace hub) the kernel's own account of resets and state changes. Runs on
 // other transports have nothing to watch beyond the calls' results.
 type observers struct {
-	env *environment
-	rec *Record
-	cap *capture.Capture
+	// isolated: the run has namespaces of its own, so every socket in
+	// them is the run's.
+	isolated  bool
+	settleFor time.Duration
+	kernel    kernelObserver // nil without tracing
+	cap       *capture.Capture
 	// dumpers list the sockets of each host (one without hosts).
 	dumpers []*tcpstate.Dumper
 	pcap    *wire.PcapWriter
@@ -46,9 +48,12 @@ type observers struct {
 // a socket dump per host, and a capture on the client host's link (where
 // both directions pass) or on loopback.
 func openObservers(env *environment, t scenario.Transport, rec *Record, opts Options, net *hosts.Network) (*observers, error) {
-	o := &observers{env: env, rec: rec, isn: map[[2]netip.AddrPort]uint32{}}
+	o := &observers{isolated: env.isolate, settleFor: opts.settle(), isn: map[[2]netip.AddrPort]uint32{}}
 	if !t.IsTCP() {
 		return o, nil
+	}
+	if env.tracer != nil {
+		o.kernel = env.tracer
 	}
 	o.mono0, o.wall0 = sameInstant()
 	where, iface := []string{""}, "lo"
@@ -113,45 +118,63 @@ var transient = map[tcpstate.State]bool{
 	tcpstate.FinWait1: true, tcpstate.Closing: true, tcpstate.LastAck: true,
 }
 
+// observation is what the run's observers saw during one step and until
+// the kernel settled.
+type observation struct {
+	// Packets is nil without capture, empty when nothing was captured.
+	Packets []Packet
+	// Sockets is the TCP state of every endpoint with an address.
+	Sockets []SockState
+	// Unsettled: the kernel was still busy when the settle bound ran out.
+	Unsettled bool
+	// Limits says what could not be observed, and why.
+	Limits []string
+	// socks are the run's sockets in the last dump, nil when none was
+	// made; states names them by actor.
+	socks []tcpstate.Socket
+}
+
 // settle waits until the kernel has finished reacting to the step: no
 // packet captured since the previous look, the same states twice in a row,
 // and no socket waiting for its peer — except that bytes sent and not
 // acknowledged may wait, once nothing has changed for stallFor (a full
 // receive window holds them for ever). A transient state (FIN_WAIT1 until
 // the FIN is acknowledged, which Linux may delay by 40ms) is waited for
-// until the settle bound, which the report then points out. Unix sockets and pipes react within the system call, so there is
-// nothing to wait for.
-func (o *observers) settle(r *runner, st *Step) {
+// until the settle bound, which the report then points out. Unix sockets
+// and pipes react within the system call, so there is nothing to wait for.
+// tab is the run's endpoints as the step left them.
+func (o *observers) settle(tab endpoints) observation {
+	var ob observation
 	if len(o.dumpers) == 0 {
-		return
+		return ob
 	}
 	if o.cap != nil {
-		st.Packets = []Packet{}
+		ob.Packets = []Packet{}
 	}
-	deadline := time.Now().Add(r.opts.settle())
+	deadline := time.Now().Add(o.settleFor)
 	var prev []tcpstate.Socket
 	var still time.Time // since when nothing has changed
 	pause := 250 * time.Microsecond
 	for first := true; ; first = false {
-		fresh := o.drain(r, st)
+		fresh := o.drain(tab, &ob)
 		socks, err := o.dump()
 		if err != nil {
-			r.rec.Limits = append(r.rec.Limits, fmt.Sprintf("socket states: %v", err))
-			return
+			ob.Limits = append(ob.Limits, fmt.Sprintf("socket states: %v", err))
+			return ob
 		}
-		socks = o.ours(r, socks)
+		socks = o.ours(tab, socks)
 		now := time.Now()
 		if first || fresh > 0 || !slices.Equal(prev, socks) {
 			still = now
 		} else if w := waiting(socks); w == waitNone || (w == waitData && now.Sub(still) >= stallFor) {
-			st.Sockets = o.states(r, socks)
-			return
+			ob.Sockets, ob.socks = states(tab, socks), socks
+			return ob
 		}
 		prev = socks
 		if time.Now().After(deadline) {
-			st.Unsettled = true
-			st.Sockets = o.states(r, socks)
-			return
+			ob.Unsettled = true
+			ob.Sockets, ob.socks = states(tab, socks), socks
+			return ob
 		}
 		// Look again when a packet comes, or after a pause that grows so
 		// that a long wait (a delayed ACK) costs few dumps.
@@ -210,12 +233,12 @@ func (o *observers) dump() ([]tcpstate.Socket, error) {
 
 // ours keeps the sockets of this run. In a namespace of its own every
 // socket is; in a shared one they are told apart by the run's ports.
-func (o *observers) ours(r *runner, socks []tcpstate.Socket) []tcpstate.Socket {
-	if o.env.isolate {
+func (o *observers) ours(tab endpoints, socks []tcpstate.Socket) []tcpstate.Socket {
+	if o.isolated {
 		return slices.DeleteFunc(socks, func(s tcpstate.Socket) bool { return probe(s.Local, s.Remote) })
 	}
 	ports := map[uint16]bool{}
-	for _, e := range r.all {
+	for _, e := range tab {
 		if e.Local.IsValid() {
 			ports[e.Local.Port()] = true
 		}
@@ -232,9 +255,9 @@ func (o *observers) ours(r *runner, socks []tcpstate.Socket) []tcpstate.Socket {
 // states gives each actor with an address the state of its connection:
 // the socket with its addresses, including an orphan or TIME_WAIT, or
 // CLOSE when the kernel has none.
-func (o *observers) states(r *runner, socks []tcpstate.Socket) []SockState {
+func states(tab endpoints, socks []tcpstate.Socket) []SockState {
 	var out []SockState
-	for _, e := range r.all {
+	for _, e := range tab {
 		if !e.Local.IsValid() {
 			continue
 		}
@@ -254,15 +277,15 @@ func (o *observers) states(r *runner, socks []tcpstate.Socket) []SockState {
 	return out
 }
 
-// drain moves the captured packets into the step and returns how many
-// there were.
-func (o *observers) drain(r *runner, st *Step) int {
+// drain moves the captured packets into the observation and returns how
+// many there were.
+func (o *observers) drain(tab endpoints, ob *observation) int {
 	if o.cap == nil {
 		return 0
 	}
 	pks, err := o.cap.Drain()
 	if err != nil {
-		r.rec.Limits = append(r.rec.Limits, fmt.Sprintf("capture: %v", err))
+		ob.Limits = append(ob.Limits, fmt.Sprintf("capture: %v", err))
 		return 0
 	}
 	for _, p := range pks {
@@ -272,10 +295,7 @@ func (o *observers) drain(r *runner, st *Step) int {
 		if o.pcap != nil {
 			o.pcap.WritePacket(p)
 		}
-		if c := r.connecting; c != nil && !c.Local.IsValid() && p.Flags == wire.SYN && p.Dst == r.target.Local {
-			c.Local = p.Src
-		}
-		st.Packets = append(st.Packets, o.packet(r.all, p))
+		ob.Packets = append(ob.Packets, o.packet(tab, p))
 	}
 	return len(pks)
 }
@@ -286,7 +306,7 @@ func probe(a, b netip.AddrPort) bool {
 	return a.Port() == hosts.ProbePort || b.Port() == hosts.ProbePort
 }
 
-func (o *observers) packet(eps []*sock.Endpoint, p wire.Packet) Packet {
+func (o *observers) packet(tab endpoints, p wire.Packet) Packet {
 	fwd, rev := [2]netip.AddrPort{p.Src, p.Dst}, [2]netip.AddrPort{p.Dst, p.Src}
 	if p.Flags&wire.SYN != 0 {
 		if _, ok := o.isn[fwd]; !ok {
@@ -301,43 +321,10 @@ func (o *observers) packet(eps []*sock.Endpoint, p wire.Packet) Packet {
 		ack -= isn
 	}
 	return Packet{
-		Time: p.Time, From: actorOf(eps, p.Src, p.Dst), To: actorOf(eps, p.Dst, p.Src),
+		Time: p.Time, From: tab.actorOf(p.Src, p.Dst), To: tab.actorOf(p.Dst, p.Src),
 		Flags: p.Flags.String(), Seq: seq, Ack: ack, Len: p.Len,
+		src: p.Src, dst: p.Dst,
 	}
-}
-
-// actorOf names the endpoint at local talking to remote: the connected
-// socket with both addresses, else the listener (or bound socket) with
-// that local address, else a connecting socket whose port the kernel has
-// not chosen yet (its first state change) or a reset socket that has lost
-// its address, else the address itself.
-func actorOf(eps []*sock.Endpoint, local, remote netip.AddrPort) string {
-	for _, e := range eps {
-		if e.Local == local && e.Remote == remote {
-			return e.Name
-		}
-	}
-	for _, e := range eps {
-		if e.Local == local && !e.Remote.IsValid() {
-			return e.Name
-		}
-	}
-	switch {
-	case local.Port() == 0:
-		for _, e := range eps {
-			if e.Remote == remote && e.Local.Addr() == local.Addr() {
-				return e.Name
-			}
-		}
-	case local.Addr().IsUnspecified():
-		// A socket the kernel has reset reports no address, only its port.
-		for _, e := range eps {
-			if e.Local.Port() == local.Port() {
-				return e.Name
-			}
-		}
-	}
-	return local.String()
 }
 
 // sameInstant reads CLOCK_MONOTONIC and the wall clock at one instant. Two
@@ -355,28 +342,35 @@ func sameInstant() (time.Duration, time.Time) {
 	}
 }
 
-// finish collects the kernel's account of the run from the tracer and
-// places each event in the step during which it happened.
-func (o *observers) finish(r *runner) error {
-	if len(o.dumpers) == 0 || o.env.tracer == nil {
-		return nil
+// finish collects the kernel's account of the run, from the start of the
+// run to the end of its last step, with each event's wall-clock time. ok
+// is false when there is no account: no tracing, or a trace that lost
+// events, which could miss the one a check looks for.
+func (o *observers) finish(tab endpoints) (evs []tracedEvent, ok bool, limits []string) {
+	if len(o.dumpers) == 0 || o.kernel == nil {
+		return nil, false, nil
 	}
-	evs, err := o.env.tracer.collect(r.all, o.env.isolate, o.mono0, o.end)
+	evs, err := o.kernel.events(tab, o.isolated, o.mono0, o.end)
 	if err != nil {
-		r.rec.Limits = append(r.rec.Limits, fmt.Sprintf("kernel tracing: %v", err))
-		return nil
+		return nil, false, []string{fmt.Sprintf("kernel tracing: %v", err)}
 	}
-	steps := r.rec.Steps
+	for i := range evs {
+		evs[i].Time = o.wall0.Add(evs[i].mono - o.mono0)
+	}
+	return evs, true, nil
+}
+
+// placeEvents puts each of the kernel's events in the step during which it
+// happened: the last step that started before it, both times on the
+// kernel's clock. Steps that can have events get an empty list when they
+// have none, so that a report can tell "none" from "not traced".
+func placeEvents(steps []Step, evs []tracedEvent) {
 	for i := range steps {
 		if steps[i].Kind != StepExpect && !steps[i].Skip {
 			steps[i].Events = []Event{}
 		}
 	}
 	for _, ev := range evs {
-		e := ev.Event
-		e.Time = o.wall0.Add(ev.mono - o.mono0)
-		// The event belongs to the last step that started before it, both
-		// times on the kernel's clock.
 		idx := -1
 		for i := range steps {
 			if steps[i].Kind == StepExpect || steps[i].Skip {
@@ -387,8 +381,7 @@ func (o *observers) finish(r *runner) error {
 			}
 		}
 		if idx >= 0 {
-			steps[idx].Events = append(steps[idx].Events, e)
+			steps[idx].Events = append(steps[idx].Events, ev.Event)
 		}
 	}
-	return nil
 }

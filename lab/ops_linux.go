@@ -154,7 +154,6 @@ func (r *runner) connect(e *sock.Endpoint, op *scenario.Op) (scenario.Result, er
 	if err != nil {
 		return scenario.Result{}, fmt.Errorf("connect to %s: %w", op.Target, err)
 	}
-	r.connecting, r.target = e, t
 	err = unix.Connect(e.FD, sa)
 	if a := sock.Name(e.FD, unix.Getsockname); a.IsValid() {
 		e.Local = a

@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/teardown-net/teardown/scenario"
@@ -152,6 +153,9 @@ type Packet struct {
 	Seq   uint32    `json:"seq"`
 	Ack   uint32    `json:"ack"`
 	Len   int       `json:"len"`
+	// src and dst are the packet's addresses, from which the runner learns
+	// the address of a connect that failed.
+	src, dst netip.AddrPort
 }
 
 // Event is something the kernel reported through its tracepoints: an RST it

@@ -31,10 +31,6 @@ type runner struct {
 	tid   int
 	obs   *observers
 	limit time.Duration
-	// connecting and target are set while a connect is under way. A
-	// connect that fails leaves the socket without a local address, so
-	// the observers learn it from the SYN the socket sent.
-	connecting, target *sock.Endpoint
 	// hosts is the run's network when the scenario has more than one host.
 	hosts *hosts.Network
 }
@@ -130,7 +126,56 @@ func (env *environment) execute(ctx context.Context, j Job, opts Options, rec *R
 	}
 	r.obs.end = monotonic()
 	r.closeAll()
-	return r.obs.finish(r)
+	evs, ok, limits := r.obs.finish(r.table())
+	rec.Limits = append(rec.Limits, limits...)
+	if ok {
+		placeEvents(rec.Steps, evs)
+	}
+	return nil
+}
+
+// table copies the run's endpoints for the observers.
+func (r *runner) table() endpoints {
+	tab := make(endpoints, len(r.all))
+	for i, e := range r.all {
+		tab[i] = endpoint{
+			Name: e.Name, Host: e.Host, Local: e.Local, Remote: e.Remote,
+			Bound: e.Bound, Open: e.FD >= 0, Closed: e.Closed,
+		}
+		if e.FD >= 0 {
+			tab[i].Inode = e.Inode
+		}
+	}
+	return tab
+}
+
+// observe waits for the kernel to settle after a step and records what the
+// observers saw. A connect that failed has its address learned from its
+// SYN first, so that its state is reported.
+func (r *runner) observe(st *Step, op *scenario.Op) {
+	ob := r.obs.settle(r.table())
+	st.Packets, st.Sockets, st.Unsettled = ob.Packets, ob.Sockets, ob.Unsettled
+	r.rec.Limits = append(r.rec.Limits, ob.Limits...)
+	if op != nil && op.Kind == scenario.OpConnect && r.learnAddress(op, st.Packets) && ob.socks != nil {
+		st.Sockets = states(r.table(), ob.socks)
+	}
+}
+
+// learnAddress gives a socket whose connect failed the local address it
+// used, from its SYN to the target: the kernel forgets it as the connect
+// fails, and the packets and events of the attempt are the socket's.
+func (r *runner) learnAddress(op *scenario.Op, pks []Packet) bool {
+	e, t := r.eps[op.Actor], r.eps[op.Target]
+	if e == nil || t == nil || e.Local.IsValid() {
+		return false
+	}
+	for _, p := range pks {
+		if p.Flags == "S" && p.dst == t.Local && p.src.IsValid() {
+			e.Local = p.src
+			return true
+		}
+	}
+	return false
 }
 
 func sigaddset(set *unix.Sigset_t, sig unix.Signal) {
@@ -169,7 +214,7 @@ func (r *runner) setup() error {
 	if err := r.build(); err != nil {
 		return err
 	}
-	r.obs.settle(r, &st)
+	r.observe(&st, nil)
 	r.rec.Steps = append(r.rec.Steps, st)
 	return nil
 }
@@ -317,18 +362,17 @@ func (r *runner) step(s scenario.Step) error {
 		st.Took = time.Since(st.Start)
 		res.SIGPIPE = takeSIGPIPE()
 		st.Result = &res
-		r.obs.settle(r, &st)
-		r.connecting, r.target = nil, nil
+		r.observe(&st, s.Op)
 	case s.Fault != nil:
 		if err := r.fault(s.Fault); err != nil {
 			return fmt.Errorf("fault %s %s: %w", s.Fault.Kind, s.Fault.Host, err)
 		}
 		st.Took = time.Since(st.Start)
-		r.obs.settle(r, &st)
+		r.observe(&st, nil)
 	default:
 		time.Sleep(s.Sleep)
 		st.Took = time.Since(st.Start)
-		r.obs.settle(r, &st)
+		r.observe(&st, nil)
 	}
 	r.rec.Steps = append(r.rec.Steps, st)
 	return nil

@@ -25,6 +25,9 @@ type Endpoint struct {
 	// gets EBADF from the kernel instead of reaching a reused descriptor.
 	FD     int
 	Closed bool
+	// Inode is the inode number of the descriptor's file, by which the
+	// kernel's socket dumps name an open socket.
+	Inode uint64
 	// Local and Remote are the TCP addresses, known after bind, connect or
 	// accept; they stay after close so that orphans can be followed.
 	Local, Remote netip.AddrPort
@@ -95,7 +98,7 @@ func (n *Net) Socket(name, host string) (*Endpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("socket: %w", err)
 	}
-	e := &Endpoint{Name: name, FD: fd, Host: host}
+	e := &Endpoint{Name: name, FD: fd, Host: host, Inode: inode(fd)}
 	if err := n.prepare(e); err != nil {
 		unix.Close(fd)
 		return nil, err
@@ -191,7 +194,7 @@ func (n *Net) Accept(l *Endpoint, name string) (*Endpoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Endpoint{Name: name, FD: fd, Host: l.Host}
+	e := &Endpoint{Name: name, FD: fd, Host: l.Host, Inode: inode(fd)}
 	if err := n.prepare(e); err != nil {
 		unix.Close(fd)
 		return nil, err
@@ -215,7 +218,8 @@ func (n *Net) Pair() (client, server *Endpoint, err error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("socketpair: %w", err)
 		}
-		client, server = &Endpoint{Name: "client", FD: fds[0]}, &Endpoint{Name: "server", FD: fds[1]}
+		client = &Endpoint{Name: "client", FD: fds[0], Inode: inode(fds[0])}
+		server = &Endpoint{Name: "server", FD: fds[1], Inode: inode(fds[1])}
 		for _, e := range []*Endpoint{client, server} {
 			if err := n.prepare(e); err != nil {
 				unix.Close(fds[0])
@@ -229,7 +233,8 @@ func (n *Net) Pair() (client, server *Endpoint, err error) {
 		if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
 			return nil, nil, fmt.Errorf("pipe: %w", err)
 		}
-		return &Endpoint{Name: "client", FD: p[1], Pipe: true}, &Endpoint{Name: "server", FD: p[0], Pipe: true}, nil
+		return &Endpoint{Name: "client", FD: p[1], Pipe: true, Inode: inode(p[1])},
+			&Endpoint{Name: "server", FD: p[0], Pipe: true, Inode: inode(p[0])}, nil
 	}
 	return nil, nil, fmt.Errorf("no pair for %s", n.Kind)
 }
@@ -255,4 +260,13 @@ func Name(fd int, get func(int) (unix.Sockaddr, error)) netip.AddrPort {
 		return netip.AddrPort{}
 	}
 	return ap
+}
+
+// inode returns the inode number of fd's file, 0 if fstat fails.
+func inode(fd int) uint64 {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return 0
+	}
+	return uint64(st.Ino)
 }
