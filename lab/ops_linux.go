@@ -37,85 +37,81 @@ type operation func(r *runner, e *sock.Endpoint, op *scenario.Op, st *Step) (sce
 
 // operations are the runner's implementations of the language's
 // operations; TestNames checks that every one the parser accepts is here.
-var operations map[scenario.OpKind]operation
-
-func init() {
-	operations = map[scenario.OpKind]operation{
-		scenario.OpSocket: func(r *runner, _ *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
-			e, err := r.socket(op.Actor, op.Host)
-			if err != nil {
-				if errors.Is(err, sock.ErrNotSocket) {
-					return scenario.Result{}, err
-				}
-				return errResult(err)
+var operations = map[scenario.OpKind]operation{
+	scenario.OpSocket: func(r *runner, _ *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
+		e, err := r.socket(op.Actor, op.Host)
+		if err != nil {
+			if errors.Is(err, sock.ErrNotSocket) {
+				return scenario.Result{}, err
 			}
-			r.add(e)
-			return okResult(), nil
-		},
-		scenario.OpBind: func(r *runner, e *sock.Endpoint, _ *scenario.Op, _ *Step) (scenario.Result, error) {
-			if err := r.net.Bind(e); err != nil {
-				if errors.Is(err, sock.ErrNotSocket) {
-					return scenario.Result{}, err
-				}
-				return errResult(err)
+			return errResult(err)
+		}
+		r.add(e)
+		return okResult(), nil
+	},
+	scenario.OpBind: func(r *runner, e *sock.Endpoint, _ *scenario.Op, _ *Step) (scenario.Result, error) {
+		if err := r.net.Bind(e); err != nil {
+			if errors.Is(err, sock.ErrNotSocket) {
+				return scenario.Result{}, err
 			}
-			return okResult(), nil
-		},
-		scenario.OpListen: func(_ *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
-			return result(unix.Listen(e.FD, op.Backlog))
-		},
-		scenario.OpConnect: func(r *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
-			return r.connect(e, op)
-		},
-		scenario.OpAccept: func(r *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
-			return r.accept(e, op)
-		},
-		scenario.OpWrite: (*runner).write,
-		scenario.OpSend:  (*runner).write,
-		scenario.OpRead:  (*runner).read,
-		scenario.OpClose: func(_ *runner, e *sock.Endpoint, _ *scenario.Op, _ *Step) (scenario.Result, error) {
-			if err := unix.Close(e.FD); err != nil {
-				return errResult(err)
-			}
-			e.FD, e.Closed = -1, true
-			return okResult(), nil
-		},
-		scenario.OpShutdown: func(_ *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
-			how, ok := shutdownHows[op.How]
-			if !ok {
-				return scenario.Result{}, fmt.Errorf("shutdown %q is not known to the runner", op.How)
-			}
-			return result(unix.Shutdown(e.FD, how))
-		},
-		scenario.OpLinger: func(_ *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
-			return result(setLinger(e.FD, op.Linger))
-		},
-		scenario.OpNonblock: func(_ *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
-			if e.Pipe {
-				// Pipe ends are always non-blocking underneath; blocking is
-				// emulated, so only the scenario's view changes.
-				if e.FD < 0 {
-					return errResult(unix.EBADF)
-				}
-				e.Nonblock = op.On
-				return okResult(), nil
-			}
-			if err := unix.SetNonblock(e.FD, op.On); err != nil {
-				return errResult(err)
+			return errResult(err)
+		}
+		return okResult(), nil
+	},
+	scenario.OpListen: func(_ *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
+		return result(unix.Listen(e.FD, op.Backlog))
+	},
+	scenario.OpConnect: func(r *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
+		return r.connect(e, op)
+	},
+	scenario.OpAccept: func(r *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
+		return r.accept(e, op)
+	},
+	scenario.OpWrite: (*runner).write,
+	scenario.OpSend:  (*runner).write,
+	scenario.OpRead:  (*runner).read,
+	scenario.OpClose: func(_ *runner, e *sock.Endpoint, _ *scenario.Op, _ *Step) (scenario.Result, error) {
+		if err := unix.Close(e.FD); err != nil {
+			return errResult(err)
+		}
+		e.FD, e.Closed = -1, true
+		return okResult(), nil
+	},
+	scenario.OpShutdown: func(_ *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
+		how, ok := shutdownHows[op.How]
+		if !ok {
+			return scenario.Result{}, fmt.Errorf("shutdown %q is not known to the runner", op.How)
+		}
+		return result(unix.Shutdown(e.FD, how))
+	},
+	scenario.OpLinger: func(_ *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
+		return result(setLinger(e.FD, op.Linger))
+	},
+	scenario.OpNonblock: func(_ *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
+		if e.Pipe {
+			// Pipe ends are always non-blocking underneath; blocking is
+			// emulated, so only the scenario's view changes.
+			if e.FD < 0 {
+				return errResult(unix.EBADF)
 			}
 			e.Nonblock = op.On
 			return okResult(), nil
-		},
-		scenario.OpSetsockopt: func(r *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
-			return r.setsockopt(e, op)
-		},
-		scenario.OpGetsockopt: func(_ *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
-			return getsockopt(e, op)
-		},
-		scenario.OpPoll: func(r *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
-			return r.poll(e, op)
-		},
-	}
+		}
+		if err := unix.SetNonblock(e.FD, op.On); err != nil {
+			return errResult(err)
+		}
+		e.Nonblock = op.On
+		return okResult(), nil
+	},
+	scenario.OpSetsockopt: func(r *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
+		return r.setsockopt(e, op)
+	},
+	scenario.OpGetsockopt: func(_ *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
+		return getsockopt(e, op)
+	},
+	scenario.OpPoll: func(r *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
+		return r.poll(e, op)
+	},
 }
 
 // shutdownHows are the directions of shutdown.
