@@ -142,6 +142,17 @@ func check(e scenario.Expect, st *Step) (Verdict, string) {
 			}
 		}
 		return Differs, "RST from " + e.Actor + ": " + orNone(seen)
+	case scenario.ExpectUnread:
+		for _, u := range st.Unread {
+			if u.Actor == e.Actor {
+				obs := fmt.Sprintf("%s unread %d", e.Actor, u.Bytes)
+				if u.Bytes == e.N {
+					return Match, obs
+				}
+				return Differs, obs
+			}
+		}
+		return Differs, e.Actor + " has no descriptor to read"
 	case scenario.ExpectState, scenario.ExpectRecvQ, scenario.ExpectSendQ:
 		if st.Sockets == nil {
 			return Unchecked, "no socket states in this environment"

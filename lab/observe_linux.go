@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"os"
@@ -143,7 +144,7 @@ type observation struct {
 // until the settle bound, which the report then points out. Unix sockets
 // and pipes react within the system call, so there is nothing to wait for.
 // tab is the run's endpoints as the step left them.
-func (o *observers) settle(tab endpoints) observation {
+func (o *observers) settle(ctx context.Context, tab endpoints, cut bool) observation {
 	var ob observation
 	if len(o.dumpers) == 0 {
 		return ob
@@ -166,12 +167,12 @@ func (o *observers) settle(tab endpoints) observation {
 		now := time.Now()
 		if first || fresh > 0 || !slices.Equal(prev, socks) {
 			still = now
-		} else if w := waiting(socks); w == waitNone || (w == waitData && now.Sub(still) >= stallFor) {
+		} else if w := waiting(socks, cut); w == waitNone || (w == waitData && now.Sub(still) >= stallFor) {
 			ob.Sockets, ob.socks = states(tab, socks), socks
 			return ob
 		}
 		prev = socks
-		if time.Now().After(deadline) {
+		if time.Now().After(deadline) || ctx.Err() != nil {
 			ob.Unsettled = true
 			ob.Sockets, ob.socks = states(tab, socks), socks
 			return ob
@@ -205,10 +206,15 @@ const (
 )
 
 // waiting says what the run's sockets still wait for from their peers.
-func waiting(socks []tcpstate.Socket) wait {
+// While a fault cuts a host off (cut), no peer's answer can end a transient
+// state, only the kernel's timers: it is then waited for as unacknowledged
+// data is, until nothing has changed for stallFor.
+func waiting(socks []tcpstate.Socket, cut bool) wait {
 	w := waitNone
 	for _, s := range socks {
 		switch {
+		case transient[s.State] && cut:
+			w = waitData
 		case transient[s.State]:
 			return waitState
 		case s.State != tcpstate.Listen && s.SendQ > 0:
@@ -252,9 +258,14 @@ func (o *observers) ours(tab endpoints, socks []tcpstate.Socket) []tcpstate.Sock
 	return mine
 }
 
-// states gives each actor with an address the state of its connection:
-// the socket with its addresses, including an orphan or TIME_WAIT, or
-// CLOSE when the kernel has none.
+// states gives each actor with an address the state of its connection and
+// the queues netstat shows for it. An open socket is found by its inode,
+// so that it is the socket's own entry and never another with the same
+// addresses. An open socket the dump lacks, and a closed one, are found by
+// their addresses: the kernel moves a connection that ends to a TIME_WAIT
+// entry of its own (the open socket is then CLOSE, unhashed), and keeps an
+// orphan after close. With no entry the state is CLOSE. The bytes a read
+// would return are Step.Unread, asked of the descriptor.
 func states(tab endpoints, socks []tcpstate.Socket) []SockState {
 	var out []SockState
 	for _, e := range tab {
@@ -262,19 +273,44 @@ func states(tab endpoints, socks []tcpstate.Socket) []SockState {
 			continue
 		}
 		s := SockState{Actor: e.Name, State: "CLOSE"}
-		for _, k := range socks {
-			if k.Local != e.Local {
-				continue
-			}
-			if (e.Remote.IsValid() && k.Remote == e.Remote) || (!e.Remote.IsValid() && k.State == tcpstate.Listen) {
-				s.State, s.RecvQ, s.SendQ = k.State.String(), k.RecvQ, k.SendQ
-				s.Orphan = e.Closed
-				break
-			}
+		k, ok := e.own(socks)
+		if !ok {
+			k, ok = e.byAddress(socks)
+		}
+		if ok {
+			s.State, s.RecvQ, s.SendQ = k.State.String(), k.RecvQ, k.SendQ
+			s.Orphan = e.Closed
 		}
 		out = append(out, s)
 	}
 	return out
+}
+
+// own finds e's open socket in the dump by its inode.
+func (e endpoint) own(socks []tcpstate.Socket) (tcpstate.Socket, bool) {
+	if e.Open && e.Inode != 0 {
+		for _, k := range socks {
+			if uint64(k.Inode) == e.Inode {
+				return k, true
+			}
+		}
+	}
+	return tcpstate.Socket{}, false
+}
+
+// byAddress finds the entry of e's connection by its addresses (a
+// listener by its local address alone); for an open socket, only among
+// the entries no file refers to (TIME_WAIT), never another open socket.
+func (e endpoint) byAddress(socks []tcpstate.Socket) (tcpstate.Socket, bool) {
+	for _, k := range socks {
+		if k.Local != e.Local || (e.Open && k.Inode != 0) {
+			continue
+		}
+		if e.Remote.IsValid() && k.Remote == e.Remote || !e.Remote.IsValid() && k.State == tcpstate.Listen {
+			return k, true
+		}
+	}
+	return tcpstate.Socket{}, false
 }
 
 // drain moves the captured packets into the observation and returns how

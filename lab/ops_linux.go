@@ -141,6 +141,14 @@ func blocking(e *sock.Endpoint, op *scenario.Op) bool {
 	return !e.Nonblock && !op.Nonblock && op.Timeout == 0
 }
 
+// limited reports whether a blocking call on e governed by opt
+// (SO_RCVTIMEO or SO_SNDTIMEO) that gave up gave up at the lab's limit:
+// then it is "blocked"; else its EAGAIN or partial count is the kernel's
+// answer to the scenario's own timeout, and recorded as such.
+func (r *runner) limited(e *sock.Endpoint, op *scenario.Op, opt int) bool {
+	return blocking(e, op) && r.net.LabLimited(e, opt) || r.wd != nil && r.wd.fired.Load()
+}
+
 func (r *runner) connect(e *sock.Endpoint, op *scenario.Op) (scenario.Result, error) {
 	t, err := r.endpoint(op.Target)
 	if err != nil {
@@ -159,7 +167,7 @@ func (r *runner) connect(e *sock.Endpoint, op *scenario.Op) (scenario.Result, er
 	if e.Remote = sock.Name(e.FD, unix.Getpeername); !e.Remote.IsValid() {
 		e.Remote = t.Local
 	}
-	if errors.Is(err, unix.EINPROGRESS) && blocking(e, op) {
+	if errors.Is(err, unix.EINPROGRESS) && r.limited(e, op, unix.SO_SNDTIMEO) {
 		return blockedResult(), nil
 	}
 	return result(err)
@@ -172,7 +180,7 @@ func (r *runner) accept(l *sock.Endpoint, op *scenario.Op) (scenario.Result, err
 	}
 	s, err := r.net.Accept(l, name)
 	if err != nil {
-		if errors.Is(err, unix.EAGAIN) && blocking(l, op) {
+		if errors.Is(err, unix.EAGAIN) && r.limited(l, op, unix.SO_RCVTIMEO) {
 			return blockedResult(), nil
 		}
 		return errResult(err)
@@ -197,7 +205,7 @@ func (r *runner) write(e *sock.Endpoint, op *scenario.Op, st *Step) (scenario.Re
 		}
 		n, err = sendto(e.FD, op.Data, flags)
 	}
-	if blocking(e, op) && (errors.Is(err, unix.EAGAIN) || (err == nil && n < len(op.Data))) {
+	if (errors.Is(err, unix.EAGAIN) || (err == nil && n < len(op.Data))) && r.limited(e, op, unix.SO_SNDTIMEO) {
 		st.Moved = max(n, 0)
 		return blockedResult(), nil
 	}
@@ -253,12 +261,12 @@ func (r *runner) pipeWrite(e *sock.Endpoint, op *scenario.Op, st *Step) (scenari
 			return errResult(err)
 		}
 		ready, err := pollOne(e.FD, unix.POLLOUT, time.Until(deadline))
-		if err != nil {
-			return errResult(err)
-		}
-		if !ready {
+		if !ready && (err == nil || r.wd.fired.Load()) {
 			st.Moved = total
 			return blockedResult(), nil
+		}
+		if err != nil {
+			return errResult(err)
 		}
 	}
 }
@@ -282,16 +290,14 @@ func (r *runner) read(e *sock.Endpoint, op *scenario.Op, st *Step) (scenario.Res
 		if op.Timeout > 0 {
 			tv := unix.NsecToTimeval(op.Timeout.Nanoseconds())
 			if err := unix.SetsockoptTimeval(e.FD, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err == nil {
-				defer func() {
-					tv := unix.NsecToTimeval(r.limit.Nanoseconds())
-					unix.SetsockoptTimeval(e.FD, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
-				}()
+				// The socket's own timeout, or the lab's limit, again.
+				defer r.net.SetTimeout(e, unix.SO_RCVTIMEO, e.RcvTimeo)
 			}
 		}
 		n, err = unix.Read(e.FD, buf)
 	}
 	if err != nil {
-		if errors.Is(err, unix.EAGAIN) && blocking(e, op) {
+		if errors.Is(err, unix.EAGAIN) && r.limited(e, op, unix.SO_RCVTIMEO) {
 			return blockedResult(), nil
 		}
 		return errResult(err)
@@ -331,24 +337,29 @@ func (r *runner) interrupt(d time.Duration) (stop func()) {
 
 var errBlocked = errors.New("blocked")
 
-// pipeRead emulates a blocking read on a pipe end with poll: poll is never
-// restarted after a signal, so an interrupt gives EINTR as a blocking read
-// without SA_RESTART would.
+// pipeRead emulates a blocking read on a pipe end, which is non-blocking
+// underneath: it reads first, so that whatever the kernel answers at once
+// (data, EOF, EBADF on the write end) is the answer, and waits with poll
+// only on EAGAIN. poll is never restarted after a signal, so an interrupt
+// gives EINTR as a blocking read without SA_RESTART would.
 func (r *runner) pipeRead(e *sock.Endpoint, op *scenario.Op, buf []byte) (int, error) {
-	if !e.Nonblock {
-		limit := r.limit
-		if op.Timeout > 0 {
-			limit = op.Timeout
+	deadline := time.Now().Add(r.limit)
+	if op.Timeout > 0 {
+		deadline = time.Now().Add(min(op.Timeout, r.limit))
+	}
+	for {
+		n, err := unix.Read(e.FD, buf)
+		if !errors.Is(err, unix.EAGAIN) || e.Nonblock {
+			return n, err
 		}
-		ready, err := pollOne(e.FD, unix.POLLIN, limit)
+		ready, err := pollOne(e.FD, unix.POLLIN, time.Until(deadline))
+		if !ready && (err == nil || r.wd.fired.Load()) {
+			return 0, errBlocked
+		}
 		if err != nil {
 			return 0, err
 		}
-		if !ready {
-			return 0, errBlocked
-		}
 	}
-	return unix.Read(e.FD, buf)
 }
 
 // pollOne waits up to d for events on fd; a closed fd gives EBADF.
@@ -357,7 +368,8 @@ func pollOne(fd int, events int16, d time.Duration) (bool, error) {
 		return false, unix.EBADF
 	}
 	fds := []unix.PollFd{{Fd: int32(fd), Events: events}}
-	n, err := unix.Poll(fds, int(d.Milliseconds()))
+	// Rounded up, so that the wait is never shorter than d.
+	n, err := unix.Poll(fds, int((max(d, 0)+time.Millisecond-1)/time.Millisecond))
 	if err != nil {
 		return false, err
 	}
@@ -373,10 +385,10 @@ func (r *runner) poll(e *sock.Endpoint, op *scenario.Op) (scenario.Result, error
 		}
 		events |= bit
 	}
-	// Without a timeout poll waits like any blocking call, until the
-	// step's limit.
+	// Without a timeout, or with one past the step's limit, poll waits
+	// like any blocking call, until the limit.
 	timeout := op.Timeout
-	if timeout == 0 {
+	if timeout == 0 || timeout > r.limit {
 		timeout = r.limit
 	}
 	fds := []unix.PollFd{{Fd: int32(e.FD), Events: events}}
@@ -385,7 +397,7 @@ func (r *runner) poll(e *sock.Endpoint, op *scenario.Op) (scenario.Result, error
 		return errResult(err)
 	}
 	if n == 0 {
-		if op.Timeout == 0 {
+		if op.Timeout == 0 || op.Timeout > r.limit {
 			return blockedResult(), nil
 		}
 		return countResult(0), nil
@@ -421,8 +433,7 @@ func (r *runner) setsockopt(e *sock.Endpoint, op *scenario.Op) (scenario.Result,
 	case "SO_LINGER":
 		return result(setLinger(e.FD, op.Linger))
 	case "SO_RCVTIMEO", "SO_SNDTIMEO":
-		tv := unix.NsecToTimeval((time.Duration(op.Value) * time.Millisecond).Nanoseconds())
-		return result(unix.SetsockoptTimeval(e.FD, o[0], o[1], &tv))
+		return result(r.net.SetTimeout(e, o[1], time.Duration(op.Value)*time.Millisecond))
 	}
 	return result(unix.SetsockoptInt(e.FD, o[0], o[1], op.Value))
 }
@@ -440,11 +451,17 @@ func getsockopt(e *sock.Endpoint, op *scenario.Op) (scenario.Result, error) {
 		}
 		return countResult(int(l.Linger)), nil
 	case "SO_RCVTIMEO", "SO_SNDTIMEO":
-		tv, err := unix.GetsockoptTimeval(e.FD, o[0], o[1])
-		if err != nil {
+		// The call is made, for its errors; the value is the socket's
+		// own, as the kernel reported it when it was set, where the
+		// kernel now holds the lab's limit instead.
+		if _, err := unix.GetsockoptTimeval(e.FD, o[0], o[1]); err != nil {
 			return errResult(err)
 		}
-		return countResult(int(time.Duration(tv.Nano()).Milliseconds())), nil
+		own := e.RcvTimeo
+		if op.Option == "SO_SNDTIMEO" {
+			own = e.SndTimeo
+		}
+		return countResult(int(own.Milliseconds())), nil
 	}
 	v, err := unix.GetsockoptInt(e.FD, o[0], o[1])
 	if err != nil {

@@ -121,6 +121,10 @@ type Step struct {
 	Events  []Event  `json:"events,omitempty"`
 	// Sockets is the TCP state of every endpoint after the step.
 	Sockets []SockState `json:"sockets,omitempty"`
+	// Unread is, for each endpoint with an open descriptor that can be
+	// read, the bytes a read would return after the step (FIONREAD), on
+	// every transport.
+	Unread []Unread `json:"unread,omitempty"`
 	// Unsettled: the kernel was still busy when the settle bound ran out.
 	Unsettled bool `json:"unsettled,omitempty"`
 }
@@ -173,12 +177,24 @@ type Event struct {
 	Errno  string    `json:"errno,omitempty"`
 }
 
+// Unread is what FIONREAD said of one actor's descriptor.
+type Unread struct {
+	Actor string `json:"actor"`
+	Bytes int    `json:"bytes"`
+}
+
 // SockState is the kernel's view of one actor's TCP connection.
 type SockState struct {
 	Actor string `json:"actor"`
 	// State is the TCP state, CLOSE when the kernel has forgotten the
 	// connection.
 	State string `json:"state"`
+	// RecvQ and SendQ are what netstat and ss show: for a LISTEN socket
+	// its accept queue and backlog; otherwise the bytes received and not
+	// read, in sequence space (a received FIN counts one until a read
+	// reaches it, so it is 1 where nothing is left to read), and the bytes
+	// sent and not acknowledged. Step.Unread has the bytes a read would
+	// return.
 	RecvQ uint32 `json:"recvq"`
 	SendQ uint32 `json:"sendq"`
 	// Orphan: the actor closed its descriptor but the kernel keeps the

@@ -31,6 +31,13 @@ type runner struct {
 	tid   int
 	obs   *observers
 	limit time.Duration
+	// ctx ends the run: its cancellation ends a blocked call at once.
+	ctx context.Context
+	// wd is the watchdog of the call under way, nil between calls.
+	wd *watchdog
+	// cut lists the hosts a fault has cut off the network (drop, noroute,
+	// unreachable) and no heal has brought back.
+	cut map[string]bool
 	// hosts is the run's network when the scenario has more than one host.
 	hosts *hosts.Network
 }
@@ -47,7 +54,7 @@ func (env *environment) run(ctx context.Context, j Job, opts Options, rec *Recor
 }
 
 func (env *environment) execute(ctx context.Context, j Job, opts Options, rec *Record) error {
-	r := &runner{job: j, opts: opts, env: env, rec: rec, eps: map[string]*sock.Endpoint{}, tid: unix.Gettid()}
+	r := &runner{job: j, opts: opts, env: env, rec: rec, eps: map[string]*sock.Endpoint{}, tid: unix.Gettid(), ctx: ctx, cut: map[string]bool{}}
 	r.limit = j.Scenario.Limit
 	if opts.Limit > 0 {
 		r.limit = opts.Limit
@@ -153,12 +160,31 @@ func (r *runner) table() endpoints {
 // observers saw. A connect that failed has its address learned from its
 // SYN first, so that its state is reported.
 func (r *runner) observe(st *Step, op *scenario.Op) {
-	ob := r.obs.settle(r.table())
+	ob := r.obs.settle(r.ctx, r.table(), len(r.cut) > 0)
 	st.Packets, st.Sockets, st.Unsettled = ob.Packets, ob.Sockets, ob.Unsettled
 	r.rec.Limits = append(r.rec.Limits, ob.Limits...)
 	if op != nil && op.Kind == scenario.OpConnect && r.learnAddress(op, st.Packets) && ob.socks != nil {
 		st.Sockets = states(r.table(), ob.socks)
 	}
+	st.Unread = r.unread()
+}
+
+// unread asks each open endpoint's own descriptor how many bytes a read
+// would return now (FIONREAD). Listeners, pipes' write ends and sockets
+// the kernel will not say it for are left out.
+func (r *runner) unread() []Unread {
+	var out []Unread
+	for _, e := range r.all {
+		if e.FD < 0 || e.WriteOnly {
+			continue
+		}
+		n, err := unix.IoctlGetInt(e.FD, unix.SIOCINQ) // FIONREAD
+		if err != nil {
+			continue
+		}
+		out = append(out, Unread{Actor: e.Name, Bytes: n})
+	}
+	return out
 }
 
 // learnAddress gives a socket whose connect failed the local address it
@@ -355,11 +381,16 @@ func (r *runner) step(s scenario.Step) error {
 		// Compare checks it after the run, against what the preceding
 		// step recorded.
 	case s.Op != nil:
+		r.wd = r.arm()
 		res, err := r.do(s.Op, &st)
+		st.Took = time.Since(st.Start)
+		if fired := r.wd.stop(); fired && err == nil && endedByLab(s.Op, res) {
+			res = blockedResult()
+		}
+		r.wd = nil
 		if err != nil {
 			return err
 		}
-		st.Took = time.Since(st.Start)
 		res.SIGPIPE = takeSIGPIPE()
 		st.Result = &res
 		r.observe(&st, s.Op)
@@ -367,10 +398,21 @@ func (r *runner) step(s scenario.Step) error {
 		if err := r.fault(s.Fault); err != nil {
 			return fmt.Errorf("fault %s %s: %w", s.Fault.Kind, s.Fault.Host, err)
 		}
+		switch s.Fault.Kind {
+		case scenario.FaultDrop, scenario.FaultNoRoute, scenario.FaultUnreachable:
+			r.cut[s.Fault.Host] = true
+		case scenario.FaultHeal:
+			delete(r.cut, s.Fault.Host)
+		}
 		st.Took = time.Since(st.Start)
 		r.observe(&st, nil)
 	default:
-		time.Sleep(s.Sleep)
+		t := time.NewTimer(s.Sleep)
+		select {
+		case <-t.C:
+		case <-r.ctx.Done():
+			t.Stop()
+		}
 		st.Took = time.Since(st.Start)
 		r.observe(&st, nil)
 	}
@@ -393,7 +435,7 @@ func (r *runner) endpoint(name string) (*sock.Endpoint, error) {
 func errResult(err error) (scenario.Result, error) {
 	var errno unix.Errno
 	if errors.As(err, &errno) {
-		name := unix.ErrnoName(errno)
+		name := scenario.CanonicalErrno(unix.ErrnoName(errno))
 		if name == "" {
 			name = fmt.Sprintf("errno %d", int(errno))
 		}

@@ -330,10 +330,14 @@ const (
 	// ExpectState: the TCP state of the actor's connection now, including
 	// after close (orphans); CLOSE when the kernel no longer has it.
 	ExpectState ExpectKind = "state"
-	// ExpectRecvQ and ExpectSendQ: bytes in the actor's receive or send
-	// queue now.
+	// ExpectRecvQ and ExpectSendQ: the actor's receive and send queues
+	// now, as netstat and ss show them (the receive queue counts a
+	// received FIN as one byte until a read reaches it).
 	ExpectRecvQ ExpectKind = "recvq"
 	ExpectSendQ ExpectKind = "sendq"
+	// ExpectUnread: the bytes a read by the actor would return now
+	// (FIONREAD on its own descriptor), on every transport.
+	ExpectUnread ExpectKind = "unread"
 )
 
 // Expect is "expect [GUARD:] [no] KIND ARGUMENTS".
@@ -351,7 +355,7 @@ type Expect struct {
 	// Name is the reason or state name as written: "TCP_ABORT_ON_CLOSE",
 	// "FIN_WAIT2".
 	Name string `json:"name,omitempty"`
-	// N for recvq and sendq.
+	// N for recvq, sendq and unread.
 	N int `json:"n,omitempty"`
 }
 

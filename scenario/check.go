@@ -90,7 +90,7 @@ func (p *parser) checkTCPOnly() {
 	}
 	for i, st := range p.s.Steps {
 		e := st.Expect
-		if e == nil {
+		if e == nil || e.Kind == ExpectUnread {
 			continue
 		}
 		var notTCP []Transport

@@ -113,7 +113,7 @@ func (p *parser) expectStatement(toks []token, text string) {
 			return
 		}
 		e.Name = t.text
-	case ExpectRecvQ, ExpectSendQ:
+	case ExpectRecvQ, ExpectSendQ, ExpectUnread:
 		if !actor() {
 			return
 		}

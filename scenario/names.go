@@ -3,8 +3,9 @@ package scenario
 import "strings"
 
 // Errnos are the errno names a result may use: the POSIX and Linux errors
-// that socket and pipe calls return. EWOULDBLOCK is accepted and read as
-// EAGAIN, the name Linux reports for both.
+// that socket and pipe calls return. Names that are one errno on Linux are
+// accepted and read as one: EWOULDBLOCK as EAGAIN, ENOTSUP as EOPNOTSUPP
+// (see CanonicalErrno).
 var Errnos = []string{
 	"EPIPE", "ECONNRESET", "ECONNABORTED", "ECONNREFUSED", "ETIMEDOUT",
 	"EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN", "ENETDOWN", "ENETRESET",
@@ -14,7 +15,26 @@ var Errnos = []string{
 	"EOPNOTSUPP", "EPROTONOSUPPORT", "EPROTOTYPE", "EPROTO", "EAFNOSUPPORT",
 	"EFAULT", "ENOENT", "EACCES", "EPERM", "ENOPROTOOPT", "EDESTADDRREQ",
 	"EMSGSIZE", "ENOMEM", "ESPIPE", "EIO", "ENAMETOOLONG", "ENOTDIR",
-	"EROFS", "ENOSPC",
+	"EROFS", "ENOSPC", "ENOTSUP",
+}
+
+// errnoAliases are the names that Linux gives one number, each to the name
+// results use for it.
+var errnoAliases = map[string]string{
+	"EWOULDBLOCK": "EAGAIN",
+	"ENOTSUP":     "EOPNOTSUPP",
+}
+
+// CanonicalErrno returns the name results use for the errno called name:
+// EAGAIN for EWOULDBLOCK, EOPNOTSUPP for ENOTSUP (one errno each on
+// Linux), name itself otherwise. The parser reads expected results with
+// it, and the lab names what the kernel returned with it, so that the two
+// compare equal.
+func CanonicalErrno(name string) string {
+	if c, ok := errnoAliases[name]; ok {
+		return c
+	}
+	return name
 }
 
 // States are the TCP state names an "expect state" statement may use, as
@@ -79,7 +99,7 @@ var (
 	statementKeywords = append(append([]string(nil), headerKeywords...), "expect", "sleep", "fault")
 	expectKinds       = []string{
 		string(ExpectWire), string(ExpectReason), string(ExpectState),
-		string(ExpectRecvQ), string(ExpectSendQ),
+		string(ExpectRecvQ), string(ExpectSendQ), string(ExpectUnread),
 	}
 	setups         = []string{string(SetupConnected), string(SetupListening), string(SetupNone)}
 	nets           = []string{string(NetLoopback), string(NetDirect), string(NetRouted)}

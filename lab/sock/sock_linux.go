@@ -42,6 +42,13 @@ type Endpoint struct {
 	// poll.
 	Pipe     bool
 	Nonblock bool
+	// WriteOnly: the write end of a pipe, which has nothing to read.
+	WriteOnly bool
+	// RcvTimeo and SndTimeo are the SO_RCVTIMEO and SO_SNDTIMEO the
+	// scenario set, as the kernel reported them back, 0 for none (the
+	// kernel's default). The kernel holds them when they end a call within
+	// the lab's limit, and the limit otherwise: see Net.Timeout.
+	RcvTimeo, SndTimeo time.Duration
 }
 
 // Net says where endpoints get their addresses.
@@ -54,8 +61,11 @@ type Net struct {
 	// tracepoint events be attributed by port). Otherwise the kernel picks
 	// ephemeral ports.
 	Isolated bool
-	// Limit is set as SO_RCVTIMEO and SO_SNDTIMEO on every socket, so that
-	// a blocking call that never completes returns after it.
+	// Limit is set as SO_RCVTIMEO and SO_SNDTIMEO on every socket whose
+	// own timeout is none or longer, so that a blocking call that never
+	// completes returns after it — and so that a signal ends a blocking
+	// call instead of restarting it (signal(7)), which is how the lab's
+	// watchdog and "interrupt" reach a call.
 	Limit time.Duration
 	// HostAddr gives a host's address in a network of hosts; nil means
 	// loopback.
@@ -106,15 +116,64 @@ func (n *Net) Socket(name, host string) (*Endpoint, error) {
 	return e, nil
 }
 
-// prepare sets the block limit on a new socket.
+// prepare gives a new socket the timeouts the kernel should hold for it.
 func (n *Net) prepare(e *Endpoint) error {
-	tv := unix.NsecToTimeval(n.Limit.Nanoseconds())
 	for _, opt := range []int{unix.SO_RCVTIMEO, unix.SO_SNDTIMEO} {
-		if err := unix.SetsockoptTimeval(e.FD, unix.SOL_SOCKET, opt, &tv); err != nil {
+		if err := n.apply(e, opt); err != nil {
 			return fmt.Errorf("set the block limit on %s: %w", e.Name, err)
 		}
 	}
 	return nil
+}
+
+// SetTimeout sets the socket's own SO_RCVTIMEO or SO_SNDTIMEO (opt) to d,
+// as a program would, and returns the kernel's error. The kernel is given
+// d, so that it judges the value; what it holds afterwards is recorded as
+// the socket's own timeout, and replaced by the lab's limit when that is
+// none or longer than the limit.
+func (n *Net) SetTimeout(e *Endpoint, opt int, d time.Duration) error {
+	tv := unix.NsecToTimeval(d.Nanoseconds())
+	if err := unix.SetsockoptTimeval(e.FD, unix.SOL_SOCKET, opt, &tv); err != nil {
+		return err
+	}
+	got, err := unix.GetsockoptTimeval(e.FD, unix.SOL_SOCKET, opt)
+	if err != nil {
+		return err
+	}
+	if opt == unix.SO_RCVTIMEO {
+		e.RcvTimeo = time.Duration(got.Nano())
+	} else {
+		e.SndTimeo = time.Duration(got.Nano())
+	}
+	return n.apply(e, opt)
+}
+
+// apply gives the kernel the timeout it should hold for opt: the socket's
+// own when it ends a call within the limit, else the limit.
+func (n *Net) apply(e *Endpoint, opt int) error {
+	d := n.Limit
+	if own := e.timeout(opt); !n.LabLimited(e, opt) {
+		d = own
+	}
+	tv := unix.NsecToTimeval(d.Nanoseconds())
+	return unix.SetsockoptTimeval(e.FD, unix.SOL_SOCKET, opt, &tv)
+}
+
+func (e *Endpoint) timeout(opt int) time.Duration {
+	if opt == unix.SO_RCVTIMEO {
+		return e.RcvTimeo
+	}
+	return e.SndTimeo
+}
+
+// LabLimited reports whether a blocking call governed by opt (SO_RCVTIMEO
+// for reads and accept, SO_SNDTIMEO for writes and connect) ends at the
+// lab's limit rather than at the socket's own timeout: an EAGAIN or a
+// partial write from it is then the lab's doing, not the kernel's answer
+// to the program.
+func (n *Net) LabLimited(e *Endpoint, opt int) bool {
+	own := e.timeout(opt)
+	return own == 0 || own > n.Limit
 }
 
 // BindAddr returns the address bind gives e: a loopback address with a
@@ -181,7 +240,11 @@ func (n *Net) PeerAddr(e *Endpoint) (unix.Sockaddr, error) {
 		return &unix.SockaddrInet6{Addr: e.Local.Addr().As16(), Port: int(e.Local.Port())}, nil
 	case Unix, UnixPacket, Socketpair:
 		if e.Path == "" {
-			return nil, fmt.Errorf("%s has no path: bind it first", e.Name)
+			// Never bound: the path a bind would give it, where nothing
+			// listens, so that the connect is made and the kernel answers
+			// (ENOENT), as it would a program connecting to a path nobody
+			// bound.
+			return n.BindAddr(e)
 		}
 		return &unix.SockaddrUnix{Name: e.Path}, nil
 	}
@@ -194,7 +257,9 @@ func (n *Net) Accept(l *Endpoint, name string) (*Endpoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Endpoint{Name: name, FD: fd, Host: l.Host, Inode: inode(fd)}
+	// The accepted socket inherits the listener's timeouts, as the
+	// kernel copies them: the listener's own, not the lab's limit.
+	e := &Endpoint{Name: name, FD: fd, Host: l.Host, Inode: inode(fd), RcvTimeo: l.RcvTimeo, SndTimeo: l.SndTimeo}
 	if err := n.prepare(e); err != nil {
 		unix.Close(fd)
 		return nil, err
@@ -233,7 +298,7 @@ func (n *Net) Pair() (client, server *Endpoint, err error) {
 		if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
 			return nil, nil, fmt.Errorf("pipe: %w", err)
 		}
-		return &Endpoint{Name: "client", FD: p[1], Pipe: true, Inode: inode(p[1])},
+		return &Endpoint{Name: "client", FD: p[1], Pipe: true, WriteOnly: true, Inode: inode(p[1])},
 			&Endpoint{Name: "server", FD: p[0], Pipe: true, Inode: inode(p[0])}, nil
 	}
 	return nil, nil, fmt.Errorf("no pair for %s", n.Kind)
