@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -414,6 +415,72 @@ func TestSignalEndsTheRun(t *testing.T) {
 		}
 		if strings.Contains(cmd.ProcessState.String(), "signal") {
 			t.Errorf("%v: the run was killed by the signal (%s) instead of handling it", sig, cmd.ProcessState)
+		}
+	}
+}
+
+// Reads with recv(2) flags give what the same calls give directly: a peek
+// after an RST, a peek that leaves the bytes, MSG_TRUNC discarding them on
+// TCP, MSG_WAITALL waiting for all of them.
+func TestRecvFlags(t *testing.T) {
+	rv := func(fd, size, flags int) string {
+		n, _, err := unix.Recvfrom(fd, make([]byte, size), flags)
+		if err != nil {
+			return errnoName(err)
+		}
+		return strconv.Itoa(n)
+	}
+	c, s := tcpPair(t)
+	unix.Write(c, []byte("hello"))
+	time.Sleep(20 * time.Millisecond)
+	unix.Close(s) // unread data: an RST
+	time.Sleep(20 * time.Millisecond)
+	afterRST := []string{rv(c, 16, unix.MSG_PEEK), rv(c, 16, unix.MSG_PEEK), rv(c, 16, 0)}
+
+	c, s = tcpPair(t)
+	unix.Write(c, []byte("abcdef"))
+	time.Sleep(20 * time.Millisecond)
+	data := []string{rv(s, 16, unix.MSG_PEEK), rv(s, 2, unix.MSG_TRUNC), rv(s, 16, unix.MSG_WAITALL|unix.MSG_DONTWAIT)}
+
+	for _, r := range run(t, `scenario t/recv-flags-rst
+title "peek after an RST"
+on tcp4 tcp6
+client write "hello" -> 5
+server close -> ok
+client read 16 peek
+client read 16 peek
+client read 16
+`) {
+		got := []string{result(step(t, r, 6)), result(step(t, r, 7)), result(step(t, r, 8))}
+		if strings.Join(got, " ") != strings.Join(afterRST, " ") {
+			t.Errorf("%s: after the RST the lab read %v, the kernel %v\n%s", r.Transport, got, afterRST, timeline(r))
+		}
+	}
+	for _, r := range run(t, `scenario t/recv-flags-data
+title "peek, trunc, waitall"
+on tcp4 tcp6
+client write "abcdef" -> 6
+server read 16 peek
+expect unread server 6
+server read 2 trunc
+expect unread server 4
+server read 16 waitall nonblock
+`) {
+		got := []string{result(step(t, r, 5)), result(step(t, r, 7)), result(step(t, r, 9))}
+		if strings.Join(got, " ") != strings.Join(data, " ") {
+			t.Errorf("%s: the lab read %v, the kernel %v\n%s", r.Transport, got, data, timeline(r))
+		}
+		if d := step(t, r, 5).Data; d != "abcdef" {
+			t.Errorf("%s: peek returned %q, want the bytes", r.Transport, d)
+		}
+		if r.Verdict != lab.Match {
+			t.Errorf("%s: %s\n%s", r.Transport, r.Verdict, timeline(r))
+		}
+	}
+	// MSG_WAITALL waits for the whole size: here until the limit.
+	for _, r := range run(t, "scenario t/waitall\ntitle \"waitall\"\nlimit 200ms\non tcp4 unix\nclient write \"ab\"\nserver read 4 waitall\n") {
+		if st := step(t, r, 6); result(st) != "blocked" || st.Moved != 2 {
+			t.Errorf("%s: waitall for 4 bytes of 2: %s (moved %d), want blocked with 2 moved\n%s", r.Transport, result(st), st.Moved, timeline(r))
 		}
 	}
 }

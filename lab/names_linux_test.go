@@ -54,6 +54,7 @@ func TestNames(t *testing.T) {
 	same("socket option", append(slices.Clone(scenario.Options), scenario.ReadOnlyOptions...), keys(sockopts))
 	same("shutdown", scenario.ShutdownHows, keys(shutdownHows))
 	same("poll event", scenario.PollRequests, keys(pollBits))
+	same("recv flag", scenario.RecvFlags, keys(recvFlags))
 	if !slices.Contains(scenario.OSes, OS) {
 		t.Errorf("the runner's OS %s is not one the language names (%v)", OS, scenario.OSes)
 	}

@@ -3,6 +3,7 @@ package lab
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 	"unsafe"
 
@@ -284,8 +285,26 @@ func (r *runner) read(e *sock.Endpoint, op *scenario.Op, st *Step) (scenario.Res
 		if errors.Is(err, errBlocked) {
 			return blockedResult(), nil
 		}
-	case op.Nonblock:
+	case op.Nonblock && len(op.Flags) == 0:
 		n, _, err = unix.Recvfrom(e.FD, buf, unix.MSG_DONTWAIT)
+	case len(op.Flags) > 0:
+		flags := 0
+		if op.Nonblock {
+			flags = unix.MSG_DONTWAIT
+		}
+		for _, f := range op.Flags {
+			bit, ok := recvFlags[f]
+			if !ok {
+				return scenario.Result{}, fmt.Errorf("read %s is not known to the runner", f)
+			}
+			flags |= bit
+		}
+		n, err = recv(e.FD, buf, flags)
+		if n > len(buf) {
+			// MSG_TRUNC: the count is of the bytes the kernel had, more
+			// than the buffer holds.
+			buf = buf[:0]
+		}
 	default:
 		if op.Timeout > 0 {
 			tv := unix.NsecToTimeval(op.Timeout.Nanoseconds())
@@ -302,9 +321,36 @@ func (r *runner) read(e *sock.Endpoint, op *scenario.Op, st *Step) (scenario.Res
 		}
 		return errResult(err)
 	}
-	st.Data = string(buf[:n])
+	st.Data = string(buf[:min(n, len(buf))])
+	if slices.Contains(op.Flags, "trunc") && r.net.Kind.IsTCP() {
+		// On TCP, MSG_TRUNC discards the bytes without copying them: the
+		// buffer holds nothing that was read.
+		st.Data = ""
+	}
+	if slices.Contains(op.Flags, "waitall") && n < op.Size && r.limited(e, op, unix.SO_RCVTIMEO) && time.Since(st.Start) >= r.limit {
+		// MSG_WAITALL waited for more until the lab's limit ended it.
+		st.Moved = n
+		return blockedResult(), nil
+	}
 	return countResult(n), nil
 }
+
+// recv calls recvfrom(2) with no address and returns its count as the
+// kernel gave it: with MSG_TRUNC it can exceed the buffer.
+func recv(fd int, p []byte, flags int) (int, error) {
+	var b unsafe.Pointer
+	if len(p) > 0 {
+		b = unsafe.Pointer(&p[0])
+	}
+	n, _, errno := unix.Syscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(b), uintptr(len(p)), uintptr(flags), 0, 0)
+	if errno != 0 {
+		return -1, errno
+	}
+	return int(n), nil
+}
+
+// recvFlags are the flags a read can give recv(2).
+var recvFlags = map[string]int{"peek": unix.MSG_PEEK, "waitall": unix.MSG_WAITALL, "oob": unix.MSG_OOB, "trunc": unix.MSG_TRUNC}
 
 // interrupt signals the run's thread after d, and again every few
 // milliseconds until the returned function is called when the call has

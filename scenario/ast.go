@@ -242,6 +242,8 @@ type Op struct {
 	Timeout time.Duration
 	// Interrupt: a signal is sent to the blocked call after this long.
 	Interrupt time.Duration
+	// Flags for read: recv(2) flags from RecvFlags, as written.
+	Flags []string
 
 	// How for shutdown: "rd", "wr" or "rdwr".
 	How string

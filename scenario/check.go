@@ -62,6 +62,8 @@ func (p *parser) checkPipeReads() {
 			why = "read nonblock needs recv(2) with MSG_DONTWAIT"
 		case op.Timeout > 0:
 			why = "read timeout needs the socket option SO_RCVTIMEO"
+		case len(op.Flags) > 0:
+			why = "read " + op.Flags[0] + " needs recv(2) and its flags"
 		default:
 			continue
 		}

@@ -90,6 +90,10 @@ var FaultKinds = []string{
 // ShutdownHows are the directions of shutdown.
 var ShutdownHows = []string{"rd", "wr", "rdwr"}
 
+// RecvFlags are the recv(2) flags a read may give: MSG_PEEK, MSG_WAITALL,
+// MSG_OOB and MSG_TRUNC.
+var RecvFlags = []string{"peek", "waitall", "oob", "trunc"}
+
 // PollRequests are the events poll may ask for.
 var PollRequests = []string{"in", "out", "rdhup", "pri"}
 
@@ -103,7 +107,7 @@ var (
 	}
 	setups         = []string{string(SetupConnected), string(SetupListening), string(SetupNone)}
 	nets           = []string{string(NetLoopback), string(NetDirect), string(NetRouted)}
-	readOptions    = []string{"nonblock", "timeout", "interrupt"}
+	readOptions    = append([]string{"nonblock", "timeout", "interrupt"}, RecvFlags...)
 	transportWords = transportNames()
 )
 

@@ -190,7 +190,7 @@ func (p *parser) writeArgs(op *Op, a *args, refs *stepRefs) bool {
 	return true
 }
 
-// readArgs reads "read SIZE [nonblock] [timeout D] [interrupt D]".
+// readArgs reads "read SIZE [nonblock] [timeout D] [interrupt D] [peek] [waitall] [oob] [trunc]".
 func (p *parser) readArgs(op *Op, a *args, refs *stepRefs) bool {
 	n, ok := a.integer("size", 1, maxBytes)
 	if !ok {
@@ -220,6 +220,8 @@ func (p *parser) readArgs(op *Op, a *args, refs *stepRefs) bool {
 			if op.Interrupt, ok = a.blockDuration("interrupt"); !ok {
 				return false
 			}
+		default:
+			op.Flags = append(op.Flags, t.text)
 		}
 	}
 	if op.Nonblock && (op.Timeout > 0 || op.Interrupt > 0) {
