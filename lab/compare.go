@@ -3,6 +3,7 @@ package lab
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/teardown-net/teardown/scenario"
 )
@@ -142,6 +143,25 @@ func check(e scenario.Expect, st *Step) (Verdict, string) {
 			}
 		}
 		return Differs, "RST from " + e.Actor + ": " + orNone(seen)
+	case scenario.ExpectTook:
+		obs := fmt.Sprintf("took %v", st.Took.Round(time.Microsecond))
+		var ok bool
+		switch e.Cmp {
+		case "<":
+			ok = st.Took < e.D
+		case "<=":
+			ok = st.Took <= e.D
+		case ">":
+			ok = st.Took > e.D
+		case ">=":
+			ok = st.Took >= e.D
+		default:
+			return Unchecked, "unknown comparison " + e.Cmp
+		}
+		if ok {
+			return Match, obs
+		}
+		return Differs, obs
 	case scenario.ExpectUnread:
 		for _, u := range st.Unread {
 			if u.Actor == e.Actor {

@@ -2,6 +2,7 @@ package lab
 
 import (
 	"testing"
+	"time"
 
 	"github.com/teardown-net/teardown/scenario"
 )
@@ -13,6 +14,7 @@ func TestCheck(t *testing.T) {
 		Sockets: []SockState{{Actor: "client", State: "FIN_WAIT2"}, {Actor: "server", State: "CLOSE_WAIT", RecvQ: 1}},
 	}
 	unobserved := &Step{}
+	second := &Step{Took: time.Second, Unread: []Unread{{Actor: "server", Bytes: 3}}}
 	for _, tc := range []struct {
 		name string
 		e    scenario.Expect
@@ -34,6 +36,13 @@ func TestCheck(t *testing.T) {
 		{"state gone", scenario.Expect{Kind: scenario.ExpectState, Actor: "listener", Name: "CLOSE"}, step, Match},
 		{"recvq", scenario.Expect{Kind: scenario.ExpectRecvQ, Actor: "server", N: 1}, step, Match},
 		{"sendq", scenario.Expect{Kind: scenario.ExpectSendQ, Actor: "server", N: 1}, step, Differs},
+		{"took at least", scenario.Expect{Kind: scenario.ExpectTook, Cmp: ">=", D: time.Second}, second, Match},
+		{"took more", scenario.Expect{Kind: scenario.ExpectTook, Cmp: ">", D: time.Second}, second, Differs},
+		{"took less", scenario.Expect{Kind: scenario.ExpectTook, Cmp: "<", D: 50 * time.Millisecond}, second, Differs},
+		{"took at most", scenario.Expect{Kind: scenario.ExpectTook, Cmp: "<=", D: time.Second}, second, Match},
+		{"unread", scenario.Expect{Kind: scenario.ExpectUnread, Actor: "server", N: 3}, second, Match},
+		{"unread other", scenario.Expect{Kind: scenario.ExpectUnread, Actor: "server", N: 4}, second, Differs},
+		{"unread no descriptor", scenario.Expect{Kind: scenario.ExpectUnread, Actor: "client", N: 0}, second, Differs},
 	} {
 		got, obs := check(tc.e, tc.st)
 		if got != tc.want {

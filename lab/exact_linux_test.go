@@ -484,3 +484,38 @@ server read 16 waitall nonblock
 		}
 	}
 }
+
+// "expect took" checks how long the call took: a close under SO_LINGER 1
+// with unsent data waits the linger time, as the same close made directly
+// does.
+func TestTook(t *testing.T) {
+	c, _ := tcpPair(t)
+	unix.SetNonblock(c, true)
+	unix.Write(c, make([]byte, 16<<20)) // fills the buffers; the peer never reads
+	unix.SetNonblock(c, false)
+	unix.SetsockoptLinger(c, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 1})
+	start := time.Now()
+	unix.Close(c)
+	direct := time.Since(start)
+	if direct < time.Second {
+		t.Fatalf("the direct close took %v: it did not linger", direct)
+	}
+	for _, r := range run(t, `scenario t/took
+title "close lingers"
+limit 3s
+on tcp4
+client nonblock on
+client write 16777216
+client nonblock off
+client linger 1
+client close -> ok
+expect took >= 1s
+expect took < 2s
+client write 1
+expect took < 1s
+`) {
+		if r.Verdict != lab.Match {
+			t.Errorf("%s: %s (the direct close took %v)\n%s", r.Transport, r.Verdict, direct, timeline(r))
+		}
+	}
+}

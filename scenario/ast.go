@@ -340,6 +340,9 @@ const (
 	// ExpectUnread: the bytes a read by the actor would return now
 	// (FIONREAD on its own descriptor), on every transport.
 	ExpectUnread ExpectKind = "unread"
+	// ExpectTook: the preceding step's call took a time that compares
+	// with a duration ("expect took >= 1s", "expect took < 50ms").
+	ExpectTook ExpectKind = "took"
 )
 
 // Expect is "expect [GUARD:] [no] KIND ARGUMENTS".
@@ -359,6 +362,9 @@ type Expect struct {
 	Name string `json:"name,omitempty"`
 	// N for recvq, sendq and unread.
 	N int `json:"n,omitempty"`
+	// Cmp and D for took: one of TookComparisons and a duration.
+	Cmp string        `json:"cmp,omitempty"`
+	D   time.Duration `json:"d_ns,omitempty"`
 }
 
 // Resolve returns the result expected of this line on os for transport t,

@@ -92,7 +92,7 @@ func (p *parser) checkTCPOnly() {
 	}
 	for i, st := range p.s.Steps {
 		e := st.Expect
-		if e == nil || e.Kind == ExpectUnread {
+		if e == nil || e.Kind == ExpectUnread || e.Kind == ExpectTook {
 			continue
 		}
 		var notTCP []Transport
@@ -222,7 +222,9 @@ func (p *parser) checkActors() {
 				if !sawOp {
 					report(expectFirst, st.Pos, "", i, t, made, nil)
 				}
-				use(st.Expect.Actor, r.actor, i)
+				if st.Expect.Actor != "" {
+					use(st.Expect.Actor, r.actor, i)
+				}
 				if st.Expect.Peer != "" {
 					use(st.Expect.Peer, r.peer, i)
 				}

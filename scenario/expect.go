@@ -113,6 +113,20 @@ func (p *parser) expectStatement(toks []token, text string) {
 			return
 		}
 		e.Name = t.text
+	case ExpectTook:
+		t, ok := a.word("comparison", "one of "+oneOf(TookComparisons))
+		if !ok {
+			return
+		}
+		if !contains(TookComparisons, t.text) {
+			p.errorf(t.col, "unknown comparison %q after took, expected one of %s, e.g. \"expect took >= 1s\"", t.text, oneOf(TookComparisons))
+			return
+		}
+		d, ok := a.duration("took")
+		if !ok {
+			return
+		}
+		e.Cmp, e.D = t.text, d
 	case ExpectRecvQ, ExpectSendQ, ExpectUnread:
 		if !actor() {
 			return

@@ -94,6 +94,9 @@ var ShutdownHows = []string{"rd", "wr", "rdwr"}
 // MSG_OOB and MSG_TRUNC.
 var RecvFlags = []string{"peek", "waitall", "oob", "trunc"}
 
+// TookComparisons are the comparisons "expect took" may make.
+var TookComparisons = []string{"<", "<=", ">", ">="}
+
 // PollRequests are the events poll may ask for.
 var PollRequests = []string{"in", "out", "rdhup", "pri"}
 
@@ -104,6 +107,7 @@ var (
 	expectKinds       = []string{
 		string(ExpectWire), string(ExpectReason), string(ExpectState),
 		string(ExpectRecvQ), string(ExpectSendQ), string(ExpectUnread),
+		string(ExpectTook),
 	}
 	setups         = []string{string(SetupConnected), string(SetupListening), string(SetupNone)}
 	nets           = []string{string(NetLoopback), string(NetDirect), string(NetRouted)}
