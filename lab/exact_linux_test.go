@@ -519,3 +519,70 @@ expect took < 1s
 		}
 	}
 }
+
+// dup gives one socket a second descriptor: closing one does not close the
+// socket, closing both does; unlink removes a unix socket's path, after
+// which a connect to it fails as it does directly; SO_ACCEPTCONN says
+// which socket listens.
+func TestDupUnlinkAcceptConn(t *testing.T) {
+	rv := func(fd int) string {
+		n, _, err := unix.Recvfrom(fd, make([]byte, 16), unix.MSG_DONTWAIT)
+		if err != nil {
+			return errnoName(err)
+		}
+		return strconv.Itoa(n)
+	}
+	c, s := tcpPair(t)
+	d, _ := unix.Dup(c)
+	unix.Close(c)
+	time.Sleep(20 * time.Millisecond)
+	afterOne := rv(s)
+	unix.Close(d)
+	time.Sleep(20 * time.Millisecond)
+	afterBoth := rv(s)
+	for _, r := range run(t, `scenario t/dup
+title "dup"
+on tcp4 tcp6 unix socketpair
+client dup as c2
+client close -> ok
+server read 16 nonblock
+c2 close -> ok
+server read 16 nonblock
+`) {
+		got := []string{result(step(t, r, 6)), result(step(t, r, 8))}
+		if got[0] != afterOne || got[1] != afterBoth {
+			t.Errorf("%s: reads after closing one and both descriptors: lab %v, kernel %s %s\n%s", r.Transport, got, afterOne, afterBoth, timeline(r))
+		}
+	}
+
+	path := filepath.Join(t.TempDir(), "l.sock")
+	l, _ := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	defer unix.Close(l)
+	unix.Bind(l, &unix.SockaddrUnix{Name: path})
+	unix.Listen(l, 1)
+	acceptConn, _ := unix.GetsockoptInt(l, unix.SOL_SOCKET, unix.SO_ACCEPTCONN)
+	first := errnoName(unix.Unlink(path))
+	cl, _ := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	conn := errnoName(unix.Connect(cl, &unix.SockaddrUnix{Name: path}))
+	unix.Close(cl)
+	second := errnoName(unix.Unlink(path))
+	want := []string{strconv.Itoa(acceptConn), first, conn, second}
+	for _, r := range run(t, `scenario t/unlink
+title "unlink"
+setup listening
+on unix unixpacket
+listener getsockopt SO_ACCEPTCONN
+listener unlink
+client connect listener
+listener unlink
+client getsockopt SO_ACCEPTCONN -> 0
+`) {
+		got := []string{result(step(t, r, 5)), result(step(t, r, 6)), result(step(t, r, 7)), result(step(t, r, 8))}
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("%s: lab %v, kernel %v\n%s", r.Transport, got, want, timeline(r))
+		}
+		if r.Verdict != lab.Match {
+			t.Errorf("%s: %s\n%s", r.Transport, r.Verdict, timeline(r))
+		}
+	}
+}

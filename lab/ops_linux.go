@@ -110,6 +110,34 @@ var operations = map[scenario.OpKind]operation{
 	scenario.OpGetsockopt: func(_ *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
 		return getsockopt(e, op)
 	},
+	scenario.OpDup: func(r *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
+		fd, err := unix.FcntlInt(uintptr(e.FD), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			return errResult(err)
+		}
+		// The same socket (or pipe end) under a second descriptor: what
+		// the lab knows of it is the same, and closing one leaves the
+		// socket open.
+		d := *e
+		d.Name, d.FD, d.Closed = op.As, fd, false
+		r.add(&d)
+		return okResult(), nil
+	},
+	scenario.OpUnlink: func(r *runner, e *sock.Endpoint, _ *scenario.Op, _ *Step) (scenario.Result, error) {
+		path := e.Path
+		if path == "" {
+			sa, err := r.net.BindAddr(e)
+			if err != nil {
+				return scenario.Result{}, err
+			}
+			u, ok := sa.(*unix.SockaddrUnix)
+			if !ok {
+				return scenario.Result{}, fmt.Errorf("unlink: %s has no path", e.Name)
+			}
+			path = u.Name
+		}
+		return result(unix.Unlink(path))
+	},
 	scenario.OpPoll: func(r *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
 		return r.poll(e, op)
 	},
@@ -459,6 +487,7 @@ var sockopts = map[string][2]int{
 	"SO_REUSEADDR":     {unix.SOL_SOCKET, unix.SO_REUSEADDR},
 	"SO_ERROR":         {unix.SOL_SOCKET, unix.SO_ERROR},
 	"SO_TYPE":          {unix.SOL_SOCKET, unix.SO_TYPE},
+	"SO_ACCEPTCONN":    {unix.SOL_SOCKET, unix.SO_ACCEPTCONN},
 	"SO_LINGER":        {unix.SOL_SOCKET, unix.SO_LINGER},
 	"SO_RCVTIMEO":      {unix.SOL_SOCKET, unix.SO_RCVTIMEO},
 	"SO_SNDTIMEO":      {unix.SOL_SOCKET, unix.SO_SNDTIMEO},

@@ -212,6 +212,12 @@ const (
 	OpSetsockopt OpKind = "setsockopt"
 	OpGetsockopt OpKind = "getsockopt"
 	OpPoll       OpKind = "poll"
+	// OpDup duplicates the actor's descriptor (dup(2)) as a new actor,
+	// "dup as NAME": one socket, two descriptors.
+	OpDup OpKind = "dup"
+	// OpUnlink removes the path a unix socket is bound to, or would be
+	// bound to (unlink(2)).
+	OpUnlink OpKind = "unlink"
 )
 
 // Op is "ACTOR OPERATION ARGUMENTS [-> RESULT ...]".
@@ -224,7 +230,8 @@ type Op struct {
 	Host string
 	// Target is the actor whose address connect uses.
 	Target string
-	// As is the name accept gives the new socket (default "server").
+	// As is the name accept gives the new socket (default "server"), and
+	// the name of dup's new descriptor.
 	As string
 	// Backlog for listen (default 16).
 	Backlog int

@@ -81,6 +81,31 @@ func (p *parser) checkPipeReads() {
 	}
 }
 
+// checkUnlink rejects unlink on a statement that runs where endpoints
+// have no path: only unix and unixpacket sockets are bound to one.
+func (p *parser) checkUnlink() {
+	for i, st := range p.s.Steps {
+		if st.Op == nil || st.Op.Kind != OpUnlink {
+			continue
+		}
+		var bad, good []Transport
+		for _, t := range p.runsOn(st.Guard) {
+			if t == Unix || t == UnixPacket {
+				good = append(good, t)
+			} else {
+				bad = append(bad, t)
+			}
+		}
+		switch {
+		case len(bad) == 0:
+		case len(good) == 0:
+			p.errorAt(p.refs[i].op, "unlink removes a unix socket's path, and %s has none; expected it on unix or unixpacket", joinTransports(bad))
+		default:
+			p.errorAt(p.refs[i].op, "unlink removes a unix socket's path, and %s has none; expected a guard such as %q", joinTransports(bad), guardFor(good)+":")
+		}
+	}
+}
+
 // checkTCPOnly rejects expect statements that check what only TCP has on
 // a statement that runs on other transports too.
 func (p *parser) checkTCPOnly() {
@@ -205,7 +230,7 @@ func (p *parser) checkActors() {
 						continue
 					}
 					create(op.Actor, r.actor, i)
-				case OpAccept:
+				case OpAccept, OpDup:
 					use(op.Actor, r.actor, i)
 					create(op.As, r.as, i)
 				case OpConnect:
@@ -275,7 +300,7 @@ func (p *parser) problemMessage(pr *problem) string {
 		switch {
 		case op.Kind == OpAccept && !p.refs[pr.step].asGiven:
 			return fmt.Sprintf("accept would create %q, which already exists%s (%s), expected \"accept as NAME\" with a new name", pr.name, where, made)
-		case op.Kind == OpAccept:
+		case op.Kind == OpAccept || op.Kind == OpDup:
 			return fmt.Sprintf("actor %q already exists%s (%s), expected a new name after \"as\"", pr.name, where, made)
 		}
 		return fmt.Sprintf("actor %q already exists%s (%s), expected a new name for socket", pr.name, where, made)
@@ -292,7 +317,7 @@ func (p *parser) problemMessage(pr *problem) string {
 // name, or 0.
 func (p *parser) createdLater(name string, step int) int {
 	for _, st := range p.s.Steps[step+1:] {
-		if op := st.Op; op != nil && (op.Kind == OpSocket && op.Actor == name || op.Kind == OpAccept && op.As == name) {
+		if op := st.Op; op != nil && (op.Kind == OpSocket && op.Actor == name || (op.Kind == OpAccept || op.Kind == OpDup) && op.As == name) {
 			return st.Pos.Line
 		}
 	}

@@ -58,7 +58,7 @@ var Options = []string{
 }
 
 // ReadOnlyOptions are the options only getsockopt accepts.
-var ReadOnlyOptions = []string{"SO_ERROR", "SO_TYPE"}
+var ReadOnlyOptions = []string{"SO_ERROR", "SO_TYPE", "SO_ACCEPTCONN"}
 
 // PollEvents are the names a poll result may combine with '|'.
 var PollEvents = []string{
@@ -79,6 +79,7 @@ var Operations = []string{
 	string(OpAccept), string(OpWrite), string(OpSend), string(OpRead),
 	string(OpClose), string(OpShutdown), string(OpLinger), string(OpNonblock),
 	string(OpSetsockopt), string(OpGetsockopt), string(OpPoll),
+	string(OpDup), string(OpUnlink),
 }
 
 // FaultKinds are the faults "fault KIND HOST" may name.

@@ -82,6 +82,7 @@ var argReaders = map[OpKind]func(p *parser, op *Op, a *args, refs *stepRefs) boo
 	OpSetsockopt: (*parser).setsockoptArgs,
 	OpGetsockopt: (*parser).getsockoptArgs,
 	OpPoll:       (*parser).pollArgs,
+	OpDup:        (*parser).dupArgs,
 }
 
 // socketArgs reads "socket [at HOST]".
@@ -361,5 +362,24 @@ func (p *parser) pollArgs(op *Op, a *args, refs *stepRefs) bool {
 			return false
 		}
 	}
+	return true
+}
+
+// dupArgs reads "dup as NAME".
+func (p *parser) dupArgs(op *Op, a *args, refs *stepRefs) bool {
+	t, ok := a.word("as", "\"as NAME\", the name of the new descriptor")
+	if !ok {
+		return false
+	}
+	if t.text != "as" {
+		p.errorf(t.col, "unexpected %s after dup, expected \"as NAME\"%s", t.describe(), didYouMean(t.text, []string{"as"}))
+		return false
+	}
+	n, ok := a.word("name", "the name of the new descriptor, e.g. client2")
+	if !ok || !p.actorName(n) {
+		return false
+	}
+	op.As = n.text
+	refs.as, refs.asGiven = p.pos(n.col), true
 	return true
 }

@@ -98,6 +98,7 @@ func (p *parser) parse(src string) {
 		p.checkHeader()
 		p.checkPipeReads()
 		p.checkTCPOnly()
+		p.checkUnlink()
 	}
 	p.line = 1
 	col := 1

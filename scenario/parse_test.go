@@ -373,7 +373,7 @@ func TestParseErrors(t *testing.T) {
 		{"scenario a_b\ntitle \"t\"\non tcp\nclient close\n", `t.td:1:10: invalid scenario ID "a_b": '_' is not allowed, expected lower-case letters, digits, '-', '.' and '/'`},
 		{"scenario a//b\ntitle \"t\"\non tcp\nclient close\n", `t.td:1:10: invalid scenario ID "a//b": empty part between slashes, expected names such as close-unread/read`},
 		{"scenario a/../b\ntitle \"t\"\non tcp\nclient close\n", `t.td:1:10: invalid scenario ID "a/../b": ".." cannot be a part, expected names such as close-unread/read`},
-		{hdr + "not wrte\n", `t.td:4:5: unknown operation "wrte", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt or poll (did you mean "write"?)`},
+		{hdr + "not wrte\n", `t.td:4:5: unknown operation "wrte", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, dup or unlink (did you mean "write"?)`},
 		{"scenario\ntitle \"t\"\non tcp\nclient close\n", `t.td:1:9: missing ID after "scenario", expected a scenario ID such as close-unread/read`},
 		{"scenario t\non tcp\nclient close\n", `t.td:1:1: missing "title" statement, expected title "TEXT" in the header`},
 		{"scenario t\ntitle \"t\"\nclient close\n", `t.td:1:1: missing "on" statement, expected the transports to run on in the header, e.g. "on tcp unix"`},
@@ -399,8 +399,8 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "titel \"x\"\n", `t.td:4:1: unknown statement "titel", expected a keyword (scenario, title, source, note, on, setup, limit, net, expect, sleep, fault) or an actor and an operation (did you mean "title"?)`},
 
 		// Operations and their arguments.
-		{hdr + "client wrte 5\n", `t.td:4:8: unknown operation "wrte", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt or poll (did you mean "write"?)`},
-		{hdr + "client\n", `t.td:4:7: missing operation after "client", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt or poll`},
+		{hdr + "client wrte 5\n", `t.td:4:8: unknown operation "wrte", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, dup or unlink (did you mean "write"?)`},
+		{hdr + "client\n", `t.td:4:7: missing operation after "client", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, dup or unlink`},
 		{hdr + "write \"x\"\n", `t.td:4:1: missing actor before "write", expected ACTOR write, e.g. "client write"`},
 		{hdr + "Client close\n", `t.td:4:1: invalid actor name "Client", expected lower-case letters, digits and '_', starting with a letter`},
 		{hdr + "sleep close\n", `t.td:4:7: invalid duration "close", expected a duration such as 100ms or 1.5s`},
@@ -429,11 +429,14 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "client setsockopt SO_ERROR 1\n", `t.td:4:19: SO_ERROR cannot be set, expected one of SO_LINGER, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT, TCP_NODELAY, SO_RCVBUF, SO_SNDBUF, TCP_LINGER2, SO_REUSEADDR, SO_RCVTIMEO, SO_SNDTIMEO (read it with getsockopt SO_ERROR)`},
 		{hdr + "client setsockopt TCP_NODELAY\n", `t.td:4:30: missing value after "TCP_NODELAY", expected a whole number from 0 to 2147483647`},
 		{hdr + "client setsockopt SO_KEEPALIVE on\n", `t.td:4:32: invalid value "on", expected a whole number from 0 to 2147483647`},
-		{hdr + "client getsockopt SO_EROR -> 0\n", `t.td:4:19: unknown option "SO_EROR", expected one of SO_LINGER, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT, TCP_NODELAY, SO_RCVBUF, SO_SNDBUF, TCP_LINGER2, SO_REUSEADDR, SO_RCVTIMEO, SO_SNDTIMEO, SO_ERROR, SO_TYPE (did you mean "SO_ERROR"?)`},
+		{hdr + "client getsockopt SO_EROR -> 0\n", `t.td:4:19: unknown option "SO_EROR", expected one of SO_LINGER, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT, TCP_NODELAY, SO_RCVBUF, SO_SNDBUF, TCP_LINGER2, SO_REUSEADDR, SO_RCVTIMEO, SO_SNDTIMEO, SO_ERROR, SO_TYPE, SO_ACCEPTCONN (did you mean "SO_ERROR"?)`},
 		{"scenario t\ntitle \"t\"\non tcp pipe\nserver read 1 nonblock\n", `t.td:4:8: read nonblock needs recv(2) with MSG_DONTWAIT, which a pipe does not have; expected a guard without pipe such as "tcp:" (on a pipe, "nonblock on" before a plain read does not block)`},
 		{"scenario t\ntitle \"t\"\non pipe\nserver read 1 timeout 1s\n", `t.td:4:8: read timeout needs the socket option SO_RCVTIMEO, which a pipe does not have; expected "on" without pipe (on a pipe, "nonblock on" before a plain read does not block)`},
 		{"scenario t\ntitle \"t\"\non unix pipe\nserver read 1 peek\n", `t.td:4:8: read peek needs recv(2) and its flags, which a pipe does not have; expected a guard without pipe such as "unix:" (on a pipe, "nonblock on" before a plain read does not block)`},
 		{"scenario t\ntitle \"t\"\non unix\nserver read 1 peek peek\n", `t.td:4:20: peek given twice in read, expected it at most once`},
+		{"scenario t\ntitle \"t\"\non tcp unix\nlistener unlink\n", `t.td:4:10: unlink removes a unix socket's path, and tcp4, tcp6 has none; expected a guard such as "unix:"`},
+		{"scenario t\ntitle \"t\"\non unix\nclient dup client2x\n", `t.td:4:12: unexpected "client2x" after dup, expected "as NAME"`},
+		{"scenario t\ntitle \"t\"\non unix\nclient dup as server\n", `t.td:4:15: actor "server" already exists (made by setup connected), expected a new name after "as"`},
 		{"scenario t\ntitle \"t\"\non unix\nclient close\nexpect took => 1s\n", `t.td:5:13: unknown comparison "=>" after took, expected one of <, <=, > or >=, e.g. "expect took >= 1s"`},
 		{hdr + "client poll in,oot -> POLLIN\n", `t.td:4:16: unknown poll event "oot", expected in, out, rdhup or pri (did you mean "out"?)`},
 		{hdr + "client poll POLLIN\n", `t.td:4:13: unknown poll event "POLLIN", expected in, out, rdhup or pri (did you mean "in"?)`},
@@ -526,7 +529,7 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "net routed\nfault drop router\n", `t.td:5:12: fault drop cannot apply to the router: its links carry both hosts' traffic; expected client or server`},
 		{hdr + "net routed\nfault reboot router\n", `t.td:5:14: fault reboot cannot apply to the router: it has no sockets to forget; expected client or server`},
 		{hdr + "net routed\ntcp6,unix: fault drop client\n", `t.td:5:6: guard names unix, which is not in "on" (tcp4, tcp6): it would never apply`},
-		{hdr + "net direct\nclient fault drop server\n", `t.td:5:8: unknown operation "fault", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt or poll`},
+		{hdr + "net direct\nclient fault drop server\n", `t.td:5:8: unknown operation "fault", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, dup or unlink`},
 		{hdr + "client connect fault\n", `t.td:4:16: "fault" is a keyword and cannot name an actor, expected a name such as client or peer2`},
 		{none + "l socket at server\n", `t.td:5:10: "at HOST" places a socket on a host, and this scenario runs on loopback, a single host; add "net direct" or "net routed" to the header, or leave out "at"`},
 		{none + "net direct\nl socket on server\n", `t.td:6:10: unexpected "on" after socket, expected "at HOST" or the end of the statement`},
@@ -553,9 +556,9 @@ func TestParseErrors(t *testing.T) {
 			`t.td:10:1: unknown actor "s" on tcp4, tcp6, expected one of l, c; or guard the statement with "unix:"`},
 
 		// Several errors: sorted by position, at most ten.
-		{hdr + "a wrte\nsleep 1\nclient close\nb rd\n", "t.td:4:3: unknown operation \"wrte\", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt or poll (did you mean \"write\"?)\n" +
+		{hdr + "a wrte\nsleep 1\nclient close\nb rd\n", "t.td:4:3: unknown operation \"wrte\", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, dup or unlink (did you mean \"write\"?)\n" +
 			"t.td:5:7: missing unit in duration \"1\", expected e.g. 1ms or 1s\n" +
-			"t.td:7:3: unknown operation \"rd\", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt or poll"},
+			"t.td:7:3: unknown operation \"rd\", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, dup or unlink"},
 		{hdr + strings.Repeat("sleep 0s\n", 12), strings.TrimSuffix(func() string {
 			var b strings.Builder
 			for line := 4; line < 14; line++ {
