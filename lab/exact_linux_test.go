@@ -586,3 +586,43 @@ client getsockopt SO_ACCEPTCONN -> 0
 		}
 	}
 }
+
+// sysctl sets the run's own namespace: tcp_fin_timeout 1 ends an orphan's
+// FIN_WAIT2 after a second (60 by default), and the host's setting is left
+// as it was.
+func TestSysctl(t *testing.T) {
+	if !root() {
+		t.Skip("sysctl needs a namespace per run")
+	}
+	const path = "/proc/sys/net/ipv4/tcp_fin_timeout"
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := "client close -> ok\nexpect state client FIN_WAIT2\nsleep 1500ms\nexpect state client %s\n"
+	for _, tc := range []struct{ sysctl, after string }{
+		{"sysctl net.ipv4.tcp_fin_timeout 1\n", "CLOSE"},
+		{"", "FIN_WAIT2"},
+	} {
+		src := "scenario t/sysctl\ntitle \"sysctl\"\non tcp4 tcp6\n" + tc.sysctl + strings.Replace(body, "%s", tc.after, 1)
+		for _, r := range run(t, src) {
+			if r.Verdict != lab.Match {
+				t.Errorf("%s with %q: %s\n%s", r.Transport, tc.sysctl, r.Verdict, timeline(r))
+			}
+		}
+	}
+	for _, r := range run(t, "scenario t/sysctl-hosts\ntitle \"sysctl on a host\"\nnet direct\non tcp4\nsysctl server net.ipv4.tcp_fin_timeout 1\nclient close -> ok\nsleep 1500ms\nexpect state client FIN_WAIT2\n") {
+		// The server's setting does not touch the client's orphan.
+		if r.Verdict != lab.Match {
+			t.Errorf("hosts: %s\n%s", r.Verdict, timeline(r))
+		}
+	}
+	for _, r := range run(t, "scenario t/sysctl-bad\ntitle \"sysctl refused\"\non tcp4\nsysctl net.ipv4.no_such_setting 1\n") {
+		if !strings.Contains(r.Error, "no_such_setting") {
+			t.Errorf("a sysctl the kernel lacks: error %q, want it named", r.Error)
+		}
+	}
+	if after, _ := os.ReadFile(path); string(after) != string(before) {
+		t.Errorf("the host's tcp_fin_timeout changed from %q to %q", before, after)
+	}
+}

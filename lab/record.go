@@ -75,6 +75,8 @@ const (
 	StepSleep StepKind = "sleep"
 	// StepFault is a change to the network of hosts.
 	StepFault StepKind = "fault"
+	// StepSysctl is a setting of a host's network namespace.
+	StepSysctl StepKind = "sysctl"
 	// StepExpect is an expect statement, checked against the step before
 	// it.
 	StepExpect StepKind = "expect"

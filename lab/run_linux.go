@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -61,6 +62,11 @@ func (env *environment) execute(ctx context.Context, j Job, opts Options, rec *R
 	}
 	if r.limit <= 0 {
 		r.limit = scenario.DefaultLimit
+	}
+	if !env.isolate && slices.ContainsFunc(j.Scenario.Steps, func(s scenario.Step) bool { return s.Sysctl != nil }) {
+		rec.Verdict = Skipped
+		rec.Skip = "sysctl sets the run's own network namespace, and there is none here (it needs root): it would change this host's"
+		return nil
 	}
 	switch {
 	case j.Scenario.Net != "" && j.Scenario.Net != scenario.NetLoopback:
@@ -322,6 +328,22 @@ func (r *runner) socket(actor, host string) (*sock.Endpoint, error) {
 	return r.net.Socket(actor, host)
 }
 
+// sysctl writes a setting of the host's network namespace, which goes with
+// the namespace when the run ends. A setting the kernel refuses is an
+// error of the run: what follows would not run as written.
+func (r *runner) sysctl(sc *scenario.Sysctl) error {
+	if r.hosts != nil {
+		if err := r.hosts.Enter(sc.Host); err != nil {
+			return err
+		}
+	}
+	path := "/proc/sys/" + strings.ReplaceAll(sc.Name, ".", "/")
+	if err := os.WriteFile(path, []byte(sc.Value), 0); err != nil {
+		return fmt.Errorf("sysctl %s %s: %w", sc.Name, sc.Value, err)
+	}
+	return nil
+}
+
 // fault breaks (or heals) the network between two steps.
 func (r *runner) fault(f *scenario.Fault) error {
 	do, ok := faults[f.Kind]
@@ -368,6 +390,8 @@ func (r *runner) step(s scenario.Step) error {
 		st.Kind = StepExpect
 	case s.Fault != nil:
 		st.Kind = StepFault
+	case s.Sysctl != nil:
+		st.Kind = StepSysctl
 	default:
 		st.Kind = StepSleep
 	}
@@ -404,6 +428,14 @@ func (r *runner) step(s scenario.Step) error {
 		case scenario.FaultHeal:
 			delete(r.cut, s.Fault.Host)
 		}
+		st.Took = time.Since(st.Start)
+		r.observe(&st, nil)
+	case s.Sysctl != nil:
+		if err := r.sysctl(s.Sysctl); err != nil {
+			return err
+		}
+		res := okResult()
+		st.Result = &res
 		st.Took = time.Since(st.Start)
 		r.observe(&st, nil)
 	default:

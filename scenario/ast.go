@@ -153,8 +153,8 @@ func (g Guard) Has(t Transport) bool {
 }
 
 // Step is one statement in the body of a scenario: an operation by an actor,
-// a sleep, a fault in the network, or an expectation about what was
-// observed. Exactly one of Op, Sleep, Fault and Expect is set.
+// a sleep, a fault in the network, a sysctl, or an expectation about what
+// was observed. Exactly one of Op, Sleep, Fault, Sysctl and Expect is set.
 type Step struct {
 	Pos    Pos
 	Text   string // the statement as written, without comment
@@ -162,7 +162,18 @@ type Step struct {
 	Op     *Op
 	Sleep  time.Duration // "sleep 100ms"; >0 when this is a sleep
 	Fault  *Fault
+	Sysctl *Sysctl
 	Expect *Expect
+}
+
+// Sysctl is "sysctl [HOST] NAME VALUE": a setting of the network
+// namespace's own (net.ipv4.tcp_fin_timeout, net.core.somaxconn, ...),
+// which goes with the namespace when the run ends.
+type Sysctl struct {
+	// Host is the host whose namespace it is set in; "" on loopback.
+	Host  string
+	Name  string
+	Value string
 }
 
 // FaultKind names something that goes wrong in the network.

@@ -142,6 +142,8 @@ func (p *parser) statement(toks []token, text string) {
 		p.sleepStatement(toks, text, nil, first.col)
 	case first.kind == tWord && first.text == "fault":
 		p.faultStatement(toks, text, nil, first.col)
+	case first.kind == tWord && first.text == "sysctl":
+		p.sysctlStatement(toks, text, nil, first.col)
 	case first.kind == tWord:
 		p.opStatement(toks, text, nil, first.col)
 	default:
@@ -177,6 +179,10 @@ func (p *parser) guarded(toks []token, text string) {
 	}
 	if next.kind == tWord && next.text == "fault" {
 		p.faultStatement(toks[1:], text, g, label.col)
+		return
+	}
+	if next.kind == tWord && next.text == "sysctl" {
+		p.sysctlStatement(toks[1:], text, g, label.col)
 		return
 	}
 	p.opStatement(toks[1:], text, g, label.col)

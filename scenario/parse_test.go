@@ -396,7 +396,7 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "source \"a\" \"b\" \"c\"\nclient close\n", `t.td:4:16: unexpected quoted text after quoted text, expected the end of the statement`},
 		{hdr + "client close\ntitle \"again\"\n", `t.td:5:1: "title" must come before the first step (line 4), expected all header statements first`},
 		{hdr + "tcp: limit 1s\nclient close\n", `t.td:4:1: "limit" cannot have a guard: header statements apply to every transport`},
-		{hdr + "titel \"x\"\n", `t.td:4:1: unknown statement "titel", expected a keyword (scenario, title, source, note, on, setup, limit, net, expect, sleep, fault) or an actor and an operation (did you mean "title"?)`},
+		{hdr + "titel \"x\"\n", `t.td:4:1: unknown statement "titel", expected a keyword (scenario, title, source, note, on, setup, limit, net, expect, sleep, fault, sysctl) or an actor and an operation (did you mean "title"?)`},
 
 		// Operations and their arguments.
 		{hdr + "client wrte 5\n", `t.td:4:8: unknown operation "wrte", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, dup or unlink (did you mean "write"?)`},
@@ -434,6 +434,8 @@ func TestParseErrors(t *testing.T) {
 		{"scenario t\ntitle \"t\"\non pipe\nserver read 1 timeout 1s\n", `t.td:4:8: read timeout needs the socket option SO_RCVTIMEO, which a pipe does not have; expected "on" without pipe (on a pipe, "nonblock on" before a plain read does not block)`},
 		{"scenario t\ntitle \"t\"\non unix pipe\nserver read 1 peek\n", `t.td:4:8: read peek needs recv(2) and its flags, which a pipe does not have; expected a guard without pipe such as "unix:" (on a pipe, "nonblock on" before a plain read does not block)`},
 		{"scenario t\ntitle \"t\"\non unix\nserver read 1 peek peek\n", `t.td:4:20: peek given twice in read, expected it at most once`},
+		{"scenario t\ntitle \"t\"\non tcp\nsysctl kernel.pid_max 5\n", `t.td:4:8: invalid sysctl "kernel.pid_max": only the network namespace's own settings can be set, expected a name under "net." such as net.ipv4.tcp_fin_timeout`},
+		{"scenario t\ntitle \"t\"\nnet direct\non tcp\nsysctl net.ipv4.tcp_fin_timeout 1\n", `t.td:5:8: unknown host "net.ipv4.tcp_fin_timeout", expected client or server`},
 		{"scenario t\ntitle \"t\"\non tcp unix\nlistener unlink\n", `t.td:4:10: unlink removes a unix socket's path, and tcp4, tcp6 has none; expected a guard such as "unix:"`},
 		{"scenario t\ntitle \"t\"\non unix\nclient dup client2x\n", `t.td:4:12: unexpected "client2x" after dup, expected "as NAME"`},
 		{"scenario t\ntitle \"t\"\non unix\nclient dup as server\n", `t.td:4:15: actor "server" already exists (made by setup connected), expected a new name after "as"`},
@@ -445,7 +447,7 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "sleep 10\n", `t.td:4:7: missing unit in duration "10", expected e.g. 10ms or 10s`},
 		{hdr + "sleep 0s\n", `t.td:4:7: sleep 0s is not longer than zero, expected a duration such as 100ms or 1.5s`},
 		{hdr + "sleep 2m\n", `t.td:4:7: sleep 2m is longer than the maximum, expected at most 1m`},
-		{hdr + "slep 1s\n", `t.td:4:1: unknown statement "slep", expected a keyword (scenario, title, source, note, on, setup, limit, net, expect, sleep, fault) or an actor and an operation (did you mean "sleep"?)`},
+		{hdr + "slep 1s\n", `t.td:4:1: unknown statement "slep", expected a keyword (scenario, title, source, note, on, setup, limit, net, expect, sleep, fault, sysctl) or an actor and an operation (did you mean "sleep"?)`},
 
 		// Results.
 		{hdr + "client write 5 -> ok\n", `t.td:4:19: write returns a byte count, found ok; expected a byte count, an errno name or blocked`},

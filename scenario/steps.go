@@ -1,5 +1,10 @@
 package scenario
 
+import (
+	"fmt"
+	"strings"
+)
+
 func (p *parser) sleepStatement(toks []token, text string, g Guard, col int) {
 	p.enterBody()
 	a := &args{p: p, toks: toks[1:], prev: toks[0], stmt: "sleep"}
@@ -81,4 +86,58 @@ func (p *parser) host(a *args, expected []string) (token, bool) {
 		return t, false
 	}
 	return t, true
+}
+
+// sysctlStatement reads "sysctl [HOST] NAME VALUE". Only the network
+// namespace's own settings (net.*) can be named: the run's namespace is
+// the only thing the lab may change, and it goes with the run.
+func (p *parser) sysctlStatement(toks []token, text string, g Guard, col int) {
+	p.enterBody()
+	kw := toks[0]
+	a := &args{p: p, toks: toks[1:], prev: kw, stmt: "sysctl"}
+	sc := &Sysctl{}
+	if hosts := p.s.Net.Hosts(); hosts != nil {
+		h, ok := p.host(a, hosts)
+		if !ok {
+			return
+		}
+		sc.Host = h.text
+	}
+	n, ok := a.word("name", "a sysctl of the network namespace such as net.ipv4.tcp_fin_timeout")
+	if !ok {
+		return
+	}
+	if msg := checkSysctlName(n.text); msg != "" {
+		p.errorf(n.col, "invalid sysctl %q: %s", n.text, msg)
+		return
+	}
+	v, ok := a.word("value", "the value to write, e.g. 1")
+	if !ok || !a.end() {
+		return
+	}
+	if strings.ContainsAny(v.text, "/\\") {
+		p.errorf(v.col, "invalid sysctl value %q, expected a number or a word", v.text)
+		return
+	}
+	sc.Name, sc.Value = n.text, v.text
+	p.addStep(Step{Pos: p.pos(col), Text: text, Guard: g, Sysctl: sc}, stepRefs{})
+}
+
+// checkSysctlName returns what is wrong with a sysctl name, or "".
+func checkSysctlName(name string) string {
+	if !strings.HasPrefix(name, "net.") {
+		return `only the network namespace's own settings can be set, expected a name under "net." such as net.ipv4.tcp_fin_timeout`
+	}
+	for _, part := range strings.Split(name, ".") {
+		if part == "" || part == ".." {
+			return "empty part between dots, expected names such as net.ipv4.tcp_fin_timeout"
+		}
+		for i := 0; i < len(part); i++ {
+			c := part[i]
+			if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+				return fmt.Sprintf("%q is not allowed, expected lower-case letters, digits, '_' and '-' between dots", c)
+			}
+		}
+	}
+	return ""
 }
