@@ -626,3 +626,49 @@ func TestSysctl(t *testing.T) {
 		t.Errorf("the host's tcp_fin_timeout changed from %q to %q", before, after)
 	}
 }
+
+// bind ACTOR binds to the address another actor holds: EADDRINUSE from a
+// listener's; after the holder closes, TCP gives the address back while a
+// unix socket's path stays and still refuses, as the same calls made
+// directly show.
+func TestBindInUse(t *testing.T) {
+	direct := map[scenario.Transport][]string{}
+	for _, tc := range []struct {
+		tr  scenario.Transport
+		fam int
+		sa  func() unix.Sockaddr
+	}{
+		{scenario.TCP4, unix.AF_INET, func() unix.Sockaddr { return &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}} }},
+		{scenario.Unix, unix.AF_UNIX, func() unix.Sockaddr { return &unix.SockaddrUnix{Name: filepath.Join(t.TempDir(), "a.sock")} }},
+	} {
+		a, _ := unix.Socket(tc.fam, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		b, _ := unix.Socket(tc.fam, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err := unix.Bind(a, tc.sa()); err != nil {
+			t.Fatal(err)
+		}
+		unix.Listen(a, 1)
+		sa, _ := unix.Getsockname(a)
+		first := errnoName(unix.Bind(b, sa))
+		unix.Close(a)
+		second := errnoName(unix.Bind(b, sa))
+		unix.Close(b)
+		direct[tc.tr] = []string{first, second}
+	}
+	for _, r := range run(t, `scenario t/bind-in-use
+title "bind an address in use"
+setup none
+on tcp4 unix
+a socket
+b socket
+a bind
+a listen
+b bind a
+a close
+b bind a
+`) {
+		got := []string{result(step(t, r, 9)), result(step(t, r, 11))}
+		if want := direct[r.Transport]; strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("%s: lab %v, kernel %v\n%s", r.Transport, got, want, timeline(r))
+		}
+	}
+}

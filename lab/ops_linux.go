@@ -50,7 +50,21 @@ var operations = map[scenario.OpKind]operation{
 		r.add(e)
 		return okResult(), nil
 	},
-	scenario.OpBind: func(r *runner, e *sock.Endpoint, _ *scenario.Op, _ *Step) (scenario.Result, error) {
+	scenario.OpBind: func(r *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
+		if op.Target != "" {
+			t, err := r.endpoint(op.Target)
+			if err != nil {
+				return scenario.Result{}, err
+			}
+			if err := r.net.BindLike(e, t); err != nil {
+				var errno unix.Errno
+				if !errors.As(err, &errno) {
+					return scenario.Result{}, fmt.Errorf("bind to %s's address: %w", op.Target, err)
+				}
+				return errResult(err)
+			}
+			return okResult(), nil
+		}
 		if err := r.net.Bind(e); err != nil {
 			if errors.Is(err, sock.ErrNotSocket) {
 				return scenario.Result{}, err

@@ -239,7 +239,8 @@ type Op struct {
 	// Host is the host socket creates the socket on ("socket at server");
 	// empty for the actor's default host.
 	Host string
-	// Target is the actor whose address connect uses.
+	// Target is the actor whose address connect uses, and bind when it
+	// names one.
 	Target string
 	// As is the name accept gives the new socket (default "server"), and
 	// the name of dup's new descriptor.

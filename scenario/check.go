@@ -236,6 +236,11 @@ func (p *parser) checkActors() {
 				case OpConnect:
 					use(op.Actor, r.actor, i)
 					use(op.Target, r.target, i)
+				case OpBind:
+					use(op.Actor, r.actor, i)
+					if op.Target != "" {
+						use(op.Target, r.target, i)
+					}
 				default:
 					use(op.Actor, r.actor, i)
 				}

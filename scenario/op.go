@@ -83,6 +83,7 @@ var argReaders = map[OpKind]func(p *parser, op *Op, a *args, refs *stepRefs) boo
 	OpGetsockopt: (*parser).getsockoptArgs,
 	OpPoll:       (*parser).pollArgs,
 	OpDup:        (*parser).dupArgs,
+	OpBind:       (*parser).bindArgs,
 }
 
 // socketArgs reads "socket [at HOST]".
@@ -381,5 +382,21 @@ func (p *parser) dupArgs(op *Op, a *args, refs *stepRefs) bool {
 	}
 	op.As = n.text
 	refs.as, refs.asGiven = p.pos(n.col), true
+	return true
+}
+
+// bindArgs reads "bind [ACTOR]": without ACTOR the lab chooses the
+// address; with it, the address ACTOR is bound to (so that EADDRINUSE can
+// be had).
+func (p *parser) bindArgs(op *Op, a *args, refs *stepRefs) bool {
+	if !a.more() {
+		return true
+	}
+	t, _ := a.next()
+	if !p.actorName(t) {
+		return false
+	}
+	op.Target = t.text
+	refs.target = p.pos(t.col)
 	return true
 }

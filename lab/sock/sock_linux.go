@@ -225,6 +225,25 @@ func (n *Net) Bind(e *Endpoint) error {
 	return nil
 }
 
+// BindLike binds e to the address t is bound to (or would be, for a unix
+// socket never bound), as a program binding an address in use would, and
+// returns the kernel's error.
+func (n *Net) BindLike(e, t *Endpoint) error {
+	sa, err := n.PeerAddr(t)
+	if err != nil {
+		return err
+	}
+	if err := unix.Bind(e.FD, sa); err != nil {
+		return err
+	}
+	if u, ok := sa.(*unix.SockaddrUnix); ok {
+		e.Path = u.Name
+	}
+	e.Local = Name(e.FD, unix.Getsockname)
+	e.Bound = true
+	return nil
+}
+
 // PeerAddr is the address a connect to e uses.
 func (n *Net) PeerAddr(e *Endpoint) (unix.Sockaddr, error) {
 	switch n.Kind {
