@@ -3,6 +3,7 @@ package lab_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -412,6 +413,10 @@ func TestSignalEndsTheRun(t *testing.T) {
 		left, _ := filepath.Glob(filepath.Join(tmp, "teardown-lab-*"))
 		if len(left) > 0 {
 			t.Errorf("%v: run directories left: %v", sig, left)
+		}
+		inst, _ := filepath.Glob(fmt.Sprintf("/sys/kernel/tracing/instances/teardown-%d-*", cmd.Process.Pid))
+		if len(inst) > 0 {
+			t.Errorf("%v: tracing instances left: %v", sig, inst)
 		}
 		if strings.Contains(cmd.ProcessState.String(), "signal") {
 			t.Errorf("%v: the run was killed by the signal (%s) instead of handling it", sig, cmd.ProcessState)
