@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -674,6 +675,90 @@ b bind a
 		got := []string{result(step(t, r, 9)), result(step(t, r, 11))}
 		if want := direct[r.Transport]; strings.Join(got, " ") != strings.Join(want, " ") {
 			t.Errorf("%s: lab %v, kernel %v\n%s", r.Transport, got, want, timeline(r))
+		}
+	}
+}
+
+// interrupt works on every blocking call: a signal to the blocked thread
+// ends accept and poll with EINTR and a write that has moved bytes with
+// their count, as the same calls under a timeout made directly give.
+func TestInterruptAnyCall(t *testing.T) {
+	// The direct calls, each on a thread of its own that a goroutine
+	// signals after 100ms, with a receive and send timeout set as the lab
+	// keeps one on every socket.
+	direct := func(call func() string, fd int) string {
+		res := make(chan string, 1)
+		go func() {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			tv := unix.NsecToTimeval((2 * time.Second).Nanoseconds())
+			unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+			unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv)
+			tid := unix.Gettid()
+			stop := make(chan struct{})
+			go func() {
+				time.Sleep(100 * time.Millisecond)
+				for {
+					unix.Tgkill(unix.Getpid(), tid, unix.SIGURG)
+					select {
+					case <-stop:
+						return
+					case <-time.After(5 * time.Millisecond):
+					}
+				}
+			}()
+			res <- call()
+			close(stop)
+		}()
+		return <-res
+	}
+	l, _ := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	defer unix.Close(l)
+	unix.Bind(l, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}})
+	unix.Listen(l, 1)
+	accept := direct(func() string { _, _, err := unix.Accept4(l, 0); return errnoName(err) }, l)
+	c, _ := tcpPair(t)
+	poll := direct(func() string {
+		_, err := unix.Poll([]unix.PollFd{{Fd: int32(c), Events: unix.POLLIN}}, 2000)
+		return errnoName(err)
+	}, c)
+	write := direct(func() string {
+		n, err := unix.Write(c, make([]byte, 16<<20))
+		if err != nil {
+			return errnoName(err)
+		}
+		if n > 0 && n < 16<<20 {
+			return "partial"
+		}
+		return strconv.Itoa(n)
+	}, c)
+	for _, r := range run(t, `scenario t/interrupt-any
+title "interrupt on any blocking call"
+setup listening
+on tcp4
+listener accept interrupt 100ms
+client poll in interrupt 100ms
+`) {
+		if got := result(step(t, r, 5)); got != accept {
+			t.Errorf("accept: lab %s, kernel %s\n%s", got, accept, timeline(r))
+		}
+	}
+	for _, r := range run(t, `scenario t/interrupt-write
+title "interrupt a write"
+on tcp4 tcp6 unix
+client poll in interrupt 100ms
+client write 16777216 interrupt 100ms
+`) {
+		if got := result(step(t, r, 4)); got != poll {
+			t.Errorf("%s: poll: lab %s, kernel %s\n%s", r.Transport, got, poll, timeline(r))
+		}
+		st := step(t, r, 5)
+		got := result(st)
+		if st.Result != nil && st.Result.Kind == scenario.ResultCount && st.Result.N > 0 && st.Result.N < 16<<20 {
+			got = "partial"
+		}
+		if got != write || st.Took > time.Second {
+			t.Errorf("%s: write: lab %s after %v, kernel %s\n%s", r.Transport, got, st.Took, write, timeline(r))
 		}
 	}
 }

@@ -189,7 +189,11 @@ func blocking(e *sock.Endpoint, op *scenario.Op) bool {
 // then it is "blocked"; else its EAGAIN or partial count is the kernel's
 // answer to the scenario's own timeout, and recorded as such.
 func (r *runner) limited(e *sock.Endpoint, op *scenario.Op, opt int) bool {
-	return blocking(e, op) && r.net.LabLimited(e, opt) || r.wd != nil && r.wd.fired.Load()
+	// The kernel holds the limit in jiffies, rounded up: a call it ended
+	// took the limit at least. One that gave up sooner was ended by a
+	// signal ("interrupt"), and its result is the kernel's.
+	atLimit := time.Since(r.callStart) >= r.limit
+	return blocking(e, op) && r.net.LabLimited(e, opt) && atLimit || r.wd != nil && r.wd.fired.Load()
 }
 
 func (r *runner) connect(e *sock.Endpoint, op *scenario.Op) (scenario.Result, error) {
@@ -309,15 +313,17 @@ func (r *runner) pipeWrite(e *sock.Endpoint, op *scenario.Op, st *Step) (scenari
 			return blockedResult(), nil
 		}
 		if err != nil {
+			// A signal ends a blocking write that has moved bytes with
+			// their count, as write(2) does.
+			if total > 0 {
+				return countResult(total), nil
+			}
 			return errResult(err)
 		}
 	}
 }
 
 func (r *runner) read(e *sock.Endpoint, op *scenario.Op, st *Step) (scenario.Result, error) {
-	if op.Interrupt > 0 {
-		defer r.interrupt(op.Interrupt)()
-	}
 	buf := make([]byte, op.Size)
 	var n int
 	var err error

@@ -34,8 +34,10 @@ type runner struct {
 	limit time.Duration
 	// ctx ends the run: its cancellation ends a blocked call at once.
 	ctx context.Context
-	// wd is the watchdog of the call under way, nil between calls.
-	wd *watchdog
+	// wd is the watchdog of the call under way, nil between calls, and
+	// callStart when the call began.
+	wd        *watchdog
+	callStart time.Time
 	// cut lists the hosts a fault has cut off the network (drop, noroute,
 	// unreachable) and no heal has brought back.
 	cut map[string]bool
@@ -405,8 +407,13 @@ func (r *runner) step(s scenario.Step) error {
 		// Compare checks it after the run, against what the preceding
 		// step recorded.
 	case s.Op != nil:
-		r.wd = r.arm()
+		r.wd, r.callStart = r.arm(), time.Now()
+		stop := func() {}
+		if s.Op.Interrupt > 0 {
+			stop = r.interrupt(s.Op.Interrupt)
+		}
 		res, err := r.do(s.Op, &st)
+		stop()
 		st.Took = time.Since(st.Start)
 		if fired := r.wd.stop(); fired && err == nil && endedByLab(s.Op, res) {
 			res = blockedResult()

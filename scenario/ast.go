@@ -259,7 +259,8 @@ type Op struct {
 	Nonblock bool
 	// Timeout for read (SO_RCVTIMEO for this call) and poll; 0 is none.
 	Timeout time.Duration
-	// Interrupt: a signal is sent to the blocked call after this long.
+	// Interrupt: a signal is sent to the blocked call after this long
+	// (read, write, send, accept, connect, poll).
 	Interrupt time.Duration
 	// Flags for read: recv(2) flags from RecvFlags, as written.
 	Flags []string

@@ -44,6 +44,15 @@ func (p *parser) opStatement(toks []token, text string, g Guard, col int) {
 	}
 	op := &Op{Actor: actor.text, Kind: OpKind(opTok.text)}
 	refs := stepRefs{op: p.pos(opTok.col), actor: p.pos(actor.col)}
+	if n := len(rest); interruptible[op.Kind] && n >= 2 && rest[n-2].kind == tWord && rest[n-2].text == "interrupt" {
+		ia := &args{p: p, toks: rest[n-1:], prev: rest[n-2], stmt: opTok.text}
+		d, ok := ia.blockDuration("interrupt")
+		if !ok {
+			return
+		}
+		op.Interrupt = d
+		rest = rest[:n-2]
+	}
 	a := &args{p: p, toks: rest, prev: opTok, stmt: opTok.text}
 	if !p.opArgs(op, a, &refs) || !a.end() {
 		return
@@ -56,6 +65,10 @@ func (p *parser) opStatement(toks []token, text string, g Guard, col int) {
 	}
 	p.addStep(Step{Pos: p.pos(col), Text: text, Guard: g, Op: op}, refs)
 }
+
+// interruptible are the operations that take "interrupt D" after their
+// arguments (read takes it among its options).
+var interruptible = map[OpKind]bool{OpWrite: true, OpSend: true, OpAccept: true, OpConnect: true, OpPoll: true}
 
 // opArgs reads the arguments of op with the reader of its operation;
 // operations without arguments (bind, close) have none.

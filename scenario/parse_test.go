@@ -434,6 +434,7 @@ func TestParseErrors(t *testing.T) {
 		{"scenario t\ntitle \"t\"\non pipe\nserver read 1 timeout 1s\n", `t.td:4:8: read timeout needs the socket option SO_RCVTIMEO, which a pipe does not have; expected "on" without pipe (on a pipe, "nonblock on" before a plain read does not block)`},
 		{"scenario t\ntitle \"t\"\non unix pipe\nserver read 1 peek\n", `t.td:4:8: read peek needs recv(2) and its flags, which a pipe does not have; expected a guard without pipe such as "unix:" (on a pipe, "nonblock on" before a plain read does not block)`},
 		{"scenario t\ntitle \"t\"\non unix\nserver read 1 peek peek\n", `t.td:4:20: peek given twice in read, expected it at most once`},
+		{"scenario t\ntitle \"t\"\non unix\nclient write 5 interrupt 5s\n", `t.td:4:26: interrupt 5s is longer than the step limit 2s, expected at most 2s or a larger "limit" in the header`},
 		{"scenario t\ntitle \"t\"\non unix\nclient bind nobody\n", `t.td:4:13: unknown actor "nobody", expected one of client, server, listener`},
 		{"scenario t\ntitle \"t\"\non tcp\nsysctl kernel.pid_max 5\n", `t.td:4:8: invalid sysctl "kernel.pid_max": only the network namespace's own settings can be set, expected a name under "net." such as net.ipv4.tcp_fin_timeout`},
 		{"scenario t\ntitle \"t\"\nnet direct\non tcp\nsysctl net.ipv4.tcp_fin_timeout 1\n", `t.td:5:8: unknown host "net.ipv4.tcp_fin_timeout", expected client or server`},
