@@ -762,3 +762,50 @@ client write 16777216 interrupt 100ms
 		}
 	}
 }
+
+// poll with timeout 0 looks and returns at once; poll none asks for no
+// events and still gets the ones poll always reports, as direct calls do.
+func TestPollNowAndNone(t *testing.T) {
+	pl := func(fd int, events int16) string {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: events}}
+		n, err := unix.Poll(fds, 0)
+		switch {
+		case err != nil:
+			return errnoName(err)
+		case n == 0:
+			return "0"
+		}
+		var names []string
+		for _, b := range []struct {
+			bit  int16
+			name string
+		}{{unix.POLLERR, "POLLERR"}, {unix.POLLHUP, "POLLHUP"}, {unix.POLLIN, "POLLIN"}, {unix.POLLOUT, "POLLOUT"}, {unix.POLLRDHUP, "POLLRDHUP"}} {
+			if fds[0].Revents&b.bit != 0 {
+				names = append(names, b.name)
+			}
+		}
+		return strings.Join(names, "|")
+	}
+	c, s := tcpPair(t)
+	empty := pl(c, unix.POLLIN)
+	unix.Close(s)
+	unix.Shutdown(c, unix.SHUT_WR)
+	time.Sleep(20 * time.Millisecond)
+	none := pl(c, 0)
+	for _, r := range run(t, `scenario t/poll-now
+title "poll now and poll none"
+on tcp4 tcp6
+client poll in timeout 0
+server close
+client shutdown wr
+client poll none timeout 0
+`) {
+		got := []string{result(step(t, r, 4)), result(step(t, r, 7))}
+		if want := []string{empty, none}; strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("%s: lab %v, kernel %v\n%s", r.Transport, got, want, timeline(r))
+		}
+		if st := step(t, r, 4); st.Took > 100*time.Millisecond {
+			t.Errorf("%s: poll with timeout 0 took %v", r.Transport, st.Took)
+		}
+	}
+}

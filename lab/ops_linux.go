@@ -485,13 +485,16 @@ func (r *runner) poll(e *sock.Endpoint, op *scenario.Op) (scenario.Result, error
 	if timeout == 0 || timeout > r.limit {
 		timeout = r.limit
 	}
+	if op.Now {
+		timeout = 0
+	}
 	fds := []unix.PollFd{{Fd: int32(e.FD), Events: events}}
 	n, err := unix.Poll(fds, int(timeout.Milliseconds()))
 	if err != nil {
 		return errResult(err)
 	}
 	if n == 0 {
-		if op.Timeout == 0 || op.Timeout > r.limit {
+		if !op.Now && (op.Timeout == 0 || op.Timeout > r.limit) {
 			return blockedResult(), nil
 		}
 		return countResult(0), nil

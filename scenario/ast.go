@@ -277,8 +277,10 @@ type Op struct {
 	Option string
 	Value  int
 
-	// Events for poll: "in", "out", "rdhup", "pri".
+	// Events for poll: "in", "out", "rdhup", "pri"; none for "poll none".
 	Events []string
+	// Now: poll with timeout 0, which looks and returns at once.
+	Now bool
 
 	// Expect is the "-> RESULT ..." part; nil when the line has none.
 	Expect *Expectation

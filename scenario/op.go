@@ -334,7 +334,7 @@ func (p *parser) getsockoptArgs(op *Op, a *args, refs *stepRefs) bool {
 	return true
 }
 
-// pollArgs reads "poll EVENTS [timeout D]".
+// pollArgs reads "poll EVENTS|none [timeout D|0]".
 func (p *parser) pollArgs(op *Op, a *args, refs *stepRefs) bool {
 	t, ok := a.word("events", "events separated by commas from "+oneOf(PollRequests))
 	if !ok {
@@ -342,7 +342,13 @@ func (p *parser) pollArgs(op *Op, a *args, refs *stepRefs) bool {
 	}
 	col := t.col
 	seen := map[string]bool{}
-	for _, e := range strings.Split(t.text, ",") {
+	events := strings.Split(t.text, ",")
+	if t.text == "none" {
+		// No events asked for: poll still reports POLLHUP, POLLERR and
+		// POLLNVAL, which it always may.
+		events = nil
+	}
+	for _, e := range events {
 		switch {
 		case e == "":
 			p.errorf(col, "empty event in %q, expected events separated by single commas", t.text)
@@ -371,6 +377,12 @@ func (p *parser) pollArgs(op *Op, a *args, refs *stepRefs) bool {
 		if t.kind != tWord || t.text != "timeout" {
 			p.errorf(t.col, "unexpected %s after the events, expected timeout, \"->\" or the end of the statement%s", t.describe(), didYouMean(t.text, []string{"timeout"}))
 			return false
+		}
+		if a.more() && a.toks[a.i].kind == tWord && a.toks[a.i].text == "0" {
+			// poll(2) with timeout 0: look and return at once.
+			a.next()
+			op.Now = true
+			return true
 		}
 		if op.Timeout, ok = a.blockDuration("timeout"); !ok {
 			return false
