@@ -3,27 +3,56 @@ package lab
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/teardown-net/teardown/scenario"
 )
 
 // OS is the operating system whose expectations a run is compared with.
-const OS = "linux"
+const OS = scenario.Linux
 
-// Compare sets the verdict of every step of rec and of rec itself from the
-// expectations the run copied beside its results. It reads only what the
-// run recorded.
-func Compare(rec *Record) {
+// Compare resolves what the scenario expects of each step of rec on this
+// OS and rec's transport, checks it against what the run recorded, and sets
+// the verdict of every step and of rec. It reads only the scenario and the
+// record: nothing the run decided while the kernel ran.
+func Compare(sc *scenario.Scenario, rec *Record) {
 	if rec.Verdict == Skipped {
 		return
 	}
-	last := -1 // the op or sleep step an expect statement checks
+	stmts := map[int]*scenario.Step{} // one statement a line
+	for i := range sc.Steps {
+		stmts[sc.Steps[i].Pos.Line] = &sc.Steps[i]
+	}
+	var reasons map[string]bool // nil when the kernel does not say
+	if rec.Env.Reasons != nil {
+		reasons = map[string]bool{}
+		for _, r := range rec.Env.Reasons {
+			reasons[r] = true
+		}
+	}
+	last := -1 // the op, sleep or fault step an expect statement checks
 	for i := range rec.Steps {
 		st := &rec.Steps[i]
+		s := stmts[st.Line]
+		if st.Line == 0 {
+			s = nil // the setup
+		}
+		switch {
+		case st.Kind == StepExpect && s != nil && s.Expect != nil:
+			st.Check = &Check{Expect: *s.Expect}
+			if e := s.Expect; e.Kind == scenario.ExpectReason && reasons != nil && !reasons[e.Name] {
+				st.Check.Note = fmt.Sprintf("this kernel (%s) has no RST reason named %s", rec.Env.Kernel, e.Name)
+			}
+		case st.Kind == StepOp && s != nil && s.Op != nil:
+			resolve(s.Op.Expect, rec.Transport, st)
+		}
 		switch {
 		case st.Skip:
 			st.Verdict = Unchecked
-		case st.Kind == "expect":
+		case st.Kind == StepExpect:
+			if st.Check == nil {
+				st.Check = &Check{}
+			}
 			if last < 0 {
 				st.Verdict = Unchecked
 				st.Check.Observed = "nothing before it to check"
@@ -77,6 +106,27 @@ func starved(steps []Step) string {
 	return ""
 }
 
+// resolve sets beside the step's result what the statement expects of it
+// here, what a source claims, and what other OSes are documented to do.
+func resolve(e *scenario.Expectation, t scenario.Transport, st *Step) {
+	st.Expected, st.Seed, st.Documented = nil, nil, nil
+	if e == nil {
+		return
+	}
+	if res, _, ok := e.Resolve(OS, t); ok {
+		st.Expected = &res
+	}
+	if res, ok := e.Seed(t); ok {
+		st.Seed = &res
+	}
+	for _, a := range e.Alternatives {
+		if a.Seed || a.OS == "" || a.OS == OS || (len(a.Transports) > 0 && !scenario.Guard(a.Transports).Has(t)) {
+			continue
+		}
+		st.Documented = append(st.Documented, Documented{OS: a.OS, Result: a.Result, Measured: !a.Documented})
+	}
+}
+
 // check compares one expect statement with the step before it.
 func check(e scenario.Expect, st *Step) (Verdict, string) {
 	switch e.Kind {
@@ -115,6 +165,36 @@ func check(e scenario.Expect, st *Step) (Verdict, string) {
 			}
 		}
 		return Differs, "RST from " + e.Actor + ": " + orNone(seen)
+	case scenario.ExpectTook:
+		obs := fmt.Sprintf("took %v", st.Took.Round(time.Microsecond))
+		var ok bool
+		switch e.Cmp {
+		case "<":
+			ok = st.Took < e.D
+		case "<=":
+			ok = st.Took <= e.D
+		case ">":
+			ok = st.Took > e.D
+		case ">=":
+			ok = st.Took >= e.D
+		default:
+			return Unchecked, "unknown comparison " + e.Cmp
+		}
+		if ok {
+			return Match, obs
+		}
+		return Differs, obs
+	case scenario.ExpectUnread:
+		for _, u := range st.Unread {
+			if u.Actor == e.Actor {
+				obs := fmt.Sprintf("%s unread %d", e.Actor, u.Bytes)
+				if u.Bytes == e.N {
+					return Match, obs
+				}
+				return Differs, obs
+			}
+		}
+		return Differs, e.Actor + " has no descriptor to read"
 	case scenario.ExpectState, scenario.ExpectRecvQ, scenario.ExpectSendQ:
 		if st.Sockets == nil {
 			return Unchecked, "no socket states in this environment"

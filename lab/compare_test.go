@@ -2,6 +2,7 @@ package lab
 
 import (
 	"testing"
+	"time"
 
 	"github.com/teardown-net/teardown/scenario"
 )
@@ -13,6 +14,7 @@ func TestCheck(t *testing.T) {
 		Sockets: []SockState{{Actor: "client", State: "FIN_WAIT2"}, {Actor: "server", State: "CLOSE_WAIT", RecvQ: 1}},
 	}
 	unobserved := &Step{}
+	second := &Step{Took: time.Second, Unread: []Unread{{Actor: "server", Bytes: 3}}}
 	for _, tc := range []struct {
 		name string
 		e    scenario.Expect
@@ -34,6 +36,13 @@ func TestCheck(t *testing.T) {
 		{"state gone", scenario.Expect{Kind: scenario.ExpectState, Actor: "listener", Name: "CLOSE"}, step, Match},
 		{"recvq", scenario.Expect{Kind: scenario.ExpectRecvQ, Actor: "server", N: 1}, step, Match},
 		{"sendq", scenario.Expect{Kind: scenario.ExpectSendQ, Actor: "server", N: 1}, step, Differs},
+		{"took at least", scenario.Expect{Kind: scenario.ExpectTook, Cmp: ">=", D: time.Second}, second, Match},
+		{"took more", scenario.Expect{Kind: scenario.ExpectTook, Cmp: ">", D: time.Second}, second, Differs},
+		{"took less", scenario.Expect{Kind: scenario.ExpectTook, Cmp: "<", D: 50 * time.Millisecond}, second, Differs},
+		{"took at most", scenario.Expect{Kind: scenario.ExpectTook, Cmp: "<=", D: time.Second}, second, Match},
+		{"unread", scenario.Expect{Kind: scenario.ExpectUnread, Actor: "server", N: 3}, second, Match},
+		{"unread other", scenario.Expect{Kind: scenario.ExpectUnread, Actor: "server", N: 4}, second, Differs},
+		{"unread no descriptor", scenario.Expect{Kind: scenario.ExpectUnread, Actor: "client", N: 0}, second, Differs},
 	} {
 		got, obs := check(tc.e, tc.st)
 		if got != tc.want {
@@ -42,25 +51,73 @@ func TestCheck(t *testing.T) {
 	}
 }
 
-func TestCompareNeverTrustsExpectations(t *testing.T) {
-	five := scenario.Result{Kind: scenario.ResultCount, N: 5}
-	reset := scenario.Result{Kind: scenario.ResultErrno, Errno: "ECONNRESET"}
-	rec := &Record{Steps: []Step{
-		{Kind: "op", Result: &five, Expected: &five},
-		{Kind: "op", Result: &five, Expected: &reset, Seed: &reset},
-		{Kind: "op", Result: &reset},
-	}}
-	Compare(rec)
-	if rec.Verdict != Differs {
-		t.Errorf("record verdict %s, want differs", rec.Verdict)
+// Compare alone resolves what each statement expects on this OS and
+// transport: the run records results only.
+func TestCompareResolves(t *testing.T) {
+	sc, err := scenario.Parse("t.td", []byte(`scenario t/compare
+title "compare"
+on tcp4 unix
+client write "hello" -> 5
+server close -> ok
+client read 16 -> ECONNRESET darwin: 0 documented seed: EPIPE unix: 0
+expect tcp4: reason server NO_SUCH_REASON
+`))
+	if err != nil {
+		t.Fatal(err)
 	}
-	want := []Verdict{Match, Differs, Unchecked}
-	for i, st := range rec.Steps {
-		if st.Verdict != want[i] {
-			t.Errorf("step %d: %s, want %s", i, st.Verdict, want[i])
+	five := scenario.Result{Kind: scenario.ResultCount, N: 5}
+	ok := scenario.Result{Kind: scenario.ResultOK}
+	reset := scenario.Result{Kind: scenario.ResultErrno, Errno: "ECONNRESET"}
+	for _, tc := range []struct {
+		tr        scenario.Transport
+		read      scenario.Result
+		want      []Verdict
+		expected  string
+		seedDiffs bool
+	}{
+		{scenario.TCP4, reset, []Verdict{Unchecked, Match, Match, Match, Differs}, "ECONNRESET", true},
+		{scenario.Unix, reset, []Verdict{Unchecked, Match, Match, Differs, Unchecked}, "0", true},
+	} {
+		rec := &Record{Transport: tc.tr, Env: Env{Kernel: "test", Reasons: []string{"NOT_SPECIFIED"}}, Steps: []Step{
+			{Kind: StepSetup},
+			{Line: 4, Kind: StepOp, Result: &five},
+			{Line: 5, Kind: StepOp, Result: &ok},
+			{Line: 6, Kind: StepOp, Result: &tc.read, Events: []Event{}},
+			{Line: 7, Kind: StepExpect, Skip: tc.tr != scenario.TCP4},
+		}}
+		Compare(sc, rec)
+		for i, st := range rec.Steps {
+			if st.Verdict != tc.want[i] {
+				t.Errorf("%s step %d: %s, want %s", tc.tr, i, st.Verdict, tc.want[i])
+			}
+		}
+		read := rec.Steps[3]
+		if read.Expected == nil || read.Expected.String() != tc.expected {
+			t.Errorf("%s: read expected %v, want %s", tc.tr, read.Expected, tc.expected)
+		}
+		if read.SeedDiffers != tc.seedDiffs {
+			t.Errorf("%s: seed differs %v, want %v", tc.tr, read.SeedDiffers, tc.seedDiffs)
+		}
+		if len(read.Documented) != 1 || read.Documented[0].OS != "darwin" || read.Documented[0].Measured {
+			t.Errorf("%s: documented %+v, want darwin's 0, not measured", tc.tr, read.Documented)
+		}
+		if c := rec.Steps[4].Check; c == nil || c.Expect.Name != "NO_SUCH_REASON" || (tc.tr == scenario.TCP4 && c.Note == "") {
+			t.Errorf("%s: check %+v, want the reason check with a note that the kernel lacks it", tc.tr, c)
 		}
 	}
-	if !rec.Steps[1].SeedDiffers {
-		t.Error("a seed claim the kernel did not follow is not flagged")
+}
+
+// A recorded expectation that disagrees with the scenario is not trusted:
+// Compare resolves it again from the scenario.
+func TestCompareNeverTrustsRecordedExpectations(t *testing.T) {
+	sc, err := scenario.Parse("t.td", []byte("scenario t/x\ntitle \"x\"\non tcp4\nclient write 5 -> 5\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	three := scenario.Result{Kind: scenario.ResultCount, N: 3}
+	rec := &Record{Transport: scenario.TCP4, Steps: []Step{{Line: 4, Kind: StepOp, Result: &three, Expected: &three}}}
+	Compare(sc, rec)
+	if rec.Verdict != Differs || rec.Steps[0].Expected.N != 5 {
+		t.Errorf("verdict %s with expected %v, want differs against 5", rec.Verdict, rec.Steps[0].Expected)
 	}
 }

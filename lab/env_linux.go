@@ -18,9 +18,9 @@ import (
 // environment is what this process may do, found out once by New.
 type environment struct {
 	kernel  string
-	isolate bool      // runs get a network namespace of their own
-	capture bool      // AF_PACKET capture works in a run's namespace
-	tracer  *traceHub // nil without tracing
+	isolate bool           // runs get a network namespace of their own
+	capture bool           // AF_PACKET capture works in a run's namespace
+	tracer  kernelObserver // nil without tracing
 	limits  []string
 }
 
@@ -62,7 +62,11 @@ func newEnvironment(opts Options) (*environment, error) {
 }
 
 func (env *environment) describe() Env {
-	return Env{OS: OS, Kernel: env.kernel, Isolated: env.isolate, Capture: env.capture, Trace: env.tracer != nil}
+	e := Env{OS: OS, Kernel: env.kernel, Isolated: env.isolate, Capture: env.capture, Trace: env.tracer != nil}
+	if env.tracer != nil {
+		e.Reasons = env.tracer.reasonNames()
+	}
+	return e
 }
 
 func (env *environment) close() error {

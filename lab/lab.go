@@ -103,7 +103,8 @@ func (l *Lab) Limits() []string { return l.env.limits }
 func (l *Lab) Close() error { return l.env.close() }
 
 // Run runs the jobs, Options.Parallel at a time, and returns their records
-// in the order of jobs. Cancelling ctx ends the runs early; every socket,
+// in the order of jobs. Cancelling ctx ends the runs early: a blocked call
+// ends at once and its run stops before its next step; every socket,
 // file and namespace they made is released before Run returns.
 func (l *Lab) Run(ctx context.Context, jobs []Job) []*Record {
 	recs := make([]*Record, len(jobs))
@@ -136,7 +137,7 @@ func (l *Lab) runOne(ctx context.Context, j Job) *Record {
 		rec.Error = err.Error()
 	}
 	rec.Duration = time.Since(rec.Start)
-	Compare(rec)
+	Compare(j.Scenario, rec)
 	return rec
 }
 

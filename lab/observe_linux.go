@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"os"
@@ -10,7 +11,6 @@ import (
 	"time"
 
 	"github.com/teardown-net/teardown/lab/hosts"
-	"github.com/teardown-net/teardown/lab/sock"
 	"github.com/teardown-net/teardown/observe/capture"
 	"github.com/teardown-net/teardown/observe/tcpstate"
 	"github.com/teardown-net/teardown/observe/wire"
@@ -22,16 +22,19 @@ import (
 // trace hub) the kernel's own account of resets and state changes. Runs on
 // other transports have nothing to watch beyond the calls' results.
 type observers struct {
-	env *environment
-	rec *Record
-	cap *capture.Capture
+	// isolated: the run has namespaces of its own, so every socket in
+	// them is the run's.
+	isolated  bool
+	settleFor time.Duration
+	kernel    kernelObserver // nil without tracing
+	cap       *capture.Capture
 	// dumpers list the sockets of each host (one without hosts).
 	dumpers []*tcpstate.Dumper
 	pcap    *wire.Writer
 	pfile   *os.File
-	// noted is the step whose line the capture file has as a packet
-	// comment already.
-	noted *Step
+	// label is the comment the next packet written to the capture file
+	// carries: the step it follows, once.
+	label string
 	// isn holds the first sequence number of each direction, so that
 	// packets show relative sequence numbers as tcpdump does.
 	isn map[[2]netip.AddrPort]uint32
@@ -49,9 +52,12 @@ type observers struct {
 // a socket dump per host, and a capture on the client host's link (where
 // both directions pass) or on loopback.
 func openObservers(env *environment, t scenario.Transport, rec *Record, opts Options, net *hosts.Network) (*observers, error) {
-	o := &observers{env: env, rec: rec, isn: map[[2]netip.AddrPort]uint32{}}
+	o := &observers{isolated: env.isolate, settleFor: opts.settle(), isn: map[[2]netip.AddrPort]uint32{}}
 	if !t.IsTCP() {
 		return o, nil
+	}
+	if env.tracer != nil {
+		o.kernel = env.tracer
 	}
 	o.mono0, o.wall0 = sameInstant()
 	where, iface := []string{""}, "lo"
@@ -119,45 +125,65 @@ var transient = map[tcpstate.State]bool{
 	tcpstate.FinWait1: true, tcpstate.Closing: true, tcpstate.LastAck: true,
 }
 
+// observation is what the run's observers saw during one step and until
+// the kernel settled.
+type observation struct {
+	// Packets is nil without capture, empty when nothing was captured.
+	Packets []Packet
+	// Sockets is the TCP state of every endpoint with an address.
+	Sockets []SockState
+	// Unsettled: the kernel was still busy when the settle bound ran out.
+	Unsettled bool
+	// Limits says what could not be observed, and why.
+	Limits []string
+	// socks are the run's sockets in the last dump, nil when none was
+	// made; states names them by actor.
+	socks []tcpstate.Socket
+}
+
 // settle waits until the kernel has finished reacting to the step: no
 // packet captured since the previous look, the same states twice in a row,
 // and no socket waiting for its peer — except that bytes sent and not
 // acknowledged may wait, once nothing has changed for stallFor (a full
 // receive window holds them for ever). A transient state (FIN_WAIT1 until
 // the FIN is acknowledged, which Linux may delay by 40ms) is waited for
-// until the settle bound, which the report then points out. Unix sockets and pipes react within the system call, so there is
-// nothing to wait for.
-func (o *observers) settle(r *runner, st *Step) {
+// until the settle bound, which the report then points out. Unix sockets
+// and pipes react within the system call, so there is nothing to wait for.
+// tab is the run's endpoints as the step left them; label names the step
+// in the capture file.
+func (o *observers) settle(ctx context.Context, tab endpoints, cut bool, label string) observation {
+	var ob observation
+	o.label = label
 	if len(o.dumpers) == 0 {
-		return
+		return ob
 	}
 	if o.cap != nil {
-		st.Packets = []Packet{}
+		ob.Packets = []Packet{}
 	}
-	deadline := time.Now().Add(r.opts.settle())
+	deadline := time.Now().Add(o.settleFor)
 	var prev []tcpstate.Socket
 	var still time.Time // since when nothing has changed
 	pause := 250 * time.Microsecond
 	for first := true; ; first = false {
-		fresh := o.drain(r, st)
+		fresh := o.drain(tab, &ob)
 		socks, err := o.dump()
 		if err != nil {
-			r.rec.Limits = append(r.rec.Limits, fmt.Sprintf("socket states: %v", err))
-			return
+			ob.Limits = append(ob.Limits, fmt.Sprintf("socket states: %v", err))
+			return ob
 		}
-		socks = o.ours(r, socks)
+		socks = o.ours(tab, socks)
 		now := time.Now()
 		if first || fresh > 0 || !slices.Equal(prev, socks) {
 			still = now
-		} else if w := waiting(socks); w == waitNone || (w == waitData && now.Sub(still) >= stallFor) {
-			st.Sockets = o.states(r, socks)
-			return
+		} else if w := waiting(socks, cut); w == waitNone || (w == waitData && now.Sub(still) >= stallFor) {
+			ob.Sockets, ob.socks = states(tab, socks), socks
+			return ob
 		}
 		prev = socks
-		if time.Now().After(deadline) {
-			st.Unsettled = true
-			st.Sockets = o.states(r, socks)
-			return
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			ob.Unsettled = true
+			ob.Sockets, ob.socks = states(tab, socks), socks
+			return ob
 		}
 		// Look again when a packet comes, or after a pause that grows so
 		// that a long wait (a delayed ACK) costs few dumps.
@@ -188,10 +214,15 @@ const (
 )
 
 // waiting says what the run's sockets still wait for from their peers.
-func waiting(socks []tcpstate.Socket) wait {
+// While a fault cuts a host off (cut), no peer's answer can end a transient
+// state, only the kernel's timers: it is then waited for as unacknowledged
+// data is, until nothing has changed for stallFor.
+func waiting(socks []tcpstate.Socket, cut bool) wait {
 	w := waitNone
 	for _, s := range socks {
 		switch {
+		case transient[s.State] && cut:
+			w = waitData
 		case transient[s.State]:
 			return waitState
 		case s.State != tcpstate.Listen && s.SendQ > 0:
@@ -216,12 +247,12 @@ func (o *observers) dump() ([]tcpstate.Socket, error) {
 
 // ours keeps the sockets of this run. In a namespace of its own every
 // socket is; in a shared one they are told apart by the run's ports.
-func (o *observers) ours(r *runner, socks []tcpstate.Socket) []tcpstate.Socket {
-	if o.env.isolate {
+func (o *observers) ours(tab endpoints, socks []tcpstate.Socket) []tcpstate.Socket {
+	if o.isolated {
 		return slices.DeleteFunc(socks, func(s tcpstate.Socket) bool { return probe(s.Local, s.Remote) })
 	}
 	ports := map[uint16]bool{}
-	for _, e := range r.all {
+	for _, e := range tab {
 		if e.Local.IsValid() {
 			ports[e.Local.Port()] = true
 		}
@@ -235,40 +266,70 @@ func (o *observers) ours(r *runner, socks []tcpstate.Socket) []tcpstate.Socket {
 	return mine
 }
 
-// states gives each actor with an address the state of its connection:
-// the socket with its addresses, including an orphan or TIME_WAIT, or
-// CLOSE when the kernel has none.
-func (o *observers) states(r *runner, socks []tcpstate.Socket) []SockState {
+// states gives each actor with an address the state of its connection and
+// the queues netstat shows for it. An open socket is found by its inode,
+// so that it is the socket's own entry and never another with the same
+// addresses. An open socket the dump lacks, and a closed one, are found by
+// their addresses: the kernel moves a connection that ends to a TIME_WAIT
+// entry of its own (the open socket is then CLOSE, unhashed), and keeps an
+// orphan after close. With no entry the state is CLOSE. The bytes a read
+// would return are Step.Unread, asked of the descriptor.
+func states(tab endpoints, socks []tcpstate.Socket) []SockState {
 	var out []SockState
-	for _, e := range r.all {
+	for _, e := range tab {
 		if !e.Local.IsValid() {
 			continue
 		}
 		s := SockState{Actor: e.Name, State: "CLOSE"}
-		for _, k := range socks {
-			if k.Local != e.Local {
-				continue
-			}
-			if (e.Remote.IsValid() && k.Remote == e.Remote) || (!e.Remote.IsValid() && k.State == tcpstate.Listen) {
-				s.State, s.RecvQ, s.SendQ = k.State.String(), k.RecvQ, k.SendQ
-				s.Orphan = e.Closed
-				break
-			}
+		k, ok := e.own(socks)
+		if !ok {
+			k, ok = e.byAddress(socks)
+		}
+		if ok {
+			s.State, s.RecvQ, s.SendQ = k.State.String(), k.RecvQ, k.SendQ
+			s.Orphan = e.Closed
 		}
 		out = append(out, s)
 	}
 	return out
 }
 
-// drain moves the captured packets into the step and returns how many
-// there were.
-func (o *observers) drain(r *runner, st *Step) int {
+// own finds e's open socket in the dump by its inode.
+func (e endpoint) own(socks []tcpstate.Socket) (tcpstate.Socket, bool) {
+	if e.Open && e.Inode != 0 {
+		for _, k := range socks {
+			if uint64(k.Inode) == e.Inode {
+				return k, true
+			}
+		}
+	}
+	return tcpstate.Socket{}, false
+}
+
+// byAddress finds the entry of e's connection by its addresses (a
+// listener by its local address alone); for an open socket, only among
+// the entries no file refers to (TIME_WAIT), never another open socket.
+func (e endpoint) byAddress(socks []tcpstate.Socket) (tcpstate.Socket, bool) {
+	for _, k := range socks {
+		if k.Local != e.Local || (e.Open && k.Inode != 0) {
+			continue
+		}
+		if e.Remote.IsValid() && k.Remote == e.Remote || !e.Remote.IsValid() && k.State == tcpstate.Listen {
+			return k, true
+		}
+	}
+	return tcpstate.Socket{}, false
+}
+
+// drain moves the captured packets into the observation and returns how
+// many there were.
+func (o *observers) drain(tab endpoints, ob *observation) int {
 	if o.cap == nil {
 		return 0
 	}
 	frames, err := o.cap.DrainFrames()
 	if err != nil {
-		r.rec.Limits = append(r.rec.Limits, fmt.Sprintf("capture: %v", err))
+		ob.Limits = append(ob.Limits, fmt.Sprintf("capture: %v", err))
 		return 0
 	}
 	for _, f := range frames {
@@ -276,7 +337,7 @@ func (o *observers) drain(r *runner, st *Step) int {
 			// ICMP errors go to the capture file only: the
 			// timeline's packets are TCP.
 			if !probe(f.ICMP.Src, f.ICMP.Dst) {
-				o.write(f, st)
+				o.write(f)
 			}
 			continue
 		}
@@ -284,31 +345,21 @@ func (o *observers) drain(r *runner, st *Step) int {
 		if probe(p.Src, p.Dst) {
 			continue
 		}
-		o.write(f, st)
-		if c := r.connecting; c != nil && !c.Local.IsValid() && p.Flags == wire.SYN && p.Dst == r.target.Local {
-			c.Local = p.Src
-		}
-		st.Packets = append(st.Packets, o.packet(r.all, p))
+		o.write(f)
+		ob.Packets = append(ob.Packets, o.packet(tab, p))
 	}
 	return len(frames)
 }
 
-// write adds a captured packet to the capture file; the first packet of
-// each step carries the step's line as a comment, which Wireshark shows
+// write adds a captured packet to the capture file; the first packet after
+// each step carries the step's label as a comment, which Wireshark shows
 // beside it.
-func (o *observers) write(f capture.Frame, st *Step) {
+func (o *observers) write(f capture.Frame) {
 	if o.pcap == nil {
 		return
 	}
-	comment := ""
-	if st != nil && st != o.noted {
-		o.noted = st
-		comment = st.Text
-		if st.Line > 0 {
-			comment = fmt.Sprintf("line %d: %s", st.Line, st.Text)
-		}
-	}
-	o.pcap.Write(f.Time, f.Data, comment)
+	o.pcap.Write(f.Time, f.Data, o.label)
+	o.label = ""
 }
 
 // probe reports whether addresses are those of the connections with which
@@ -317,7 +368,7 @@ func probe(a, b netip.AddrPort) bool {
 	return a.Port() == hosts.ProbePort || b.Port() == hosts.ProbePort
 }
 
-func (o *observers) packet(eps []*sock.Endpoint, p wire.Packet) Packet {
+func (o *observers) packet(tab endpoints, p wire.Packet) Packet {
 	fwd, rev := [2]netip.AddrPort{p.Src, p.Dst}, [2]netip.AddrPort{p.Dst, p.Src}
 	if p.Flags&wire.SYN != 0 {
 		if _, ok := o.isn[fwd]; !ok {
@@ -332,43 +383,10 @@ func (o *observers) packet(eps []*sock.Endpoint, p wire.Packet) Packet {
 		ack -= isn
 	}
 	return Packet{
-		Time: p.Time, From: actorOf(eps, p.Src, p.Dst), To: actorOf(eps, p.Dst, p.Src),
+		Time: p.Time, From: tab.actorOf(p.Src, p.Dst), To: tab.actorOf(p.Dst, p.Src),
 		Flags: p.Flags.String(), Seq: seq, Ack: ack, Len: p.Len,
+		src: p.Src, dst: p.Dst,
 	}
-}
-
-// actorOf names the endpoint at local talking to remote: the connected
-// socket with both addresses, else the listener (or bound socket) with
-// that local address, else a connecting socket whose port the kernel has
-// not chosen yet (its first state change) or a reset socket that has lost
-// its address, else the address itself.
-func actorOf(eps []*sock.Endpoint, local, remote netip.AddrPort) string {
-	for _, e := range eps {
-		if e.Local == local && e.Remote == remote {
-			return e.Name
-		}
-	}
-	for _, e := range eps {
-		if e.Local == local && !e.Remote.IsValid() {
-			return e.Name
-		}
-	}
-	switch {
-	case local.Port() == 0:
-		for _, e := range eps {
-			if e.Remote == remote && e.Local.Addr() == local.Addr() {
-				return e.Name
-			}
-		}
-	case local.Addr().IsUnspecified():
-		// A socket the kernel has reset reports no address, only its port.
-		for _, e := range eps {
-			if e.Local.Port() == local.Port() {
-				return e.Name
-			}
-		}
-	}
-	return local.String()
 }
 
 // sameInstant reads CLOCK_MONOTONIC and the wall clock at one instant. Two
@@ -386,31 +404,38 @@ func sameInstant() (time.Duration, time.Time) {
 	}
 }
 
-// finish collects the kernel's account of the run from the tracer and
-// places each event in the step during which it happened.
-func (o *observers) finish(r *runner) error {
-	if len(o.dumpers) == 0 || o.env.tracer == nil {
-		return nil
+// finish collects the kernel's account of the run, from the start of the
+// run to the end of its last step, with each event's wall-clock time. ok
+// is false when there is no account: no tracing, or a trace that lost
+// events, which could miss the one a check looks for.
+func (o *observers) finish(tab endpoints) (evs []tracedEvent, ok bool, limits []string) {
+	if len(o.dumpers) == 0 || o.kernel == nil {
+		return nil, false, nil
 	}
-	evs, err := o.env.tracer.collect(r.all, o.env.isolate, o.mono0, o.end)
+	evs, err := o.kernel.events(tab, o.isolated, o.mono0, o.end)
 	if err != nil {
-		r.rec.Limits = append(r.rec.Limits, fmt.Sprintf("kernel tracing: %v", err))
-		return nil
+		return nil, false, []string{fmt.Sprintf("kernel tracing: %v", err)}
 	}
-	steps := r.rec.Steps
+	for i := range evs {
+		evs[i].Time = o.wall0.Add(evs[i].mono - o.mono0)
+	}
+	return evs, true, nil
+}
+
+// placeEvents puts each of the kernel's events in the step during which it
+// happened: the last step that started before it, both times on the
+// kernel's clock. Steps that can have events get an empty list when they
+// have none, so that a report can tell "none" from "not traced".
+func placeEvents(steps []Step, evs []tracedEvent) {
 	for i := range steps {
-		if steps[i].Kind != "expect" && !steps[i].Skip {
+		if steps[i].Kind != StepExpect && !steps[i].Skip {
 			steps[i].Events = []Event{}
 		}
 	}
 	for _, ev := range evs {
-		e := ev.Event
-		e.Time = o.wall0.Add(ev.mono - o.mono0)
-		// The event belongs to the last step that started before it, both
-		// times on the kernel's clock.
 		idx := -1
 		for i := range steps {
-			if steps[i].Kind == "expect" || steps[i].Skip {
+			if steps[i].Kind == StepExpect || steps[i].Skip {
 				continue
 			}
 			if steps[i].mono <= ev.mono {
@@ -418,8 +443,7 @@ func (o *observers) finish(r *runner) error {
 			}
 		}
 		if idx >= 0 {
-			steps[idx].Events = append(steps[idx].Events, e)
+			steps[idx].Events = append(steps[idx].Events, ev.Event)
 		}
 	}
-	return nil
 }

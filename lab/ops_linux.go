@@ -3,6 +3,7 @@ package lab
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 	"unsafe"
 
@@ -17,7 +18,28 @@ func ptr[T any](p *T) unsafe.Pointer { return unsafe.Pointer(p) }
 // do performs one operation with the system call it names. A non-nil error
 // is a failure of the lab; what the kernel answered is in the result.
 func (r *runner) do(op *scenario.Op, st *Step) (scenario.Result, error) {
+	run, ok := operations[op.Kind]
+	if !ok {
+		return scenario.Result{}, fmt.Errorf("operation %q is not implemented by the runner", op.Kind)
+	}
 	if op.Kind == scenario.OpSocket {
+		return run(r, nil, op, st)
+	}
+	e, err := r.endpoint(op.Actor)
+	if err != nil {
+		return scenario.Result{}, err
+	}
+	return run(r, e, op, st)
+}
+
+// operation carries out one kind of operation on the actor's endpoint (nil
+// for socket, which makes it).
+type operation func(r *runner, e *sock.Endpoint, op *scenario.Op, st *Step) (scenario.Result, error)
+
+// operations are the runner's implementations of the language's
+// operations; TestNames checks that every one the parser accepts is here.
+var operations = map[scenario.OpKind]operation{
+	scenario.OpSocket: func(r *runner, _ *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
 		e, err := r.socket(op.Actor, op.Host)
 		if err != nil {
 			if errors.Is(err, sock.ErrNotSocket) {
@@ -27,13 +49,22 @@ func (r *runner) do(op *scenario.Op, st *Step) (scenario.Result, error) {
 		}
 		r.add(e)
 		return okResult(), nil
-	}
-	e, err := r.endpoint(op.Actor)
-	if err != nil {
-		return scenario.Result{}, err
-	}
-	switch op.Kind {
-	case scenario.OpBind:
+	},
+	scenario.OpBind: func(r *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
+		if op.Target != "" {
+			t, err := r.endpoint(op.Target)
+			if err != nil {
+				return scenario.Result{}, err
+			}
+			if err := r.net.BindLike(e, t); err != nil {
+				var errno unix.Errno
+				if !errors.As(err, &errno) {
+					return scenario.Result{}, fmt.Errorf("bind to %s's address: %w", op.Target, err)
+				}
+				return errResult(err)
+			}
+			return okResult(), nil
+		}
 		if err := r.net.Bind(e); err != nil {
 			if errors.Is(err, sock.ErrNotSocket) {
 				return scenario.Result{}, err
@@ -41,28 +72,37 @@ func (r *runner) do(op *scenario.Op, st *Step) (scenario.Result, error) {
 			return errResult(err)
 		}
 		return okResult(), nil
-	case scenario.OpListen:
+	},
+	scenario.OpListen: func(_ *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
 		return result(unix.Listen(e.FD, op.Backlog))
-	case scenario.OpConnect:
+	},
+	scenario.OpConnect: func(r *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
 		return r.connect(e, op)
-	case scenario.OpAccept:
+	},
+	scenario.OpAccept: func(r *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
 		return r.accept(e, op)
-	case scenario.OpWrite, scenario.OpSend:
-		return r.write(e, op, st)
-	case scenario.OpRead:
-		return r.read(e, op, st)
-	case scenario.OpClose:
+	},
+	scenario.OpWrite: (*runner).write,
+	scenario.OpSend:  (*runner).write,
+	scenario.OpRead:  (*runner).read,
+	scenario.OpClose: func(_ *runner, e *sock.Endpoint, _ *scenario.Op, _ *Step) (scenario.Result, error) {
 		if err := unix.Close(e.FD); err != nil {
 			return errResult(err)
 		}
 		e.FD, e.Closed = -1, true
 		return okResult(), nil
-	case scenario.OpShutdown:
-		how := map[string]int{"rd": unix.SHUT_RD, "wr": unix.SHUT_WR, "rdwr": unix.SHUT_RDWR}[op.How]
+	},
+	scenario.OpShutdown: func(_ *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
+		how, ok := shutdownHows[op.How]
+		if !ok {
+			return scenario.Result{}, fmt.Errorf("shutdown %q is not known to the runner", op.How)
+		}
 		return result(unix.Shutdown(e.FD, how))
-	case scenario.OpLinger:
+	},
+	scenario.OpLinger: func(_ *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
 		return result(setLinger(e.FD, op.Linger))
-	case scenario.OpNonblock:
+	},
+	scenario.OpNonblock: func(_ *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
 		if e.Pipe {
 			// Pipe ends are always non-blocking underneath; blocking is
 			// emulated, so only the scenario's view changes.
@@ -77,15 +117,51 @@ func (r *runner) do(op *scenario.Op, st *Step) (scenario.Result, error) {
 		}
 		e.Nonblock = op.On
 		return okResult(), nil
-	case scenario.OpSetsockopt:
+	},
+	scenario.OpSetsockopt: func(r *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
 		return r.setsockopt(e, op)
-	case scenario.OpGetsockopt:
+	},
+	scenario.OpGetsockopt: func(_ *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
 		return getsockopt(e, op)
-	case scenario.OpPoll:
+	},
+	scenario.OpDup: func(r *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
+		fd, err := unix.FcntlInt(uintptr(e.FD), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			return errResult(err)
+		}
+		// The same socket (or pipe end) under a second descriptor: what
+		// the lab knows of it is the same, and closing one leaves the
+		// socket open.
+		d := *e
+		d.Name, d.FD, d.Closed = op.As, fd, false
+		r.add(&d)
+		return okResult(), nil
+	},
+	scenario.OpUnlink: func(r *runner, e *sock.Endpoint, _ *scenario.Op, _ *Step) (scenario.Result, error) {
+		path := e.Path
+		if path == "" {
+			sa, err := r.net.BindAddr(e)
+			if err != nil {
+				return scenario.Result{}, err
+			}
+			u, ok := sa.(*unix.SockaddrUnix)
+			if !ok {
+				return scenario.Result{}, fmt.Errorf("unlink: %s has no path", e.Name)
+			}
+			path = u.Name
+		}
+		return result(unix.Unlink(path))
+	},
+	scenario.OpPoll: func(r *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
 		return r.poll(e, op)
-	}
-	return scenario.Result{}, fmt.Errorf("operation %q is not implemented by the runner", op.Kind)
+	},
 }
+
+// shutdownHows are the directions of shutdown.
+var shutdownHows = map[string]int{"rd": unix.SHUT_RD, "wr": unix.SHUT_WR, "rdwr": unix.SHUT_RDWR}
+
+// pollBits are the events poll can ask for.
+var pollBits = map[string]int16{"in": unix.POLLIN, "out": unix.POLLOUT, "rdhup": unix.POLLRDHUP, "pri": unix.POLLPRI}
 
 func result(err error) (scenario.Result, error) {
 	if err != nil {
@@ -108,6 +184,18 @@ func blocking(e *sock.Endpoint, op *scenario.Op) bool {
 	return !e.Nonblock && !op.Nonblock && op.Timeout == 0
 }
 
+// limited reports whether a blocking call on e governed by opt
+// (SO_RCVTIMEO or SO_SNDTIMEO) that gave up gave up at the lab's limit:
+// then it is "blocked"; else its EAGAIN or partial count is the kernel's
+// answer to the scenario's own timeout, and recorded as such.
+func (r *runner) limited(e *sock.Endpoint, op *scenario.Op, opt int) bool {
+	// The kernel holds the limit in jiffies, rounded up: a call it ended
+	// took the limit at least. One that gave up sooner was ended by a
+	// signal ("interrupt"), and its result is the kernel's.
+	atLimit := time.Since(r.callStart) >= r.limit
+	return blocking(e, op) && r.net.LabLimited(e, opt) && atLimit || r.wd != nil && r.wd.fired.Load()
+}
+
 func (r *runner) connect(e *sock.Endpoint, op *scenario.Op) (scenario.Result, error) {
 	t, err := r.endpoint(op.Target)
 	if err != nil {
@@ -117,7 +205,6 @@ func (r *runner) connect(e *sock.Endpoint, op *scenario.Op) (scenario.Result, er
 	if err != nil {
 		return scenario.Result{}, fmt.Errorf("connect to %s: %w", op.Target, err)
 	}
-	r.connecting, r.target = e, t
 	err = unix.Connect(e.FD, sa)
 	if a := sock.Name(e.FD, unix.Getsockname); a.IsValid() {
 		e.Local = a
@@ -127,7 +214,7 @@ func (r *runner) connect(e *sock.Endpoint, op *scenario.Op) (scenario.Result, er
 	if e.Remote = sock.Name(e.FD, unix.Getpeername); !e.Remote.IsValid() {
 		e.Remote = t.Local
 	}
-	if errors.Is(err, unix.EINPROGRESS) && blocking(e, op) {
+	if errors.Is(err, unix.EINPROGRESS) && r.limited(e, op, unix.SO_SNDTIMEO) {
 		return blockedResult(), nil
 	}
 	return result(err)
@@ -140,7 +227,7 @@ func (r *runner) accept(l *sock.Endpoint, op *scenario.Op) (scenario.Result, err
 	}
 	s, err := r.net.Accept(l, name)
 	if err != nil {
-		if errors.Is(err, unix.EAGAIN) && blocking(l, op) {
+		if errors.Is(err, unix.EAGAIN) && r.limited(l, op, unix.SO_RCVTIMEO) {
 			return blockedResult(), nil
 		}
 		return errResult(err)
@@ -165,7 +252,7 @@ func (r *runner) write(e *sock.Endpoint, op *scenario.Op, st *Step) (scenario.Re
 		}
 		n, err = sendto(e.FD, op.Data, flags)
 	}
-	if blocking(e, op) && (errors.Is(err, unix.EAGAIN) || (err == nil && n < len(op.Data))) {
+	if (errors.Is(err, unix.EAGAIN) || (err == nil && n < len(op.Data))) && r.limited(e, op, unix.SO_SNDTIMEO) {
 		st.Moved = max(n, 0)
 		return blockedResult(), nil
 	}
@@ -221,20 +308,22 @@ func (r *runner) pipeWrite(e *sock.Endpoint, op *scenario.Op, st *Step) (scenari
 			return errResult(err)
 		}
 		ready, err := pollOne(e.FD, unix.POLLOUT, time.Until(deadline))
-		if err != nil {
-			return errResult(err)
-		}
-		if !ready {
+		if !ready && (err == nil || r.wd.fired.Load()) {
 			st.Moved = total
 			return blockedResult(), nil
+		}
+		if err != nil {
+			// A signal ends a blocking write that has moved bytes with
+			// their count, as write(2) does.
+			if total > 0 {
+				return countResult(total), nil
+			}
+			return errResult(err)
 		}
 	}
 }
 
 func (r *runner) read(e *sock.Endpoint, op *scenario.Op, st *Step) (scenario.Result, error) {
-	if op.Interrupt > 0 {
-		defer r.interrupt(op.Interrupt)()
-	}
 	buf := make([]byte, op.Size)
 	var n int
 	var err error
@@ -244,29 +333,72 @@ func (r *runner) read(e *sock.Endpoint, op *scenario.Op, st *Step) (scenario.Res
 		if errors.Is(err, errBlocked) {
 			return blockedResult(), nil
 		}
-	case op.Nonblock:
+	case op.Nonblock && len(op.Flags) == 0:
 		n, _, err = unix.Recvfrom(e.FD, buf, unix.MSG_DONTWAIT)
+	case len(op.Flags) > 0:
+		flags := 0
+		if op.Nonblock {
+			flags = unix.MSG_DONTWAIT
+		}
+		for _, f := range op.Flags {
+			bit, ok := recvFlags[f]
+			if !ok {
+				return scenario.Result{}, fmt.Errorf("read %s is not known to the runner", f)
+			}
+			flags |= bit
+		}
+		n, err = recv(e.FD, buf, flags)
+		if n > len(buf) {
+			// MSG_TRUNC: the count is of the bytes the kernel had, more
+			// than the buffer holds.
+			buf = buf[:0]
+		}
 	default:
 		if op.Timeout > 0 {
 			tv := unix.NsecToTimeval(op.Timeout.Nanoseconds())
 			if err := unix.SetsockoptTimeval(e.FD, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err == nil {
-				defer func() {
-					tv := unix.NsecToTimeval(r.limit.Nanoseconds())
-					unix.SetsockoptTimeval(e.FD, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
-				}()
+				// The socket's own timeout, or the lab's limit, again.
+				defer r.net.SetTimeout(e, unix.SO_RCVTIMEO, e.RcvTimeo)
 			}
 		}
 		n, err = unix.Read(e.FD, buf)
 	}
 	if err != nil {
-		if errors.Is(err, unix.EAGAIN) && blocking(e, op) {
+		if errors.Is(err, unix.EAGAIN) && r.limited(e, op, unix.SO_RCVTIMEO) {
 			return blockedResult(), nil
 		}
 		return errResult(err)
 	}
-	st.Data = string(buf[:n])
+	st.Data = string(buf[:min(n, len(buf))])
+	if slices.Contains(op.Flags, "trunc") && r.net.Kind.IsTCP() {
+		// On TCP, MSG_TRUNC discards the bytes without copying them: the
+		// buffer holds nothing that was read.
+		st.Data = ""
+	}
+	if slices.Contains(op.Flags, "waitall") && n < op.Size && r.limited(e, op, unix.SO_RCVTIMEO) && time.Since(st.Start) >= r.limit {
+		// MSG_WAITALL waited for more until the lab's limit ended it.
+		st.Moved = n
+		return blockedResult(), nil
+	}
 	return countResult(n), nil
 }
+
+// recv calls recvfrom(2) with no address and returns its count as the
+// kernel gave it: with MSG_TRUNC it can exceed the buffer.
+func recv(fd int, p []byte, flags int) (int, error) {
+	var b unsafe.Pointer
+	if len(p) > 0 {
+		b = unsafe.Pointer(&p[0])
+	}
+	n, _, errno := unix.Syscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(b), uintptr(len(p)), uintptr(flags), 0, 0)
+	if errno != 0 {
+		return -1, errno
+	}
+	return int(n), nil
+}
+
+// recvFlags are the flags a read can give recv(2).
+var recvFlags = map[string]int{"peek": unix.MSG_PEEK, "waitall": unix.MSG_WAITALL, "oob": unix.MSG_OOB, "trunc": unix.MSG_TRUNC}
 
 // interrupt signals the run's thread after d, and again every few
 // milliseconds until the returned function is called when the call has
@@ -299,24 +431,29 @@ func (r *runner) interrupt(d time.Duration) (stop func()) {
 
 var errBlocked = errors.New("blocked")
 
-// pipeRead emulates a blocking read on a pipe end with poll: poll is never
-// restarted after a signal, so an interrupt gives EINTR as a blocking read
-// without SA_RESTART would.
+// pipeRead emulates a blocking read on a pipe end, which is non-blocking
+// underneath: it reads first, so that whatever the kernel answers at once
+// (data, EOF, EBADF on the write end) is the answer, and waits with poll
+// only on EAGAIN. poll is never restarted after a signal, so an interrupt
+// gives EINTR as a blocking read without SA_RESTART would.
 func (r *runner) pipeRead(e *sock.Endpoint, op *scenario.Op, buf []byte) (int, error) {
-	if !e.Nonblock {
-		limit := r.limit
-		if op.Timeout > 0 {
-			limit = op.Timeout
+	deadline := time.Now().Add(r.limit)
+	if op.Timeout > 0 {
+		deadline = time.Now().Add(min(op.Timeout, r.limit))
+	}
+	for {
+		n, err := unix.Read(e.FD, buf)
+		if !errors.Is(err, unix.EAGAIN) || e.Nonblock {
+			return n, err
 		}
-		ready, err := pollOne(e.FD, unix.POLLIN, limit)
+		ready, err := pollOne(e.FD, unix.POLLIN, time.Until(deadline))
+		if !ready && (err == nil || r.wd.fired.Load()) {
+			return 0, errBlocked
+		}
 		if err != nil {
 			return 0, err
 		}
-		if !ready {
-			return 0, errBlocked
-		}
 	}
-	return unix.Read(e.FD, buf)
 }
 
 // pollOne waits up to d for events on fd; a closed fd gives EBADF.
@@ -325,7 +462,8 @@ func pollOne(fd int, events int16, d time.Duration) (bool, error) {
 		return false, unix.EBADF
 	}
 	fds := []unix.PollFd{{Fd: int32(fd), Events: events}}
-	n, err := unix.Poll(fds, int(d.Milliseconds()))
+	// Rounded up, so that the wait is never shorter than d.
+	n, err := unix.Poll(fds, int((max(d, 0)+time.Millisecond-1)/time.Millisecond))
 	if err != nil {
 		return false, err
 	}
@@ -335,13 +473,20 @@ func pollOne(fd int, events int16, d time.Duration) (bool, error) {
 func (r *runner) poll(e *sock.Endpoint, op *scenario.Op) (scenario.Result, error) {
 	var events int16
 	for _, ev := range op.Events {
-		events |= map[string]int16{"in": unix.POLLIN, "out": unix.POLLOUT, "rdhup": unix.POLLRDHUP, "pri": unix.POLLPRI}[ev]
+		bit, ok := pollBits[ev]
+		if !ok {
+			return scenario.Result{}, fmt.Errorf("poll event %q is not known to the runner", ev)
+		}
+		events |= bit
 	}
-	// Without a timeout poll waits like any blocking call, until the
-	// step's limit.
+	// Without a timeout, or with one past the step's limit, poll waits
+	// like any blocking call, until the limit.
 	timeout := op.Timeout
-	if timeout == 0 {
+	if timeout == 0 || timeout > r.limit {
 		timeout = r.limit
+	}
+	if op.Now {
+		timeout = 0
 	}
 	fds := []unix.PollFd{{Fd: int32(e.FD), Events: events}}
 	n, err := unix.Poll(fds, int(timeout.Milliseconds()))
@@ -349,7 +494,7 @@ func (r *runner) poll(e *sock.Endpoint, op *scenario.Op) (scenario.Result, error
 		return errResult(err)
 	}
 	if n == 0 {
-		if op.Timeout == 0 {
+		if !op.Now && (op.Timeout == 0 || op.Timeout > r.limit) {
 			return blockedResult(), nil
 		}
 		return countResult(0), nil
@@ -365,6 +510,7 @@ var sockopts = map[string][2]int{
 	"SO_REUSEADDR":     {unix.SOL_SOCKET, unix.SO_REUSEADDR},
 	"SO_ERROR":         {unix.SOL_SOCKET, unix.SO_ERROR},
 	"SO_TYPE":          {unix.SOL_SOCKET, unix.SO_TYPE},
+	"SO_ACCEPTCONN":    {unix.SOL_SOCKET, unix.SO_ACCEPTCONN},
 	"SO_LINGER":        {unix.SOL_SOCKET, unix.SO_LINGER},
 	"SO_RCVTIMEO":      {unix.SOL_SOCKET, unix.SO_RCVTIMEO},
 	"SO_SNDTIMEO":      {unix.SOL_SOCKET, unix.SO_SNDTIMEO},
@@ -385,8 +531,7 @@ func (r *runner) setsockopt(e *sock.Endpoint, op *scenario.Op) (scenario.Result,
 	case "SO_LINGER":
 		return result(setLinger(e.FD, op.Linger))
 	case "SO_RCVTIMEO", "SO_SNDTIMEO":
-		tv := unix.NsecToTimeval((time.Duration(op.Value) * time.Millisecond).Nanoseconds())
-		return result(unix.SetsockoptTimeval(e.FD, o[0], o[1], &tv))
+		return result(r.net.SetTimeout(e, o[1], time.Duration(op.Value)*time.Millisecond))
 	}
 	return result(unix.SetsockoptInt(e.FD, o[0], o[1], op.Value))
 }
@@ -404,11 +549,17 @@ func getsockopt(e *sock.Endpoint, op *scenario.Op) (scenario.Result, error) {
 		}
 		return countResult(int(l.Linger)), nil
 	case "SO_RCVTIMEO", "SO_SNDTIMEO":
-		tv, err := unix.GetsockoptTimeval(e.FD, o[0], o[1])
-		if err != nil {
+		// The call is made, for its errors; the value is the socket's
+		// own, as the kernel reported it when it was set, where the
+		// kernel now holds the lab's limit instead.
+		if _, err := unix.GetsockoptTimeval(e.FD, o[0], o[1]); err != nil {
 			return errResult(err)
 		}
-		return countResult(int(time.Duration(tv.Nano()).Milliseconds())), nil
+		own := e.RcvTimeo
+		if op.Option == "SO_SNDTIMEO" {
+			own = e.SndTimeo
+		}
+		return countResult(int(own.Milliseconds())), nil
 	}
 	v, err := unix.GetsockoptInt(e.FD, o[0], o[1])
 	if err != nil {

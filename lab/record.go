@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/teardown-net/teardown/scenario"
@@ -60,14 +61,37 @@ type Env struct {
 	Isolated bool `json:"isolated"`
 	Capture  bool `json:"capture"`
 	Trace    bool `json:"trace"`
+	// Reasons are the RST reason names the running kernel has, read from
+	// its tracepoint's format; nil when it does not say.
+	Reasons []string `json:"rst_reasons,omitempty"`
 }
+
+// StepKind says what a step of a record is.
+type StepKind string
+
+// The kinds of step, as the JSON record spells them.
+const (
+	// StepSetup is what the scenario's setup built before its first
+	// statement.
+	StepSetup StepKind = "setup"
+	// StepOp is an operation: a system call by an actor.
+	StepOp StepKind = "op"
+	// StepSleep is a pause during which the kernel's timers run.
+	StepSleep StepKind = "sleep"
+	// StepFault is a change to the network of hosts.
+	StepFault StepKind = "fault"
+	// StepSysctl is a setting of a host's network namespace.
+	StepSysctl StepKind = "sysctl"
+	// StepExpect is an expect statement, checked against the step before
+	// it.
+	StepExpect StepKind = "expect"
+)
 
 // Step is what happened at one statement of the scenario.
 type Step struct {
-	Line int    `json:"line"`
-	Text string `json:"text"`
-	// Kind is "setup", "op", "sleep", "fault" or "expect".
-	Kind string `json:"kind"`
+	Line int      `json:"line"`
+	Text string   `json:"text"`
+	Kind StepKind `json:"kind"`
 	// Skip: the statement's guard excludes this transport.
 	Skip bool `json:"skip,omitempty"`
 
@@ -104,6 +128,10 @@ type Step struct {
 	Events  []Event  `json:"events,omitempty"`
 	// Sockets is the TCP state of every endpoint after the step.
 	Sockets []SockState `json:"sockets,omitempty"`
+	// Unread is, for each endpoint with an open descriptor that can be
+	// read, the bytes a read would return after the step (FIONREAD), on
+	// every transport.
+	Unread []Unread `json:"unread,omitempty"`
 	// Unsettled: the kernel was still busy when the settle bound ran out.
 	Unsettled bool `json:"unsettled,omitempty"`
 }
@@ -136,6 +164,9 @@ type Packet struct {
 	Seq   uint32    `json:"seq"`
 	Ack   uint32    `json:"ack"`
 	Len   int       `json:"len"`
+	// src and dst are the packet's addresses, from which the runner learns
+	// the address of a connect that failed.
+	src, dst netip.AddrPort
 }
 
 // Event is something the kernel reported through its tracepoints: an RST it
@@ -153,12 +184,24 @@ type Event struct {
 	Errno  string    `json:"errno,omitempty"`
 }
 
+// Unread is what FIONREAD said of one actor's descriptor.
+type Unread struct {
+	Actor string `json:"actor"`
+	Bytes int    `json:"bytes"`
+}
+
 // SockState is the kernel's view of one actor's TCP connection.
 type SockState struct {
 	Actor string `json:"actor"`
 	// State is the TCP state, CLOSE when the kernel has forgotten the
 	// connection.
 	State string `json:"state"`
+	// RecvQ and SendQ are what netstat and ss show: for a LISTEN socket
+	// its accept queue and backlog; otherwise the bytes received and not
+	// read, in sequence space (a received FIN counts one until a read
+	// reaches it, so it is 1 where nothing is left to read), and the bytes
+	// sent and not acknowledged. Step.Unread has the bytes a read would
+	// return.
 	RecvQ uint32 `json:"recvq"`
 	SendQ uint32 `json:"sendq"`
 	// Orphan: the actor closed its descriptor but the kernel keeps the

@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -31,10 +32,15 @@ type runner struct {
 	tid   int
 	obs   *observers
 	limit time.Duration
-	// connecting and target are set while a connect is under way. A
-	// connect that fails leaves the socket without a local address, so
-	// the observers learn it from the SYN the socket sent.
-	connecting, target *sock.Endpoint
+	// ctx ends the run: its cancellation ends a blocked call at once.
+	ctx context.Context
+	// wd is the watchdog of the call under way, nil between calls, and
+	// callStart when the call began.
+	wd        *watchdog
+	callStart time.Time
+	// cut lists the hosts a fault has cut off the network (drop, noroute,
+	// unreachable) and no heal has brought back.
+	cut map[string]bool
 	// hosts is the run's network when the scenario has more than one host.
 	hosts *hosts.Network
 }
@@ -51,13 +57,18 @@ func (env *environment) run(ctx context.Context, j Job, opts Options, rec *Recor
 }
 
 func (env *environment) execute(ctx context.Context, j Job, opts Options, rec *Record) error {
-	r := &runner{job: j, opts: opts, env: env, rec: rec, eps: map[string]*sock.Endpoint{}, tid: unix.Gettid()}
+	r := &runner{job: j, opts: opts, env: env, rec: rec, eps: map[string]*sock.Endpoint{}, tid: unix.Gettid(), ctx: ctx, cut: map[string]bool{}}
 	r.limit = j.Scenario.Limit
 	if opts.Limit > 0 {
 		r.limit = opts.Limit
 	}
 	if r.limit <= 0 {
 		r.limit = scenario.DefaultLimit
+	}
+	if !env.isolate && slices.ContainsFunc(j.Scenario.Steps, func(s scenario.Step) bool { return s.Sysctl != nil }) {
+		rec.Verdict = Skipped
+		rec.Skip = "sysctl sets the run's own network namespace, and there is none here (it needs root): it would change this host's"
+		return nil
 	}
 	switch {
 	case j.Scenario.Net != "" && j.Scenario.Net != scenario.NetLoopback:
@@ -66,7 +77,11 @@ func (env *environment) execute(ctx context.Context, j Job, opts Options, rec *R
 			rec.Skip = fmt.Sprintf("net %s builds hosts from network namespaces, which need root", j.Scenario.Net)
 			return nil
 		}
-		n, err := hosts.Build(j.Scenario.Net, runHashBuckets)
+		topo, ok := topologies[j.Scenario.Net]
+		if !ok {
+			return fmt.Errorf("net %s is not known to the runner", j.Scenario.Net)
+		}
+		n, err := hosts.Build(topo, runHashBuckets)
 		if err != nil {
 			return fmt.Errorf("build the %s network: %w", j.Scenario.Net, err)
 		}
@@ -89,7 +104,11 @@ func (env *environment) execute(ctx context.Context, j Job, opts Options, rec *R
 		return fmt.Errorf("make the run's directory: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	r.net = sock.Net{Transport: j.Transport, Dir: dir, Isolated: env.isolate, Limit: r.limit}
+	kind, ok := kinds[j.Transport]
+	if !ok {
+		return fmt.Errorf("transport %s is not known to the runner", j.Transport)
+	}
+	r.net = sock.Net{Kind: kind, Dir: dir, Isolated: env.isolate, Limit: r.limit}
 	if r.hosts != nil {
 		r.net.HostAddr = func(name string, v6 bool) netip.Addr {
 			if h := r.hosts.Host(name); h != nil {
@@ -122,7 +141,79 @@ func (env *environment) execute(ctx context.Context, j Job, opts Options, rec *R
 	}
 	r.obs.end = monotonic()
 	r.closeAll()
-	return r.obs.finish(r)
+	evs, ok, limits := r.obs.finish(r.table())
+	rec.Limits = append(rec.Limits, limits...)
+	if ok {
+		placeEvents(rec.Steps, evs)
+	}
+	return nil
+}
+
+// table copies the run's endpoints for the observers.
+func (r *runner) table() endpoints {
+	tab := make(endpoints, len(r.all))
+	for i, e := range r.all {
+		tab[i] = endpoint{
+			Name: e.Name, Host: e.Host, Local: e.Local, Remote: e.Remote,
+			Bound: e.Bound, Open: e.FD >= 0, Closed: e.Closed,
+		}
+		if e.FD >= 0 {
+			tab[i].Inode = e.Inode
+		}
+	}
+	return tab
+}
+
+// observe waits for the kernel to settle after a step and records what the
+// observers saw. A connect that failed has its address learned from its
+// SYN first, so that its state is reported.
+func (r *runner) observe(st *Step, op *scenario.Op) {
+	label := st.Text
+	if st.Line > 0 {
+		label = fmt.Sprintf("line %d: %s", st.Line, st.Text)
+	}
+	ob := r.obs.settle(r.ctx, r.table(), len(r.cut) > 0, label)
+	st.Packets, st.Sockets, st.Unsettled = ob.Packets, ob.Sockets, ob.Unsettled
+	r.rec.Limits = append(r.rec.Limits, ob.Limits...)
+	if op != nil && op.Kind == scenario.OpConnect && r.learnAddress(op, st.Packets) && ob.socks != nil {
+		st.Sockets = states(r.table(), ob.socks)
+	}
+	st.Unread = r.unread()
+}
+
+// unread asks each open endpoint's own descriptor how many bytes a read
+// would return now (FIONREAD). Listeners, pipes' write ends and sockets
+// the kernel will not say it for are left out.
+func (r *runner) unread() []Unread {
+	var out []Unread
+	for _, e := range r.all {
+		if e.FD < 0 || e.WriteOnly {
+			continue
+		}
+		n, err := unix.IoctlGetInt(e.FD, unix.SIOCINQ) // FIONREAD
+		if err != nil {
+			continue
+		}
+		out = append(out, Unread{Actor: e.Name, Bytes: n})
+	}
+	return out
+}
+
+// learnAddress gives a socket whose connect failed the local address it
+// used, from its SYN to the target: the kernel forgets it as the connect
+// fails, and the packets and events of the attempt are the socket's.
+func (r *runner) learnAddress(op *scenario.Op, pks []Packet) bool {
+	e, t := r.eps[op.Actor], r.eps[op.Target]
+	if e == nil || t == nil || e.Local.IsValid() {
+		return false
+	}
+	for _, p := range pks {
+		if p.Flags == "S" && p.dst == t.Local && p.src.IsValid() {
+			e.Local = p.src
+			return true
+		}
+	}
+	return false
 }
 
 func sigaddset(set *unix.Sigset_t, sig unix.Signal) {
@@ -157,11 +248,11 @@ func (r *runner) closeAll() {
 
 // setup builds what the scenario's setup promises before its first step.
 func (r *runner) setup() error {
-	st := Step{Kind: "setup", Text: "setup " + string(r.job.Scenario.Setup), Start: time.Now(), mono: monotonic()}
+	st := Step{Kind: StepSetup, Text: "setup " + string(r.job.Scenario.Setup), Start: time.Now(), mono: monotonic()}
 	if err := r.build(); err != nil {
 		return err
 	}
-	r.obs.settle(r, &st)
+	r.observe(&st, nil)
 	r.rec.Steps = append(r.rec.Steps, st)
 	return nil
 }
@@ -243,34 +334,56 @@ func (r *runner) socket(actor, host string) (*sock.Endpoint, error) {
 	return r.net.Socket(actor, host)
 }
 
-// fault breaks (or heals) the network between two steps.
-func (r *runner) fault(f *scenario.Fault) error {
-	switch f.Kind {
-	case scenario.FaultDrop:
-		return r.hosts.Drop(f.Host)
-	case scenario.FaultUnreachable:
-		return r.hosts.Unreachable(f.Host)
-	case scenario.FaultNoRoute:
-		return r.hosts.NoRoute(f.Host)
-	case scenario.FaultHeal:
-		return r.hosts.Heal(f.Host)
-	case scenario.FaultReboot:
-		// The host goes off the network, loses every socket without a
-		// packet escaping (the RSTs of the linger-0 closes are lost), and
-		// comes back knowing nothing of its connections.
-		if err := r.hosts.Drop(f.Host); err != nil {
+// sysctl writes a setting of the host's network namespace, which goes with
+// the namespace when the run ends. A setting the kernel refuses is an
+// error of the run: what follows would not run as written.
+func (r *runner) sysctl(sc *scenario.Sysctl) error {
+	if r.hosts != nil {
+		if err := r.hosts.Enter(sc.Host); err != nil {
 			return err
 		}
-		for _, e := range r.all {
-			if e.Host == f.Host && e.FD >= 0 {
-				setLinger(e.FD, 0)
-				unix.Close(e.FD)
-				e.FD, e.Closed = -1, true
-			}
-		}
-		return r.hosts.Heal(f.Host)
 	}
-	return fmt.Errorf("fault %q is not implemented by the runner", f.Kind)
+	path := "/proc/sys/" + strings.ReplaceAll(sc.Name, ".", "/")
+	if err := os.WriteFile(path, []byte(sc.Value), 0); err != nil {
+		return fmt.Errorf("sysctl %s %s: %w", sc.Name, sc.Value, err)
+	}
+	return nil
+}
+
+// fault breaks (or heals) the network between two steps.
+func (r *runner) fault(f *scenario.Fault) error {
+	do, ok := faults[f.Kind]
+	if !ok {
+		return fmt.Errorf("fault %q is not implemented by the runner", f.Kind)
+	}
+	return do(r, f.Host)
+}
+
+// faults are the runner's implementations of the language's faults;
+// TestNames checks that every one the parser accepts is here.
+var faults = map[scenario.FaultKind]func(r *runner, host string) error{
+	scenario.FaultDrop:        func(r *runner, h string) error { return r.hosts.Drop(h) },
+	scenario.FaultUnreachable: func(r *runner, h string) error { return r.hosts.Unreachable(h) },
+	scenario.FaultNoRoute:     func(r *runner, h string) error { return r.hosts.NoRoute(h) },
+	scenario.FaultHeal:        func(r *runner, h string) error { return r.hosts.Heal(h) },
+	scenario.FaultReboot:      (*runner).reboot,
+}
+
+// reboot takes the host off the network, makes it lose every socket
+// without a packet escaping (the RSTs of the linger-0 closes are lost), and
+// brings it back knowing nothing of its connections.
+func (r *runner) reboot(host string) error {
+	if err := r.hosts.Drop(host); err != nil {
+		return err
+	}
+	for _, e := range r.all {
+		if e.Host == host && e.FD >= 0 {
+			setLinger(e.FD, 0)
+			unix.Close(e.FD)
+			e.FD, e.Closed = -1, true
+		}
+	}
+	return r.hosts.Heal(host)
 }
 
 // step runs one statement and records it.
@@ -278,14 +391,15 @@ func (r *runner) step(s scenario.Step) error {
 	st := Step{Line: s.Pos.Line, Text: s.Text, Start: time.Now(), mono: monotonic()}
 	switch {
 	case s.Op != nil:
-		st.Kind, st.Actor, st.Op = "op", s.Op.Actor, s.Op.Kind
+		st.Kind, st.Actor, st.Op = StepOp, s.Op.Actor, s.Op.Kind
 	case s.Expect != nil:
-		st.Kind = "expect"
-		st.Check = &Check{Expect: *s.Expect}
+		st.Kind = StepExpect
 	case s.Fault != nil:
-		st.Kind = "fault"
+		st.Kind = StepFault
+	case s.Sysctl != nil:
+		st.Kind = StepSysctl
 	default:
-		st.Kind = "sleep"
+		st.Kind = StepSleep
 	}
 	if !s.Guard.Has(r.job.Transport) {
 		st.Skip = true
@@ -294,57 +408,59 @@ func (r *runner) step(s scenario.Step) error {
 	}
 	switch {
 	case s.Expect != nil:
-		// Checked after the run, against what the preceding step recorded.
-		if e := s.Expect; e.Kind == scenario.ExpectReason && r.env.tracer != nil && !r.env.tracer.knownReason(e.Name) {
-			st.Check.Note = fmt.Sprintf("this kernel (%s) has no RST reason named %s", r.env.kernel, e.Name)
-		}
+		// Compare checks it after the run, against what the preceding
+		// step recorded.
 	case s.Op != nil:
-		r.expectations(s.Op, &st)
+		r.wd, r.callStart = r.arm(), time.Now()
+		stop := func() {}
+		if s.Op.Interrupt > 0 {
+			stop = r.interrupt(s.Op.Interrupt)
+		}
 		res, err := r.do(s.Op, &st)
+		stop()
+		st.Took = time.Since(st.Start)
+		if fired := r.wd.stop(); fired && err == nil && endedByLab(s.Op, res) {
+			res = blockedResult()
+		}
+		r.wd = nil
 		if err != nil {
 			return err
 		}
-		st.Took = time.Since(st.Start)
 		res.SIGPIPE = takeSIGPIPE()
 		st.Result = &res
-		r.obs.settle(r, &st)
-		r.connecting, r.target = nil, nil
+		r.observe(&st, s.Op)
 	case s.Fault != nil:
 		if err := r.fault(s.Fault); err != nil {
 			return fmt.Errorf("fault %s %s: %w", s.Fault.Kind, s.Fault.Host, err)
 		}
+		switch s.Fault.Kind {
+		case scenario.FaultDrop, scenario.FaultNoRoute, scenario.FaultUnreachable:
+			r.cut[s.Fault.Host] = true
+		case scenario.FaultHeal:
+			delete(r.cut, s.Fault.Host)
+		}
 		st.Took = time.Since(st.Start)
-		r.obs.settle(r, &st)
+		r.observe(&st, nil)
+	case s.Sysctl != nil:
+		if err := r.sysctl(s.Sysctl); err != nil {
+			return err
+		}
+		res := okResult()
+		st.Result = &res
+		st.Took = time.Since(st.Start)
+		r.observe(&st, nil)
 	default:
-		time.Sleep(s.Sleep)
+		t := time.NewTimer(s.Sleep)
+		select {
+		case <-t.C:
+		case <-r.ctx.Done():
+			t.Stop()
+		}
 		st.Took = time.Since(st.Start)
-		r.obs.settle(r, &st)
+		r.observe(&st, nil)
 	}
 	r.rec.Steps = append(r.rec.Steps, st)
 	return nil
-}
-
-// expectations copies into the step what the scenario expects of it here,
-// what a source claims, and what other OSes are documented to do. They are
-// kept apart from the result, which only the kernel fills.
-func (r *runner) expectations(op *scenario.Op, st *Step) {
-	e := op.Expect
-	if e == nil {
-		return
-	}
-	t := r.job.Transport
-	if res, _, ok := e.Resolve(OS, t); ok {
-		st.Expected = &res
-	}
-	if res, ok := e.Seed(t); ok {
-		st.Seed = &res
-	}
-	for _, a := range e.Alternatives {
-		if a.Seed || a.OS == "" || a.OS == OS || (len(a.Transports) > 0 && !scenario.Guard(a.Transports).Has(t)) {
-			continue
-		}
-		st.Documented = append(st.Documented, Documented{OS: a.OS, Result: a.Result, Measured: !a.Documented})
-	}
 }
 
 // endpoint returns the actor's endpoint. The parser guarantees actors are
@@ -362,7 +478,7 @@ func (r *runner) endpoint(name string) (*sock.Endpoint, error) {
 func errResult(err error) (scenario.Result, error) {
 	var errno unix.Errno
 	if errors.As(err, &errno) {
-		name := unix.ErrnoName(errno)
+		name := scenario.CanonicalErrno(unix.ErrnoName(errno))
 		if name == "" {
 			name = fmt.Sprintf("errno %d", int(errno))
 		}

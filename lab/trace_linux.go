@@ -9,9 +9,24 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/teardown-net/teardown/lab/sock"
 	"github.com/teardown-net/teardown/observe/ktrace"
 )
+
+// kernelObserver is the kernel's own account of the runs: the events of
+// the endpoints' connections between two instants of CLOCK_MONOTONIC,
+// named by actor. It gets a copy of the run's endpoints and changes
+// nothing. The tracefs reader (observe/ktrace) is one; an eBPF observer
+// can take its place.
+type kernelObserver interface {
+	// events returns the events of tab's connections between from and to,
+	// in the order they happened. isolated says the run has namespaces of
+	// its own.
+	events(tab endpoints, isolated bool, from, to time.Duration) ([]tracedEvent, error)
+	// reasonNames are the RST reason names of the running kernel, nil
+	// when it does not say.
+	reasonNames() []string
+	close() error
+}
 
 // traceHub shares one kernel tracer among parallel runs. Tracing is global:
 // the tracer sees every namespace, so the hub sorts events by port and each
@@ -19,8 +34,9 @@ import (
 // concurrent runs (the lab's sequence, or the kernel's ephemeral ports in
 // a shared namespace).
 type traceHub struct {
-	t       *ktrace.Tracer
-	reasons map[string]bool
+	t *ktrace.Tracer
+	// reasons are the kernel's RST reason names, nil when it does not say.
+	reasons []string
 
 	mu     sync.Mutex
 	byPort map[uint16][]ktrace.Event
@@ -46,28 +62,21 @@ func openTraceHub() (*traceHub, error) {
 	}
 	h := &traceHub{t: t, byPort: map[uint16][]ktrace.Event{}}
 	if names, err := ktrace.Reasons(); err == nil {
-		h.reasons = map[string]bool{}
-		for _, n := range names {
-			h.reasons[n] = true
-		}
+		h.reasons = names
 	}
 	return h, nil
 }
 
 func (h *traceHub) close() error { return h.t.Close() }
 
-// knownReason reports whether the running kernel has an RST reason of that
-// name; true when the kernel does not say.
-func (h *traceHub) knownReason(name string) bool {
-	return h.reasons == nil || h.reasons[name]
-}
+func (h *traceHub) reasonNames() []string { return h.reasons }
 
-// collect returns the events of the endpoints' ports between from and to,
+// events returns the events of the endpoints' ports between from and to,
 // named by actor. With isolated runs only the ports the lab chose count:
 // runs in namespaces of their own can draw the same ephemeral port at the
 // same time, but every connection of a run has one end on a port of the
 // lab's sequence, which no concurrent run shares.
-func (h *traceHub) collect(eps []*sock.Endpoint, isolated bool, from, to time.Duration) ([]tracedEvent, error) {
+func (h *traceHub) events(tab endpoints, isolated bool, from, to time.Duration) ([]tracedEvent, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	evs, err := h.t.Sync()
@@ -92,7 +101,7 @@ func (h *traceHub) collect(eps []*sock.Endpoint, isolated bool, from, to time.Du
 	}
 	var out []tracedEvent
 	seen := map[string]bool{}
-	for _, e := range eps {
+	for _, e := range tab {
 		if !e.Local.IsValid() || (isolated && !e.Bound) {
 			continue
 		}
@@ -107,7 +116,7 @@ func (h *traceHub) collect(eps []*sock.Endpoint, isolated bool, from, to time.Du
 			// ports; take it once.
 			if !seen[ev.Raw] {
 				seen[ev.Raw] = true
-				out = append(out, tracedEvent{Event: labEvent(eps, ev), mono: ev.Mono})
+				out = append(out, tracedEvent{Event: labEvent(tab, ev), mono: ev.Mono})
 			}
 		}
 		h.byPort[p] = rest
@@ -119,11 +128,11 @@ func (h *traceHub) collect(eps []*sock.Endpoint, isolated bool, from, to time.Du
 	return out, nil
 }
 
-func labEvent(eps []*sock.Endpoint, ev ktrace.Event) Event {
+func labEvent(tab endpoints, ev ktrace.Event) Event {
 	e := Event{
 		Name:  ev.Name,
-		Actor: actorOf(eps, ev.Src, ev.Dst),
-		Peer:  actorOf(eps, ev.Dst, ev.Src),
+		Actor: tab.actorOf(ev.Src, ev.Dst),
+		Peer:  tab.actorOf(ev.Dst, ev.Src),
 	}
 	switch ev.Name {
 	case ktrace.SendReset:

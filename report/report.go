@@ -255,6 +255,15 @@ func step(w io.Writer, p painter, st lab.Step, t0 time.Time) {
 		}
 		fmt.Fprintf(w, "%24s%s\n", "", p.dim("state "+strings.Join(parts, ", ")))
 	}
+	var unread []string
+	for _, u := range st.Unread {
+		if u.Bytes > 0 {
+			unread = append(unread, fmt.Sprintf("%s %d", u.Actor, u.Bytes))
+		}
+	}
+	if len(unread) > 0 {
+		fmt.Fprintf(w, "%24s%s\n", "", p.dim("unread "+strings.Join(unread, ", ")))
+	}
 	if st.Unsettled {
 		fmt.Fprintf(w, "%24s%s\n", "", p.yellow("the kernel had not settled when the settle bound ran out"))
 	}

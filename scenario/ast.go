@@ -60,8 +60,12 @@ var Groups = map[string][]Transport{
 // observations apply.
 func (t Transport) IsTCP() bool { return t == TCP4 || t == TCP6 }
 
+// Linux is the operating system whose results a statement's default
+// result states.
+const Linux = "linux"
+
 // OSes are the operating systems an alternative result may name.
-var OSes = []string{"linux", "darwin", "freebsd", "windows"}
+var OSes = []string{Linux, "darwin", "freebsd", "windows"}
 
 // Setup says what exists before the first step.
 type Setup string
@@ -149,8 +153,8 @@ func (g Guard) Has(t Transport) bool {
 }
 
 // Step is one statement in the body of a scenario: an operation by an actor,
-// a sleep, a fault in the network, or an expectation about what was
-// observed. Exactly one of Op, Sleep, Fault and Expect is set.
+// a sleep, a fault in the network, a sysctl, or an expectation about what
+// was observed. Exactly one of Op, Sleep, Fault, Sysctl and Expect is set.
 type Step struct {
 	Pos    Pos
 	Text   string // the statement as written, without comment
@@ -158,7 +162,18 @@ type Step struct {
 	Op     *Op
 	Sleep  time.Duration // "sleep 100ms"; >0 when this is a sleep
 	Fault  *Fault
+	Sysctl *Sysctl
 	Expect *Expect
+}
+
+// Sysctl is "sysctl [HOST] NAME VALUE": a setting of the network
+// namespace's own (net.ipv4.tcp_fin_timeout, net.core.somaxconn, ...),
+// which goes with the namespace when the run ends.
+type Sysctl struct {
+	// Host is the host whose namespace it is set in; "" on loopback.
+	Host  string
+	Name  string
+	Value string
 }
 
 // FaultKind names something that goes wrong in the network.
@@ -208,6 +223,12 @@ const (
 	OpSetsockopt OpKind = "setsockopt"
 	OpGetsockopt OpKind = "getsockopt"
 	OpPoll       OpKind = "poll"
+	// OpDup duplicates the actor's descriptor (dup(2)) as a new actor,
+	// "dup as NAME": one socket, two descriptors.
+	OpDup OpKind = "dup"
+	// OpUnlink removes the path a unix socket is bound to, or would be
+	// bound to (unlink(2)).
+	OpUnlink OpKind = "unlink"
 )
 
 // Op is "ACTOR OPERATION ARGUMENTS [-> RESULT ...]".
@@ -218,9 +239,11 @@ type Op struct {
 	// Host is the host socket creates the socket on ("socket at server");
 	// empty for the actor's default host.
 	Host string
-	// Target is the actor whose address connect uses.
+	// Target is the actor whose address connect uses, and bind when it
+	// names one.
 	Target string
-	// As is the name accept gives the new socket (default "server").
+	// As is the name accept gives the new socket (default "server"), and
+	// the name of dup's new descriptor.
 	As string
 	// Backlog for listen (default 16).
 	Backlog int
@@ -236,8 +259,11 @@ type Op struct {
 	Nonblock bool
 	// Timeout for read (SO_RCVTIMEO for this call) and poll; 0 is none.
 	Timeout time.Duration
-	// Interrupt: a signal is sent to the blocked call after this long.
+	// Interrupt: a signal is sent to the blocked call after this long
+	// (read, write, send, accept, connect, poll).
 	Interrupt time.Duration
+	// Flags for read: recv(2) flags from RecvFlags, as written.
+	Flags []string
 
 	// How for shutdown: "rd", "wr" or "rdwr".
 	How string
@@ -251,8 +277,10 @@ type Op struct {
 	Option string
 	Value  int
 
-	// Events for poll: "in", "out", "rdhup", "pri".
+	// Events for poll: "in", "out", "rdhup", "pri"; none for "poll none".
 	Events []string
+	// Now: poll with timeout 0, which looks and returns at once.
+	Now bool
 
 	// Expect is the "-> RESULT ..." part; nil when the line has none.
 	Expect *Expectation
@@ -326,10 +354,17 @@ const (
 	// ExpectState: the TCP state of the actor's connection now, including
 	// after close (orphans); CLOSE when the kernel no longer has it.
 	ExpectState ExpectKind = "state"
-	// ExpectRecvQ and ExpectSendQ: bytes in the actor's receive or send
-	// queue now.
+	// ExpectRecvQ and ExpectSendQ: the actor's receive and send queues
+	// now, as netstat and ss show them (the receive queue counts a
+	// received FIN as one byte until a read reaches it).
 	ExpectRecvQ ExpectKind = "recvq"
 	ExpectSendQ ExpectKind = "sendq"
+	// ExpectUnread: the bytes a read by the actor would return now
+	// (FIONREAD on its own descriptor), on every transport.
+	ExpectUnread ExpectKind = "unread"
+	// ExpectTook: the preceding step's call took a time that compares
+	// with a duration ("expect took >= 1s", "expect took < 50ms").
+	ExpectTook ExpectKind = "took"
 )
 
 // Expect is "expect [GUARD:] [no] KIND ARGUMENTS".
@@ -347,8 +382,11 @@ type Expect struct {
 	// Name is the reason or state name as written: "TCP_ABORT_ON_CLOSE",
 	// "FIN_WAIT2".
 	Name string `json:"name,omitempty"`
-	// N for recvq and sendq.
+	// N for recvq, sendq and unread.
 	N int `json:"n,omitempty"`
+	// Cmp and D for took: one of TookComparisons and a duration.
+	Cmp string        `json:"cmp,omitempty"`
+	D   time.Duration `json:"d_ns,omitempty"`
 }
 
 // Resolve returns the result expected of this line on os for transport t,
@@ -356,7 +394,7 @@ type Expect struct {
 // there (another OS with no alternative for it).
 func (e *Expectation) Resolve(os string, t Transport) (r Result, documented, ok bool) {
 	best, bestScore := e.Default, 0
-	if os != "linux" {
+	if os != Linux {
 		bestScore = -1 // the default is a linux expectation
 	}
 	for _, a := range e.Alternatives {
@@ -366,7 +404,7 @@ func (e *Expectation) Resolve(os string, t Transport) (r Result, documented, ok 
 		if a.OS != "" && a.OS != os {
 			continue
 		}
-		if a.OS == "" && os != "linux" {
+		if a.OS == "" && os != Linux {
 			continue
 		}
 		if len(a.Transports) > 0 && !Guard(a.Transports).Has(t) {

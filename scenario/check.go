@@ -5,6 +5,137 @@ import (
 	"strings"
 )
 
+// The passes below check what statements say together, over the finished
+// scenario: the parser reads each statement alone.
+
+// checkHeader checks the header's setup and net against "on".
+func (p *parser) checkHeader() {
+	if p.setupAt.Line != 0 {
+		var bad []Transport
+		for _, t := range p.s.On {
+			if (t == Socketpair || t == Pipe) && p.s.Setup != SetupConnected {
+				bad = append(bad, t)
+			}
+		}
+		if len(bad) > 0 {
+			p.errorAt(p.setupAt, "setup %s cannot apply to %s, whose two endpoints exist from the start; expected setup connected, or %q without them",
+				p.s.Setup, joinTransports(bad), "on "+guardWithout(p.s.On, bad))
+		}
+	}
+	if p.netAt.Line != 0 && p.s.Net != NetLoopback {
+		// The hosts are network namespaces joined by links: only IP
+		// endpoints can live on one and reach another.
+		var bad []Transport
+		for _, t := range p.s.On {
+			if !t.IsTCP() {
+				bad = append(bad, t)
+			}
+		}
+		if len(bad) > 0 {
+			p.errorAt(p.netAt, "net %s carries only tcp4 and tcp6, not %s; expected \"on tcp\" (or tcp4 or tcp6 alone), or no \"net\" for loopback",
+				p.s.Net, joinTransports(bad))
+		}
+	}
+}
+
+func guardWithout(on, bad []Transport) string {
+	var keep []Transport
+	for _, t := range on {
+		if !Guard(bad).Has(t) {
+			keep = append(keep, t)
+		}
+	}
+	return strings.ReplaceAll(guardFor(keep), ",", " ")
+}
+
+// checkPipeReads rejects read options that need a socket on a statement
+// that runs on pipe, where they could not be carried out as written.
+func (p *parser) checkPipeReads() {
+	for i, st := range p.s.Steps {
+		op := st.Op
+		if op == nil || op.Kind != OpRead || !Guard(p.runsOn(st.Guard)).Has(Pipe) {
+			continue
+		}
+		var why string
+		switch {
+		case op.Nonblock:
+			why = "read nonblock needs recv(2) with MSG_DONTWAIT"
+		case op.Timeout > 0:
+			why = "read timeout needs the socket option SO_RCVTIMEO"
+		case len(op.Flags) > 0:
+			why = "read " + op.Flags[0] + " needs recv(2) and its flags"
+		default:
+			continue
+		}
+		var others []Transport
+		for _, t := range p.runsOn(st.Guard) {
+			if t != Pipe {
+				others = append(others, t)
+			}
+		}
+		hint := "\"on\" without pipe"
+		if len(others) > 0 {
+			hint = fmt.Sprintf("a guard without pipe such as %q", guardFor(others)+":")
+		}
+		p.errorAt(p.refs[i].op, "%s, which a pipe does not have; expected %s (on a pipe, \"nonblock on\" before a plain read does not block)", why, hint)
+	}
+}
+
+// checkUnlink rejects unlink on a statement that runs where endpoints
+// have no path: only unix and unixpacket sockets are bound to one.
+func (p *parser) checkUnlink() {
+	for i, st := range p.s.Steps {
+		if st.Op == nil || st.Op.Kind != OpUnlink {
+			continue
+		}
+		var bad, good []Transport
+		for _, t := range p.runsOn(st.Guard) {
+			if t == Unix || t == UnixPacket {
+				good = append(good, t)
+			} else {
+				bad = append(bad, t)
+			}
+		}
+		switch {
+		case len(bad) == 0:
+		case len(good) == 0:
+			p.errorAt(p.refs[i].op, "unlink removes a unix socket's path, and %s has none; expected it on unix or unixpacket", joinTransports(bad))
+		default:
+			p.errorAt(p.refs[i].op, "unlink removes a unix socket's path, and %s has none; expected a guard such as %q", joinTransports(bad), guardFor(good)+":")
+		}
+	}
+}
+
+// checkTCPOnly rejects expect statements that check what only TCP has on
+// a statement that runs on other transports too.
+func (p *parser) checkTCPOnly() {
+	var tcp []Transport
+	for _, t := range p.s.On {
+		if t.IsTCP() {
+			tcp = append(tcp, t)
+		}
+	}
+	for i, st := range p.s.Steps {
+		e := st.Expect
+		if e == nil || e.Kind == ExpectUnread || e.Kind == ExpectTook {
+			continue
+		}
+		var notTCP []Transport
+		for _, t := range p.runsOn(st.Guard) {
+			if !t.IsTCP() {
+				notTCP = append(notTCP, t)
+			}
+		}
+		switch {
+		case len(notTCP) == 0:
+		case len(tcp) == 0:
+			p.errorAt(p.refs[i].kind, "expect %s checks TCP only, and \"on\" names no TCP transport", e.Kind)
+		default:
+			p.errorAt(p.refs[i].kind, "expect %s checks TCP only, but this statement also runs on %s; expected a guard: \"expect %s: %s ...\"", e.Kind, joinTransports(notTCP), guardFor(tcp), e.Kind)
+		}
+	}
+}
+
 // initialActors are the actors the setup creates on t, in the order
 // messages list them.
 func initialActors(s Setup, t Transport) []string {
@@ -99,12 +230,17 @@ func (p *parser) checkActors() {
 						continue
 					}
 					create(op.Actor, r.actor, i)
-				case OpAccept:
+				case OpAccept, OpDup:
 					use(op.Actor, r.actor, i)
 					create(op.As, r.as, i)
 				case OpConnect:
 					use(op.Actor, r.actor, i)
 					use(op.Target, r.target, i)
+				case OpBind:
+					use(op.Actor, r.actor, i)
+					if op.Target != "" {
+						use(op.Target, r.target, i)
+					}
 				default:
 					use(op.Actor, r.actor, i)
 				}
@@ -116,7 +252,9 @@ func (p *parser) checkActors() {
 				if !sawOp {
 					report(expectFirst, st.Pos, "", i, t, made, nil)
 				}
-				use(st.Expect.Actor, r.actor, i)
+				if st.Expect.Actor != "" {
+					use(st.Expect.Actor, r.actor, i)
+				}
 				if st.Expect.Peer != "" {
 					use(st.Expect.Peer, r.peer, i)
 				}
@@ -167,7 +305,7 @@ func (p *parser) problemMessage(pr *problem) string {
 		switch {
 		case op.Kind == OpAccept && !p.refs[pr.step].asGiven:
 			return fmt.Sprintf("accept would create %q, which already exists%s (%s), expected \"accept as NAME\" with a new name", pr.name, where, made)
-		case op.Kind == OpAccept:
+		case op.Kind == OpAccept || op.Kind == OpDup:
 			return fmt.Sprintf("actor %q already exists%s (%s), expected a new name after \"as\"", pr.name, where, made)
 		}
 		return fmt.Sprintf("actor %q already exists%s (%s), expected a new name for socket", pr.name, where, made)
@@ -184,7 +322,7 @@ func (p *parser) problemMessage(pr *problem) string {
 // name, or 0.
 func (p *parser) createdLater(name string, step int) int {
 	for _, st := range p.s.Steps[step+1:] {
-		if op := st.Op; op != nil && (op.Kind == OpSocket && op.Actor == name || op.Kind == OpAccept && op.As == name) {
+		if op := st.Op; op != nil && (op.Kind == OpSocket && op.Actor == name || (op.Kind == OpAccept || op.Kind == OpDup) && op.As == name) {
 			return st.Pos.Line
 		}
 	}

@@ -3,8 +3,9 @@ package scenario
 import "strings"
 
 // Errnos are the errno names a result may use: the POSIX and Linux errors
-// that socket and pipe calls return. EWOULDBLOCK is accepted and read as
-// EAGAIN, the name Linux reports for both.
+// that socket and pipe calls return. Names that are one errno on Linux are
+// accepted and read as one: EWOULDBLOCK as EAGAIN, ENOTSUP as EOPNOTSUPP
+// (see CanonicalErrno).
 var Errnos = []string{
 	"EPIPE", "ECONNRESET", "ECONNABORTED", "ECONNREFUSED", "ETIMEDOUT",
 	"EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN", "ENETDOWN", "ENETRESET",
@@ -14,7 +15,26 @@ var Errnos = []string{
 	"EOPNOTSUPP", "EPROTONOSUPPORT", "EPROTOTYPE", "EPROTO", "EAFNOSUPPORT",
 	"EFAULT", "ENOENT", "EACCES", "EPERM", "ENOPROTOOPT", "EDESTADDRREQ",
 	"EMSGSIZE", "ENOMEM", "ESPIPE", "EIO", "ENAMETOOLONG", "ENOTDIR",
-	"EROFS", "ENOSPC",
+	"EROFS", "ENOSPC", "ENOTSUP",
+}
+
+// errnoAliases are the names that Linux gives one number, each to the name
+// results use for it.
+var errnoAliases = map[string]string{
+	"EWOULDBLOCK": "EAGAIN",
+	"ENOTSUP":     "EOPNOTSUPP",
+}
+
+// CanonicalErrno returns the name results use for the errno called name:
+// EAGAIN for EWOULDBLOCK, EOPNOTSUPP for ENOTSUP (one errno each on
+// Linux), name itself otherwise. The parser reads expected results with
+// it, and the lab names what the kernel returned with it, so that the two
+// compare equal.
+func CanonicalErrno(name string) string {
+	if c, ok := errnoAliases[name]; ok {
+		return c
+	}
+	return name
 }
 
 // States are the TCP state names an "expect state" statement may use, as
@@ -38,7 +58,7 @@ var Options = []string{
 }
 
 // ReadOnlyOptions are the options only getsockopt accepts.
-var ReadOnlyOptions = []string{"SO_ERROR", "SO_TYPE"}
+var ReadOnlyOptions = []string{"SO_ERROR", "SO_TYPE", "SO_ACCEPTCONN"}
 
 // PollEvents are the names a poll result may combine with '|'.
 var PollEvents = []string{
@@ -52,29 +72,47 @@ const (
 	maxInt      = 1<<31 - 1
 )
 
+// Operations are the operations a statement may name, in the order
+// messages list them. The runner implements each (a test in lab checks it).
+var Operations = []string{
+	string(OpSocket), string(OpBind), string(OpListen), string(OpConnect),
+	string(OpAccept), string(OpWrite), string(OpSend), string(OpRead),
+	string(OpClose), string(OpShutdown), string(OpLinger), string(OpNonblock),
+	string(OpSetsockopt), string(OpGetsockopt), string(OpPoll),
+	string(OpDup), string(OpUnlink),
+}
+
+// FaultKinds are the faults "fault KIND HOST" may name.
+var FaultKinds = []string{
+	string(FaultDrop), string(FaultUnreachable), string(FaultNoRoute),
+	string(FaultReboot), string(FaultHeal),
+}
+
+// ShutdownHows are the directions of shutdown.
+var ShutdownHows = []string{"rd", "wr", "rdwr"}
+
+// RecvFlags are the recv(2) flags a read may give: MSG_PEEK, MSG_WAITALL,
+// MSG_OOB and MSG_TRUNC.
+var RecvFlags = []string{"peek", "waitall", "oob", "trunc"}
+
+// TookComparisons are the comparisons "expect took" may make.
+var TookComparisons = []string{"<", "<=", ">", ">="}
+
+// PollRequests are the events poll may ask for.
+var PollRequests = []string{"in", "out", "rdhup", "pri"}
+
 var (
 	headerKeywords = []string{"scenario", "title", "source", "note", "on", "setup", "limit", "net"}
 	// statementKeywords start statements; they cannot name actors.
-	statementKeywords = append(append([]string(nil), headerKeywords...), "expect", "sleep", "fault")
-	operations        = []string{
-		string(OpSocket), string(OpBind), string(OpListen), string(OpConnect),
-		string(OpAccept), string(OpWrite), string(OpSend), string(OpRead),
-		string(OpClose), string(OpShutdown), string(OpLinger), string(OpNonblock),
-		string(OpSetsockopt), string(OpGetsockopt), string(OpPoll),
-	}
-	expectKinds = []string{
+	statementKeywords = append(append([]string(nil), headerKeywords...), "expect", "sleep", "fault", "sysctl")
+	expectKinds       = []string{
 		string(ExpectWire), string(ExpectReason), string(ExpectState),
-		string(ExpectRecvQ), string(ExpectSendQ),
+		string(ExpectRecvQ), string(ExpectSendQ), string(ExpectUnread),
+		string(ExpectTook),
 	}
-	setups     = []string{string(SetupConnected), string(SetupListening), string(SetupNone)}
-	nets       = []string{string(NetLoopback), string(NetDirect), string(NetRouted)}
-	faultKinds = []string{
-		string(FaultDrop), string(FaultUnreachable), string(FaultNoRoute),
-		string(FaultReboot), string(FaultHeal),
-	}
-	shutdownHows   = []string{"rd", "wr", "rdwr"}
-	pollRequests   = []string{"in", "out", "rdhup", "pri"}
-	readOptions    = []string{"nonblock", "timeout", "interrupt"}
+	setups         = []string{string(SetupConnected), string(SetupListening), string(SetupNone)}
+	nets           = []string{string(NetLoopback), string(NetDirect), string(NetRouted)}
+	readOptions    = append([]string{"nonblock", "timeout", "interrupt"}, RecvFlags...)
 	transportWords = transportNames()
 )
 

@@ -140,7 +140,7 @@ func TestParseGood(t *testing.T) {
 				t.Errorf("got %+v", st)
 			}
 		}},
-		{"operations", hdr + `setup none
+		{"Operations", hdr + `setup none
 l socket
 l bind -> ok
 l listen
@@ -373,7 +373,7 @@ func TestParseErrors(t *testing.T) {
 		{"scenario a_b\ntitle \"t\"\non tcp\nclient close\n", `t.td:1:10: invalid scenario ID "a_b": '_' is not allowed, expected lower-case letters, digits, '-', '.' and '/'`},
 		{"scenario a//b\ntitle \"t\"\non tcp\nclient close\n", `t.td:1:10: invalid scenario ID "a//b": empty part between slashes, expected names such as close-unread/read`},
 		{"scenario a/../b\ntitle \"t\"\non tcp\nclient close\n", `t.td:1:10: invalid scenario ID "a/../b": ".." cannot be a part, expected names such as close-unread/read`},
-		{hdr + "not wrte\n", `t.td:4:5: unknown operation "wrte", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt or poll (did you mean "write"?)`},
+		{hdr + "not wrte\n", `t.td:4:5: unknown operation "wrte", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, dup or unlink (did you mean "write"?)`},
 		{"scenario\ntitle \"t\"\non tcp\nclient close\n", `t.td:1:9: missing ID after "scenario", expected a scenario ID such as close-unread/read`},
 		{"scenario t\non tcp\nclient close\n", `t.td:1:1: missing "title" statement, expected title "TEXT" in the header`},
 		{"scenario t\ntitle \"t\"\nclient close\n", `t.td:1:1: missing "on" statement, expected the transports to run on in the header, e.g. "on tcp unix"`},
@@ -396,11 +396,11 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "source \"a\" \"b\" \"c\"\nclient close\n", `t.td:4:16: unexpected quoted text after quoted text, expected the end of the statement`},
 		{hdr + "client close\ntitle \"again\"\n", `t.td:5:1: "title" must come before the first step (line 4), expected all header statements first`},
 		{hdr + "tcp: limit 1s\nclient close\n", `t.td:4:1: "limit" cannot have a guard: header statements apply to every transport`},
-		{hdr + "titel \"x\"\n", `t.td:4:1: unknown statement "titel", expected a keyword (scenario, title, source, note, on, setup, limit, net, expect, sleep, fault) or an actor and an operation (did you mean "title"?)`},
+		{hdr + "titel \"x\"\n", `t.td:4:1: unknown statement "titel", expected a keyword (scenario, title, source, note, on, setup, limit, net, expect, sleep, fault, sysctl) or an actor and an operation (did you mean "title"?)`},
 
 		// Operations and their arguments.
-		{hdr + "client wrte 5\n", `t.td:4:8: unknown operation "wrte", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt or poll (did you mean "write"?)`},
-		{hdr + "client\n", `t.td:4:7: missing operation after "client", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt or poll`},
+		{hdr + "client wrte 5\n", `t.td:4:8: unknown operation "wrte", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, dup or unlink (did you mean "write"?)`},
+		{hdr + "client\n", `t.td:4:7: missing operation after "client", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, dup or unlink`},
 		{hdr + "write \"x\"\n", `t.td:4:1: missing actor before "write", expected ACTOR write, e.g. "client write"`},
 		{hdr + "Client close\n", `t.td:4:1: invalid actor name "Client", expected lower-case letters, digits and '_', starting with a letter`},
 		{hdr + "sleep close\n", `t.td:4:7: invalid duration "close", expected a duration such as 100ms or 1.5s`},
@@ -414,7 +414,7 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "client read 16 nonblock timeout 1s\n", `t.td:4:13: a nonblock read never waits, expected no timeout or interrupt with nonblock`},
 		{hdr + "client read 16 timeout 1s interrupt 1s\n", `t.td:4:13: interrupt 1s comes after the read times out (timeout 1s), expected an interrupt shorter than the timeout`},
 		{hdr + "client read 16 timeout 1s timeout 1s\n", `t.td:4:27: timeout given twice in read, expected it at most once`},
-		{hdr + "client read 16 nonblok\n", `t.td:4:16: unexpected "nonblok" in read, expected nonblock, timeout or interrupt (did you mean "nonblock"?)`},
+		{hdr + "client read 16 nonblok\n", `t.td:4:16: unexpected "nonblok" in read, expected nonblock, timeout, interrupt, peek, waitall, oob or trunc (did you mean "nonblock"?)`},
 		{hdr + "client write \"\"\n", `t.td:4:14: empty data for write, expected at least one byte`},
 		{hdr + "client write\n", `t.td:4:13: missing data after write, expected quoted text or a number of bytes from 1 to 16777216`},
 		{hdr + "client send 16777217\n", `t.td:4:13: byte count 16777217 is out of range, expected a whole number from 1 to 16777216`},
@@ -429,9 +429,19 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "client setsockopt SO_ERROR 1\n", `t.td:4:19: SO_ERROR cannot be set, expected one of SO_LINGER, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT, TCP_NODELAY, SO_RCVBUF, SO_SNDBUF, TCP_LINGER2, SO_REUSEADDR, SO_RCVTIMEO, SO_SNDTIMEO (read it with getsockopt SO_ERROR)`},
 		{hdr + "client setsockopt TCP_NODELAY\n", `t.td:4:30: missing value after "TCP_NODELAY", expected a whole number from 0 to 2147483647`},
 		{hdr + "client setsockopt SO_KEEPALIVE on\n", `t.td:4:32: invalid value "on", expected a whole number from 0 to 2147483647`},
-		{hdr + "client getsockopt SO_EROR -> 0\n", `t.td:4:19: unknown option "SO_EROR", expected one of SO_LINGER, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT, TCP_NODELAY, SO_RCVBUF, SO_SNDBUF, TCP_LINGER2, SO_REUSEADDR, SO_RCVTIMEO, SO_SNDTIMEO, SO_ERROR, SO_TYPE (did you mean "SO_ERROR"?)`},
+		{hdr + "client getsockopt SO_EROR -> 0\n", `t.td:4:19: unknown option "SO_EROR", expected one of SO_LINGER, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT, TCP_NODELAY, SO_RCVBUF, SO_SNDBUF, TCP_LINGER2, SO_REUSEADDR, SO_RCVTIMEO, SO_SNDTIMEO, SO_ERROR, SO_TYPE, SO_ACCEPTCONN (did you mean "SO_ERROR"?)`},
 		{"scenario t\ntitle \"t\"\non tcp pipe\nserver read 1 nonblock\n", `t.td:4:8: read nonblock needs recv(2) with MSG_DONTWAIT, which a pipe does not have; expected a guard without pipe such as "tcp:" (on a pipe, "nonblock on" before a plain read does not block)`},
 		{"scenario t\ntitle \"t\"\non pipe\nserver read 1 timeout 1s\n", `t.td:4:8: read timeout needs the socket option SO_RCVTIMEO, which a pipe does not have; expected "on" without pipe (on a pipe, "nonblock on" before a plain read does not block)`},
+		{"scenario t\ntitle \"t\"\non unix pipe\nserver read 1 peek\n", `t.td:4:8: read peek needs recv(2) and its flags, which a pipe does not have; expected a guard without pipe such as "unix:" (on a pipe, "nonblock on" before a plain read does not block)`},
+		{"scenario t\ntitle \"t\"\non unix\nserver read 1 peek peek\n", `t.td:4:20: peek given twice in read, expected it at most once`},
+		{"scenario t\ntitle \"t\"\non unix\nclient write 5 interrupt 5s\n", `t.td:4:26: interrupt 5s is longer than the step limit 2s, expected at most 2s or a larger "limit" in the header`},
+		{"scenario t\ntitle \"t\"\non unix\nclient bind nobody\n", `t.td:4:13: unknown actor "nobody", expected one of client, server, listener`},
+		{"scenario t\ntitle \"t\"\non tcp\nsysctl kernel.pid_max 5\n", `t.td:4:8: invalid sysctl "kernel.pid_max": only the network namespace's own settings can be set, expected a name under "net." such as net.ipv4.tcp_fin_timeout`},
+		{"scenario t\ntitle \"t\"\nnet direct\non tcp\nsysctl net.ipv4.tcp_fin_timeout 1\n", `t.td:5:8: unknown host "net.ipv4.tcp_fin_timeout", expected client or server`},
+		{"scenario t\ntitle \"t\"\non tcp unix\nlistener unlink\n", `t.td:4:10: unlink removes a unix socket's path, and tcp4, tcp6 has none; expected a guard such as "unix:"`},
+		{"scenario t\ntitle \"t\"\non unix\nclient dup client2x\n", `t.td:4:12: unexpected "client2x" after dup, expected "as NAME"`},
+		{"scenario t\ntitle \"t\"\non unix\nclient dup as server\n", `t.td:4:15: actor "server" already exists (made by setup connected), expected a new name after "as"`},
+		{"scenario t\ntitle \"t\"\non unix\nclient close\nexpect took => 1s\n", `t.td:5:13: unknown comparison "=>" after took, expected one of <, <=, > or >=, e.g. "expect took >= 1s"`},
 		{hdr + "client poll in,oot -> POLLIN\n", `t.td:4:16: unknown poll event "oot", expected in, out, rdhup or pri (did you mean "out"?)`},
 		{hdr + "client poll POLLIN\n", `t.td:4:13: unknown poll event "POLLIN", expected in, out, rdhup or pri (did you mean "in"?)`},
 		{hdr + "client poll in,,out\n", `t.td:4:16: empty event in "in,,out", expected events separated by single commas`},
@@ -439,7 +449,7 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "sleep 10\n", `t.td:4:7: missing unit in duration "10", expected e.g. 10ms or 10s`},
 		{hdr + "sleep 0s\n", `t.td:4:7: sleep 0s is not longer than zero, expected a duration such as 100ms or 1.5s`},
 		{hdr + "sleep 2m\n", `t.td:4:7: sleep 2m is longer than the maximum, expected at most 1m`},
-		{hdr + "slep 1s\n", `t.td:4:1: unknown statement "slep", expected a keyword (scenario, title, source, note, on, setup, limit, net, expect, sleep, fault) or an actor and an operation (did you mean "sleep"?)`},
+		{hdr + "slep 1s\n", `t.td:4:1: unknown statement "slep", expected a keyword (scenario, title, source, note, on, setup, limit, net, expect, sleep, fault, sysctl) or an actor and an operation (did you mean "sleep"?)`},
 
 		// Results.
 		{hdr + "client write 5 -> ok\n", `t.td:4:19: write returns a byte count, found ok; expected a byte count, an errno name or blocked`},
@@ -488,7 +498,7 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "client close\nexpect wire server->client R\n", `t.td:5:13: expected SENDER>RECEIVER such as server>client, found "server"`},
 		{hdr + "client close\nexpect wire server client R\n", `t.td:5:13: expected SENDER>RECEIVER such as server>client, found "server"`},
 		{hdr + "client close\nexpect wire server>client\n", `t.td:5:26: missing flags after "server>client", expected TCP flags from S, F, R, P and "." (ACK), e.g. R or F.`},
-		{hdr + "client close\nexpect wyre server>client R\n", `t.td:5:8: unknown expectation "wyre", expected one of wire, reason, state, recvq or sendq (did you mean "wire"?)`},
+		{hdr + "client close\nexpect wyre server>client R\n", `t.td:5:8: unknown expectation "wyre", expected one of wire, reason, state, recvq, sendq, unread or took (did you mean "wire"?)`},
 		{hdr + "client close\nexpect no state client CLOSE\n", `t.td:5:8: "no" applies only to wire, expected "expect state" without it`},
 		{hdr + "client close\nexpect state client CLOSED\n", `t.td:5:21: unknown TCP state "CLOSED", expected one of ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE, CLOSE_WAIT, LAST_ACK, LISTEN, CLOSING, NEW_SYN_RECV (did you mean "CLOSE"?)`},
 		{hdr + "client close\nexpect state client fin_wait2\n", `t.td:5:21: unknown TCP state "fin_wait2", expected one of ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE, CLOSE_WAIT, LAST_ACK, LISTEN, CLOSING, NEW_SYN_RECV (did you mean "FIN_WAIT2"?)`},
@@ -523,7 +533,7 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "net routed\nfault drop router\n", `t.td:5:12: fault drop cannot apply to the router: its links carry both hosts' traffic; expected client or server`},
 		{hdr + "net routed\nfault reboot router\n", `t.td:5:14: fault reboot cannot apply to the router: it has no sockets to forget; expected client or server`},
 		{hdr + "net routed\ntcp6,unix: fault drop client\n", `t.td:5:6: guard names unix, which is not in "on" (tcp4, tcp6): it would never apply`},
-		{hdr + "net direct\nclient fault drop server\n", `t.td:5:8: unknown operation "fault", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt or poll`},
+		{hdr + "net direct\nclient fault drop server\n", `t.td:5:8: unknown operation "fault", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, dup or unlink`},
 		{hdr + "client connect fault\n", `t.td:4:16: "fault" is a keyword and cannot name an actor, expected a name such as client or peer2`},
 		{none + "l socket at server\n", `t.td:5:10: "at HOST" places a socket on a host, and this scenario runs on loopback, a single host; add "net direct" or "net routed" to the header, or leave out "at"`},
 		{none + "net direct\nl socket on server\n", `t.td:6:10: unexpected "on" after socket, expected "at HOST" or the end of the statement`},
@@ -550,9 +560,9 @@ func TestParseErrors(t *testing.T) {
 			`t.td:10:1: unknown actor "s" on tcp4, tcp6, expected one of l, c; or guard the statement with "unix:"`},
 
 		// Several errors: sorted by position, at most ten.
-		{hdr + "a wrte\nsleep 1\nclient close\nb rd\n", "t.td:4:3: unknown operation \"wrte\", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt or poll (did you mean \"write\"?)\n" +
+		{hdr + "a wrte\nsleep 1\nclient close\nb rd\n", "t.td:4:3: unknown operation \"wrte\", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, dup or unlink (did you mean \"write\"?)\n" +
 			"t.td:5:7: missing unit in duration \"1\", expected e.g. 1ms or 1s\n" +
-			"t.td:7:3: unknown operation \"rd\", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt or poll"},
+			"t.td:7:3: unknown operation \"rd\", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, dup or unlink"},
 		{hdr + strings.Repeat("sleep 0s\n", 12), strings.TrimSuffix(func() string {
 			var b strings.Builder
 			for line := 4; line < 14; line++ {
@@ -596,15 +606,15 @@ func TestSuggest(t *testing.T) {
 		list []string
 		want string
 	}{
-		{"wrte", operations, "write"},
-		{"raed", operations, "read"},
-		{"rd", shutdownHows, ""}, // itself a member: nothing to suggest
-		{"xyz", operations, ""},
+		{"wrte", Operations, "write"},
+		{"raed", Operations, "read"},
+		{"rd", ShutdownHows, ""}, // itself a member: nothing to suggest
+		{"xyz", Operations, ""},
 		{"ECONNRESTE", Errnos, "ECONNRESET"},
 		{"econnreset", Errnos, "ECONNRESET"},
 		{"FIN_WAIT_2", States, "FIN_WAIT2"},
-		{"lsten", operations, "listen"},
-		{"", operations, ""},
+		{"lsten", Operations, "listen"},
+		{"", Operations, ""},
 	}
 	for _, tt := range tests {
 		if got := Suggest(tt.word, tt.list); got != tt.want {

@@ -62,7 +62,7 @@ func (p *parser) expectation(op *Op, arrow token, toks []token, on []Transport) 
 		}
 		i++
 		if i < len(toks) && toks[i].kind == tWord && toks[i].text == "documented" {
-			if !alt.Seed && (alt.OS == "" || alt.OS == "linux") {
+			if !alt.Seed && (alt.OS == "" || alt.OS == Linux) {
 				p.errorf(toks[i].col, "documented marks a value a document states for another OS or the seed, expected it after darwin:, freebsd:, windows: or seed:, not after %q", t.text+":")
 				return nil, false
 			}
@@ -193,10 +193,7 @@ func (p *parser) result(t token, op *Op) (Result, bool) {
 			p.errorf(t.col, "unknown errno %q, expected an errno name such as ECONNRESET, EPIPE or ETIMEDOUT%s", w, didYouMean(w, Errnos))
 			return r, false
 		}
-		if w == "EWOULDBLOCK" {
-			w = "EAGAIN"
-		}
-		r.Kind, r.Errno = ResultErrno, w
+		r.Kind, r.Errno = ResultErrno, CanonicalErrno(w)
 	default:
 		p.errorf(t.col, "unknown result %q, expected a byte count, ok, blocked, an errno name or poll events%s",
 			w, didYouMean(w, []string{"ok", "blocked"}, Errnos, PollEvents))

@@ -22,7 +22,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/teardown-net/teardown/netns"
-	"github.com/teardown-net/teardown/scenario"
 )
 
 // Host is one network namespace of a run.
@@ -50,7 +49,7 @@ type link struct {
 
 // Network is the hosts of one run.
 type Network struct {
-	Kind  scenario.Net
+	Kind  Topology
 	hosts map[string]*Host
 	order []*Host
 }
@@ -99,7 +98,7 @@ var neighSysctls = [][2]string{
 // with a private TCP hash table of ehash buckets. The calling thread must be
 // locked; it is left in the namespace of the last host made. On error,
 // whatever was made is released.
-func Build(kind scenario.Net, ehash int) (_ *Network, err error) {
+func Build(kind Topology, ehash int) (_ *Network, err error) {
 	n := &Network{Kind: kind, hosts: map[string]*Host{}}
 	defer func() {
 		if err != nil {
@@ -134,14 +133,14 @@ func Build(kind scenario.Net, ehash int) (_ *Network, err error) {
 		n.order = append(n.order, h)
 	}
 	switch kind {
-	case scenario.NetDirect:
+	case Direct:
 		c, s := n.hosts["client"], n.hosts["server"]
 		if _, _, err := n.connect(c, "eth0", direct[0][:], s, "eth0", direct[1][:]); err != nil {
 			return nil, err
 		}
 		c.Addr4, c.Addr6 = direct[0][0].Addr(), direct[0][1].Addr()
 		s.Addr4, s.Addr6 = direct[1][0].Addr(), direct[1][1].Addr()
-	case scenario.NetRouted:
+	case Routed:
 		c, r, s := n.hosts["client"], n.hosts["router"], n.hosts["server"]
 		cl, _, err := n.connect(c, "eth0", routedClient[:], r, "eth0", routedLeft[:])
 		if err != nil {

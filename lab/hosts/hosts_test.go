@@ -12,7 +12,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/teardown-net/teardown/netns"
-	"github.com/teardown-net/teardown/scenario"
 )
 
 // onThread runs f on a locked thread that is thrown away afterwards, as
@@ -75,22 +74,22 @@ func listen(n *Network, a netip.Addr, port int) (int, error) {
 // connects, the fault makes the connect fail as the kernel says it should,
 // and heal makes it work again.
 func TestFaults(t *testing.T) {
-	for _, tc := range []struct {
-		net   scenario.Net
-		fault scenario.FaultKind
+	for i, tc := range []struct {
+		net   Topology
+		fault func(*Network, string) error
 		host  string
 		v6    bool
 		want  error
 	}{
-		{scenario.NetDirect, scenario.FaultDrop, "server", false, unix.EINPROGRESS},
-		{scenario.NetDirect, scenario.FaultDrop, "server", true, unix.EINPROGRESS},
-		{scenario.NetDirect, scenario.FaultNoRoute, "client", false, unix.ENETUNREACH},
-		{scenario.NetDirect, scenario.FaultNoRoute, "client", true, unix.ENETUNREACH},
-		{scenario.NetRouted, scenario.FaultDrop, "server", false, unix.EINPROGRESS},
-		{scenario.NetRouted, scenario.FaultNoRoute, "client", false, unix.ENETUNREACH},
-		{scenario.NetRouted, scenario.FaultNoRoute, "client", true, unix.ENETUNREACH},
-		{scenario.NetRouted, scenario.FaultUnreachable, "server", false, unix.EHOSTUNREACH},
-		{scenario.NetRouted, scenario.FaultUnreachable, "server", true, unix.EHOSTUNREACH},
+		{Direct, (*Network).Drop, "server", false, unix.EINPROGRESS},
+		{Direct, (*Network).Drop, "server", true, unix.EINPROGRESS},
+		{Direct, (*Network).NoRoute, "client", false, unix.ENETUNREACH},
+		{Direct, (*Network).NoRoute, "client", true, unix.ENETUNREACH},
+		{Routed, (*Network).Drop, "server", false, unix.EINPROGRESS},
+		{Routed, (*Network).NoRoute, "client", false, unix.ENETUNREACH},
+		{Routed, (*Network).NoRoute, "client", true, unix.ENETUNREACH},
+		{Routed, (*Network).Unreachable, "server", false, unix.EHOSTUNREACH},
+		{Routed, (*Network).Unreachable, "server", true, unix.EHOSTUNREACH},
 	} {
 		onThread(t, func() error {
 			n, err := Build(tc.net, 64)
@@ -107,20 +106,11 @@ func TestFaults(t *testing.T) {
 				return err
 			}
 			defer unix.Close(l)
-			name := fmt.Sprintf("%s %s %s v6=%v", tc.net, tc.fault, tc.host, tc.v6)
+			name := fmt.Sprintf("%s fault %d on %s v6=%v", tc.net, i, tc.host, tc.v6)
 			if err := dial(n, addr, 7000); err != nil {
 				t.Errorf("%s: before the fault: %v", name, err)
 			}
-			var ferr error
-			switch tc.fault {
-			case scenario.FaultDrop:
-				ferr = n.Drop(tc.host)
-			case scenario.FaultNoRoute:
-				ferr = n.NoRoute(tc.host)
-			case scenario.FaultUnreachable:
-				ferr = n.Unreachable(tc.host)
-			}
-			if ferr != nil {
+			if ferr := tc.fault(n, tc.host); ferr != nil {
 				return fmt.Errorf("%s: %w", name, ferr)
 			}
 			if err := dial(n, addr, 7000); !errors.Is(err, tc.want) {

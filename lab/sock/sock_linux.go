@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/teardown-net/teardown/scenario"
 )
 
 // Endpoint is one socket (or pipe end) of a run, named by the actor that
@@ -27,6 +25,9 @@ type Endpoint struct {
 	// gets EBADF from the kernel instead of reaching a reused descriptor.
 	FD     int
 	Closed bool
+	// Inode is the inode number of the descriptor's file, by which the
+	// kernel's socket dumps name an open socket.
+	Inode uint64
 	// Local and Remote are the TCP addresses, known after bind, connect or
 	// accept; they stay after close so that orphans can be followed.
 	Local, Remote netip.AddrPort
@@ -41,11 +42,18 @@ type Endpoint struct {
 	// poll.
 	Pipe     bool
 	Nonblock bool
+	// WriteOnly: the write end of a pipe, which has nothing to read.
+	WriteOnly bool
+	// RcvTimeo and SndTimeo are the SO_RCVTIMEO and SO_SNDTIMEO the
+	// scenario set, as the kernel reported them back, 0 for none (the
+	// kernel's default). The kernel holds them when they end a call within
+	// the lab's limit, and the limit otherwise: see Net.Timeout.
+	RcvTimeo, SndTimeo time.Duration
 }
 
 // Net says where endpoints get their addresses.
 type Net struct {
-	Transport scenario.Transport
+	Kind Kind
 	// Dir holds unix socket paths.
 	Dir string
 	// Isolated: the run has a namespace of its own, so ports are chosen
@@ -53,8 +61,11 @@ type Net struct {
 	// tracepoint events be attributed by port). Otherwise the kernel picks
 	// ephemeral ports.
 	Isolated bool
-	// Limit is set as SO_RCVTIMEO and SO_SNDTIMEO on every socket, so that
-	// a blocking call that never completes returns after it.
+	// Limit is set as SO_RCVTIMEO and SO_SNDTIMEO on every socket whose
+	// own timeout is none or longer, so that a blocking call that never
+	// completes returns after it — and so that a signal ends a blocking
+	// call instead of restarting it (signal(7)), which is how the lab's
+	// watchdog and "interrupt" reach a call.
 	Limit time.Duration
 	// HostAddr gives a host's address in a network of hosts; nil means
 	// loopback.
@@ -73,17 +84,17 @@ func port() int {
 var ErrNotSocket = errors.New("this transport has no sockets")
 
 func (n *Net) family() (domain, typ int, err error) {
-	switch n.Transport {
-	case scenario.TCP4:
+	switch n.Kind {
+	case TCP4:
 		return unix.AF_INET, unix.SOCK_STREAM, nil
-	case scenario.TCP6:
+	case TCP6:
 		return unix.AF_INET6, unix.SOCK_STREAM, nil
-	case scenario.Unix, scenario.Socketpair:
+	case Unix, Socketpair:
 		return unix.AF_UNIX, unix.SOCK_STREAM, nil
-	case scenario.UnixPacket:
+	case UnixPacket:
 		return unix.AF_UNIX, unix.SOCK_SEQPACKET, nil
 	}
-	return 0, 0, fmt.Errorf("socket on %s: %w", n.Transport, ErrNotSocket)
+	return 0, 0, fmt.Errorf("socket on %s: %w", n.Kind, ErrNotSocket)
 }
 
 // Socket creates an unbound socket of the transport's family and type, in
@@ -97,7 +108,7 @@ func (n *Net) Socket(name, host string) (*Endpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("socket: %w", err)
 	}
-	e := &Endpoint{Name: name, FD: fd, Host: host}
+	e := &Endpoint{Name: name, FD: fd, Host: host, Inode: inode(fd)}
 	if err := n.prepare(e); err != nil {
 		unix.Close(fd)
 		return nil, err
@@ -105,27 +116,76 @@ func (n *Net) Socket(name, host string) (*Endpoint, error) {
 	return e, nil
 }
 
-// prepare sets the block limit on a new socket.
+// prepare gives a new socket the timeouts the kernel should hold for it.
 func (n *Net) prepare(e *Endpoint) error {
-	tv := unix.NsecToTimeval(n.Limit.Nanoseconds())
 	for _, opt := range []int{unix.SO_RCVTIMEO, unix.SO_SNDTIMEO} {
-		if err := unix.SetsockoptTimeval(e.FD, unix.SOL_SOCKET, opt, &tv); err != nil {
+		if err := n.apply(e, opt); err != nil {
 			return fmt.Errorf("set the block limit on %s: %w", e.Name, err)
 		}
 	}
 	return nil
 }
 
+// SetTimeout sets the socket's own SO_RCVTIMEO or SO_SNDTIMEO (opt) to d,
+// as a program would, and returns the kernel's error. The kernel is given
+// d, so that it judges the value; what it holds afterwards is recorded as
+// the socket's own timeout, and replaced by the lab's limit when that is
+// none or longer than the limit.
+func (n *Net) SetTimeout(e *Endpoint, opt int, d time.Duration) error {
+	tv := unix.NsecToTimeval(d.Nanoseconds())
+	if err := unix.SetsockoptTimeval(e.FD, unix.SOL_SOCKET, opt, &tv); err != nil {
+		return err
+	}
+	got, err := unix.GetsockoptTimeval(e.FD, unix.SOL_SOCKET, opt)
+	if err != nil {
+		return err
+	}
+	if opt == unix.SO_RCVTIMEO {
+		e.RcvTimeo = time.Duration(got.Nano())
+	} else {
+		e.SndTimeo = time.Duration(got.Nano())
+	}
+	return n.apply(e, opt)
+}
+
+// apply gives the kernel the timeout it should hold for opt: the socket's
+// own when it ends a call within the limit, else the limit.
+func (n *Net) apply(e *Endpoint, opt int) error {
+	d := n.Limit
+	if own := e.timeout(opt); !n.LabLimited(e, opt) {
+		d = own
+	}
+	tv := unix.NsecToTimeval(d.Nanoseconds())
+	return unix.SetsockoptTimeval(e.FD, unix.SOL_SOCKET, opt, &tv)
+}
+
+func (e *Endpoint) timeout(opt int) time.Duration {
+	if opt == unix.SO_RCVTIMEO {
+		return e.RcvTimeo
+	}
+	return e.SndTimeo
+}
+
+// LabLimited reports whether a blocking call governed by opt (SO_RCVTIMEO
+// for reads and accept, SO_SNDTIMEO for writes and connect) ends at the
+// lab's limit rather than at the socket's own timeout: an EAGAIN or a
+// partial write from it is then the lab's doing, not the kernel's answer
+// to the program.
+func (n *Net) LabLimited(e *Endpoint, opt int) bool {
+	own := e.timeout(opt)
+	return own == 0 || own > n.Limit
+}
+
 // BindAddr returns the address bind gives e: a loopback address with a
 // port of the lab's, or a path in the run's directory.
 func (n *Net) BindAddr(e *Endpoint) (unix.Sockaddr, error) {
-	switch n.Transport {
-	case scenario.TCP4, scenario.TCP6:
+	switch n.Kind {
+	case TCP4, TCP6:
 		p := 0
 		if n.Isolated {
 			p = port()
 		}
-		v6 := n.Transport == scenario.TCP6
+		v6 := n.Kind == TCP6
 		a := netip.AddrFrom4([4]byte{127, 0, 0, 1})
 		if v6 {
 			a = netip.IPv6Loopback()
@@ -137,10 +197,10 @@ func (n *Net) BindAddr(e *Endpoint) (unix.Sockaddr, error) {
 			return &unix.SockaddrInet6{Addr: a.As16(), Port: p}, nil
 		}
 		return &unix.SockaddrInet4{Addr: a.As4(), Port: p}, nil
-	case scenario.Unix, scenario.UnixPacket, scenario.Socketpair:
+	case Unix, UnixPacket, Socketpair:
 		return &unix.SockaddrUnix{Name: filepath.Join(n.Dir, e.Name+".sock")}, nil
 	}
-	return nil, fmt.Errorf("bind on %s: %w", n.Transport, ErrNotSocket)
+	return nil, fmt.Errorf("bind on %s: %w", n.Kind, ErrNotSocket)
 }
 
 // Bind binds e to the address BindAddr gives it.
@@ -165,26 +225,49 @@ func (n *Net) Bind(e *Endpoint) error {
 	return nil
 }
 
+// BindLike binds e to the address t is bound to (or would be, for a unix
+// socket never bound), as a program binding an address in use would, and
+// returns the kernel's error.
+func (n *Net) BindLike(e, t *Endpoint) error {
+	sa, err := n.PeerAddr(t)
+	if err != nil {
+		return err
+	}
+	if err := unix.Bind(e.FD, sa); err != nil {
+		return err
+	}
+	if u, ok := sa.(*unix.SockaddrUnix); ok {
+		e.Path = u.Name
+	}
+	e.Local = Name(e.FD, unix.Getsockname)
+	e.Bound = true
+	return nil
+}
+
 // PeerAddr is the address a connect to e uses.
 func (n *Net) PeerAddr(e *Endpoint) (unix.Sockaddr, error) {
-	switch n.Transport {
-	case scenario.TCP4:
+	switch n.Kind {
+	case TCP4:
 		if !e.Local.IsValid() {
 			return nil, fmt.Errorf("%s has no address: bind it first", e.Name)
 		}
 		return &unix.SockaddrInet4{Addr: e.Local.Addr().As4(), Port: int(e.Local.Port())}, nil
-	case scenario.TCP6:
+	case TCP6:
 		if !e.Local.IsValid() {
 			return nil, fmt.Errorf("%s has no address: bind it first", e.Name)
 		}
 		return &unix.SockaddrInet6{Addr: e.Local.Addr().As16(), Port: int(e.Local.Port())}, nil
-	case scenario.Unix, scenario.UnixPacket, scenario.Socketpair:
+	case Unix, UnixPacket, Socketpair:
 		if e.Path == "" {
-			return nil, fmt.Errorf("%s has no path: bind it first", e.Name)
+			// Never bound: the path a bind would give it, where nothing
+			// listens, so that the connect is made and the kernel answers
+			// (ENOENT), as it would a program connecting to a path nobody
+			// bound.
+			return n.BindAddr(e)
 		}
 		return &unix.SockaddrUnix{Name: e.Path}, nil
 	}
-	return nil, fmt.Errorf("connect on %s: %w", n.Transport, ErrNotSocket)
+	return nil, fmt.Errorf("connect on %s: %w", n.Kind, ErrNotSocket)
 }
 
 // Accept accepts a connection on l; the new endpoint is called name.
@@ -193,7 +276,9 @@ func (n *Net) Accept(l *Endpoint, name string) (*Endpoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Endpoint{Name: name, FD: fd, Host: l.Host}
+	// The accepted socket inherits the listener's timeouts, as the
+	// kernel copies them: the listener's own, not the lab's limit.
+	e := &Endpoint{Name: name, FD: fd, Host: l.Host, Inode: inode(fd), RcvTimeo: l.RcvTimeo, SndTimeo: l.SndTimeo}
 	if err := n.prepare(e); err != nil {
 		unix.Close(fd)
 		return nil, err
@@ -211,13 +296,14 @@ func (n *Net) Accept(l *Endpoint, name string) (*Endpoint, error) {
 // Pair makes the two endpoints of a socketpair or a pipe: the client and
 // the server (for a pipe, the write end and the read end).
 func (n *Net) Pair() (client, server *Endpoint, err error) {
-	switch n.Transport {
-	case scenario.Socketpair:
+	switch n.Kind {
+	case Socketpair:
 		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
 			return nil, nil, fmt.Errorf("socketpair: %w", err)
 		}
-		client, server = &Endpoint{Name: "client", FD: fds[0]}, &Endpoint{Name: "server", FD: fds[1]}
+		client = &Endpoint{Name: "client", FD: fds[0], Inode: inode(fds[0])}
+		server = &Endpoint{Name: "server", FD: fds[1], Inode: inode(fds[1])}
 		for _, e := range []*Endpoint{client, server} {
 			if err := n.prepare(e); err != nil {
 				unix.Close(fds[0])
@@ -226,14 +312,15 @@ func (n *Net) Pair() (client, server *Endpoint, err error) {
 			}
 		}
 		return client, server, nil
-	case scenario.Pipe:
+	case Pipe:
 		var p [2]int
 		if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
 			return nil, nil, fmt.Errorf("pipe: %w", err)
 		}
-		return &Endpoint{Name: "client", FD: p[1], Pipe: true}, &Endpoint{Name: "server", FD: p[0], Pipe: true}, nil
+		return &Endpoint{Name: "client", FD: p[1], Pipe: true, WriteOnly: true, Inode: inode(p[1])},
+			&Endpoint{Name: "server", FD: p[0], Pipe: true, Inode: inode(p[0])}, nil
 	}
-	return nil, nil, fmt.Errorf("no pair for %s", n.Transport)
+	return nil, nil, fmt.Errorf("no pair for %s", n.Kind)
 }
 
 // Name returns a socket's TCP address through getsockname or getpeername,
@@ -257,4 +344,13 @@ func Name(fd int, get func(int) (unix.Sockaddr, error)) netip.AddrPort {
 		return netip.AddrPort{}
 	}
 	return ap
+}
+
+// inode returns the inode number of fd's file, 0 if fstat fails.
+func inode(fd int) uint64 {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return 0
+	}
+	return uint64(st.Ino)
 }

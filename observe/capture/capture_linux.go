@@ -238,9 +238,11 @@ func stamp(oob []byte) time.Time {
 	msgs, err := unix.ParseSocketControlMessage(oob)
 	if err == nil {
 		for _, m := range msgs {
-			if m.Header.Level == unix.SOL_SOCKET && m.Header.Type == unix.SCM_TIMESTAMPNS && len(m.Data) >= 16 {
+			if m.Header.Level == unix.SOL_SOCKET && m.Header.Type == unix.SCM_TIMESTAMPNS && len(m.Data) >= int(unsafe.Sizeof(unix.Timespec{})) {
+				// The kernel writes the timespec of the process's ABI: two
+				// 32-bit fields on 386 and arm, two 64-bit ones elsewhere.
 				ts := (*unix.Timespec)(unsafe.Pointer(&m.Data[0]))
-				return time.Unix(int64(ts.Sec), int64(ts.Nsec)) // int32 fields on 386
+				return time.Unix(int64(ts.Sec), int64(ts.Nsec))
 			}
 		}
 	}

@@ -1,0 +1,72 @@
+package lab
+
+import "net/netip"
+
+// endpoint is what observers know of one endpoint of a run. The runner
+// hands them a table of copies, so nothing an observer does can change the
+// runner's endpoints: what observers learn comes back as observations.
+type endpoint struct {
+	Name string
+	// Host is the host the socket lives on, "" without hosts.
+	Host string
+	// Local and Remote are the TCP addresses the runner learned from the
+	// kernel (getsockname, getpeername, accept) or from the SYN of a
+	// connect that failed; they stay after close so that orphans can be
+	// followed.
+	Local, Remote netip.AddrPort
+	// Bound: the lab chose the socket's address (a port of its sequence,
+	// when isolated).
+	Bound bool
+	// Open: the run still holds the descriptor. Closed: the scenario
+	// closed it (an orphan may follow).
+	Open, Closed bool
+	// Inode is the inode number of the open socket, by which the kernel's
+	// socket dumps name it; 0 once closed.
+	Inode uint64
+}
+
+// endpoints is the table of a run's endpoints at one moment, in the order
+// the run made them.
+type endpoints []endpoint
+
+// actorOf names the endpoint at local talking to remote: the connected
+// socket with both addresses, else the listener (or bound socket) with
+// that local address, else a connecting socket whose local address the
+// runner does not know yet (a connect that failed), one whose port the
+// kernel has not chosen yet, or a reset socket that has lost its address,
+// else the address itself.
+func (t endpoints) actorOf(local, remote netip.AddrPort) string {
+	for _, e := range t {
+		if e.Local == local && e.Remote == remote {
+			return e.Name
+		}
+	}
+	for _, e := range t {
+		if e.Local == local && !e.Remote.IsValid() {
+			return e.Name
+		}
+	}
+	if local.Port() != 0 && !local.Addr().IsUnspecified() {
+		for _, e := range t {
+			if !e.Local.IsValid() && e.Remote.IsValid() && e.Remote == remote {
+				return e.Name
+			}
+		}
+	}
+	switch {
+	case local.Port() == 0:
+		for _, e := range t {
+			if e.Remote == remote && e.Local.Addr() == local.Addr() {
+				return e.Name
+			}
+		}
+	case local.Addr().IsUnspecified():
+		// A socket the kernel has reset reports no address, only its port.
+		for _, e := range t {
+			if e.Local.Port() == local.Port() {
+				return e.Name
+			}
+		}
+	}
+	return local.String()
+}
