@@ -189,7 +189,7 @@ func verdict(c *Conn, now int64) Verdict {
 		}
 		errno := icmpErrno(e.icmp)
 		set(e, errno)
-		cause(CauseUnreachable, ConfidenceHigh, fmt.Sprintf("ICMP %s from %v: the %s's segments could not be delivered", icmpName(e.icmp), e.icmp.From, name(e)),
+		cause(CauseUnreachable, ConfidenceHigh, fmt.Sprintf("ICMP %s from %v: the %s's segments could not be delivered", e.icmp.Name(), e.icmp.From, name(e)),
 			fmt.Sprintf("ICMP type %d code %d from %v quoting %v > %v", e.icmp.Type, e.icmp.Code, e.icmp.From, e.icmp.Src, e.icmp.Dst))
 		if e.peer.pkts == 0 {
 			v.Cause.Scenario = "net/host-unreachable" // while connecting
@@ -343,29 +343,4 @@ func icmpErrno(ic *wire.ICMP) string {
 		}
 	}
 	return "EHOSTUNREACH"
-}
-
-func icmpName(ic *wire.ICMP) string {
-	if ic.V6 {
-		switch ic.Type {
-		case 1:
-			return fmt.Sprintf("destination unreachable (code %d)", ic.Code)
-		case 2:
-			return "packet too big"
-		case 3:
-			return "time exceeded"
-		}
-		return fmt.Sprintf("type %d code %d", ic.Type, ic.Code)
-	}
-	switch ic.Type {
-	case 3:
-		names := map[uint8]string{0: "net unreachable", 1: "host unreachable", 3: "port unreachable", 4: "fragmentation needed", 9: "net prohibited", 10: "host prohibited", 13: "communication prohibited"}
-		if n, ok := names[ic.Code]; ok {
-			return n
-		}
-		return fmt.Sprintf("unreachable (code %d)", ic.Code)
-	case 11:
-		return "time exceeded"
-	}
-	return fmt.Sprintf("type %d code %d", ic.Type, ic.Code)
 }

@@ -139,7 +139,7 @@ func check(e scenario.Expect, st *Step) (Verdict, string) {
 		var seen []string
 		found := false
 		for _, p := range st.Packets {
-			if p.From == e.Actor && p.To == e.Peer {
+			if p.ICMP == "" && p.From == e.Actor && p.To == e.Peer {
 				seen = append(seen, p.Flags)
 				if hasFlags(p.Flags, e.Flags) {
 					found = true

@@ -334,10 +334,9 @@ func (o *observers) drain(tab endpoints, ob *observation) int {
 	}
 	for _, f := range frames {
 		if !f.TCP {
-			// ICMP errors go to the capture file only: the
-			// timeline's packets are TCP.
 			if !probe(f.ICMP.Src, f.ICMP.Dst) {
 				o.write(f)
+				ob.Packets = append(ob.Packets, o.icmp(tab, f.Time, f.ICMP))
 			}
 			continue
 		}
@@ -360,6 +359,27 @@ func (o *observers) write(f capture.Frame) {
 	}
 	o.pcap.Write(f.Time, f.Data, o.label)
 	o.label = ""
+}
+
+// icmp describes an ICMP error about one of the run's connections: from
+// the actor whose host sent it (a router is none of them), to the actor
+// whose segment it quotes.
+func (o *observers) icmp(tab endpoints, at time.Time, ic wire.ICMP) Packet {
+	from := "router"
+	for _, e := range tab {
+		if e.Local.Addr() == ic.From {
+			from = e.Name
+			break
+		}
+	}
+	seq := ic.Seq
+	if isn, ok := o.isn[[2]netip.AddrPort{ic.Src, ic.Dst}]; ok {
+		seq -= isn
+	}
+	return Packet{
+		Time: at, From: from, To: tab.actorOf(ic.Src, ic.Dst),
+		Seq: seq, ICMP: ic.Name(),
+	}
 }
 
 // probe reports whether addresses are those of the connections with which

@@ -164,6 +164,11 @@ type Packet struct {
 	Seq   uint32    `json:"seq"`
 	Ack   uint32    `json:"ack"`
 	Len   int       `json:"len"`
+	// ICMP, for an ICMP error about one of the run's connections, is its
+	// name ("host unreachable"); From is then the actor whose host sent it,
+	// or "router", and To the actor whose segment it answers. Flags, Seq,
+	// Ack and Len are those of the segment the error quotes.
+	ICMP string `json:"icmp,omitempty"`
 	// src and dst are the packet's addresses, from which the runner learns
 	// the address of a connect that failed.
 	src, dst netip.AddrPort

@@ -59,7 +59,7 @@ func chromium(t *testing.T, bin, page string, args ...string) []byte {
 // the kernel's reason, one that never reached the wire, retransmissions and
 // segments with no reply, a blocked call, SIGPIPE, an orphan, TIME_WAIT, a
 // run with no packets at all.
-var browserRuns = []string{"close-unread/read", "net/peer-rebooted", "net/peer-vanished", "close-vs-shutdown/close", "peer-closed/write-epipe", "shutdown/wr"}
+var browserRuns = []string{"close-unread/read", "net/peer-rebooted", "net/peer-vanished", "net/host-unreachable", "close-vs-shutdown/close", "peer-closed/write-epipe", "shutdown/wr"}
 
 // TestBrowser runs catalog scenarios for real, writes their HTML, and has
 // a real browser build it: every packet, call and state change of each
@@ -117,6 +117,19 @@ func TestBrowser(t *testing.T) {
 	}
 	if drawn < 3 {
 		t.Errorf("only %d runs drawn and checked", drawn)
+	}
+	// The router's ICMP error of net/host-unreachable is among the packets
+	// checked above: the run must have recorded it for that to mean much.
+	icmp := false
+	for _, r := range recs {
+		for _, st := range r.Steps {
+			for _, p := range st.Packets {
+				icmp = icmp || p.ICMP != "" && p.From == "router"
+			}
+		}
+	}
+	if !icmp && os.Geteuid() == 0 {
+		t.Error("no run recorded an ICMP error from the router (net/host-unreachable)")
 	}
 
 	shot := filepath.Join(dir, "lab.png")
@@ -232,11 +245,11 @@ func checkRun(t *testing.T, r *lab.Record, ms []mark) {
 
 	var want, got []string
 	for _, p := range pkts {
-		want = append(want, fmt.Sprintf("%s>%s %s seq %d ack %d len %d", p.From, p.To, p.Flags, p.Seq, p.Ack, p.Len))
+		want = append(want, fmt.Sprintf("%s>%s %s seq %d ack %d len %d icmp %q", p.From, p.To, p.Flags, p.Seq, p.Ack, p.Len, p.ICMP))
 	}
 	for _, m := range byKind(ms, "pk") {
 		a := m.attr
-		got = append(got, fmt.Sprintf("%s>%s %s seq %s ack %s len %s", a["data-from"], a["data-to"], a["data-flags"], a["data-seq"], a["data-ack"], a["data-len"]))
+		got = append(got, fmt.Sprintf("%s>%s %s seq %s ack %s len %s icmp %q", a["data-from"], a["data-to"], a["data-flags"], a["data-seq"], a["data-ack"], a["data-len"], a["data-icmp"]))
 	}
 	same(t, "packets", got, want)
 

@@ -68,7 +68,7 @@ func Diagram(r *lab.Record, link func(errno string) string) *ladder.Diagram {
 			add(st.Start, ladder.Event{Note: &ladder.Note{Kind: ladder.NoteStep, Text: st.Text, Detail: stepDetail(st)}})
 		}
 		for _, p := range st.Packets {
-			add(p.Time, ladder.Event{Lane: p.From, Packet: &ladder.Packet{To: p.To, Flags: p.Flags, Seq: p.Seq, Ack: p.Ack, Len: p.Len}})
+			add(p.Time, ladder.Event{Lane: p.From, Packet: &ladder.Packet{To: p.To, Flags: p.Flags, Seq: p.Seq, Ack: p.Ack, Len: p.Len, ICMP: p.ICMP}})
 		}
 		end := st.Start.Add(st.Took)
 		for j, ev := range st.Events {

@@ -229,6 +229,10 @@ func step(w io.Writer, p painter, st lab.Step, t0 time.Time) {
 		fmt.Fprintf(w, "%24s%s\n", "", p.dim(fmt.Sprintf("%s: %s (%s)", d.OS, d.Result, how)))
 	}
 	for _, pk := range st.Packets {
+		if pk.ICMP != "" {
+			fmt.Fprintf(w, "%24s%s\n", "", p.dim(fmt.Sprintf("wire  %s > %s ICMP %s (to seq %d)", pk.From, pk.To, pk.ICMP, pk.Seq)))
+			continue
+		}
 		fmt.Fprintf(w, "%24s%s\n", "", p.dim(fmt.Sprintf("wire  %s > %s [%s] seq %d ack %d len %d", pk.From, pk.To, pk.Flags, pk.Seq, pk.Ack, pk.Len)))
 	}
 	for _, ev := range st.Events {
