@@ -151,6 +151,11 @@ func startActor(t testing.TB, h *host) *actor {
 	return a
 }
 
+// actorHang is how long an actor may take to answer before the test calls
+// it a hang: a detector, not a performance bound. Starting python3 under
+// ip netns exec has taken over 5 s on a loaded two-CPU machine.
+const actorHang = 30 * time.Second
+
 func (a *actor) line() string {
 	a.t.Helper()
 	ch := make(chan string, 1)
@@ -164,8 +169,8 @@ func (a *actor) line() string {
 	select {
 	case s := <-ch:
 		return s
-	case <-time.After(5 * time.Second):
-		a.t.Fatal("actor: no answer in 5s")
+	case <-time.After(actorHang):
+		a.t.Fatalf("actor: no answer in %v", actorHang)
 		return ""
 	}
 }
