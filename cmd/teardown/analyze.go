@@ -32,6 +32,10 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	checksums := fs.Bool("checksums", false, "treat packets with a bad TCP checksum as Zeek does without -C (history letter C, packet otherwise ignored)")
 	idle := fs.Duration("idle-rst", 5*time.Minute, "an RST after this much idle time is blamed on a NAT or load balancer timeout")
 	progress := fs.Bool("progress", true, "show progress on stderr when it is a terminal")
+	htmlOut := fs.String("html", "", "also write the connections as one self-contained HTML `file`: each with its verdict, evidence and ladder diagram")
+	htmlDraw := fs.String("html-draw", "abnormal", "which connections --html draws, of those --filter and --only show: `abnormal` or all")
+	htmlMax := fs.Int("html-max", 100, "draw at most `N` connections in --html (the page says how many more were chosen)")
+	htmlPackets := fs.Int("html-packets", 100, "draw at most `N` packets of a connection in --html: the first and the last halves")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: teardown analyze [flags] FILE.pcap|FILE.pcapng|-
 
@@ -65,6 +69,14 @@ Flags:
 		fmt.Fprintf(stderr, "teardown analyze: %v\n", err)
 		return exitUsage
 	}
+	if *htmlDraw != "abnormal" && *htmlDraw != "all" {
+		fmt.Fprintf(stderr, "teardown analyze: --html-draw %q: expected abnormal or all\n", *htmlDraw)
+		return exitUsage
+	}
+	if *htmlMax < 1 || *htmlPackets < 1 {
+		fmt.Fprintf(stderr, "teardown analyze: --html-max %d, --html-packets %d: expected numbers of 1 or more\n", *htmlMax, *htmlPackets)
+		return exitUsage
+	}
 	in, size := analyzeStdin, int64(0)
 	if name := fs.Arg(0); name != "-" {
 		f, err := os.Open(name)
@@ -85,6 +97,20 @@ Flags:
 		return exitUsage
 	}
 	r.Checksums = *checksums
+	var page *htmlPage
+	if *htmlOut != "" {
+		in := catchInterrupts(stderr, "teardown analyze")
+		defer in.stop()
+		// From here a signal must not end the command before it has
+		// removed the file it makes.
+		in.hold()
+		if page, err = newHTMLPage(*htmlOut, *htmlDraw == "all", *htmlMax); err != nil {
+			fmt.Fprintf(stderr, "teardown analyze: --html: %v\n", errText(err))
+			return exitUsage
+		}
+		defer page.discard()
+		page.in = in
+	}
 	// Lines are buffered, except when reading a live capture from stdin,
 	// where each connection is shown when it ends.
 	live := fs.Arg(0) == "-"
@@ -95,9 +121,19 @@ Flags:
 	}
 	var sum analyze.Summary
 	var werr error
-	tr := analyze.NewTracker(analyze.Options{Checksums: *checksums, IdleRST: *idle}, func(c *analyze.Conn) {
+	opts := analyze.Options{Checksums: *checksums, IdleRST: *idle}
+	if page != nil {
+		opts.KeepPackets = *htmlPackets
+	}
+	tr := analyze.NewTracker(opts, func(c *analyze.Conn) {
+		if page != nil {
+			page.conns++
+		}
 		if *only == "abnormal" && !c.Verdict().Abnormal() || !flt.Match(c.Orig(), c.Resp()) {
 			return
+		}
+		if page != nil {
+			page.add(c)
 		}
 		sum.Add(c)
 		if table != nil {
@@ -124,10 +160,29 @@ Flags:
 		if rec.N&0xffff == 0 {
 			bar.show(cr.n, rec.N)
 		}
+		if page != nil && page.interrupted() {
+			break // a signal ends the input: what was read is written
+		}
 	}
 	tr.Close()
 	bar.done()
 	st := r.Stats()
+	if page != nil {
+		chose := "abnormal connections"
+		if *htmlDraw == "all" {
+			chose = "all connections"
+			if *only == "abnormal" {
+				chose = "abnormal connections"
+			}
+		}
+		if *filter != "" {
+			chose += " matching " + strings.Join(strings.Fields(*filter), " ")
+		}
+		if err := page.write(fs.Arg(0), chose, st); err != nil {
+			fmt.Fprintf(stderr, "teardown analyze: --html: %v\n", errText(err))
+			return exitUsage
+		}
+	}
 	if table != nil {
 		if err := table.Flush(); err != nil {
 			werr = err
@@ -149,6 +204,11 @@ Flags:
 	if werr != nil {
 		fmt.Fprintf(stderr, "teardown analyze: write: %v\n", werr)
 		return exitUsage
+	}
+	if page != nil {
+		if code, ok := page.in.exitStatus(); ok {
+			return code
+		}
 	}
 	return exitOK
 }
