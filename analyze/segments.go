@@ -75,7 +75,11 @@ func (k *keeper) kept() Kept {
 	segs = append(segs, k.head...)
 	segs = append(segs, k.tail[k.next:]...)
 	segs = append(segs, k.tail[:k.next]...)
-	return Kept{Segments: segs, Cut: len(k.head), Omitted: k.omitted}
+	cut := len(k.head)
+	if k.omitted == 0 {
+		cut = len(segs)
+	}
+	return Kept{Segments: segs, Cut: cut, Omitted: k.omitted}
 }
 
 func (c *Conn) keep(rec *wire.Record) {
