@@ -90,6 +90,22 @@ Flags:
 		}
 		in = f
 	}
+	var page *htmlPage
+	if *htmlOut != "" {
+		ints := catchInterrupts(stderr, "teardown analyze")
+		defer ints.stop()
+		// From here a signal must not end the command before it has
+		// removed the file it makes: it ends the input instead, and the
+		// page of what was read is written.
+		ints.hold()
+		if page, err = newHTMLPage(*htmlOut, *htmlDraw == "all", *htmlMax); err != nil {
+			fmt.Fprintf(stderr, "teardown analyze: --html: %v\n", errText(err))
+			return exitUsage
+		}
+		defer page.discard()
+		page.in = ints
+		in = &stopReader{r: in, done: ints.ctx.Done()}
+	}
 	cr := &countReader{r: in}
 	r, err := wire.NewReader(cr)
 	if err != nil {
@@ -97,20 +113,6 @@ Flags:
 		return exitUsage
 	}
 	r.Checksums = *checksums
-	var page *htmlPage
-	if *htmlOut != "" {
-		in := catchInterrupts(stderr, "teardown analyze")
-		defer in.stop()
-		// From here a signal must not end the command before it has
-		// removed the file it makes.
-		in.hold()
-		if page, err = newHTMLPage(*htmlOut, *htmlDraw == "all", *htmlMax); err != nil {
-			fmt.Fprintf(stderr, "teardown analyze: --html: %v\n", errText(err))
-			return exitUsage
-		}
-		defer page.discard()
-		page.in = in
-	}
 	// Lines are buffered, except when reading a live capture from stdin,
 	// where each connection is shown when it ends.
 	live := fs.Arg(0) == "-"
@@ -167,6 +169,9 @@ Flags:
 	tr.Close()
 	bar.done()
 	st := r.Stats()
+	if page != nil && page.interrupted() {
+		st.Broken = nil // the reading was cut by the signal, not by damage
+	}
 	if page != nil {
 		chose := "abnormal connections"
 		if *htmlDraw == "all" {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -82,4 +83,45 @@ func (p *htmlPage) write(capture, chose string, st wire.Stats) error {
 func (p *htmlPage) discard() {
 	p.f.Close()
 	os.Remove(p.f.Name())
+}
+
+// stopReader ends a read, even one blocked on a live capture's pipe, when
+// its context is done: the read itself goes on in a goroutine that the
+// exiting process leaves behind. Reads come in the wire reader's buffer
+// size, so the goroutine per read costs little.
+type stopReader struct {
+	r    io.Reader
+	done <-chan struct{}
+	// buf is reused while no read is left running.
+	buf []byte
+}
+
+type readResult struct {
+	n   int
+	err error
+}
+
+func (s *stopReader) Read(p []byte) (int, error) {
+	select {
+	case <-s.done:
+		return 0, io.EOF
+	default:
+	}
+	if len(s.buf) < len(p) {
+		s.buf = make([]byte, len(p))
+	}
+	buf := s.buf[:len(p)]
+	ch := make(chan readResult, 1)
+	go func() {
+		n, err := s.r.Read(buf)
+		ch <- readResult{n, err}
+	}()
+	select {
+	case res := <-ch:
+		copy(p, buf[:res.n])
+		return res.n, res.err
+	case <-s.done:
+		s.buf = nil // the read goes on into it
+		return 0, io.EOF
+	}
 }
