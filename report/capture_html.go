@@ -45,7 +45,7 @@ func CaptureHTML(w io.Writer, conns []*analyze.Conn, o CaptureOptions) error {
 	p := &page{w: bw, o: HTMLOptions{Explain: o.Explain}, errnos: map[string]bool{}}
 	title := "teardown analyze: " + o.Capture
 	p.f("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<meta name=\"color-scheme\" content=\"light dark\"/>\n<title>%s</title>\n<style>%s%s</style>\n</head>\n<body>\n", e(title), ladder.CSS, pageCSS)
-	p.f("<header><h1>%s</h1>\n<p>%d connections in the capture; %d chosen (%s)", e(title), o.Conns, o.Chosen, e(o.Chose))
+	p.f("<header><h1>%s</h1>\n<p>%s in the capture; %d chosen (%s)", e(title), plural(o.Conns, "connection"), o.Chosen, e(o.Chose))
 	if len(conns) < o.Chosen {
 		p.f("; <span class=\"v-differs\">%d drawn, %d more chosen and not drawn</span>: the page is bounded to %d connections", len(conns), o.Chosen-len(conns), len(conns))
 	}
@@ -149,4 +149,12 @@ func (p *page) conn(c *analyze.Conn, id string) error {
 	}
 	p.f("</section>\n")
 	return nil
+}
+
+// plural writes n things.
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }

@@ -281,3 +281,38 @@ func FuzzCaptureHTML(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkCaptureHTML writes the largest page analyze --html makes by
+// default: 100 connections of 100 packets drawn each. docs/analyze.md shows
+// how to run it and what it measured.
+func BenchmarkCaptureHTML(b *testing.B) {
+	var segs []seg
+	for i := range 100 {
+		c := resetConn(fmt.Sprintf("198.18.0.1:%d", 30000+i), "x", time.Duration(i)*time.Second)
+		rst := c[4]
+		c = c[:4]
+		for j := range 200 {
+			c = append(c, seg{c[3].at + time.Duration(j+1)*time.Microsecond, c[3].src, srvAddr, wire.PSH | wire.ACK, 102 + uint32(j), 901, []byte("y"), ""})
+		}
+		rst.at, rst.ack = c[len(c)-1].at+time.Millisecond, 302
+		segs = append(segs, append(c, rst)...)
+	}
+	conns, st := analyzeCapture(b, bytes.NewReader(pcapng(b, segs)), 100)
+	o := CaptureOptions{Capture: "bench.pcapng", Chose: "abnormal connections", Conns: len(conns), Chosen: len(conns), Stats: st, Explain: base(b)}
+	var size countBytes
+	if err := CaptureHTML(&size, conns, o); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if err := CaptureHTML(io.Discard, conns, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(conns)), "conns")
+	b.ReportMetric(float64(size)/1e6, "MB/page")
+}
+
+// countBytes counts what is written to it.
+type countBytes int64
+
+func (c *countBytes) Write(p []byte) (int, error) { *c += countBytes(len(p)); return len(p), nil }

@@ -46,6 +46,12 @@ fin-originator, fin-responder, rst, refused, syn-timeout, icmp, timeout,
 open), who ended it, the errno each side most likely got, and why, then a
 summary. Damaged records are skipped and counted.
 
+--html FILE also writes one self-contained HTML page: the abnormal
+connections (or all, with --html-draw all) among those shown, each with its
+verdict, evidence and ladder diagram, at most --html-max of them and
+--html-packets packets each. With --html, SIGINT or SIGTERM ends the input
+and the page of what was read is written.
+
 Flags:
 `)
 		fs.PrintDefaults()
