@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -316,3 +317,53 @@ func BenchmarkCaptureHTML(b *testing.B) {
 type countBytes int64
 
 func (c *countBytes) Write(p []byte) (int, error) { *c += countBytes(len(p)); return len(p), nil }
+
+// TestStates checks the states drawn from the packets alone for the ways
+// a connection closes.
+func TestStates(t *testing.T) {
+	ms := time.Millisecond
+	hs := []seg{
+		{0, cliAddr, srvAddr, wire.SYN, 100, 0, nil, ""},
+		{ms, srvAddr, cliAddr, wire.SYN | wire.ACK, 900, 101, nil, ""},
+		{2 * ms, cliAddr, srvAddr, wire.ACK, 101, 901, nil, ""},
+	}
+	open := []string{"originator SYN_SENT", "responder SYN_RECV", "originator ESTABLISHED", "responder ESTABLISHED"}
+	for _, tc := range []struct {
+		name string
+		segs []seg
+		want []string
+	}{
+		{"orderly", append(slices.Clone(hs),
+			seg{3 * ms, cliAddr, srvAddr, wire.FIN | wire.ACK, 101, 901, nil, ""},
+			seg{4 * ms, srvAddr, cliAddr, wire.ACK, 901, 102, nil, ""},
+			seg{5 * ms, srvAddr, cliAddr, wire.FIN | wire.ACK, 901, 102, nil, ""},
+			seg{6 * ms, cliAddr, srvAddr, wire.ACK, 102, 902, nil, ""}),
+			append(slices.Clone(open), "originator FIN_WAIT1", "responder CLOSE_WAIT", "originator FIN_WAIT2", "responder LAST_ACK", "originator TIME_WAIT", "responder CLOSE")},
+		{"simultaneous", append(slices.Clone(hs),
+			seg{3 * ms, cliAddr, srvAddr, wire.FIN | wire.ACK, 101, 901, nil, ""},
+			seg{3 * ms, srvAddr, cliAddr, wire.FIN | wire.ACK, 901, 101, nil, ""},
+			seg{4 * ms, cliAddr, srvAddr, wire.ACK, 102, 902, nil, ""},
+			seg{4 * ms, srvAddr, cliAddr, wire.ACK, 902, 102, nil, ""}),
+			append(slices.Clone(open), "originator FIN_WAIT1", "responder CLOSE_WAIT", "responder LAST_ACK", "originator CLOSING", "responder CLOSE", "originator TIME_WAIT")},
+		{"reset", resetConn(cliAddr, "x", 0), append(slices.Clone(open), "responder CLOSE", "originator CLOSE")},
+		{"mid-stream", []seg{
+			{0, cliAddr, srvAddr, wire.PSH | wire.ACK, 101, 901, []byte("x"), ""},
+			{ms, srvAddr, cliAddr, wire.FIN | wire.ACK, 901, 102, nil, ""},
+			{2 * ms, cliAddr, srvAddr, wire.RST, 102, 0, nil, ""}},
+			[]string{"originator CLOSE"}},
+	} {
+		conns, _ := analyzeCapture(t, bytes.NewReader(pcapng(t, tc.segs)), 100)
+		if len(conns) != 1 {
+			t.Fatalf("%s: %d connections", tc.name, len(conns))
+		}
+		var got []string
+		for _, ev := range ConnDiagram(conns[0], nil).Events {
+			if ev.State != nil {
+				got = append(got, ev.Lane+" "+ev.State.State)
+			}
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: states\n  %v\nwant\n  %v", tc.name, got, tc.want)
+		}
+	}
+}
