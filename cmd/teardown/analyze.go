@@ -115,6 +115,10 @@ Flags:
 	cr := &countReader{r: in}
 	r, err := wire.NewReader(cr)
 	if err != nil {
+		if page != nil && page.interrupted() {
+			code, _ := page.in.exitStatus()
+			return code // the signal came before the capture's header
+		}
 		fmt.Fprintf(stderr, "teardown analyze: %s: %v\n", fs.Arg(0), err)
 		return exitUsage
 	}
