@@ -63,6 +63,8 @@ type Conn struct {
 	// idleEnd is set when the inactivity timer ended this connection.
 	idleEnd bool
 	v       Verdict
+	// kept holds the packets, when the Tracker keeps them.
+	kept *keeper
 }
 
 func (c *Conn) sideOf(src netip.AddrPort) *endpoint {
@@ -73,6 +75,7 @@ func (c *Conn) sideOf(src netip.AddrPort) *endpoint {
 }
 
 func (c *Conn) packet(rec *wire.Record, now int64, checksums bool) {
+	c.keep(rec)
 	p := &rec.TCP
 	e := c.sideOf(p.Src)
 	if checksums && rec.BadSum {
@@ -151,6 +154,7 @@ func (c *Conn) packet(rec *wire.Record, now int64, checksums bool) {
 }
 
 func (c *Conn) icmp(rec *wire.Record, now int64) {
+	c.keep(rec)
 	e := c.sideOf(rec.ICMP.Src)
 	if e.icmp == nil {
 		ic := rec.ICMP

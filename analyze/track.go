@@ -33,6 +33,10 @@ type Options struct {
 	// for the verdict to blame a NAT or load balancer timeout. Zero means
 	// 5 minutes.
 	IdleRST time.Duration
+	// KeepPackets, when above zero, makes each connection keep up to this
+	// many of its packets (the first half and the last half) for Conn.Kept:
+	// memory grows by about 100 bytes a packet for each open connection.
+	KeepPackets int
 }
 
 // Tracker follows the TCP connections of a capture.
@@ -142,6 +146,9 @@ func (t *Tracker) newConn(p *wire.Packet, now int64) *Conn {
 	}
 	t.seq++
 	c := &Conn{n: t.seq, idleRST: t.opts.IdleRST.Nanoseconds()}
+	if t.opts.KeepPackets > 0 {
+		c.kept = &keeper{max: t.opts.KeepPackets}
+	}
 	c.z.init(p, now, flip)
 	return c
 }

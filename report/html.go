@@ -41,7 +41,7 @@ func HTML(w io.Writer, recs []*lab.Record, o HTMLOptions) error {
 			return err
 		}
 	}
-	p.explain()
+	p.explain("The errors these runs show")
 	p.f("</body>\n</html>\n")
 	return bw.Flush()
 }
@@ -225,8 +225,9 @@ func (p *page) link(errno string) string {
 	return "#errno-" + errno
 }
 
-// explain writes the knowledge base's entry for each errno linked.
-func (p *page) explain() {
+// explain writes the knowledge base's entry for each errno linked, under
+// the heading head.
+func (p *page) explain(head string) {
 	if len(p.errnos) == 0 {
 		return
 	}
@@ -235,7 +236,7 @@ func (p *page) explain() {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	p.f("<section class=\"explain\"><h2>The errors these runs show</h2>\n")
+	p.f("<section class=\"explain\"><h2>%s</h2>\n", e(head))
 	for _, id := range ids {
 		en, _ := p.o.Explain.Entry(id)
 		p.f("<article id=\"errno-%s\"><h3>%s — %s</h3><dl>", e(id), e(en.ID), e(en.Title))

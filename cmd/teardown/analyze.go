@@ -32,6 +32,10 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	checksums := fs.Bool("checksums", false, "treat packets with a bad TCP checksum as Zeek does without -C (history letter C, packet otherwise ignored)")
 	idle := fs.Duration("idle-rst", 5*time.Minute, "an RST after this much idle time is blamed on a NAT or load balancer timeout")
 	progress := fs.Bool("progress", true, "show progress on stderr when it is a terminal")
+	htmlOut := fs.String("html", "", "also write the connections as one self-contained HTML `file`: each with its verdict, evidence and ladder diagram")
+	htmlDraw := fs.String("html-draw", "abnormal", "which connections --html draws, of those --filter and --only show: `abnormal` or all")
+	htmlMax := fs.Int("html-max", 100, "draw at most `N` connections in --html (the page says how many more were chosen)")
+	htmlPackets := fs.Int("html-packets", 100, "draw at most `N` packets of a connection in --html: the first and the last halves")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: teardown analyze [flags] FILE.pcap|FILE.pcapng|-
 
@@ -41,6 +45,12 @@ connection: Zeek's conn_state and history, how it ended (fin-both,
 fin-originator, fin-responder, rst, refused, syn-timeout, icmp, timeout,
 open), who ended it, the errno each side most likely got, and why, then a
 summary. Damaged records are skipped and counted.
+
+--html FILE also writes one self-contained HTML page: the abnormal
+connections (or all, with --html-draw all) among those shown, each with its
+verdict, evidence and ladder diagram, at most --html-max of them and
+--html-packets packets each. With --html, SIGINT or SIGTERM ends the input
+and the page of what was read is written.
 
 Flags:
 `)
@@ -65,6 +75,14 @@ Flags:
 		fmt.Fprintf(stderr, "teardown analyze: %v\n", err)
 		return exitUsage
 	}
+	if *htmlDraw != "abnormal" && *htmlDraw != "all" {
+		fmt.Fprintf(stderr, "teardown analyze: --html-draw %q: expected abnormal or all\n", *htmlDraw)
+		return exitUsage
+	}
+	if *htmlMax < 1 || *htmlPackets < 1 {
+		fmt.Fprintf(stderr, "teardown analyze: --html-max %d, --html-packets %d: expected numbers of 1 or more\n", *htmlMax, *htmlPackets)
+		return exitUsage
+	}
 	in, size := analyzeStdin, int64(0)
 	if name := fs.Arg(0); name != "-" {
 		f, err := os.Open(name)
@@ -78,9 +96,29 @@ Flags:
 		}
 		in = f
 	}
+	var page *htmlPage
+	if *htmlOut != "" {
+		ints := catchInterrupts(stderr, "teardown analyze")
+		defer ints.stop()
+		// From here a signal must not end the command before it has
+		// removed the file it makes: it ends the input instead, and the
+		// page of what was read is written.
+		ints.hold()
+		if page, err = newHTMLPage(*htmlOut, *htmlDraw == "all", *htmlMax); err != nil {
+			fmt.Fprintf(stderr, "teardown analyze: --html: %v\n", errText(err))
+			return exitUsage
+		}
+		defer page.discard()
+		page.in = ints
+		in = &stopReader{r: in, done: ints.ctx.Done()}
+	}
 	cr := &countReader{r: in}
 	r, err := wire.NewReader(cr)
 	if err != nil {
+		if page != nil && page.interrupted() {
+			code, _ := page.in.exitStatus()
+			return code // the signal came before the capture's header
+		}
 		fmt.Fprintf(stderr, "teardown analyze: %s: %v\n", fs.Arg(0), err)
 		return exitUsage
 	}
@@ -95,9 +133,19 @@ Flags:
 	}
 	var sum analyze.Summary
 	var werr error
-	tr := analyze.NewTracker(analyze.Options{Checksums: *checksums, IdleRST: *idle}, func(c *analyze.Conn) {
+	opts := analyze.Options{Checksums: *checksums, IdleRST: *idle}
+	if page != nil {
+		opts.KeepPackets = *htmlPackets
+	}
+	tr := analyze.NewTracker(opts, func(c *analyze.Conn) {
+		if page != nil {
+			page.conns++
+		}
 		if *only == "abnormal" && !c.Verdict().Abnormal() || !flt.Match(c.Orig(), c.Resp()) {
 			return
+		}
+		if page != nil {
+			page.add(c)
 		}
 		sum.Add(c)
 		if table != nil {
@@ -124,10 +172,32 @@ Flags:
 		if rec.N&0xffff == 0 {
 			bar.show(cr.n, rec.N)
 		}
+		if page != nil && page.interrupted() {
+			break // a signal ends the input: what was read is written
+		}
 	}
 	tr.Close()
 	bar.done()
 	st := r.Stats()
+	if page != nil && page.interrupted() {
+		st.Broken = nil // the reading was cut by the signal, not by damage
+	}
+	if page != nil {
+		chose := "abnormal connections"
+		if *htmlDraw == "all" {
+			chose = "all connections"
+			if *only == "abnormal" {
+				chose = "abnormal connections"
+			}
+		}
+		if *filter != "" {
+			chose += " matching " + strings.Join(strings.Fields(*filter), " ")
+		}
+		if err := page.write(fs.Arg(0), chose, st); err != nil {
+			fmt.Fprintf(stderr, "teardown analyze: --html: %v\n", errText(err))
+			return exitUsage
+		}
+	}
 	if table != nil {
 		if err := table.Flush(); err != nil {
 			werr = err
@@ -149,6 +219,11 @@ Flags:
 	if werr != nil {
 		fmt.Fprintf(stderr, "teardown analyze: write: %v\n", werr)
 		return exitUsage
+	}
+	if page != nil {
+		if code, ok := page.in.exitStatus(); ok {
+			return code
+		}
 	}
 	return exitOK
 }
