@@ -109,8 +109,5 @@ func (c *Conn) Kept() Kept {
 	return c.kept.kept()
 }
 
-// ICMPText names an ICMP error for a reader ("host unreachable").
-func ICMPText(ic *wire.ICMP) string { return icmpName(ic) }
-
 // ICMPErrno is the errno Linux gives a socket for an ICMP error.
 func ICMPErrno(ic *wire.ICMP) string { return icmpErrno(ic) }

@@ -78,7 +78,7 @@ func ConnDiagram(c *analyze.Conn, link func(errno string) string) *ladder.Diagra
 			}
 			errno := analyze.ICMPErrno(s.ICMP)
 			evs = append(evs, ladder.Event{At: at(s.Time), Lane: sender, Packet: &ladder.Packet{
-				To: from, ICMP: analyze.ICMPText(s.ICMP), Seq: seq,
+				To: from, ICMP: s.ICMP.Name(), Seq: seq,
 				Detail: fmt.Sprintf("ICMP type %d code %d from %v to %v, quoting %v > %v seq %d; Linux gives the socket %s\nrecord %d of the capture",
 					s.ICMP.Type, s.ICMP.Code, s.ICMP.From, s.ICMP.To, s.ICMP.Src, s.ICMP.Dst, seq, errno, s.N),
 			}})

@@ -183,7 +183,7 @@ func filePackets(t *testing.T, path string, c *analyze.Conn) []string {
 			if ic.Src != c.Orig() || ic.Dst != c.Resp() {
 				continue // the lab's errors are about the originator's segments
 			}
-			out = append(out, fmt.Sprintf("%s>originator ICMP %s seq %d", ic.From, analyze.ICMPText(&ic), ic.Seq-first["originator"]))
+			out = append(out, fmt.Sprintf("%s>originator ICMP %s seq %d", ic.From, ic.Name(), ic.Seq-first["originator"]))
 		}
 	}
 }
