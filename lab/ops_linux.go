@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -51,6 +52,13 @@ var operations = map[scenario.OpKind]operation{
 		return okResult(), nil
 	},
 	scenario.OpBind: func(r *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
+		if op.Address != "" {
+			sa, err := r.bindAddress(op.Address)
+			if err != nil {
+				return scenario.Result{}, err
+			}
+			return result(r.net.BindTo(e, sa))
+		}
 		if op.Target != "" {
 			t, err := r.endpoint(op.Target)
 			if err != nil {
@@ -150,11 +158,39 @@ var operations = map[scenario.OpKind]operation{
 			}
 			path = u.Name
 		}
+		if strings.HasPrefix(path, "@") {
+			return scenario.Result{}, fmt.Errorf("unlink: %s is bound to the abstract name %s, which is no file", e.Name, path)
+		}
 		return result(unix.Unlink(path))
 	},
 	scenario.OpPoll: func(r *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
 		return r.poll(e, op)
 	},
+}
+
+// bindAddress turns the literal address of a bind into the sockaddr of
+// its own family, which the kernel then judges against the socket's: an
+// IPv4 address on a tcp6 socket is the kernel's EINVAL or EAFNOSUPPORT to
+// give, not the lab's to refuse.
+func (r *runner) bindAddress(s string) (unix.Sockaddr, error) {
+	a, err := scenario.ParseBindAddress(s)
+	if err != nil {
+		return nil, fmt.Errorf("bind: %w", err)
+	}
+	switch a.Kind {
+	case scenario.AddressIP:
+		if a.IP.Addr().Is4() {
+			return &unix.SockaddrInet4{Addr: a.IP.Addr().As4(), Port: int(a.IP.Port())}, nil
+		}
+		return &unix.SockaddrInet6{Addr: a.IP.Addr().As16(), Port: int(a.IP.Port())}, nil
+	case scenario.AddressAbstract:
+		// x/sys/unix turns a leading '@' into the NUL of the abstract
+		// namespace.
+		return &unix.SockaddrUnix{Name: "@" + a.Name}, nil
+	case scenario.AddressPath:
+		return r.net.UnixAddr(a.Name), nil
+	}
+	return nil, fmt.Errorf("bind address %q is not known to the runner", s)
 }
 
 // shutdownHows are the directions of shutdown.

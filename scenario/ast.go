@@ -242,6 +242,11 @@ type Op struct {
 	// Target is the actor whose address connect uses, and bind when it
 	// names one.
 	Target string
+	// Address is the literal address bind gives, as written between
+	// quotes: "127.0.0.1:8080", "[::1]:0", "0.0.0.0:80", a path relative
+	// to the run's directory ("a.sock") or an abstract unix name ("@a").
+	// See ParseBindAddress.
+	Address string
 	// As is the name accept gives the new socket (default "server"), and
 	// the name of dup's new descriptor.
 	As string

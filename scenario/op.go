@@ -410,14 +410,23 @@ func (p *parser) dupArgs(op *Op, a *args, refs *stepRefs) bool {
 	return true
 }
 
-// bindArgs reads "bind [ACTOR]": without ACTOR the lab chooses the
-// address; with it, the address ACTOR is bound to (so that EADDRINUSE can
-// be had).
+// bindArgs reads "bind [ACTOR|"ADDRESS"]": without either the lab
+// chooses the address; with ACTOR, the address ACTOR is bound to; with a
+// quoted ADDRESS, that address (so that EADDRINUSE can be had against any
+// bound socket).
 func (p *parser) bindArgs(op *Op, a *args, refs *stepRefs) bool {
 	if !a.more() {
 		return true
 	}
 	t, _ := a.next()
+	if t.kind == tString {
+		if _, err := ParseBindAddress(t.text); err != nil {
+			p.errorf(t.col, "%v", err)
+			return false
+		}
+		op.Address = t.text
+		return true
+	}
 	if !p.actorName(t) {
 		return false
 	}

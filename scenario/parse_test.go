@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -138,6 +139,31 @@ func TestParseGood(t *testing.T) {
 		{"crlf and tabs", "scenario t\r\ntitle\t\"t\"\r\non\ttcp4\r\n\tclient\tclose\t-> ok\r\n", func(t *testing.T, s *Scenario) {
 			if st := s.Steps[0]; st.Text != "client\tclose\t-> ok" || st.Pos.Col != 2 || st.Op.Expect.Default.Kind != ResultOK {
 				t.Errorf("got %+v", st)
+			}
+		}},
+		{"bind addresses", hdr + `setup none
+a socket
+a bind "127.0.0.1:8080" -> ok
+a bind "[::]:0" -> EINVAL
+a bind "a.sock"
+a bind "@lab" -> EADDRINUSE
+a bind "./1.sock"
+`, func(t *testing.T, s *Scenario) {
+			want := []string{"", "127.0.0.1:8080", "[::]:0", "a.sock", "@lab", "./1.sock"}
+			for i, st := range s.Steps {
+				if st.Op.Address != want[i] || st.Op.Target != "" {
+					t.Errorf("step %d: address %q target %q, want address %q", i, st.Op.Address, st.Op.Target, want[i])
+				}
+			}
+			for in, want := range map[string]BindAddress{
+				"127.0.0.1:8080":       {Kind: AddressIP, IP: netip.MustParseAddrPort("127.0.0.1:8080")},
+				"[::ffff:127.0.0.1]:1": {Kind: AddressIP, IP: netip.MustParseAddrPort("[::ffff:127.0.0.1]:1")},
+				"a.sock":               {Kind: AddressPath, Name: "a.sock"},
+				"@lab":                 {Kind: AddressAbstract, Name: "lab"},
+			} {
+				if got, err := ParseBindAddress(in); err != nil || got != want {
+					t.Errorf("ParseBindAddress(%q) = %+v, %v, want %+v", in, got, err, want)
+				}
 			}
 		}},
 		{"Operations", hdr + `setup none
@@ -436,6 +462,12 @@ func TestParseErrors(t *testing.T) {
 		{"scenario t\ntitle \"t\"\non unix\nserver read 1 peek peek\n", `t.td:4:20: peek given twice in read, expected it at most once`},
 		{"scenario t\ntitle \"t\"\non unix\nclient write 5 interrupt 5s\n", `t.td:4:26: interrupt 5s is longer than the step limit 2s, expected at most 2s or a larger "limit" in the header`},
 		{"scenario t\ntitle \"t\"\non unix\nclient bind nobody\n", `t.td:4:13: unknown actor "nobody", expected one of client, server, listener`},
+		{"scenario t\ntitle \"t\"\non tcp\nclient bind \"127.0.0.1:99999\"\n", `t.td:4:13: invalid bind address "127.0.0.1:99999" (invalid port "99999" parsing "127.0.0.1:99999"), expected an IP address and port such as "127.0.0.1:8080" or "[::1]:0", a relative unix path such as "a.sock", or "@name"`},
+		{"scenario t\ntitle \"t\"\non tcp\nclient bind \"127.0.0.1\"\n", `t.td:4:13: invalid bind address "127.0.0.1" (not an ip:port), expected an IP address and port such as "127.0.0.1:8080" or "[::1]:0", a relative unix path such as "a.sock", or "@name"`},
+		{"scenario t\ntitle \"t\"\non unix\nclient bind \"/tmp/a.sock\"\n", `t.td:4:13: absolute path "/tmp/a.sock": paths are relative to the run's directory, so that the run leaves nothing behind; expected an IP address and port such as "127.0.0.1:8080" or "[::1]:0", a relative unix path such as "a.sock", or "@name"`},
+		{"scenario t\ntitle \"t\"\non unix\nclient bind \"x/../../a.sock\"\n", `t.td:4:13: path "x/../../a.sock" leaves the run's directory, expected a path inside it such as "a.sock"`},
+		{"scenario t\ntitle \"t\"\non unix\nclient bind \"@\"\n", `t.td:4:13: abstract name "@" must have 1 to 63 bytes after '@'`},
+		{"scenario t\ntitle \"t\"\non unix\nclient bind \"a.sock\" listener\n", `t.td:4:22: unexpected "listener" after quoted text, expected the end of the statement`},
 		{"scenario t\ntitle \"t\"\non tcp\nsysctl kernel.pid_max 5\n", `t.td:4:8: invalid sysctl "kernel.pid_max": only the network namespace's own settings can be set, expected a name under "net." such as net.ipv4.tcp_fin_timeout`},
 		{"scenario t\ntitle \"t\"\nnet direct\non tcp\nsysctl net.ipv4.tcp_fin_timeout 1\n", `t.td:5:8: unknown host "net.ipv4.tcp_fin_timeout", expected client or server`},
 		{"scenario t\ntitle \"t\"\non tcp unix\nlistener unlink\n", `t.td:4:10: unlink removes a unix socket's path, and tcp4, tcp6 has none; expected a guard such as "unix:"`},
