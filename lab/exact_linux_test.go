@@ -908,3 +908,97 @@ e connect c -> ok
 		}
 	}
 }
+
+// epoll keeps one instance per actor for the run: level-triggered it
+// reports readiness on every wait, edge-triggered once per change, and a
+// closed descriptor leaves it. The same sequence of epoll_ctl and
+// epoll_wait calls is made here directly on a TCP and a unix pair.
+func TestEpoll(t *testing.T) {
+	direct := func(c, s int) []string {
+		ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unix.Close(ep)
+		ctl := func(op int, events uint32) {
+			if err := unix.EpollCtl(ep, op, s, &unix.EpollEvent{Events: events, Fd: int32(s)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var out []string
+		wait := func(ms int) {
+			evs := make([]unix.EpollEvent, 1)
+			n, err := unix.EpollWait(ep, evs, ms)
+			var names []string
+			for _, b := range []struct {
+				bit  uint32
+				name string
+			}{{unix.EPOLLERR, "EPOLLERR"}, {unix.EPOLLHUP, "EPOLLHUP"}, {unix.EPOLLIN, "EPOLLIN"}, {unix.EPOLLOUT, "EPOLLOUT"}, {unix.EPOLLRDHUP, "EPOLLRDHUP"}} {
+				if n > 0 && evs[0].Events&b.bit != 0 {
+					names = append(names, b.name)
+				}
+			}
+			switch {
+			case err != nil:
+				out = append(out, errnoName(err))
+			case n == 0:
+				out = append(out, "0")
+			default:
+				out = append(out, strings.Join(names, "|"))
+			}
+		}
+		unix.Write(c, []byte("a"))
+		time.Sleep(10 * time.Millisecond)
+		ctl(unix.EPOLL_CTL_ADD, unix.EPOLLIN)
+		wait(0)
+		wait(0)
+		ctl(unix.EPOLL_CTL_MOD, unix.EPOLLIN|unix.EPOLLET)
+		wait(0)
+		wait(0)
+		unix.Write(c, []byte("b"))
+		time.Sleep(10 * time.Millisecond)
+		wait(0)
+		unix.Read(s, make([]byte, 16))
+		wait(100)
+		unix.Close(c)
+		time.Sleep(20 * time.Millisecond)
+		ctl(unix.EPOLL_CTL_MOD, unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLET)
+		wait(0)
+		unix.Close(s)
+		wait(100)
+		return out
+	}
+	want := map[scenario.Transport][]string{}
+	c, s := tcpPair(t)
+	want[scenario.TCP4] = direct(c, s)
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want[scenario.Unix] = direct(fds[0], fds[1])
+	for _, r := range run(t, `scenario t/epoll
+title "epoll level and edge triggered"
+on tcp4 unix
+client write "a"
+server epoll in timeout 0
+server epoll in timeout 0
+server epoll in edge timeout 0
+server epoll in edge timeout 0
+client write "b"
+server epoll in edge timeout 0
+server read 16
+server epoll in edge timeout 100ms
+client close
+server epoll in,rdhup edge timeout 0
+server close
+server epoll in,rdhup edge timeout 100ms
+`) {
+		var got []string
+		for _, line := range []int{5, 6, 7, 8, 10, 12, 14, 16} {
+			got = append(got, result(step(t, r, line)))
+		}
+		if strings.Join(got, " ") != strings.Join(want[r.Transport], " ") {
+			t.Errorf("%s: lab %v, kernel %v\n%s", r.Transport, got, want[r.Transport], timeline(r))
+		}
+	}
+}

@@ -166,6 +166,7 @@ var operations = map[scenario.OpKind]operation{
 	scenario.OpPoll: func(r *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
 		return r.poll(e, op)
 	},
+	scenario.OpEpoll: (*runner).epoll,
 }
 
 // bindAddress turns the literal address of a bind into the sockaddr of
@@ -536,6 +537,95 @@ func (r *runner) poll(e *sock.Endpoint, op *scenario.Op) (scenario.Result, error
 		return countResult(0), nil
 	}
 	return scenario.Result{Kind: scenario.ResultEvents, Events: sortedEvents(fds[0].Revents)}, nil
+}
+
+// epollSet is an actor's epoll instance and what its descriptor is
+// registered on it for.
+type epollSet struct {
+	fd int
+	// attached: the descriptor has been registered, for events.
+	attached bool
+	events   uint32
+}
+
+// epoll waits on the actor's epoll instance, made at its first epoll and
+// kept for the run, as a program keeps one: edge-triggered readiness is
+// reported once per change, and a closed descriptor leaves the instance
+// (while a dup of it stays open, it does not). The descriptor is
+// registered the first time, and registered anew (EPOLL_CTL_MOD) when the
+// events or the mode change; that registration's error is the result.
+func (r *runner) epoll(e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
+	var want uint32
+	for _, ev := range op.Events {
+		bit, ok := pollBits[ev]
+		if !ok {
+			return scenario.Result{}, fmt.Errorf("epoll event %q is not known to the runner", ev)
+		}
+		want |= uint32(uint16(bit))
+	}
+	if op.Edge {
+		want |= unix.EPOLLET
+	}
+	ep := r.epolls[e.Name]
+	if ep == nil {
+		fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+		if err != nil {
+			return scenario.Result{}, fmt.Errorf("epoll_create1 for %s: %w", e.Name, err)
+		}
+		ep = &epollSet{fd: fd}
+		if r.epolls == nil {
+			r.epolls = map[string]*epollSet{}
+		}
+		r.epolls[e.Name] = ep
+	}
+	if !ep.attached || ep.events != want {
+		ctl := unix.EPOLL_CTL_MOD
+		if !ep.attached {
+			ctl = unix.EPOLL_CTL_ADD
+		}
+		ev := unix.EpollEvent{Events: want, Fd: int32(e.FD)}
+		if err := unix.EpollCtl(ep.fd, ctl, e.FD, &ev); err != nil {
+			return errResult(err)
+		}
+		ep.attached, ep.events = true, want
+	}
+	timeout := op.Timeout
+	if timeout == 0 || timeout > r.limit {
+		timeout = r.limit
+	}
+	if op.Now {
+		timeout = 0
+	}
+	evs := make([]unix.EpollEvent, 1)
+	n, err := unix.EpollWait(ep.fd, evs, int(timeout.Milliseconds()))
+	if err != nil {
+		return errResult(err)
+	}
+	if n == 0 {
+		if !op.Now && (op.Timeout == 0 || op.Timeout > r.limit) {
+			return blockedResult(), nil
+		}
+		return countResult(0), nil
+	}
+	return scenario.Result{Kind: scenario.ResultEvents, Events: epollEvents(evs[0].Events)}, nil
+}
+
+// epollEvents names epoll_wait's event bits.
+func epollEvents(bits uint32) []string {
+	var names []string
+	for _, b := range []struct {
+		bit  uint32
+		name string
+	}{
+		{unix.EPOLLIN, "EPOLLIN"}, {unix.EPOLLOUT, "EPOLLOUT"}, {unix.EPOLLPRI, "EPOLLPRI"},
+		{unix.EPOLLRDHUP, "EPOLLRDHUP"}, {unix.EPOLLHUP, "EPOLLHUP"}, {unix.EPOLLERR, "EPOLLERR"},
+	} {
+		if bits&b.bit != 0 {
+			names = append(names, b.name)
+		}
+	}
+	slices.Sort(names)
+	return names
 }
 
 // sockopts maps the option names of the language to level and number.

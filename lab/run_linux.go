@@ -43,6 +43,8 @@ type runner struct {
 	cut map[string]bool
 	// hosts is the run's network when the scenario has more than one host.
 	hosts *hosts.Network
+	// epolls are the actors' epoll instances, by actor.
+	epolls map[string]*epollSet
 }
 
 func (env *environment) run(ctx context.Context, j Job, opts Options, rec *Record) error {
@@ -243,6 +245,10 @@ func (r *runner) closeAll() {
 			unix.Close(e.FD)
 			e.FD = -1
 		}
+	}
+	for name, ep := range r.epolls {
+		unix.Close(ep.fd)
+		delete(r.epolls, name)
 	}
 }
 

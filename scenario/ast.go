@@ -229,6 +229,11 @@ const (
 	// OpUnlink removes the path a unix socket is bound to, or would be
 	// bound to (unlink(2)).
 	OpUnlink OpKind = "unlink"
+	// OpEpoll waits with epoll_wait(2) on an epoll instance of the
+	// actor's own, on which the actor's descriptor is registered the
+	// first time (EPOLL_CTL_ADD) and again whenever the events or the
+	// mode change (EPOLL_CTL_MOD).
+	OpEpoll OpKind = "epoll"
 )
 
 // Op is "ACTOR OPERATION ARGUMENTS [-> RESULT ...]".
@@ -282,10 +287,13 @@ type Op struct {
 	Option string
 	Value  int
 
-	// Events for poll: "in", "out", "rdhup", "pri"; none for "poll none".
+	// Events for poll and epoll: "in", "out", "rdhup", "pri"; none for
+	// "poll none".
 	Events []string
-	// Now: poll with timeout 0, which looks and returns at once.
+	// Now: poll or epoll with timeout 0, which looks and returns at once.
 	Now bool
+	// Edge: epoll registers the descriptor edge-triggered (EPOLLET).
+	Edge bool
 
 	// Expect is the "-> RESULT ..." part; nil when the line has none.
 	Expect *Expectation
@@ -304,8 +312,9 @@ const (
 	ResultErrno ResultKind = "errno"
 	// ResultBlocked is a call still blocked when the step's limit ran out.
 	ResultBlocked ResultKind = "blocked"
-	// ResultEvents is poll's revents, as names ("POLLIN|POLLHUP"); no
-	// events (a poll that timed out) is ResultCount with N 0.
+	// ResultEvents is poll's revents or epoll's events, as names
+	// ("POLLIN|POLLHUP", "EPOLLIN"); no events (a wait that timed out) is
+	// ResultCount with N 0.
 	ResultEvents ResultKind = "events"
 )
 

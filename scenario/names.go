@@ -65,6 +65,11 @@ var PollEvents = []string{
 	"POLLIN", "POLLOUT", "POLLRDHUP", "POLLHUP", "POLLERR", "POLLPRI", "POLLNVAL",
 }
 
+// EpollEvents are the names an epoll result may combine with '|'.
+var EpollEvents = []string{
+	"EPOLLIN", "EPOLLOUT", "EPOLLRDHUP", "EPOLLHUP", "EPOLLERR", "EPOLLPRI",
+}
+
 // Limits on values written in a scenario.
 const (
 	maxBytes    = 16 << 20 // write, send and read sizes
@@ -79,7 +84,7 @@ var Operations = []string{
 	string(OpAccept), string(OpWrite), string(OpSend), string(OpRead),
 	string(OpClose), string(OpShutdown), string(OpLinger), string(OpNonblock),
 	string(OpSetsockopt), string(OpGetsockopt), string(OpPoll),
-	string(OpDup), string(OpUnlink),
+	string(OpEpoll), string(OpDup), string(OpUnlink),
 }
 
 // FaultKinds are the faults "fault KIND HOST" may name.
@@ -98,7 +103,7 @@ var RecvFlags = []string{"peek", "waitall", "oob", "trunc"}
 // TookComparisons are the comparisons "expect took" may make.
 var TookComparisons = []string{"<", "<=", ">", ">="}
 
-// PollRequests are the events poll may ask for.
+// PollRequests are the events poll and epoll may ask for.
 var PollRequests = []string{"in", "out", "rdhup", "pri"}
 
 var (

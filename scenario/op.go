@@ -68,7 +68,7 @@ func (p *parser) opStatement(toks []token, text string, g Guard, col int) {
 
 // interruptible are the operations that take "interrupt D" after their
 // arguments (read takes it among its options).
-var interruptible = map[OpKind]bool{OpWrite: true, OpSend: true, OpAccept: true, OpConnect: true, OpPoll: true}
+var interruptible = map[OpKind]bool{OpWrite: true, OpSend: true, OpAccept: true, OpConnect: true, OpPoll: true, OpEpoll: true}
 
 // opArgs reads the arguments of op with the reader of its operation;
 // operations without arguments (bind, close) have none.
@@ -95,6 +95,7 @@ var argReaders = map[OpKind]func(p *parser, op *Op, a *args, refs *stepRefs) boo
 	OpSetsockopt: (*parser).setsockoptArgs,
 	OpGetsockopt: (*parser).getsockoptArgs,
 	OpPoll:       (*parser).pollArgs,
+	OpEpoll:      (*parser).epollArgs,
 	OpDup:        (*parser).dupArgs,
 	OpBind:       (*parser).bindArgs,
 }
@@ -336,6 +337,53 @@ func (p *parser) getsockoptArgs(op *Op, a *args, refs *stepRefs) bool {
 
 // pollArgs reads "poll EVENTS|none [timeout D|0]".
 func (p *parser) pollArgs(op *Op, a *args, refs *stepRefs) bool {
+	if !p.requests(op, a, true) {
+		return false
+	}
+	if a.more() {
+		t, _ := a.next()
+		if t.kind != tWord || t.text != "timeout" {
+			p.errorf(t.col, "unexpected %s after the events, expected timeout, \"->\" or the end of the statement%s", t.describe(), didYouMean(t.text, []string{"timeout"}))
+			return false
+		}
+		return p.waitTimeout(op, a)
+	}
+	return true
+}
+
+// epollArgs reads "epoll EVENTS [edge] [timeout D|0]".
+func (p *parser) epollArgs(op *Op, a *args, refs *stepRefs) bool {
+	if !p.requests(op, a, false) {
+		return false
+	}
+	options := []string{"edge", "timeout"}
+	seen := map[string]bool{}
+	for a.more() {
+		t, _ := a.next()
+		if t.kind != tWord || !contains(options, t.text) {
+			p.errorf(t.col, "unexpected %s after the events, expected %s, \"->\" or the end of the statement%s", t.describe(), oneOf(options), didYouMean(t.text, options))
+			return false
+		}
+		if seen[t.text] {
+			p.errorf(t.col, "%s given twice in epoll, expected it at most once", t.text)
+			return false
+		}
+		seen[t.text] = true
+		switch t.text {
+		case "edge":
+			op.Edge = true
+		case "timeout":
+			if !p.waitTimeout(op, a) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// requests reads the events poll or epoll asks for: names from
+// PollRequests separated by commas, or "none" where none is allowed.
+func (p *parser) requests(op *Op, a *args, noneAllowed bool) bool {
 	t, ok := a.word("events", "events separated by commas from "+oneOf(PollRequests))
 	if !ok {
 		return false
@@ -344,6 +392,10 @@ func (p *parser) pollArgs(op *Op, a *args, refs *stepRefs) bool {
 	seen := map[string]bool{}
 	events := strings.Split(t.text, ",")
 	if t.text == "none" {
+		if !noneAllowed {
+			p.errorf(col, "%s none would register nothing, expected events separated by commas from %s", op.Kind, oneOf(PollRequests))
+			return false
+		}
 		// No events asked for: poll still reports POLLHUP, POLLERR and
 		// POLLNVAL, which it always may.
 		events = nil
@@ -355,13 +407,14 @@ func (p *parser) pollArgs(op *Op, a *args, refs *stepRefs) bool {
 			return false
 		case !contains(PollRequests, e):
 			hint := didYouMean(e, PollRequests)
-			if short := strings.TrimPrefix(strings.ToLower(e), "poll"); contains(PollRequests, short) {
+			short := strings.TrimPrefix(strings.TrimPrefix(strings.ToLower(e), "e"), "poll")
+			if contains(PollRequests, short) {
 				hint = fmt.Sprintf(" (did you mean %q?)", short)
 			}
-			p.errorf(col, "unknown poll event %q, expected %s%s", e, oneOf(PollRequests), hint)
+			p.errorf(col, "unknown %s event %q, expected %s%s", op.Kind, e, oneOf(PollRequests), hint)
 			return false
 		case seen[e]:
-			p.errorf(col, "poll event %q given twice, expected each at most once", e)
+			p.errorf(col, "%s event %q given twice, expected each at most once", op.Kind, e)
 			return false
 		}
 		seen[e] = true
@@ -372,23 +425,20 @@ func (p *parser) pollArgs(op *Op, a *args, refs *stepRefs) bool {
 			op.Events = append(op.Events, e)
 		}
 	}
-	if a.more() {
-		t, _ := a.next()
-		if t.kind != tWord || t.text != "timeout" {
-			p.errorf(t.col, "unexpected %s after the events, expected timeout, \"->\" or the end of the statement%s", t.describe(), didYouMean(t.text, []string{"timeout"}))
-			return false
-		}
-		if a.more() && a.toks[a.i].kind == tWord && a.toks[a.i].text == "0" {
-			// poll(2) with timeout 0: look and return at once.
-			a.next()
-			op.Now = true
-			return true
-		}
-		if op.Timeout, ok = a.blockDuration("timeout"); !ok {
-			return false
-		}
-	}
 	return true
+}
+
+// waitTimeout reads the duration after "timeout" of poll and epoll, or 0:
+// look and return at once.
+func (p *parser) waitTimeout(op *Op, a *args) bool {
+	if a.more() && a.toks[a.i].kind == tWord && a.toks[a.i].text == "0" {
+		a.next()
+		op.Now = true
+		return true
+	}
+	var ok bool
+	op.Timeout, ok = a.blockDuration("timeout")
+	return ok
 }
 
 // dupArgs reads "dup as NAME".

@@ -166,6 +166,26 @@ a bind "./1.sock"
 				}
 			}
 		}},
+		{"epoll", hdr + `server epoll in,rdhup edge timeout 0 -> EPOLLIN|EPOLLRDHUP
+server epoll out timeout 10ms -> 0
+server epoll in interrupt 50ms -> EINTR
+`, func(t *testing.T, s *Scenario) {
+			want := []Op{
+				{Actor: "server", Kind: OpEpoll, Events: []string{"in", "rdhup"}, Edge: true, Now: true},
+				{Actor: "server", Kind: OpEpoll, Events: []string{"out"}, Timeout: 10 * ms},
+				{Actor: "server", Kind: OpEpoll, Events: []string{"in"}, Interrupt: 50 * ms},
+			}
+			for i, st := range s.Steps {
+				got := *st.Op
+				got.Expect = nil
+				if !reflect.DeepEqual(got, want[i]) {
+					t.Errorf("step %d: got %+v, want %+v", i, got, want[i])
+				}
+			}
+			if r := s.Steps[0].Op.Expect.Default; r.Kind != ResultEvents || strings.Join(r.Events, "|") != "EPOLLIN|EPOLLRDHUP" {
+				t.Errorf("result %+v", r)
+			}
+		}},
 		{"Operations", hdr + `setup none
 l socket
 l bind -> ok
@@ -399,7 +419,7 @@ func TestParseErrors(t *testing.T) {
 		{"scenario a_b\ntitle \"t\"\non tcp\nclient close\n", `t.td:1:10: invalid scenario ID "a_b": '_' is not allowed, expected lower-case letters, digits, '-', '.' and '/'`},
 		{"scenario a//b\ntitle \"t\"\non tcp\nclient close\n", `t.td:1:10: invalid scenario ID "a//b": empty part between slashes, expected names such as close-unread/read`},
 		{"scenario a/../b\ntitle \"t\"\non tcp\nclient close\n", `t.td:1:10: invalid scenario ID "a/../b": ".." cannot be a part, expected names such as close-unread/read`},
-		{hdr + "not wrte\n", `t.td:4:5: unknown operation "wrte", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, dup or unlink (did you mean "write"?)`},
+		{hdr + "not wrte\n", `t.td:4:5: unknown operation "wrte", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, epoll, dup or unlink (did you mean "write"?)`},
 		{"scenario\ntitle \"t\"\non tcp\nclient close\n", `t.td:1:9: missing ID after "scenario", expected a scenario ID such as close-unread/read`},
 		{"scenario t\non tcp\nclient close\n", `t.td:1:1: missing "title" statement, expected title "TEXT" in the header`},
 		{"scenario t\ntitle \"t\"\nclient close\n", `t.td:1:1: missing "on" statement, expected the transports to run on in the header, e.g. "on tcp unix"`},
@@ -425,8 +445,8 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "titel \"x\"\n", `t.td:4:1: unknown statement "titel", expected a keyword (scenario, title, source, note, on, setup, limit, net, expect, sleep, fault, sysctl) or an actor and an operation (did you mean "title"?)`},
 
 		// Operations and their arguments.
-		{hdr + "client wrte 5\n", `t.td:4:8: unknown operation "wrte", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, dup or unlink (did you mean "write"?)`},
-		{hdr + "client\n", `t.td:4:7: missing operation after "client", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, dup or unlink`},
+		{hdr + "client wrte 5\n", `t.td:4:8: unknown operation "wrte", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, epoll, dup or unlink (did you mean "write"?)`},
+		{hdr + "client\n", `t.td:4:7: missing operation after "client", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, epoll, dup or unlink`},
 		{hdr + "write \"x\"\n", `t.td:4:1: missing actor before "write", expected ACTOR write, e.g. "client write"`},
 		{hdr + "Client close\n", `t.td:4:1: invalid actor name "Client", expected lower-case letters, digits and '_', starting with a letter`},
 		{hdr + "sleep close\n", `t.td:4:7: invalid duration "close", expected a duration such as 100ms or 1.5s`},
@@ -474,6 +494,13 @@ func TestParseErrors(t *testing.T) {
 		{"scenario t\ntitle \"t\"\non unix\nclient dup client2x\n", `t.td:4:12: unexpected "client2x" after dup, expected "as NAME"`},
 		{"scenario t\ntitle \"t\"\non unix\nclient dup as server\n", `t.td:4:15: actor "server" already exists (made by setup connected), expected a new name after "as"`},
 		{"scenario t\ntitle \"t\"\non unix\nclient close\nexpect took => 1s\n", `t.td:5:13: unknown comparison "=>" after took, expected one of <, <=, > or >=, e.g. "expect took >= 1s"`},
+		{hdr + "server epoll none\n", `t.td:4:14: epoll none would register nothing, expected events separated by commas from in, out, rdhup or pri`},
+		{hdr + "server epoll in edge edge\n", `t.td:4:22: edge given twice in epoll, expected it at most once`},
+		{hdr + "server epoll in -> POLLIN\n", `t.td:4:20: epoll returns EPOLL events, found POLLIN; expected epoll events such as EPOLLIN|EPOLLOUT, 0 (timed out), an errno name or blocked`},
+		{hdr + "server poll in -> EPOLLIN\n", `t.td:4:19: poll returns POLL events, found EPOLLIN; expected poll events such as POLLIN|POLLOUT, 0 (timed out), an errno name or blocked`},
+		{hdr + "server epoll in -> EPOLLNVAL\n", `t.td:4:20: unknown epoll event "EPOLLNVAL", expected EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLHUP, EPOLLERR or EPOLLPRI`},
+		{hdr + "server epoll in level\n", `t.td:4:17: unexpected "level" after the events, expected edge or timeout, "->" or the end of the statement`},
+		{hdr + "server epoll EPOLLIN\n", `t.td:4:14: unknown epoll event "EPOLLIN", expected in, out, rdhup or pri (did you mean "in"?)`},
 		{hdr + "client poll in,oot -> POLLIN\n", `t.td:4:16: unknown poll event "oot", expected in, out, rdhup or pri (did you mean "out"?)`},
 		{hdr + "client poll POLLIN\n", `t.td:4:13: unknown poll event "POLLIN", expected in, out, rdhup or pri (did you mean "in"?)`},
 		{hdr + "client poll in,,out\n", `t.td:4:16: empty event in "in,,out", expected events separated by single commas`},
@@ -565,7 +592,7 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "net routed\nfault drop router\n", `t.td:5:12: fault drop cannot apply to the router: its links carry both hosts' traffic; expected client or server`},
 		{hdr + "net routed\nfault reboot router\n", `t.td:5:14: fault reboot cannot apply to the router: it has no sockets to forget; expected client or server`},
 		{hdr + "net routed\ntcp6,unix: fault drop client\n", `t.td:5:6: guard names unix, which is not in "on" (tcp4, tcp6): it would never apply`},
-		{hdr + "net direct\nclient fault drop server\n", `t.td:5:8: unknown operation "fault", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, dup or unlink`},
+		{hdr + "net direct\nclient fault drop server\n", `t.td:5:8: unknown operation "fault", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, epoll, dup or unlink`},
 		{hdr + "client connect fault\n", `t.td:4:16: "fault" is a keyword and cannot name an actor, expected a name such as client or peer2`},
 		{none + "l socket at server\n", `t.td:5:10: "at HOST" places a socket on a host, and this scenario runs on loopback, a single host; add "net direct" or "net routed" to the header, or leave out "at"`},
 		{none + "net direct\nl socket on server\n", `t.td:6:10: unexpected "on" after socket, expected "at HOST" or the end of the statement`},
@@ -592,9 +619,9 @@ func TestParseErrors(t *testing.T) {
 			`t.td:10:1: unknown actor "s" on tcp4, tcp6, expected one of l, c; or guard the statement with "unix:"`},
 
 		// Several errors: sorted by position, at most ten.
-		{hdr + "a wrte\nsleep 1\nclient close\nb rd\n", "t.td:4:3: unknown operation \"wrte\", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, dup or unlink (did you mean \"write\"?)\n" +
+		{hdr + "a wrte\nsleep 1\nclient close\nb rd\n", "t.td:4:3: unknown operation \"wrte\", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, epoll, dup or unlink (did you mean \"write\"?)\n" +
 			"t.td:5:7: missing unit in duration \"1\", expected e.g. 1ms or 1s\n" +
-			"t.td:7:3: unknown operation \"rd\", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, dup or unlink"},
+			"t.td:7:3: unknown operation \"rd\", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, epoll, dup or unlink"},
 		{hdr + strings.Repeat("sleep 0s\n", 12), strings.TrimSuffix(func() string {
 			var b strings.Builder
 			for line := 4; line < 14; line++ {
