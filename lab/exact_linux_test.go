@@ -1002,3 +1002,63 @@ server epoll in,rdhup edge timeout 100ms
 		}
 	}
 }
+
+// An async read blocks on a thread of its own while the next steps run: a
+// shutdown(SHUT_RD) from another thread ends it with 0, a close does not
+// (the blocked call holds the socket, which sends no FIN until it
+// returns). The same is done here with two threads.
+func TestAsyncRead(t *testing.T) {
+	const limit = 400 * time.Millisecond
+	blockedRead := func(fd int, after func()) (string, time.Duration) {
+		tv := unix.NsecToTimeval(limit.Nanoseconds())
+		unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+		type out struct {
+			res  string
+			took time.Duration
+		}
+		done := make(chan out, 1)
+		go func() {
+			start := time.Now()
+			n, err := unix.Read(fd, make([]byte, 16))
+			res := strconv.Itoa(n)
+			if errors.Is(err, unix.EAGAIN) {
+				res = "blocked" // at the limit, as the lab says
+			} else if err != nil {
+				res = errnoName(err)
+			}
+			done <- out{res, time.Since(start)}
+		}()
+		time.Sleep(50 * time.Millisecond)
+		after()
+		o := <-done
+		return o.res, o.took
+	}
+	c, s := tcpPair(t)
+	shut, _ := blockedRead(s, func() { unix.Shutdown(s, unix.SHUT_RD) })
+	closed, _ := blockedRead(c, func() { unix.Close(c) })
+	for _, r := range run(t, `scenario t/async-read
+title "async read, then shutdown or close from another thread"
+on tcp4 tcp6 unix
+limit 400ms
+server read 16 async
+sleep 50ms
+server shutdown rd
+client read 16 async
+sleep 50ms
+client close
+`) {
+		got := []string{result(step(t, r, 5)), result(step(t, r, 8))}
+		if want := []string{shut, closed}; strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("%s: lab %v, kernel %v\n%s", r.Transport, got, want, timeline(r))
+		}
+		if st := step(t, r, 5); !st.Async || st.Took < 40*time.Millisecond || st.Took > limit {
+			t.Errorf("%s: the async read returned after %v (async %v), want after the 50ms sleep", r.Transport, st.Took, st.Async)
+		}
+		if st := step(t, r, 6); st.Start.Sub(step(t, r, 5).Start) > 40*time.Millisecond {
+			t.Errorf("%s: the step after the async read began %v after it: it waited for the read", r.Transport, st.Start.Sub(step(t, r, 5).Start))
+		}
+		if r.Verdict != lab.Match {
+			t.Errorf("%s: %s\n%s", r.Transport, r.Verdict, timeline(r))
+		}
+	}
+}

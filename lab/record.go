@@ -105,6 +105,9 @@ type Step struct {
 	Data string `json:"data,omitempty"`
 	// Took is how long the call took.
 	Took time.Duration `json:"took_ns"`
+	// Async: the call ran on a thread of its own while the steps after it
+	// ran; its result and Took are from when it returned.
+	Async bool `json:"async,omitempty"`
 	// Expected is the result expected on this OS and transport.
 	Expected *scenario.Result `json:"expected,omitempty"`
 	// Seed is what a source document claims, and SeedDiffers whether the

@@ -272,6 +272,10 @@ type Op struct {
 	// Interrupt: a signal is sent to the blocked call after this long
 	// (read, write, send, accept, connect, poll).
 	Interrupt time.Duration
+	// Async: the call is made on a thread of its own, and the statements
+	// after it run while it blocks; its result is recorded when it
+	// returns (read, write, send and poll; "async" after the arguments).
+	Async bool
 	// Flags for read: recv(2) flags from RecvFlags, as written.
 	Flags []string
 

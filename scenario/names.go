@@ -87,6 +87,9 @@ var Operations = []string{
 	string(OpEpoll), string(OpDup), string(OpUnlink),
 }
 
+// AsyncOperations are the operations that may end in "async".
+var AsyncOperations = []string{string(OpRead), string(OpWrite), string(OpSend), string(OpPoll)}
+
 // FaultKinds are the faults "fault KIND HOST" may name.
 var FaultKinds = []string{
 	string(FaultDrop), string(FaultUnreachable), string(FaultNoRoute),

@@ -44,6 +44,14 @@ func (p *parser) opStatement(toks []token, text string, g Guard, col int) {
 	}
 	op := &Op{Actor: actor.text, Kind: OpKind(opTok.text)}
 	refs := stepRefs{op: p.pos(opTok.col), actor: p.pos(actor.col)}
+	if n := len(rest); n >= 1 && rest[n-1].kind == tWord && rest[n-1].text == "async" {
+		if !asyncable[op.Kind] {
+			p.errorf(rest[n-1].col, "%s cannot be async, expected async only after %s", op.Kind, oneOf(AsyncOperations))
+			return
+		}
+		op.Async = true
+		rest = rest[:n-1]
+	}
 	if n := len(rest); interruptible[op.Kind] && n >= 2 && rest[n-2].kind == tWord && rest[n-2].text == "interrupt" {
 		ia := &args{p: p, toks: rest[n-1:], prev: rest[n-2], stmt: opTok.text}
 		d, ok := ia.blockDuration("interrupt")
@@ -69,6 +77,10 @@ func (p *parser) opStatement(toks []token, text string, g Guard, col int) {
 // interruptible are the operations that take "interrupt D" after their
 // arguments (read takes it among its options).
 var interruptible = map[OpKind]bool{OpWrite: true, OpSend: true, OpAccept: true, OpConnect: true, OpPoll: true, OpEpoll: true}
+
+// asyncable are the operations that may be async: calls that only use a
+// descriptor the run already has, and make nothing the runner must learn.
+var asyncable = map[OpKind]bool{OpRead: true, OpWrite: true, OpSend: true, OpPoll: true}
 
 // opArgs reads the arguments of op with the reader of its operation;
 // operations without arguments (bind, close) have none.

@@ -105,6 +105,7 @@ func (p *parser) parse(src string) {
 	if p.onSet {
 		p.checkHeader()
 		p.checkPipeReads()
+		p.checkAsync()
 		p.checkTCPOnly()
 		p.checkUnlink()
 	}

@@ -186,6 +186,23 @@ server epoll in interrupt 50ms -> EINTR
 				t.Errorf("result %+v", r)
 			}
 		}},
+		{"async", hdr + `server read 16 interrupt 100ms async -> EINTR
+client poll in timeout 1s async
+client write 5 async
+`, func(t *testing.T, s *Scenario) {
+			want := []Op{
+				{Actor: "server", Kind: OpRead, Size: 16, Interrupt: 100 * ms, Async: true},
+				{Actor: "client", Kind: OpPoll, Events: []string{"in"}, Timeout: time.Second, Async: true},
+				{Actor: "client", Kind: OpWrite, Data: []byte("xxxxx"), Async: true},
+			}
+			for i, st := range s.Steps {
+				got := *st.Op
+				got.Expect = nil
+				if !reflect.DeepEqual(got, want[i]) {
+					t.Errorf("step %d: got %+v, want %+v", i, got, want[i])
+				}
+			}
+		}},
 		{"Operations", hdr + `setup none
 l socket
 l bind -> ok
@@ -501,6 +518,8 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "server epoll in -> EPOLLNVAL\n", `t.td:4:20: unknown epoll event "EPOLLNVAL", expected EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLHUP, EPOLLERR or EPOLLPRI`},
 		{hdr + "server epoll in level\n", `t.td:4:17: unexpected "level" after the events, expected edge or timeout, "->" or the end of the statement`},
 		{hdr + "server epoll EPOLLIN\n", `t.td:4:14: unknown epoll event "EPOLLIN", expected in, out, rdhup or pri (did you mean "in"?)`},
+		{hdr + "client close async\n", `t.td:4:14: close cannot be async, expected async only after read, write, send or poll`},
+		{"scenario t\ntitle \"t\"\non tcp pipe\nserver read 1 async\n", `t.td:4:8: read async runs on a thread of its own, which the lab does not do for a pipe; expected a guard without pipe such as "tcp:"`},
 		{hdr + "client poll in,oot -> POLLIN\n", `t.td:4:16: unknown poll event "oot", expected in, out, rdhup or pri (did you mean "out"?)`},
 		{hdr + "client poll POLLIN\n", `t.td:4:13: unknown poll event "POLLIN", expected in, out, rdhup or pri (did you mean "in"?)`},
 		{hdr + "client poll in,,out\n", `t.td:4:16: empty event in "in,,out", expected events separated by single commas`},
