@@ -2,6 +2,7 @@ package lab_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -1061,4 +1062,90 @@ client close
 			t.Errorf("%s: %s\n%s", r.Transport, r.Verdict, timeline(r))
 		}
 	}
+}
+
+// inject sends a segment relative to the live connection: an RST at the
+// exact next sequence number resets the receiver, one in the window but
+// not exact draws a challenge ACK and leaves it open (RFC 5961), one
+// outside the window is dropped. The same RSTs are made here directly
+// with a raw socket, their sequence number read from the sending socket
+// itself in repair mode (TCP_QUEUE_SEQ), independently of the lab.
+func TestInjectRST(t *testing.T) {
+	direct := func(offset uint32) string {
+		c, s := tcpPair(t)
+		unix.Write(c, []byte("hello"))
+		time.Sleep(10 * time.Millisecond)
+		if err := unix.SetsockoptInt(s, unix.IPPROTO_TCP, unix.TCP_REPAIR, 1); err != nil {
+			t.Skipf("TCP_REPAIR: %v", err)
+		}
+		unix.SetsockoptInt(s, unix.IPPROTO_TCP, unix.TCP_REPAIR_QUEUE, 2) // TCP_SEND_QUEUE
+		seq, err := unix.GetsockoptInt(s, unix.IPPROTO_TCP, unix.TCP_QUEUE_SEQ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Leave repair mode without the window probe TCP_REPAIR_OFF
+		// sends.
+		unix.SetsockoptInt(s, unix.IPPROTO_TCP, unix.TCP_REPAIR, -1)
+		ssa, _ := unix.Getsockname(s)
+		csa, _ := unix.Getsockname(c)
+		sp, cp := ssa.(*unix.SockaddrInet4).Port, csa.(*unix.SockaddrInet4).Port
+		hdr := make([]byte, 20)
+		binary.BigEndian.PutUint16(hdr[0:], uint16(sp))
+		binary.BigEndian.PutUint16(hdr[2:], uint16(cp))
+		binary.BigEndian.PutUint32(hdr[4:], uint32(seq)+offset)
+		hdr[12], hdr[13] = 5<<4, 0x04
+		binary.BigEndian.PutUint16(hdr[14:], 1024)
+		sum := uint32(127<<8) + 1 + uint32(127<<8) + 1 + unix.IPPROTO_TCP + 20
+		for i := 0; i < 20; i += 2 {
+			sum += uint32(binary.BigEndian.Uint16(hdr[i:]))
+		}
+		for sum>>16 != 0 {
+			sum = sum&0xffff + sum>>16
+		}
+		binary.BigEndian.PutUint16(hdr[16:], ^uint16(sum))
+		raw, err := unix.Socket(unix.AF_INET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unix.Close(raw)
+		if err := unix.Sendto(raw, hdr, 0, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+		_, _, err = unix.Recvfrom(c, make([]byte, 16), unix.MSG_DONTWAIT)
+		return errnoName(err)
+	}
+	want := []string{direct(0), direct(1000), direct(100000000)}
+	if want[0] != "ECONNRESET" {
+		t.Fatalf("the direct RST at the next sequence number gave %s: the direct program is wrong", want[0])
+	}
+	var got []string
+	for _, off := range []string{"", " seq=+1000", " seq=+100000000"} {
+		for _, r := range run(t, `scenario t/inject-rst
+title "inject an RST"
+on tcp4
+client write "hello"
+inject server>client R`+off+`
+client read 16 nonblock
+`) {
+			got = append(got, result(step(t, r, 6)))
+			if off == " seq=+1000" {
+				if st := step(t, r, 5); !hasPacket(st, "client", "server", ".") {
+					t.Errorf("an RST in the window but not at the next sequence number drew no challenge ACK\n%s", timeline(r))
+				}
+			}
+		}
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("reads after the RSTs: lab %v, kernel %v", got, want)
+	}
+}
+
+func hasPacket(st lab.Step, from, to, flags string) bool {
+	for _, p := range st.Packets {
+		if p.From == from && p.To == to && p.Flags == flags {
+			return true
+		}
+	}
+	return false
 }

@@ -82,6 +82,8 @@ const (
 	StepFault StepKind = "fault"
 	// StepSysctl is a setting of a host's network namespace.
 	StepSysctl StepKind = "sysctl"
+	// StepInject is a TCP segment the lab made and sent on the link.
+	StepInject StepKind = "inject"
 	// StepExpect is an expect statement, checked against the step before
 	// it.
 	StepExpect StepKind = "expect"

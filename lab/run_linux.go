@@ -47,6 +47,9 @@ type runner struct {
 	epolls map[string]*epollSet
 	// async are the async calls under way.
 	async []*asyncCall
+	// trackers follow the segments of each host an inject sends from
+	// ("" on loopback).
+	trackers map[string]*seqTracker
 }
 
 func (env *environment) run(ctx context.Context, j Job, opts Options, rec *Record) error {
@@ -135,6 +138,17 @@ func (env *environment) execute(ctx context.Context, j Job, opts Options, rec *R
 	// ends at the limit at the latest.
 	defer r.collect(true)
 
+	if slices.ContainsFunc(j.Scenario.Steps, func(s scenario.Step) bool { return s.Inject != nil }) {
+		if !env.isolate {
+			rec.Verdict = Skipped
+			rec.Skip = "inject sends from a raw socket in the run's own network namespace, and there is none here (it needs root)"
+			return nil
+		}
+		if err := r.openTrackers(); err != nil {
+			return err
+		}
+		defer r.closeTrackers()
+	}
 	if err := r.setup(); err != nil {
 		return fmt.Errorf("setup %s: %w", j.Scenario.Setup, err)
 	}
@@ -412,6 +426,8 @@ func (r *runner) step(s scenario.Step) error {
 		st.Kind = StepFault
 	case s.Sysctl != nil:
 		st.Kind = StepSysctl
+	case s.Inject != nil:
+		st.Kind = StepInject
 	default:
 		st.Kind = StepSleep
 	}
@@ -447,6 +463,14 @@ func (r *runner) step(s scenario.Step) error {
 		case scenario.FaultHeal:
 			delete(r.cut, s.Fault.Host)
 		}
+		st.Took = time.Since(st.Start)
+		r.observe(&st, nil)
+	case s.Inject != nil:
+		if err := r.inject(s.Inject, &st); err != nil {
+			return err
+		}
+		res := okResult()
+		st.Result = &res
 		st.Took = time.Since(st.Start)
 		r.observe(&st, nil)
 	case s.Sysctl != nil:

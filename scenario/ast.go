@@ -153,8 +153,9 @@ func (g Guard) Has(t Transport) bool {
 }
 
 // Step is one statement in the body of a scenario: an operation by an actor,
-// a sleep, a fault in the network, a sysctl, or an expectation about what
-// was observed. Exactly one of Op, Sleep, Fault, Sysctl and Expect is set.
+// a sleep, a fault in the network, a sysctl, an injected segment, or an
+// expectation about what was observed. Exactly one of Op, Sleep, Fault,
+// Sysctl, Inject and Expect is set.
 type Step struct {
 	Pos    Pos
 	Text   string // the statement as written, without comment
@@ -163,7 +164,24 @@ type Step struct {
 	Sleep  time.Duration // "sleep 100ms"; >0 when this is a sleep
 	Fault  *Fault
 	Sysctl *Sysctl
+	Inject *Inject
 	Expect *Expect
+}
+
+// Inject is "inject FROM>TO FLAGS [seq=N] [ack=N] [len=N]": a TCP segment
+// made by the lab, as if FROM sent it to TO on their connection, and sent
+// from FROM's host on the real link. Its sequence number is FROM's next
+// (the end of what FROM has sent, a SYN and a FIN counting one) plus Seq;
+// its acknowledgment, with ACK set, TO's next plus Ack. Both are offsets
+// and may be negative, so that "in window" and "out of window" are said
+// relative to the live connection.
+type Inject struct {
+	From, To string
+	// Flags are letters from "SFRP." ('.' is ACK), as written.
+	Flags    string
+	Seq, Ack int64
+	// Len is the number of payload bytes.
+	Len int
 }
 
 // Sysctl is "sysctl [HOST] NAME VALUE": a setting of the network

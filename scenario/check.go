@@ -270,6 +270,10 @@ func (p *parser) checkActors() {
 				default:
 					use(op.Actor, r.actor, i)
 				}
+			case st.Inject != nil:
+				sawOp = true
+				use(st.Inject.From, r.actor, i)
+				use(st.Inject.To, r.peer, i)
 			case st.Fault != nil || st.Sleep > 0:
 				// What the network or the kernel's timers did during a
 				// fault or a sleep can be checked too.

@@ -112,7 +112,7 @@ var PollRequests = []string{"in", "out", "rdhup", "pri"}
 var (
 	headerKeywords = []string{"scenario", "title", "source", "note", "on", "setup", "limit", "net"}
 	// statementKeywords start statements; they cannot name actors.
-	statementKeywords = append(append([]string(nil), headerKeywords...), "expect", "sleep", "fault", "sysctl")
+	statementKeywords = append(append([]string(nil), headerKeywords...), "expect", "sleep", "fault", "sysctl", "inject")
 	expectKinds       = []string{
 		string(ExpectWire), string(ExpectReason), string(ExpectState),
 		string(ExpectRecvQ), string(ExpectSendQ), string(ExpectUnread),

@@ -203,6 +203,19 @@ client write 5 async
 				}
 			}
 		}},
+		{"inject", hdr + `inject server>client R
+tcp4: inject client>server S. seq=-3 ack=+7 len=10
+`, func(t *testing.T, s *Scenario) {
+			want := []Inject{{From: "server", To: "client", Flags: "R"}, {From: "client", To: "server", Flags: "S.", Seq: -3, Ack: 7, Len: 10}}
+			for i, st := range s.Steps {
+				if st.Inject == nil || *st.Inject != want[i] {
+					t.Errorf("step %d: got %+v, want %+v", i, st.Inject, want[i])
+				}
+			}
+			if g := s.Steps[1].Guard; len(g) != 1 || g[0] != TCP4 {
+				t.Errorf("guard %v", g)
+			}
+		}},
 		{"Operations", hdr + `setup none
 l socket
 l bind -> ok
@@ -459,7 +472,7 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "source \"a\" \"b\" \"c\"\nclient close\n", `t.td:4:16: unexpected quoted text after quoted text, expected the end of the statement`},
 		{hdr + "client close\ntitle \"again\"\n", `t.td:5:1: "title" must come before the first step (line 4), expected all header statements first`},
 		{hdr + "tcp: limit 1s\nclient close\n", `t.td:4:1: "limit" cannot have a guard: header statements apply to every transport`},
-		{hdr + "titel \"x\"\n", `t.td:4:1: unknown statement "titel", expected a keyword (scenario, title, source, note, on, setup, limit, net, expect, sleep, fault, sysctl) or an actor and an operation (did you mean "title"?)`},
+		{hdr + "titel \"x\"\n", `t.td:4:1: unknown statement "titel", expected a keyword (scenario, title, source, note, on, setup, limit, net, expect, sleep, fault, sysctl, inject) or an actor and an operation (did you mean "title"?)`},
 
 		// Operations and their arguments.
 		{hdr + "client wrte 5\n", `t.td:4:8: unknown operation "wrte", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, epoll, dup or unlink (did you mean "write"?)`},
@@ -520,6 +533,16 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "server epoll EPOLLIN\n", `t.td:4:14: unknown epoll event "EPOLLIN", expected in, out, rdhup or pri (did you mean "in"?)`},
 		{hdr + "client close async\n", `t.td:4:14: close cannot be async, expected async only after read, write, send or poll`},
 		{"scenario t\ntitle \"t\"\non tcp pipe\nserver read 1 async\n", `t.td:4:8: read async runs on a thread of its own, which the lab does not do for a pipe; expected a guard without pipe such as "tcp:"`},
+		{hdr + "inject client server R\n", "t.td:4:8: expected FROM>TO such as client>server, found \"client\""},
+		{hdr + "inject client>client R\n", "t.td:4:8: inject client>client needs the two actors of a connection, expected FROM>TO"},
+		{hdr + "inject client>server Rx\n", "t.td:4:23: unknown TCP flag 'x' in \"Rx\", expected letters from S, F, R, P and \".\" (ACK)"},
+		{hdr + "inject client>server R seq=abc\n", "t.td:4:28: invalid seq offset \"abc\", expected a whole number from -2147483648 to +2147483648 (added to the connection's next sequence number)"},
+		{hdr + "inject client>server R ack=5\n", "t.td:4:24: ack=5 without the ACK flag: a segment without \".\" carries no acknowledgment; expected \".\" in the flags, e.g. R."},
+		{hdr + "inject client>server R. ack=-5 len=2000\n", "t.td:4:36: len 2000 is out of range, expected a whole number from 0 to 1400"},
+		{hdr + "inject client>server S win=5\n", "t.td:4:24: unexpected \"win=5\" in inject, expected seq=N, ack=N or len=N"},
+		{hdr + "inject client>server R seq=1 seq=2\n", "t.td:4:30: seq given twice in inject, expected it at most once"},
+		{hdr + "inject client>nobody R\n", "t.td:4:15: unknown actor \"nobody\", expected one of client, server, listener"},
+		{"scenario t\ntitle \"t\"\non tcp unix\ninject client>server R\n", "t.td:4:1: inject makes a TCP segment, and unix carries none; expected a guard such as \"tcp:\" or \"on tcp\""},
 		{hdr + "client poll in,oot -> POLLIN\n", `t.td:4:16: unknown poll event "oot", expected in, out, rdhup or pri (did you mean "out"?)`},
 		{hdr + "client poll POLLIN\n", `t.td:4:13: unknown poll event "POLLIN", expected in, out, rdhup or pri (did you mean "in"?)`},
 		{hdr + "client poll in,,out\n", `t.td:4:16: empty event in "in,,out", expected events separated by single commas`},
@@ -527,7 +550,7 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "sleep 10\n", `t.td:4:7: missing unit in duration "10", expected e.g. 10ms or 10s`},
 		{hdr + "sleep 0s\n", `t.td:4:7: sleep 0s is not longer than zero, expected a duration such as 100ms or 1.5s`},
 		{hdr + "sleep 2m\n", `t.td:4:7: sleep 2m is longer than the maximum, expected at most 1m`},
-		{hdr + "slep 1s\n", `t.td:4:1: unknown statement "slep", expected a keyword (scenario, title, source, note, on, setup, limit, net, expect, sleep, fault, sysctl) or an actor and an operation (did you mean "sleep"?)`},
+		{hdr + "slep 1s\n", `t.td:4:1: unknown statement "slep", expected a keyword (scenario, title, source, note, on, setup, limit, net, expect, sleep, fault, sysctl, inject) or an actor and an operation (did you mean "sleep"?)`},
 
 		// Results.
 		{hdr + "client write 5 -> ok\n", `t.td:4:19: write returns a byte count, found ok; expected a byte count, an errno name or blocked`},
