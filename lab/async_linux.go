@@ -2,7 +2,11 @@ package lab
 
 import (
 	"fmt"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -39,6 +43,7 @@ func (r *runner) start(op *scenario.Op, st Step, index int) error {
 	a.all, a.epolls, a.async, a.wd = nil, nil, nil, nil
 	c := &asyncCall{index: index, done: make(chan asyncResult, 1)}
 	r.async = append(r.async, c)
+	tids := make(chan int, 1)
 	go func() {
 		// Never unlocked: the thread goes with the goroutine, and its
 		// signal mask with it.
@@ -50,11 +55,47 @@ func (r *runner) start(op *scenario.Op, st Step, index int) error {
 			return
 		}
 		a.tid = unix.Gettid()
+		tids <- a.tid
 		res, err := a.call(op, &st)
 		c.done <- asyncResult{st: st, res: res, err: err}
 	}()
+	select {
+	case tid := <-tids:
+		c.waitInCall(tid)
+	case out := <-c.done:
+		// Failed before its call; collect reports it.
+		c.done <- out
+	}
 	return nil
 }
+
+// waitInCall waits, for a bounded time, until the call's thread is inside
+// a system call other than the runtime's futex — the call itself — or
+// the call has returned, so that the next step finds it under way, as
+// "async" promises, even on a loaded machine where a new thread takes a
+// while to start.
+func (c *asyncCall) waitInCall(tid int) {
+	path := fmt.Sprintf("/proc/self/task/%d/syscall", tid)
+	deadline := time.Now().Add(asyncStartBound)
+	for time.Now().Before(deadline) {
+		if len(c.done) > 0 {
+			return
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return // the thread has ended
+		}
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			if n, err := strconv.Atoi(f[0]); err == nil && n != unix.SYS_FUTEX {
+				return
+			}
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
+// asyncStartBound bounds the wait for an async call to be under way.
+const asyncStartBound = 200 * time.Millisecond
 
 // collect writes the results of the async calls that have returned into
 // their steps; with wait, it waits for all of them.

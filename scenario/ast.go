@@ -276,8 +276,12 @@ type Op struct {
 	// Backlog for listen (default 16).
 	Backlog int
 
-	// Data for write and send: Text when quoted, else Count filler bytes.
+	// Data for write and send: Text when quoted, else Count filler bytes;
+	// for connect with FastOpen, what goes in the SYN.
 	Data []byte
+	// FastOpen: connect with sendto(2) and MSG_FASTOPEN, the data in the
+	// SYN ("connect TARGET fastopen DATA").
+	FastOpen bool
 	// NoSignal: send with MSG_NOSIGNAL.
 	NoSignal bool
 

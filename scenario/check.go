@@ -64,10 +64,10 @@ func (p *parser) checkAsync() {
 	}
 }
 
-func without(ts []Transport, x Transport) []Transport {
+func without(ts []Transport, xs ...Transport) []Transport {
 	var out []Transport
 	for _, t := range ts {
-		if t != x {
+		if !Guard(xs).Has(t) {
 			out = append(out, t)
 		}
 	}
@@ -142,6 +142,12 @@ func (p *parser) checkTCPOnly() {
 		}
 	}
 	for i, st := range p.s.Steps {
+		if op := st.Op; op != nil && op.FastOpen {
+			if notTCP := without(p.runsOn(st.Guard), TCP4, TCP6); len(notTCP) > 0 {
+				p.errorAt(p.refs[i].op, "connect fastopen is TCP Fast Open, and %s has no such thing; expected a guard such as \"tcp:\"", joinTransports(notTCP))
+			}
+			continue
+		}
 		e := st.Expect
 		if e == nil || e.Kind == ExpectUnread || e.Kind == ExpectTook {
 			continue

@@ -55,6 +55,7 @@ var Options = []string{
 	"SO_LINGER", "SO_KEEPALIVE", "TCP_KEEPIDLE", "TCP_KEEPINTVL",
 	"TCP_KEEPCNT", "TCP_USER_TIMEOUT", "TCP_NODELAY", "SO_RCVBUF",
 	"SO_SNDBUF", "TCP_LINGER2", "SO_REUSEADDR", "SO_RCVTIMEO", "SO_SNDTIMEO",
+	"TCP_FASTOPEN", "TCP_FASTOPEN_CONNECT",
 }
 
 // ReadOnlyOptions are the options only getsockopt accepts.

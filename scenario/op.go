@@ -151,7 +151,7 @@ func (p *parser) listenArgs(op *Op, a *args, refs *stepRefs) bool {
 	return true
 }
 
-// connectArgs reads "connect TARGET".
+// connectArgs reads "connect TARGET [fastopen DATA]".
 func (p *parser) connectArgs(op *Op, a *args, refs *stepRefs) bool {
 	t, ok := a.word("target", "the actor to connect to, e.g. listener")
 	if !ok || !p.actorName(t) {
@@ -159,7 +159,16 @@ func (p *parser) connectArgs(op *Op, a *args, refs *stepRefs) bool {
 	}
 	op.Target = t.text
 	refs.target = p.pos(t.col)
-	return true
+	if !a.more() {
+		return true
+	}
+	f, _ := a.next()
+	if f.kind != tWord || f.text != "fastopen" {
+		p.errorf(f.col, "unexpected %s after the target, expected \"fastopen DATA\", \"->\" or the end of the statement%s", f.describe(), didYouMean(f.text, []string{"fastopen"}))
+		return false
+	}
+	op.FastOpen = true
+	return p.data(op, a)
 }
 
 // acceptArgs reads "accept [as NAME]".
@@ -184,6 +193,23 @@ func (p *parser) acceptArgs(op *Op, a *args, refs *stepRefs) bool {
 
 // writeArgs reads "write|send DATA [nosignal]".
 func (p *parser) writeArgs(op *Op, a *args, refs *stepRefs) bool {
+	if !p.data(op, a) {
+		return false
+	}
+	if a.more() {
+		t, _ := a.next()
+		if t.kind != tWord || t.text != "nosignal" {
+			p.errorf(t.col, "unexpected %s after the data, expected nosignal, \"->\" or the end of the statement%s", t.describe(), didYouMean(t.text, []string{"nosignal"}))
+			return false
+		}
+		op.NoSignal = true
+	}
+	return true
+}
+
+// data reads the bytes a write, a send or a fastopen connect sends:
+// quoted text, or a count of filler bytes.
+func (p *parser) data(op *Op, a *args) bool {
 	t, ok := a.next()
 	if !ok {
 		p.errorf(a.prev.end, "missing data after %s, expected quoted text or a number of bytes from 1 to %d", op.Kind, maxBytes)
@@ -206,14 +232,6 @@ func (p *parser) writeArgs(op *Op, a *args, refs *stepRefs) bool {
 	default:
 		p.errorf(t.col, "unexpected %s after %s, expected quoted text or a number of bytes", t.describe(), op.Kind)
 		return false
-	}
-	if a.more() {
-		t, _ := a.next()
-		if t.kind != tWord || t.text != "nosignal" {
-			p.errorf(t.col, "unexpected %s after the data, expected nosignal, \"->\" or the end of the statement%s", t.describe(), didYouMean(t.text, []string{"nosignal"}))
-			return false
-		}
-		op.NoSignal = true
 	}
 	return true
 }

@@ -216,6 +216,14 @@ tcp4: inject client>server S. seq=-3 ack=+7 len=10
 				t.Errorf("guard %v", g)
 			}
 		}},
+		{"fastopen", hdr + `setup listening
+client connect listener fastopen "hello" -> 5
+`, func(t *testing.T, s *Scenario) {
+			op := s.Steps[0].Op
+			if !op.FastOpen || string(op.Data) != "hello" || op.Target != "listener" || op.Expect.Default.N != 5 {
+				t.Errorf("got %+v", op)
+			}
+		}},
 		{"Operations", hdr + `setup none
 l socket
 l bind -> ok
@@ -502,10 +510,10 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "client accept server\n", `t.td:4:15: unexpected "server" after accept, expected "as NAME" or the end of the statement`},
 		{hdr + "client listen -1\n", `t.td:4:15: invalid backlog "-1", expected a whole number from 0 to 2147483647`},
 		{hdr + "client connect \"x\"\n", `t.td:4:16: unexpected quoted text, expected the actor to connect to, e.g. listener`},
-		{hdr + "client setsockopt SO_ERROR 1\n", `t.td:4:19: SO_ERROR cannot be set, expected one of SO_LINGER, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT, TCP_NODELAY, SO_RCVBUF, SO_SNDBUF, TCP_LINGER2, SO_REUSEADDR, SO_RCVTIMEO, SO_SNDTIMEO (read it with getsockopt SO_ERROR)`},
+		{hdr + "client setsockopt SO_ERROR 1\n", `t.td:4:19: SO_ERROR cannot be set, expected one of SO_LINGER, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT, TCP_NODELAY, SO_RCVBUF, SO_SNDBUF, TCP_LINGER2, SO_REUSEADDR, SO_RCVTIMEO, SO_SNDTIMEO, TCP_FASTOPEN, TCP_FASTOPEN_CONNECT (read it with getsockopt SO_ERROR)`},
 		{hdr + "client setsockopt TCP_NODELAY\n", `t.td:4:30: missing value after "TCP_NODELAY", expected a whole number from 0 to 2147483647`},
 		{hdr + "client setsockopt SO_KEEPALIVE on\n", `t.td:4:32: invalid value "on", expected a whole number from 0 to 2147483647`},
-		{hdr + "client getsockopt SO_EROR -> 0\n", `t.td:4:19: unknown option "SO_EROR", expected one of SO_LINGER, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT, TCP_NODELAY, SO_RCVBUF, SO_SNDBUF, TCP_LINGER2, SO_REUSEADDR, SO_RCVTIMEO, SO_SNDTIMEO, SO_ERROR, SO_TYPE, SO_ACCEPTCONN (did you mean "SO_ERROR"?)`},
+		{hdr + "client getsockopt SO_EROR -> 0\n", `t.td:4:19: unknown option "SO_EROR", expected one of SO_LINGER, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT, TCP_NODELAY, SO_RCVBUF, SO_SNDBUF, TCP_LINGER2, SO_REUSEADDR, SO_RCVTIMEO, SO_SNDTIMEO, TCP_FASTOPEN, TCP_FASTOPEN_CONNECT, SO_ERROR, SO_TYPE, SO_ACCEPTCONN (did you mean "SO_ERROR"?)`},
 		{"scenario t\ntitle \"t\"\non tcp pipe\nserver read 1 nonblock\n", `t.td:4:8: read nonblock needs recv(2) with MSG_DONTWAIT, which a pipe does not have; expected a guard without pipe such as "tcp:" (on a pipe, "nonblock on" before a plain read does not block)`},
 		{"scenario t\ntitle \"t\"\non pipe\nserver read 1 timeout 1s\n", `t.td:4:8: read timeout needs the socket option SO_RCVTIMEO, which a pipe does not have; expected "on" without pipe (on a pipe, "nonblock on" before a plain read does not block)`},
 		{"scenario t\ntitle \"t\"\non unix pipe\nserver read 1 peek\n", `t.td:4:8: read peek needs recv(2) and its flags, which a pipe does not have; expected a guard without pipe such as "unix:" (on a pipe, "nonblock on" before a plain read does not block)`},
@@ -543,6 +551,10 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "inject client>server R seq=1 seq=2\n", "t.td:4:30: seq given twice in inject, expected it at most once"},
 		{hdr + "inject client>nobody R\n", "t.td:4:15: unknown actor \"nobody\", expected one of client, server, listener"},
 		{"scenario t\ntitle \"t\"\non tcp unix\ninject client>server R\n", "t.td:4:1: inject makes a TCP segment, and unix carries none; expected a guard such as \"tcp:\" or \"on tcp\""},
+		{"scenario t\ntitle \"t\"\non tcp\nsetup listening\nclient connect listener fastopen\n", `t.td:5:33: missing data after connect, expected quoted text or a number of bytes from 1 to 16777216`},
+		{"scenario t\ntitle \"t\"\non tcp\nsetup listening\nclient connect listener fastopn \"x\"\n", `t.td:5:25: unexpected "fastopn" after the target, expected "fastopen DATA", "->" or the end of the statement (did you mean "fastopen"?)`},
+		{"scenario t\ntitle \"t\"\non tcp\nsetup listening\nclient connect listener fastopen \"hi\" -> ok\n", `t.td:5:42: connect returns a byte count, found ok; expected the count of bytes sendto(2) took, an errno name or blocked`},
+		{"scenario t\ntitle \"t\"\non tcp unix\nsetup listening\nclient connect listener fastopen \"x\"\n", `t.td:5:8: connect fastopen is TCP Fast Open, and unix has no such thing; expected a guard such as "tcp:"`},
 		{hdr + "client poll in,oot -> POLLIN\n", `t.td:4:16: unknown poll event "oot", expected in, out, rdhup or pri (did you mean "out"?)`},
 		{hdr + "client poll POLLIN\n", `t.td:4:13: unknown poll event "POLLIN", expected in, out, rdhup or pri (did you mean "in"?)`},
 		{hdr + "client poll in,,out\n", `t.td:4:16: empty event in "in,,out", expected events separated by single commas`},

@@ -121,6 +121,10 @@ func (p *parser) label(t token, on []Transport) (Alternative, bool) {
 
 // allowedResults says which results fit op, for messages.
 func allowedResults(op *Op) string {
+	switch {
+	case op.Kind == OpConnect && op.FastOpen:
+		return "the count of bytes sendto(2) took, an errno name or blocked"
+	}
 	switch op.Kind {
 	case OpRead, OpWrite, OpSend:
 		return "a byte count, an errno name or blocked"
@@ -212,7 +216,12 @@ func (p *parser) result(t token, op *Op) (Result, bool) {
 func (p *parser) fits(t token, r Result, op *Op) bool {
 	want := allowedResults(op)
 	var msg string
-	switch op.Kind {
+	kind := op.Kind
+	if kind == OpConnect && op.FastOpen {
+		// sendto(2) with MSG_FASTOPEN: a send that also connects.
+		kind = OpSend
+	}
+	switch kind {
 	case OpRead, OpWrite, OpSend:
 		switch r.Kind {
 		case ResultOK:
