@@ -1230,3 +1230,53 @@ s read 16
 		}
 	}
 }
+
+// inject on two hosts: from the client's namespace, across the link, a SYN
+// to the server's TIME_WAIT 4-tuple at the client's next sequence number
+// plus 1000. The wire shows it where the connection's own segments put
+// that number, and the server's kernel, taking it for a new connection
+// (its sequence number is above the TIME_WAIT entry's), answers with a
+// SYN-ACK that acknowledges it.
+func TestInjectTimeWaitSYN(t *testing.T) {
+	for _, r := range run(t, `scenario t/inject-timewait
+title "a SYN to a TIME_WAIT 4-tuple"
+net direct
+on tcp4 tcp6
+server close
+client close
+expect state server TIME_WAIT
+inject client>server S seq=+1000
+`) {
+		if r.Verdict == lab.Skipped {
+			t.Skip(r.Skip)
+		}
+		var clientNext uint32
+		for _, st := range r.Steps[:len(r.Steps)-1] {
+			for _, p := range st.Packets {
+				if p.From == "client" && p.To == "server" {
+					end := p.Seq + uint32(p.Len)
+					if strings.ContainsAny(p.Flags, "SF") {
+						end++
+					}
+					clientNext = max(clientNext, end)
+				}
+			}
+		}
+		st := step(t, r, 8)
+		var syn, synAck bool
+		for _, p := range st.Packets {
+			if p.From == "client" && p.Flags == "S" && p.Seq == clientNext+1000 {
+				syn = true
+			}
+			if p.From == "server" && p.Flags == "S." && p.Ack == clientNext+1001 {
+				synAck = true
+			}
+		}
+		if !syn || !synAck {
+			t.Errorf("%s: injected SYN at %d+1000 seen %v, SYN-ACK acknowledging it %v\n%s", r.Transport, clientNext, syn, synAck, timeline(r))
+		}
+		if r.Verdict != lab.Match {
+			t.Errorf("%s: %s\n%s", r.Transport, r.Verdict, timeline(r))
+		}
+	}
+}
