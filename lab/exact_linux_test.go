@@ -2,6 +2,7 @@ package lab_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/teardown-net/teardown/lab"
+	"github.com/teardown-net/teardown/netns"
 	"github.com/teardown-net/teardown/scenario"
 )
 
@@ -808,6 +810,473 @@ client poll none timeout 0
 		}
 		if st := step(t, r, 4); st.Took > 100*time.Millisecond {
 			t.Errorf("%s: poll with timeout 0 took %v", r.Transport, st.Took)
+		}
+	}
+}
+
+// bind "ADDRESS" binds the literal address written, and the kernel
+// answers: an address in use by a socket bound the same way or to the
+// wildcard gives EADDRINUSE, an address this host does not have
+// EADDRNOTAVAIL, an IPv4 address on an IPv6 socket what the kernel says.
+// Each is first made here directly.
+func TestBindAddress(t *testing.T) {
+	bind := func(fam, typ int, sas ...unix.Sockaddr) []string {
+		var out []string
+		for _, sa := range sas {
+			fd, err := unix.Socket(fam, typ|unix.SOCK_CLOEXEC, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer unix.Close(fd)
+			out = append(out, errnoName(unix.Bind(fd, sa)))
+		}
+		return out
+	}
+	// A port nobody else here holds, found by the kernel; the lab's run
+	// has a namespace of its own, where the same number is free too.
+	probe, _ := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	unix.Bind(probe, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}})
+	psa, _ := unix.Getsockname(probe)
+	unix.Close(probe)
+	port := psa.(*unix.SockaddrInet4).Port
+	lo := &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: port}
+	any4 := &unix.SockaddrInet4{Port: port}
+	other := &unix.SockaddrInet4{Addr: [4]byte{198, 18, 0, 1}}
+	dir := t.TempDir()
+	path := &unix.SockaddrUnix{Name: filepath.Join(dir, "a.sock")}
+	abstract := &unix.SockaddrUnix{Name: fmt.Sprintf("@teardown-test-%d", os.Getpid())}
+	want := map[scenario.Transport][]string{
+		scenario.TCP4: bind(unix.AF_INET, unix.SOCK_STREAM, lo, lo, any4, other),
+		scenario.TCP6: bind(unix.AF_INET6, unix.SOCK_STREAM, lo, &unix.SockaddrInet6{Addr: [16]byte{15: 1}, Port: port}),
+		scenario.Unix: bind(unix.AF_UNIX, unix.SOCK_STREAM, path, path, abstract, abstract),
+	}
+	p := strconv.Itoa(port)
+	for _, r := range run(t, `scenario t/bind-address
+title "bind a literal address"
+setup none
+on tcp4
+a socket
+b socket
+c socket
+d socket
+a bind "127.0.0.1:`+p+`"
+b bind "127.0.0.1:`+p+`"
+c bind "0.0.0.0:`+p+`"
+d bind "198.18.0.1:0"
+`) {
+		got := []string{result(step(t, r, 9)), result(step(t, r, 10)), result(step(t, r, 11)), result(step(t, r, 12))}
+		if strings.Join(got, " ") != strings.Join(want[r.Transport], " ") {
+			t.Errorf("%s: lab %v, kernel %v\n%s", r.Transport, got, want[r.Transport], timeline(r))
+		}
+	}
+	for _, r := range run(t, `scenario t/bind-address6
+title "bind a literal address on tcp6"
+setup none
+on tcp6
+a socket
+b socket
+a bind "127.0.0.1:`+p+`"
+b bind "[::1]:`+p+`"
+`) {
+		got := []string{result(step(t, r, 7)), result(step(t, r, 8))}
+		if strings.Join(got, " ") != strings.Join(want[r.Transport], " ") {
+			t.Errorf("%s: lab %v, kernel %v\n%s", r.Transport, got, want[r.Transport], timeline(r))
+		}
+	}
+	// A unix socket bound to a literal path or abstract name is where a
+	// connect to it goes.
+	for _, r := range run(t, `scenario t/bind-address-unix
+title "bind a literal unix path and abstract name"
+setup none
+on unix
+a socket
+b socket
+c socket
+d socket
+a bind "a.sock"
+b bind "a.sock"
+c bind "@teardown-lab"
+d bind "@teardown-lab"
+c listen
+e socket
+e connect c -> ok
+`) {
+		got := []string{result(step(t, r, 9)), result(step(t, r, 10)), result(step(t, r, 11)), result(step(t, r, 12))}
+		if strings.Join(got, " ") != strings.Join(want[r.Transport], " ") {
+			t.Errorf("%s: lab %v, kernel %v\n%s", r.Transport, got, want[r.Transport], timeline(r))
+		}
+		if r.Verdict != lab.Match {
+			t.Errorf("%s: %s\n%s", r.Transport, r.Verdict, timeline(r))
+		}
+	}
+}
+
+// epoll keeps one instance per actor for the run: level-triggered it
+// reports readiness on every wait, edge-triggered once per change, and a
+// closed descriptor leaves it. The same sequence of epoll_ctl and
+// epoll_wait calls is made here directly on a TCP and a unix pair.
+func TestEpoll(t *testing.T) {
+	direct := func(c, s int) []string {
+		ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unix.Close(ep)
+		ctl := func(op int, events uint32) {
+			if err := unix.EpollCtl(ep, op, s, &unix.EpollEvent{Events: events, Fd: int32(s)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var out []string
+		wait := func(ms int) {
+			evs := make([]unix.EpollEvent, 1)
+			n, err := unix.EpollWait(ep, evs, ms)
+			var names []string
+			for _, b := range []struct {
+				bit  uint32
+				name string
+			}{{unix.EPOLLERR, "EPOLLERR"}, {unix.EPOLLHUP, "EPOLLHUP"}, {unix.EPOLLIN, "EPOLLIN"}, {unix.EPOLLOUT, "EPOLLOUT"}, {unix.EPOLLRDHUP, "EPOLLRDHUP"}} {
+				if n > 0 && evs[0].Events&b.bit != 0 {
+					names = append(names, b.name)
+				}
+			}
+			switch {
+			case err != nil:
+				out = append(out, errnoName(err))
+			case n == 0:
+				out = append(out, "0")
+			default:
+				out = append(out, strings.Join(names, "|"))
+			}
+		}
+		unix.Write(c, []byte("a"))
+		time.Sleep(10 * time.Millisecond)
+		ctl(unix.EPOLL_CTL_ADD, unix.EPOLLIN)
+		wait(0)
+		wait(0)
+		ctl(unix.EPOLL_CTL_MOD, unix.EPOLLIN|unix.EPOLLET)
+		wait(0)
+		wait(0)
+		unix.Write(c, []byte("b"))
+		time.Sleep(10 * time.Millisecond)
+		wait(0)
+		unix.Read(s, make([]byte, 16))
+		wait(100)
+		unix.Close(c)
+		time.Sleep(20 * time.Millisecond)
+		ctl(unix.EPOLL_CTL_MOD, unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLET)
+		wait(0)
+		unix.Close(s)
+		wait(100)
+		return out
+	}
+	want := map[scenario.Transport][]string{}
+	c, s := tcpPair(t)
+	want[scenario.TCP4] = direct(c, s)
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want[scenario.Unix] = direct(fds[0], fds[1])
+	for _, r := range run(t, `scenario t/epoll
+title "epoll level and edge triggered"
+on tcp4 unix
+client write "a"
+server epoll in timeout 0
+server epoll in timeout 0
+server epoll in edge timeout 0
+server epoll in edge timeout 0
+client write "b"
+server epoll in edge timeout 0
+server read 16
+server epoll in edge timeout 100ms
+client close
+server epoll in,rdhup edge timeout 0
+server close
+server epoll in,rdhup edge timeout 100ms
+`) {
+		var got []string
+		for _, line := range []int{5, 6, 7, 8, 10, 12, 14, 16} {
+			got = append(got, result(step(t, r, line)))
+		}
+		if strings.Join(got, " ") != strings.Join(want[r.Transport], " ") {
+			t.Errorf("%s: lab %v, kernel %v\n%s", r.Transport, got, want[r.Transport], timeline(r))
+		}
+	}
+}
+
+// An async read blocks on a thread of its own while the next steps run: a
+// shutdown(SHUT_RD) from another thread ends it with 0, a close does not
+// (the blocked call holds the socket, which sends no FIN until it
+// returns). The same is done here with two threads.
+func TestAsyncRead(t *testing.T) {
+	const limit = 400 * time.Millisecond
+	blockedRead := func(fd int, after func()) (string, time.Duration) {
+		tv := unix.NsecToTimeval(limit.Nanoseconds())
+		unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+		type out struct {
+			res  string
+			took time.Duration
+		}
+		done := make(chan out, 1)
+		go func() {
+			start := time.Now()
+			n, err := unix.Read(fd, make([]byte, 16))
+			res := strconv.Itoa(n)
+			if errors.Is(err, unix.EAGAIN) {
+				res = "blocked" // at the limit, as the lab says
+			} else if err != nil {
+				res = errnoName(err)
+			}
+			done <- out{res, time.Since(start)}
+		}()
+		time.Sleep(50 * time.Millisecond)
+		after()
+		o := <-done
+		return o.res, o.took
+	}
+	c, s := tcpPair(t)
+	shut, _ := blockedRead(s, func() { unix.Shutdown(s, unix.SHUT_RD) })
+	closed, _ := blockedRead(c, func() { unix.Close(c) })
+	for _, r := range run(t, `scenario t/async-read
+title "async read, then shutdown or close from another thread"
+on tcp4 tcp6 unix
+limit 400ms
+server read 16 async
+sleep 50ms
+server shutdown rd
+client read 16 async
+sleep 50ms
+client close
+`) {
+		got := []string{result(step(t, r, 5)), result(step(t, r, 8))}
+		if want := []string{shut, closed}; strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("%s: lab %v, kernel %v\n%s", r.Transport, got, want, timeline(r))
+		}
+		if st := step(t, r, 5); !st.Async || st.Took < 40*time.Millisecond || st.Took > limit {
+			t.Errorf("%s: the async read returned after %v (async %v), want after the 50ms sleep", r.Transport, st.Took, st.Async)
+		}
+		if st := step(t, r, 6); st.Start.Sub(step(t, r, 5).Start) > 40*time.Millisecond {
+			t.Errorf("%s: the step after the async read began %v after it: it waited for the read", r.Transport, st.Start.Sub(step(t, r, 5).Start))
+		}
+		if r.Verdict != lab.Match {
+			t.Errorf("%s: %s\n%s", r.Transport, r.Verdict, timeline(r))
+		}
+	}
+}
+
+// inject sends a segment relative to the live connection: an RST at the
+// exact next sequence number resets the receiver, one in the window but
+// not exact draws a challenge ACK and leaves it open (RFC 5961), one
+// outside the window is dropped. The same RSTs are made here directly
+// with a raw socket, their sequence number read from the sending socket
+// itself in repair mode (TCP_QUEUE_SEQ), independently of the lab.
+func TestInjectRST(t *testing.T) {
+	direct := func(offset uint32) string {
+		c, s := tcpPair(t)
+		unix.Write(c, []byte("hello"))
+		time.Sleep(10 * time.Millisecond)
+		if err := unix.SetsockoptInt(s, unix.IPPROTO_TCP, unix.TCP_REPAIR, 1); err != nil {
+			t.Skipf("TCP_REPAIR: %v", err)
+		}
+		unix.SetsockoptInt(s, unix.IPPROTO_TCP, unix.TCP_REPAIR_QUEUE, 2) // TCP_SEND_QUEUE
+		seq, err := unix.GetsockoptInt(s, unix.IPPROTO_TCP, unix.TCP_QUEUE_SEQ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Leave repair mode without the window probe TCP_REPAIR_OFF
+		// sends.
+		unix.SetsockoptInt(s, unix.IPPROTO_TCP, unix.TCP_REPAIR, -1)
+		ssa, _ := unix.Getsockname(s)
+		csa, _ := unix.Getsockname(c)
+		sp, cp := ssa.(*unix.SockaddrInet4).Port, csa.(*unix.SockaddrInet4).Port
+		hdr := make([]byte, 20)
+		binary.BigEndian.PutUint16(hdr[0:], uint16(sp))
+		binary.BigEndian.PutUint16(hdr[2:], uint16(cp))
+		binary.BigEndian.PutUint32(hdr[4:], uint32(seq)+offset)
+		hdr[12], hdr[13] = 5<<4, 0x04
+		binary.BigEndian.PutUint16(hdr[14:], 1024)
+		sum := uint32(127<<8) + 1 + uint32(127<<8) + 1 + unix.IPPROTO_TCP + 20
+		for i := 0; i < 20; i += 2 {
+			sum += uint32(binary.BigEndian.Uint16(hdr[i:]))
+		}
+		for sum>>16 != 0 {
+			sum = sum&0xffff + sum>>16
+		}
+		binary.BigEndian.PutUint16(hdr[16:], ^uint16(sum))
+		raw, err := unix.Socket(unix.AF_INET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unix.Close(raw)
+		if err := unix.Sendto(raw, hdr, 0, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+		_, _, err = unix.Recvfrom(c, make([]byte, 16), unix.MSG_DONTWAIT)
+		return errnoName(err)
+	}
+	want := []string{direct(0), direct(1000), direct(100000000)}
+	if want[0] != "ECONNRESET" {
+		t.Fatalf("the direct RST at the next sequence number gave %s: the direct program is wrong", want[0])
+	}
+	var got []string
+	for _, off := range []string{"", " seq=+1000", " seq=+100000000"} {
+		for _, r := range run(t, `scenario t/inject-rst
+title "inject an RST"
+on tcp4
+client write "hello"
+inject server>client R`+off+`
+client read 16 nonblock
+`) {
+			got = append(got, result(step(t, r, 6)))
+			if off == " seq=+1000" {
+				if st := step(t, r, 5); !hasPacket(st, "client", "server", ".") {
+					t.Errorf("an RST in the window but not at the next sequence number drew no challenge ACK\n%s", timeline(r))
+				}
+			}
+		}
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("reads after the RSTs: lab %v, kernel %v", got, want)
+	}
+}
+
+func hasPacket(st lab.Step, from, to, flags string) bool {
+	for _, p := range st.Packets {
+		if p.From == from && p.To == to && p.Flags == flags {
+			return true
+		}
+	}
+	return false
+}
+
+// connect fastopen sends the data in the SYN (TCP Fast Open): sendto(2)
+// with MSG_FASTOPEN made directly, in a namespace of its own with the
+// same tcp_fastopen setting, returns the same count, and the client's
+// TCP_INFO says its SYN's data was acknowledged; the lab's capture shows
+// the SYN carrying it.
+func TestFastOpen(t *testing.T) {
+	type out struct {
+		sent    string
+		synData bool
+		read    string
+	}
+	res := make(chan out, 1)
+	go func() {
+		// Never unlocked: the thread and its namespace end with it.
+		runtime.LockOSThread()
+		if err := netns.Enter(0); err != nil {
+			t.Error(err)
+			res <- out{}
+			return
+		}
+		if err := os.WriteFile("/proc/sys/net/ipv4/tcp_fastopen", []byte("519"), 0); err != nil {
+			t.Error(err)
+			res <- out{}
+			return
+		}
+		l, _ := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		defer unix.Close(l)
+		unix.Bind(l, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}})
+		unix.SetsockoptInt(l, unix.IPPROTO_TCP, unix.TCP_FASTOPEN, 16)
+		unix.Listen(l, 16)
+		sa, _ := unix.Getsockname(l)
+		c, _ := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		defer unix.Close(c)
+		err := unix.Sendto(c, []byte("hello"), unix.MSG_FASTOPEN, sa)
+		o := out{sent: "5"}
+		if err != nil {
+			o.sent = errnoName(err)
+		}
+		s, _, _ := unix.Accept4(l, unix.SOCK_CLOEXEC)
+		defer unix.Close(s)
+		n, err := unix.Read(s, make([]byte, 16))
+		o.read = strconv.Itoa(n)
+		if err != nil {
+			o.read = errnoName(err)
+		}
+		if info, err := unix.GetsockoptTCPInfo(c, unix.IPPROTO_TCP, unix.TCP_INFO); err == nil {
+			o.synData = info.Options&32 != 0 // TCPI_OPT_SYN_DATA
+		}
+		res <- o
+	}()
+	want := <-res
+	if !want.synData {
+		t.Fatalf("the direct connect's SYN carried no data (%+v): the direct program is wrong", want)
+	}
+	for _, r := range run(t, `scenario t/fastopen
+title "TCP Fast Open"
+setup none
+on tcp4 tcp6
+sysctl net.ipv4.tcp_fastopen 519
+l socket
+l bind
+l setsockopt TCP_FASTOPEN 16
+l listen
+c socket
+c connect l fastopen "hello"
+l accept as s
+s read 16
+`) {
+		got := out{sent: result(step(t, r, 11)), read: result(step(t, r, 13))}
+		for _, p := range step(t, r, 11).Packets {
+			if p.From == "c" && p.Flags == "S" && p.Len == 5 {
+				got.synData = true
+			}
+		}
+		if got != want {
+			t.Errorf("%s: lab %+v, kernel %+v\n%s", r.Transport, got, want, timeline(r))
+		}
+	}
+}
+
+// inject on two hosts: from the client's namespace, across the link, a SYN
+// to the server's TIME_WAIT 4-tuple at the client's next sequence number
+// plus 1000. The wire shows it where the connection's own segments put
+// that number, and the server's kernel, taking it for a new connection
+// (its sequence number is above the TIME_WAIT entry's), answers with a
+// SYN-ACK that acknowledges it.
+func TestInjectTimeWaitSYN(t *testing.T) {
+	for _, r := range run(t, `scenario t/inject-timewait
+title "a SYN to a TIME_WAIT 4-tuple"
+net direct
+on tcp4 tcp6
+server close
+client close
+expect state server TIME_WAIT
+inject client>server S seq=+1000
+`) {
+		if r.Verdict == lab.Skipped {
+			t.Skip(r.Skip)
+		}
+		var clientNext uint32
+		for _, st := range r.Steps[:len(r.Steps)-1] {
+			for _, p := range st.Packets {
+				if p.From == "client" && p.To == "server" {
+					end := p.Seq + uint32(p.Len)
+					if strings.ContainsAny(p.Flags, "SF") {
+						end++
+					}
+					clientNext = max(clientNext, end)
+				}
+			}
+		}
+		st := step(t, r, 8)
+		var syn, synAck bool
+		for _, p := range st.Packets {
+			if p.From == "client" && p.Flags == "S" && p.Seq == clientNext+1000 {
+				syn = true
+			}
+			if p.From == "server" && p.Flags == "S." && p.Ack == clientNext+1001 {
+				synAck = true
+			}
+		}
+		if !syn || !synAck {
+			t.Errorf("%s: injected SYN at %d+1000 seen %v, SYN-ACK acknowledging it %v\n%s", r.Transport, clientNext, syn, synAck, timeline(r))
+		}
+		if r.Verdict != lab.Match {
+			t.Errorf("%s: %s\n%s", r.Transport, r.Verdict, timeline(r))
 		}
 	}
 }

@@ -1,9 +1,11 @@
 package lab
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -51,6 +53,13 @@ var operations = map[scenario.OpKind]operation{
 		return okResult(), nil
 	},
 	scenario.OpBind: func(r *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
+		if op.Address != "" {
+			sa, err := r.bindAddress(op.Address)
+			if err != nil {
+				return scenario.Result{}, err
+			}
+			return result(r.net.BindTo(e, sa))
+		}
 		if op.Target != "" {
 			t, err := r.endpoint(op.Target)
 			if err != nil {
@@ -150,11 +159,40 @@ var operations = map[scenario.OpKind]operation{
 			}
 			path = u.Name
 		}
+		if strings.HasPrefix(path, "@") {
+			return scenario.Result{}, fmt.Errorf("unlink: %s is bound to the abstract name %s, which is no file", e.Name, path)
+		}
 		return result(unix.Unlink(path))
 	},
 	scenario.OpPoll: func(r *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
 		return r.poll(e, op)
 	},
+	scenario.OpEpoll: (*runner).epoll,
+}
+
+// bindAddress turns the literal address of a bind into the sockaddr of
+// its own family, which the kernel then judges against the socket's: an
+// IPv4 address on a tcp6 socket is the kernel's EINVAL or EAFNOSUPPORT to
+// give, not the lab's to refuse.
+func (r *runner) bindAddress(s string) (unix.Sockaddr, error) {
+	a, err := scenario.ParseBindAddress(s)
+	if err != nil {
+		return nil, fmt.Errorf("bind: %w", err)
+	}
+	switch a.Kind {
+	case scenario.AddressIP:
+		if a.IP.Addr().Is4() {
+			return &unix.SockaddrInet4{Addr: a.IP.Addr().As4(), Port: int(a.IP.Port())}, nil
+		}
+		return &unix.SockaddrInet6{Addr: a.IP.Addr().As16(), Port: int(a.IP.Port())}, nil
+	case scenario.AddressAbstract:
+		// x/sys/unix turns a leading '@' into the NUL of the abstract
+		// namespace.
+		return &unix.SockaddrUnix{Name: "@" + a.Name}, nil
+	case scenario.AddressPath:
+		return r.net.UnixAddr(a.Name), nil
+	}
+	return nil, fmt.Errorf("bind address %q is not known to the runner", s)
 }
 
 // shutdownHows are the directions of shutdown.
@@ -205,7 +243,12 @@ func (r *runner) connect(e *sock.Endpoint, op *scenario.Op) (scenario.Result, er
 	if err != nil {
 		return scenario.Result{}, fmt.Errorf("connect to %s: %w", op.Target, err)
 	}
-	err = unix.Connect(e.FD, sa)
+	var sent int
+	if op.FastOpen {
+		sent, err = sendtoFastOpen(e.FD, op.Data, sa)
+	} else {
+		err = unix.Connect(e.FD, sa)
+	}
 	if a := sock.Name(e.FD, unix.Getsockname); a.IsValid() {
 		e.Local = a
 	}
@@ -217,7 +260,39 @@ func (r *runner) connect(e *sock.Endpoint, op *scenario.Op) (scenario.Result, er
 	if errors.Is(err, unix.EINPROGRESS) && r.limited(e, op, unix.SO_SNDTIMEO) {
 		return blockedResult(), nil
 	}
+	if op.FastOpen && err == nil {
+		return countResult(sent), nil
+	}
 	return result(err)
+}
+
+// sendtoFastOpen connects fd to sa with sendto(2) and MSG_FASTOPEN, the
+// data in the SYN where the kernel may put it there, and returns the
+// count sendto gave. x/sys/unix's Sendto gives no count.
+func sendtoFastOpen(fd int, p []byte, sa unix.Sockaddr) (int, error) {
+	var raw unsafe.Pointer
+	var size uintptr
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		r := unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: a.Addr}
+		binary.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(&r.Port))[:], uint16(a.Port))
+		raw, size = unsafe.Pointer(&r), unsafe.Sizeof(r)
+	case *unix.SockaddrInet6:
+		r := unix.RawSockaddrInet6{Family: unix.AF_INET6, Addr: a.Addr}
+		binary.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(&r.Port))[:], uint16(a.Port))
+		raw, size = unsafe.Pointer(&r), unsafe.Sizeof(r)
+	default:
+		return 0, fmt.Errorf("connect fastopen to %T: the parser lets it through only on TCP", sa)
+	}
+	var b unsafe.Pointer
+	if len(p) > 0 {
+		b = unsafe.Pointer(&p[0])
+	}
+	n, _, errno := unix.Syscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(b), uintptr(len(p)), unix.MSG_FASTOPEN, uintptr(raw), size)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
 }
 
 func (r *runner) accept(l *sock.Endpoint, op *scenario.Op) (scenario.Result, error) {
@@ -502,24 +577,115 @@ func (r *runner) poll(e *sock.Endpoint, op *scenario.Op) (scenario.Result, error
 	return scenario.Result{Kind: scenario.ResultEvents, Events: sortedEvents(fds[0].Revents)}, nil
 }
 
+// epollSet is an actor's epoll instance and what its descriptor is
+// registered on it for.
+type epollSet struct {
+	fd int
+	// attached: the descriptor has been registered, for events.
+	attached bool
+	events   uint32
+}
+
+// epoll waits on the actor's epoll instance, made at its first epoll and
+// kept for the run, as a program keeps one: edge-triggered readiness is
+// reported once per change, and a closed descriptor leaves the instance
+// (while a dup of it stays open, it does not). The descriptor is
+// registered the first time, and registered anew (EPOLL_CTL_MOD) when the
+// events or the mode change; that registration's error is the result.
+func (r *runner) epoll(e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
+	var want uint32
+	for _, ev := range op.Events {
+		bit, ok := pollBits[ev]
+		if !ok {
+			return scenario.Result{}, fmt.Errorf("epoll event %q is not known to the runner", ev)
+		}
+		want |= uint32(uint16(bit))
+	}
+	if op.Edge {
+		want |= unix.EPOLLET
+	}
+	ep := r.epolls[e.Name]
+	if ep == nil {
+		fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+		if err != nil {
+			return scenario.Result{}, fmt.Errorf("epoll_create1 for %s: %w", e.Name, err)
+		}
+		ep = &epollSet{fd: fd}
+		if r.epolls == nil {
+			r.epolls = map[string]*epollSet{}
+		}
+		r.epolls[e.Name] = ep
+	}
+	if !ep.attached || ep.events != want {
+		ctl := unix.EPOLL_CTL_MOD
+		if !ep.attached {
+			ctl = unix.EPOLL_CTL_ADD
+		}
+		ev := unix.EpollEvent{Events: want, Fd: int32(e.FD)}
+		if err := unix.EpollCtl(ep.fd, ctl, e.FD, &ev); err != nil {
+			return errResult(err)
+		}
+		ep.attached, ep.events = true, want
+	}
+	timeout := op.Timeout
+	if timeout == 0 || timeout > r.limit {
+		timeout = r.limit
+	}
+	if op.Now {
+		timeout = 0
+	}
+	evs := make([]unix.EpollEvent, 1)
+	n, err := unix.EpollWait(ep.fd, evs, int(timeout.Milliseconds()))
+	if err != nil {
+		return errResult(err)
+	}
+	if n == 0 {
+		if !op.Now && (op.Timeout == 0 || op.Timeout > r.limit) {
+			return blockedResult(), nil
+		}
+		return countResult(0), nil
+	}
+	return scenario.Result{Kind: scenario.ResultEvents, Events: epollEvents(evs[0].Events)}, nil
+}
+
+// epollEvents names epoll_wait's event bits.
+func epollEvents(bits uint32) []string {
+	var names []string
+	for _, b := range []struct {
+		bit  uint32
+		name string
+	}{
+		{unix.EPOLLIN, "EPOLLIN"}, {unix.EPOLLOUT, "EPOLLOUT"}, {unix.EPOLLPRI, "EPOLLPRI"},
+		{unix.EPOLLRDHUP, "EPOLLRDHUP"}, {unix.EPOLLHUP, "EPOLLHUP"}, {unix.EPOLLERR, "EPOLLERR"},
+	} {
+		if bits&b.bit != 0 {
+			names = append(names, b.name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
 // sockopts maps the option names of the language to level and number.
 var sockopts = map[string][2]int{
-	"SO_KEEPALIVE":     {unix.SOL_SOCKET, unix.SO_KEEPALIVE},
-	"SO_RCVBUF":        {unix.SOL_SOCKET, unix.SO_RCVBUF},
-	"SO_SNDBUF":        {unix.SOL_SOCKET, unix.SO_SNDBUF},
-	"SO_REUSEADDR":     {unix.SOL_SOCKET, unix.SO_REUSEADDR},
-	"SO_ERROR":         {unix.SOL_SOCKET, unix.SO_ERROR},
-	"SO_TYPE":          {unix.SOL_SOCKET, unix.SO_TYPE},
-	"SO_ACCEPTCONN":    {unix.SOL_SOCKET, unix.SO_ACCEPTCONN},
-	"SO_LINGER":        {unix.SOL_SOCKET, unix.SO_LINGER},
-	"SO_RCVTIMEO":      {unix.SOL_SOCKET, unix.SO_RCVTIMEO},
-	"SO_SNDTIMEO":      {unix.SOL_SOCKET, unix.SO_SNDTIMEO},
-	"TCP_KEEPIDLE":     {unix.IPPROTO_TCP, unix.TCP_KEEPIDLE},
-	"TCP_KEEPINTVL":    {unix.IPPROTO_TCP, unix.TCP_KEEPINTVL},
-	"TCP_KEEPCNT":      {unix.IPPROTO_TCP, unix.TCP_KEEPCNT},
-	"TCP_USER_TIMEOUT": {unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT},
-	"TCP_NODELAY":      {unix.IPPROTO_TCP, unix.TCP_NODELAY},
-	"TCP_LINGER2":      {unix.IPPROTO_TCP, unix.TCP_LINGER2},
+	"SO_KEEPALIVE":         {unix.SOL_SOCKET, unix.SO_KEEPALIVE},
+	"SO_RCVBUF":            {unix.SOL_SOCKET, unix.SO_RCVBUF},
+	"SO_SNDBUF":            {unix.SOL_SOCKET, unix.SO_SNDBUF},
+	"SO_REUSEADDR":         {unix.SOL_SOCKET, unix.SO_REUSEADDR},
+	"SO_ERROR":             {unix.SOL_SOCKET, unix.SO_ERROR},
+	"SO_TYPE":              {unix.SOL_SOCKET, unix.SO_TYPE},
+	"SO_ACCEPTCONN":        {unix.SOL_SOCKET, unix.SO_ACCEPTCONN},
+	"SO_LINGER":            {unix.SOL_SOCKET, unix.SO_LINGER},
+	"SO_RCVTIMEO":          {unix.SOL_SOCKET, unix.SO_RCVTIMEO},
+	"SO_SNDTIMEO":          {unix.SOL_SOCKET, unix.SO_SNDTIMEO},
+	"TCP_KEEPIDLE":         {unix.IPPROTO_TCP, unix.TCP_KEEPIDLE},
+	"TCP_KEEPINTVL":        {unix.IPPROTO_TCP, unix.TCP_KEEPINTVL},
+	"TCP_KEEPCNT":          {unix.IPPROTO_TCP, unix.TCP_KEEPCNT},
+	"TCP_USER_TIMEOUT":     {unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT},
+	"TCP_NODELAY":          {unix.IPPROTO_TCP, unix.TCP_NODELAY},
+	"TCP_LINGER2":          {unix.IPPROTO_TCP, unix.TCP_LINGER2},
+	"TCP_FASTOPEN":         {unix.IPPROTO_TCP, unix.TCP_FASTOPEN},
+	"TCP_FASTOPEN_CONNECT": {unix.IPPROTO_TCP, unix.TCP_FASTOPEN_CONNECT},
 }
 
 func (r *runner) setsockopt(e *sock.Endpoint, op *scenario.Op) (scenario.Result, error) {

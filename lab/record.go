@@ -82,6 +82,8 @@ const (
 	StepFault StepKind = "fault"
 	// StepSysctl is a setting of a host's network namespace.
 	StepSysctl StepKind = "sysctl"
+	// StepInject is a TCP segment the lab made and sent on the link.
+	StepInject StepKind = "inject"
 	// StepExpect is an expect statement, checked against the step before
 	// it.
 	StepExpect StepKind = "expect"
@@ -105,6 +107,9 @@ type Step struct {
 	Data string `json:"data,omitempty"`
 	// Took is how long the call took.
 	Took time.Duration `json:"took_ns"`
+	// Async: the call ran on a thread of its own while the steps after it
+	// ran; its result and Took are from when it returned.
+	Async bool `json:"async,omitempty"`
 	// Expected is the result expected on this OS and transport.
 	Expected *scenario.Result `json:"expected,omitempty"`
 	// Seed is what a source document claims, and SeedDiffers whether the

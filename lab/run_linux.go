@@ -43,6 +43,13 @@ type runner struct {
 	cut map[string]bool
 	// hosts is the run's network when the scenario has more than one host.
 	hosts *hosts.Network
+	// epolls are the actors' epoll instances, by actor.
+	epolls map[string]*epollSet
+	// async are the async calls under way.
+	async []*asyncCall
+	// trackers follow the segments of each host an inject sends from
+	// ("" on loopback).
+	trackers map[string]*seqTracker
 }
 
 func (env *environment) run(ctx context.Context, j Job, opts Options, rec *Record) error {
@@ -127,7 +134,21 @@ func (env *environment) execute(ctx context.Context, j Job, opts Options, rec *R
 	}
 	defer r.obs.close()
 	defer r.closeAll()
+	// Before the descriptors are closed: an async call still under way
+	// ends at the limit at the latest.
+	defer r.collect(true)
 
+	if slices.ContainsFunc(j.Scenario.Steps, func(s scenario.Step) bool { return s.Inject != nil }) {
+		if !env.isolate {
+			rec.Verdict = Skipped
+			rec.Skip = "inject sends from a raw socket in the run's own network namespace, and there is none here (it needs root)"
+			return nil
+		}
+		if err := r.openTrackers(); err != nil {
+			return err
+		}
+		defer r.closeTrackers()
+	}
 	if err := r.setup(); err != nil {
 		return fmt.Errorf("setup %s: %w", j.Scenario.Setup, err)
 	}
@@ -138,6 +159,9 @@ func (env *environment) execute(ctx context.Context, j Job, opts Options, rec *R
 		if err := r.step(s); err != nil {
 			return fmt.Errorf("%s: %w", s.Pos, err)
 		}
+	}
+	if err := r.collect(true); err != nil {
+		return err
 	}
 	r.obs.end = monotonic()
 	r.closeAll()
@@ -243,6 +267,10 @@ func (r *runner) closeAll() {
 			unix.Close(e.FD)
 			e.FD = -1
 		}
+	}
+	for name, ep := range r.epolls {
+		unix.Close(ep.fd)
+		delete(r.epolls, name)
 	}
 }
 
@@ -398,6 +426,8 @@ func (r *runner) step(s scenario.Step) error {
 		st.Kind = StepFault
 	case s.Sysctl != nil:
 		st.Kind = StepSysctl
+	case s.Inject != nil:
+		st.Kind = StepInject
 	default:
 		st.Kind = StepSleep
 	}
@@ -410,23 +440,17 @@ func (r *runner) step(s scenario.Step) error {
 	case s.Expect != nil:
 		// Compare checks it after the run, against what the preceding
 		// step recorded.
+	case s.Op != nil && s.Op.Async:
+		st.Async = true
+		if err := r.start(s.Op, st, len(r.rec.Steps)); err != nil {
+			return err
+		}
+		r.observe(&st, s.Op)
 	case s.Op != nil:
-		r.wd, r.callStart = r.arm(), time.Now()
-		stop := func() {}
-		if s.Op.Interrupt > 0 {
-			stop = r.interrupt(s.Op.Interrupt)
-		}
-		res, err := r.do(s.Op, &st)
-		stop()
-		st.Took = time.Since(st.Start)
-		if fired := r.wd.stop(); fired && err == nil && endedByLab(s.Op, res) {
-			res = blockedResult()
-		}
-		r.wd = nil
+		res, err := r.call(s.Op, &st)
 		if err != nil {
 			return err
 		}
-		res.SIGPIPE = takeSIGPIPE()
 		st.Result = &res
 		r.observe(&st, s.Op)
 	case s.Fault != nil:
@@ -439,6 +463,14 @@ func (r *runner) step(s scenario.Step) error {
 		case scenario.FaultHeal:
 			delete(r.cut, s.Fault.Host)
 		}
+		st.Took = time.Since(st.Start)
+		r.observe(&st, nil)
+	case s.Inject != nil:
+		if err := r.inject(s.Inject, &st); err != nil {
+			return err
+		}
+		res := okResult()
+		st.Result = &res
 		st.Took = time.Since(st.Start)
 		r.observe(&st, nil)
 	case s.Sysctl != nil:
@@ -460,7 +492,29 @@ func (r *runner) step(s scenario.Step) error {
 		r.observe(&st, nil)
 	}
 	r.rec.Steps = append(r.rec.Steps, st)
-	return nil
+	return r.collect(false)
+}
+
+// call makes one operation's call on this thread, under a watchdog, and
+// returns its result with whether it raised SIGPIPE.
+func (r *runner) call(op *scenario.Op, st *Step) (scenario.Result, error) {
+	r.wd, r.callStart = r.arm(), time.Now()
+	stop := func() {}
+	if op.Interrupt > 0 {
+		stop = r.interrupt(op.Interrupt)
+	}
+	res, err := r.do(op, st)
+	stop()
+	st.Took = time.Since(st.Start)
+	if fired := r.wd.stop(); fired && err == nil && endedByLab(op, res) {
+		res = blockedResult()
+	}
+	r.wd = nil
+	if err != nil {
+		return scenario.Result{}, err
+	}
+	res.SIGPIPE = takeSIGPIPE()
+	return res, nil
 }
 
 // endpoint returns the actor's endpoint. The parser guarantees actors are

@@ -153,8 +153,9 @@ func (g Guard) Has(t Transport) bool {
 }
 
 // Step is one statement in the body of a scenario: an operation by an actor,
-// a sleep, a fault in the network, a sysctl, or an expectation about what
-// was observed. Exactly one of Op, Sleep, Fault, Sysctl and Expect is set.
+// a sleep, a fault in the network, a sysctl, an injected segment, or an
+// expectation about what was observed. Exactly one of Op, Sleep, Fault,
+// Sysctl, Inject and Expect is set.
 type Step struct {
 	Pos    Pos
 	Text   string // the statement as written, without comment
@@ -163,7 +164,24 @@ type Step struct {
 	Sleep  time.Duration // "sleep 100ms"; >0 when this is a sleep
 	Fault  *Fault
 	Sysctl *Sysctl
+	Inject *Inject
 	Expect *Expect
+}
+
+// Inject is "inject FROM>TO FLAGS [seq=N] [ack=N] [len=N]": a TCP segment
+// made by the lab, as if FROM sent it to TO on their connection, and sent
+// from FROM's host on the real link. Its sequence number is FROM's next
+// (the end of what FROM has sent, a SYN and a FIN counting one) plus Seq;
+// its acknowledgment, with ACK set, TO's next plus Ack. Both are offsets
+// and may be negative, so that "in window" and "out of window" are said
+// relative to the live connection.
+type Inject struct {
+	From, To string
+	// Flags are letters from "SFRP." ('.' is ACK), as written.
+	Flags    string
+	Seq, Ack int64
+	// Len is the number of payload bytes.
+	Len int
 }
 
 // Sysctl is "sysctl [HOST] NAME VALUE": a setting of the network
@@ -229,6 +247,11 @@ const (
 	// OpUnlink removes the path a unix socket is bound to, or would be
 	// bound to (unlink(2)).
 	OpUnlink OpKind = "unlink"
+	// OpEpoll waits with epoll_wait(2) on an epoll instance of the
+	// actor's own, on which the actor's descriptor is registered the
+	// first time (EPOLL_CTL_ADD) and again whenever the events or the
+	// mode change (EPOLL_CTL_MOD).
+	OpEpoll OpKind = "epoll"
 )
 
 // Op is "ACTOR OPERATION ARGUMENTS [-> RESULT ...]".
@@ -242,14 +265,23 @@ type Op struct {
 	// Target is the actor whose address connect uses, and bind when it
 	// names one.
 	Target string
+	// Address is the literal address bind gives, as written between
+	// quotes: "127.0.0.1:8080", "[::1]:0", "0.0.0.0:80", a path relative
+	// to the run's directory ("a.sock") or an abstract unix name ("@a").
+	// See ParseBindAddress.
+	Address string
 	// As is the name accept gives the new socket (default "server"), and
 	// the name of dup's new descriptor.
 	As string
 	// Backlog for listen (default 16).
 	Backlog int
 
-	// Data for write and send: Text when quoted, else Count filler bytes.
+	// Data for write and send: Text when quoted, else Count filler bytes;
+	// for connect with FastOpen, what goes in the SYN.
 	Data []byte
+	// FastOpen: connect with sendto(2) and MSG_FASTOPEN, the data in the
+	// SYN ("connect TARGET fastopen DATA").
+	FastOpen bool
 	// NoSignal: send with MSG_NOSIGNAL.
 	NoSignal bool
 
@@ -262,6 +294,10 @@ type Op struct {
 	// Interrupt: a signal is sent to the blocked call after this long
 	// (read, write, send, accept, connect, poll).
 	Interrupt time.Duration
+	// Async: the call is made on a thread of its own, and the statements
+	// after it run while it blocks; its result is recorded when it
+	// returns (read, write, send and poll; "async" after the arguments).
+	Async bool
 	// Flags for read: recv(2) flags from RecvFlags, as written.
 	Flags []string
 
@@ -277,10 +313,13 @@ type Op struct {
 	Option string
 	Value  int
 
-	// Events for poll: "in", "out", "rdhup", "pri"; none for "poll none".
+	// Events for poll and epoll: "in", "out", "rdhup", "pri"; none for
+	// "poll none".
 	Events []string
-	// Now: poll with timeout 0, which looks and returns at once.
+	// Now: poll or epoll with timeout 0, which looks and returns at once.
 	Now bool
+	// Edge: epoll registers the descriptor edge-triggered (EPOLLET).
+	Edge bool
 
 	// Expect is the "-> RESULT ..." part; nil when the line has none.
 	Expect *Expectation
@@ -299,8 +338,9 @@ const (
 	ResultErrno ResultKind = "errno"
 	// ResultBlocked is a call still blocked when the step's limit ran out.
 	ResultBlocked ResultKind = "blocked"
-	// ResultEvents is poll's revents, as names ("POLLIN|POLLHUP"); no
-	// events (a poll that timed out) is ResultCount with N 0.
+	// ResultEvents is poll's revents or epoll's events, as names
+	// ("POLLIN|POLLHUP", "EPOLLIN"); no events (a wait that timed out) is
+	// ResultCount with N 0.
 	ResultEvents ResultKind = "events"
 )
 

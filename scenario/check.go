@@ -48,6 +48,32 @@ func guardWithout(on, bad []Transport) string {
 	return strings.ReplaceAll(guardFor(keep), ",", " ")
 }
 
+// checkAsync rejects async calls on pipe, whose blocking reads and writes
+// the lab emulates with poll on one thread: a pipe closed by another
+// thread would end the emulation where the kernel's call goes on.
+func (p *parser) checkAsync() {
+	for i, st := range p.s.Steps {
+		if st.Op == nil || !st.Op.Async || !Guard(p.runsOn(st.Guard)).Has(Pipe) {
+			continue
+		}
+		hint := "\"on\" without pipe"
+		if others := without(p.runsOn(st.Guard), Pipe); len(others) > 0 {
+			hint = fmt.Sprintf("a guard without pipe such as %q", guardFor(others)+":")
+		}
+		p.errorAt(p.refs[i].op, "%s async runs on a thread of its own, which the lab does not do for a pipe; expected %s", st.Op.Kind, hint)
+	}
+}
+
+func without(ts []Transport, xs ...Transport) []Transport {
+	var out []Transport
+	for _, t := range ts {
+		if !Guard(xs).Has(t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 // checkPipeReads rejects read options that need a socket on a statement
 // that runs on pipe, where they could not be carried out as written.
 func (p *parser) checkPipeReads() {
@@ -116,6 +142,12 @@ func (p *parser) checkTCPOnly() {
 		}
 	}
 	for i, st := range p.s.Steps {
+		if op := st.Op; op != nil && op.FastOpen {
+			if notTCP := without(p.runsOn(st.Guard), TCP4, TCP6); len(notTCP) > 0 {
+				p.errorAt(p.refs[i].op, "connect fastopen is TCP Fast Open, and %s has no such thing; expected a guard such as \"tcp:\"", joinTransports(notTCP))
+			}
+			continue
+		}
 		e := st.Expect
 		if e == nil || e.Kind == ExpectUnread || e.Kind == ExpectTook {
 			continue
@@ -244,6 +276,10 @@ func (p *parser) checkActors() {
 				default:
 					use(op.Actor, r.actor, i)
 				}
+			case st.Inject != nil:
+				sawOp = true
+				use(st.Inject.From, r.actor, i)
+				use(st.Inject.To, r.peer, i)
 			case st.Fault != nil || st.Sleep > 0:
 				// What the network or the kernel's timers did during a
 				// fault or a sleep can be checked too.

@@ -71,20 +71,8 @@ func (p *parser) expectStatement(toks []token, text string) {
 		if !ok {
 			return
 		}
-		for i := 0; i < len(f.text); i++ {
-			c := f.text[i]
-			if !strings.ContainsRune("SFRP.", rune(c)) {
-				hint := ""
-				if u := strings.ToUpper(f.text); u != f.text && strings.Trim(u, "SFRP.") == "" {
-					hint = fmt.Sprintf(" (did you mean %q?)", u)
-				}
-				p.errorf(f.col+i, "unknown TCP flag %q in %q, expected letters from S, F, R, P and \".\" (ACK)%s", c, f.text, hint)
-				return
-			}
-			if strings.IndexByte(f.text[:i], c) >= 0 {
-				p.errorf(f.col+i, "TCP flag %q given twice in %q, expected each at most once", c, f.text)
-				return
-			}
+		if !p.tcpFlags(f) {
+			return
 		}
 		e.Flags = f.text
 	case ExpectReason:

@@ -27,6 +27,8 @@ func FuzzParse(f *testing.F) {
 		hdr + "client read 16 nonblock -> EWOULDBLOCK\ntcp4: sleep 10ms\nexpect tcp6: recvq client 0\n",
 		hdr + "net direct\nclient setsockopt TCP_USER_TIMEOUT 300\nfault drop server\ntcp4: fault heal server\nfault reboot client\n",
 		hdr + "net routed\nsetup none\nl socket at server\nl bind\nl listen\nc socket at client\nfault unreachable server\nc connect l -> EHOSTUNREACH\nfault noroute router\nfault heal router\n",
+		hdr + "setup none\na socket\na bind \"[::1]:80\" -> EINVAL\na bind \"@x\"\na bind \"d/a.sock\"\na setsockopt TCP_FASTOPEN 5\nc socket\nc connect a fastopen 5 -> 5\n",
+		hdr + "server epoll in,rdhup edge timeout 0 -> EPOLLIN|EPOLLRDHUP\nserver read 16 async -> 0\ninject server>client R. seq=-1 ack=+2 len=3\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -76,6 +78,15 @@ func FuzzParse(f *testing.F) {
 			if st.Expect != nil {
 				n++
 			}
+			if st.Sysctl != nil {
+				n++
+			}
+			if st.Inject != nil {
+				n++
+				if st.Inject.From == st.Inject.To || st.Inject.Len < 0 || st.Inject.Len > maxInjectLen {
+					t.Fatalf("step %q: inject %+v", st.Text, *st.Inject)
+				}
+			}
 			if st.Fault != nil {
 				n++
 				if !contains(s.Net.Hosts(), st.Fault.Host) || !contains(FaultKinds, string(st.Fault.Kind)) {
@@ -83,7 +94,7 @@ func FuzzParse(f *testing.F) {
 				}
 			}
 			if n != 1 {
-				t.Fatalf("step %q sets %d of Op, Sleep, Fault and Expect", st.Text, n)
+				t.Fatalf("step %q sets %d of Op, Sleep, Fault, Sysctl, Inject and Expect", st.Text, n)
 			}
 			if st.Op != nil && st.Op.Host != "" && (st.Op.Kind != OpSocket || st.Op.Host == "router" || !contains(s.Net.Hosts(), st.Op.Host)) {
 				t.Fatalf("step %q places a socket on host %q of net %s", st.Text, st.Op.Host, s.Net)
@@ -112,4 +123,36 @@ func alternativeResults(e *Expectation) []Result {
 		rs = append(rs, a.Result)
 	}
 	return rs
+}
+
+// FuzzParseBindAddress checks that ParseBindAddress never panics, and
+// that what it accepts is an IP address and port, or a path that stays
+// inside the run's directory, or an abstract name.
+func FuzzParseBindAddress(f *testing.F) {
+	for _, s := range []string{"127.0.0.1:80", "[::1]:0", "[fe80::1%lo]:1", "a.sock", "../a", "@x", "/tmp/a", "1.sock", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := ParseBindAddress(s)
+		if err != nil {
+			return
+		}
+		switch a.Kind {
+		case AddressIP:
+			if !a.IP.IsValid() || a.IP.Addr().Zone() != "" {
+				t.Fatalf("%q: accepted %v", s, a.IP)
+			}
+		case AddressPath:
+			c := filepath.Clean(a.Name)
+			if filepath.IsAbs(a.Name) || c == ".." || strings.HasPrefix(c, "../") || len(a.Name) > maxUnixPath || strings.ContainsRune(a.Name, 0) {
+				t.Fatalf("%q: accepted a path outside the run's directory or too long", s)
+			}
+		case AddressAbstract:
+			if a.Name == "" || "@"+a.Name != s {
+				t.Fatalf("%q: abstract name %q", s, a.Name)
+			}
+		default:
+			t.Fatalf("%q: kind %v", s, a.Kind)
+		}
+	})
 }

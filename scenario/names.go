@@ -55,6 +55,7 @@ var Options = []string{
 	"SO_LINGER", "SO_KEEPALIVE", "TCP_KEEPIDLE", "TCP_KEEPINTVL",
 	"TCP_KEEPCNT", "TCP_USER_TIMEOUT", "TCP_NODELAY", "SO_RCVBUF",
 	"SO_SNDBUF", "TCP_LINGER2", "SO_REUSEADDR", "SO_RCVTIMEO", "SO_SNDTIMEO",
+	"TCP_FASTOPEN", "TCP_FASTOPEN_CONNECT",
 }
 
 // ReadOnlyOptions are the options only getsockopt accepts.
@@ -63,6 +64,11 @@ var ReadOnlyOptions = []string{"SO_ERROR", "SO_TYPE", "SO_ACCEPTCONN"}
 // PollEvents are the names a poll result may combine with '|'.
 var PollEvents = []string{
 	"POLLIN", "POLLOUT", "POLLRDHUP", "POLLHUP", "POLLERR", "POLLPRI", "POLLNVAL",
+}
+
+// EpollEvents are the names an epoll result may combine with '|'.
+var EpollEvents = []string{
+	"EPOLLIN", "EPOLLOUT", "EPOLLRDHUP", "EPOLLHUP", "EPOLLERR", "EPOLLPRI",
 }
 
 // Limits on values written in a scenario.
@@ -79,8 +85,11 @@ var Operations = []string{
 	string(OpAccept), string(OpWrite), string(OpSend), string(OpRead),
 	string(OpClose), string(OpShutdown), string(OpLinger), string(OpNonblock),
 	string(OpSetsockopt), string(OpGetsockopt), string(OpPoll),
-	string(OpDup), string(OpUnlink),
+	string(OpEpoll), string(OpDup), string(OpUnlink),
 }
+
+// AsyncOperations are the operations that may end in "async".
+var AsyncOperations = []string{string(OpRead), string(OpWrite), string(OpSend), string(OpPoll)}
 
 // FaultKinds are the faults "fault KIND HOST" may name.
 var FaultKinds = []string{
@@ -98,13 +107,13 @@ var RecvFlags = []string{"peek", "waitall", "oob", "trunc"}
 // TookComparisons are the comparisons "expect took" may make.
 var TookComparisons = []string{"<", "<=", ">", ">="}
 
-// PollRequests are the events poll may ask for.
+// PollRequests are the events poll and epoll may ask for.
 var PollRequests = []string{"in", "out", "rdhup", "pri"}
 
 var (
 	headerKeywords = []string{"scenario", "title", "source", "note", "on", "setup", "limit", "net"}
 	// statementKeywords start statements; they cannot name actors.
-	statementKeywords = append(append([]string(nil), headerKeywords...), "expect", "sleep", "fault", "sysctl")
+	statementKeywords = append(append([]string(nil), headerKeywords...), "expect", "sleep", "fault", "sysctl", "inject")
 	expectKinds       = []string{
 		string(ExpectWire), string(ExpectReason), string(ExpectState),
 		string(ExpectRecvQ), string(ExpectSendQ), string(ExpectUnread),

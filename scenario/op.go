@@ -44,6 +44,14 @@ func (p *parser) opStatement(toks []token, text string, g Guard, col int) {
 	}
 	op := &Op{Actor: actor.text, Kind: OpKind(opTok.text)}
 	refs := stepRefs{op: p.pos(opTok.col), actor: p.pos(actor.col)}
+	if n := len(rest); n >= 1 && rest[n-1].kind == tWord && rest[n-1].text == "async" {
+		if !asyncable[op.Kind] {
+			p.errorf(rest[n-1].col, "%s cannot be async, expected async only after %s", op.Kind, oneOf(AsyncOperations))
+			return
+		}
+		op.Async = true
+		rest = rest[:n-1]
+	}
 	if n := len(rest); interruptible[op.Kind] && n >= 2 && rest[n-2].kind == tWord && rest[n-2].text == "interrupt" {
 		ia := &args{p: p, toks: rest[n-1:], prev: rest[n-2], stmt: opTok.text}
 		d, ok := ia.blockDuration("interrupt")
@@ -68,7 +76,11 @@ func (p *parser) opStatement(toks []token, text string, g Guard, col int) {
 
 // interruptible are the operations that take "interrupt D" after their
 // arguments (read takes it among its options).
-var interruptible = map[OpKind]bool{OpWrite: true, OpSend: true, OpAccept: true, OpConnect: true, OpPoll: true}
+var interruptible = map[OpKind]bool{OpWrite: true, OpSend: true, OpAccept: true, OpConnect: true, OpPoll: true, OpEpoll: true}
+
+// asyncable are the operations that may be async: calls that only use a
+// descriptor the run already has, and make nothing the runner must learn.
+var asyncable = map[OpKind]bool{OpRead: true, OpWrite: true, OpSend: true, OpPoll: true}
 
 // opArgs reads the arguments of op with the reader of its operation;
 // operations without arguments (bind, close) have none.
@@ -95,6 +107,7 @@ var argReaders = map[OpKind]func(p *parser, op *Op, a *args, refs *stepRefs) boo
 	OpSetsockopt: (*parser).setsockoptArgs,
 	OpGetsockopt: (*parser).getsockoptArgs,
 	OpPoll:       (*parser).pollArgs,
+	OpEpoll:      (*parser).epollArgs,
 	OpDup:        (*parser).dupArgs,
 	OpBind:       (*parser).bindArgs,
 }
@@ -138,7 +151,7 @@ func (p *parser) listenArgs(op *Op, a *args, refs *stepRefs) bool {
 	return true
 }
 
-// connectArgs reads "connect TARGET".
+// connectArgs reads "connect TARGET [fastopen DATA]".
 func (p *parser) connectArgs(op *Op, a *args, refs *stepRefs) bool {
 	t, ok := a.word("target", "the actor to connect to, e.g. listener")
 	if !ok || !p.actorName(t) {
@@ -146,7 +159,16 @@ func (p *parser) connectArgs(op *Op, a *args, refs *stepRefs) bool {
 	}
 	op.Target = t.text
 	refs.target = p.pos(t.col)
-	return true
+	if !a.more() {
+		return true
+	}
+	f, _ := a.next()
+	if f.kind != tWord || f.text != "fastopen" {
+		p.errorf(f.col, "unexpected %s after the target, expected \"fastopen DATA\", \"->\" or the end of the statement%s", f.describe(), didYouMean(f.text, []string{"fastopen"}))
+		return false
+	}
+	op.FastOpen = true
+	return p.data(op, a)
 }
 
 // acceptArgs reads "accept [as NAME]".
@@ -171,6 +193,23 @@ func (p *parser) acceptArgs(op *Op, a *args, refs *stepRefs) bool {
 
 // writeArgs reads "write|send DATA [nosignal]".
 func (p *parser) writeArgs(op *Op, a *args, refs *stepRefs) bool {
+	if !p.data(op, a) {
+		return false
+	}
+	if a.more() {
+		t, _ := a.next()
+		if t.kind != tWord || t.text != "nosignal" {
+			p.errorf(t.col, "unexpected %s after the data, expected nosignal, \"->\" or the end of the statement%s", t.describe(), didYouMean(t.text, []string{"nosignal"}))
+			return false
+		}
+		op.NoSignal = true
+	}
+	return true
+}
+
+// data reads the bytes a write, a send or a fastopen connect sends:
+// quoted text, or a count of filler bytes.
+func (p *parser) data(op *Op, a *args) bool {
 	t, ok := a.next()
 	if !ok {
 		p.errorf(a.prev.end, "missing data after %s, expected quoted text or a number of bytes from 1 to %d", op.Kind, maxBytes)
@@ -193,14 +232,6 @@ func (p *parser) writeArgs(op *Op, a *args, refs *stepRefs) bool {
 	default:
 		p.errorf(t.col, "unexpected %s after %s, expected quoted text or a number of bytes", t.describe(), op.Kind)
 		return false
-	}
-	if a.more() {
-		t, _ := a.next()
-		if t.kind != tWord || t.text != "nosignal" {
-			p.errorf(t.col, "unexpected %s after the data, expected nosignal, \"->\" or the end of the statement%s", t.describe(), didYouMean(t.text, []string{"nosignal"}))
-			return false
-		}
-		op.NoSignal = true
 	}
 	return true
 }
@@ -336,6 +367,53 @@ func (p *parser) getsockoptArgs(op *Op, a *args, refs *stepRefs) bool {
 
 // pollArgs reads "poll EVENTS|none [timeout D|0]".
 func (p *parser) pollArgs(op *Op, a *args, refs *stepRefs) bool {
+	if !p.requests(op, a, true) {
+		return false
+	}
+	if a.more() {
+		t, _ := a.next()
+		if t.kind != tWord || t.text != "timeout" {
+			p.errorf(t.col, "unexpected %s after the events, expected timeout, \"->\" or the end of the statement%s", t.describe(), didYouMean(t.text, []string{"timeout"}))
+			return false
+		}
+		return p.waitTimeout(op, a)
+	}
+	return true
+}
+
+// epollArgs reads "epoll EVENTS [edge] [timeout D|0]".
+func (p *parser) epollArgs(op *Op, a *args, refs *stepRefs) bool {
+	if !p.requests(op, a, false) {
+		return false
+	}
+	options := []string{"edge", "timeout"}
+	seen := map[string]bool{}
+	for a.more() {
+		t, _ := a.next()
+		if t.kind != tWord || !contains(options, t.text) {
+			p.errorf(t.col, "unexpected %s after the events, expected %s, \"->\" or the end of the statement%s", t.describe(), oneOf(options), didYouMean(t.text, options))
+			return false
+		}
+		if seen[t.text] {
+			p.errorf(t.col, "%s given twice in epoll, expected it at most once", t.text)
+			return false
+		}
+		seen[t.text] = true
+		switch t.text {
+		case "edge":
+			op.Edge = true
+		case "timeout":
+			if !p.waitTimeout(op, a) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// requests reads the events poll or epoll asks for: names from
+// PollRequests separated by commas, or "none" where none is allowed.
+func (p *parser) requests(op *Op, a *args, noneAllowed bool) bool {
 	t, ok := a.word("events", "events separated by commas from "+oneOf(PollRequests))
 	if !ok {
 		return false
@@ -344,6 +422,10 @@ func (p *parser) pollArgs(op *Op, a *args, refs *stepRefs) bool {
 	seen := map[string]bool{}
 	events := strings.Split(t.text, ",")
 	if t.text == "none" {
+		if !noneAllowed {
+			p.errorf(col, "%s none would register nothing, expected events separated by commas from %s", op.Kind, oneOf(PollRequests))
+			return false
+		}
 		// No events asked for: poll still reports POLLHUP, POLLERR and
 		// POLLNVAL, which it always may.
 		events = nil
@@ -355,13 +437,14 @@ func (p *parser) pollArgs(op *Op, a *args, refs *stepRefs) bool {
 			return false
 		case !contains(PollRequests, e):
 			hint := didYouMean(e, PollRequests)
-			if short := strings.TrimPrefix(strings.ToLower(e), "poll"); contains(PollRequests, short) {
+			short := strings.TrimPrefix(strings.TrimPrefix(strings.ToLower(e), "e"), "poll")
+			if contains(PollRequests, short) {
 				hint = fmt.Sprintf(" (did you mean %q?)", short)
 			}
-			p.errorf(col, "unknown poll event %q, expected %s%s", e, oneOf(PollRequests), hint)
+			p.errorf(col, "unknown %s event %q, expected %s%s", op.Kind, e, oneOf(PollRequests), hint)
 			return false
 		case seen[e]:
-			p.errorf(col, "poll event %q given twice, expected each at most once", e)
+			p.errorf(col, "%s event %q given twice, expected each at most once", op.Kind, e)
 			return false
 		}
 		seen[e] = true
@@ -372,23 +455,20 @@ func (p *parser) pollArgs(op *Op, a *args, refs *stepRefs) bool {
 			op.Events = append(op.Events, e)
 		}
 	}
-	if a.more() {
-		t, _ := a.next()
-		if t.kind != tWord || t.text != "timeout" {
-			p.errorf(t.col, "unexpected %s after the events, expected timeout, \"->\" or the end of the statement%s", t.describe(), didYouMean(t.text, []string{"timeout"}))
-			return false
-		}
-		if a.more() && a.toks[a.i].kind == tWord && a.toks[a.i].text == "0" {
-			// poll(2) with timeout 0: look and return at once.
-			a.next()
-			op.Now = true
-			return true
-		}
-		if op.Timeout, ok = a.blockDuration("timeout"); !ok {
-			return false
-		}
-	}
 	return true
+}
+
+// waitTimeout reads the duration after "timeout" of poll and epoll, or 0:
+// look and return at once.
+func (p *parser) waitTimeout(op *Op, a *args) bool {
+	if a.more() && a.toks[a.i].kind == tWord && a.toks[a.i].text == "0" {
+		a.next()
+		op.Now = true
+		return true
+	}
+	var ok bool
+	op.Timeout, ok = a.blockDuration("timeout")
+	return ok
 }
 
 // dupArgs reads "dup as NAME".
@@ -410,14 +490,23 @@ func (p *parser) dupArgs(op *Op, a *args, refs *stepRefs) bool {
 	return true
 }
 
-// bindArgs reads "bind [ACTOR]": without ACTOR the lab chooses the
-// address; with it, the address ACTOR is bound to (so that EADDRINUSE can
-// be had).
+// bindArgs reads "bind [ACTOR|"ADDRESS"]": without either the lab
+// chooses the address; with ACTOR, the address ACTOR is bound to; with a
+// quoted ADDRESS, that address (so that EADDRINUSE can be had against any
+// bound socket).
 func (p *parser) bindArgs(op *Op, a *args, refs *stepRefs) bool {
 	if !a.more() {
 		return true
 	}
 	t, _ := a.next()
+	if t.kind == tString {
+		if _, err := ParseBindAddress(t.text); err != nil {
+			p.errorf(t.col, "%v", err)
+			return false
+		}
+		op.Address = t.text
+		return true
+	}
 	if !p.actorName(t) {
 		return false
 	}

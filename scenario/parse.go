@@ -105,6 +105,7 @@ func (p *parser) parse(src string) {
 	if p.onSet {
 		p.checkHeader()
 		p.checkPipeReads()
+		p.checkAsync()
 		p.checkTCPOnly()
 		p.checkUnlink()
 	}
@@ -152,6 +153,8 @@ func (p *parser) statement(toks []token, text string) {
 		p.faultStatement(toks, text, nil, first.col)
 	case first.kind == tWord && first.text == "sysctl":
 		p.sysctlStatement(toks, text, nil, first.col)
+	case first.kind == tWord && first.text == "inject":
+		p.injectStatement(toks, text, nil, first.col)
 	case first.kind == tWord:
 		p.opStatement(toks, text, nil, first.col)
 	default:
@@ -191,6 +194,10 @@ func (p *parser) guarded(toks []token, text string) {
 	}
 	if next.kind == tWord && next.text == "sysctl" {
 		p.sysctlStatement(toks[1:], text, g, label.col)
+		return
+	}
+	if next.kind == tWord && next.text == "inject" {
+		p.injectStatement(toks[1:], text, g, label.col)
 		return
 	}
 	p.opStatement(toks[1:], text, g, label.col)

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -138,6 +139,89 @@ func TestParseGood(t *testing.T) {
 		{"crlf and tabs", "scenario t\r\ntitle\t\"t\"\r\non\ttcp4\r\n\tclient\tclose\t-> ok\r\n", func(t *testing.T, s *Scenario) {
 			if st := s.Steps[0]; st.Text != "client\tclose\t-> ok" || st.Pos.Col != 2 || st.Op.Expect.Default.Kind != ResultOK {
 				t.Errorf("got %+v", st)
+			}
+		}},
+		{"bind addresses", hdr + `setup none
+a socket
+a bind "127.0.0.1:8080" -> ok
+a bind "[::]:0" -> EINVAL
+a bind "a.sock"
+a bind "@lab" -> EADDRINUSE
+a bind "./1.sock"
+`, func(t *testing.T, s *Scenario) {
+			want := []string{"", "127.0.0.1:8080", "[::]:0", "a.sock", "@lab", "./1.sock"}
+			for i, st := range s.Steps {
+				if st.Op.Address != want[i] || st.Op.Target != "" {
+					t.Errorf("step %d: address %q target %q, want address %q", i, st.Op.Address, st.Op.Target, want[i])
+				}
+			}
+			for in, want := range map[string]BindAddress{
+				"127.0.0.1:8080":       {Kind: AddressIP, IP: netip.MustParseAddrPort("127.0.0.1:8080")},
+				"[::ffff:127.0.0.1]:1": {Kind: AddressIP, IP: netip.MustParseAddrPort("[::ffff:127.0.0.1]:1")},
+				"a.sock":               {Kind: AddressPath, Name: "a.sock"},
+				"@lab":                 {Kind: AddressAbstract, Name: "lab"},
+			} {
+				if got, err := ParseBindAddress(in); err != nil || got != want {
+					t.Errorf("ParseBindAddress(%q) = %+v, %v, want %+v", in, got, err, want)
+				}
+			}
+		}},
+		{"epoll", hdr + `server epoll in,rdhup edge timeout 0 -> EPOLLIN|EPOLLRDHUP
+server epoll out timeout 10ms -> 0
+server epoll in interrupt 50ms -> EINTR
+`, func(t *testing.T, s *Scenario) {
+			want := []Op{
+				{Actor: "server", Kind: OpEpoll, Events: []string{"in", "rdhup"}, Edge: true, Now: true},
+				{Actor: "server", Kind: OpEpoll, Events: []string{"out"}, Timeout: 10 * ms},
+				{Actor: "server", Kind: OpEpoll, Events: []string{"in"}, Interrupt: 50 * ms},
+			}
+			for i, st := range s.Steps {
+				got := *st.Op
+				got.Expect = nil
+				if !reflect.DeepEqual(got, want[i]) {
+					t.Errorf("step %d: got %+v, want %+v", i, got, want[i])
+				}
+			}
+			if r := s.Steps[0].Op.Expect.Default; r.Kind != ResultEvents || strings.Join(r.Events, "|") != "EPOLLIN|EPOLLRDHUP" {
+				t.Errorf("result %+v", r)
+			}
+		}},
+		{"async", hdr + `server read 16 interrupt 100ms async -> EINTR
+client poll in timeout 1s async
+client write 5 async
+`, func(t *testing.T, s *Scenario) {
+			want := []Op{
+				{Actor: "server", Kind: OpRead, Size: 16, Interrupt: 100 * ms, Async: true},
+				{Actor: "client", Kind: OpPoll, Events: []string{"in"}, Timeout: time.Second, Async: true},
+				{Actor: "client", Kind: OpWrite, Data: []byte("xxxxx"), Async: true},
+			}
+			for i, st := range s.Steps {
+				got := *st.Op
+				got.Expect = nil
+				if !reflect.DeepEqual(got, want[i]) {
+					t.Errorf("step %d: got %+v, want %+v", i, got, want[i])
+				}
+			}
+		}},
+		{"inject", hdr + `inject server>client R
+tcp4: inject client>server S. seq=-3 ack=+7 len=10
+`, func(t *testing.T, s *Scenario) {
+			want := []Inject{{From: "server", To: "client", Flags: "R"}, {From: "client", To: "server", Flags: "S.", Seq: -3, Ack: 7, Len: 10}}
+			for i, st := range s.Steps {
+				if st.Inject == nil || *st.Inject != want[i] {
+					t.Errorf("step %d: got %+v, want %+v", i, st.Inject, want[i])
+				}
+			}
+			if g := s.Steps[1].Guard; len(g) != 1 || g[0] != TCP4 {
+				t.Errorf("guard %v", g)
+			}
+		}},
+		{"fastopen", hdr + `setup listening
+client connect listener fastopen "hello" -> 5
+`, func(t *testing.T, s *Scenario) {
+			op := s.Steps[0].Op
+			if !op.FastOpen || string(op.Data) != "hello" || op.Target != "listener" || op.Expect.Default.N != 5 {
+				t.Errorf("got %+v", op)
 			}
 		}},
 		{"Operations", hdr + `setup none
@@ -373,7 +457,7 @@ func TestParseErrors(t *testing.T) {
 		{"scenario a_b\ntitle \"t\"\non tcp\nclient close\n", `t.td:1:10: invalid scenario ID "a_b": '_' is not allowed, expected lower-case letters, digits, '-', '.' and '/'`},
 		{"scenario a//b\ntitle \"t\"\non tcp\nclient close\n", `t.td:1:10: invalid scenario ID "a//b": empty part between slashes, expected names such as close-unread/read`},
 		{"scenario a/../b\ntitle \"t\"\non tcp\nclient close\n", `t.td:1:10: invalid scenario ID "a/../b": ".." cannot be a part, expected names such as close-unread/read`},
-		{hdr + "not wrte\n", `t.td:4:5: unknown operation "wrte", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, dup or unlink (did you mean "write"?)`},
+		{hdr + "not wrte\n", `t.td:4:5: unknown operation "wrte", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, epoll, dup or unlink (did you mean "write"?)`},
 		{"scenario\ntitle \"t\"\non tcp\nclient close\n", `t.td:1:9: missing ID after "scenario", expected a scenario ID such as close-unread/read`},
 		{"scenario t\non tcp\nclient close\n", `t.td:1:1: missing "title" statement, expected title "TEXT" in the header`},
 		{"scenario t\ntitle \"t\"\nclient close\n", `t.td:1:1: missing "on" statement, expected the transports to run on in the header, e.g. "on tcp unix"`},
@@ -396,11 +480,11 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "source \"a\" \"b\" \"c\"\nclient close\n", `t.td:4:16: unexpected quoted text after quoted text, expected the end of the statement`},
 		{hdr + "client close\ntitle \"again\"\n", `t.td:5:1: "title" must come before the first step (line 4), expected all header statements first`},
 		{hdr + "tcp: limit 1s\nclient close\n", `t.td:4:1: "limit" cannot have a guard: header statements apply to every transport`},
-		{hdr + "titel \"x\"\n", `t.td:4:1: unknown statement "titel", expected a keyword (scenario, title, source, note, on, setup, limit, net, expect, sleep, fault, sysctl) or an actor and an operation (did you mean "title"?)`},
+		{hdr + "titel \"x\"\n", `t.td:4:1: unknown statement "titel", expected a keyword (scenario, title, source, note, on, setup, limit, net, expect, sleep, fault, sysctl, inject) or an actor and an operation (did you mean "title"?)`},
 
 		// Operations and their arguments.
-		{hdr + "client wrte 5\n", `t.td:4:8: unknown operation "wrte", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, dup or unlink (did you mean "write"?)`},
-		{hdr + "client\n", `t.td:4:7: missing operation after "client", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, dup or unlink`},
+		{hdr + "client wrte 5\n", `t.td:4:8: unknown operation "wrte", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, epoll, dup or unlink (did you mean "write"?)`},
+		{hdr + "client\n", `t.td:4:7: missing operation after "client", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, epoll, dup or unlink`},
 		{hdr + "write \"x\"\n", `t.td:4:1: missing actor before "write", expected ACTOR write, e.g. "client write"`},
 		{hdr + "Client close\n", `t.td:4:1: invalid actor name "Client", expected lower-case letters, digits and '_', starting with a letter`},
 		{hdr + "sleep close\n", `t.td:4:7: invalid duration "close", expected a duration such as 100ms or 1.5s`},
@@ -426,22 +510,51 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "client accept server\n", `t.td:4:15: unexpected "server" after accept, expected "as NAME" or the end of the statement`},
 		{hdr + "client listen -1\n", `t.td:4:15: invalid backlog "-1", expected a whole number from 0 to 2147483647`},
 		{hdr + "client connect \"x\"\n", `t.td:4:16: unexpected quoted text, expected the actor to connect to, e.g. listener`},
-		{hdr + "client setsockopt SO_ERROR 1\n", `t.td:4:19: SO_ERROR cannot be set, expected one of SO_LINGER, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT, TCP_NODELAY, SO_RCVBUF, SO_SNDBUF, TCP_LINGER2, SO_REUSEADDR, SO_RCVTIMEO, SO_SNDTIMEO (read it with getsockopt SO_ERROR)`},
+		{hdr + "client setsockopt SO_ERROR 1\n", `t.td:4:19: SO_ERROR cannot be set, expected one of SO_LINGER, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT, TCP_NODELAY, SO_RCVBUF, SO_SNDBUF, TCP_LINGER2, SO_REUSEADDR, SO_RCVTIMEO, SO_SNDTIMEO, TCP_FASTOPEN, TCP_FASTOPEN_CONNECT (read it with getsockopt SO_ERROR)`},
 		{hdr + "client setsockopt TCP_NODELAY\n", `t.td:4:30: missing value after "TCP_NODELAY", expected a whole number from 0 to 2147483647`},
 		{hdr + "client setsockopt SO_KEEPALIVE on\n", `t.td:4:32: invalid value "on", expected a whole number from 0 to 2147483647`},
-		{hdr + "client getsockopt SO_EROR -> 0\n", `t.td:4:19: unknown option "SO_EROR", expected one of SO_LINGER, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT, TCP_NODELAY, SO_RCVBUF, SO_SNDBUF, TCP_LINGER2, SO_REUSEADDR, SO_RCVTIMEO, SO_SNDTIMEO, SO_ERROR, SO_TYPE, SO_ACCEPTCONN (did you mean "SO_ERROR"?)`},
+		{hdr + "client getsockopt SO_EROR -> 0\n", `t.td:4:19: unknown option "SO_EROR", expected one of SO_LINGER, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT, TCP_NODELAY, SO_RCVBUF, SO_SNDBUF, TCP_LINGER2, SO_REUSEADDR, SO_RCVTIMEO, SO_SNDTIMEO, TCP_FASTOPEN, TCP_FASTOPEN_CONNECT, SO_ERROR, SO_TYPE, SO_ACCEPTCONN (did you mean "SO_ERROR"?)`},
 		{"scenario t\ntitle \"t\"\non tcp pipe\nserver read 1 nonblock\n", `t.td:4:8: read nonblock needs recv(2) with MSG_DONTWAIT, which a pipe does not have; expected a guard without pipe such as "tcp:" (on a pipe, "nonblock on" before a plain read does not block)`},
 		{"scenario t\ntitle \"t\"\non pipe\nserver read 1 timeout 1s\n", `t.td:4:8: read timeout needs the socket option SO_RCVTIMEO, which a pipe does not have; expected "on" without pipe (on a pipe, "nonblock on" before a plain read does not block)`},
 		{"scenario t\ntitle \"t\"\non unix pipe\nserver read 1 peek\n", `t.td:4:8: read peek needs recv(2) and its flags, which a pipe does not have; expected a guard without pipe such as "unix:" (on a pipe, "nonblock on" before a plain read does not block)`},
 		{"scenario t\ntitle \"t\"\non unix\nserver read 1 peek peek\n", `t.td:4:20: peek given twice in read, expected it at most once`},
 		{"scenario t\ntitle \"t\"\non unix\nclient write 5 interrupt 5s\n", `t.td:4:26: interrupt 5s is longer than the step limit 2s, expected at most 2s or a larger "limit" in the header`},
 		{"scenario t\ntitle \"t\"\non unix\nclient bind nobody\n", `t.td:4:13: unknown actor "nobody", expected one of client, server, listener`},
+		{"scenario t\ntitle \"t\"\non tcp\nclient bind \"127.0.0.1:99999\"\n", `t.td:4:13: invalid bind address "127.0.0.1:99999" (invalid port "99999" parsing "127.0.0.1:99999"), expected an IP address and port such as "127.0.0.1:8080" or "[::1]:0", a relative unix path such as "a.sock", or "@name"`},
+		{"scenario t\ntitle \"t\"\non tcp\nclient bind \"127.0.0.1\"\n", `t.td:4:13: invalid bind address "127.0.0.1" (not an ip:port), expected an IP address and port such as "127.0.0.1:8080" or "[::1]:0", a relative unix path such as "a.sock", or "@name"`},
+		{"scenario t\ntitle \"t\"\non unix\nclient bind \"/tmp/a.sock\"\n", `t.td:4:13: absolute path "/tmp/a.sock": paths are relative to the run's directory, so that the run leaves nothing behind; expected an IP address and port such as "127.0.0.1:8080" or "[::1]:0", a relative unix path such as "a.sock", or "@name"`},
+		{"scenario t\ntitle \"t\"\non unix\nclient bind \"x/../../a.sock\"\n", `t.td:4:13: path "x/../../a.sock" leaves the run's directory, expected a path inside it such as "a.sock"`},
+		{"scenario t\ntitle \"t\"\non unix\nclient bind \"@\"\n", `t.td:4:13: abstract name "@" must have 1 to 63 bytes after '@'`},
+		{"scenario t\ntitle \"t\"\non unix\nclient bind \"a.sock\" listener\n", `t.td:4:22: unexpected "listener" after quoted text, expected the end of the statement`},
 		{"scenario t\ntitle \"t\"\non tcp\nsysctl kernel.pid_max 5\n", `t.td:4:8: invalid sysctl "kernel.pid_max": only the network namespace's own settings can be set, expected a name under "net." such as net.ipv4.tcp_fin_timeout`},
 		{"scenario t\ntitle \"t\"\nnet direct\non tcp\nsysctl net.ipv4.tcp_fin_timeout 1\n", `t.td:5:8: unknown host "net.ipv4.tcp_fin_timeout", expected client or server`},
 		{"scenario t\ntitle \"t\"\non tcp unix\nlistener unlink\n", `t.td:4:10: unlink removes a unix socket's path, and tcp4, tcp6 has none; expected a guard such as "unix:"`},
 		{"scenario t\ntitle \"t\"\non unix\nclient dup client2x\n", `t.td:4:12: unexpected "client2x" after dup, expected "as NAME"`},
 		{"scenario t\ntitle \"t\"\non unix\nclient dup as server\n", `t.td:4:15: actor "server" already exists (made by setup connected), expected a new name after "as"`},
 		{"scenario t\ntitle \"t\"\non unix\nclient close\nexpect took => 1s\n", `t.td:5:13: unknown comparison "=>" after took, expected one of <, <=, > or >=, e.g. "expect took >= 1s"`},
+		{hdr + "server epoll none\n", `t.td:4:14: epoll none would register nothing, expected events separated by commas from in, out, rdhup or pri`},
+		{hdr + "server epoll in edge edge\n", `t.td:4:22: edge given twice in epoll, expected it at most once`},
+		{hdr + "server epoll in -> POLLIN\n", `t.td:4:20: epoll returns EPOLL events, found POLLIN; expected epoll events such as EPOLLIN|EPOLLOUT, 0 (timed out), an errno name or blocked`},
+		{hdr + "server poll in -> EPOLLIN\n", `t.td:4:19: poll returns POLL events, found EPOLLIN; expected poll events such as POLLIN|POLLOUT, 0 (timed out), an errno name or blocked`},
+		{hdr + "server epoll in -> EPOLLNVAL\n", `t.td:4:20: unknown epoll event "EPOLLNVAL", expected EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLHUP, EPOLLERR or EPOLLPRI`},
+		{hdr + "server epoll in level\n", `t.td:4:17: unexpected "level" after the events, expected edge or timeout, "->" or the end of the statement`},
+		{hdr + "server epoll EPOLLIN\n", `t.td:4:14: unknown epoll event "EPOLLIN", expected in, out, rdhup or pri (did you mean "in"?)`},
+		{hdr + "client close async\n", `t.td:4:14: close cannot be async, expected async only after read, write, send or poll`},
+		{"scenario t\ntitle \"t\"\non tcp pipe\nserver read 1 async\n", `t.td:4:8: read async runs on a thread of its own, which the lab does not do for a pipe; expected a guard without pipe such as "tcp:"`},
+		{hdr + "inject client server R\n", "t.td:4:8: expected FROM>TO such as client>server, found \"client\""},
+		{hdr + "inject client>client R\n", "t.td:4:8: inject client>client needs the two actors of a connection, expected FROM>TO"},
+		{hdr + "inject client>server Rx\n", "t.td:4:23: unknown TCP flag 'x' in \"Rx\", expected letters from S, F, R, P and \".\" (ACK)"},
+		{hdr + "inject client>server R seq=abc\n", "t.td:4:28: invalid seq offset \"abc\", expected a whole number from -2147483648 to +2147483648 (added to the connection's next sequence number)"},
+		{hdr + "inject client>server R ack=5\n", "t.td:4:24: ack=5 without the ACK flag: a segment without \".\" carries no acknowledgment; expected \".\" in the flags, e.g. R."},
+		{hdr + "inject client>server R. ack=-5 len=2000\n", "t.td:4:36: len 2000 is out of range, expected a whole number from 0 to 1400"},
+		{hdr + "inject client>server S win=5\n", "t.td:4:24: unexpected \"win=5\" in inject, expected seq=N, ack=N or len=N"},
+		{hdr + "inject client>server R seq=1 seq=2\n", "t.td:4:30: seq given twice in inject, expected it at most once"},
+		{hdr + "inject client>nobody R\n", "t.td:4:15: unknown actor \"nobody\", expected one of client, server, listener"},
+		{"scenario t\ntitle \"t\"\non tcp unix\ninject client>server R\n", "t.td:4:1: inject makes a TCP segment, and unix carries none; expected a guard such as \"tcp:\" or \"on tcp\""},
+		{"scenario t\ntitle \"t\"\non tcp\nsetup listening\nclient connect listener fastopen\n", `t.td:5:33: missing data after connect, expected quoted text or a number of bytes from 1 to 16777216`},
+		{"scenario t\ntitle \"t\"\non tcp\nsetup listening\nclient connect listener fastopn \"x\"\n", `t.td:5:25: unexpected "fastopn" after the target, expected "fastopen DATA", "->" or the end of the statement (did you mean "fastopen"?)`},
+		{"scenario t\ntitle \"t\"\non tcp\nsetup listening\nclient connect listener fastopen \"hi\" -> ok\n", `t.td:5:42: connect returns a byte count, found ok; expected the count of bytes sendto(2) took, an errno name or blocked`},
+		{"scenario t\ntitle \"t\"\non tcp unix\nsetup listening\nclient connect listener fastopen \"x\"\n", `t.td:5:8: connect fastopen is TCP Fast Open, and unix has no such thing; expected a guard such as "tcp:"`},
 		{hdr + "client poll in,oot -> POLLIN\n", `t.td:4:16: unknown poll event "oot", expected in, out, rdhup or pri (did you mean "out"?)`},
 		{hdr + "client poll POLLIN\n", `t.td:4:13: unknown poll event "POLLIN", expected in, out, rdhup or pri (did you mean "in"?)`},
 		{hdr + "client poll in,,out\n", `t.td:4:16: empty event in "in,,out", expected events separated by single commas`},
@@ -449,7 +562,7 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "sleep 10\n", `t.td:4:7: missing unit in duration "10", expected e.g. 10ms or 10s`},
 		{hdr + "sleep 0s\n", `t.td:4:7: sleep 0s is not longer than zero, expected a duration such as 100ms or 1.5s`},
 		{hdr + "sleep 2m\n", `t.td:4:7: sleep 2m is longer than the maximum, expected at most 1m`},
-		{hdr + "slep 1s\n", `t.td:4:1: unknown statement "slep", expected a keyword (scenario, title, source, note, on, setup, limit, net, expect, sleep, fault, sysctl) or an actor and an operation (did you mean "sleep"?)`},
+		{hdr + "slep 1s\n", `t.td:4:1: unknown statement "slep", expected a keyword (scenario, title, source, note, on, setup, limit, net, expect, sleep, fault, sysctl, inject) or an actor and an operation (did you mean "sleep"?)`},
 
 		// Results.
 		{hdr + "client write 5 -> ok\n", `t.td:4:19: write returns a byte count, found ok; expected a byte count, an errno name or blocked`},
@@ -533,7 +646,7 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "net routed\nfault drop router\n", `t.td:5:12: fault drop cannot apply to the router: its links carry both hosts' traffic; expected client or server`},
 		{hdr + "net routed\nfault reboot router\n", `t.td:5:14: fault reboot cannot apply to the router: it has no sockets to forget; expected client or server`},
 		{hdr + "net routed\ntcp6,unix: fault drop client\n", `t.td:5:6: guard names unix, which is not in "on" (tcp4, tcp6): it would never apply`},
-		{hdr + "net direct\nclient fault drop server\n", `t.td:5:8: unknown operation "fault", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, dup or unlink`},
+		{hdr + "net direct\nclient fault drop server\n", `t.td:5:8: unknown operation "fault", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, epoll, dup or unlink`},
 		{hdr + "client connect fault\n", `t.td:4:16: "fault" is a keyword and cannot name an actor, expected a name such as client or peer2`},
 		{none + "l socket at server\n", `t.td:5:10: "at HOST" places a socket on a host, and this scenario runs on loopback, a single host; add "net direct" or "net routed" to the header, or leave out "at"`},
 		{none + "net direct\nl socket on server\n", `t.td:6:10: unexpected "on" after socket, expected "at HOST" or the end of the statement`},
@@ -560,9 +673,9 @@ func TestParseErrors(t *testing.T) {
 			`t.td:10:1: unknown actor "s" on tcp4, tcp6, expected one of l, c; or guard the statement with "unix:"`},
 
 		// Several errors: sorted by position, at most ten.
-		{hdr + "a wrte\nsleep 1\nclient close\nb rd\n", "t.td:4:3: unknown operation \"wrte\", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, dup or unlink (did you mean \"write\"?)\n" +
+		{hdr + "a wrte\nsleep 1\nclient close\nb rd\n", "t.td:4:3: unknown operation \"wrte\", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, epoll, dup or unlink (did you mean \"write\"?)\n" +
 			"t.td:5:7: missing unit in duration \"1\", expected e.g. 1ms or 1s\n" +
-			"t.td:7:3: unknown operation \"rd\", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, dup or unlink"},
+			"t.td:7:3: unknown operation \"rd\", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, epoll, dup or unlink"},
 		{hdr + strings.Repeat("sleep 0s\n", 12), strings.TrimSuffix(func() string {
 			var b strings.Builder
 			for line := 4; line < 14; line++ {

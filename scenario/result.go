@@ -121,6 +121,10 @@ func (p *parser) label(t token, on []Transport) (Alternative, bool) {
 
 // allowedResults says which results fit op, for messages.
 func allowedResults(op *Op) string {
+	switch {
+	case op.Kind == OpConnect && op.FastOpen:
+		return "the count of bytes sendto(2) took, an errno name or blocked"
+	}
 	switch op.Kind {
 	case OpRead, OpWrite, OpSend:
 		return "a byte count, an errno name or blocked"
@@ -131,6 +135,8 @@ func allowedResults(op *Op) string {
 		return "the option's value or an errno name"
 	case OpPoll:
 		return "poll events such as POLLIN|POLLOUT, 0 (timed out), an errno name or blocked"
+	case OpEpoll:
+		return "epoll events such as EPOLLIN|EPOLLOUT, 0 (timed out), an errno name or blocked"
 	}
 	return "ok, an errno name or blocked"
 }
@@ -167,16 +173,20 @@ func (p *parser) result(t token, op *Op) (Result, bool) {
 		r.Kind = ResultOK
 	case w == "blocked":
 		r.Kind = ResultBlocked
-	case strings.HasPrefix(w, "POLL") || strings.Contains(w, "|"):
+	case strings.HasPrefix(w, "POLL") || strings.HasPrefix(w, "EPOLL") || strings.Contains(w, "|"):
 		col := t.col
 		seen := map[string]bool{}
+		names, kind := PollEvents, "poll"
+		if strings.HasPrefix(w, "EPOLL") {
+			names, kind = EpollEvents, "epoll"
+		}
 		for _, ev := range strings.Split(w, "|") {
 			switch {
 			case ev == "":
-				p.errorf(col, "empty event in %q, expected poll events joined by single '|'", w)
+				p.errorf(col, "empty event in %q, expected %s events joined by single '|'", w, kind)
 				return r, false
-			case !contains(PollEvents, ev):
-				p.errorf(col, "unknown poll event %q, expected %s%s", ev, oneOf(PollEvents), didYouMean(ev, PollEvents))
+			case !contains(names, ev):
+				p.errorf(col, "unknown %s event %q, expected %s%s", kind, ev, oneOf(names), didYouMean(ev, names))
 				return r, false
 			case seen[ev]:
 				p.errorf(col, "poll event %s given twice in %q, expected each at most once", ev, w)
@@ -196,7 +206,7 @@ func (p *parser) result(t token, op *Op) (Result, bool) {
 		r.Kind, r.Errno = ResultErrno, CanonicalErrno(w)
 	default:
 		p.errorf(t.col, "unknown result %q, expected a byte count, ok, blocked, an errno name or poll events%s",
-			w, didYouMean(w, []string{"ok", "blocked"}, Errnos, PollEvents))
+			w, didYouMean(w, []string{"ok", "blocked"}, Errnos, PollEvents, EpollEvents))
 		return r, false
 	}
 	return r, p.fits(t, r, op)
@@ -206,7 +216,12 @@ func (p *parser) result(t token, op *Op) (Result, bool) {
 func (p *parser) fits(t token, r Result, op *Op) bool {
 	want := allowedResults(op)
 	var msg string
-	switch op.Kind {
+	kind := op.Kind
+	if kind == OpConnect && op.FastOpen {
+		// sendto(2) with MSG_FASTOPEN: a send that also connects.
+		kind = OpSend
+	}
+	switch kind {
 	case OpRead, OpWrite, OpSend:
 		switch r.Kind {
 		case ResultOK:
@@ -225,12 +240,18 @@ func (p *parser) fits(t token, r Result, op *Op) bool {
 		case r.Kind == ResultCount && op.Option == "SO_ERROR" && r.N != 0:
 			msg = fmt.Sprintf("getsockopt SO_ERROR gives errors by name, found %s", t.text)
 		}
-	case OpPoll:
+	case OpPoll, OpEpoll:
+		prefix := "POLL"
+		if op.Kind == OpEpoll {
+			prefix = "EPOLL"
+		}
 		switch {
 		case r.Kind == ResultOK:
-			msg = "poll returns events, found ok"
+			msg = fmt.Sprintf("%s returns events, found ok", op.Kind)
 		case r.Kind == ResultCount && r.N != 0:
-			msg = fmt.Sprintf("poll returns events or 0 (timed out), found %s", t.text)
+			msg = fmt.Sprintf("%s returns events or 0 (timed out), found %s", op.Kind, t.text)
+		case r.Kind == ResultEvents && !strings.HasPrefix(r.Events[0], prefix):
+			msg = fmt.Sprintf("%s returns %s events, found %s", op.Kind, prefix, t.text)
 		}
 	default:
 		switch r.Kind {

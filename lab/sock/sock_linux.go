@@ -31,7 +31,8 @@ type Endpoint struct {
 	// Local and Remote are the TCP addresses, known after bind, connect or
 	// accept; they stay after close so that orphans can be followed.
 	Local, Remote netip.AddrPort
-	// Path is the bound path of a unix socket.
+	// Path is the bound path of a unix socket, or its abstract name with a
+	// leading '@'.
 	Path string
 	// Bound: the lab bound the socket to an address of its choosing (a
 	// port of its sequence, when isolated), rather than the kernel picking
@@ -233,15 +234,29 @@ func (n *Net) BindLike(e, t *Endpoint) error {
 	if err != nil {
 		return err
 	}
+	return n.BindTo(e, sa)
+}
+
+// BindTo binds e to sa, an address the scenario wrote, and returns the
+// kernel's error: whatever the family of sa and of the socket, the kernel
+// judges the pair.
+func (n *Net) BindTo(e *Endpoint, sa unix.Sockaddr) error {
 	if err := unix.Bind(e.FD, sa); err != nil {
 		return err
 	}
 	if u, ok := sa.(*unix.SockaddrUnix); ok {
+		// An abstract name ("@name") too, so that connect finds it.
 		e.Path = u.Name
 	}
 	e.Local = Name(e.FD, unix.Getsockname)
 	e.Bound = true
 	return nil
+}
+
+// UnixAddr is the address of a unix socket path relative to the run's
+// directory.
+func (n *Net) UnixAddr(rel string) unix.Sockaddr {
+	return &unix.SockaddrUnix{Name: filepath.Join(n.Dir, rel)}
 }
 
 // PeerAddr is the address a connect to e uses.

@@ -1,0 +1,129 @@
+package lab
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/teardown-net/teardown/lab/sock"
+	"github.com/teardown-net/teardown/scenario"
+)
+
+// asyncCall is a call made on a thread of its own ("async"), whose result
+// is written into its step when it returns.
+type asyncCall struct {
+	index int // of its step in the record
+	done  chan asyncResult
+}
+
+type asyncResult struct {
+	st  Step
+	res scenario.Result
+	err error
+}
+
+// start makes op's call on a new thread and returns at once. The call gets
+// a copy of the actor's endpoint as it is now, so that a close by a later
+// step (which marks the runner's endpoint closed) leaves the call with the
+// descriptor it was given, as a program's blocked thread keeps its own:
+// what happens to that call is then the kernel's to say.
+func (r *runner) start(op *scenario.Op, st Step, index int) error {
+	e, err := r.endpoint(op.Actor)
+	if err != nil {
+		return err
+	}
+	own := *e
+	a := *r
+	a.eps = map[string]*sock.Endpoint{op.Actor: &own}
+	a.all, a.epolls, a.async, a.wd = nil, nil, nil, nil
+	c := &asyncCall{index: index, done: make(chan asyncResult, 1)}
+	r.async = append(r.async, c)
+	tids := make(chan int, 1)
+	go func() {
+		// Never unlocked: the thread goes with the goroutine, and its
+		// signal mask with it.
+		runtime.LockOSThread()
+		var set unix.Sigset_t
+		sigaddset(&set, unix.SIGPIPE)
+		if err := unix.PthreadSigmask(unix.SIG_BLOCK, &set, nil); err != nil {
+			c.done <- asyncResult{err: fmt.Errorf("block SIGPIPE on an async call's thread: %w", err)}
+			return
+		}
+		a.tid = unix.Gettid()
+		tids <- a.tid
+		res, err := a.call(op, &st)
+		c.done <- asyncResult{st: st, res: res, err: err}
+	}()
+	select {
+	case tid := <-tids:
+		c.waitInCall(tid)
+	case out := <-c.done:
+		// Failed before its call; collect reports it.
+		c.done <- out
+	}
+	return nil
+}
+
+// waitInCall waits, for a bounded time, until the call's thread is inside
+// a system call other than the runtime's futex — the call itself — or
+// the call has returned, so that the next step finds it under way, as
+// "async" promises, even on a loaded machine where a new thread takes a
+// while to start.
+func (c *asyncCall) waitInCall(tid int) {
+	path := fmt.Sprintf("/proc/self/task/%d/syscall", tid)
+	deadline := time.Now().Add(asyncStartBound)
+	for time.Now().Before(deadline) {
+		if len(c.done) > 0 {
+			return
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return // the thread has ended
+		}
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			if n, err := strconv.Atoi(f[0]); err == nil && n != unix.SYS_FUTEX {
+				return
+			}
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
+// asyncStartBound bounds the wait for an async call to be under way.
+const asyncStartBound = 200 * time.Millisecond
+
+// collect writes the results of the async calls that have returned into
+// their steps; with wait, it waits for all of them.
+func (r *runner) collect(wait bool) error {
+	var first error
+	keep := r.async[:0]
+	for _, c := range r.async {
+		var out asyncResult
+		if wait {
+			out = <-c.done
+		} else {
+			select {
+			case out = <-c.done:
+			default:
+				keep = append(keep, c)
+				continue
+			}
+		}
+		if out.err != nil {
+			if first == nil {
+				first = fmt.Errorf("line %d: %w", r.rec.Steps[c.index].Line, out.err)
+			}
+			continue
+		}
+		st := &r.rec.Steps[c.index]
+		res := out.res
+		st.Result, st.Took, st.Moved, st.Data = &res, out.st.Took, out.st.Moved, out.st.Data
+	}
+	r.async = keep
+	return first
+}
