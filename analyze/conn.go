@@ -52,7 +52,12 @@ type rstInfo struct {
 // Conn is one TCP connection of a capture. Its methods are valid once the
 // Tracker has handed it over.
 type Conn struct {
-	n       int
+	n int
+	k key
+	// sched is the time of the connection's earliest entry in the
+	// Tracker's timers, and over is set once the Tracker has handed it on.
+	sched   int64
+	over    bool
 	z       zconn
 	pkts    int
 	lastPkt int64

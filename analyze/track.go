@@ -40,6 +40,9 @@ type Tracker struct {
 	opts  Options
 	done  func(*Conn)
 	conns map[key]*Conn
+	// timers holds, for each connection, a time by which one of its
+	// timers may have run out.
+	timers timers
 	// idled remembers when the connections that Zeek's inactivity timer
 	// ended last saw a packet, so that an RST that comes after the idle
 	// time, in what Zeek logs as a new connection, is still seen as the
@@ -113,7 +116,7 @@ func (t *Tracker) tcp(rec *wire.Record, now int64) {
 	k := keyOf(p.Src, p.Dst)
 	c := t.conns[k]
 	if c != nil && (c.z.expired(now) || c.z.isReuse(p)) {
-		t.finish(k, c)
+		t.finish(c)
 		c = nil
 	}
 	if c == nil {
@@ -125,6 +128,7 @@ func (t *Tracker) tcp(rec *wire.Record, now int64) {
 		t.conns[k] = c
 	}
 	c.packet(rec, now, t.opts.Checksums)
+	t.timers.schedule(c, c.z.deadline())
 }
 
 func (t *Tracker) newConn(p *wire.Packet, now int64) *Conn {
@@ -141,16 +145,17 @@ func (t *Tracker) newConn(p *wire.Packet, now int64) *Conn {
 		}
 	}
 	t.seq++
-	c := &Conn{n: t.seq, idleRST: t.opts.IdleRST.Nanoseconds()}
+	c := &Conn{n: t.seq, k: keyOf(p.Src, p.Dst), idleRST: t.opts.IdleRST.Nanoseconds()}
 	c.z.init(p, now, flip)
 	return c
 }
 
-func (t *Tracker) finish(k key, c *Conn) {
-	delete(t.conns, k)
+func (t *Tracker) finish(c *Conn) {
+	delete(t.conns, c.k)
+	c.over = true
 	if c.z.inactive(t.now) {
 		c.idleEnd = true
-		t.idled[k] = c.lastPkt
+		t.idled[c.k] = c.lastPkt
 	}
 	c.end(t.now)
 	t.done(c)
@@ -164,38 +169,39 @@ func (t *Tracker) expire(now int64) {
 			delete(t.idled, k)
 		}
 	}
-	var ks []key
-	for k, c := range t.conns {
-		if c.z.expired(now) {
-			ks = append(ks, k)
+	var l []*Conn
+	for len(t.timers) > 0 && t.timers[0].at < now {
+		x := t.timers.pop()
+		c := x.c
+		if c.over || x.at != c.sched {
+			continue
+		}
+		c.sched = 0
+		if d := c.z.deadline(); now > d {
+			l = append(l, c)
+		} else {
+			t.timers.schedule(c, d)
 		}
 	}
-	t.finishAll(ks)
+	t.finishAll(l)
 }
 
-func (t *Tracker) finishAll(ks []key) {
-	type kc struct {
-		k key
-		c *Conn
-	}
-	l := make([]kc, len(ks))
-	for i, k := range ks {
-		l[i] = kc{k, t.conns[k]}
-	}
-	slices.SortFunc(l, func(a, b kc) int { return a.c.n - b.c.n })
-	for _, x := range l {
-		t.finish(x.k, x.c)
+func (t *Tracker) finishAll(l []*Conn) {
+	slices.SortFunc(l, func(a, b *Conn) int { return a.n - b.n })
+	for _, c := range l {
+		t.finish(c)
 	}
 }
 
 // Close ends every connection still open, in the order they started: the
 // capture is over.
 func (t *Tracker) Close() {
-	ks := make([]key, 0, len(t.conns))
-	for k := range t.conns {
-		ks = append(ks, k)
+	l := make([]*Conn, 0, len(t.conns))
+	for _, c := range t.conns {
+		l = append(l, c)
 	}
-	t.finishAll(ks)
+	t.finishAll(l)
+	t.timers = nil
 }
 
 // Open is the number of connections being followed.
