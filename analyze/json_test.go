@@ -95,4 +95,3 @@ func FuzzJSONFloat(f *testing.F) {
 		}
 	})
 }
-
