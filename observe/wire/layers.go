@@ -119,6 +119,9 @@ func firstLayer(lt layers.LinkType, frame []byte) gopacket.LayerType {
 
 // decode decodes one frame into rec.
 func (d *decoder) decode(lt layers.LinkType, frame []byte, rec *Record, checksums bool) result {
+	if r, ok := d.fast(lt, frame, rec, checksums); ok {
+		return r
+	}
 	return d.decodeFrom(firstLayer(lt, frame), frame, rec, checksums, 0)
 }
 
@@ -252,21 +255,7 @@ func (d *decoder) tcpRecord(net gopacket.LayerType, rec *Record, checksums bool)
 	if seglen < hlen {
 		return resultDamaged
 	}
-	seg := ip[len(ip)-captured:]
-	rec.Kind = KindTCP
-	rec.TCP = Packet{
-		Src:   netip.AddrPortFrom(src, binary.BigEndian.Uint16(seg[0:])),
-		Dst:   netip.AddrPortFrom(dst, binary.BigEndian.Uint16(seg[2:])),
-		Seq:   binary.BigEndian.Uint32(seg[4:]),
-		Ack:   binary.BigEndian.Uint32(seg[8:]),
-		Flags: Flags(seg[13]),
-		Win:   binary.BigEndian.Uint16(seg[14:]),
-		Len:   seglen - hlen,
-		Data:  ip,
-	}
-	if checksums && captured >= seglen && tcpSum(src, dst, seg[:seglen]) != 0xffff {
-		rec.BadSum = true
-	}
+	d.fillTCP(rec, src, dst, ip, ip[len(ip)-captured:], seglen, hlen, checksums)
 	return resultTCP
 }
 
