@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"time"
@@ -112,7 +113,15 @@ func NewReader(r io.Reader) (*Reader, error) {
 		}
 		return rd, nil
 	}
-	pr, err := pcapgo.NewReader(br)
+	// pcapgo reads the file header; the records of an uncompressed file
+	// are read in place (pcapRecords), those of a gzipped one by pcapgo.
+	gzipped := magic[0] == 0x1f && magic[1] == 0x8b
+	hdr, _ := br.Peek(24)
+	var src io.Reader = br
+	if !gzipped {
+		src = bytes.NewReader(hdr)
+	}
+	pr, err := pcapgo.NewReader(src)
 	if err != nil {
 		return nil, fmt.Errorf("read pcap header: %w (expected a pcap or pcapng file)", err)
 	}
@@ -121,9 +130,14 @@ func NewReader(r io.Reader) (*Reader, error) {
 	if !knownLink(lt) {
 		return nil, fmt.Errorf("read pcap header: link type %d (%v) is not read (expected ETHERNET 1, RAW 101, IPV4 228, IPV6 229, NULL 0, LOOP 108, LINUX_SLL 113 or LINUX_SLL2 276)", uint32(lt), lt)
 	}
-	rd.next = func() ([]byte, gopacket.CaptureInfo, []string, error) {
-		data, ci, err := pr.ZeroCopyReadPacketData()
-		return data, ci, nil, err
+	if gzipped {
+		rd.next = func() ([]byte, gopacket.CaptureInfo, []string, error) {
+			data, ci, err := pr.ZeroCopyReadPacketData()
+			return data, ci, nil, err
+		}
+	} else {
+		br.Discard(24)
+		rd.next = newPcapRecords(br, hdr, pr.Resolution()).next
 	}
 	rd.link = func(gopacket.CaptureInfo) layers.LinkType { return lt }
 	return rd, nil
