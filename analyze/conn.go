@@ -54,14 +54,16 @@ type rstInfo struct {
 type Conn struct {
 	n int
 	k key
-	// sched is the time of the connection's earliest entry in the
-	// Tracker's timers, and over is set once the Tracker has handed it on.
-	sched   int64
-	over    bool
-	z       zconn
-	pkts    int
-	lastPkt int64
-	idleRST int64
+	// deadline is c.z.deadline() as of its last packet (only packets
+	// change it), sched the time of its earliest entry in the Tracker's
+	// timers, and over is set once the Tracker has handed it on.
+	deadline int64
+	sched    int64
+	over     bool
+	z        zconn
+	pkts     int
+	lastPkt  int64
+	idleRST  int64
 	// idleBefore is how long the 4-tuple had been quiet when this
 	// connection began, if Zeek's inactivity timer ended the one before.
 	idleBefore int64

@@ -115,7 +115,7 @@ func (t *Tracker) tcp(rec *wire.Record, now int64) {
 	p := &rec.TCP
 	k := keyOf(p.Src, p.Dst)
 	c := t.conns[k]
-	if c != nil && (c.z.expired(now) || c.z.isReuse(p)) {
+	if c != nil && (now > c.deadline || c.z.isReuse(p)) {
 		t.finish(c)
 		c = nil
 	}
@@ -128,7 +128,8 @@ func (t *Tracker) tcp(rec *wire.Record, now int64) {
 		t.conns[k] = c
 	}
 	c.packet(rec, now, t.opts.Checksums)
-	t.timers.schedule(c, c.z.deadline())
+	c.deadline = c.z.deadline()
+	t.timers.schedule(c, c.deadline)
 }
 
 func (t *Tracker) newConn(p *wire.Packet, now int64) *Conn {
@@ -177,10 +178,10 @@ func (t *Tracker) expire(now int64) {
 			continue
 		}
 		c.sched = 0
-		if d := c.z.deadline(); now > d {
+		if now > c.deadline {
 			l = append(l, c)
 		} else {
-			t.timers.schedule(c, d)
+			t.timers.schedule(c, c.deadline)
 		}
 	}
 	t.finishAll(l)

@@ -577,13 +577,9 @@ func (c *zconn) badChecksum(isOrig bool) {
 	c.scaledHistory(e, &e.chk, 'C')
 }
 
-// expired reports whether one of Zeek's timers would have removed the
-// connection before time t, given that nothing happened on it since c.last.
-func (c *zconn) expired(t int64) bool { return t > c.deadline() }
-
 // deadline is the time after which one of Zeek's timers removes the
-// connection if nothing happens on it: the earliest of the timers that its
-// state has set.
+// connection if nothing happens on it since c.last: the earliest of the
+// timers that its state has set.
 func (c *zconn) deadline() int64 {
 	o, r := c.orig, c.resp
 	d := c.last + c.inactivityLimit()
