@@ -36,33 +36,32 @@ func newPcapRecords(br *bufio.Reader, magic []byte, res gopacket.TimestampResolu
 	return p
 }
 
-// next returns the next record's data, valid until the next call.
-func (p *pcapRecords) next() ([]byte, gopacket.CaptureInfo, []string, error) {
-	var ci gopacket.CaptureInfo
+// next returns the next record's data, valid until the next call, and its
+// time.
+func (p *pcapRecords) next() ([]byte, time.Time, error) {
 	h, err := p.br.Peek(16)
 	if err != nil {
-		return nil, ci, nil, fullErr(len(h), err)
+		return nil, time.Time{}, fullErr(len(h), err)
 	}
 	o := p.order
 	// The product is a uint32, as in pcapgo: a sub-second field too large
 	// for its unit wraps the same way there.
-	ci.Timestamp = time.Unix(int64(o.Uint32(h[0:4])), int64(o.Uint32(h[4:8])*p.nsec)).UTC()
+	ts := time.Unix(int64(o.Uint32(h[0:4])), int64(o.Uint32(h[4:8])*p.nsec)).UTC()
 	caplen, length := o.Uint32(h[8:12]), o.Uint32(h[12:16])
-	ci.CaptureLength, ci.Length = int(caplen), int(length)
 	if caplen > maxSnap {
-		return nil, ci, nil, fmt.Errorf("capture length exceeds snap length: %d > %d", caplen, maxSnap)
+		return nil, ts, fmt.Errorf("capture length exceeds snap length: %d > %d", caplen, maxSnap)
 	}
 	if caplen > length {
-		return nil, ci, nil, fmt.Errorf("capture length exceeds original packet length: %d > %d", caplen, length)
+		return nil, ts, fmt.Errorf("capture length exceeds original packet length: %d > %d", caplen, length)
 	}
 	p.br.Discard(16)
 	n := int(caplen)
 	b, err := p.br.Peek(n)
 	if err != nil {
-		return nil, ci, nil, fullErr(len(b), err)
+		return nil, ts, fullErr(len(b), err)
 	}
 	p.br.Discard(n)
-	return b, ci, nil, nil
+	return b, ts, nil
 }
 
 // fullErr is the error io.ReadFull gives when it read n bytes of more and
