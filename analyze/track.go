@@ -9,7 +9,7 @@
 package analyze
 
 import (
-	"bytes"
+	"encoding/binary"
 	"net/netip"
 	"slices"
 	"time"
@@ -62,7 +62,11 @@ type key struct {
 
 func keyOf(src, dst netip.AddrPort) key {
 	k := key{a: src.Addr().As16(), b: dst.Addr().As16(), pa: src.Port(), pb: dst.Port()}
-	if c := bytes.Compare(k.a[:], k.b[:]); c > 0 || (c == 0 && k.pa > k.pb) {
+	// The addresses compared as two big-endian halves, which orders them
+	// as bytes.Compare does, in a fraction of its time.
+	a0, a1 := binary.BigEndian.Uint64(k.a[:8]), binary.BigEndian.Uint64(k.a[8:])
+	b0, b1 := binary.BigEndian.Uint64(k.b[:8]), binary.BigEndian.Uint64(k.b[8:])
+	if a0 > b0 || a0 == b0 && (a1 > b1 || a1 == b1 && k.pa > k.pb) {
 		k.a, k.b, k.pa, k.pb = k.b, k.a, k.pb, k.pa
 	}
 	return k
