@@ -42,7 +42,7 @@ func TestJSONAgrees(t *testing.T) {
 		t.Fatalf("%d connections in %d traces: expected the parity traces' hundreds", len(lines), len(traces))
 	}
 	odd := []string{"", "a\"b\\c", "\x00\x01\x1f\x7f", "\b\f\n\r\t", "<>&", "\u2028\u2029", "caf\xc3\xa9", "\xff\xfe", "a\xe2\x80", "😀"}
-	floats := []float64{0, -0.0, 1, 1e-6, 9.99e-7, 1e-7, 1e20, 1e21, 1.5e300, 5e-324, 1786123456.123456, -3.25, math.MaxFloat64}
+	floats := []float64{0, math.Copysign(0, -1), 1, 1e-6, 9.99e-7, 1e-7, 1e20, 1e21, 1.5e300, 5e-324, 1786123456.123456, -3.25, math.MaxFloat64}
 	for i, s := range odd {
 		l := Line{Schema: SchemaVersion, TS: floats[i%len(floats)], OrigH: s, Zeek: ZeekState{s, s},
 			Duration: floats[(i+3)%len(floats)], Idle: floats[(i+7)%len(floats)],
