@@ -239,7 +239,7 @@ func judgeRST(c *Conn, s *endpoint, v *Verdict, set func(*endpoint, string), cau
 	ri := s.rst
 	peer := s.peer
 	v.How, v.By = HowRST, by(s)
-	at := "RST from the "+name(s)+" at packet "+strconv.Itoa(ri.n)+", in "+senderState(ri)+" as far as the packets show"
+	at := "RST from the " + name(s) + " at packet " + strconv.Itoa(ri.n) + ", in " + senderState(ri) + " as far as the packets show"
 	// What the RST's receiver is told: the kernel's state rule.
 	recvErrno := "ECONNRESET"
 	switch {

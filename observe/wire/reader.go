@@ -62,8 +62,10 @@ type Stats struct {
 // the current record in memory, and decodes the TCP segments and ICMP errors
 // in it. Link types: Ethernet (with 802.1Q and QinQ tags, MPLS, PPPoE),
 // Linux cooked v1 and v2, raw IP, IPv4, IPv6, BSD loopback/null; tunnels
-// GRE, GRE in UDP, VXLAN, Geneve, GTP-U, AYIYA, 802.1ah PBB and IP-in-IP
-// are decapsulated and the innermost segment is returned. A malformed record is skipped and counted; a damaged file ends
+// GRE, GRE in UDP, VXLAN, Geneve, GTP-U, AYIYA, 802.1ah PBB, IP-in-IP and
+// Aruba's 802.11 in GRE are decapsulated and the innermost segment is
+// returned (each subframe of an 802.11 A-MSDU in a Record of its own, with
+// the same N). A malformed record is skipped and counted; a damaged file ends
 // the stream with Stats.Broken set and io.EOF from Next, never a panic.
 type Reader struct {
 	// Checksums, when set, makes the Reader verify IPv4 header and TCP
@@ -154,7 +156,17 @@ func NewReader(r io.Reader) (*Reader, error) {
 // returns io.EOF; Stats then says which. The record is reused by the next
 // call.
 func (r *Reader) Next() (*Record, error) {
+	rec := &r.rec
 	for {
+		if len(r.dec.pending) > 0 {
+			// More packets of the record before: same number, time
+			// and comments.
+			rec.Kind, rec.TTL, rec.IPID, rec.BadSum, rec.BadIPSum = 0, 0, 0, false, false
+			if r.count(r.dec.decodePending(rec, r.Checksums)) {
+				return rec, nil
+			}
+			continue
+		}
 		if r.stats.Broken != nil {
 			return nil, io.EOF
 		}
@@ -184,28 +196,36 @@ func (r *Reader) Next() (*Record, error) {
 		// which decoding sets whole, are cleared only when the other
 		// kind is returned, for zeroing the whole Record was a tenth of
 		// the time per packet.
-		rec := &r.rec
 		rec.Kind, rec.N, rec.Time, rec.Comments = 0, r.stats.Records, ts, comments
 		rec.TTL, rec.IPID, rec.BadSum, rec.BadIPSum = 0, 0, false, false
-		switch r.dec.decode(lt, data, rec, r.Checksums) {
-		case resultTCP:
-			r.stats.TCP++
-			if r.icmpSet {
-				rec.ICMP, r.icmpSet = ICMP{}, false
-			}
+		if r.count(r.dec.decode(lt, data, rec, r.Checksums)) {
 			return rec, nil
-		case resultICMP:
-			r.stats.ICMP++
-			rec.TCP, r.icmpSet = Packet{}, true
-			return rec, nil
-		case resultFragment:
-			r.stats.Fragment++
-		case resultDamaged:
-			r.stats.Damaged++
-		default:
-			r.stats.Other++
 		}
 	}
+}
+
+// count counts a decoded packet in the Stats and reports whether r.rec
+// holds a packet to return.
+func (r *Reader) count(res result) bool {
+	switch res {
+	case resultTCP:
+		r.stats.TCP++
+		if r.icmpSet {
+			r.rec.ICMP, r.icmpSet = ICMP{}, false
+		}
+		return true
+	case resultICMP:
+		r.stats.ICMP++
+		r.rec.TCP, r.icmpSet = Packet{}, true
+		return true
+	case resultFragment:
+		r.stats.Fragment++
+	case resultDamaged:
+		r.stats.Damaged++
+	default:
+		r.stats.Other++
+	}
+	return false
 }
 
 // Stats returns the counts so far.
