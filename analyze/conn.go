@@ -52,11 +52,18 @@ type rstInfo struct {
 // Conn is one TCP connection of a capture. Its methods are valid once the
 // Tracker has handed it over.
 type Conn struct {
-	n       int
-	z       zconn
-	pkts    int
-	lastPkt int64
-	idleRST int64
+	n int
+	k key
+	// deadline is c.z.deadline() as of its last packet (only packets
+	// change it), sched the time of its earliest entry in the Tracker's
+	// timers, and over is set once the Tracker has handed it on.
+	deadline int64
+	sched    int64
+	over     bool
+	z        zconn
+	pkts     int
+	lastPkt  int64
+	idleRST  int64
 	// idleBefore is how long the 4-tuple had been quiet when this
 	// connection began, if Zeek's inactivity timer ended the one before.
 	idleBefore int64

@@ -1,7 +1,6 @@
 package analyze
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -74,9 +73,12 @@ func LineOf(c *Conn) Line {
 // WriteJSON writes c as one line of JSON. Evidence quotes packets as
 // "A > B", so HTML escaping, which would make that "\u003e", is off.
 func WriteJSON(w io.Writer, c *Conn) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	return enc.Encode(LineOf(c))
+	l := LineOf(c)
+	bp := jsonBufs.Get().(*[]byte)
+	*bp = l.appendJSON((*bp)[:0])
+	_, err := w.Write(*bp)
+	jsonBufs.Put(bp)
+	return err
 }
 
 // Table writes connections as a text table, one per line. Columns are

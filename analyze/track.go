@@ -9,7 +9,7 @@
 package analyze
 
 import (
-	"bytes"
+	"encoding/binary"
 	"net/netip"
 	"slices"
 	"time"
@@ -44,6 +44,9 @@ type Tracker struct {
 	opts  Options
 	done  func(*Conn)
 	conns map[key]*Conn
+	// timers holds, for each connection, a time by which one of its
+	// timers may have run out.
+	timers timers
 	// idled remembers when the connections that Zeek's inactivity timer
 	// ended last saw a packet, so that an RST that comes after the idle
 	// time, in what Zeek logs as a new connection, is still seen as the
@@ -63,7 +66,11 @@ type key struct {
 
 func keyOf(src, dst netip.AddrPort) key {
 	k := key{a: src.Addr().As16(), b: dst.Addr().As16(), pa: src.Port(), pb: dst.Port()}
-	if c := bytes.Compare(k.a[:], k.b[:]); c > 0 || (c == 0 && k.pa > k.pb) {
+	// The addresses compared as two big-endian halves, which orders them
+	// as bytes.Compare does, in a fraction of its time.
+	a0, a1 := binary.BigEndian.Uint64(k.a[:8]), binary.BigEndian.Uint64(k.a[8:])
+	b0, b1 := binary.BigEndian.Uint64(k.b[:8]), binary.BigEndian.Uint64(k.b[8:])
+	if a0 > b0 || a0 == b0 && (a1 > b1 || a1 == b1 && k.pa > k.pb) {
 		k.a, k.b, k.pa, k.pb = k.b, k.a, k.pb, k.pa
 	}
 	return k
@@ -116,8 +123,8 @@ func (t *Tracker) tcp(rec *wire.Record, now int64) {
 	p := &rec.TCP
 	k := keyOf(p.Src, p.Dst)
 	c := t.conns[k]
-	if c != nil && (c.z.expired(now) || c.z.isReuse(p)) {
-		t.finish(k, c)
+	if c != nil && (now > c.deadline || c.z.isReuse(p)) {
+		t.finish(c)
 		c = nil
 	}
 	if c == nil {
@@ -129,6 +136,8 @@ func (t *Tracker) tcp(rec *wire.Record, now int64) {
 		t.conns[k] = c
 	}
 	c.packet(rec, now, t.opts.Checksums)
+	c.deadline = c.z.deadline()
+	t.timers.schedule(c, c.deadline)
 }
 
 func (t *Tracker) newConn(p *wire.Packet, now int64) *Conn {
@@ -145,7 +154,7 @@ func (t *Tracker) newConn(p *wire.Packet, now int64) *Conn {
 		}
 	}
 	t.seq++
-	c := &Conn{n: t.seq, idleRST: t.opts.IdleRST.Nanoseconds()}
+	c := &Conn{n: t.seq, k: keyOf(p.Src, p.Dst), idleRST: t.opts.IdleRST.Nanoseconds()}
 	if t.opts.KeepPackets > 0 {
 		c.kept = &keeper{max: t.opts.KeepPackets}
 	}
@@ -153,11 +162,12 @@ func (t *Tracker) newConn(p *wire.Packet, now int64) *Conn {
 	return c
 }
 
-func (t *Tracker) finish(k key, c *Conn) {
-	delete(t.conns, k)
+func (t *Tracker) finish(c *Conn) {
+	delete(t.conns, c.k)
+	c.over = true
 	if c.z.inactive(t.now) {
 		c.idleEnd = true
-		t.idled[k] = c.lastPkt
+		t.idled[c.k] = c.lastPkt
 	}
 	c.end(t.now)
 	t.done(c)
@@ -171,38 +181,39 @@ func (t *Tracker) expire(now int64) {
 			delete(t.idled, k)
 		}
 	}
-	var ks []key
-	for k, c := range t.conns {
-		if c.z.expired(now) {
-			ks = append(ks, k)
+	var l []*Conn
+	for len(t.timers) > 0 && t.timers[0].at < now {
+		x := t.timers.pop()
+		c := x.c
+		if c.over || x.at != c.sched {
+			continue
+		}
+		c.sched = 0
+		if now > c.deadline {
+			l = append(l, c)
+		} else {
+			t.timers.schedule(c, c.deadline)
 		}
 	}
-	t.finishAll(ks)
+	t.finishAll(l)
 }
 
-func (t *Tracker) finishAll(ks []key) {
-	type kc struct {
-		k key
-		c *Conn
-	}
-	l := make([]kc, len(ks))
-	for i, k := range ks {
-		l[i] = kc{k, t.conns[k]}
-	}
-	slices.SortFunc(l, func(a, b kc) int { return a.c.n - b.c.n })
-	for _, x := range l {
-		t.finish(x.k, x.c)
+func (t *Tracker) finishAll(l []*Conn) {
+	slices.SortFunc(l, func(a, b *Conn) int { return a.n - b.n })
+	for _, c := range l {
+		t.finish(c)
 	}
 }
 
 // Close ends every connection still open, in the order they started: the
 // capture is over.
 func (t *Tracker) Close() {
-	ks := make([]key, 0, len(t.conns))
-	for k := range t.conns {
-		ks = append(ks, k)
+	l := make([]*Conn, 0, len(t.conns))
+	for _, c := range t.conns {
+		l = append(l, c)
 	}
-	t.finishAll(ks)
+	t.finishAll(l)
+	t.timers = nil
 }
 
 // Open is the number of connections being followed.

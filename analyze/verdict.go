@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/teardown-net/teardown/observe/wire"
@@ -163,9 +164,9 @@ func verdict(c *Conn, now int64) Verdict {
 		v.Idle = time.Duration(first.finIdle)
 		set(o, ErrnoEOF)
 		set(r, ErrnoEOF)
-		cause(CauseOrderly, ConfidenceHigh, fmt.Sprintf("orderly close: both sides sent FIN, the %s first", name(first)),
-			fmt.Sprintf("FIN from the %s at packet %d", name(first), first.finN),
-			fmt.Sprintf("FIN from the %s at packet %d", name(first.peer), first.peer.finN))
+		cause(CauseOrderly, ConfidenceHigh, "orderly close: both sides sent FIN, the "+name(first)+" first",
+			"FIN from the "+name(first)+" at packet "+strconv.Itoa(first.finN),
+			"FIN from the "+name(first.peer)+" at packet "+strconv.Itoa(first.peer.finN))
 	case o.finAt != 0 || r.finAt != 0:
 		e := o
 		v.How = HowFINOrig
@@ -175,8 +176,8 @@ func verdict(c *Conn, now int64) Verdict {
 		v.By = by(e)
 		v.Idle = time.Duration(e.finIdle)
 		set(e.peer, ErrnoEOF)
-		cause(CauseHalfClose, ConfidenceMedium, fmt.Sprintf("the %s closed (or shut down its sending side); the %s had not closed when the capture ended", name(e), name(e.peer)),
-			fmt.Sprintf("FIN from the %s at packet %d, none from the %s", name(e), e.finN, name(e.peer)))
+		cause(CauseHalfClose, ConfidenceMedium, "the "+name(e)+" closed (or shut down its sending side); the "+name(e.peer)+" had not closed when the capture ended",
+			"FIN from the "+name(e)+" at packet "+strconv.Itoa(e.finN)+", none from the "+name(e.peer))
 	case o.icmp != nil || r.icmp != nil:
 		e := o
 		if e.icmp == nil {
@@ -201,8 +202,8 @@ func verdict(c *Conn, now int64) Verdict {
 		if o.synPkts > 1 {
 			conf = ConfidenceHigh
 		}
-		cause(CauseNoAnswer, conf, fmt.Sprintf("%d SYN(s) and no answer: nothing listens there, or a firewall drops them", o.synPkts),
-			fmt.Sprintf("%d SYN from the originator, nothing from the responder", o.synPkts))
+		cause(CauseNoAnswer, conf, strconv.Itoa(o.synPkts)+" SYN(s) and no answer: nothing listens there, or a firewall drops them",
+			strconv.Itoa(o.synPkts)+" SYN from the originator, nothing from the responder")
 		if o.synPkts > 1 {
 			v.Cause.Scenario = "net/peer-vanished"
 		}
@@ -218,7 +219,7 @@ func verdict(c *Conn, now int64) Verdict {
 	case c.idleEnd:
 		v.How, v.By = HowOpen, ByNone
 		cause(CauseInactive, ConfidenceHigh, "idle past Zeek's inactivity timeout: the record ends here, and later packets of the 4-tuple start a new one",
-			fmt.Sprintf("no packet after packet %d", c.pkts))
+			"no packet after packet "+strconv.Itoa(c.pkts))
 	default:
 		v.How, v.By = HowOpen, ByNone
 		cause(CauseOpen, ConfidenceHigh, "still open when the capture ended",
@@ -238,7 +239,7 @@ func judgeRST(c *Conn, s *endpoint, v *Verdict, set func(*endpoint, string), cau
 	ri := s.rst
 	peer := s.peer
 	v.How, v.By = HowRST, by(s)
-	at := fmt.Sprintf("RST from the %s at packet %d, in %s as far as the packets show", name(s), ri.n, senderState(ri))
+	at := "RST from the " + name(s) + " at packet " + strconv.Itoa(ri.n) + ", in " + senderState(ri) + " as far as the packets show"
 	// What the RST's receiver is told: the kernel's state rule.
 	recvErrno := "ECONNRESET"
 	switch {
@@ -250,7 +251,7 @@ func judgeRST(c *Conn, s *endpoint, v *Verdict, set func(*endpoint, string), cau
 	if ri.answerSYN {
 		v.How = HowRefused
 		set(peer, "ECONNREFUSED")
-		cause(CauseRefused, ConfidenceHigh, fmt.Sprintf("connection refused: the %s answered the SYN with an RST (nothing listening on %v)", name(s), s.addr),
+		cause(CauseRefused, ConfidenceHigh, "connection refused: the "+name(s)+" answered the SYN with an RST (nothing listening on "+s.addr.String()+")",
 			at+", answering the SYN")
 		return
 	}
@@ -278,11 +279,11 @@ func judgeRST(c *Conn, s *endpoint, v *Verdict, set func(*endpoint, string), cau
 		cause(CauseNoSocket, ConfidenceMedium, fmt.Sprintf("the %s has no socket for this connection (rebooted, or its state was lost): an RST without ACK answers the %s's segment", name(s), name(peer)),
 			at+" without the ACK flag, as a kernel sends for a segment of a connection it does not know")
 	case ri.pending > 0:
-		cause(CauseCloseUnread, ConfidenceMedium, fmt.Sprintf("the %s closed with data unread (up to %d bytes) → RST (the kernel's TCP_ABORT_ON_CLOSE)", name(s), ri.pending),
-			at, fmt.Sprintf("the %s's last %d bytes got no answer before it (inferred: a capture cannot see what the application read)", name(peer), ri.pending))
+		cause(CauseCloseUnread, ConfidenceMedium, "the "+name(s)+" closed with data unread (up to "+strconv.FormatUint(uint64(ri.pending), 10)+" bytes) → RST (the kernel's TCP_ABORT_ON_CLOSE)",
+			at, "the "+name(peer)+"'s last "+strconv.FormatUint(uint64(ri.pending), 10)+" bytes got no answer before it (inferred: a capture cannot see what the application read)")
 	default:
-		cause(CauseLingerZero, ConfidenceMedium, fmt.Sprintf("abortive close (SO_LINGER 0) by the %s: RST with nothing unread", name(s)),
-			at, fmt.Sprintf("no FIN before it and no payload from the %s left unanswered", name(peer)))
+		cause(CauseLingerZero, ConfidenceMedium, "abortive close (SO_LINGER 0) by the "+name(s)+": RST with nothing unread",
+			at, "no FIN before it and no payload from the "+name(peer)+" left unanswered")
 	}
 }
 

@@ -577,18 +577,17 @@ func (c *zconn) badChecksum(isOrig bool) {
 	c.scaledHistory(e, &e.chk, 'C')
 }
 
-// expired reports whether one of Zeek's timers would have removed the
-// connection before time t, given that nothing happened on it since c.last.
-func (c *zconn) expired(t int64) bool {
+// deadline is the time after which one of Zeek's timers removes the
+// connection if nothing happens on it since c.last: the earliest of the
+// timers that its state has set.
+func (c *zconn) deadline() int64 {
 	o, r := c.orig, c.resp
-	if c.attemptAt != 0 && t > c.attemptAt && (o.state == stSynSent || o.state == stSynAckSent) && r.state == stInactive {
-		return true
+	d := c.last + c.inactivityLimit()
+	if c.attemptAt != 0 && (o.state == stSynSent || o.state == stSynAckSent) && r.state == stInactive {
+		d = min(d, c.attemptAt)
 	}
-	if c.deleteAt != 0 && t > c.deleteAt {
-		return true
-	}
-	if c.inactive(t) {
-		return true
+	if c.deleteAt != 0 {
+		d = min(d, c.deleteAt)
 	}
 	// The expire timer fires every tcp_session_timer from its base.
 	if (o.didClose || r.didClose) && ((o.didClose && r.didClose) || o.state == stReset || r.state == stReset ||
@@ -598,21 +597,22 @@ func (c *zconn) expired(t int64) bool {
 		if f <= due {
 			f += ((due-f)/tcpSessionTimer + 1) * tcpSessionTimer
 		}
-		if f < t {
-			return true
-		}
+		d = min(d, f)
 	}
-	return false
+	return d
 }
 
 // inactive reports whether it is Zeek's inactivity timer that ends the
 // connection at time t.
-func (c *zconn) inactive(t int64) bool {
-	limit := int64(tcpInactivityTimeout)
+func (c *zconn) inactive(t int64) bool { return t-c.last > c.inactivityLimit() }
+
+// inactivityLimit is how long the inactivity timer lets the connection be
+// quiet in its present state.
+func (c *zconn) inactivityLimit() int64 {
 	if isHandshake(c.orig.state) && isHandshake(c.resp.state) {
-		limit = handshakeInactivityTime
+		return handshakeInactivityTime
 	}
-	return t-c.last > limit
+	return tcpInactivityTimeout
 }
 
 func isHandshake(s epState) bool { return s == stInactive || s == stSynSent || s == stSynAckSent }

@@ -66,3 +66,22 @@ func FuzzReadPcap(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDot11 checks that the 802.11 frame reader never panics and that
+// every packet it finds lies inside the frame.
+func FuzzDot11(f *testing.F) {
+	ip := seg{src: "198.18.0.1:1", dst: "198.18.0.2:2", flags: SYN}.ipv4()
+	llc := append([]byte{0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00}, ip...)
+	f.Add(append(append([]byte{0x88, 0x02}, make([]byte, 24)...), llc...))
+	amsdu := append([]byte{0x88, 0x02}, make([]byte, 24)...)
+	amsdu[24] = 0x80
+	amsdu = binary.BigEndian.AppendUint16(append(amsdu, make([]byte, 12)...), uint16(len(llc)))
+	f.Add(append(amsdu, llc...))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, p := range dot11(b, 1, nil) {
+			if len(p.data) > len(b) || (len(p.data) > 0 && !bytes.Contains(b, p.data)) {
+				t.Fatalf("packet of %d bytes not inside the %d-byte frame", len(p.data), len(b))
+			}
+		}
+	})
+}

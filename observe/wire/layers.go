@@ -59,6 +59,9 @@ type decoder struct {
 
 	parsers map[gopacket.LayerType]*gopacket.DecodingLayerParser
 	decoded []gopacket.LayerType
+	// pending are the packets of the current frame not yet decoded,
+	// the subframes of an 802.11 A-MSDU; pendingBuf keeps its array.
+	pending, pendingBuf []inner
 }
 
 func (d *decoder) init() {
@@ -79,6 +82,8 @@ func (d *decoder) init() {
 		d.parsers[first] = p
 	}
 	d.decoded = make([]gopacket.LayerType, 0, 16)
+	d.pendingBuf = make([]inner, 0, 8)
+	d.pending = d.pendingBuf
 }
 
 func (d *decoder) layers() []gopacket.DecodingLayer {
@@ -119,6 +124,9 @@ func firstLayer(lt layers.LinkType, frame []byte) gopacket.LayerType {
 
 // decode decodes one frame into rec.
 func (d *decoder) decode(lt layers.LinkType, frame []byte, rec *Record, checksums bool) result {
+	if r, ok := d.fast(lt, frame, rec, checksums); ok {
+		return r
+	}
 	return d.decodeFrom(firstLayer(lt, frame), frame, rec, checksums, 0)
 }
 
@@ -160,10 +168,32 @@ func (d *decoder) decodeFrom(first gopacket.LayerType, frame []byte, rec *Record
 	case err != nil:
 		return resultDamaged
 	}
-	if next, inner := d.tunnel(); inner != nil && depth < maxNesting {
+	if depth >= maxNesting {
+		return resultOther
+	}
+	if l := len(d.decoded); l > 0 && d.decoded[l-1] == layers.LayerTypeGRE && arubaGRE(d.gre.Protocol) {
+		// An 802.11 frame may hold several packets (an A-MSDU): the
+		// first is decoded now, the others are left for Next.
+		d.pending = dot11(d.gre.Payload, depth+1, d.pending)
+		if len(d.pending) == 0 {
+			return resultOther
+		}
+		return d.decodePending(rec, checksums)
+	}
+	if next, inner := d.tunnel(); inner != nil {
 		return d.decodeFrom(next, inner, rec, checksums, depth+1)
 	}
 	return resultOther
+}
+
+// decodePending decodes the first of the packets left in d.pending.
+func (d *decoder) decodePending(rec *Record, checksums bool) result {
+	p := d.pending[0]
+	d.pending = d.pending[1:]
+	if len(d.pending) == 0 {
+		d.pending = d.pendingBuf[:0]
+	}
+	return d.decodeFrom(p.first, p.data, rec, checksums, p.depth)
 }
 
 // UDP ports of the tunnels gopacket's layers do not open.
@@ -252,21 +282,7 @@ func (d *decoder) tcpRecord(net gopacket.LayerType, rec *Record, checksums bool)
 	if seglen < hlen {
 		return resultDamaged
 	}
-	seg := ip[len(ip)-captured:]
-	rec.Kind = KindTCP
-	rec.TCP = Packet{
-		Src:   netip.AddrPortFrom(src, binary.BigEndian.Uint16(seg[0:])),
-		Dst:   netip.AddrPortFrom(dst, binary.BigEndian.Uint16(seg[2:])),
-		Seq:   binary.BigEndian.Uint32(seg[4:]),
-		Ack:   binary.BigEndian.Uint32(seg[8:]),
-		Flags: Flags(seg[13]),
-		Win:   binary.BigEndian.Uint16(seg[14:]),
-		Len:   seglen - hlen,
-		Data:  ip,
-	}
-	if checksums && captured >= seglen && tcpSum(src, dst, seg[:seglen]) != 0xffff {
-		rec.BadSum = true
-	}
+	d.fillTCP(rec, src, dst, ip, ip[len(ip)-captured:], seglen, hlen, checksums)
 	return resultTCP
 }
 

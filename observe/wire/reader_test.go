@@ -374,3 +374,66 @@ func TestReaderTunnels(t *testing.T) {
 		t.Errorf("read %q (stats %+v), want the segment three times: %s", got, st, want)
 	}
 }
+
+// TestReaderArubaGRE checks 802.11 frames that Aruba access points send
+// their controller in GRE: a plain data frame, an A-MSDU whose two
+// subframes are two packets (each returned, with the same record number),
+// and a protected frame, which gives nothing.
+func TestReaderArubaGRE(t *testing.T) {
+	a := seg{src: "198.18.0.1:40000", dst: "198.18.0.2:80", flags: SYN, seq: 9}.ipv4()
+	b := seg{src: "198.18.0.3:40001", dst: "198.18.0.2:443", flags: SYN, seq: 7, payload: "x"}.ipv4()
+	llc := func(ip []byte) []byte { return append([]byte{0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00}, ip...) }
+	// QoS data (subtype 8), From DS; the QoS field's bit 7 says A-MSDU.
+	hdr := func(amsdu, protected bool) []byte {
+		h := make([]byte, 26)
+		h[0], h[1] = 0x88, 0x02
+		if protected {
+			h[1] |= 0x40
+		}
+		if amsdu {
+			h[24] = 0x80
+		}
+		return h
+	}
+	sub := func(ip []byte) []byte {
+		p := llc(ip)
+		s := binary.BigEndian.AppendUint16(make([]byte, 12), uint16(len(p)))
+		s = append(s, p...)
+		return append(s, make([]byte, (4-len(p)%4)%4)...)
+	}
+	gre := func(dot11 []byte) []byte {
+		g := append([]byte{0, 0, 0x82, 0x40}, dot11...)
+		ip := []byte{0x45, 0, 0, 0, 0, 0, 0, 0, 64, 47, 0, 0, 198, 19, 0, 1, 198, 19, 0, 2}
+		binary.BigEndian.PutUint16(ip[2:], uint16(20+len(g)))
+		f := append(make([]byte, 12), 0x08, 0x00)
+		return append(append(f, ip...), g...)
+	}
+	frames := [][]byte{
+		gre(append(hdr(false, false), llc(a)...)),
+		gre(append(append(hdr(true, false), sub(a)...), sub(b)...)),
+		gre(append(hdr(false, true), llc(a)...)),
+	}
+	t0 := time.Unix(1700000000, 0)
+	file := pcapFile(binary.LittleEndian, magicMicro, linkEthernet, frames, []time.Time{t0, t0, t0})
+	r, err := NewReader(bytes.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for {
+		rec, err := r.Next()
+		if err != nil {
+			break
+		}
+		got = append(got, strconv.Itoa(rec.N)+" "+rec.TCP.String())
+	}
+	wa := "198.18.0.1:40000 > 198.18.0.2:80 Flags [S], seq 9, win 0, length 0"
+	wb := "198.18.0.3:40001 > 198.18.0.2:443 Flags [S], seq 7:8, win 0, length 1"
+	want := []string{"1 " + wa, "2 " + wa, "2 " + wb}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("read\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if st := r.Stats(); st.Records != 3 || st.TCP != 3 || st.Other != 1 {
+		t.Errorf("stats %+v, want 3 records, 3 TCP, 1 other (the protected frame)", st)
+	}
+}

@@ -1,0 +1,169 @@
+package analyze
+
+import (
+	"math"
+	"strconv"
+	"sync"
+	"unicode/utf8"
+)
+
+// appendJSON appends l as encoding/json would encode it with HTML escaping
+// off, and a newline. It is written by hand because reflection was the most
+// expensive part of writing a connection; TestJSONAgrees checks that the
+// bytes are the same as encoding/json's.
+func (l *Line) appendJSON(b []byte) []byte {
+	b = append(b, `{"schema":`...)
+	b = strconv.AppendInt(b, int64(l.Schema), 10)
+	b = append(b, `,"ts":`...)
+	b = appendFloat(b, l.TS)
+	b = append(b, `,"orig_h":`...)
+	b = appendString(b, l.OrigH)
+	b = append(b, `,"orig_p":`...)
+	b = strconv.AppendUint(b, uint64(l.OrigP), 10)
+	b = append(b, `,"resp_h":`...)
+	b = appendString(b, l.RespH)
+	b = append(b, `,"resp_p":`...)
+	b = strconv.AppendUint(b, uint64(l.RespP), 10)
+	b = append(b, `,"zeek":{"conn_state":`...)
+	b = appendString(b, l.Zeek.ConnState)
+	b = append(b, `,"history":`...)
+	b = appendString(b, l.Zeek.History)
+	b = append(b, `},"orig_bytes":`...)
+	b = strconv.AppendUint(b, l.OrigB, 10)
+	b = append(b, `,"resp_bytes":`...)
+	b = strconv.AppendUint(b, l.RespB, 10)
+	b = append(b, `,"packets":`...)
+	b = strconv.AppendInt(b, int64(l.Packets), 10)
+	b = append(b, `,"duration":`...)
+	b = appendFloat(b, l.Duration)
+	b = append(b, `,"idle":`...)
+	b = appendFloat(b, l.Idle)
+	b = append(b, `,"ended_how":`...)
+	b = appendString(b, l.EndedHow)
+	b = append(b, `,"ended_by":`...)
+	b = appendString(b, l.EndedBy)
+	b = append(b, `,"errno":{"orig":`...)
+	b = appendString(b, l.Errno.Orig)
+	b = append(b, `,"resp":`...)
+	b = appendString(b, l.Errno.Resp)
+	b = append(b, `},"cause":{"id":`...)
+	b = appendString(b, l.Cause.ID)
+	b = append(b, `,"text":`...)
+	b = appendString(b, l.Cause.Text)
+	b = append(b, `,"evidence":`...)
+	b = appendStrings(b, l.Cause.Evidence)
+	b = append(b, `,"confidence":`...)
+	b = appendString(b, l.Cause.Confidence)
+	if l.Cause.Scenario != "" {
+		b = append(b, `,"scenario":`...)
+		b = appendString(b, l.Cause.Scenario)
+	}
+	b = append(b, '}')
+	if len(l.Explain) > 0 {
+		b = append(b, `,"explain":`...)
+		b = appendStrings(b, l.Explain)
+	}
+	return append(b, "}\n"...)
+}
+
+// appendStrings appends a list of strings, null for a nil one.
+func appendStrings(b []byte, l []string) []byte {
+	if l == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, s := range l {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, s)
+	}
+	return append(b, ']')
+}
+
+// appendFloat formats f as encoding/json does: the shortest decimal that
+// reads back the same, in exponent form only for very large or small
+// values, with a one-digit exponent written without padding.
+func appendFloat(b []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		// encoding/json refuses these; no field here can hold one, but
+		// a number is always written.
+		return append(b, '0')
+	}
+	abs := math.Abs(f)
+	fmt := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		fmt = 'e'
+	}
+	b = strconv.AppendFloat(b, f, fmt, -1, 64)
+	if fmt == 'e' {
+		// clean up e-09 to e-9
+		n := len(b)
+		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string, escaped as encoding/json does
+// with HTML escaping off: quote, backslash and control characters, invalid
+// UTF-8 as U+FFFD, and U+2028 and U+2029, which JavaScript cannot hold in a
+// string literal.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// jsonBufs holds the buffers WriteJSON encodes into, so that writing a
+// connection allocates no buffer.
+var jsonBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}

@@ -1,0 +1,97 @@
+package analyze
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// jsonRef is what encoding/json writes for v, with HTML escaping off: the
+// reference the hand-written encoder must match byte for byte.
+func jsonRef(t testing.TB, v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestJSONAgrees checks WriteJSON against encoding/json for every
+// connection of the Zeek parity traces, and for lines with the fields
+// encoding/json treats specially (empty lists, escapes, odd floats).
+func TestJSONAgrees(t *testing.T) {
+	var lines []Line
+	traces, _ := filepath.Glob(filepath.Join(parityDir, "traces", "*"))
+	if len(traces) == 0 {
+		t.Log("Zeek parity traces not found; checking the made-up lines only")
+	}
+	for _, tr := range traces {
+		for _, opts := range []Options{{}, {Checksums: true}} {
+			conns, _ := analyzeFile(t, tr, opts)
+			for _, c := range conns {
+				lines = append(lines, LineOf(c))
+			}
+		}
+	}
+	if len(traces) > 0 && len(lines) < 200 {
+		t.Fatalf("%d connections in %d traces: expected the parity traces' hundreds", len(lines), len(traces))
+	}
+	odd := []string{"", "a\"b\\c", "\x00\x01\x1f\x7f", "\b\f\n\r\t", "<>&", "\u2028\u2029", "caf\xc3\xa9", "\xff\xfe", "a\xe2\x80", "😀"}
+	floats := []float64{0, math.Copysign(0, -1), 1, 1e-6, 9.99e-7, 1e-7, 1e20, 1e21, 1.5e300, 5e-324, 1786123456.123456, -3.25, math.MaxFloat64}
+	for i, s := range odd {
+		l := Line{Schema: SchemaVersion, TS: floats[i%len(floats)], OrigH: s, Zeek: ZeekState{s, s},
+			Duration: floats[(i+3)%len(floats)], Idle: floats[(i+7)%len(floats)],
+			Cause: Cause{ID: s, Text: s, Evidence: []string{s, s}, Scenario: s}}
+		if i%2 == 0 {
+			l.Explain = []string{s}
+			l.Cause.Evidence = nil
+		}
+		lines = append(lines, l)
+	}
+	for _, f := range floats {
+		lines = append(lines, Line{TS: f, Duration: -f, Idle: f / 3, Cause: Cause{Evidence: []string{}}})
+	}
+	for _, l := range lines {
+		got := l.appendJSON(nil)
+		if want := jsonRef(t, l); !bytes.Equal(got, want) {
+			t.Fatalf("hand-written JSON differs from encoding/json:\n got %s\nwant %s", got, want)
+		}
+	}
+	t.Logf("%d lines agree", len(lines))
+}
+
+// FuzzJSONString checks the string escaping against encoding/json's.
+func FuzzJSONString(f *testing.F) {
+	for _, s := range []string{"", "plain", "a\"\\\n\x00", "\u2028", "\xff", "évidence > RST"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := appendString(nil, s)
+		want := bytes.TrimSuffix(jsonRef(t, s), []byte("\n"))
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%q: got %s, want %s", s, got, want)
+		}
+	})
+}
+
+// FuzzJSONFloat checks the number format against encoding/json's.
+func FuzzJSONFloat(f *testing.F) {
+	for _, x := range []float64{0, 1e-7, 1e21, 123.456} {
+		f.Add(x)
+	}
+	f.Fuzz(func(t *testing.T, x float64) {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return // encoding/json refuses them
+		}
+		got := appendFloat(nil, x)
+		want := strings.TrimSuffix(string(jsonRef(t, x)), "\n")
+		if string(got) != want {
+			t.Fatalf("%v: got %s, want %s", x, got, want)
+		}
+	})
+}
