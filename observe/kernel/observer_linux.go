@@ -260,6 +260,18 @@ func (o *Observer) AllowNetns(inum uint32) error {
 	return nil
 }
 
+// DenyNetns undoes AllowNetns: events of the namespace stop passing the
+// filter, and its place in the filter's map is free again.
+func (o *Observer) DenyNetns(inum uint32) error {
+	if !o.cfg.FilterNetns {
+		return fmt.Errorf("kernel observer: DenyNetns needs Config.FilterNetns")
+	}
+	if err := o.maps.netns.Delete(inum); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+		return fmt.Errorf("kernel observer: deny namespace %d: %w", inum, err)
+	}
+	return nil
+}
+
 // Lost returns how many events the kernel dropped so far because the ring
 // buffer was full.
 func (o *Observer) Lost() (uint64, error) {
@@ -371,6 +383,9 @@ func (q *queued) held() bool { return q.e.Kind == ReceiveReset && q.e.ErrnoPendi
 func (o *Observer) take(e Event) {
 	switch e.Kind {
 	case SocketError:
+		if o.cfg.Reports {
+			break // every report is an event; no RST is held for one
+		}
 		for i := range o.queue {
 			if q := &o.queue[i]; q.held() && q.e.Cookie == e.Cookie {
 				q.e.Errno, q.e.ErrnoPending = e.Errno, false
@@ -417,7 +432,7 @@ func (o *Observer) decode(r *bpfEvent) Event {
 			e.Reason = reasonName(o.reasons, r.Reason)
 		}
 	}
-	if e.Kind == ReceiveReset && r.Flags&flagWantError != 0 {
+	if e.Kind == ReceiveReset && r.Flags&flagWantError != 0 && !o.cfg.Reports {
 		e.ErrnoPending = true
 	}
 	e.Local = addrPort(r.Family, r.Saddr, r.Sport)
