@@ -29,6 +29,12 @@ import (
 // the same ring buffer read unless the buffer overflowed.
 const errorWait = 50 * time.Millisecond
 
+// pollEvery is how often a waiting Read looks at the ring buffer: the BPF
+// programs wake the reader only once a batch of records is waiting, so
+// that a busy host does not cost a wakeup per event, and the last records
+// before a pause are found within pollEvery.
+const pollEvery = 20 * time.Millisecond
+
 // Observer holds the loaded programs, their links and the ring buffer
 // reader. Read must be called from one goroutine; Close, AllowNetns and Lost
 // from any.
@@ -308,12 +314,15 @@ func (o *Observer) Read() (Event, error) {
 				dl = t
 			}
 		}
+		if t := time.Now().Add(pollEvery); dl.IsZero() || t.Before(dl) {
+			dl = t
+		}
 		o.rd.SetDeadline(dl)
 		err := o.rd.ReadInto(&o.rec)
 		switch {
 		case err == nil:
-		case errors.Is(err, os.ErrDeadlineExceeded) && len(o.queue) > 0:
-			continue // the head's wait may be over
+		case errors.Is(err, os.ErrDeadlineExceeded) && (len(o.queue) > 0 || o.deadline.IsZero() || time.Now().Before(o.deadline)):
+			continue // the head's wait may be over, or records wait unannounced
 		case errors.Is(err, ringbuf.ErrClosed):
 			if len(o.queue) > 0 {
 				q := o.queue[0]
