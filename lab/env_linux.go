@@ -69,6 +69,7 @@ const ObserverEnv = "TEARDOWN_KERNEL_OBSERVER"
 // whole host, and says so in limits.
 func openKernelObserver(isolated bool, limits []string) (kernelObserver, []string, error) {
 	choice := os.Getenv(ObserverEnv)
+	var why string // why tracefs, when it is the fallback
 	switch choice {
 	case "", "ebpf":
 		k, err := openKernelHub(isolated)
@@ -78,9 +79,9 @@ func openKernelObserver(isolated bool, limits []string) (kernelObserver, []strin
 		if choice == "ebpf" {
 			return nil, append(limits, fmt.Sprintf("no kernel tracing (%v): RST reasons and state changes are not recorded", err)), nil
 		}
-		limits = append(limits, fmt.Sprintf("no eBPF kernel observer (%v): the kernel's account comes from tracefs, which sees every namespace, and another process's events on the run's ports can enter the record", err))
+		why = fmt.Sprintf("no eBPF kernel observer (%v)", err)
 	case "tracefs":
-		limits = append(limits, fmt.Sprintf("%s=tracefs: the kernel's account comes from tracefs, which sees every namespace, and another process's events on the run's ports can enter the record", ObserverEnv))
+		why = ObserverEnv + "=tracefs"
 	default:
 		return nil, nil, fmt.Errorf("%s=%q: expected ebpf or tracefs, or unset", ObserverEnv, choice)
 	}
@@ -88,7 +89,7 @@ func openKernelObserver(isolated bool, limits []string) (kernelObserver, []strin
 	if err != nil {
 		return nil, append(limits, fmt.Sprintf("no kernel tracing (%v): RST reasons and state changes are not recorded", err)), nil
 	}
-	return hub, limits, nil
+	return hub, append(limits, why+": the kernel's account comes from tracefs, which sees every namespace, and another process's events on the run's ports can enter the record"), nil
 }
 
 func (env *environment) describe() Env {
