@@ -52,13 +52,44 @@ func newEnvironment(opts Options) (*environment, error) {
 			env.limits = append(env.limits, err.Error())
 		}
 	}
-	hub, err := openTraceHub()
-	if err != nil {
-		env.limits = append(env.limits, fmt.Sprintf("no kernel tracing (%v): RST reasons and state changes are not recorded", err))
-	} else {
-		env.tracer = hub
+	var err error
+	if env.tracer, env.limits, err = openKernelObserver(env.isolate, env.limits); err != nil {
+		return nil, err
 	}
 	return env, nil
+}
+
+// ObserverEnv names the environment variable that chooses the lab's
+// kernel observer: "ebpf" or "tracefs"; unset, eBPF where the kernel
+// allows it, else tracefs.
+const ObserverEnv = "TEARDOWN_KERNEL_OBSERVER"
+
+// openKernelObserver opens the eBPF observer, which sees only the lab's
+// namespaces, or where it is refused the tracefs reader, which sees the
+// whole host, and says so in limits.
+func openKernelObserver(isolated bool, limits []string) (kernelObserver, []string, error) {
+	choice := os.Getenv(ObserverEnv)
+	var why string // why tracefs, when it is the fallback
+	switch choice {
+	case "", "ebpf":
+		k, err := openKernelHub(isolated)
+		if err == nil {
+			return k, limits, nil
+		}
+		if choice == "ebpf" {
+			return nil, append(limits, fmt.Sprintf("no kernel tracing (%v): RST reasons and state changes are not recorded", err)), nil
+		}
+		why = fmt.Sprintf("no eBPF kernel observer (%v)", err)
+	case "tracefs":
+		why = ObserverEnv + "=tracefs"
+	default:
+		return nil, nil, fmt.Errorf("%s=%q: expected ebpf or tracefs, or unset", ObserverEnv, choice)
+	}
+	hub, err := openTraceHub()
+	if err != nil {
+		return nil, append(limits, fmt.Sprintf("no kernel tracing (%v): RST reasons and state changes are not recorded", err)), nil
+	}
+	return hub, append(limits, why+": the kernel's account comes from tracefs, which sees every namespace, and another process's events on the run's ports can enter the record"), nil
 }
 
 func (env *environment) describe() Env {

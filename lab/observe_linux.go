@@ -27,7 +27,10 @@ type observers struct {
 	isolated  bool
 	settleFor time.Duration
 	kernel    kernelObserver // nil without tracing
-	cap       *capture.Capture
+	// netns are the run's namespaces, which the kernel observer lets
+	// through until close.
+	netns []uint32
+	cap   *capture.Capture
 	// dumpers list the sockets of each host (one without hosts).
 	dumpers []*tcpstate.Dumper
 	pcap    *wire.Writer
@@ -56,14 +59,16 @@ func openObservers(env *environment, t scenario.Transport, rec *Record, opts Opt
 	if !t.IsTCP() {
 		return o, nil
 	}
-	if env.tracer != nil {
-		o.kernel = env.tracer
-	}
-	o.mono0, o.wall0 = sameInstant()
 	where, iface := []string{""}, "lo"
 	if net != nil {
 		where, iface = []string{"server", "client"}, "eth0"
 	}
+	if env.tracer != nil {
+		if err := o.watch(env, net); err != nil {
+			return nil, err
+		}
+	}
+	o.mono0, o.wall0 = sameInstant()
 	for _, h := range where {
 		if h != "" {
 			if err := net.Enter(h); err != nil {
@@ -103,7 +108,41 @@ func openObservers(env *environment, t scenario.Transport, rec *Record, opts Opt
 	return o, nil
 }
 
+// watch opens the kernel observer to the run's namespaces: every host's,
+// or the one the calling thread is in. With hosts it leaves the thread in
+// the last host's; openObservers then enters those it needs.
+func (o *observers) watch(env *environment, net *hosts.Network) error {
+	if env.isolate {
+		if net == nil {
+			n, err := threadNetns()
+			if err != nil {
+				return err
+			}
+			o.netns = append(o.netns, n)
+		} else {
+			for _, h := range net.Hosts() {
+				if err := net.Enter(h.Name); err != nil {
+					return err
+				}
+				n, err := threadNetns()
+				if err != nil {
+					return err
+				}
+				o.netns = append(o.netns, n)
+			}
+		}
+	}
+	if err := env.tracer.begin(o.netns); err != nil {
+		return fmt.Errorf("kernel observer: %w", err)
+	}
+	o.kernel = env.tracer
+	return nil
+}
+
 func (o *observers) close() {
+	if o.kernel != nil {
+		o.kernel.end(o.netns)
+	}
 	if o.cap != nil {
 		o.cap.Close()
 	}
@@ -432,7 +471,7 @@ func (o *observers) finish(tab endpoints) (evs []tracedEvent, ok bool, limits []
 	if len(o.dumpers) == 0 || o.kernel == nil {
 		return nil, false, nil
 	}
-	evs, err := o.kernel.events(tab, o.isolated, o.mono0, o.end)
+	evs, err := o.kernel.events(tab, runScope{isolated: o.isolated, netns: o.netns}, o.mono0, o.end)
 	if err != nil {
 		return nil, false, []string{fmt.Sprintf("kernel tracing: %v", err)}
 	}

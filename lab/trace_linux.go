@@ -15,17 +15,27 @@ import (
 // kernelObserver is the kernel's own account of the runs: the events of
 // the endpoints' connections between two instants of CLOCK_MONOTONIC,
 // named by actor. It gets a copy of the run's endpoints and changes
-// nothing. The tracefs reader (observe/ktrace) is one; an eBPF observer
-// can take its place.
+// nothing. The eBPF observer (kernelHub) sees only the lab's namespaces;
+// the tracefs reader (traceHub), where eBPF is refused, sees the host's.
 type kernelObserver interface {
-	// events returns the events of tab's connections between from and to,
-	// in the order they happened. isolated says the run has namespaces of
-	// its own.
-	events(tab endpoints, isolated bool, from, to time.Duration) ([]tracedEvent, error)
+	// begin tells the observer of a run's namespaces before its first
+	// step, end after its events are taken.
+	begin(netns []uint32) error
+	end(netns []uint32)
+	// events returns the events of the run's connections between from
+	// and to, in the order they happened.
+	events(tab endpoints, sc runScope, from, to time.Duration) ([]tracedEvent, error)
 	// reasonNames are the RST reason names of the running kernel, nil
 	// when it does not say.
 	reasonNames() []string
 	close() error
+}
+
+// runScope is where a run's sockets live.
+type runScope struct {
+	// isolated: in namespaces of the run's own, netns.
+	isolated bool
+	netns    []uint32
 }
 
 // traceHub shares one kernel tracer among parallel runs. Tracing is global:
@@ -71,12 +81,16 @@ func (h *traceHub) close() error { return h.t.Close() }
 
 func (h *traceHub) reasonNames() []string { return h.reasons }
 
+// begin and end have nothing to do: tracefs sees every namespace.
+func (h *traceHub) begin([]uint32) error { return nil }
+func (h *traceHub) end([]uint32)         {}
+
 // events returns the events of the endpoints' ports between from and to,
 // named by actor. With isolated runs only the ports the lab chose count:
 // runs in namespaces of their own can draw the same ephemeral port at the
 // same time, but every connection of a run has one end on a port of the
 // lab's sequence, which no concurrent run shares.
-func (h *traceHub) events(tab endpoints, isolated bool, from, to time.Duration) ([]tracedEvent, error) {
+func (h *traceHub) events(tab endpoints, sc runScope, from, to time.Duration) ([]tracedEvent, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	evs, err := h.t.Sync()
@@ -102,7 +116,7 @@ func (h *traceHub) events(tab endpoints, isolated bool, from, to time.Duration) 
 	var out []tracedEvent
 	seen := map[string]bool{}
 	for _, e := range tab {
-		if !e.Local.IsValid() || (isolated && !e.Bound) {
+		if !e.Local.IsValid() || (sc.isolated && !e.Bound) {
 			continue
 		}
 		p := e.Local.Port()

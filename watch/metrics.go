@@ -14,11 +14,22 @@ type Metrics struct {
 	errors *prometheus.CounterVec
 	drops  *prometheus.CounterVec
 	lost   prometheus.Counter
+	// counters caches each label set's counter: looking one up in its
+	// vector hashes and checks every label, per event.
+	counters map[labels]prometheus.Counter
+}
+
+// labels are one record's label values; vec says which vector they are of.
+type labels struct {
+	vec                byte
+	reason, dir, state string
+	netns              uint32
 }
 
 // NewMetrics registers watch's counters with reg.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{
+		counters: map[labels]prometheus.Counter{},
 		resets: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "teardown_watch_resets_total",
 			Help: "TCP RSTs sent or received on this host, by the kernel's reason (sent only; \"\" when the kernel gives none), direction, socket state and network namespace inode.",
@@ -44,21 +55,36 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	return m, nil
 }
 
-// Count adds a record to the counters.
+// Count adds a record to the counters. It is not safe for concurrent use.
 func (m *Metrics) Count(r *Record) {
-	netns := strconv.FormatUint(uint64(r.Netns), 10)
+	var k labels
 	switch r.Event {
-	case "send_reset", "receive_reset":
-		dir := "sent"
-		if r.Event == "receive_reset" {
-			dir = "received"
-		}
-		m.resets.WithLabelValues(r.Reason, dir, r.State, netns).Inc()
+	case "send_reset":
+		k = labels{vec: 'r', reason: r.Reason, dir: "sent", state: r.State, netns: r.Netns}
+	case "receive_reset":
+		k = labels{vec: 'r', reason: r.Reason, dir: "received", state: r.State, netns: r.Netns}
 	case "error":
-		m.errors.WithLabelValues(r.Errno, r.State, netns).Inc()
+		k = labels{vec: 'e', reason: r.Errno, state: r.State, netns: r.Netns}
 	case "drop":
-		m.drops.WithLabelValues(r.Reason, netns).Inc()
+		k = labels{vec: 'd', reason: r.Reason, netns: r.Netns}
 	case "lost":
 		m.lost.Add(float64(r.Lost))
+		return
+	default:
+		return
 	}
+	c, ok := m.counters[k]
+	if !ok {
+		netns := strconv.FormatUint(uint64(k.netns), 10)
+		switch k.vec {
+		case 'r':
+			c = m.resets.WithLabelValues(k.reason, k.dir, k.state, netns)
+		case 'e':
+			c = m.errors.WithLabelValues(k.reason, k.state, netns)
+		default:
+			c = m.drops.WithLabelValues(k.reason, netns)
+		}
+		m.counters[k] = c
+	}
+	c.Inc()
 }

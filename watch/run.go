@@ -14,8 +14,6 @@ type Source interface {
 	Read() (kernel.Event, error)
 	SetDeadline(time.Time)
 	Lost() (uint64, error)
-	// Ready reports whether Read would return at once.
-	Ready() bool
 }
 
 // Stop says when Run ends besides its context: after Count records (0: no
@@ -25,12 +23,19 @@ type Stop struct {
 	Duration time.Duration
 }
 
-// Sink takes the records Run keeps. Emit may buffer; Run calls Flush when
-// no event is waiting, at least every tick while events flow, and at the end.
+// Sink takes the records Run keeps. Emit may buffer; Run calls Flush within
+// flushEvery of the first record written after the previous Flush, and at
+// the end.
 type Sink interface {
 	Emit(*Record) error
 	Flush() error
 }
+
+// flushEvery bounds how long a record waits in the sink's buffer. Flushing
+// each time no event is waiting made a write, and a wakeup of the reader,
+// per event whenever watch kept up: under load that work made it fall
+// behind and lose events.
+const flushEvery = 20 * time.Millisecond
 
 // tick is how often Run looks at its context and the kernel's lost count
 // while no event comes.
@@ -62,22 +67,37 @@ func (w *Watcher) Run(ctx context.Context, src Source, stop Stop, sink Sink) (n 
 		return sink.Emit(&r)
 	}
 	count, checked := 0, time.Now()
+	// flushBy is when the sink's buffer must be flushed; zero when empty.
+	var flushBy time.Time
+	flush := func() error {
+		flushBy = time.Time{}
+		return sink.Flush()
+	}
 	for {
 		if ctx.Err() != nil || (!end.IsZero() && !time.Now().Before(end)) {
 			return count, checkLost()
 		}
-		dl := time.Now().Add(tick)
+		now := time.Now()
+		if !flushBy.IsZero() && !now.Before(flushBy) {
+			if err := flush(); err != nil {
+				return count, err
+			}
+		}
+		dl := now.Add(tick)
 		if !end.IsZero() && end.Before(dl) {
 			dl = end
+		}
+		if !flushBy.IsZero() && flushBy.Before(dl) {
+			dl = flushBy
 		}
 		src.SetDeadline(dl)
 		e, err := src.Read()
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			if err := checkLost(); err != nil {
-				return count, err
-			}
-			if err := sink.Flush(); err != nil {
-				return count, err
+			if time.Since(checked) >= tick {
+				checked = time.Now()
+				if err := checkLost(); err != nil {
+					return count, err
+				}
 			}
 			continue
 		}
@@ -92,9 +112,6 @@ func (w *Watcher) Run(ctx context.Context, src Source, stop Stop, sink Sink) (n 
 			if err := checkLost(); err != nil {
 				return count, err
 			}
-			if err := sink.Flush(); err != nil {
-				return count, err
-			}
 		}
 		if !w.Keep(&e) {
 			continue
@@ -103,11 +120,8 @@ func (w *Watcher) Run(ctx context.Context, src Source, stop Stop, sink Sink) (n 
 		if err := sink.Emit(&r); err != nil {
 			return count, err
 		}
-		if !src.Ready() {
-			// Nothing more now: show what was written.
-			if err := sink.Flush(); err != nil {
-				return count, err
-			}
+		if flushBy.IsZero() {
+			flushBy = time.Now().Add(flushEvery)
 		}
 		if count++; stop.Count > 0 && count >= stop.Count {
 			return count, checkLost()

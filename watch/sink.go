@@ -2,7 +2,6 @@ package watch
 
 import (
 	"bufio"
-	"encoding/json"
 	"io"
 )
 
@@ -10,7 +9,7 @@ import (
 // counts them in Metrics if set. It is a Sink.
 type Output struct {
 	w       *bufio.Writer
-	enc     *json.Encoder
+	buf     []byte
 	json    bool
 	quiet   bool
 	metrics *Metrics
@@ -20,7 +19,7 @@ type Output struct {
 // otherwise, nothing if quiet; m, if not nil, counts every record.
 func NewOutput(w io.Writer, asJSON, quiet bool, m *Metrics) *Output {
 	b := bufio.NewWriterSize(w, 64<<10)
-	return &Output{w: b, enc: json.NewEncoder(b), json: asJSON, quiet: quiet, metrics: m}
+	return &Output{w: b, json: asJSON, quiet: quiet, metrics: m}
 }
 
 // Emit counts and writes one record.
@@ -32,7 +31,9 @@ func (o *Output) Emit(r *Record) error {
 		return nil
 	}
 	if o.json {
-		return o.enc.Encode(r)
+		o.buf = append(r.AppendJSON(o.buf[:0]), '\n')
+		_, err := o.w.Write(o.buf)
+		return err
 	}
 	if _, err := o.w.WriteString(r.Text()); err != nil {
 		return err

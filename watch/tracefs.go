@@ -75,9 +75,6 @@ func (s *TracefsSource) HasReason() bool {
 // SetDeadline makes Read return os.ErrDeadlineExceeded at t.
 func (s *TracefsSource) SetDeadline(t time.Time) { s.deadline = t }
 
-// Ready reports whether events are waiting.
-func (s *TracefsSource) Ready() bool { return len(s.queue) > 0 }
-
 // Lost returns how many events the kernel reported lost.
 func (s *TracefsSource) Lost() (uint64, error) { return s.lost, nil }
 

@@ -20,6 +20,12 @@ type Config struct {
 	// as ETIMEDOUT after retransmissions or keepalive probes (SocketError
 	// events).
 	Errors bool
+	// Reports asks for every error the kernel reports to a socket
+	// (inet_sk_error_report) as a SocketError event of its own, the
+	// errors that follow received RSTs included, which are then not
+	// paired with them (ReceiveReset events have no Errno): the raw
+	// account, for a caller that pairs events itself.
+	Reports bool
 	// Drops asks for TCP packets the kernel dropped, with their
 	// skb_drop_reason (Drop events; needs Linux 5.17).
 	Drops bool

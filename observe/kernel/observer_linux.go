@@ -29,6 +29,12 @@ import (
 // the same ring buffer read unless the buffer overflowed.
 const errorWait = 50 * time.Millisecond
 
+// pollEvery is how often a waiting Read looks at the ring buffer: the BPF
+// programs wake the reader only once a batch of records is waiting, so
+// that a busy host does not cost a wakeup per event, and the last records
+// before a pause are found within pollEvery.
+const pollEvery = 20 * time.Millisecond
+
 // Observer holds the loaded programs, their links and the ring buffer
 // reader. Read must be called from one goroutine; Close, AllowNetns and Lost
 // from any.
@@ -260,6 +266,18 @@ func (o *Observer) AllowNetns(inum uint32) error {
 	return nil
 }
 
+// DenyNetns undoes AllowNetns: events of the namespace stop passing the
+// filter, and its place in the filter's map is free again.
+func (o *Observer) DenyNetns(inum uint32) error {
+	if !o.cfg.FilterNetns {
+		return fmt.Errorf("kernel observer: DenyNetns needs Config.FilterNetns")
+	}
+	if err := o.maps.netns.Delete(inum); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+		return fmt.Errorf("kernel observer: deny namespace %d: %w", inum, err)
+	}
+	return nil
+}
+
 // Lost returns how many events the kernel dropped so far because the ring
 // buffer was full.
 func (o *Observer) Lost() (uint64, error) {
@@ -296,12 +314,15 @@ func (o *Observer) Read() (Event, error) {
 				dl = t
 			}
 		}
+		if t := time.Now().Add(pollEvery); dl.IsZero() || t.Before(dl) {
+			dl = t
+		}
 		o.rd.SetDeadline(dl)
 		err := o.rd.ReadInto(&o.rec)
 		switch {
 		case err == nil:
-		case errors.Is(err, os.ErrDeadlineExceeded) && len(o.queue) > 0:
-			continue // the head's wait may be over
+		case errors.Is(err, os.ErrDeadlineExceeded) && (len(o.queue) > 0 || o.deadline.IsZero() || time.Now().Before(o.deadline)):
+			continue // the head's wait may be over, or records wait unannounced
 		case errors.Is(err, ringbuf.ErrClosed):
 			if len(o.queue) > 0 {
 				q := o.queue[0]
@@ -371,6 +392,9 @@ func (q *queued) held() bool { return q.e.Kind == ReceiveReset && q.e.ErrnoPendi
 func (o *Observer) take(e Event) {
 	switch e.Kind {
 	case SocketError:
+		if o.cfg.Reports {
+			break // every report is an event; no RST is held for one
+		}
 		for i := range o.queue {
 			if q := &o.queue[i]; q.held() && q.e.Cookie == e.Cookie {
 				q.e.Errno, q.e.ErrnoPending = e.Errno, false
@@ -417,7 +441,7 @@ func (o *Observer) decode(r *bpfEvent) Event {
 			e.Reason = reasonName(o.reasons, r.Reason)
 		}
 	}
-	if e.Kind == ReceiveReset && r.Flags&flagWantError != 0 {
+	if e.Kind == ReceiveReset && r.Flags&flagWantError != 0 && !o.cfg.Reports {
 		e.ErrnoPending = true
 	}
 	e.Local = addrPort(r.Family, r.Saddr, r.Sport)

@@ -228,3 +228,51 @@ func TestPortFilter(t *testing.T) {
 		}
 	}
 }
+
+// TestReportsAndDenyNetns: with Reports, the error after a received RST is
+// an event of its own and the RST carries none; after DenyNetns the
+// namespace's events no longer pass, and after AllowNetns they pass again.
+func TestReportsAndDenyNetns(t *testing.T) {
+	nstest.Enter(t)
+	o := open(t, Config{Reports: true})
+	here := netnsOf(t, "/proc/thread-self/ns/net")
+	refuse := func() []Event {
+		t.Helper()
+		lfd, addr := nstest.Listen(t, unix.AF_INET, 1)
+		nstest.Close(t, lfd)
+		if err := nstest.DialErr(t, addr); !errors.Is(err, unix.ECONNREFUSED) {
+			t.Fatalf("connect to a closed port: %v", err)
+		}
+		evs, err := o.Sync()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return evs
+	}
+	evs := refuse()
+	got, errs := find(evs, ReceiveReset), find(evs, SocketError)
+	if len(got) != 1 || len(errs) == 0 {
+		t.Fatalf("refused connect with Reports: %+v, want one RST received and its error report", evs)
+	}
+	if got[0].Errno != 0 || got[0].ErrnoPending {
+		t.Errorf("received RST with Reports: %+v, want no errno of its own", got[0])
+	}
+	if errs[0].Errno != unix.ECONNREFUSED || errs[0].Cookie != got[0].Cookie {
+		t.Errorf("error report: %+v, want ECONNREFUSED on the RST's socket (cookie %d)", errs[0], got[0].Cookie)
+	}
+	if err := o.DenyNetns(here); err != nil {
+		t.Fatal(err)
+	}
+	if evs := refuse(); len(evs) != 0 {
+		t.Errorf("after DenyNetns: %+v, want nothing", evs)
+	}
+	if err := o.AllowNetns(here); err != nil {
+		t.Fatal(err)
+	}
+	if evs := refuse(); len(find(evs, SendReset)) != 1 {
+		t.Errorf("after AllowNetns again: %+v, want the RST sent", evs)
+	}
+	if n, err := o.Lost(); err != nil || n != 0 {
+		t.Errorf("lost %d, %v; want 0", n, err)
+	}
+}

@@ -28,6 +28,9 @@ func (o *Observer) SetDeadline(time.Time) {}
 // AllowNetns reports ErrUnsupported.
 func (o *Observer) AllowNetns(uint32) error { return unsupported() }
 
+// DenyNetns reports ErrUnsupported.
+func (o *Observer) DenyNetns(uint32) error { return unsupported() }
+
 // Lost reports ErrUnsupported.
 func (o *Observer) Lost() (uint64, error) { return 0, unsupported() }
 

@@ -423,6 +423,20 @@ static __always_inline void fill(struct event *e, struct sock *sk, int cookie_ok
 		e->owner = *o;
 }
 
+// netns_passes applies the namespace filter before an event is reserved,
+// so that events of other namespaces neither take room in the ring buffer
+// nor count as lost when it is full. pass applies it again, with the
+// other filters.
+static __always_inline int netns_passes(__u32 inum)
+{
+	return !filter_netns || bpf_map_lookup_elem(&netns_allow, &inum);
+}
+
+static __always_inline int sock_netns_passes(const struct sock *sk)
+{
+	return netns_passes(BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum));
+}
+
 static __always_inline struct event *reserve(__u8 kind)
 {
 	struct event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -438,6 +452,24 @@ static __always_inline struct event *reserve(__u8 kind)
 	e->kind = kind;
 	e->cpu_pid = bpf_get_current_pid_tgid() >> 32;
 	return e;
+}
+
+// wake_bytes is how much unread data wakes the reader. Below it, records
+// are submitted without a wakeup and the reader finds them when it next
+// looks (it polls at a short interval): a wakeup per event, whenever the
+// reader had caught up, cost both sides more than the events themselves.
+#define wake_bytes (512 << 10)
+
+// wake returns the flags that submit e: a wakeup only for the record whose
+// reservation made the unread data reach wake_bytes, so that a reader that
+// has fallen behind is not woken again for every record.
+static __always_inline __u64 wake(struct event *e)
+{
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	__u64 rec = (sizeof(*e) + 8 + 7) & ~7ULL; // with its header, 8-aligned
+	if (avail >= wake_bytes && avail < wake_bytes + rec)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
 }
 
 // from_skb fills an RST's connection from the packet it answers, for RSTs
@@ -473,7 +505,13 @@ static __always_inline void from_skb(struct event *e, const struct sk_buff *skb)
 
 static __always_inline int send_reset(struct sock *sk, const struct sk_buff *skb, __u32 reason, int has_reason)
 {
-	struct event *e = reserve(KIND_SEND_RESET);
+	struct event *e;
+
+	if (sk && !sock_netns_passes(sk))
+		return 0;
+	if (!sk && skb && !netns_passes(BPF_CORE_READ(skb, dev, nd_net.net, ns.inum)))
+		return 0;
+	e = reserve(KIND_SEND_RESET);
 	if (!e)
 		return 0;
 	if (has_reason) {
@@ -487,10 +525,10 @@ static __always_inline int send_reset(struct sock *sk, const struct sk_buff *skb
 		e->flags |= FLAG_NO_SOCKET;
 	}
 	if (!pass(e)) {
-		bpf_ringbuf_discard(e, 0);
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		return 0;
 	}
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wake(e));
 	return 0;
 }
 
@@ -511,7 +549,11 @@ int BPF_PROG(send_reset_plain, struct sock *sk, const struct sk_buff *skb)
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(receive_reset, struct sock *sk)
 {
-	struct event *e = reserve(KIND_RECEIVE_RESET);
+	struct event *e;
+
+	if (!sock_netns_passes(sk))
+		return 0;
+	e = reserve(KIND_RECEIVE_RESET);
 	if (!e)
 		return 0;
 	fill(e, sk, 1);
@@ -521,10 +563,10 @@ int BPF_PROG(receive_reset, struct sock *sk)
 	    !(BPF_CORE_READ(sk, __sk_common.skc_flags) & (1UL << SOCK_DEAD)))
 		e->flags |= FLAG_WANT_ERROR;
 	if (!pass(e)) {
-		bpf_ringbuf_discard(e, 0);
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		return 0;
 	}
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wake(e));
 	return 0;
 }
 
@@ -560,7 +602,7 @@ int BPF_PROG(set_state, struct sock *sk, int oldstate, int newstate)
 		__u64 key = (__u64)sk;
 		bpf_map_delete_elem(&snapshot_owners, &key);
 	}
-	if (!want_states)
+	if (!want_states || !sock_netns_passes(sk))
 		return 0;
 	e = reserve(KIND_STATE);
 	if (!e)
@@ -569,10 +611,10 @@ int BPF_PROG(set_state, struct sock *sk, int oldstate, int newstate)
 	e->old_state = oldstate;
 	e->state = newstate;
 	if (!pass(e)) {
-		bpf_ringbuf_discard(e, 0);
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		return 0;
 	}
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wake(e));
 	return 0;
 }
 
@@ -581,7 +623,7 @@ int BPF_PROG(error_report, struct sock *sk)
 {
 	struct event *e;
 
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP || !sock_netns_passes(sk))
 		return 0;
 	e = reserve(KIND_ERROR);
 	if (!e)
@@ -589,10 +631,10 @@ int BPF_PROG(error_report, struct sock *sk)
 	fill(e, sk, 1);
 	e->err = BPF_CORE_READ(sk, sk_err);
 	if (!pass(e)) {
-		bpf_ringbuf_discard(e, 0);
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		return 0;
 	}
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wake(e));
 	return 0;
 }
 
@@ -705,10 +747,10 @@ int BPF_PROG(kfree_skb, struct sk_buff *skb, void *location, int reason)
 			e->owner = *o;
 	}
 	if (!pass(e)) {
-		bpf_ringbuf_discard(e, 0);
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		return 0;
 	}
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wake(e));
 	return 0;
 }
 
