@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // blockedScenario has a step that blocks until the limit, so that a signal
@@ -69,19 +71,59 @@ func netNamespaces(pid int) map[string]bool {
 
 // liveNamespaces returns which of nss some process still holds, as a
 // thread's namespace or an open descriptor.
-func liveNamespaces(nss map[string]bool) []string {
+func liveNamespaces(nss map[string]uint64) []string {
 	var live []string
 	found := map[string]bool{}
 	for _, pat := range []string{"/proc/[0-9]*/task/*/ns/net", "/proc/[0-9]*/fd/*"} {
 		links, _ := filepath.Glob(pat)
 		for _, p := range links {
-			if ns, err := os.Readlink(p); err == nil && nss[ns] && !found[ns] {
-				found[ns] = true
-				live = append(live, ns+" held by "+p)
+			ns, err := os.Readlink(p)
+			killed, ok := nss[ns]
+			if err != nil || !ok || found[ns] {
+				continue
 			}
+			// The kernel gives a freed namespace's inode number to new
+			// ones: a process started after the kill that holds the
+			// number (another package's test, running in parallel)
+			// holds a new namespace. Had it entered the old one, the
+			// older holder it entered it from would be found too.
+			if start, ok := startTicks(p); ok && start > killed {
+				continue
+			}
+			found[ns] = true
+			live = append(live, ns+" held by "+p)
 		}
 	}
 	return live
+}
+
+// startTicks is when the process of a /proc/PID/... path started, in clock
+// ticks since boot (field 22 of /proc/PID/stat).
+func startTicks(path string) (uint64, bool) {
+	parts := strings.SplitN(strings.TrimPrefix(path, "/proc/"), "/", 2)
+	b, err := os.ReadFile("/proc/" + parts[0] + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	// The command name, in parentheses, may hold spaces: count fields
+	// after its closing parenthesis, which is field 2.
+	i := bytes.LastIndexByte(b, ')')
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 20 {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(f[19], 10, 64)
+	return n, err == nil
+}
+
+// uptimeTicks is the time since boot in clock ticks (USER_HZ, 100 on
+// Linux), as /proc/PID/stat counts a process's start.
+func uptimeTicks(t *testing.T) uint64 {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
+		t.Fatal(err)
+	}
+	return uint64(ts.Sec)*100 + uint64(ts.Nsec)/1e7
 }
 
 // TestLabSignalsAtStart sends SIGINT or SIGTERM to lab runs at moments
@@ -158,7 +200,7 @@ func TestLabSIGKILLLoop(t *testing.T) {
 			z.Wait()
 		}
 	}()
-	nss := map[string]bool{}
+	nss := map[string]uint64{} // each namespace seen, and when its run was killed
 	for i := range 10 {
 		delay := time.Duration(rng.Int64N(int64(600 * time.Millisecond)))
 		cmd := asTeardown(t, "lab", "run", td, "close-unread/*", "net/peer-rebooted")
@@ -166,10 +208,11 @@ func TestLabSIGKILLLoop(t *testing.T) {
 			t.Fatal(err)
 		}
 		time.Sleep(delay)
-		for ns := range netNamespaces(cmd.Process.Pid) {
-			nss[ns] = true
-		}
+		seen := netNamespaces(cmd.Process.Pid)
 		cmd.Process.Kill()
+		for ns := range seen {
+			nss[ns] = uptimeTicks(t) + 1 // a tick of margin for the rounding of start times
+		}
 		pids = append(pids, cmd.Process.Pid)
 		if i%2 == 1 {
 			// Left unreaped until the end: a zombie keeps its pid, as
