@@ -356,17 +356,23 @@ func (r *runner) fault(f *scenario.Fault) error {
 	if !ok {
 		return fmt.Errorf("fault %q is not implemented by the runner", f.Kind)
 	}
-	return do(r, f.Host)
+	return do(r, f)
 }
 
 // faults are the runner's implementations of the language's faults;
 // TestNames checks that every one the parser accepts is here.
-var faults = map[scenario.FaultKind]func(r *runner, host string) error{
-	scenario.FaultDrop:        func(r *runner, h string) error { return r.hosts.Drop(h) },
-	scenario.FaultUnreachable: func(r *runner, h string) error { return r.hosts.Unreachable(h) },
-	scenario.FaultNoRoute:     func(r *runner, h string) error { return r.hosts.NoRoute(h) },
-	scenario.FaultHeal:        func(r *runner, h string) error { return r.hosts.Heal(h) },
-	scenario.FaultReboot:      (*runner).reboot,
+var faults = map[scenario.FaultKind]func(r *runner, f *scenario.Fault) error{
+	scenario.FaultDrop: func(r *runner, f *scenario.Fault) error { return r.hosts.Drop(f.Host) },
+	scenario.FaultUnreachable: func(r *runner, f *scenario.Fault) error {
+		u, ok := hosts.Unreaches[f.Answer]
+		if !ok {
+			return fmt.Errorf("unreachable answer %q is not implemented by the runner", f.Answer)
+		}
+		return r.hosts.Unreachable(f.Host, u)
+	},
+	scenario.FaultNoRoute: func(r *runner, f *scenario.Fault) error { return r.hosts.NoRoute(f.Host) },
+	scenario.FaultHeal:    func(r *runner, f *scenario.Fault) error { return r.hosts.Heal(f.Host) },
+	scenario.FaultReboot:  func(r *runner, f *scenario.Fault) error { return r.reboot(f.Host) },
 }
 
 // reboot takes the host off the network, makes it lose every socket

@@ -186,7 +186,8 @@ const (
 	// pulled.
 	FaultDrop FaultKind = "drop"
 	// FaultUnreachable (routed only): the router answers packets for the
-	// host with ICMP host unreachable.
+	// host with an ICMP error, Fault.Answer (one of UnreachAnswers), in
+	// place of forwarding them.
 	FaultUnreachable FaultKind = "unreachable"
 	// FaultNoRoute: the host loses its routes to the other hosts.
 	FaultNoRoute FaultKind = "noroute"
@@ -197,10 +198,13 @@ const (
 	FaultHeal FaultKind = "heal"
 )
 
-// Fault is "fault KIND HOST".
+// Fault is "fault KIND HOST", or "fault unreachable HOST [ANSWER]".
 type Fault struct {
 	Kind FaultKind
 	Host string
+	// Answer is the ICMP error of an unreachable fault (one of
+	// UnreachAnswers, default "host"); "" for the other faults.
+	Answer string
 }
 
 // OpKind names a socket operation.

@@ -88,6 +88,10 @@ var FaultKinds = []string{
 	string(FaultReboot), string(FaultHeal),
 }
 
+// UnreachAnswers are the ICMP errors "fault unreachable HOST ANSWER" may
+// make the router send; the first is the default.
+var UnreachAnswers = []string{"host", "net", "port", "protocol", "prohibited", "fragmentation"}
+
 // ShutdownHows are the directions of shutdown.
 var ShutdownHows = []string{"rd", "wr", "rdwr"}
 

@@ -292,7 +292,7 @@ c write 1 -> EWOULDBLOCK
 				if s.Net != NetDirect {
 					t.Errorf("net: got %q, want direct", s.Net)
 				}
-				want := []*Fault{nil, {FaultDrop, "server"}, {FaultHeal, "server"}, {FaultNoRoute, "client"}, {FaultReboot, "client"}, {FaultHeal, "client"}}
+				want := []*Fault{nil, {Kind: FaultDrop, Host: "server"}, {Kind: FaultHeal, Host: "server"}, {Kind: FaultNoRoute, Host: "client"}, {Kind: FaultReboot, Host: "client"}, {Kind: FaultHeal, Host: "client"}}
 				for i, st := range s.Steps {
 					if !reflect.DeepEqual(st.Fault, want[i]) {
 						t.Errorf("step %d (%s): fault %+v, want %+v", i, st.Text, st.Fault, want[i])
@@ -304,7 +304,7 @@ c write 1 -> EWOULDBLOCK
 			}},
 		{"net routed", "scenario t\ntitle \"t\"\non tcp6\nnet routed\nsetup none\n" +
 			"l socket at server\nl bind\nl listen\nc socket\nc2 socket at client\nc connect l -> ok\nl accept as s -> ok\n" +
-			"fault unreachable server\nfault unreachable client\nfault noroute router\nfault heal router\nfault drop client\nfault reboot server\n",
+			"fault unreachable server\nfault unreachable client prohibited\nfault noroute router\nfault heal router\nfault drop client\nfault reboot server\n",
 			func(t *testing.T, s *Scenario) {
 				if s.Net != NetRouted || s.Setup != SetupNone {
 					t.Errorf("got net %q setup %q", s.Net, s.Setup)
@@ -315,7 +315,7 @@ c write 1 -> EWOULDBLOCK
 						t.Errorf("step %d (%s): host %q, want %q", i, s.Steps[i].Text, s.Steps[i].Op.Host, h)
 					}
 				}
-				want := []Fault{{FaultUnreachable, "server"}, {FaultUnreachable, "client"}, {FaultNoRoute, "router"}, {FaultHeal, "router"}, {FaultDrop, "client"}, {FaultReboot, "server"}}
+				want := []Fault{{FaultUnreachable, "server", "host"}, {FaultUnreachable, "client", "prohibited"}, {FaultNoRoute, "router", ""}, {FaultHeal, "router", ""}, {FaultDrop, "client", ""}, {FaultReboot, "server", ""}}
 				for i, f := range want {
 					st := s.Steps[len(hosts)+i]
 					if st.Fault == nil || *st.Fault != f || st.Op != nil {
@@ -325,7 +325,7 @@ c write 1 -> EWOULDBLOCK
 			}},
 		{"net direct listening", "scenario t\ntitle \"t\"\non tcp4\nsetup listening\nnet direct\nclient connect listener -> ok\nlistener accept -> ok\nfault reboot server\n",
 			func(t *testing.T, s *Scenario) {
-				if s.Net != NetDirect || s.Setup != SetupListening || len(s.Steps) != 3 || *s.Steps[2].Fault != (Fault{FaultReboot, "server"}) {
+				if s.Net != NetDirect || s.Setup != SetupListening || len(s.Steps) != 3 || *s.Steps[2].Fault != (Fault{Kind: FaultReboot, Host: "server"}) {
 					t.Errorf("got %+v", s)
 				}
 			}},
@@ -529,6 +529,9 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "net direct\nfault drop server now\n", `t.td:5:19: unexpected "now" after "server", expected the end of the statement`},
 		{hdr + "net direct\nfault noroute router\n", `t.td:5:15: net direct has no router, expected client or server (net routed adds one)`},
 		{hdr + "net direct\nfault unreachable server\n", `t.td:5:7: fault unreachable needs a router to answer for the host, and net direct has none; expected "net routed" in the header`},
+		{hdr + "net routed\nfault unreachable server prohibted\n", `t.td:5:26: unknown unreachable answer "prohibted", expected one of host, net, port, protocol, prohibited or fragmentation (did you mean "prohibited"?)`},
+		{hdr + "net routed\nfault unreachable server port now\n", `t.td:5:31: unexpected "now" after "port", expected the end of the statement`},
+		{hdr + "net routed\nfault drop server port\n", `t.td:5:19: unexpected "port" after "server", expected the end of the statement`},
 		{hdr + "net routed\nfault unreachable router\n", `t.td:5:19: fault unreachable cannot apply to the router: it is the router that answers for the unreachable host; expected client or server`},
 		{hdr + "net routed\nfault drop router\n", `t.td:5:12: fault drop cannot apply to the router: its links carry both hosts' traffic; expected client or server`},
 		{hdr + "net routed\nfault reboot router\n", `t.td:5:14: fault reboot cannot apply to the router: it has no sockets to forget; expected client or server`},

@@ -88,8 +88,6 @@ func TestFaults(t *testing.T) {
 		{Routed, (*Network).Drop, "server", false, unix.EINPROGRESS},
 		{Routed, (*Network).NoRoute, "client", false, unix.ENETUNREACH},
 		{Routed, (*Network).NoRoute, "client", true, unix.ENETUNREACH},
-		{Routed, (*Network).Unreachable, "server", false, unix.EHOSTUNREACH},
-		{Routed, (*Network).Unreachable, "server", true, unix.EHOSTUNREACH},
 	} {
 		onThread(t, func() error {
 			n, err := Build(tc.net, 64)
@@ -121,6 +119,62 @@ func TestFaults(t *testing.T) {
 			}
 			if err := dial(n, addr, 7000); err != nil {
 				t.Errorf("%s: after heal: %v", name, err)
+			}
+			return nil
+		})
+	}
+}
+
+// unreachable makes the router answer for the host with u.
+func unreachable(u Unreach) func(*Network, string) error {
+	return func(n *Network, host string) error { return n.Unreachable(host, u) }
+}
+
+// TestUnreachable checks each answer of Unreachable against the kernel: a
+// connect in SYN_SENT takes the error icmp_err_convert (IPv4) or
+// icmpv6_err_convert (IPv6) gives the message's type and code, fatal or not
+// (tcp_v4_err, tcp_v6_err), and a heal lets connections through again. A
+// SYN fits any MTU, so fragmentation needed leaves the connect alone.
+func TestUnreachable(t *testing.T) {
+	for _, tc := range []struct {
+		u      Unreach
+		v4, v6 error
+	}{
+		{UnreachHost, unix.EHOSTUNREACH, unix.EHOSTUNREACH},
+		{UnreachNet, unix.ENETUNREACH, unix.ENETUNREACH},
+		{UnreachPort, unix.ECONNREFUSED, unix.ECONNREFUSED},
+		{UnreachProtocol, unix.ENOPROTOOPT, unix.EPROTO},
+		{UnreachProhibited, unix.EHOSTUNREACH, unix.EACCES},
+		{UnreachFragmentation, nil, nil},
+	} {
+		onThread(t, func() error {
+			n, err := Build(Routed, 64)
+			if err != nil {
+				return err
+			}
+			defer n.Close()
+			for _, v6 := range []bool{false, true} {
+				addr, want := n.Host("server").Addr4, tc.v4
+				if v6 {
+					addr, want = n.Host("server").Addr6, tc.v6
+				}
+				l, err := listen(n, addr, 7000)
+				if err != nil {
+					return err
+				}
+				defer unix.Close(l)
+				if err := n.Unreachable("server", tc.u); err != nil {
+					return fmt.Errorf("%v: %w", tc.u, err)
+				}
+				if err := dial(n, addr, 7000); !errors.Is(err, want) && (want != nil || err != nil) {
+					t.Errorf("%v v6=%v: connect: %v, want %v", tc.u, v6, err, want)
+				}
+				if err := n.Heal("server"); err != nil {
+					return fmt.Errorf("%v: heal: %w", tc.u, err)
+				}
+				if err := dial(n, addr, 7000); err != nil {
+					t.Errorf("%v v6=%v: after heal: %v", tc.u, v6, err)
+				}
 			}
 			return nil
 		})
