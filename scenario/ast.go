@@ -116,6 +116,10 @@ type Scenario struct {
 	Title  string
 	Source []Source // where the claims come from (seed file and example)
 	Notes  []string // free text shown with the report
+	// Slow, when set, says why the scenario's kernel timers cannot be
+	// shortened below a second ("slow REASON"); the catalog's wall-time
+	// target leaves such scenarios out.
+	Slow string
 	On     []Transport
 	Setup  Setup
 	// Net is the network the run builds (default NetLoopback).

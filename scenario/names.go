@@ -106,7 +106,7 @@ var TookComparisons = []string{"<", "<=", ">", ">="}
 var PollRequests = []string{"in", "out", "rdhup", "pri"}
 
 var (
-	headerKeywords = []string{"scenario", "title", "source", "note", "on", "setup", "limit", "net"}
+	headerKeywords = []string{"scenario", "title", "source", "note", "slow", "on", "setup", "limit", "net"}
 	// statementKeywords start statements; they cannot name actors.
 	statementKeywords = append(append([]string(nil), headerKeywords...), "expect", "sleep", "fault", "sysctl")
 	expectKinds       = []string{

@@ -396,7 +396,7 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "source \"a\" \"b\" \"c\"\nclient close\n", `t.td:4:16: unexpected quoted text after quoted text, expected the end of the statement`},
 		{hdr + "client close\ntitle \"again\"\n", `t.td:5:1: "title" must come before the first step (line 4), expected all header statements first`},
 		{hdr + "tcp: limit 1s\nclient close\n", `t.td:4:1: "limit" cannot have a guard: header statements apply to every transport`},
-		{hdr + "titel \"x\"\n", `t.td:4:1: unknown statement "titel", expected a keyword (scenario, title, source, note, on, setup, limit, net, expect, sleep, fault, sysctl) or an actor and an operation (did you mean "title"?)`},
+		{hdr + "titel \"x\"\n", `t.td:4:1: unknown statement "titel", expected a keyword (scenario, title, source, note, slow, on, setup, limit, net, expect, sleep, fault, sysctl) or an actor and an operation (did you mean "title"?)`},
 
 		// Operations and their arguments.
 		{hdr + "client wrte 5\n", `t.td:4:8: unknown operation "wrte", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, dup or unlink (did you mean "write"?)`},
@@ -449,7 +449,7 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "sleep 10\n", `t.td:4:7: missing unit in duration "10", expected e.g. 10ms or 10s`},
 		{hdr + "sleep 0s\n", `t.td:4:7: sleep 0s is not longer than zero, expected a duration such as 100ms or 1.5s`},
 		{hdr + "sleep 2m\n", `t.td:4:7: sleep 2m is longer than the maximum, expected at most 1m`},
-		{hdr + "slep 1s\n", `t.td:4:1: unknown statement "slep", expected a keyword (scenario, title, source, note, on, setup, limit, net, expect, sleep, fault, sysctl) or an actor and an operation (did you mean "sleep"?)`},
+		{hdr + "slep 1s\n", `t.td:4:1: unknown statement "slep", expected a keyword (scenario, title, source, note, slow, on, setup, limit, net, expect, sleep, fault, sysctl) or an actor and an operation (did you mean "sleep"?)`},
 
 		// Results.
 		{hdr + "client write 5 -> ok\n", `t.td:4:19: write returns a byte count, found ok; expected a byte count, an errno name or blocked`},
@@ -529,6 +529,7 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "net direct\nfault drop server now\n", `t.td:5:19: unexpected "now" after "server", expected the end of the statement`},
 		{hdr + "net direct\nfault noroute router\n", `t.td:5:15: net direct has no router, expected client or server (net routed adds one)`},
 		{hdr + "net direct\nfault unreachable server\n", `t.td:5:7: fault unreachable needs a router to answer for the host, and net direct has none; expected "net routed" in the header`},
+		{"scenario t\ntitle \"t\"\nslow\non tcp\n", `t.td:3:5: missing reason after "slow", expected why the scenario cannot be shortened below a second, as quoted text`},
 		{hdr + "net routed\nfault unreachable server prohibted\n", `t.td:5:26: unknown unreachable answer "prohibted", expected one of host, net, port, protocol, prohibited or fragmentation (did you mean "prohibited"?)`},
 		{hdr + "net routed\nfault unreachable server port now\n", `t.td:5:31: unexpected "now" after "port", expected the end of the statement`},
 		{hdr + "net routed\nfault drop server port\n", `t.td:5:19: unexpected "port" after "server", expected the end of the statement`},
