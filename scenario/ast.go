@@ -119,9 +119,9 @@ type Scenario struct {
 	// Slow, when set, says why the scenario's kernel timers cannot be
 	// shortened below a second ("slow REASON"); the catalog's wall-time
 	// target leaves such scenarios out.
-	Slow string
-	On     []Transport
-	Setup  Setup
+	Slow  string
+	On    []Transport
+	Setup Setup
 	// Net is the network the run builds (default NetLoopback).
 	Net Net
 	// Limit ends a blocking step that has not completed (default 2s).
