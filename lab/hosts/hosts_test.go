@@ -180,3 +180,63 @@ func TestUnreachable(t *testing.T) {
 		})
 	}
 }
+
+// TestFragmentationNeeded checks that UnreachFragmentation makes the
+// router's kernel answer a full-sized segment with fragmentation needed
+// (packet too big): the client's path MTU drops to FragMTU, and the data
+// still arrives.
+func TestFragmentationNeeded(t *testing.T) {
+	onThread(t, func() error {
+		n, err := Build(Routed, 64)
+		if err != nil {
+			return err
+		}
+		defer n.Close()
+		if err := n.Unreachable("server", UnreachFragmentation); err != nil {
+			return err
+		}
+		for _, addr := range []netip.Addr{n.Host("server").Addr4, n.Host("server").Addr6} {
+			l, err := listen(n, addr, 7001)
+			if err != nil {
+				return err
+			}
+			defer unix.Close(l)
+			if err := n.Enter("client"); err != nil {
+				return err
+			}
+			domain, level, opt := unix.AF_INET, unix.IPPROTO_IP, unix.IP_MTU
+			if addr.Is6() {
+				domain, level, opt = unix.AF_INET6, unix.IPPROTO_IPV6, unix.IPV6_MTU
+			}
+			c, err := unix.Socket(domain, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+			if err != nil {
+				return err
+			}
+			defer unix.Close(c)
+			if err := unix.Connect(c, sockaddr(addr, 7001)); err != nil {
+				return fmt.Errorf("%s: connect: %w", addr, err)
+			}
+			s, _, err := unix.Accept(l)
+			if err != nil {
+				return fmt.Errorf("%s: accept: %w", addr, err)
+			}
+			defer unix.Close(s)
+			if _, err := unix.Write(c, make([]byte, 4000)); err != nil {
+				return fmt.Errorf("%s: write: %w", addr, err)
+			}
+			got := 0
+			buf := make([]byte, 4000)
+			for got < 4000 {
+				m, err := unix.Read(s, buf)
+				if err != nil || m == 0 {
+					return fmt.Errorf("%s: read after %d bytes: %d, %v", addr, got, m, err)
+				}
+				got += m
+			}
+			if mtu, err := unix.GetsockoptInt(c, level, opt); err != nil || mtu != FragMTU {
+				t.Errorf("%s: path MTU %d (%v), want %d", addr, mtu, err, FragMTU)
+			}
+		}
+		return n.Heal("server")
+	})
+}
