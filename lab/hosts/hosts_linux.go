@@ -184,6 +184,15 @@ func Build(kind Topology, ehash int) (_ *Network, err error) {
 	return n, nil
 }
 
+// RTOMin is the lower bound of the retransmission timeout on every route
+// between the hosts (the route metric rto_min, locked: tcp_rto_min heeds
+// the metric only then; the kernel's default, TCP_RTO_MIN, is 200ms). A link between namespaces answers within
+// microseconds, so 200ms is only waiting: a lost segment is retransmitted
+// after RTOMin, and a TCP_USER_TIMEOUT of a few hundred milliseconds sees
+// several retransmissions instead of one. It stays well above the delays a
+// loaded machine adds, so that no retransmission is spurious.
+const RTOMin = 25 * time.Millisecond
+
 // ProbePort is the port of the connections that show the network ready.
 // The lab leaves their packets and events out of its records.
 const ProbePort = 9
@@ -341,7 +350,7 @@ func (n *Network) gateway(l *link, gw [2]netip.Prefix) error {
 		if p.Addr().Is6() {
 			dst = netip.MustParsePrefix("::/0")
 		}
-		r := netlink.Route{LinkIndex: nl.Attrs().Index, Dst: ipnet(dst), Gw: net.IP(p.Addr().AsSlice())}
+		r := netlink.Route{LinkIndex: nl.Attrs().Index, Dst: ipnet(dst), Gw: net.IP(p.Addr().AsSlice()), RtoMin: int(RTOMin.Milliseconds()), RtoMinLock: true}
 		if err := l.host.h.RouteAdd(&r); err != nil {
 			return fmt.Errorf("%s: route to %s via %s: %w", l.host.Name, dst, p.Addr(), err)
 		}
@@ -376,9 +385,14 @@ func (l *link) up() error {
 	// the link, but not after NoRoute removed them from a link that stayed
 	// up; the gateways need them first.
 	for _, p := range l.addrs {
-		r := netlink.Route{LinkIndex: nl.Attrs().Index, Dst: ipnet(p.Masked()), Scope: netlink.SCOPE_LINK, Protocol: unix.RTPROT_KERNEL}
+		r := netlink.Route{LinkIndex: nl.Attrs().Index, Dst: ipnet(p.Masked()), Scope: netlink.SCOPE_LINK, Protocol: unix.RTPROT_KERNEL, RtoMin: int(RTOMin.Milliseconds()), RtoMinLock: true}
 		if p.Addr().Is4() {
 			r.Src = net.IP(p.Addr().AsSlice())
+		} else {
+			// The metric of the route the kernel made for the prefix,
+			// which a replace must name to change that route rather
+			// than add one beside it.
+			r.Priority = 256
 		}
 		if err := l.host.h.RouteReplace(&r); err != nil {
 			return fmt.Errorf("%s: route %s: %w", l.host.Name, p.Masked(), err)

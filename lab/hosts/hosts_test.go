@@ -240,3 +240,43 @@ func TestFragmentationNeeded(t *testing.T) {
 		return n.Heal("server")
 	})
 }
+
+// TestRTOMin checks that every route between the hosts carries RTOMin,
+// and that the kernel made no second route beside its own for a prefix.
+func TestRTOMin(t *testing.T) {
+	for _, topo := range []Topology{Direct, Routed} {
+		onThread(t, func() error {
+			n, err := Build(topo, 64)
+			if err != nil {
+				return err
+			}
+			defer n.Close()
+			for _, h := range n.Hosts() {
+				for _, fam := range []int{unix.AF_INET, unix.AF_INET6} {
+					routes, err := h.h.RouteList(nil, fam)
+					if err != nil {
+						return err
+					}
+					seen := map[string]bool{}
+					for _, r := range routes {
+						if r.Dst != nil && r.Dst.IP.IsLinkLocalUnicast() || r.Type != unix.RTN_UNICAST {
+							continue
+						}
+						dst := fmt.Sprint(r.Dst)
+						if seen[dst] {
+							t.Errorf("%s %s: two routes to %s", topo, h.Name, dst)
+						}
+						seen[dst] = true
+						if r.RtoMin != int(RTOMin.Milliseconds()) {
+							t.Errorf("%s %s: route to %s has rto_min %dms, want %v", topo, h.Name, dst, r.RtoMin, RTOMin)
+						}
+					}
+					if len(seen) == 0 {
+						t.Errorf("%s %s: no routes of family %d", topo, h.Name, fam)
+					}
+				}
+			}
+			return nil
+		})
+	}
+}

@@ -23,6 +23,7 @@ second connect listener     -> EINPROGRESS
 expect wire second>listener S
 expect no wire listener>second S.
 expect state second SYN_SENT
+second close                -> ok
 sysctl net.ipv4.tcp_abort_on_overflow 1
 third socket                -> ok
 third nonblock on -> ok
@@ -31,3 +32,4 @@ expect wire third>listener S
 expect no wire listener>third S.
 expect no wire listener>third R
 expect state third SYN_SENT
+third close                 -> ok
