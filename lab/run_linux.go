@@ -87,6 +87,11 @@ func (env *environment) execute(ctx context.Context, j Job, opts Options, rec *R
 		}
 		defer n.Close()
 		r.hosts = n
+		t, err := r.routeTimer()
+		if err != nil {
+			return err
+		}
+		rec.Timers = append(rec.Timers, t)
 	case env.isolate:
 		if err := enterNamespace(); err != nil {
 			return fmt.Errorf("isolate the run: %w", err)
@@ -411,6 +416,11 @@ func (r *runner) step(s scenario.Step) error {
 		st.Skip = true
 		r.rec.Steps = append(r.rec.Steps, st)
 		return nil
+	}
+	if t, err := r.timer(s); err != nil {
+		return err
+	} else if t != nil && r.job.Transport.IsTCP() {
+		r.rec.Timers = append(r.rec.Timers, *t)
 	}
 	switch {
 	case s.Expect != nil:
