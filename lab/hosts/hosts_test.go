@@ -125,11 +125,6 @@ func TestFaults(t *testing.T) {
 	}
 }
 
-// unreachable makes the router answer for the host with u.
-func unreachable(u Unreach) func(*Network, string) error {
-	return func(n *Network, host string) error { return n.Unreachable(host, u) }
-}
-
 // TestUnreachable checks each answer of Unreachable against the kernel: a
 // connect in SYN_SENT takes the error icmp_err_convert (IPv4) or
 // icmpv6_err_convert (IPv6) gives the message's type and code, fatal or not
