@@ -17,7 +17,12 @@ import (
 // the destination host itself, and only for protocols it does not speak),
 // so the refuser crafts them, as a firewall's reject does: the offending
 // packet's IP header and the start of its payload, quoted back to its
-// sender from the router's address on the link it came in on.
+// sender from the router's address on the link it came in on. (Routes of
+// type unreachable and prohibit, and a rule's unreachable action, tried on
+// the router, drew no ICMP from this kernel's forwarding for most answers;
+// crafting gives every answer the same way.) The answer waits for the
+// refuser's goroutine: on a loaded machine it can come late, after a short
+// TCP_USER_TIMEOUT has already given up.
 type refuser struct {
 	v4, v6   Code
 	dst      [2]netip.Addr
