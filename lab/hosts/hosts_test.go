@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -269,6 +272,87 @@ func TestRTOMin(t *testing.T) {
 					if len(seen) == 0 {
 						t.Errorf("%s %s: no routes of family %d", topo, h.Name, fam)
 					}
+				}
+			}
+			return nil
+		})
+	}
+}
+
+// listenDrops reads the host's TcpExt ListenDrops counter, which
+// tcp_req_err raises when an ICMP error drops a connection in SYN_RECV.
+func listenDrops(n *Network, host string) (int, error) {
+	if err := n.Enter(host); err != nil {
+		return 0, err
+	}
+	b, err := os.ReadFile("/proc/thread-self/net/netstat")
+	if err != nil {
+		return 0, err
+	}
+	lines := strings.Split(string(b), "\n")
+	for i := 0; i+1 < len(lines); i += 2 {
+		names, values := strings.Fields(lines[i]), strings.Fields(lines[i+1])
+		if len(names) == 0 || names[0] != "TcpExt:" || len(values) != len(names) {
+			continue
+		}
+		for j, name := range names {
+			if name == "ListenDrops" {
+				return strconv.Atoi(values[j])
+			}
+		}
+	}
+	return 0, errors.New("no TcpExt ListenDrops in /proc/thread-self/net/netstat")
+}
+
+// TestUnreachableSynRecv aims the answer at the client, so that it meets
+// the server's SYN-ACK, a connection in SYN_RECV. tcp_req_err drops the
+// request when the error is fatal for the family's ICMP: for IPv4 net and
+// host unreachable (tcp_v4_err), for IPv6 the errors icmpv6_err_convert
+// calls fatal (port unreachable, administratively prohibited), and counts
+// a listen drop; other answers leave the request waiting for its SYN-ACK
+// retransmission.
+func TestUnreachableSynRecv(t *testing.T) {
+	for _, tc := range []struct {
+		u            Unreach
+		drop4, drop6 bool
+	}{
+		{UnreachHost, true, false},
+		{UnreachPort, false, true},
+		{UnreachProhibited, false, true},
+	} {
+		onThread(t, func() error {
+			n, err := Build(Routed, 64)
+			if err != nil {
+				return err
+			}
+			defer n.Close()
+			if err := n.Unreachable("client", tc.u); err != nil {
+				return err
+			}
+			for _, v6 := range []bool{false, true} {
+				addr, want := n.Host("server").Addr4, tc.drop4
+				if v6 {
+					addr, want = n.Host("server").Addr6, tc.drop6
+				}
+				l, err := listen(n, addr, 7002)
+				if err != nil {
+					return err
+				}
+				defer unix.Close(l)
+				before, err := listenDrops(n, "server")
+				if err != nil {
+					return err
+				}
+				// The SYN passes; the SYN-ACK draws the answer. The
+				// client's connect waits for its SYN retransmission, 1s
+				// away, and gives up at the 300ms send timeout.
+				dial(n, addr, 7002)
+				after, err := listenDrops(n, "server")
+				if err != nil {
+					return err
+				}
+				if got := after > before; got != want {
+					t.Errorf("%v v6=%v: request dropped %v (ListenDrops %d -> %d), want %v", tc.u, v6, got, before, after, want)
 				}
 			}
 			return nil
