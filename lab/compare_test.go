@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -119,5 +120,24 @@ func TestCompareNeverTrustsRecordedExpectations(t *testing.T) {
 	Compare(sc, rec)
 	if rec.Verdict != Differs || rec.Steps[0].Expected.N != 5 {
 		t.Errorf("verdict %s with expected %v, want differs against 5", rec.Verdict, rec.Steps[0].Expected)
+	}
+}
+
+// TestStartOrder checks that the runs waiting on second-long timers start
+// first and the network runs next, each group in the plan's order.
+func TestStartOrder(t *testing.T) {
+	sc := func(id string, slow string, net scenario.Net) *scenario.Scenario {
+		return &scenario.Scenario{ID: id, Slow: slow, Net: net}
+	}
+	jobs := []Job{
+		{Scenario: sc("a", "", scenario.NetLoopback)},
+		{Scenario: sc("b", "", scenario.NetRouted)},
+		{Scenario: sc("c", "1s", scenario.NetDirect)},
+		{Scenario: sc("d", "", scenario.NetLoopback)},
+		{Scenario: sc("e", "", scenario.NetDirect)},
+		{Scenario: sc("f", "2s", scenario.NetLoopback)},
+	}
+	if got, want := startOrder(jobs), []int{2, 5, 1, 4, 0, 3}; !slices.Equal(got, want) {
+		t.Errorf("startOrder = %v, want %v", got, want)
 	}
 }

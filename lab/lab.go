@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -110,7 +111,8 @@ func (l *Lab) Run(ctx context.Context, jobs []Job) []*Record {
 	recs := make([]*Record, len(jobs))
 	sem := make(chan struct{}, l.opts.parallel())
 	var wg sync.WaitGroup
-	for i, j := range jobs {
+	for _, i := range startOrder(jobs) {
+		j := jobs[i]
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
@@ -128,6 +130,29 @@ func (l *Lab) Run(ctx context.Context, jobs []Job) []*Record {
 	}
 	wg.Wait()
 	return recs
+}
+
+// startOrder is the order in which Run starts the jobs: those that wait on
+// kernel timers of a second or more (scenarios marked slow) first, then
+// those that build a network of hosts, then the rest, each group in the
+// jobs' order. The longest runs then overlap all the others instead of
+// starting last and holding up the end.
+func startOrder(jobs []Job) []int {
+	rank := func(j Job) int {
+		switch {
+		case j.Scenario.Slow != "":
+			return 0
+		case j.Scenario.Net == scenario.NetDirect, j.Scenario.Net == scenario.NetRouted:
+			return 1
+		}
+		return 2
+	}
+	order := make([]int, len(jobs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return rank(jobs[a]) - rank(jobs[b]) })
+	return order
 }
 
 func (l *Lab) runOne(ctx context.Context, j Job) *Record {

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/teardown-net/teardown/lab/hosts"
 	"github.com/teardown-net/teardown/lab/sock"
 	"github.com/teardown-net/teardown/scenario"
 )
@@ -51,6 +52,7 @@ func TestNames(t *testing.T) {
 	}
 	same("operation", scenario.Operations, keys(operations))
 	same("fault", scenario.FaultKinds, keys(faults))
+	same("unreachable answer", scenario.UnreachAnswers, keys(hosts.Unreaches))
 	same("socket option", append(slices.Clone(scenario.Options), scenario.ReadOnlyOptions...), keys(sockopts))
 	same("shutdown", scenario.ShutdownHows, keys(shutdownHows))
 	same("poll event", scenario.PollRequests, keys(pollBits))

@@ -48,7 +48,10 @@ type Record struct {
 	Error string `json:"error,omitempty"`
 	// Limits lists what this run could not observe, and why.
 	Limits []string `json:"limits,omitempty"`
-	Steps  []Step   `json:"steps"`
+	// Timers lists the kernel timers the scenario shortened, each with
+	// the namespace's default it overrode and the time that would take.
+	Timers []Timer `json:"timers,omitempty"`
+	Steps  []Step  `json:"steps"`
 	// Pcap is the capture file of the run, when one was asked for.
 	Pcap string `json:"pcap,omitempty"`
 }

@@ -94,6 +94,11 @@ func (env *environment) execute(ctx context.Context, j Job, opts Options, rec *R
 		}
 		defer n.Close()
 		r.hosts = n
+		t, err := r.routeTimer()
+		if err != nil {
+			return err
+		}
+		rec.Timers = append(rec.Timers, t)
 	case env.isolate:
 		if err := enterNamespace(); err != nil {
 			return fmt.Errorf("isolate the run: %w", err)
@@ -384,17 +389,23 @@ func (r *runner) fault(f *scenario.Fault) error {
 	if !ok {
 		return fmt.Errorf("fault %q is not implemented by the runner", f.Kind)
 	}
-	return do(r, f.Host)
+	return do(r, f)
 }
 
 // faults are the runner's implementations of the language's faults;
 // TestNames checks that every one the parser accepts is here.
-var faults = map[scenario.FaultKind]func(r *runner, host string) error{
-	scenario.FaultDrop:        func(r *runner, h string) error { return r.hosts.Drop(h) },
-	scenario.FaultUnreachable: func(r *runner, h string) error { return r.hosts.Unreachable(h) },
-	scenario.FaultNoRoute:     func(r *runner, h string) error { return r.hosts.NoRoute(h) },
-	scenario.FaultHeal:        func(r *runner, h string) error { return r.hosts.Heal(h) },
-	scenario.FaultReboot:      (*runner).reboot,
+var faults = map[scenario.FaultKind]func(r *runner, f *scenario.Fault) error{
+	scenario.FaultDrop: func(r *runner, f *scenario.Fault) error { return r.hosts.Drop(f.Host) },
+	scenario.FaultUnreachable: func(r *runner, f *scenario.Fault) error {
+		u, ok := hosts.Unreaches[f.Answer]
+		if !ok {
+			return fmt.Errorf("unreachable answer %q is not implemented by the runner", f.Answer)
+		}
+		return r.hosts.Unreachable(f.Host, u)
+	},
+	scenario.FaultNoRoute: func(r *runner, f *scenario.Fault) error { return r.hosts.NoRoute(f.Host) },
+	scenario.FaultHeal:    func(r *runner, f *scenario.Fault) error { return r.hosts.Heal(f.Host) },
+	scenario.FaultReboot:  func(r *runner, f *scenario.Fault) error { return r.reboot(f.Host) },
 }
 
 // reboot takes the host off the network, makes it lose every socket
@@ -435,6 +446,11 @@ func (r *runner) step(s scenario.Step) error {
 		st.Skip = true
 		r.rec.Steps = append(r.rec.Steps, st)
 		return nil
+	}
+	if t, err := r.timer(s); err != nil {
+		return err
+	} else if t != nil && r.job.Transport.IsTCP() {
+		r.rec.Timers = append(r.rec.Timers, *t)
 	}
 	switch {
 	case s.Expect != nil:

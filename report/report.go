@@ -129,6 +129,9 @@ func Timeline(w io.Writer, r *lab.Record, o Options) {
 	for _, src := range r.Sources {
 		fmt.Fprintf(w, "  %s\n", p.dim("source: "+show(strings.TrimSpace(src.Document+" "+src.Part))))
 	}
+	for _, t := range r.Timers {
+		fmt.Fprintf(w, "  %s\n", p.dim("shortened timer: "+show(t.String())))
+	}
 	if r.Skip != "" {
 		fmt.Fprintf(w, "  skipped: %s\n\n", show(r.Skip))
 		return

@@ -116,8 +116,12 @@ type Scenario struct {
 	Title  string
 	Source []Source // where the claims come from (seed file and example)
 	Notes  []string // free text shown with the report
-	On     []Transport
-	Setup  Setup
+	// Slow, when set, says why the scenario's kernel timers cannot be
+	// shortened below a second ("slow REASON"); the catalog's wall-time
+	// target leaves such scenarios out.
+	Slow  string
+	On    []Transport
+	Setup Setup
 	// Net is the network the run builds (default NetLoopback).
 	Net Net
 	// Limit ends a blocking step that has not completed (default 2s).
@@ -204,7 +208,8 @@ const (
 	// pulled.
 	FaultDrop FaultKind = "drop"
 	// FaultUnreachable (routed only): the router answers packets for the
-	// host with ICMP host unreachable.
+	// host with an ICMP error, Fault.Answer (one of UnreachAnswers), in
+	// place of forwarding them.
 	FaultUnreachable FaultKind = "unreachable"
 	// FaultNoRoute: the host loses its routes to the other hosts.
 	FaultNoRoute FaultKind = "noroute"
@@ -215,10 +220,13 @@ const (
 	FaultHeal FaultKind = "heal"
 )
 
-// Fault is "fault KIND HOST".
+// Fault is "fault KIND HOST", or "fault unreachable HOST [ANSWER]".
 type Fault struct {
 	Kind FaultKind
 	Host string
+	// Answer is the ICMP error of an unreachable fault (one of
+	// UnreachAnswers, default "host"); "" for the other faults.
+	Answer string
 }
 
 // OpKind names a socket operation.

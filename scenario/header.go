@@ -47,6 +47,12 @@ func (p *parser) headerStatement(toks []token) {
 			}
 		}
 		p.s.Source = append(p.s.Source, src)
+	case "slow":
+		t, ok := a.text("reason", "why the scenario cannot be shortened below a second, as quoted text")
+		if !ok {
+			return
+		}
+		p.s.Slow = t
 	case "note":
 		t, ok := a.text("note", "the note as quoted text")
 		if !ok {

@@ -97,6 +97,10 @@ var FaultKinds = []string{
 	string(FaultReboot), string(FaultHeal),
 }
 
+// UnreachAnswers are the ICMP errors "fault unreachable HOST ANSWER" may
+// make the router send; the first is the default.
+var UnreachAnswers = []string{"host", "net", "port", "protocol", "prohibited", "fragmentation"}
+
 // ShutdownHows are the directions of shutdown.
 var ShutdownHows = []string{"rd", "wr", "rdwr"}
 
@@ -111,7 +115,7 @@ var TookComparisons = []string{"<", "<=", ">", ">="}
 var PollRequests = []string{"in", "out", "rdhup", "pri"}
 
 var (
-	headerKeywords = []string{"scenario", "title", "source", "note", "on", "setup", "limit", "net"}
+	headerKeywords = []string{"scenario", "title", "source", "note", "slow", "on", "setup", "limit", "net"}
 	// statementKeywords start statements; they cannot name actors.
 	statementKeywords = append(append([]string(nil), headerKeywords...), "expect", "sleep", "fault", "sysctl", "inject")
 	expectKinds       = []string{

@@ -376,7 +376,7 @@ c write 1 -> EWOULDBLOCK
 				if s.Net != NetDirect {
 					t.Errorf("net: got %q, want direct", s.Net)
 				}
-				want := []*Fault{nil, {FaultDrop, "server"}, {FaultHeal, "server"}, {FaultNoRoute, "client"}, {FaultReboot, "client"}, {FaultHeal, "client"}}
+				want := []*Fault{nil, {Kind: FaultDrop, Host: "server"}, {Kind: FaultHeal, Host: "server"}, {Kind: FaultNoRoute, Host: "client"}, {Kind: FaultReboot, Host: "client"}, {Kind: FaultHeal, Host: "client"}}
 				for i, st := range s.Steps {
 					if !reflect.DeepEqual(st.Fault, want[i]) {
 						t.Errorf("step %d (%s): fault %+v, want %+v", i, st.Text, st.Fault, want[i])
@@ -388,7 +388,7 @@ c write 1 -> EWOULDBLOCK
 			}},
 		{"net routed", "scenario t\ntitle \"t\"\non tcp6\nnet routed\nsetup none\n" +
 			"l socket at server\nl bind\nl listen\nc socket\nc2 socket at client\nc connect l -> ok\nl accept as s -> ok\n" +
-			"fault unreachable server\nfault unreachable client\nfault noroute router\nfault heal router\nfault drop client\nfault reboot server\n",
+			"fault unreachable server\nfault unreachable client prohibited\nfault noroute router\nfault heal router\nfault drop client\nfault reboot server\n",
 			func(t *testing.T, s *Scenario) {
 				if s.Net != NetRouted || s.Setup != SetupNone {
 					t.Errorf("got net %q setup %q", s.Net, s.Setup)
@@ -399,7 +399,7 @@ c write 1 -> EWOULDBLOCK
 						t.Errorf("step %d (%s): host %q, want %q", i, s.Steps[i].Text, s.Steps[i].Op.Host, h)
 					}
 				}
-				want := []Fault{{FaultUnreachable, "server"}, {FaultUnreachable, "client"}, {FaultNoRoute, "router"}, {FaultHeal, "router"}, {FaultDrop, "client"}, {FaultReboot, "server"}}
+				want := []Fault{{FaultUnreachable, "server", "host"}, {FaultUnreachable, "client", "prohibited"}, {FaultNoRoute, "router", ""}, {FaultHeal, "router", ""}, {FaultDrop, "client", ""}, {FaultReboot, "server", ""}}
 				for i, f := range want {
 					st := s.Steps[len(hosts)+i]
 					if st.Fault == nil || *st.Fault != f || st.Op != nil {
@@ -409,7 +409,7 @@ c write 1 -> EWOULDBLOCK
 			}},
 		{"net direct listening", "scenario t\ntitle \"t\"\non tcp4\nsetup listening\nnet direct\nclient connect listener -> ok\nlistener accept -> ok\nfault reboot server\n",
 			func(t *testing.T, s *Scenario) {
-				if s.Net != NetDirect || s.Setup != SetupListening || len(s.Steps) != 3 || *s.Steps[2].Fault != (Fault{FaultReboot, "server"}) {
+				if s.Net != NetDirect || s.Setup != SetupListening || len(s.Steps) != 3 || *s.Steps[2].Fault != (Fault{Kind: FaultReboot, Host: "server"}) {
 					t.Errorf("got %+v", s)
 				}
 			}},
@@ -480,7 +480,7 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "source \"a\" \"b\" \"c\"\nclient close\n", `t.td:4:16: unexpected quoted text after quoted text, expected the end of the statement`},
 		{hdr + "client close\ntitle \"again\"\n", `t.td:5:1: "title" must come before the first step (line 4), expected all header statements first`},
 		{hdr + "tcp: limit 1s\nclient close\n", `t.td:4:1: "limit" cannot have a guard: header statements apply to every transport`},
-		{hdr + "titel \"x\"\n", `t.td:4:1: unknown statement "titel", expected a keyword (scenario, title, source, note, on, setup, limit, net, expect, sleep, fault, sysctl, inject) or an actor and an operation (did you mean "title"?)`},
+		{hdr + "titel \"x\"\n", `t.td:4:1: unknown statement "titel", expected a keyword (scenario, title, source, note, slow, on, setup, limit, net, expect, sleep, fault, sysctl, inject) or an actor and an operation (did you mean "title"?)`},
 
 		// Operations and their arguments.
 		{hdr + "client wrte 5\n", `t.td:4:8: unknown operation "wrte", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, epoll, dup or unlink (did you mean "write"?)`},
@@ -562,7 +562,7 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "sleep 10\n", `t.td:4:7: missing unit in duration "10", expected e.g. 10ms or 10s`},
 		{hdr + "sleep 0s\n", `t.td:4:7: sleep 0s is not longer than zero, expected a duration such as 100ms or 1.5s`},
 		{hdr + "sleep 2m\n", `t.td:4:7: sleep 2m is longer than the maximum, expected at most 1m`},
-		{hdr + "slep 1s\n", `t.td:4:1: unknown statement "slep", expected a keyword (scenario, title, source, note, on, setup, limit, net, expect, sleep, fault, sysctl, inject) or an actor and an operation (did you mean "sleep"?)`},
+		{hdr + "slep 1s\n", `t.td:4:1: unknown statement "slep", expected a keyword (scenario, title, source, note, slow, on, setup, limit, net, expect, sleep, fault, sysctl, inject) or an actor and an operation (did you mean "sleep"?)`},
 
 		// Results.
 		{hdr + "client write 5 -> ok\n", `t.td:4:19: write returns a byte count, found ok; expected a byte count, an errno name or blocked`},
@@ -642,6 +642,10 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "net direct\nfault drop server now\n", `t.td:5:19: unexpected "now" after "server", expected the end of the statement`},
 		{hdr + "net direct\nfault noroute router\n", `t.td:5:15: net direct has no router, expected client or server (net routed adds one)`},
 		{hdr + "net direct\nfault unreachable server\n", `t.td:5:7: fault unreachable needs a router to answer for the host, and net direct has none; expected "net routed" in the header`},
+		{"scenario t\ntitle \"t\"\nslow\non tcp\n", `t.td:3:5: missing reason after "slow", expected why the scenario cannot be shortened below a second, as quoted text`},
+		{hdr + "net routed\nfault unreachable server prohibted\n", `t.td:5:26: unknown unreachable answer "prohibted", expected one of host, net, port, protocol, prohibited or fragmentation (did you mean "prohibited"?)`},
+		{hdr + "net routed\nfault unreachable server port now\n", `t.td:5:31: unexpected "now" after "port", expected the end of the statement`},
+		{hdr + "net routed\nfault drop server port\n", `t.td:5:19: unexpected "port" after "server", expected the end of the statement`},
 		{hdr + "net routed\nfault unreachable router\n", `t.td:5:19: fault unreachable cannot apply to the router: it is the router that answers for the unreachable host; expected client or server`},
 		{hdr + "net routed\nfault drop router\n", `t.td:5:12: fault drop cannot apply to the router: its links carry both hosts' traffic; expected client or server`},
 		{hdr + "net routed\nfault reboot router\n", `t.td:5:14: fault reboot cannot apply to the router: it has no sockets to forget; expected client or server`},

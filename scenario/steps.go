@@ -63,10 +63,25 @@ func (p *parser) faultStatement(toks []token, text string, g Guard, col int) {
 			return
 		}
 	}
+	f := &Fault{Kind: kind, Host: h.text}
+	if kind == FaultUnreachable {
+		f.Answer = UnreachAnswers[0]
+		if a.more() {
+			w, ok := a.word("answer", "one of "+oneOf(UnreachAnswers))
+			if !ok {
+				return
+			}
+			if !contains(UnreachAnswers, w.text) {
+				p.errorf(w.col, "unknown unreachable answer %q, expected one of %s%s", w.text, oneOf(UnreachAnswers), didYouMean(w.text, UnreachAnswers))
+				return
+			}
+			f.Answer = w.text
+		}
+	}
 	if !a.end() {
 		return
 	}
-	p.addStep(Step{Pos: p.pos(col), Text: text, Guard: g, Fault: &Fault{Kind: kind, Host: h.text}}, stepRefs{})
+	p.addStep(Step{Pos: p.pos(col), Text: text, Guard: g, Fault: f}, stepRefs{})
 }
 
 // host reads one of the net's hosts; expected lists those the statement

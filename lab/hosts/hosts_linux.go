@@ -52,6 +52,10 @@ type Network struct {
 	Kind  Topology
 	hosts map[string]*Host
 	order []*Host
+	// refusers answer for the hosts that Unreachable cut off; narrowed
+	// are the hosts whose router link it gave a small MTU.
+	refusers map[string]*refuser
+	narrowed map[string]bool
 }
 
 // The addresses of the hosts, from the ranges reserved for benchmarking
@@ -99,7 +103,7 @@ var neighSysctls = [][2]string{
 // locked; it is left in the namespace of the last host made. On error,
 // whatever was made is released.
 func Build(kind Topology, ehash int) (_ *Network, err error) {
-	n := &Network{Kind: kind, hosts: map[string]*Host{}}
+	n := &Network{Kind: kind, hosts: map[string]*Host{}, refusers: map[string]*refuser{}, narrowed: map[string]bool{}}
 	defer func() {
 		if err != nil {
 			n.Close()
@@ -179,6 +183,15 @@ func Build(kind Topology, ehash int) (_ *Network, err error) {
 	}
 	return n, nil
 }
+
+// RTOMin is the lower bound of the retransmission timeout on every route
+// between the hosts (the route metric rto_min, locked: tcp_rto_min heeds
+// the metric only then; the kernel's default, TCP_RTO_MIN, is 200ms). A link between namespaces answers within
+// microseconds, so 200ms is only waiting: a lost segment is retransmitted
+// after RTOMin, and a TCP_USER_TIMEOUT of a few hundred milliseconds sees
+// several retransmissions instead of one. It stays well above the delays a
+// loaded machine adds, so that no retransmission is spurious.
+const RTOMin = 25 * time.Millisecond
 
 // ProbePort is the port of the connections that show the network ready.
 // The lab leaves their packets and events out of its records.
@@ -337,7 +350,7 @@ func (n *Network) gateway(l *link, gw [2]netip.Prefix) error {
 		if p.Addr().Is6() {
 			dst = netip.MustParsePrefix("::/0")
 		}
-		r := netlink.Route{LinkIndex: nl.Attrs().Index, Dst: ipnet(dst), Gw: net.IP(p.Addr().AsSlice())}
+		r := netlink.Route{LinkIndex: nl.Attrs().Index, Dst: ipnet(dst), Gw: net.IP(p.Addr().AsSlice()), RtoMin: int(RTOMin.Milliseconds()), RtoMinLock: true}
 		if err := l.host.h.RouteAdd(&r); err != nil {
 			return fmt.Errorf("%s: route to %s via %s: %w", l.host.Name, dst, p.Addr(), err)
 		}
@@ -372,9 +385,14 @@ func (l *link) up() error {
 	// the link, but not after NoRoute removed them from a link that stayed
 	// up; the gateways need them first.
 	for _, p := range l.addrs {
-		r := netlink.Route{LinkIndex: nl.Attrs().Index, Dst: ipnet(p.Masked()), Scope: netlink.SCOPE_LINK, Protocol: unix.RTPROT_KERNEL}
+		r := netlink.Route{LinkIndex: nl.Attrs().Index, Dst: ipnet(p.Masked()), Scope: netlink.SCOPE_LINK, Protocol: unix.RTPROT_KERNEL, RtoMin: int(RTOMin.Milliseconds()), RtoMinLock: true}
 		if p.Addr().Is4() {
 			r.Src = net.IP(p.Addr().AsSlice())
+		} else {
+			// The metric of the route the kernel made for the prefix,
+			// which a replace must name to change that route rather
+			// than add one beside it.
+			r.Priority = 256
 		}
 		if err := l.host.h.RouteReplace(&r); err != nil {
 			return fmt.Errorf("%s: route %s: %w", l.host.Name, p.Masked(), err)
@@ -501,12 +519,14 @@ func (n *Network) NoRoute(host string) error {
 	return nil
 }
 
-// Unreachable cuts the host off as Drop does and makes the router forget
-// its link-layer address: the router's next attempt to forward to the host
-// fails to resolve it, and the router answers the sender with ICMP
-// destination unreachable (host unreachable; address unreachable in
-// ICMPv6), as a router does for a host that has gone.
-func (n *Network) Unreachable(host string) error {
+// Unreachable makes the router answer every packet for the host with the
+// ICMP error u names, as a router or a firewall does for a host it cannot
+// or will not reach, instead of forwarding it. What the host itself sends
+// still gets through, so that the answer can also meet a connection the
+// host is opening (the server's SYN-ACK, for a connection in SYN_RECV).
+// UnreachFragmentation instead lowers the MTU of the router's link to the
+// host to FragMTU, and the router's kernel answers what is too big.
+func (n *Network) Unreachable(host string, u Unreach) error {
 	r, ok := n.hosts["router"]
 	if !ok {
 		return fmt.Errorf("unreachable %s: a %s network has no router", host, n.Kind)
@@ -515,26 +535,46 @@ func (n *Network) Unreachable(host string) error {
 	if err != nil {
 		return err
 	}
-	if err := n.Drop(host); err != nil {
+	if h == r {
+		return fmt.Errorf("unreachable %s: the router answers for the other hosts", host)
+	}
+	if _, _, ok := u.Codes(); !ok {
+		return fmt.Errorf("unreachable %s: unknown answer %v", host, u)
+	}
+	if err := n.heal(host); err != nil {
 		return err
 	}
-	for _, l := range h.links {
-		if l.peer.host != r {
-			continue
-		}
-		nl, err := r.h.LinkByName(l.peer.name)
-		if err != nil {
+	if u == UnreachFragmentation {
+		if err := n.setMTU(r, h, FragMTU); err != nil {
 			return err
 		}
-		for _, p := range l.addrs {
-			ne := &netlink.Neigh{LinkIndex: nl.Attrs().Index, IP: net.IP(p.Addr().AsSlice())}
-			if err := r.h.NeighDel(ne); err != nil && !errors.Is(err, unix.ENOENT) {
-				return fmt.Errorf("router: forget %s: %w", p.Addr(), err)
-			}
-		}
+		n.narrowed[host] = true
+		return nil
 	}
+	f, err := n.refuse(r, h, u)
+	if err != nil {
+		return err
+	}
+	n.refusers[host] = f
 	return nil
 }
+
+// heal undoes what Unreachable did for the host.
+func (n *Network) heal(host string) error {
+	var errs []error
+	if f, ok := n.refusers[host]; ok {
+		delete(n.refusers, host)
+		errs = append(errs, f.close())
+	}
+	if n.narrowed[host] {
+		delete(n.narrowed, host)
+		errs = append(errs, n.setMTU(n.hosts["router"], n.hosts[host], linkMTU))
+	}
+	return errors.Join(errs...)
+}
+
+// linkMTU is the MTU of every link (a veth's default).
+const linkMTU = 1500
 
 // Heal undoes Drop, NoRoute and Unreachable for the host, and returns
 // when a connection gets through again. It leaves the calling thread in
@@ -542,6 +582,9 @@ func (n *Network) Unreachable(host string) error {
 func (n *Network) Heal(host string) error {
 	h, err := n.host(host)
 	if err != nil {
+		return err
+	}
+	if err := n.heal(host); err != nil {
 		return err
 	}
 	for _, l := range h.links {
@@ -574,6 +617,10 @@ func (n *Network) host(name string) (*Host, error) {
 // Close releases the network's descriptors. The namespaces disappear when
 // no thread is in them and no socket of theirs is open.
 func (n *Network) Close() error {
+	for host, f := range n.refusers {
+		f.close()
+		delete(n.refusers, host)
+	}
 	for _, h := range n.order {
 		if h.h != nil {
 			h.h.Close()

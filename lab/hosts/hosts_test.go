@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -88,8 +91,6 @@ func TestFaults(t *testing.T) {
 		{Routed, (*Network).Drop, "server", false, unix.EINPROGRESS},
 		{Routed, (*Network).NoRoute, "client", false, unix.ENETUNREACH},
 		{Routed, (*Network).NoRoute, "client", true, unix.ENETUNREACH},
-		{Routed, (*Network).Unreachable, "server", false, unix.EHOSTUNREACH},
-		{Routed, (*Network).Unreachable, "server", true, unix.EHOSTUNREACH},
 	} {
 		onThread(t, func() error {
 			n, err := Build(tc.net, 64)
@@ -121,6 +122,238 @@ func TestFaults(t *testing.T) {
 			}
 			if err := dial(n, addr, 7000); err != nil {
 				t.Errorf("%s: after heal: %v", name, err)
+			}
+			return nil
+		})
+	}
+}
+
+// TestUnreachable checks each answer of Unreachable against the kernel: a
+// connect in SYN_SENT takes the error icmp_err_convert (IPv4) or
+// icmpv6_err_convert (IPv6) gives the message's type and code, fatal or not
+// (tcp_v4_err, tcp_v6_err), and a heal lets connections through again. A
+// SYN fits any MTU, so fragmentation needed leaves the connect alone.
+func TestUnreachable(t *testing.T) {
+	for _, tc := range []struct {
+		u      Unreach
+		v4, v6 error
+	}{
+		{UnreachHost, unix.EHOSTUNREACH, unix.EHOSTUNREACH},
+		{UnreachNet, unix.ENETUNREACH, unix.ENETUNREACH},
+		{UnreachPort, unix.ECONNREFUSED, unix.ECONNREFUSED},
+		{UnreachProtocol, unix.ENOPROTOOPT, unix.EPROTO},
+		{UnreachProhibited, unix.EHOSTUNREACH, unix.EACCES},
+		{UnreachFragmentation, nil, nil},
+	} {
+		onThread(t, func() error {
+			n, err := Build(Routed, 64)
+			if err != nil {
+				return err
+			}
+			defer n.Close()
+			for _, v6 := range []bool{false, true} {
+				addr, want := n.Host("server").Addr4, tc.v4
+				if v6 {
+					addr, want = n.Host("server").Addr6, tc.v6
+				}
+				l, err := listen(n, addr, 7000)
+				if err != nil {
+					return err
+				}
+				defer unix.Close(l)
+				if err := n.Unreachable("server", tc.u); err != nil {
+					return fmt.Errorf("%v: %w", tc.u, err)
+				}
+				if err := dial(n, addr, 7000); !errors.Is(err, want) && (want != nil || err != nil) {
+					t.Errorf("%v v6=%v: connect: %v, want %v", tc.u, v6, err, want)
+				}
+				if err := n.Heal("server"); err != nil {
+					return fmt.Errorf("%v: heal: %w", tc.u, err)
+				}
+				if err := dial(n, addr, 7000); err != nil {
+					t.Errorf("%v v6=%v: after heal: %v", tc.u, v6, err)
+				}
+			}
+			return nil
+		})
+	}
+}
+
+// TestFragmentationNeeded checks that UnreachFragmentation makes the
+// router's kernel answer a full-sized segment with fragmentation needed
+// (packet too big): the client's path MTU drops to FragMTU, and the data
+// still arrives.
+func TestFragmentationNeeded(t *testing.T) {
+	onThread(t, func() error {
+		n, err := Build(Routed, 64)
+		if err != nil {
+			return err
+		}
+		defer n.Close()
+		if err := n.Unreachable("server", UnreachFragmentation); err != nil {
+			return err
+		}
+		for _, addr := range []netip.Addr{n.Host("server").Addr4, n.Host("server").Addr6} {
+			l, err := listen(n, addr, 7001)
+			if err != nil {
+				return err
+			}
+			defer unix.Close(l)
+			if err := n.Enter("client"); err != nil {
+				return err
+			}
+			domain, level, opt := unix.AF_INET, unix.IPPROTO_IP, unix.IP_MTU
+			if addr.Is6() {
+				domain, level, opt = unix.AF_INET6, unix.IPPROTO_IPV6, unix.IPV6_MTU
+			}
+			c, err := unix.Socket(domain, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+			if err != nil {
+				return err
+			}
+			defer unix.Close(c)
+			if err := unix.Connect(c, sockaddr(addr, 7001)); err != nil {
+				return fmt.Errorf("%s: connect: %w", addr, err)
+			}
+			s, _, err := unix.Accept(l)
+			if err != nil {
+				return fmt.Errorf("%s: accept: %w", addr, err)
+			}
+			defer unix.Close(s)
+			if _, err := unix.Write(c, make([]byte, 4000)); err != nil {
+				return fmt.Errorf("%s: write: %w", addr, err)
+			}
+			got := 0
+			buf := make([]byte, 4000)
+			for got < 4000 {
+				m, err := unix.Read(s, buf)
+				if err != nil || m == 0 {
+					return fmt.Errorf("%s: read after %d bytes: %d, %v", addr, got, m, err)
+				}
+				got += m
+			}
+			if mtu, err := unix.GetsockoptInt(c, level, opt); err != nil || mtu != FragMTU {
+				t.Errorf("%s: path MTU %d (%v), want %d", addr, mtu, err, FragMTU)
+			}
+		}
+		return n.Heal("server")
+	})
+}
+
+// TestRTOMin checks that every route between the hosts carries RTOMin,
+// and that the kernel made no second route beside its own for a prefix.
+func TestRTOMin(t *testing.T) {
+	for _, topo := range []Topology{Direct, Routed} {
+		onThread(t, func() error {
+			n, err := Build(topo, 64)
+			if err != nil {
+				return err
+			}
+			defer n.Close()
+			for _, h := range n.Hosts() {
+				for _, fam := range []int{unix.AF_INET, unix.AF_INET6} {
+					routes, err := h.h.RouteList(nil, fam)
+					if err != nil {
+						return err
+					}
+					seen := map[string]bool{}
+					for _, r := range routes {
+						if r.Dst != nil && r.Dst.IP.IsLinkLocalUnicast() || r.Type != unix.RTN_UNICAST {
+							continue
+						}
+						dst := fmt.Sprint(r.Dst)
+						if seen[dst] {
+							t.Errorf("%s %s: two routes to %s", topo, h.Name, dst)
+						}
+						seen[dst] = true
+						if r.RtoMin != int(RTOMin.Milliseconds()) {
+							t.Errorf("%s %s: route to %s has rto_min %dms, want %v", topo, h.Name, dst, r.RtoMin, RTOMin)
+						}
+					}
+					if len(seen) == 0 {
+						t.Errorf("%s %s: no routes of family %d", topo, h.Name, fam)
+					}
+				}
+			}
+			return nil
+		})
+	}
+}
+
+// listenDrops reads the host's TcpExt ListenDrops counter, which
+// tcp_req_err raises when an ICMP error drops a connection in SYN_RECV.
+func listenDrops(n *Network, host string) (int, error) {
+	if err := n.Enter(host); err != nil {
+		return 0, err
+	}
+	b, err := os.ReadFile("/proc/thread-self/net/netstat")
+	if err != nil {
+		return 0, err
+	}
+	lines := strings.Split(string(b), "\n")
+	for i := 0; i+1 < len(lines); i += 2 {
+		names, values := strings.Fields(lines[i]), strings.Fields(lines[i+1])
+		if len(names) == 0 || names[0] != "TcpExt:" || len(values) != len(names) {
+			continue
+		}
+		for j, name := range names {
+			if name == "ListenDrops" {
+				return strconv.Atoi(values[j])
+			}
+		}
+	}
+	return 0, errors.New("no TcpExt ListenDrops in /proc/thread-self/net/netstat")
+}
+
+// TestUnreachableSynRecv aims the answer at the client, so that it meets
+// the server's SYN-ACK, a connection in SYN_RECV. tcp_req_err drops the
+// request when the error is fatal for the family's ICMP: for IPv4 net and
+// host unreachable (tcp_v4_err), for IPv6 the errors icmpv6_err_convert
+// calls fatal (port unreachable, administratively prohibited), and counts
+// a listen drop; other answers leave the request waiting for its SYN-ACK
+// retransmission.
+func TestUnreachableSynRecv(t *testing.T) {
+	for _, tc := range []struct {
+		u            Unreach
+		drop4, drop6 bool
+	}{
+		{UnreachHost, true, false},
+		{UnreachPort, false, true},
+		{UnreachProhibited, false, true},
+	} {
+		onThread(t, func() error {
+			n, err := Build(Routed, 64)
+			if err != nil {
+				return err
+			}
+			defer n.Close()
+			if err := n.Unreachable("client", tc.u); err != nil {
+				return err
+			}
+			for _, v6 := range []bool{false, true} {
+				addr, want := n.Host("server").Addr4, tc.drop4
+				if v6 {
+					addr, want = n.Host("server").Addr6, tc.drop6
+				}
+				l, err := listen(n, addr, 7002)
+				if err != nil {
+					return err
+				}
+				defer unix.Close(l)
+				before, err := listenDrops(n, "server")
+				if err != nil {
+					return err
+				}
+				// The SYN passes; the SYN-ACK draws the answer. The
+				// client's connect waits for its SYN retransmission, 1s
+				// away, and gives up at the 300ms send timeout.
+				dial(n, addr, 7002)
+				after, err := listenDrops(n, "server")
+				if err != nil {
+					return err
+				}
+				if got := after > before; got != want {
+					t.Errorf("%v v6=%v: request dropped %v (ListenDrops %d -> %d), want %v", tc.u, v6, got, before, after, want)
+				}
 			}
 			return nil
 		})

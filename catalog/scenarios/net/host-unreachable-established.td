@@ -10,7 +10,7 @@ source   "002_c6fcfc34c2b6fccd.txt" "EHOSTUNREACH ENETUNREACH: a soft error, ret
 net      routed
 on       tcp
 
-client setsockopt TCP_USER_TIMEOUT 300 -> ok
+client setsockopt TCP_USER_TIMEOUT 400 -> ok
 fault unreachable server
 client write "hello?"       -> 6
 client read 16              -> EHOSTUNREACH
