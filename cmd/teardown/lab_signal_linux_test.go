@@ -12,8 +12,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // blockedScenario has a step that blocks until the limit, so that a signal
@@ -71,23 +69,14 @@ func netNamespaces(pid int) map[string]bool {
 
 // liveNamespaces returns which of nss some process still holds, as a
 // thread's namespace or an open descriptor.
-func liveNamespaces(nss map[string]uint64) []string {
+func liveNamespaces(nss map[string]bool) []string {
 	var live []string
 	found := map[string]bool{}
 	for _, pat := range []string{"/proc/[0-9]*/task/*/ns/net", "/proc/[0-9]*/fd/*"} {
 		links, _ := filepath.Glob(pat)
 		for _, p := range links {
 			ns, err := os.Readlink(p)
-			killed, ok := nss[ns]
-			if err != nil || !ok || found[ns] {
-				continue
-			}
-			// The kernel gives a freed namespace's inode number to new
-			// ones: a process started after the kill that holds the
-			// number (another package's test, running in parallel)
-			// holds a new namespace. Had it entered the old one, the
-			// older holder it entered it from would be found too.
-			if start, ok := startTicks(p); ok && start > killed {
+			if err != nil || !nss[ns] || found[ns] || !ours(p) {
 				continue
 			}
 			found[ns] = true
@@ -97,33 +86,33 @@ func liveNamespaces(nss map[string]uint64) []string {
 	return live
 }
 
-// startTicks is when the process of a /proc/PID/... path started, in clock
-// ticks since boot (field 22 of /proc/PID/stat).
-func startTicks(path string) (uint64, bool) {
-	parts := strings.SplitN(strings.TrimPrefix(path, "/proc/"), "/", 2)
-	b, err := os.ReadFile("/proc/" + parts[0] + "/stat")
-	if err != nil {
-		return 0, false
+// ours reports whether the process of a /proc/PID/... path descends from
+// this test. A lab's namespaces belong to its threads (no mount keeps one),
+// so only a lab process or a child of one could keep them; and the kernel
+// gives a freed namespace's inode number to new ones, which other packages'
+// tests, run in parallel by go test, make all the time.
+func ours(path string) bool {
+	pid, _ := strconv.Atoi(strings.SplitN(strings.TrimPrefix(path, "/proc/"), "/", 2)[0])
+	for range 64 {
+		if pid == os.Getpid() {
+			return true
+		}
+		if pid <= 1 {
+			return false
+		}
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			return false
+		}
+		// The command name, in parentheses, may hold spaces; the parent's
+		// pid is the second field after it.
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if len(f) < 2 {
+			return false
+		}
+		pid, _ = strconv.Atoi(f[1])
 	}
-	// The command name, in parentheses, may hold spaces: count fields
-	// after its closing parenthesis, which is field 2.
-	i := bytes.LastIndexByte(b, ')')
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 20 {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(f[19], 10, 64)
-	return n, err == nil
-}
-
-// uptimeTicks is the time since boot in clock ticks (USER_HZ, 100 on
-// Linux), as /proc/PID/stat counts a process's start.
-func uptimeTicks(t *testing.T) uint64 {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
-		t.Fatal(err)
-	}
-	return uint64(ts.Sec)*100 + uint64(ts.Nsec)/1e7
+	return false
 }
 
 // TestLabSignalsAtStart sends SIGINT or SIGTERM to lab runs at moments
@@ -200,7 +189,7 @@ func TestLabSIGKILLLoop(t *testing.T) {
 			z.Wait()
 		}
 	}()
-	nss := map[string]uint64{} // each namespace seen, and when its run was killed
+	nss := map[string]bool{}
 	for i := range 10 {
 		delay := time.Duration(rng.Int64N(int64(600 * time.Millisecond)))
 		cmd := asTeardown(t, "lab", "run", td, "close-unread/*", "net/peer-rebooted")
@@ -208,11 +197,10 @@ func TestLabSIGKILLLoop(t *testing.T) {
 			t.Fatal(err)
 		}
 		time.Sleep(delay)
-		seen := netNamespaces(cmd.Process.Pid)
-		cmd.Process.Kill()
-		for ns := range seen {
-			nss[ns] = uptimeTicks(t) + 1 // a tick of margin for the rounding of start times
+		for ns := range netNamespaces(cmd.Process.Pid) {
+			nss[ns] = true
 		}
+		cmd.Process.Kill()
 		pids = append(pids, cmd.Process.Pid)
 		if i%2 == 1 {
 			// Left unreaped until the end: a zombie keeps its pid, as
