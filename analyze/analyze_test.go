@@ -140,6 +140,24 @@ func TestVerdicts(t *testing.T) {
 			state: "S0", how: HowSYNTimeout, by: ByNone, cause: CauseNoAnswer,
 			origErrno: "ETIMEDOUT", respErrno: ErrnoNone, text: "3 SYN",
 		},
+		{
+			name: "keepalive probes unanswered",
+			pkts: append(append([]pkt{}, handshake...),
+				pkt{3 * time.Millisecond, cli, srv, wire.PSH | wire.ACK, 101, 501, 10, 0},
+				pkt{4 * time.Millisecond, srv, cli, wire.ACK, 501, 111, 0, 0},
+				pkt{60 * time.Second, cli, srv, wire.ACK, 110, 501, 0, 0},
+				pkt{61 * time.Second, cli, srv, wire.ACK, 110, 501, 0, 0}),
+			state: "S1", how: HowTimeout, by: ByNone, cause: CauseKeepalive,
+			origErrno: "ETIMEDOUT", respErrno: ErrnoNone, text: "last 2 segments were keepalive probes",
+		},
+		{
+			name: "a probe answered is no end",
+			pkts: append(append([]pkt{}, handshake...),
+				pkt{60 * time.Second, cli, srv, wire.ACK, 100, 501, 0, 0},
+				pkt{60*time.Second + time.Millisecond, srv, cli, wire.ACK, 501, 101, 0, 0}),
+			state: "S1", how: HowOpen, by: ByNone, cause: CauseOpen,
+			origErrno: ErrnoNone, respErrno: ErrnoNone, text: "still open",
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			conns := analyzeBytes(t, capture(tc.pkts), Options{})

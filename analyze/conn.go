@@ -10,17 +10,22 @@ import (
 // side is what teardown keeps about one endpoint besides Zeek's model: the
 // evidence the verdict rests on.
 type side struct {
-	pkts      int
-	ttl       uint8 // TTL of its first packet that is not an RST
-	ttlSet    bool
-	last      int64 // time of its last packet
-	lastData  int64 // time of its last payload packet
-	dataEnd   uint32
-	hasData   bool
-	finAt     int64 // its first FIN, 0 = none
-	finN      int   // connection packet number of that FIN
-	finIdle   int64 // how long the connection was quiet before that FIN
-	rxmtTail  int   // retransmissions since the peer last sent anything
+	pkts     int
+	ttl      uint8 // TTL of its first packet that is not an RST
+	ttlSet   bool
+	last     int64 // time of its last packet
+	lastData int64 // time of its last payload packet
+	dataEnd  uint32
+	hasData  bool
+	finAt    int64 // its first FIN, 0 = none
+	finN     int   // connection packet number of that FIN
+	finIdle  int64 // how long the connection was quiet before that FIN
+	rxmtTail int   // retransmissions since the peer last sent anything
+	kaTail   int   // keepalive probes since the peer last sent anything
+	// nxt is the sequence number after the last it sent (SYN and FIN
+	// count one), when nxtSet: a keepalive probe is sent at nxt-1.
+	nxt       uint32
+	nxtSet    bool
 	rst       *rstInfo
 	icmp      *wire.ICMP
 	icmpIdle  int64 // time from the connection's previous packet to the error
@@ -149,7 +154,26 @@ func (c *Conn) packet(rec *wire.Record, now int64, checksums bool) {
 	} else if e.synPkts > 1 && p.Flags&wire.SYN != 0 {
 		e.rxmtTail++
 	}
-	peer.rxmtTail = 0
+	peer.rxmtTail, peer.kaTail = 0, 0
+	if !rst {
+		// A keepalive probe: a bare ACK (or one byte) one before the next
+		// sequence number, which the peer must answer with an ACK.
+		if p.Len <= 1 && p.Flags&(wire.SYN|wire.FIN) == 0 && p.Flags&wire.ACK != 0 && e.nxtSet && p.Seq+1 == e.nxt {
+			e.kaTail++
+		} else {
+			e.kaTail = 0
+		}
+		end := p.Seq + uint32(p.Len)
+		if p.Flags&wire.SYN != 0 {
+			end++
+		}
+		if p.Flags&wire.FIN != 0 {
+			end++
+		}
+		if !e.nxtSet || seqDelta(end, e.nxt) > 0 {
+			e.nxt, e.nxtSet = end, true
+		}
+	}
 	if p.Flags&wire.FIN != 0 && e.finAt == 0 {
 		e.finAt, e.finN = now, c.pkts
 		if prevPkt != 0 {

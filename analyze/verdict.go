@@ -27,6 +27,7 @@ const (
 	ErrnoEOF         = "EOF"
 	ConfidenceHigh   = "high"
 	ConfidenceMedium = "medium"
+	ConfidenceLow    = "low"
 )
 
 // Hows lists every value of Verdict.How, in the order summaries show them.
@@ -45,6 +46,7 @@ const (
 	CauseMiddlebox     = "middlebox-rst"
 	CauseIdleTimeout   = "idle-timeout"
 	CauseVanished      = "peer-vanished"
+	CauseKeepalive     = "keepalive-unanswered"
 	CauseNoAnswer      = "syn-unanswered"
 	CauseUnreachable   = "unreachable"
 	CauseOpen          = "capture-ended"
@@ -108,6 +110,7 @@ var scenarioOf = map[string]string{
 	CauseWriteAfterFIN: "peer-closed/write-epipe",
 	CauseNoSocket:      "net/peer-rebooted",
 	CauseVanished:      "net/peer-vanished",
+	CauseKeepalive:     "timer/keepalive",
 	CauseUnreachable:   "net/host-unreachable-established",
 }
 
@@ -216,6 +219,19 @@ func verdict(c *Conn, now int64) Verdict {
 		set(e, "ETIMEDOUT")
 		cause(CauseVanished, ConfidenceMedium, fmt.Sprintf("retransmissions unanswered: the %s vanished (crashed, unplugged or cut off)", name(e.peer)),
 			fmt.Sprintf("the %s's last %d data segments were retransmissions with no answer", name(e), e.rxmtTail))
+	case keptAlive(o) || keptAlive(r):
+		e := o
+		if !keptAlive(o) || (keptAlive(r) && r.last > o.last) {
+			e = r
+		}
+		v.How, v.By = HowTimeout, ByNone
+		set(e, "ETIMEDOUT")
+		conf := ConfidenceLow // one probe: the capture may just have ended first
+		if e.kaTail > 1 {
+			conf = ConfidenceMedium
+		}
+		cause(CauseKeepalive, conf, fmt.Sprintf("keepalive probes unanswered: the %s vanished, and the %s's kernel gives up with ETIMEDOUT (a window probe looks the same)", name(e.peer), name(e)),
+			fmt.Sprintf("the %s's last %d segments were keepalive probes (one byte before its next sequence number) with no answer", name(e), e.kaTail))
 	case c.idleEnd:
 		v.How, v.By = HowOpen, ByNone
 		cause(CauseInactive, ConfidenceHigh, "idle past Zeek's inactivity timeout: the record ends here, and later packets of the 4-tuple start a new one",
@@ -234,6 +250,10 @@ func verdict(c *Conn, now int64) Verdict {
 // vanished is true when the endpoint's last segments were retransmissions
 // that drew no answer.
 func vanished(e *endpoint) bool { return e.rxmtTail >= 1 && e.last >= e.peer.last }
+
+// keptAlive is true when the endpoint's last segments were keepalive probes
+// that drew no answer.
+func keptAlive(e *endpoint) bool { return e.kaTail >= 1 && e.last >= e.peer.last }
 
 func judgeRST(c *Conn, s *endpoint, v *Verdict, set func(*endpoint, string), cause func(id, conf, text string, ev ...string)) {
 	ri := s.rst

@@ -93,6 +93,7 @@ var expectedCause = map[string]string{
 	"peer-closed/write-then-read":      analyze.CauseWriteAfterFIN,
 	"net/peer-rebooted":                analyze.CauseNoSocket,
 	"net/peer-vanished":                analyze.CauseVanished,
+	"timer/keepalive":                  analyze.CauseKeepalive,
 	"net/host-unreachable":             analyze.CauseUnreachable,
 	"net/host-unreachable-established": analyze.CauseUnreachable,
 	"rst/unread-received-data":         analyze.CauseLingerZero,
@@ -184,6 +185,13 @@ func TestAnalyzeAgreesWithLab(t *testing.T) {
 			// simply stopped shows too, so the verdict is rightly
 			// "open" then.
 			t.Logf("%s: the capture holds no retransmission; not checked", lr.Scenario)
+			continue
+		}
+		if lr.Scenario == "timer/keepalive" && c.Packets() <= 3 {
+			// The same for the keepalive probe, sent a second before
+			// the kernel gives up: with the handshake alone the capture
+			// is one that stopped.
+			t.Logf("%s: the capture holds no keepalive probe; not checked", lr.Scenario)
 			continue
 		}
 		checked++
