@@ -52,17 +52,8 @@ func (p *parser) expectStatement(toks []token, text string) {
 		if !ok {
 			return
 		}
-		from, to, found := strings.Cut(t.text, ">")
-		if !found || from == "" || to == "" {
-			p.errorf(t.col, "expected SENDER>RECEIVER such as server>client, found %q", t.text)
-			return
-		}
-		if !p.actorName(token{kind: tWord, text: from, col: t.col}) ||
-			!p.actorName(token{kind: tWord, text: to, col: t.col + len(from) + 1}) {
-			return
-		}
-		if from == to {
-			p.errorf(t.col, "wire %s needs two different actors, expected SENDER>RECEIVER", t.text)
+		from, to, ok := p.direction(t, "wire", "SENDER>RECEIVER", "server>client", "two different actors")
+		if !ok {
 			return
 		}
 		e.Actor, e.Peer = from, to

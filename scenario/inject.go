@@ -28,17 +28,8 @@ func (p *parser) injectStatement(toks []token, text string, g Guard, col int) {
 	if !ok {
 		return
 	}
-	from, to, found := strings.Cut(t.text, ">")
-	if !found || from == "" || to == "" {
-		p.errorf(t.col, "expected FROM>TO such as client>server, found %q", t.text)
-		return
-	}
-	if !p.actorName(token{kind: tWord, text: from, col: t.col}) ||
-		!p.actorName(token{kind: tWord, text: to, col: t.col + len(from) + 1}) {
-		return
-	}
-	if from == to {
-		p.errorf(t.col, "inject %s needs the two actors of a connection, expected FROM>TO", t.text)
+	from, to, ok := p.direction(t, "inject", "FROM>TO", "client>server", "the two actors of a connection")
+	if !ok {
 		return
 	}
 	in := &Inject{From: from, To: to}
@@ -112,4 +103,24 @@ func (p *parser) tcpFlags(f token) bool {
 		}
 	}
 	return true
+}
+
+// direction reads A>B, two different actors, from t: the sender and the
+// receiver of a segment that stmt ("wire", "inject") is about. form and
+// example are what the error messages show; needs says what the two must be.
+func (p *parser) direction(t token, stmt, form, example, needs string) (from, to string, ok bool) {
+	from, to, found := strings.Cut(t.text, ">")
+	if !found || from == "" || to == "" {
+		p.errorf(t.col, "expected %s such as %s, found %q", form, example, t.text)
+		return "", "", false
+	}
+	if !p.actorName(token{kind: tWord, text: from, col: t.col}) ||
+		!p.actorName(token{kind: tWord, text: to, col: t.col + len(from) + 1}) {
+		return "", "", false
+	}
+	if from == to {
+		p.errorf(t.col, "%s %s needs %s, expected %s", stmt, t.text, needs, form)
+		return "", "", false
+	}
+	return from, to, true
 }
