@@ -282,13 +282,13 @@ func TestUnreachable(t *testing.T) {
 	}
 }
 
-// TestTimedOut makes a peer vanish: two namespaces joined by a veth pair,
-// a connection across it, then the server's end of the link goes down, so
-// the client's segments are dropped silently. With TCP_USER_TIMEOUT at
-// 300ms the client's kernel gives up quickly and its read fails with
-// ETIMEDOUT. The neighbour entries are permanent so that no failed ARP
-// turns the outcome into EHOSTUNREACH.
-func TestTimedOut(t *testing.T) {
+// acrossLink makes two namespaces joined by a veth pair, with permanent
+// neighbour entries so that no failed ARP turns a lost peer into
+// EHOSTUNREACH, and returns the server's namespace and a client connection
+// from the other one to a server there, accepted. The server side's link is
+// veth1, which a test takes down to make the peer vanish.
+func acrossLink(t *testing.T) (*netns, net.Conn) {
+	t.Helper()
 	a, b := newNetns(t), newNetns(t)
 	ipCmd(t, "-n", a.name, "link", "add", "veth0", "address", "02:00:00:00:00:01", "type", "veth",
 		"peer", "name", "veth1", "address", "02:00:00:00:00:02", "netns", b.name)
@@ -298,26 +298,36 @@ func TestTimedOut(t *testing.T) {
 	b.ip(t, "neigh", "replace", "198.18.0.1", "lladdr", "02:00:00:00:00:01", "nud", "permanent", "dev", "veth1")
 	a.ip(t, "link", "set", "veth0", "up")
 	b.ip(t, "link", "set", "veth1", "up")
-
 	var ln net.Listener
 	var err error
 	b.run(t, func() { ln, err = net.Listen("tcp", "198.18.0.2:0") })
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	t.Cleanup(func() { ln.Close() })
 	var c net.Conn
 	a.run(t, func() { c, err = net.Dial("tcp", ln.Addr().String()) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
 	s, err := ln.Accept()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	err = control(c, func(fd int) error {
+	t.Cleanup(func() { s.Close() })
+	return b, c
+}
+
+// TestTimedOut makes a peer vanish: two namespaces joined by a veth pair,
+// a connection across it, then the server's end of the link goes down, so
+// the client's segments are dropped silently. With TCP_USER_TIMEOUT at
+// 300ms the client's kernel gives up quickly and its read fails with
+// ETIMEDOUT. The neighbour entries are permanent so that no failed ARP
+// turns the outcome into EHOSTUNREACH.
+func TestTimedOut(t *testing.T) {
+	b, c := acrossLink(t)
+	err := control(c, func(fd int) error {
 		return unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT, 300)
 	})
 	if err != nil {
@@ -346,33 +356,7 @@ func TestTimedOut(t *testing.T) {
 // ETIMEDOUT and the next read io.EOF, as if the peer had closed. Through a
 // Conn, that io.EOF is judged as the timeout it is.
 func TestTimedOutThenEOF(t *testing.T) {
-	a, b := newNetns(t), newNetns(t)
-	ipCmd(t, "-n", a.name, "link", "add", "veth0", "address", "02:00:00:00:00:01", "type", "veth",
-		"peer", "name", "veth1", "address", "02:00:00:00:00:02", "netns", b.name)
-	a.ip(t, "addr", "add", "198.18.0.1/30", "dev", "veth0")
-	b.ip(t, "addr", "add", "198.18.0.2/30", "dev", "veth1")
-	a.ip(t, "neigh", "replace", "198.18.0.2", "lladdr", "02:00:00:00:00:02", "nud", "permanent", "dev", "veth0")
-	b.ip(t, "neigh", "replace", "198.18.0.1", "lladdr", "02:00:00:00:00:01", "nud", "permanent", "dev", "veth1")
-	a.ip(t, "link", "set", "veth0", "up")
-	b.ip(t, "link", "set", "veth1", "up")
-	var ln net.Listener
-	var err error
-	b.run(t, func() { ln, err = net.Listen("tcp", "198.18.0.2:0") })
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	var raw net.Conn
-	a.run(t, func() { raw, err = net.Dial("tcp", ln.Addr().String()) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	s, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	b, raw := acrossLink(t)
 	if err := control(raw, func(fd int) error {
 		return unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT, 300)
 	}); err != nil {
@@ -389,7 +373,7 @@ func TestTimedOutThenEOF(t *testing.T) {
 		t.Fatalf("write: %v, want ETIMEDOUT", werr)
 	}
 	_, rawErr := raw.Read(make([]byte, 1))
-	_, err = c.Read(make([]byte, 1))
+	_, err := c.Read(make([]byte, 1))
 	t.Logf("write: %v; then read: %v; through the Conn: %v", werr, rawErr, err)
 	if !errors.Is(rawErr, io.EOF) || Classify(rawErr) != PeerClosed {
 		t.Fatalf("the raw read gave %v (%v); this test expects the kernel's io.EOF", rawErr, Classify(rawErr))
