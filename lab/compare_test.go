@@ -141,3 +141,34 @@ func TestStartOrder(t *testing.T) {
 		t.Errorf("startOrder = %v, want %v", got, want)
 	}
 }
+
+// TestCompareUnknownReasons checks that a reason expectation is held to the
+// kernel's RST only when the kernel's names are known: with none, an RST
+// named by number is unchecked, not a difference.
+func TestCompareUnknownReasons(t *testing.T) {
+	sc, err := scenario.Parse("t.td", []byte("scenario t/r\ntitle \"r\"\non tcp4\nserver close -> ok\nexpect tcp: reason server TCP_ABORT_ON_CLOSE\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := scenario.Result{Kind: scenario.ResultOK}
+	for _, tc := range []struct {
+		name    string
+		names   []string
+		reason  string
+		verdict Verdict
+	}{
+		{"named, same", []string{"NOT_SPECIFIED", "TCP_ABORT_ON_CLOSE"}, "TCP_ABORT_ON_CLOSE", Match},
+		{"named, other", []string{"NOT_SPECIFIED", "TCP_ABORT_ON_CLOSE"}, "NOT_SPECIFIED", Differs},
+		{"names unknown", nil, "REASON_11", Unchecked},
+		{"no reason on this kernel", nil, "", Unchecked},
+	} {
+		rec := &Record{Transport: scenario.TCP4, Env: Env{Kernel: "test", Reasons: tc.names}, Steps: []Step{
+			{Line: 4, Kind: StepOp, Result: &ok, Events: []Event{{Name: "tcp_send_reset", Actor: "server", Reason: tc.reason}}},
+			{Line: 5, Kind: StepExpect},
+		}}
+		Compare(sc, rec)
+		if got := rec.Steps[1].Verdict; got != tc.verdict {
+			t.Errorf("%s: %s (%+v), want %s", tc.name, got, rec.Steps[1].Check, tc.verdict)
+		}
+	}
+}

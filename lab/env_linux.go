@@ -25,6 +25,7 @@ type environment struct {
 }
 
 func newEnvironment(opts Options) (*environment, error) {
+	raiseFileLimit()
 	removeStaleDirs()
 	env := &environment{kernel: kernelRelease()}
 	switch {
@@ -74,6 +75,9 @@ func openKernelObserver(isolated bool, limits []string) (kernelObserver, []strin
 	case "", "ebpf":
 		k, err := openKernelHub(isolated)
 		if err == nil {
+			if k.o.HasReason() && k.reasons == nil {
+				limits = append(limits, "the kernel's RST reason names could not be read (neither BTF nor the tcp_send_reset format file gives them): reasons are shown as numbers and not checked")
+			}
 			return k, limits, nil
 		}
 		if choice == "ebpf" {
@@ -88,6 +92,9 @@ func openKernelObserver(isolated bool, limits []string) (kernelObserver, []strin
 	hub, err := openTraceHub()
 	if err != nil {
 		return nil, append(limits, fmt.Sprintf("no kernel tracing (%v): RST reasons and state changes are not recorded", err)), nil
+	}
+	if hub.reasonsErr != nil {
+		limits = append(limits, fmt.Sprintf("the kernel's RST reason names could not be read (%v): reasons are shown as numbers and not checked", hub.reasonsErr))
 	}
 	return hub, append(limits, why+": the kernel's account comes from tracefs, which sees every namespace, and another process's events on the run's ports can enter the record"), nil
 }

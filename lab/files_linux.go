@@ -16,22 +16,27 @@ const runFiles = 32
 // spareFiles are kept for the lab itself: the tracer, the report, stdio.
 const spareFiles = 16
 
-// fitParallel raises the open-file limit to the hard limit and returns how
-// many of want runs fit at once in the descriptors left, at least one. When
-// that is fewer than want, it says so in the limits: a run that still runs
-// out of descriptors is a lab error, not a difference of the kernel.
+// raiseFileLimit raises the soft open-file limit to the hard limit. The lab
+// does so before it opens anything: the kernel observer alone holds a few
+// dozen descriptors.
+func raiseFileLimit() {
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil || lim.Cur >= lim.Max {
+		return
+	}
+	lim.Cur = lim.Max
+	_ = unix.Setrlimit(unix.RLIMIT_NOFILE, &lim) // the limit fitParallel reads says what came of it
+}
+
+// fitParallel returns how many of want runs fit at once in the descriptors
+// left under the open-file limit, at least one. When that is fewer than
+// want, it says so in the limits: a run that still runs out of descriptors
+// is a lab error, not a difference of the kernel.
 func (env *environment) fitParallel(want int) int {
 	var lim unix.Rlimit
 	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
 		env.limits = append(env.limits, fmt.Sprintf("open-file limit unknown (%v): %d runs at once", err, want))
 		return want
-	}
-	if lim.Cur < lim.Max {
-		raised := lim
-		raised.Cur = lim.Max
-		if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &raised); err == nil {
-			lim = raised
-		}
 	}
 	if lim.Cur > math.MaxInt32 {
 		return want

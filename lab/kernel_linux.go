@@ -61,9 +61,7 @@ func openKernelHub(isolated bool) (*kernelHub, error) {
 			return nil, err
 		}
 	}
-	if o.HasReason() {
-		h.reasons, _ = ktrace.Reasons()
-	}
+	h.reasons = o.Reasons()
 	return h, nil
 }
 

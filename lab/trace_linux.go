@@ -47,6 +47,8 @@ type traceHub struct {
 	t *ktrace.Tracer
 	// reasons are the kernel's RST reason names, nil when it does not say.
 	reasons []string
+	// reasonsErr says why a kernel that gives reasons did not name them.
+	reasonsErr error
 
 	mu     sync.Mutex
 	byPort map[uint16][]ktrace.Event
@@ -71,8 +73,9 @@ func openTraceHub() (*traceHub, error) {
 		return nil, err
 	}
 	h := &traceHub{t: t, byPort: map[uint16][]ktrace.Event{}}
-	if names, err := ktrace.Reasons(); err == nil {
-		h.reasons = names
+	h.reasons, h.reasonsErr = ktrace.Reasons()
+	if errors.Is(h.reasonsErr, ktrace.ErrNoReasons) {
+		h.reasonsErr = nil // a kernel before 6.10 gives no reason to name
 	}
 	return h, nil
 }

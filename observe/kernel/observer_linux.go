@@ -82,6 +82,14 @@ func Open(cfg Config) (*Observer, error) {
 	o := &Observer{cfg: cfg}
 	o.hasReason = tracepointArgs(kspec, "tcp_send_reset") >= 3
 	if o.hasReason {
+		// The names are the running kernel's own, as the enum differs
+		// between versions: from BTF, which is loaded already and needs no
+		// descriptor, else from the tracepoint's format file.
+		if o.reasons = btfReasons(kspec); o.reasons == nil {
+			o.reasons, _ = ktrace.Reasons()
+		}
+	}
+	if o.hasReason {
 		delete(spec.Programs, "send_reset_plain")
 	} else {
 		delete(spec.Programs, "send_reset_reason")
@@ -184,11 +192,6 @@ func (o *Observer) setup() error {
 	if o.rd, err = ringbuf.NewReader(o.maps.events); err != nil {
 		return fmt.Errorf("kernel observer: ring buffer: %w", err)
 	}
-	if o.hasReason {
-		// Names come from the running kernel's tracepoint format: the enum
-		// differs between versions. Without tracefs, numbers are shown.
-		o.reasons, _ = ktrace.Reasons()
-	}
 	return nil
 }
 
@@ -253,6 +256,11 @@ func b2u(b bool) uint8 {
 // HasReason reports whether this kernel's tcp_send_reset gives a reason
 // (Linux 6.10 and later).
 func (o *Observer) HasReason() bool { return o.hasReason }
+
+// Reasons returns the running kernel's RST reason names, indexed by value,
+// or nil when the kernel gives no reason or its names could not be read
+// (events then name a reason "REASON_v").
+func (o *Observer) Reasons() []string { return o.reasons }
 
 // AllowNetns lets events of the namespace with inode number inum pass the
 // namespace filter, for a caller that creates namespaces after Open.

@@ -45,3 +45,6 @@ func (o *Observer) HasReason() bool { return false }
 
 // Close does nothing.
 func (o *Observer) Close() error { return nil }
+
+// Reasons returns nil.
+func (o *Observer) Reasons() []string { return nil }

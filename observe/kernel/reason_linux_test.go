@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,7 +13,7 @@ import (
 
 // TestReasonNames checks that the names read from tcp_send_reset's format
 // file, by position, are the kernel's enum sk_rst_reason values by number:
-// reasonName relies on it.
+// reasonName relies on it, and btfReasons gives the same list.
 func TestReasonNames(t *testing.T) {
 	names, err := ktrace.Reasons()
 	if err != nil {
@@ -31,6 +32,9 @@ func TestReasonNames(t *testing.T) {
 		if got := reasonName(names, uint32(v.Value)); got != want {
 			t.Errorf("reason %d: named %q, the enum says %q", v.Value, got, want)
 		}
+	}
+	if b := btfReasons(k); !slices.Equal(b, names) {
+		t.Errorf("BTF names the reasons\n%q\nthe format file\n%q", b, names)
 	}
 	if got := reasonName(names, uint32(len(names))); got != "REASON_"+strconv.Itoa(len(names)) {
 		t.Errorf("unknown reason named %q", got)
