@@ -2,14 +2,16 @@ package lab
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
 	"github.com/teardown-net/teardown/scenario"
 )
 
-// OS is the operating system whose expectations a run is compared with.
-const OS = scenario.Linux
+// OS is the operating system whose expectations a run made here is
+// compared with; a record names its own in Env.OS.
+const OS = runtime.GOOS
 
 // Compare resolves what the scenario expects of each step of rec on this
 // OS and rec's transport, checks it against what the run recorded, and sets
@@ -18,6 +20,10 @@ const OS = scenario.Linux
 func Compare(sc *scenario.Scenario, rec *Record) {
 	if rec.Verdict == Skipped {
 		return
+	}
+	os := rec.Env.OS
+	if os == "" {
+		os = OS
 	}
 	stmts := map[int]*scenario.Step{} // one statement a line
 	for i := range sc.Steps {
@@ -44,7 +50,7 @@ func Compare(sc *scenario.Scenario, rec *Record) {
 				st.Check.Note = fmt.Sprintf("this kernel (%s) has no RST reason named %s", rec.Env.Kernel, e.Name)
 			}
 		case st.Kind == StepOp && s != nil && s.Op != nil:
-			resolve(s.Op.Expect, rec.Transport, st)
+			resolve(s.Op.Expect, os, rec.Transport, st)
 		}
 		switch {
 		case st.Skip:
@@ -59,6 +65,9 @@ func Compare(sc *scenario.Scenario, rec *Record) {
 				continue
 			}
 			st.Verdict, st.Check.Observed = check(st.Check.Expect, &rec.Steps[last])
+			if why := unseen(st.Check.Expect, &rec.Steps[last], rec.Env); why != "" {
+				st.Verdict, st.Check.Note = Unchecked, why
+			}
 			if st.Check.Expect.Kind == scenario.ExpectReason && reasons == nil && st.Verdict == Differs {
 				// A kernel that names no reason, or whose names could
 				// not be read, cannot be held to one.
@@ -114,19 +123,19 @@ func starved(steps []Step) string {
 
 // resolve sets beside the step's result what the statement expects of it
 // here, what a source claims, and what other OSes are documented to do.
-func resolve(e *scenario.Expectation, t scenario.Transport, st *Step) {
+func resolve(e *scenario.Expectation, os string, t scenario.Transport, st *Step) {
 	st.Expected, st.Seed, st.Documented = nil, nil, nil
 	if e == nil {
 		return
 	}
-	if res, _, ok := e.Resolve(OS, t); ok {
+	if res, _, ok := e.Resolve(os, t); ok {
 		st.Expected = &res
 	}
 	if res, ok := e.Seed(t); ok {
 		st.Seed = &res
 	}
 	for _, a := range e.Alternatives {
-		if a.Seed || a.OS == "" || a.OS == OS || (len(a.Transports) > 0 && !scenario.Guard(a.Transports).Has(t)) {
+		if a.Seed || a.OS == "" || a.OS == os || (len(a.Transports) > 0 && !scenario.Guard(a.Transports).Has(t)) {
 			continue
 		}
 		st.Documented = append(st.Documented, Documented{OS: a.OS, Result: a.Result, Measured: !a.Documented})
@@ -228,6 +237,28 @@ func check(e scenario.Expect, st *Step) (Verdict, string) {
 		return Differs, obs
 	}
 	return Unchecked, "unknown check " + string(e.Kind)
+}
+
+// unseen says why a state or queue check cannot be held against what a
+// portable run observed, "" when it can: such a run reads states through
+// each socket's own descriptor, so it sees neither a socket whose
+// descriptor is closed nor netstat's queues.
+func unseen(e scenario.Expect, st *Step, env Env) string {
+	if !env.Portable || st.Sockets == nil {
+		return ""
+	}
+	switch e.Kind {
+	case scenario.ExpectRecvQ, scenario.ExpectSendQ:
+		return "the portable runner does not observe netstat's queues"
+	case scenario.ExpectState:
+		for _, x := range st.Sockets {
+			if x.Actor == e.Actor {
+				return x.Unsure
+			}
+		}
+		return "the portable runner sees a TCP state only through an open descriptor, and " + e.Actor + " has none"
+	}
+	return ""
 }
 
 // hasFlags reports whether the tcpdump-style flags of a packet ("R.",

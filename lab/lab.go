@@ -36,6 +36,10 @@ type Options struct {
 	// NoIsolation runs on loopback in the current network namespace even
 	// when namespaces are available.
 	NoIsolation bool
+	// Portable runs with the portable runner, the one macOS and FreeBSD
+	// have, on Linux too: one run at a time, on loopback, without
+	// namespaces, capture or tracing (see Limits).
+	Portable bool
 }
 
 func (o Options) parallel() int {
@@ -75,20 +79,34 @@ func Plan(scs []*scenario.Scenario, only []scenario.Transport) []Job {
 
 // ErrUnsupported is returned on systems where the runner cannot run
 // scenarios.
-var ErrUnsupported = errors.New("the lab runner works on Linux only")
+var ErrUnsupported = errors.New("the lab runner works on Linux, macOS and FreeBSD only")
 
 // Lab runs jobs. It holds what runs share: the kernel tracer and what the
 // environment allows.
 type Lab struct {
 	opts Options
 	env  *environment
+	// port is the portable runner's environment, which runs the jobs in
+	// place of env when set.
+	port *portableEnv
 }
 
 // New prepares a lab: it checks what this process may do (namespaces,
 // capture, tracing, open files) and says so in Limits. It raises the
 // open-file limit to the hard limit and runs no more at once than the
 // descriptors left allow.
+//
+// On macOS and FreeBSD, and on Linux with Options.Portable, it prepares the
+// portable runner instead, which runs one job at a time.
 func New(opts Options) (*Lab, error) {
+	if opts.Portable || runtime.GOOS != "linux" {
+		p, err := newPortable(opts)
+		if err != nil {
+			return nil, err
+		}
+		opts.Parallel = 1
+		return &Lab{opts: opts, port: p}, nil
+	}
 	env, err := newEnvironment(opts)
 	if err != nil {
 		return nil, err
@@ -98,10 +116,20 @@ func New(opts Options) (*Lab, error) {
 }
 
 // Limits says what this lab cannot observe here, and why.
-func (l *Lab) Limits() []string { return l.env.limits }
+func (l *Lab) Limits() []string {
+	if l.port != nil {
+		return l.port.limits
+	}
+	return l.env.limits
+}
 
 // Close releases what the lab holds (the tracing instance).
-func (l *Lab) Close() error { return l.env.close() }
+func (l *Lab) Close() error {
+	if l.port != nil {
+		return nil
+	}
+	return l.env.close()
+}
 
 // Run runs the jobs, Options.Parallel at a time, and returns their records
 // in the order of jobs. Cancelling ctx ends the runs early: a blocked call
@@ -157,8 +185,15 @@ func startOrder(jobs []Job) []int {
 
 func (l *Lab) runOne(ctx context.Context, j Job) *Record {
 	rec := newRecord(j)
-	rec.Env = l.env.describe()
-	if err := l.env.run(ctx, j, l.opts, rec); err != nil {
+	var err error
+	if l.port != nil {
+		rec.Env = l.port.describe()
+		err = l.port.run(ctx, j, l.opts, rec)
+	} else {
+		rec.Env = l.env.describe()
+		err = l.env.run(ctx, j, l.opts, rec)
+	}
+	if err != nil {
 		rec.Error = err.Error()
 	}
 	rec.Duration = time.Since(rec.Start)

@@ -62,6 +62,10 @@ type Env struct {
 	Kernel string `json:"kernel"`
 	// Isolated: the run had a network namespace of its own.
 	Isolated bool `json:"isolated"`
+	// Portable: the portable runner made the run. TCP states then come
+	// from each socket's own open descriptor: a closed one's state and
+	// every socket's queues are not observed.
+	Portable bool `json:"portable,omitempty"`
 	Capture  bool `json:"capture"`
 	Trace    bool `json:"trace"`
 	// Reasons are the RST reason names the running kernel has, read from
@@ -220,4 +224,8 @@ type SockState struct {
 	// Orphan: the actor closed its descriptor but the kernel keeps the
 	// connection.
 	Orphan bool `json:"orphan,omitempty"`
+	// Unsure says why State, read through the actor's own descriptor by
+	// the portable runner, may not be its connection's; checks of it are
+	// then left unchecked.
+	Unsure string `json:"unsure,omitempty"`
 }

@@ -146,6 +146,7 @@ func labRun(args []string, stdout, stderr io.Writer, verify bool) int {
 	parallel := fs.Int("parallel", 0, "runs at once (default 8×CPUs; fewer if the open-file limit leaves too few descriptors)")
 	pcap := fs.String("pcap", "", "write a pcapng file per TCP run into this directory, each step a packet comment")
 	noIsolation := fs.Bool("no-isolation", false, "run in this network namespace even as root")
+	portable := fs.Bool("portable", false, "run with the portable runner, the one macOS and FreeBSD use: one run at a time, no namespaces, capture or tracing")
 	htmlOut := fs.String("html", "", "also write the report as one self-contained HTML `file`: the matrix, and each run as a ladder diagram")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: teardown lab %s [flags] [ID|GLOB|FILE.td|- ...]\n\n", name)
@@ -197,7 +198,7 @@ func labRun(args []string, stdout, stderr io.Writer, verify bool) int {
 			return exitUsage
 		}
 	}
-	l, err := lab.New(lab.Options{Parallel: *parallel, Limit: *limit, Settle: *settle, PcapDir: *pcap, NoIsolation: *noIsolation})
+	l, err := lab.New(lab.Options{Parallel: *parallel, Limit: *limit, Settle: *settle, PcapDir: *pcap, NoIsolation: *noIsolation, Portable: *portable})
 	if err != nil {
 		fmt.Fprintf(stderr, "teardown lab %s: %v\n", name, errText(err))
 		return exitUsage

@@ -1,0 +1,497 @@
+//go:build darwin || freebsd || linux
+
+package portable
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/teardown-net/teardown/scenario"
+)
+
+// Outcome is what one call did.
+type Outcome struct {
+	Result scenario.Result
+	// Moved is the number of bytes a blocked call moved.
+	Moved int
+	// Data is what a read returned.
+	Data string
+}
+
+// Do makes the operation's call and returns what the kernel answered, with
+// whether the call raised SIGPIPE. A non-nil error is a failure of the
+// runner, not an answer of the kernel.
+func (r *Run) Do(op *scenario.Op) (Outcome, error) {
+	// A SIGPIPE raised by anything before the call is not the call's.
+	if _, err := r.pipe.taken(); err != nil {
+		return Outcome{}, err
+	}
+	out, err := r.do(op)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if out.Result.SIGPIPE, err = r.pipe.taken(); err != nil {
+		return Outcome{}, err
+	}
+	return out, nil
+}
+
+func (r *Run) do(op *scenario.Op) (Outcome, error) {
+	if op.Kind == scenario.OpSocket {
+		if _, err := r.socket(op.Actor); err != nil {
+			return errOutcome(err)
+		}
+		return ok(), nil
+	}
+	run, found := operations[op.Kind]
+	if !found {
+		return Outcome{}, fmt.Errorf("operation %q is not carried by the portable runner", op.Kind)
+	}
+	e, err := r.endpoint(op.Actor)
+	if err != nil {
+		return Outcome{}, err
+	}
+	return run(r, e, op)
+}
+
+type operation func(r *Run, e *Endpoint, op *scenario.Op) (Outcome, error)
+
+// operations are the operations the portable runner carries out; Refusal
+// names the others.
+var operations = map[scenario.OpKind]operation{
+	scenario.OpBind: (*Run).bindOp,
+	scenario.OpListen: func(_ *Run, e *Endpoint, op *scenario.Op) (Outcome, error) {
+		return result(unix.Listen(e.FD, op.Backlog))
+	},
+	scenario.OpConnect: (*Run).connect,
+	scenario.OpAccept:  (*Run).accept,
+	scenario.OpWrite:   (*Run).write,
+	scenario.OpSend:    (*Run).write,
+	scenario.OpRead:    (*Run).read,
+	scenario.OpClose: func(_ *Run, e *Endpoint, _ *scenario.Op) (Outcome, error) {
+		if err := unix.Close(e.FD); err != nil {
+			return errOutcome(err)
+		}
+		e.FD, e.Closed = -1, true
+		return ok(), nil
+	},
+	scenario.OpShutdown: func(_ *Run, e *Endpoint, op *scenario.Op) (Outcome, error) {
+		how, found := map[string]int{"rd": unix.SHUT_RD, "wr": unix.SHUT_WR, "rdwr": unix.SHUT_RDWR}[op.How]
+		if !found {
+			return Outcome{}, fmt.Errorf("shutdown %q is not known to the runner", op.How)
+		}
+		return result(unix.Shutdown(e.FD, how))
+	},
+	scenario.OpLinger: func(_ *Run, e *Endpoint, op *scenario.Op) (Outcome, error) {
+		return result(setLinger(e.FD, op.Linger))
+	},
+	scenario.OpNonblock: func(_ *Run, e *Endpoint, op *scenario.Op) (Outcome, error) {
+		if e.Pipe {
+			if e.FD < 0 {
+				return errOutcome(unix.EBADF)
+			}
+			e.Nonblock = op.On
+			return ok(), nil
+		}
+		if err := unix.SetNonblock(e.FD, op.On); err != nil {
+			return errOutcome(err)
+		}
+		e.Nonblock = op.On
+		return ok(), nil
+	},
+	scenario.OpSetsockopt: (*Run).setsockopt,
+	scenario.OpGetsockopt: (*Run).getsockopt,
+	scenario.OpPoll:       (*Run).poll,
+	scenario.OpDup: func(r *Run, e *Endpoint, op *scenario.Op) (Outcome, error) {
+		fd, err := unix.Dup(e.FD)
+		if err != nil {
+			return errOutcome(err)
+		}
+		unix.CloseOnExec(fd)
+		d := *e
+		d.Name, d.FD, d.Closed = op.As, fd, false
+		r.add(&d)
+		return ok(), nil
+	},
+	scenario.OpUnlink: func(r *Run, e *Endpoint, _ *scenario.Op) (Outcome, error) {
+		path := e.Path
+		if path == "" {
+			u, isUnix := r.bindAddr(e).(*unix.SockaddrUnix)
+			if !isUnix {
+				return Outcome{}, fmt.Errorf("unlink: %s has no path", e.Name)
+			}
+			path = u.Name
+		}
+		return result(unix.Unlink(path))
+	},
+}
+
+func (r *Run) bindOp(e *Endpoint, op *scenario.Op) (Outcome, error) {
+	switch {
+	case op.Address != "":
+		a, err := scenario.ParseBindAddress(op.Address)
+		if err != nil {
+			return Outcome{}, fmt.Errorf("bind: %w", err)
+		}
+		var sa unix.Sockaddr
+		switch a.Kind {
+		case scenario.AddressIP:
+			if a.IP.Addr().Is4() {
+				sa = &unix.SockaddrInet4{Addr: a.IP.Addr().As4(), Port: int(a.IP.Port())}
+			} else {
+				sa = &unix.SockaddrInet6{Addr: a.IP.Addr().As16(), Port: int(a.IP.Port())}
+			}
+		case scenario.AddressPath:
+			sa = &unix.SockaddrUnix{Name: r.dir + "/" + a.Name}
+		case scenario.AddressAbstract:
+			// x/sys/unix turns a leading '@' into the NUL of Linux's
+			// abstract namespace; Refusal keeps it to Linux.
+			sa = &unix.SockaddrUnix{Name: "@" + a.Name}
+		default:
+			return Outcome{}, fmt.Errorf("bind address %q is not known to the runner", op.Address)
+		}
+		return result(r.bindTo(e, sa))
+	case op.Target != "":
+		t, err := r.endpoint(op.Target)
+		if err != nil {
+			return Outcome{}, err
+		}
+		sa, err := r.peerAddr(t)
+		if err != nil {
+			return Outcome{}, err
+		}
+		return result(r.bindTo(e, sa))
+	}
+	return result(r.bind(e))
+}
+
+// blocking reports whether a call on e may block until the run's limit.
+func blocking(e *Endpoint, op *scenario.Op) bool {
+	return !e.Nonblock && !op.Nonblock && op.Timeout == 0
+}
+
+// watchdog ends a blocking call the kernel's timeout did not end (macOS
+// holds no SO_SNDTIMEO for connect): a second past the limit it shuts the
+// socket down, which wakes the call on every system here.
+type watchdog struct {
+	t     *time.Timer
+	fired atomic.Bool
+}
+
+func (r *Run) watch(fd int) *watchdog {
+	w := &watchdog{}
+	w.t = time.AfterFunc(r.limit+time.Second, func() {
+		w.fired.Store(true)
+		unix.Shutdown(fd, unix.SHUT_RDWR)
+	})
+	return w
+}
+
+func (w *watchdog) stop() bool {
+	w.t.Stop()
+	return w.fired.Load()
+}
+
+func (r *Run) connect(e *Endpoint, op *scenario.Op) (Outcome, error) {
+	t, err := r.endpoint(op.Target)
+	if err != nil {
+		return Outcome{}, err
+	}
+	sa, err := r.peerAddr(t)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("connect to %s: %w", op.Target, err)
+	}
+	w := r.watch(e.FD)
+	err = unix.Connect(e.FD, sa)
+	if w.stop() || errors.Is(err, unix.EINPROGRESS) && blocking(e, op) && r.labLimited(e, unix.SO_SNDTIMEO) {
+		return Outcome{Result: blocked()}, nil
+	}
+	return result(err)
+}
+
+func (r *Run) accept(l *Endpoint, op *scenario.Op) (Outcome, error) {
+	as := op.As
+	if as == "" {
+		as = "server"
+	}
+	w := r.watch(l.FD)
+	_, err := r.acceptAs(l, as)
+	if fired := w.stop(); fired || errors.Is(err, unix.EAGAIN) && blocking(l, op) && r.labLimited(l, unix.SO_RCVTIMEO) {
+		return Outcome{Result: blocked()}, nil
+	}
+	return result(err)
+}
+
+func (r *Run) write(e *Endpoint, op *scenario.Op) (Outcome, error) {
+	if e.Pipe {
+		return r.pipeWrite(e, op)
+	}
+	w := r.watch(e.FD)
+	var n int
+	var err error
+	switch {
+	case op.Kind == scenario.OpWrite && !op.NoSignal:
+		n, err = unix.Write(e.FD, op.Data)
+	default:
+		flags := 0
+		if op.NoSignal {
+			flags = unix.MSG_NOSIGNAL
+		}
+		n, err = unix.SendmsgN(e.FD, op.Data, nil, nil, flags)
+	}
+	fired := w.stop()
+	if fired || (errors.Is(err, unix.EAGAIN) || err == nil && n < len(op.Data)) && blocking(e, op) && r.labLimited(e, unix.SO_SNDTIMEO) {
+		return Outcome{Result: blocked(), Moved: max(n, 0)}, nil
+	}
+	if err != nil {
+		return errOutcome(err)
+	}
+	return Outcome{Result: count(n)}, nil
+}
+
+// pipeWrite emulates a blocking write on a pipe end that is non-blocking
+// underneath, so that the run's limit can end it.
+func (r *Run) pipeWrite(e *Endpoint, op *scenario.Op) (Outcome, error) {
+	deadline := time.Now().Add(r.limit)
+	total := 0
+	for {
+		n, err := unix.Write(e.FD, op.Data[total:])
+		if n > 0 {
+			total += n
+		}
+		switch {
+		case err == nil && total == len(op.Data):
+			return Outcome{Result: count(total)}, nil
+		case err != nil && !errors.Is(err, unix.EAGAIN), e.Nonblock:
+			if total > 0 {
+				return Outcome{Result: count(total)}, nil
+			}
+			return errOutcome(err)
+		}
+		ready, err := pollOne(e.FD, unix.POLLOUT, time.Until(deadline))
+		if err != nil {
+			return errOutcome(err)
+		}
+		if !ready {
+			return Outcome{Result: blocked(), Moved: total}, nil
+		}
+	}
+}
+
+func (r *Run) read(e *Endpoint, op *scenario.Op) (Outcome, error) {
+	buf := make([]byte, op.Size)
+	if e.Pipe {
+		return r.pipeRead(e, op, buf)
+	}
+	flags := 0
+	if op.Nonblock {
+		flags = unix.MSG_DONTWAIT
+	}
+	for _, f := range op.Flags {
+		bit, found := recvFlags[f]
+		if !found {
+			return Outcome{}, fmt.Errorf("read %s: Refusal keeps it from the portable runner here", f)
+		}
+		flags |= bit
+	}
+	if op.Timeout > 0 {
+		tv := unix.NsecToTimeval(op.Timeout.Nanoseconds())
+		if err := unix.SetsockoptTimeval(e.FD, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err == nil {
+			defer r.apply(e, unix.SO_RCVTIMEO)
+		}
+	}
+	start := time.Now()
+	w := r.watch(e.FD)
+	var n int
+	var err error
+	if flags == 0 {
+		n, err = unix.Read(e.FD, buf)
+	} else {
+		n, _, _, _, err = unix.Recvmsg(e.FD, buf, nil, flags)
+	}
+	fired := w.stop()
+	if fired || errors.Is(err, unix.EAGAIN) && blocking(e, op) && r.labLimited(e, unix.SO_RCVTIMEO) {
+		return Outcome{Result: blocked()}, nil
+	}
+	if err != nil {
+		return errOutcome(err)
+	}
+	out := Outcome{Result: count(n), Data: string(buf[:min(n, len(buf))])}
+	if slices.Contains(op.Flags, "trunc") && (r.t == scenario.TCP4 || r.t == scenario.TCP6) {
+		// On TCP, MSG_TRUNC discards the bytes without copying them.
+		out.Data = ""
+	}
+	if slices.Contains(op.Flags, "waitall") && n < op.Size && blocking(e, op) && r.labLimited(e, unix.SO_RCVTIMEO) && time.Since(start) >= r.limit {
+		return Outcome{Result: blocked(), Moved: n}, nil
+	}
+	return out, nil
+}
+
+// pipeRead emulates a blocking read on a pipe end: it reads first, so
+// that whatever the kernel answers at once is the answer, and waits with
+// poll only on EAGAIN.
+func (r *Run) pipeRead(e *Endpoint, op *scenario.Op, buf []byte) (Outcome, error) {
+	wait := r.limit
+	if op.Timeout > 0 {
+		wait = min(op.Timeout, r.limit)
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		n, err := unix.Read(e.FD, buf)
+		if !errors.Is(err, unix.EAGAIN) || e.Nonblock || op.Nonblock {
+			if err != nil {
+				return errOutcome(err)
+			}
+			return Outcome{Result: count(n), Data: string(buf[:n])}, nil
+		}
+		ready, err := pollOne(e.FD, unix.POLLIN, time.Until(deadline))
+		if err != nil {
+			return errOutcome(err)
+		}
+		if !ready {
+			if op.Timeout > 0 && op.Timeout < r.limit {
+				return errOutcome(unix.EAGAIN)
+			}
+			return Outcome{Result: blocked()}, nil
+		}
+	}
+}
+
+// pollOne waits up to d for events on fd.
+func pollOne(fd int, events int16, d time.Duration) (bool, error) {
+	if fd < 0 {
+		return false, unix.EBADF
+	}
+	fds := []unix.PollFd{{Fd: int32(fd), Events: events}}
+	n, err := unix.Poll(fds, int((max(d, 0)+time.Millisecond-1)/time.Millisecond))
+	if err != nil {
+		return false, err
+	}
+	return n > 0, nil
+}
+
+func (r *Run) poll(e *Endpoint, op *scenario.Op) (Outcome, error) {
+	var events int16
+	for _, ev := range op.Events {
+		bit, found := pollBits[ev]
+		if !found {
+			return Outcome{}, fmt.Errorf("poll %s: Refusal keeps it from the portable runner here", ev)
+		}
+		events |= bit
+	}
+	timeout := op.Timeout
+	if timeout == 0 || timeout > r.limit {
+		timeout = r.limit
+	}
+	if op.Now {
+		timeout = 0
+	}
+	fds := []unix.PollFd{{Fd: int32(e.FD), Events: events}}
+	n, err := unix.Poll(fds, int(timeout.Milliseconds()))
+	if err != nil {
+		return errOutcome(err)
+	}
+	if n == 0 {
+		if !op.Now && (op.Timeout == 0 || op.Timeout > r.limit) {
+			return Outcome{Result: blocked()}, nil
+		}
+		return Outcome{Result: count(0)}, nil
+	}
+	var names []string
+	for name, bit := range pollNames {
+		if fds[0].Revents&bit != 0 {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return Outcome{Result: scenario.Result{Kind: scenario.ResultEvents, Events: names}}, nil
+}
+
+func (r *Run) setsockopt(e *Endpoint, op *scenario.Op) (Outcome, error) {
+	switch op.Option {
+	case "SO_LINGER":
+		return result(setLinger(e.FD, op.Linger))
+	case "SO_RCVTIMEO":
+		return result(r.setTimeout(e, unix.SO_RCVTIMEO, time.Duration(op.Value)*time.Millisecond))
+	case "SO_SNDTIMEO":
+		return result(r.setTimeout(e, unix.SO_SNDTIMEO, time.Duration(op.Value)*time.Millisecond))
+	}
+	o, found := sockopts[op.Option]
+	if !found {
+		return Outcome{}, fmt.Errorf("setsockopt %s: Refusal keeps it from the portable runner here", op.Option)
+	}
+	return result(unix.SetsockoptInt(e.FD, o[0], o[1], op.Value))
+}
+
+func (r *Run) getsockopt(e *Endpoint, op *scenario.Op) (Outcome, error) {
+	switch op.Option {
+	case "SO_LINGER":
+		l, err := unix.GetsockoptLinger(e.FD, unix.SOL_SOCKET, unix.SO_LINGER)
+		if err != nil {
+			return errOutcome(err)
+		}
+		return Outcome{Result: count(int(l.Linger))}, nil
+	case "SO_RCVTIMEO", "SO_SNDTIMEO":
+		// The call is made for its errors; the value is the socket's own,
+		// where the kernel holds the run's limit instead.
+		opt, own := unix.SO_RCVTIMEO, e.RcvTimeo
+		if op.Option == "SO_SNDTIMEO" {
+			opt, own = unix.SO_SNDTIMEO, e.SndTimeo
+		}
+		if _, err := unix.GetsockoptTimeval(e.FD, unix.SOL_SOCKET, opt); err != nil {
+			return errOutcome(err)
+		}
+		return Outcome{Result: count(int(own.Milliseconds()))}, nil
+	}
+	o, found := sockopts[op.Option]
+	if !found {
+		return Outcome{}, fmt.Errorf("getsockopt %s: Refusal keeps it from the portable runner here", op.Option)
+	}
+	v, err := unix.GetsockoptInt(e.FD, o[0], o[1])
+	if err != nil {
+		return errOutcome(err)
+	}
+	if op.Option == "SO_ERROR" && v != 0 {
+		return errOutcome(unix.Errno(v))
+	}
+	return Outcome{Result: count(v)}, nil
+}
+
+func setLinger(fd, secs int) error {
+	l := unix.Linger{}
+	if secs >= 0 {
+		l = unix.Linger{Onoff: 1, Linger: int32(secs)}
+	}
+	return unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &l)
+}
+
+// errOutcome turns an error from a system call into a result named from
+// x/sys/unix's errno names, the one table every runner uses; an error
+// that is no errno is a failure of the runner.
+func errOutcome(err error) (Outcome, error) {
+	var errno unix.Errno
+	if !errors.As(err, &errno) {
+		return Outcome{}, err
+	}
+	n := scenario.CanonicalErrno(unix.ErrnoName(errno))
+	if n == "" {
+		n = fmt.Sprintf("errno %d", int(errno))
+	}
+	return Outcome{Result: scenario.Result{Kind: scenario.ResultErrno, Errno: n}}, nil
+}
+
+func result(err error) (Outcome, error) {
+	if err != nil {
+		return errOutcome(err)
+	}
+	return ok(), nil
+}
+
+func ok() Outcome                 { return Outcome{Result: scenario.Result{Kind: scenario.ResultOK}} }
+func count(n int) scenario.Result { return scenario.Result{Kind: scenario.ResultCount, N: n} }
+func blocked() scenario.Result    { return scenario.Result{Kind: scenario.ResultBlocked} }

@@ -1,0 +1,435 @@
+//go:build darwin || freebsd || linux
+
+// Package portable carries out a scenario's operations through
+// golang.org/x/sys/unix in the same way on Linux, macOS and FreeBSD: on
+// loopback, with ephemeral ports, in the process's own network namespace,
+// one run at a time and without root. It observes what every one of these
+// systems lets an unprivileged process see: each call's result, whether it
+// raised SIGPIPE, the bytes a read would return (FIONREAD) and the TCP
+// state of each socket through its own descriptor (TCP_INFO on Linux and
+// FreeBSD, TCP_CONNECTION_INFO on macOS). It sees no packets, no kernel
+// reasons and no socket whose descriptor is closed.
+//
+// The package knows scenarios' operations, never their expectations: the
+// lab turns what it reports into a record and compares that afterwards.
+package portable
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/teardown-net/teardown/observe/tcpstate"
+	"github.com/teardown-net/teardown/scenario"
+)
+
+// ErrNoTransport is returned by Setup when this system cannot make the
+// transport's sockets at all (macOS has no AF_UNIX SOCK_SEQPACKET): the run
+// is then not one the catalog can be held to.
+var ErrNoTransport = errors.New("this system has no such transport")
+
+// Endpoint is one descriptor of a run, named by the actor that holds it.
+type Endpoint struct {
+	Name string
+	// FD is -1 once closed, so that a later call gets EBADF from the
+	// kernel instead of reaching a reused descriptor.
+	FD     int
+	Closed bool
+	// Local is a TCP socket's address once bound; Path a unix socket's.
+	Local netip.AddrPort
+	Path  string
+	// Pipe ends are non-blocking underneath; Nonblock is what the
+	// scenario asked for, and blocking is emulated with poll.
+	Pipe, Nonblock, WriteOnly bool
+	// RcvTimeo and SndTimeo are the socket's own timeouts as the kernel
+	// reported them back; the kernel holds the run's limit instead when
+	// they are none or longer.
+	RcvTimeo, SndTimeo time.Duration
+}
+
+// Run is one run of a scenario on one transport.
+type Run struct {
+	t     scenario.Transport
+	dir   string
+	limit time.Duration
+	eps   map[string]*Endpoint
+	all   []*Endpoint
+	pipe  *sigpipe
+}
+
+// New starts a run on transport t whose blocking calls end after limit.
+// Only one run may exist at a time in a process (SIGPIPE is attributed to
+// a call by the order of signals, which another run's would spoil); New
+// waits for the one before to be closed.
+func New(t scenario.Transport, limit time.Duration) (*Run, error) {
+	sp, err := watchSIGPIPE()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp(tempBase(), "td-")
+	if err != nil {
+		sp.stop()
+		return nil, fmt.Errorf("make the run's directory: %w", err)
+	}
+	return &Run{t: t, dir: dir, limit: limit, eps: map[string]*Endpoint{}, pipe: sp}, nil
+}
+
+// tempBase is where runs keep their unix sockets: the temporary directory
+// unless its name is so long (macOS's /var/folders/…) that a socket path
+// in it would pass sun_path's 104 bytes.
+func tempBase() string {
+	if d := os.TempDir(); len(d) <= 40 {
+		return d
+	}
+	return "/tmp"
+}
+
+// Close closes every descriptor the run holds and removes its directory.
+func (r *Run) Close() {
+	for _, e := range r.all {
+		if e.FD >= 0 {
+			unix.Close(e.FD)
+			e.FD = -1
+		}
+	}
+	os.RemoveAll(r.dir)
+	r.pipe.stop()
+}
+
+func (r *Run) add(e *Endpoint) {
+	r.eps[e.Name] = e
+	r.all = append(r.all, e)
+}
+
+func (r *Run) endpoint(name string) (*Endpoint, error) {
+	e, ok := r.eps[name]
+	if !ok {
+		return nil, fmt.Errorf("no socket for %q: the step that creates it did not succeed", name)
+	}
+	return e, nil
+}
+
+// Setup builds what the scenario's setup promises before its first step.
+func (r *Run) Setup(s scenario.Setup) error {
+	switch s {
+	case scenario.SetupNone:
+		return nil
+	case scenario.SetupConnected:
+		if r.t == scenario.Socketpair || r.t == scenario.Pipe {
+			return r.pair()
+		}
+	}
+	l, err := r.socket("listener")
+	if err != nil {
+		var errno unix.Errno
+		if errors.As(err, &errno) {
+			return fmt.Errorf("%w: %v", ErrNoTransport, err)
+		}
+		return err
+	}
+	if err := r.bind(l); err != nil {
+		return fmt.Errorf("bind listener: %w", err)
+	}
+	if err := unix.Listen(l.FD, 16); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	c, err := r.socket("client")
+	if err != nil {
+		return err
+	}
+	if s == scenario.SetupListening {
+		return nil
+	}
+	sa, err := r.peerAddr(l)
+	if err != nil {
+		return err
+	}
+	if err := unix.Connect(c.FD, sa); err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	if _, err := r.acceptAs(l, "server"); err != nil {
+		return fmt.Errorf("accept: %w", err)
+	}
+	return nil
+}
+
+func (r *Run) family() (domain, typ int) {
+	switch r.t {
+	case scenario.TCP4:
+		return unix.AF_INET, unix.SOCK_STREAM
+	case scenario.TCP6:
+		return unix.AF_INET6, unix.SOCK_STREAM
+	case scenario.UnixPacket:
+		return unix.AF_UNIX, unix.SOCK_SEQPACKET
+	}
+	return unix.AF_UNIX, unix.SOCK_STREAM
+}
+
+// socket makes the actor's socket with the run's limit as its timeouts.
+func (r *Run) socket(name string) (*Endpoint, error) {
+	if r.t == scenario.Pipe {
+		return nil, fmt.Errorf("socket on a pipe: the parser lets it through only on sockets")
+	}
+	fd, err := socket(r.family())
+	if err != nil {
+		return nil, fmt.Errorf("socket: %w", err)
+	}
+	e := &Endpoint{Name: name, FD: fd}
+	if err := r.prepare(e); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	r.add(e)
+	return e, nil
+}
+
+func (r *Run) pair() error {
+	if r.t == scenario.Pipe {
+		p, err := pipe()
+		if err != nil {
+			return fmt.Errorf("pipe: %w", err)
+		}
+		r.add(&Endpoint{Name: "client", FD: p[1], Pipe: true, WriteOnly: true})
+		r.add(&Endpoint{Name: "server", FD: p[0], Pipe: true})
+		return nil
+	}
+	fds, err := socketpair()
+	if err != nil {
+		return fmt.Errorf("socketpair: %w", err)
+	}
+	c, s := &Endpoint{Name: "client", FD: fds[0]}, &Endpoint{Name: "server", FD: fds[1]}
+	r.add(c)
+	r.add(s)
+	for _, e := range []*Endpoint{c, s} {
+		if err := r.prepare(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// prepare gives a new socket the timeouts the kernel should hold for it.
+func (r *Run) prepare(e *Endpoint) error {
+	for _, opt := range []int{unix.SO_RCVTIMEO, unix.SO_SNDTIMEO} {
+		if err := r.apply(e, opt); err != nil {
+			return fmt.Errorf("set the block limit on %s: %w", e.Name, err)
+		}
+	}
+	return nil
+}
+
+func (e *Endpoint) timeout(opt int) time.Duration {
+	if opt == unix.SO_RCVTIMEO {
+		return e.RcvTimeo
+	}
+	return e.SndTimeo
+}
+
+// labLimited reports whether a blocking call governed by opt ends at the
+// run's limit rather than at the socket's own timeout.
+func (r *Run) labLimited(e *Endpoint, opt int) bool {
+	own := e.timeout(opt)
+	return own == 0 || own > r.limit
+}
+
+func (r *Run) apply(e *Endpoint, opt int) error {
+	d := r.limit
+	if !r.labLimited(e, opt) {
+		d = e.timeout(opt)
+	}
+	tv := unix.NsecToTimeval(d.Nanoseconds())
+	return unix.SetsockoptTimeval(e.FD, unix.SOL_SOCKET, opt, &tv)
+}
+
+// setTimeout sets the socket's own SO_RCVTIMEO or SO_SNDTIMEO as a program
+// would, records what the kernel holds, and gives the kernel the limit
+// when that is shorter.
+func (r *Run) setTimeout(e *Endpoint, opt int, d time.Duration) error {
+	tv := unix.NsecToTimeval(d.Nanoseconds())
+	if err := unix.SetsockoptTimeval(e.FD, unix.SOL_SOCKET, opt, &tv); err != nil {
+		return err
+	}
+	got, err := unix.GetsockoptTimeval(e.FD, unix.SOL_SOCKET, opt)
+	if err != nil {
+		return err
+	}
+	if opt == unix.SO_RCVTIMEO {
+		e.RcvTimeo = time.Duration(got.Nano())
+	} else {
+		e.SndTimeo = time.Duration(got.Nano())
+	}
+	return r.apply(e, opt)
+}
+
+// bindAddr is the address bind gives e: loopback with port 0, so that the
+// kernel picks an ephemeral one, or a path in the run's directory.
+func (r *Run) bindAddr(e *Endpoint) unix.Sockaddr {
+	switch r.t {
+	case scenario.TCP4:
+		return &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}
+	case scenario.TCP6:
+		return &unix.SockaddrInet6{Addr: netip.IPv6Loopback().As16()}
+	}
+	return &unix.SockaddrUnix{Name: filepath.Join(r.dir, e.Name+".sock")}
+}
+
+func (r *Run) bind(e *Endpoint) error {
+	sa := r.bindAddr(e)
+	if u, ok := sa.(*unix.SockaddrUnix); ok {
+		// A path left by an earlier bind of the same actor would give
+		// EADDRINUSE for a reason the scenario did not write.
+		os.Remove(u.Name)
+	}
+	return r.bindTo(e, sa)
+}
+
+func (r *Run) bindTo(e *Endpoint, sa unix.Sockaddr) error {
+	if err := unix.Bind(e.FD, sa); err != nil {
+		return err
+	}
+	if u, ok := sa.(*unix.SockaddrUnix); ok {
+		e.Path = u.Name
+	}
+	e.Local = name(e.FD, unix.Getsockname)
+	return nil
+}
+
+// peerAddr is the address a connect to e uses; a unix socket never bound
+// gets the path a bind would give it, where nothing listens, so that the
+// kernel answers the connect.
+func (r *Run) peerAddr(e *Endpoint) (unix.Sockaddr, error) {
+	switch r.t {
+	case scenario.TCP4, scenario.TCP6:
+		if !e.Local.IsValid() {
+			return nil, fmt.Errorf("%s has no address: bind it first", e.Name)
+		}
+		if r.t == scenario.TCP4 {
+			return &unix.SockaddrInet4{Addr: e.Local.Addr().As4(), Port: int(e.Local.Port())}, nil
+		}
+		return &unix.SockaddrInet6{Addr: e.Local.Addr().As16(), Port: int(e.Local.Port())}, nil
+	}
+	if e.Path == "" {
+		return r.bindAddr(e), nil
+	}
+	return &unix.SockaddrUnix{Name: e.Path}, nil
+}
+
+func (r *Run) acceptAs(l *Endpoint, as string) (*Endpoint, error) {
+	fd, err := accept(l.FD)
+	if err != nil {
+		return nil, err
+	}
+	// The accepted socket inherits the listener's own timeouts, as the
+	// kernel copies them.
+	e := &Endpoint{Name: as, FD: fd, RcvTimeo: l.RcvTimeo, SndTimeo: l.SndTimeo}
+	r.add(e)
+	if err := r.prepare(e); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// name returns a socket's TCP address, or the zero AddrPort.
+func name(fd int, get func(int) (unix.Sockaddr, error)) netip.AddrPort {
+	sa, err := get(fd)
+	if err != nil {
+		return netip.AddrPort{}
+	}
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(a.Port))
+	case *unix.SockaddrInet6:
+		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr).Unmap(), uint16(a.Port))
+	}
+	return netip.AddrPort{}
+}
+
+// State is the TCP state of one actor's socket, read through its own
+// descriptor.
+type State struct {
+	Actor string
+	State tcpstate.State
+	// Unsure says why the state read may not be the connection's, "" when
+	// it is.
+	Unsure string
+}
+
+// Unread is what FIONREAD said of one actor's descriptor.
+type Unread struct {
+	Actor string
+	Bytes int
+}
+
+// States reads the TCP state of every open TCP socket of the run through
+// its own descriptor; nil on other transports. Sockets whose descriptor is
+// closed are not in it: nothing portable names them any more.
+func (r *Run) States() []State {
+	if r.t != scenario.TCP4 && r.t != scenario.TCP6 {
+		return nil
+	}
+	out := []State{}
+	for _, e := range r.all {
+		if e.FD < 0 {
+			continue
+		}
+		s, err := tcpState(e.FD)
+		if err != nil {
+			continue
+		}
+		st := State{Actor: e.Name, State: s}
+		if s == tcpstate.Close {
+			st.Unsure = closeUnsure
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// Unreads asks each open descriptor that can be read how many bytes a read
+// would return now.
+func (r *Run) Unreads() []Unread {
+	var out []Unread
+	for _, e := range r.all {
+		if e.FD < 0 || e.WriteOnly {
+			continue
+		}
+		n, err := unix.IoctlGetInt(e.FD, fionread)
+		if err != nil {
+			continue
+		}
+		out = append(out, Unread{Actor: e.Name, Bytes: n})
+	}
+	return out
+}
+
+// Closed lists the actors whose descriptor the scenario closed.
+func (r *Run) Closed() []string {
+	var out []string
+	for _, e := range r.all {
+		if e.Closed {
+			out = append(out, e.Name)
+		}
+	}
+	return out
+}
+
+// Kernel is the running kernel's release, as uname(2) gives it.
+func Kernel() string {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return "unknown"
+	}
+	b := u.Release[:]
+	for i, c := range b {
+		if c == 0 {
+			b = b[:i]
+			break
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,141 @@
+//go:build darwin || freebsd || linux
+
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/teardown-net/teardown/lab/internal/portable"
+	"github.com/teardown-net/teardown/scenario"
+)
+
+// portableEnv runs scenarios with the portable runner (lab/internal/portable):
+// the only runner on macOS and FreeBSD, and Options.Portable on Linux.
+type portableEnv struct {
+	kernel string
+	limits []string
+}
+
+// portableLimits is what the portable runner cannot observe, said once
+// per lab as the unprivileged Linux mode says its own.
+var portableLimits = []string{
+	"portable runner: runs one at a time on loopback in this host's network namespace, with ephemeral ports",
+	"portable runner: no packet capture: wire checks are left unchecked",
+	"portable runner: no kernel tracing: RST reason checks are left unchecked",
+	"portable runner: TCP states come from each socket's own descriptor (TCP_INFO, or TCP_CONNECTION_INFO on macOS): a socket whose descriptor is closed (FIN_WAIT2, TIME_WAIT…) is not seen, nor are netstat's queues, and checks of them are left unchecked",
+	"portable runner: scenarios with hosts, faults, sysctl, inject, async, interrupt, epoll or fastopen are skipped",
+}
+
+func newPortable(Options) (*portableEnv, error) {
+	return &portableEnv{kernel: portable.Kernel(), limits: portableLimits}, nil
+}
+
+func (p *portableEnv) describe() Env {
+	return Env{OS: runtime.GOOS, Kernel: p.kernel, Portable: true}
+}
+
+func (p *portableEnv) run(ctx context.Context, j Job, opts Options, rec *Record) error {
+	if why := portable.Refusal(j.Scenario, j.Transport); why != "" {
+		rec.Verdict, rec.Skip = Skipped, why
+		return nil
+	}
+	limit := j.Scenario.Limit
+	if opts.Limit > 0 {
+		limit = opts.Limit
+	}
+	if limit <= 0 {
+		limit = scenario.DefaultLimit
+	}
+	r, err := portable.New(j.Transport, limit)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	pr := &portableRun{r: r, rec: rec, settle: opts.settle(), ctx: ctx, t: j.Transport}
+	st := Step{Kind: StepSetup, Text: "setup " + string(j.Scenario.Setup), Start: time.Now()}
+	if err := r.Setup(j.Scenario.Setup); err != nil {
+		if errors.Is(err, portable.ErrNoTransport) {
+			rec.Verdict, rec.Skip = Skipped, fmt.Sprintf("%s on %s: %v", j.Transport, runtime.GOOS, err)
+			return nil
+		}
+		return fmt.Errorf("setup %s: %w", j.Scenario.Setup, err)
+	}
+	pr.observe(&st)
+	rec.Steps = append(rec.Steps, st)
+	for _, s := range j.Scenario.Steps {
+		if ctx.Err() != nil {
+			return fmt.Errorf("run stopped: %w", ctx.Err())
+		}
+		if err := pr.step(s); err != nil {
+			return fmt.Errorf("%s: %w", s.Pos, err)
+		}
+	}
+	return nil
+}
+
+// portableRun turns one portable run's calls and observations into steps
+// of the record.
+type portableRun struct {
+	r      *portable.Run
+	rec    *Record
+	settle time.Duration
+	ctx    context.Context
+	t      scenario.Transport
+}
+
+func (pr *portableRun) step(s scenario.Step) error {
+	st := Step{Line: s.Pos.Line, Text: s.Text, Start: time.Now()}
+	switch {
+	case s.Op != nil:
+		st.Kind, st.Actor, st.Op = StepOp, s.Op.Actor, s.Op.Kind
+	case s.Expect != nil:
+		st.Kind = StepExpect
+	default:
+		// Refusal leaves sleeps alone of the other statements.
+		st.Kind = StepSleep
+	}
+	switch {
+	case !s.Guard.Has(pr.t):
+		st.Skip = true
+	case s.Expect != nil:
+		// Compare checks it against the step before it.
+	case s.Op != nil:
+		out, err := pr.r.Do(s.Op)
+		if err != nil {
+			return err
+		}
+		st.Took = time.Since(st.Start)
+		st.Result, st.Moved, st.Data = &out.Result, out.Moved, out.Data
+		pr.observe(&st)
+	default:
+		t := time.NewTimer(s.Sleep)
+		select {
+		case <-t.C:
+		case <-pr.ctx.Done():
+			t.Stop()
+		}
+		st.Took = time.Since(st.Start)
+		pr.observe(&st)
+	}
+	pr.rec.Steps = append(pr.rec.Steps, st)
+	return nil
+}
+
+// observe waits for the run's descriptors to settle and records what they
+// show. Packets and Events stay nil: nothing was captured or traced.
+func (pr *portableRun) observe(st *Step) {
+	st.Unsettled = !pr.r.Settle(pr.settle)
+	if states := pr.r.States(); states != nil {
+		st.Sockets = []SockState{}
+		for _, s := range states {
+			st.Sockets = append(st.Sockets, SockState{Actor: s.Actor, State: s.State.String(), Unsure: s.Unsure})
+		}
+	}
+	for _, u := range pr.r.Unreads() {
+		st.Unread = append(st.Unread, Unread{Actor: u.Actor, Bytes: u.Bytes})
+	}
+}
