@@ -28,6 +28,8 @@ const labUsage = `Usage:
   teardown lab show ID                     print a scenario's source
   teardown lab run [ID|GLOB|FILE.td|- ...] run scenarios and print what happened
   teardown lab verify [same arguments]     run them and compare with their expectations
+  teardown lab compare A.json B.json ...   line up reports of lab verify --json from several
+                                           systems, call by call
 
 With no scenario named, run and verify take the whole built-in catalog;
 "-" reads a scenario from stdin.
@@ -71,6 +73,8 @@ func runLab(args []string, stdout, stderr io.Writer) int {
 		return labRun(args[1:], stdout, stderr, false)
 	case "verify":
 		return labRun(args[1:], stdout, stderr, true)
+	case "compare":
+		return labCompare(args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "teardown lab: unknown subcommand %s\n\n%s", scenario.Quote(args[0]), labUsage)
 	return exitUsage
@@ -126,6 +130,61 @@ func labShow(args []string, stdout, stderr io.Writer) int {
 	}
 	stdout.Write(src)
 	return exitOK
+}
+
+func labCompare(args []string, stdout, stderr io.Writer) int {
+	fs := flagSet("lab compare", args, stdout, stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: teardown lab compare A.json B.json ...
+
+Lines up reports written by "teardown lab verify --json" (or run --json),
+made on one system or several: one row per call of a scenario on a
+transport, one column per report, each cell the result that system gave.
+It marks the calls where the reports disagree, and checks the catalog's
+documented values for a system (such as darwin) against a report from it.
+
+Flags:
+  -notable  show only the calls where the reports disagree or the catalog
+            has a value for another system
+
+Exit status: 0, or 1 when a report measured something other than a value
+the catalog documents for its system, 2 on bad usage or an unreadable
+report.
+`)
+	}
+	notable := fs.Bool("notable", false, "show only the calls where the reports disagree or the catalog has a value for another system")
+	names, err := parseInterspersed(fs, args)
+	if err != nil {
+		return helpOrUsage(err)
+	}
+	if len(names) == 0 {
+		fs.Usage()
+		return exitUsage
+	}
+	var ins []report.Input
+	for _, name := range names {
+		doc, err := readReport(name)
+		if err != nil {
+			fmt.Fprintf(stderr, "teardown lab compare: %s: %v\n", report.Escape(name), errText(err))
+			return exitUsage
+		}
+		ins = append(ins, report.Input{Name: name, Doc: doc})
+	}
+	c := report.Compare(ins)
+	c.Write(stdout, *notable)
+	if c.Contradicted > 0 {
+		return exitDiffers
+	}
+	return exitOK
+}
+
+func readReport(name string) (report.Document, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return report.Document{}, err
+	}
+	defer f.Close()
+	return report.ReadDocument(f)
 }
 
 func labRun(args []string, stdout, stderr io.Writer, verify bool) int {
