@@ -26,7 +26,7 @@ var portableLimits = []string{
 	"portable runner: runs one at a time on loopback in this host's network namespace, with ephemeral ports",
 	"portable runner: no packet capture: wire checks are left unchecked",
 	"portable runner: no kernel tracing: RST reason checks are left unchecked",
-	"portable runner: TCP states come from each socket's own descriptor (TCP_INFO, or TCP_CONNECTION_INFO on macOS): a socket whose descriptor is closed (FIN_WAIT2, TIME_WAIT…) is not seen, nor are netstat's queues, and checks of them are left unchecked",
+	"portable runner: TCP states are read through each socket's own descriptor (TCP_INFO; TCP_CONNECTION_INFO on macOS): closed sockets and netstat's queues are not seen, and checks of them are left unchecked",
 	"portable runner: scenarios with hosts, faults, sysctl, inject, async, interrupt, epoll or fastopen are skipped",
 }
 

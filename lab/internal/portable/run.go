@@ -50,6 +50,10 @@ type Endpoint struct {
 	// reported them back; the kernel holds the run's limit instead when
 	// they are none or longer.
 	RcvTimeo, SndTimeo time.Duration
+	// seen is the TCP state last read through the descriptor, and
+	// closeWhy why its CLOSE may hide a TIME_WAIT (see States).
+	seen     tcpstate.State
+	closeWhy string
 }
 
 // Run is one run of a scenario on one transport.
@@ -89,8 +93,12 @@ func tempBase() string {
 	return "/tmp"
 }
 
-// Close closes every descriptor the run holds and removes its directory.
+// Close closes every descriptor the run holds and removes its directory;
+// closing a closed run does nothing.
 func (r *Run) Close() {
+	if r.pipe == nil {
+		return
+	}
 	for _, e := range r.all {
 		if e.FD >= 0 {
 			unix.Close(e.FD)
@@ -99,6 +107,7 @@ func (r *Run) Close() {
 	}
 	os.RemoveAll(r.dir)
 	r.pipe.stop()
+	r.pipe = nil
 }
 
 func (r *Run) add(e *Endpoint) {
@@ -179,7 +188,8 @@ func (r *Run) socket(name string) (*Endpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("socket: %w", err)
 	}
-	e := &Endpoint{Name: name, FD: fd}
+	// A new socket has had no connection that could be in TIME_WAIT.
+	e := &Endpoint{Name: name, FD: fd, seen: tcpstate.Close}
 	if err := r.prepare(e); err != nil {
 		unix.Close(fd)
 		return nil, err
@@ -326,7 +336,9 @@ func (r *Run) acceptAs(l *Endpoint, as string) (*Endpoint, error) {
 	}
 	// The accepted socket inherits the listener's own timeouts, as the
 	// kernel copies them.
-	e := &Endpoint{Name: as, FD: fd, RcvTimeo: l.RcvTimeo, SndTimeo: l.SndTimeo}
+	// An accepted connection has sent no FIN yet: it cannot be in
+	// TIME_WAIT before it has been seen otherwise.
+	e := &Endpoint{Name: as, FD: fd, RcvTimeo: l.RcvTimeo, SndTimeo: l.SndTimeo, seen: tcpstate.Established}
 	r.add(e)
 	if err := r.prepare(e); err != nil {
 		return nil, err
@@ -368,6 +380,12 @@ type Unread struct {
 // States reads the TCP state of every open TCP socket of the run through
 // its own descriptor; nil on other transports. Sockets whose descriptor is
 // closed are not in it: nothing portable names them any more.
+//
+// Where the system leaves a descriptor's socket CLOSE while its connection
+// goes on in TIME_WAIT (closeUnsure), a CLOSE is marked unsure when the
+// connection may have reached TIME_WAIT: when the state read before it was
+// one TIME_WAIT follows (FIN_WAIT1, FIN_WAIT2, CLOSING) or none was read.
+// A connection reset or refused from any other state is plainly CLOSE.
 func (r *Run) States() []State {
 	if r.t != scenario.TCP4 && r.t != scenario.TCP6 {
 		return nil
@@ -381,9 +399,17 @@ func (r *Run) States() []State {
 		if err != nil {
 			continue
 		}
+		if s == tcpstate.Close && e.seen != tcpstate.Close {
+			e.closeWhy = ""
+			switch e.seen {
+			case 0, tcpstate.FinWait1, tcpstate.FinWait2, tcpstate.Closing, tcpstate.TimeWait:
+				e.closeWhy = closeUnsure
+			}
+		}
+		e.seen = s
 		st := State{Actor: e.Name, State: s}
 		if s == tcpstate.Close {
-			st.Unsure = closeUnsure
+			st.Unsure = e.closeWhy
 		}
 		out = append(out, st)
 	}

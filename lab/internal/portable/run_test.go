@@ -113,3 +113,44 @@ func TestRefusal(t *testing.T) {
 		}
 	}
 }
+
+// A CLOSE read through a descriptor after FIN_WAIT2 may be a connection in
+// TIME_WAIT where the system hides it; one after a reset from ESTABLISHED
+// is plainly CLOSE.
+func TestCloseUnsure(t *testing.T) {
+	stateOf := func(r *Run, actor string) State {
+		t.Helper()
+		if !r.Settle(5 * time.Second) {
+			t.Error("not settled after 5s")
+		}
+		for _, s := range r.States() {
+			if s.Actor == actor {
+				return s
+			}
+		}
+		t.Fatalf("no state for %s", actor)
+		return State{}
+	}
+	r := newRun(t, scenario.TCP4)
+	do(t, r, scenario.Op{Actor: "client", Kind: scenario.OpShutdown, How: "wr"})
+	if s := stateOf(r, "client"); s.State.String() != "FIN_WAIT2" {
+		t.Errorf("after shutdown wr: client %v, want FIN_WAIT2", s.State)
+	}
+	do(t, r, scenario.Op{Actor: "server", Kind: scenario.OpShutdown, How: "wr"})
+	s := stateOf(r, "client")
+	switch {
+	case s.State.String() == "TIME_WAIT" && s.Unsure == "":
+	case s.State.String() == "CLOSE" && s.Unsure != "" && closeUnsure != "":
+	default:
+		t.Errorf("after both FINs: client %v (unsure %q), want TIME_WAIT, or CLOSE marked unsure", s.State, s.Unsure)
+	}
+
+	r.Close()
+	r = newRun(t, scenario.TCP4)
+	do(t, r, scenario.Op{Actor: "client", Kind: scenario.OpWrite, Data: []byte("x")})
+	stateOf(r, "client")
+	do(t, r, scenario.Op{Actor: "server", Kind: scenario.OpClose})
+	if s := stateOf(r, "client"); s.State.String() != "CLOSE" || s.Unsure != "" {
+		t.Errorf("after the peer's reset: client %v (unsure %q), want CLOSE, sure", s.State, s.Unsure)
+	}
+}
