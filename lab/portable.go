@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/teardown-net/teardown/lab/internal/portable"
@@ -30,8 +31,12 @@ var portableLimits = []string{
 	"portable runner: scenarios with hosts, faults, sysctl, inject, async, interrupt, epoll or fastopen are skipped",
 }
 
-func newPortable(Options) (*portableEnv, error) {
-	return &portableEnv{kernel: portable.Kernel(), limits: portableLimits}, nil
+func newPortable(opts Options) (*portableEnv, error) {
+	limits := portableLimits
+	if opts.PcapDir != "" {
+		limits = append(slices.Clip(limits), "portable runner: no pcap files are written, as nothing is captured")
+	}
+	return &portableEnv{kernel: portable.Kernel(), limits: limits}, nil
 }
 
 func (p *portableEnv) describe() Env {
