@@ -15,9 +15,10 @@ import (
 
 // SIGPIPE is observed, not inferred from EPIPE: os/signal delivers it to
 // the run, and each call is followed by a marker signal the process sends
-// itself. The kernel raises SIGPIPE in the writing thread before the call
-// returns, so it is in the runtime's set of pending signals before the
-// marker is sent; the runtime hands pending signals to os/signal in
+// itself. Linux and FreeBSD raise SIGPIPE in the writing thread before the
+// call returns (macOS: see taken), so it is in the runtime's set of pending
+// signals before the marker is sent; the runtime hands pending signals to
+// os/signal in
 // ascending number order, and the marker's number is above SIGPIPE's on
 // every system here. Every SIGPIPE the channel gives before the marker is
 // therefore the call's, and none after it. Runs are one at a time (runs
@@ -49,7 +50,28 @@ func (sp *sigpipe) stop() {
 var errNoMarker = errors.New("the SIGPIPE marker signal did not arrive within 5s")
 
 // taken reports whether SIGPIPE was raised since the last call of taken.
+//
+// It waits for two markers, one after the other. macOS directs SIGPIPE at
+// the process, and the kernel may hand it to a thread other than the
+// writer's; that thread blocks every signal while Go's handler runs, so a
+// marker sent in that moment goes to yet another thread and could reach
+// the runtime first. The second marker is sent only once the first has
+// gone through the runtime and os/signal, long after any handler already
+// running has recorded its SIGPIPE.
 func (sp *sigpipe) taken() (bool, error) {
+	raised := false
+	for range 2 {
+		got, err := sp.roundTrip()
+		if err != nil {
+			return false, err
+		}
+		raised = raised || got
+	}
+	return raised, nil
+}
+
+// roundTrip sends the marker and reports whether SIGPIPE came before it.
+func (sp *sigpipe) roundTrip() (bool, error) {
 	if err := unix.Kill(unix.Getpid(), marker); err != nil {
 		return false, err
 	}
