@@ -18,13 +18,12 @@ import (
 // itself. Linux and FreeBSD raise SIGPIPE in the writing thread before the
 // call returns (macOS: see taken), so it is in the runtime's set of pending
 // signals before the marker is sent; the runtime hands pending signals to
-// os/signal in
-// ascending number order, and the marker's number is above SIGPIPE's on
-// every system here. Every SIGPIPE the channel gives before the marker is
-// therefore the call's, and none after it. Runs are one at a time (runs
-// holds the process's one watch) so that no other call's SIGPIPE can come
-// between. The marker is a signal nobody else has a reason to send to the
-// lab (see marker in the per-system files).
+// os/signal in ascending number order, and the marker's number is above
+// SIGPIPE's on every system here. Every SIGPIPE the channel gives before
+// the marker is therefore the call's, and none after it. Runs are one at a
+// time (runs holds the process's one watch) so that no other call's
+// SIGPIPE can come between. The marker is a signal nobody else has a
+// reason to send to the lab (see marker in the per-system files).
 
 // runs lets one run at a time watch SIGPIPE.
 var runs sync.Mutex
