@@ -256,7 +256,7 @@ func unseen(e scenario.Expect, st *Step, env Env) string {
 				return x.Unsure
 			}
 		}
-		return "the portable runner sees a TCP state only through an open descriptor, and " + e.Actor + " has none"
+		return "the portable runner sees a TCP state only through an open descriptor, and the actor's is closed"
 	}
 	return ""
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"context"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -79,3 +80,21 @@ func TestCompareGolden(t *testing.T) {
 		t.Errorf("no contradicted macOS value in\n%s", b.String())
 	}
 }
+
+// The text report of a portable run lists, with their counts, the checks
+// the portable runner could not observe; the full runner's, as root, has
+// none of those (and no such list) on the same scenarios.
+func TestTextSaysWhatWasNotChecked(t *testing.T) {
+	for _, portable := range []bool{true, false} {
+		doc := crossReport(t, portable)
+		var b bytes.Buffer
+		Text(&b, doc.Limits, doc.Runs, Options{})
+		got := b.String()
+		want := portable || !root()
+		if has := strings.Contains(got, "not checked here:\n") && strings.Contains(got, "× expect wire: no capture in this environment"); has != want {
+			t.Errorf("portable %v: a list of checks not made is there: %v, want %v\n%s", portable, has, want, got)
+		}
+	}
+}
+
+func root() bool { return os.Geteuid() == 0 }

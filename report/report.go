@@ -410,6 +410,7 @@ func Matrix(w io.Writer, recs []*lab.Record, o Options) {
 			fmt.Fprintf(w, "  %s\n", s)
 		}
 	}
+	uncheckedChecks(w, recs)
 	if len(seeds) > 0 {
 		fmt.Fprintln(w, "\nwhere this kernel differs from a seed:")
 		for _, s := range seeds {
