@@ -4,7 +4,6 @@ package lab
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -48,6 +47,10 @@ func (p *portableEnv) run(ctx context.Context, j Job, opts Options, rec *Record)
 		rec.Verdict, rec.Skip = Skipped, why
 		return nil
 	}
+	if err := portable.Probe(j.Transport); err != nil {
+		rec.Verdict, rec.Skip = Skipped, fmt.Sprintf("%s on %s: %v", j.Transport, runtime.GOOS, err)
+		return nil
+	}
 	limit := j.Scenario.Limit
 	if opts.Limit > 0 {
 		limit = opts.Limit
@@ -63,10 +66,6 @@ func (p *portableEnv) run(ctx context.Context, j Job, opts Options, rec *Record)
 	pr := &portableRun{r: r, rec: rec, settle: opts.settle(), ctx: ctx, t: j.Transport}
 	st := Step{Kind: StepSetup, Text: "setup " + string(j.Scenario.Setup), Start: time.Now()}
 	if err := r.Setup(j.Scenario.Setup); err != nil {
-		if errors.Is(err, portable.ErrNoTransport) {
-			rec.Verdict, rec.Skip = Skipped, fmt.Sprintf("%s on %s: %v", j.Transport, runtime.GOOS, err)
-			return nil
-		}
 		return fmt.Errorf("setup %s: %w", j.Scenario.Setup, err)
 	}
 	pr.observe(&st)

@@ -28,10 +28,24 @@ import (
 	"github.com/teardown-net/teardown/scenario"
 )
 
-// ErrNoTransport is returned by Setup when this system cannot make the
-// transport's sockets at all (macOS has no AF_UNIX SOCK_SEQPACKET): the run
+// ErrNoTransport is returned by Probe when this system cannot make the
+// transport's sockets at all (macOS has no AF_UNIX SOCK_SEQPACKET): a run
 // is then not one the catalog can be held to.
 var ErrNoTransport = errors.New("this system has no such transport")
+
+// Probe reports, as ErrNoTransport with the kernel's errno, whether this
+// system can make the sockets of transport t, by making one and closing it.
+func Probe(t scenario.Transport) error {
+	if t == scenario.Pipe || t == scenario.Socketpair {
+		return nil
+	}
+	fd, err := socket((&Run{t: t}).family())
+	if err != nil {
+		return fmt.Errorf("%w: socket: %v", ErrNoTransport, err)
+	}
+	unix.Close(fd)
+	return nil
+}
 
 // Endpoint is one descriptor of a run, named by the actor that holds it.
 type Endpoint struct {
@@ -135,10 +149,6 @@ func (r *Run) Setup(s scenario.Setup) error {
 	}
 	l, err := r.socket("listener")
 	if err != nil {
-		var errno unix.Errno
-		if errors.As(err, &errno) {
-			return fmt.Errorf("%w: %v", ErrNoTransport, err)
-		}
 		return err
 	}
 	if err := r.bind(l); err != nil {

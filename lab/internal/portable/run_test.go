@@ -3,6 +3,7 @@
 package portable
 
 import (
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -152,5 +153,14 @@ func TestCloseUnsure(t *testing.T) {
 	do(t, r, scenario.Op{Actor: "server", Kind: scenario.OpClose})
 	if s := stateOf(r, "client"); s.State.String() != "CLOSE" || s.Unsure != "" {
 		t.Errorf("after the peer's reset: client %v (unsure %q), want CLOSE, sure", s.State, s.Unsure)
+	}
+}
+
+// Linux has every transport the catalog uses.
+func TestProbe(t *testing.T) {
+	for _, tr := range scenario.Transports {
+		if err := Probe(tr); err != nil && runtime.GOOS == "linux" {
+			t.Errorf("%s: %v", tr, err)
+		}
 	}
 }
