@@ -3,7 +3,11 @@ package lab_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/teardown-net/teardown/catalog"
@@ -22,7 +26,14 @@ func TestPortableAgreesWithCatalog(t *testing.T) {
 		t.Fatal(err)
 	}
 	jobs := lab.Plan(scs, nil)
+	fds, dirs := openFDs(t), tempDirs(t)
 	port := newLab(t, lab.Options{Portable: true}).Run(context.Background(), jobs)
+	if n := openFDs(t); n != fds {
+		t.Errorf("%d descriptors open after the portable runs, %d before", n, fds)
+	}
+	if n := tempDirs(t); n != dirs {
+		t.Errorf("%d run directories after the portable runs, %d before", n, dirs)
+	}
 	full := newLab(t, lab.Options{}).Run(context.Background(), jobs)
 
 	unchecked := map[string]int{} // why → how many
@@ -76,5 +87,34 @@ func TestPortableAgreesWithCatalog(t *testing.T) {
 	t.Logf("%d of %d runs matched; not checked by the portable runner:", ran, len(port))
 	for _, w := range whys {
 		t.Logf("  %3d× %s", unchecked[w], w)
+	}
+}
+
+// The portable runner needs no privilege: as nobody it runs the same
+// scenarios to the same verdicts, and says what it cannot see.
+func TestPortableWithoutRoot(t *testing.T) {
+	if !root() {
+		t.Skip("this test drops root")
+	}
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Skip("setpriv (util-linux) is not installed")
+	}
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	bin := filepath.Join(dir, "teardown")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/teardown").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", bin, "lab", "verify", "--portable", "close-unread/*", "peer-closed/*")
+	cmd.Env = append(os.Environ(), "TMPDIR=/tmp", "HOME=/tmp")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("verify --portable as nobody: %v\n%s", err, out)
+	}
+	for _, want := range []string{"portable runner: no packet capture", "not checked here:", " 0 differ, 0 skipped"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
 	}
 }

@@ -89,7 +89,10 @@ func New(t scenario.Transport, limit time.Duration) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp(tempBase(), "td-")
+	// Named as the full runner names its directories, with the process's
+	// id, so that the Linux lab's start removes those a killed process
+	// left behind.
+	dir, err := os.MkdirTemp(tempBase(), fmt.Sprintf("teardown-lab-%d-", os.Getpid()))
 	if err != nil {
 		sp.stop()
 		return nil, fmt.Errorf("make the run's directory: %w", err)
@@ -101,7 +104,7 @@ func New(t scenario.Transport, limit time.Duration) (*Run, error) {
 // unless its name is so long (macOS's /var/folders/…) that a socket path
 // in it would pass sun_path's 104 bytes.
 func tempBase() string {
-	if d := os.TempDir(); len(d) <= 40 {
+	if d := os.TempDir(); len(d) <= 32 {
 		return d
 	}
 	return "/tmp"
