@@ -219,12 +219,31 @@ func (r *Run) accept(l *Endpoint, op *scenario.Op) (Outcome, error) {
 	if as == "" {
 		as = "server"
 	}
+	if listening(l.FD) && blocking(l, op) && r.labLimited(l, unix.SO_RCVTIMEO) {
+		// macOS's accept ignores SO_RCVTIMEO, and a listener cannot be
+		// shut down to wake it: wait for a connection with poll, up to
+		// the limit, and accept only then. A socket that is not
+		// listening is the kernel's to refuse at once.
+		ready, err := pollOne(l.FD, unix.POLLIN, r.limit)
+		if err != nil {
+			return errOutcome(err)
+		}
+		if !ready {
+			return Outcome{Result: blocked()}, nil
+		}
+	}
 	w := r.watch(l.FD)
 	_, err := r.acceptAs(l, as)
 	if fired := w.stop(); fired || errors.Is(err, unix.EAGAIN) && blocking(l, op) && r.labLimited(l, unix.SO_RCVTIMEO) {
 		return Outcome{Result: blocked()}, nil
 	}
 	return result(err)
+}
+
+// listening reports whether fd is a listening socket.
+func listening(fd int) bool {
+	v, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ACCEPTCONN)
+	return err == nil && v != 0
 }
 
 func (r *Run) write(e *Endpoint, op *scenario.Op) (Outcome, error) {
