@@ -164,3 +164,26 @@ func TestProbe(t *testing.T) {
 		}
 	}
 }
+
+// A blocking accept with nothing to accept is ended at the limit and said
+// to be blocked; one with a connection queued returns it.
+func TestAcceptBlocked(t *testing.T) {
+	r, err := New(scenario.TCP4, 100*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := r.Setup(scenario.SetupListening); err != nil {
+		t.Fatal(err)
+	}
+	accept := scenario.Op{Actor: "listener", Kind: scenario.OpAccept}
+	if got := do(t, r, accept).String(); got != "blocked" {
+		t.Errorf("accept with nothing queued: %s, want blocked", got)
+	}
+	if got := do(t, r, scenario.Op{Actor: "client", Kind: scenario.OpConnect, Target: "listener"}).String(); got != "ok" {
+		t.Fatalf("connect: %s", got)
+	}
+	if got := do(t, r, accept).String(); got != "ok" {
+		t.Errorf("accept with a connection queued: %s, want ok", got)
+	}
+}
