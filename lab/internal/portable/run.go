@@ -446,17 +446,6 @@ func (r *Run) Unreads() []Unread {
 	return out
 }
 
-// Closed lists the actors whose descriptor the scenario closed.
-func (r *Run) Closed() []string {
-	var out []string
-	for _, e := range r.all {
-		if e.Closed {
-			out = append(out, e.Name)
-		}
-	}
-	return out
-}
-
 // Kernel is the running kernel's release, as uname(2) gives it.
 func Kernel() string {
 	var u unix.Utsname
