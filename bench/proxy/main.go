@@ -50,6 +50,9 @@ func main() {
 	if os.Getenv(spinEnv) != "" {
 		spin()
 	}
+	if up := os.Getenv(forwardEnv); up != "" {
+		forward(os.Getenv(forwardModeEnv), up)
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -140,7 +143,7 @@ func parseSize(s string) (int64, error) {
 // A path is one way from the harness's clients to its upstream servers.
 type path struct {
 	name  string
-	sink  string // address of the sink, through this path
+	sink  string // address of the sink, through this path; empty for a forwarder
 	echo  string // address of the echo server, through this path
 	tput1 []float64
 	tputN []float64
@@ -215,11 +218,25 @@ func bench(c config, stdout, stderr io.Writer) error {
 		}
 		paths = append(paths, p)
 	}
+	if canForward {
+		// Forwarders only show what a round trip costs at least: their
+		// throughput is not the question.
+		for _, mode := range []string{forwardBlock, forwardSpin} {
+			f, err := startForwarder(mode, echoUp.addr())
+			if err != nil {
+				return err
+			}
+			defer f.stop()
+			paths = append(paths, &path{name: f.name, echo: f.addr})
+		}
+	}
 
 	fmt.Fprintf(stderr, "warming up %d paths\n", len(paths))
 	for _, p := range paths {
-		if _, err := throughput(p.sink, min(c.size, 64<<20), 1); err != nil {
-			return fmt.Errorf("%s: warm-up: %w", p.name, err)
+		if p.sink != "" {
+			if _, err := throughput(p.sink, min(c.size, 64<<20), 1); err != nil {
+				return fmt.Errorf("%s: warm-up: %w", p.name, err)
+			}
 		}
 		if _, err := roundTrips(p.echo, 1000, c.rttSize); err != nil {
 			return fmt.Errorf("%s: warm-up: %w", p.name, err)
@@ -228,6 +245,9 @@ func bench(c config, stdout, stderr io.Writer) error {
 	for r := range c.rounds {
 		order := rotate(paths, r)
 		for _, p := range order {
+			if p.sink == "" {
+				continue
+			}
 			v, err := throughput(p.sink, c.size, 1)
 			if err != nil {
 				return fmt.Errorf("%s: throughput, 1 connection: %w", p.name, err)
@@ -236,6 +256,9 @@ func bench(c config, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stderr, "round %d/%d  throughput 1 conn   %-9s %8.0f MB/s\n", r+1, c.rounds, p.name, v/1e6)
 		}
 		for _, p := range order {
+			if p.sink == "" {
+				continue
+			}
 			v, err := throughput(p.sink, c.size, c.parallel)
 			if err != nil {
 				return fmt.Errorf("%s: throughput, %d connections: %w", p.name, c.parallel, err)
