@@ -151,8 +151,13 @@ type path struct {
 	// stream has the latency toxic; empty for the direct path.
 	latSink  string
 	tputLat  []float64
+	pid      int             // the process of a proxy or forwarder; 0 for direct
 	rtt      []time.Duration // every sample of every round
 	rttRound []float64       // median of each round, in seconds
+	// harnessSwitches and proxySwitches are, per round, the context
+	// switches per round trip of this process (client and upstream) and of
+	// the path's process.
+	harnessSwitches, proxySwitches []float64
 	// rttBusyRound is the median of each round measured while another
 	// process keeps one CPU busy.
 	rttBusyRound []float64
@@ -203,7 +208,7 @@ func bench(c config, stdout, stderr io.Writer) error {
 		}
 		servers = append(servers, s)
 		about[s.name] = s.version()
-		p := &path{name: s.name}
+		p := &path{name: s.name, pid: s.pid()}
 		if p.sink, err = s.createProxy("bench_sink", sinkUp.addr()); err != nil {
 			return err
 		}
@@ -227,7 +232,7 @@ func bench(c config, stdout, stderr io.Writer) error {
 				return err
 			}
 			defer f.stop()
-			paths = append(paths, &path{name: f.name, echo: f.addr})
+			paths = append(paths, &path{name: f.name, echo: f.addr, pid: f.cmd.Process.Pid})
 		}
 	}
 
@@ -278,10 +283,12 @@ func bench(c config, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stderr, "round %d/%d  throughput %d ms latency %-9s %8.1f MB/s\n", r+1, c.rounds, c.latency, p.name, v/1e6)
 		}
 		for _, p := range order {
+			before := countSwitches(p)
 			rtts, err := roundTrips(p.echo, c.rttN, c.rttSize)
 			if err != nil {
 				return fmt.Errorf("%s: round trips: %w", p.name, err)
 			}
+			p.addSwitches(before, c.rttN)
 			p.rtt = append(p.rtt, rtts...)
 			m := median(durations(rtts))
 			p.rttRound = append(p.rttRound, m)

@@ -259,7 +259,7 @@ func writeReport(w io.Writer, c config, paths []*path, about map[string]string) 
 			t.label, o*1e6, targetOverhead*1e6, verdict(o <= targetOverhead))
 	}
 	if fb, fs := get(forwarderName(forwardBlock)), get(forwarderName(forwardSpin)); len(fb.rttRound) > 0 && len(fs.rttRound) > 0 {
-		fmt.Fprintf(w, "- The least a proxy process added to a round trip here: %.1f µs blocking, %.1f µs spinning (one CPU busy: %.1f and %.1f µs); teardown added %.1f µs (%.1f µs) more than the blocking forwarder.\n",
+		fmt.Fprintf(w, "- The least a proxy process added to a round trip here: %.1f µs through the blocking forwarder, %.1f µs through the spinning one (one CPU busy: %.1f and %.1f µs); teardown's overhead minus the blocking forwarder's: %+.1f µs (one CPU busy: %+.1f µs).\n",
 			med(overheads(fb))*1e6, med(overheads(fs))*1e6, med(busyOverheads(fb))*1e6, med(busyOverheads(fs))*1e6,
 			(med(overheads(td))-med(overheads(fb)))*1e6, (med(busyOverheads(td))-med(busyOverheads(fb)))*1e6)
 	}
@@ -292,14 +292,14 @@ func writeFloor(w io.Writer, c config, get func(string) *path, overheads, busyOv
 	if len(fb.rttRound) == 0 && len(fs.rttRound) == 0 {
 		return
 	}
-	cols := []*path{get("direct"), get("teardown"), fb, fs}
+	cols := []*path{get("direct"), get("teardown"), get("toxiproxy"), fb, fs}
 	fmt.Fprintf(w, "The least a proxy process can add: round trips through two forwarders that only move bytes, measured in the same rounds (see \"What it measures\").\n\n")
-	fmt.Fprintf(w, "| round trip %d B | direct | teardown | %s | %s |\n", c.rttSize, fb.name, fs.name)
-	fmt.Fprintf(w, "|---|---:|---:|---:|---:|\n")
-	row := func(label string, f func(p *path) []float64) {
+	fmt.Fprintf(w, "| round trip %d B | direct | teardown | toxiproxy | %s | %s |\n", c.rttSize, fb.name, fs.name)
+	fmt.Fprintf(w, "|---|---:|---:|---:|---:|---:|\n")
+	row := func(label string, f func(p *path) []float64, unit float64, prec int) {
 		cells := make([]string, len(cols))
 		for i, p := range cols {
-			cells[i] = cell(f(p), 1e-6, 1)
+			cells[i] = cell(f(p), unit, prec)
 		}
 		fmt.Fprintf(w, "| %s | %s |\n", label, strings.Join(cells, " | "))
 	}
@@ -311,10 +311,12 @@ func writeFloor(w io.Writer, c config, get func(string) *path, overheads, busyOv
 			return f(p)
 		}
 	}
-	row("median, µs", func(p *path) []float64 { return p.rttRound })
-	row("median overhead vs direct, µs", noDirect(overheads))
-	row("one CPU busy, median, µs", func(p *path) []float64 { return p.rttBusyRound })
-	row("one CPU busy, median overhead, µs", noDirect(busyOverheads))
+	row("median, µs", func(p *path) []float64 { return p.rttRound }, 1e-6, 1)
+	row("median overhead vs direct, µs", noDirect(overheads), 1e-6, 1)
+	row("one CPU busy, median, µs", func(p *path) []float64 { return p.rttBusyRound }, 1e-6, 1)
+	row("one CPU busy, median overhead, µs", noDirect(busyOverheads), 1e-6, 1)
+	row("context switches per round trip, harness (client and upstream)", func(p *path) []float64 { return p.harnessSwitches }, 1, 2)
+	row("context switches per round trip, proxy process", func(p *path) []float64 { return p.proxySwitches }, 1, 2)
 	fmt.Fprintln(w)
 }
 
