@@ -50,6 +50,9 @@ func main() {
 	if os.Getenv(spinEnv) != "" {
 		spin()
 	}
+	if up := os.Getenv(forwardEnv); up != "" {
+		forward(os.Getenv(forwardModeEnv), up)
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -140,7 +143,7 @@ func parseSize(s string) (int64, error) {
 // A path is one way from the harness's clients to its upstream servers.
 type path struct {
 	name  string
-	sink  string // address of the sink, through this path
+	sink  string // address of the sink, through this path; empty for a forwarder
 	echo  string // address of the echo server, through this path
 	tput1 []float64
 	tputN []float64
@@ -148,8 +151,13 @@ type path struct {
 	// stream has the latency toxic; empty for the direct path.
 	latSink  string
 	tputLat  []float64
+	pid      int             // the process of a proxy or forwarder; 0 for direct
 	rtt      []time.Duration // every sample of every round
 	rttRound []float64       // median of each round, in seconds
+	// harnessSwitches and proxySwitches are, per round, the context
+	// switches per round trip of this process (client and upstream) and of
+	// the path's process.
+	harnessSwitches, proxySwitches []float64
 	// rttBusyRound is the median of each round measured while another
 	// process keeps one CPU busy.
 	rttBusyRound []float64
@@ -200,7 +208,7 @@ func bench(c config, stdout, stderr io.Writer) error {
 		}
 		servers = append(servers, s)
 		about[s.name] = s.version()
-		p := &path{name: s.name}
+		p := &path{name: s.name, pid: s.pid()}
 		if p.sink, err = s.createProxy("bench_sink", sinkUp.addr()); err != nil {
 			return err
 		}
@@ -215,11 +223,25 @@ func bench(c config, stdout, stderr io.Writer) error {
 		}
 		paths = append(paths, p)
 	}
+	if canForward {
+		// Forwarders only show what a round trip costs at least: their
+		// throughput is not the question.
+		for _, mode := range []string{forwardBlock, forwardSpin} {
+			f, err := startForwarder(mode, echoUp.addr())
+			if err != nil {
+				return err
+			}
+			defer f.stop()
+			paths = append(paths, &path{name: f.name, echo: f.addr, pid: f.cmd.Process.Pid})
+		}
+	}
 
 	fmt.Fprintf(stderr, "warming up %d paths\n", len(paths))
 	for _, p := range paths {
-		if _, err := throughput(p.sink, min(c.size, 64<<20), 1); err != nil {
-			return fmt.Errorf("%s: warm-up: %w", p.name, err)
+		if p.sink != "" {
+			if _, err := throughput(p.sink, min(c.size, 64<<20), 1); err != nil {
+				return fmt.Errorf("%s: warm-up: %w", p.name, err)
+			}
 		}
 		if _, err := roundTrips(p.echo, 1000, c.rttSize); err != nil {
 			return fmt.Errorf("%s: warm-up: %w", p.name, err)
@@ -228,6 +250,9 @@ func bench(c config, stdout, stderr io.Writer) error {
 	for r := range c.rounds {
 		order := rotate(paths, r)
 		for _, p := range order {
+			if p.sink == "" {
+				continue
+			}
 			v, err := throughput(p.sink, c.size, 1)
 			if err != nil {
 				return fmt.Errorf("%s: throughput, 1 connection: %w", p.name, err)
@@ -236,6 +261,9 @@ func bench(c config, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stderr, "round %d/%d  throughput 1 conn   %-9s %8.0f MB/s\n", r+1, c.rounds, p.name, v/1e6)
 		}
 		for _, p := range order {
+			if p.sink == "" {
+				continue
+			}
 			v, err := throughput(p.sink, c.size, c.parallel)
 			if err != nil {
 				return fmt.Errorf("%s: throughput, %d connections: %w", p.name, c.parallel, err)
@@ -255,10 +283,12 @@ func bench(c config, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stderr, "round %d/%d  throughput %d ms latency %-9s %8.1f MB/s\n", r+1, c.rounds, c.latency, p.name, v/1e6)
 		}
 		for _, p := range order {
+			before := countSwitches(p)
 			rtts, err := roundTrips(p.echo, c.rttN, c.rttSize)
 			if err != nil {
 				return fmt.Errorf("%s: round trips: %w", p.name, err)
 			}
+			p.addSwitches(before, c.rttN)
 			p.rtt = append(p.rtt, rtts...)
 			m := median(durations(rtts))
 			p.rttRound = append(p.rttRound, m)

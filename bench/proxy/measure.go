@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"time"
 )
@@ -86,6 +87,40 @@ func roundTrips(addr string, n, size int) ([]time.Duration, error) {
 		}
 	}
 	return rtts, nil
+}
+
+// switchCount is the context switches so far of the harness and of a
+// path's process.
+type switchCount struct {
+	harness, proxy int64
+	ok             bool // false where they cannot be counted
+}
+
+func countSwitches(p *path) switchCount {
+	h, err := contextSwitches(os.Getpid())
+	if err != nil {
+		return switchCount{}
+	}
+	var x int64
+	if p.pid != 0 {
+		if x, err = contextSwitches(p.pid); err != nil {
+			return switchCount{}
+		}
+	}
+	return switchCount{h, x, true}
+}
+
+// addSwitches records the context switches per round trip of n round trips
+// that began at before.
+func (p *path) addSwitches(before switchCount, n int) {
+	after := countSwitches(p)
+	if !before.ok || !after.ok {
+		return
+	}
+	p.harnessSwitches = append(p.harnessSwitches, float64(after.harness-before.harness)/float64(n))
+	if p.pid != 0 {
+		p.proxySwitches = append(p.proxySwitches, float64(after.proxy-before.proxy)/float64(n))
+	}
 }
 
 // A loadResult is what one proxy process cost while it held many connections.

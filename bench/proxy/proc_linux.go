@@ -96,3 +96,31 @@ func loadAverage() string {
 	}
 	return f[0]
 }
+
+// contextSwitches returns how many times the threads of process pid have
+// stopped running, voluntarily (to sleep) or not, so far. Threads that
+// have exited are not counted, which does not matter for a process whose
+// threads all live as long as it does.
+func contextSwitches(pid int) (int64, error) {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return 0, fmt.Errorf("count context switches: %w", err)
+	}
+	var n int64
+	for _, t := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/status", pid, t.Name()))
+		if err != nil {
+			continue // the thread has just exited
+		}
+		for line := range strings.Lines(string(b)) {
+			k, v, ok := strings.Cut(line, ":")
+			if !ok || (k != "voluntary_ctxt_switches" && k != "nonvoluntary_ctxt_switches") {
+				continue
+			}
+			if c, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+				n += c
+			}
+		}
+	}
+	return n, nil
+}

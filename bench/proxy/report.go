@@ -240,6 +240,8 @@ func writeReport(w io.Writer, c config, paths []*path, about map[string]string) 
 		fmt.Fprintf(w, "¹ counted in the harness's own process, which ran the proxy in-process for this: the child process does not report its goroutines.\n\n")
 	}
 
+	writeFloor(w, c, get, overheads, busyOverheads)
+
 	for _, t := range []struct {
 		label      string
 		td, direct []float64
@@ -255,6 +257,11 @@ func writeReport(w io.Writer, c config, paths []*path, about map[string]string) 
 		o := med(t.o)
 		fmt.Fprintf(w, "- Median round-trip overhead%s: teardown %.1f µs (target ≤ %.0f µs): %s.\n",
 			t.label, o*1e6, targetOverhead*1e6, verdict(o <= targetOverhead))
+	}
+	if fb, fs := get(forwarderName(forwardBlock)), get(forwarderName(forwardSpin)); len(fb.rttRound) > 0 && len(fs.rttRound) > 0 {
+		fmt.Fprintf(w, "- The least a proxy process added to a round trip here: %.1f µs through the blocking forwarder, %.1f µs through the spinning one (one CPU busy: %.1f and %.1f µs); teardown's overhead minus the blocking forwarder's: %+.1f µs (one CPU busy: %+.1f µs).\n",
+			med(overheads(fb))*1e6, med(overheads(fs))*1e6, med(busyOverheads(fb))*1e6, med(busyOverheads(fs))*1e6,
+			(med(overheads(td))-med(overheads(fb)))*1e6, (med(busyOverheads(td))-med(busyOverheads(fb)))*1e6)
 	}
 	if fds := med(loads(td, fdsPer)); !math.IsNaN(fds) {
 		fmt.Fprintf(w, "- File descriptors per connection: teardown %.2f (target < %.0f): %s.\n", fds, targetFDs, verdict(fds < targetFDs))
@@ -276,6 +283,41 @@ func writeReport(w io.Writer, c config, paths []*path, about map[string]string) 
 		fmt.Fprintf(w, "- Throughput %s: teardown is %.2f× Toxiproxy (target ≥ %.0f×): %s.\n",
 			t.label, r, t.target, verdict(r >= t.target))
 	}
+}
+
+// writeFloor writes the round trips of the forwarders, which show what a
+// proxy process costs at least, beside teardown's; nothing if none ran.
+func writeFloor(w io.Writer, c config, get func(string) *path, overheads, busyOverheads func(*path) []float64) {
+	fb, fs := get(forwarderName(forwardBlock)), get(forwarderName(forwardSpin))
+	if len(fb.rttRound) == 0 && len(fs.rttRound) == 0 {
+		return
+	}
+	cols := []*path{get("direct"), get("teardown"), get("toxiproxy"), fb, fs}
+	fmt.Fprintf(w, "The least a proxy process can add: round trips through two forwarders that only move bytes, measured in the same rounds (see \"What it measures\").\n\n")
+	fmt.Fprintf(w, "| round trip %d B | direct | teardown | toxiproxy | %s | %s |\n", c.rttSize, fb.name, fs.name)
+	fmt.Fprintf(w, "|---|---:|---:|---:|---:|---:|\n")
+	row := func(label string, f func(p *path) []float64, unit float64, prec int) {
+		cells := make([]string, len(cols))
+		for i, p := range cols {
+			cells[i] = cell(f(p), unit, prec)
+		}
+		fmt.Fprintf(w, "| %s | %s |\n", label, strings.Join(cells, " | "))
+	}
+	noDirect := func(f func(*path) []float64) func(*path) []float64 {
+		return func(p *path) []float64 {
+			if p == cols[0] {
+				return nil // shown as "—"
+			}
+			return f(p)
+		}
+	}
+	row("median, µs", func(p *path) []float64 { return p.rttRound }, 1e-6, 1)
+	row("median overhead vs direct, µs", noDirect(overheads), 1e-6, 1)
+	row("one CPU busy, median, µs", func(p *path) []float64 { return p.rttBusyRound }, 1e-6, 1)
+	row("one CPU busy, median overhead, µs", noDirect(busyOverheads), 1e-6, 1)
+	row("context switches per round trip, harness (client and upstream)", func(p *path) []float64 { return p.harnessSwitches }, 1, 2)
+	row("context switches per round trip, proxy process", func(p *path) []float64 { return p.proxySwitches }, 1, 2)
+	fmt.Fprintln(w)
 }
 
 func built(rev string) string {
