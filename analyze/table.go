@@ -21,19 +21,29 @@ func (k *key) eq(o *key) bool {
 	return k.a1 == o.a1 && k.b1 == o.b1 && k.ports == o.ports && k.a0 == o.a0 && k.b0 == o.b0
 }
 
-func keyOf(src, dst netip.AddrPort) key {
-	a, b := src.Addr().As16(), dst.Addr().As16()
-	k := key{
-		a0: binary.BigEndian.Uint64(a[:8]), a1: binary.BigEndian.Uint64(a[8:]),
-		b0: binary.BigEndian.Uint64(b[:8]), b1: binary.BigEndian.Uint64(b[8:]),
-		ports: uint32(src.Port())<<16 | uint32(dst.Port()),
-	}
+// setKey sets k to the key of the 4-tuple src, dst.
+func setKey(k *key, src, dst netip.AddrPort) {
+	a0, a1 := words(src.Addr())
+	b0, b1 := words(dst.Addr())
+	ports := uint32(src.Port())<<16 | uint32(dst.Port())
 	// The addresses in the order bytes.Compare gives, then the ports.
-	if k.a0 > k.b0 || k.a0 == k.b0 && (k.a1 > k.b1 || k.a1 == k.b1 && k.ports>>16 > k.ports&0xffff) {
-		k.a0, k.a1, k.b0, k.b1 = k.b0, k.b1, k.a0, k.a1
-		k.ports = k.ports<<16 | k.ports>>16
+	if a0 > b0 || a0 == b0 && (a1 > b1 || a1 == b1 && ports>>16 > ports&0xffff) {
+		a0, a1, b0, b1 = b0, b1, a0, a1
+		ports = ports<<16 | ports>>16
 	}
-	return k
+	*k = key{a0, a1, b0, b1, ports}
+}
+
+// words is the address as the two big-endian halves of its 16-byte form,
+// an IPv4 address as the IPv4-mapped IPv6 one (As4 is the faster way to
+// its bytes).
+func words(a netip.Addr) (uint64, uint64) {
+	if a.Is4() {
+		v := a.As4()
+		return 0, 0xffff<<32 | uint64(binary.BigEndian.Uint32(v[:]))
+	}
+	v := a.As16()
+	return binary.BigEndian.Uint64(v[:8]), binary.BigEndian.Uint64(v[8:])
 }
 
 // mix folds the 128-bit product of a and b into 64 bits.

@@ -92,7 +92,8 @@ func (t *Tracker) Add(rec *wire.Record) {
 	case wire.KindTCP:
 		t.tcp(rec, now)
 	case wire.KindICMP:
-		k := keyOf(rec.ICMP.Src, rec.ICMP.Dst)
+		var k key
+		setKey(&k, rec.ICMP.Src, rec.ICMP.Dst)
 		if c := t.conns.get(&k, t.conns.hash(&k)); c != nil {
 			c.icmp(rec, now)
 		}
@@ -104,7 +105,8 @@ func (t *Tracker) tcp(rec *wire.Record, now int64) {
 		return // Zeek drops the packet before it reaches a connection
 	}
 	p := &rec.TCP
-	k := keyOf(p.Src, p.Dst)
+	var k key
+	setKey(&k, p.Src, p.Dst)
 	h := t.conns.hash(&k)
 	c := t.conns.get(&k, h)
 	if c != nil && (now > c.deadline || c.z.isReuse(p)) {
