@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"math"
+	"net/netip"
 	"strconv"
 	"sync"
 	"unicode/utf8"
@@ -10,24 +11,40 @@ import (
 // appendJSON appends l as encoding/json would encode it with HTML escaping
 // off, and a newline. It is written by hand because reflection was the most
 // expensive part of writing a connection; TestJSONAgrees checks that the
-// bytes are the same as encoding/json's.
-func (l *Line) appendJSON(b []byte) []byte {
+// bytes are the same as encoding/json's. When c is not nil, l is c's line
+// and the addresses and history are taken from c, not from l.
+func (l *Line) appendJSON(b []byte, c *Conn) []byte {
 	b = append(b, `{"schema":`...)
 	b = strconv.AppendInt(b, int64(l.Schema), 10)
 	b = append(b, `,"ts":`...)
 	b = appendFloat(b, l.TS)
 	b = append(b, `,"orig_h":`...)
-	b = appendString(b, l.OrigH)
+	if c != nil {
+		b = appendAddr(b, c.Orig().Addr())
+	} else {
+		b = appendString(b, l.OrigH)
+	}
 	b = append(b, `,"orig_p":`...)
 	b = strconv.AppendUint(b, uint64(l.OrigP), 10)
 	b = append(b, `,"resp_h":`...)
-	b = appendString(b, l.RespH)
+	if c != nil {
+		b = appendAddr(b, c.Resp().Addr())
+	} else {
+		b = appendString(b, l.RespH)
+	}
 	b = append(b, `,"resp_p":`...)
 	b = strconv.AppendUint(b, uint64(l.RespP), 10)
 	b = append(b, `,"zeek":{"conn_state":`...)
 	b = appendString(b, l.Zeek.ConnState)
 	b = append(b, `,"history":`...)
-	b = appendString(b, l.Zeek.History)
+	if c != nil {
+		// History letters are plain ASCII.
+		b = append(b, '"')
+		b = append(b, c.z.history...)
+		b = append(b, '"')
+	} else {
+		b = appendString(b, l.Zeek.History)
+	}
 	b = append(b, `},"orig_bytes":`...)
 	b = strconv.AppendUint(b, l.OrigB, 10)
 	b = append(b, `,"resp_bytes":`...)
@@ -64,6 +81,18 @@ func (l *Line) appendJSON(b []byte) []byte {
 		b = appendStrings(b, l.Explain)
 	}
 	return append(b, "}\n"...)
+}
+
+// appendAddr appends the address as a JSON string, as appendString would
+// its String form: its digits, dots and colons need no escape, a zone
+// might.
+func appendAddr(b []byte, a netip.Addr) []byte {
+	if a.Zone() != "" {
+		return appendString(b, a.String())
+	}
+	b = append(b, '"')
+	b = a.AppendTo(b)
+	return append(b, '"')
 }
 
 // appendStrings appends a list of strings, null for a nil one.
