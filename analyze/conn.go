@@ -56,7 +56,8 @@ type rstInfo struct {
 }
 
 // Conn is one TCP connection of a capture. Its methods are valid once the
-// Tracker has handed it over.
+// Tracker has handed it over, until the Tracker's done function returns;
+// Clone makes a copy that stays valid.
 type Conn struct {
 	n int
 	k key
