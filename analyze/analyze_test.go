@@ -71,7 +71,7 @@ func analyzeBytes(t testing.TB, file []byte, opts Options) []*Conn {
 		t.Fatal(err)
 	}
 	var conns []*Conn
-	tr := NewTracker(opts, func(c *Conn) { conns = append(conns, c) })
+	tr := NewTracker(opts, func(c *Conn) { conns = append(conns, c.Clone()) })
 	for {
 		rec, err := r.Next()
 		if err == io.EOF {
@@ -369,5 +369,74 @@ func TestContentGap(t *testing.T) {
 			h = append(h, c.History())
 		}
 		t.Errorf("histories %q, want ShADTaGFf", h)
+	}
+}
+
+// TestCloneOutlivesReuse checks that a connection kept with Clone still
+// says what it said in the done function after the Tracker has reused its
+// memory for the connections after it, and that the memory is reused.
+func TestCloneOutlivesReuse(t *testing.T) {
+	// Connections 10 s apart, so that each has ended (and its memory is
+	// free) before the next two start; some reset, some with data.
+	var ps []pkt
+	for i := range 40 {
+		at := time.Duration(i) * 10 * time.Second
+		c := fmt.Sprintf("198.18.1.%d:%d", i, 40000+i)
+		for _, p := range handshake {
+			p.at += at
+			if p.src == cli {
+				p.src, p.dst = c, srv
+			} else {
+				p.src, p.dst = srv, c
+			}
+			ps = append(ps, p)
+		}
+		if i%2 == 0 {
+			ps = append(ps, pkt{at + 3*time.Millisecond, c, srv, wire.ACK | wire.PSH, 101, 501, i, 0})
+		}
+		end := uint32(101 + (i+1)%2*i)
+		if i%3 == 0 {
+			ps = append(ps, pkt{at + 4*time.Millisecond, srv, c, wire.RST | wire.ACK, 501, end, 0, 0})
+		} else {
+			ps = append(ps, pkt{at + 4*time.Millisecond, c, srv, wire.FIN | wire.ACK, end, 501, 0, 0},
+				pkt{at + 5*time.Millisecond, srv, c, wire.FIN | wire.ACK, 501, end + 1, 0, 0})
+		}
+	}
+	r, err := wire.NewReader(bytes.NewReader(capture(ps)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []*Conn
+	var said []string
+	seen := map[*Conn]bool{}
+	reused := 0
+	line := func(c *Conn) string {
+		var b bytes.Buffer
+		WriteJSON(&b, c)
+		return c.ConnState() + " " + c.History() + " " + b.String()
+	}
+	tr := NewTracker(Options{}, func(c *Conn) {
+		if seen[c] {
+			reused++
+		}
+		seen[c] = true
+		kept = append(kept, c.Clone())
+		said = append(said, line(c))
+	})
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		tr.Add(rec)
+	}
+	tr.Close()
+	if len(kept) != 40 || reused < 30 {
+		t.Fatalf("%d connections, %d of them in reused memory; want 40, most reused", len(kept), reused)
+	}
+	for i, c := range kept {
+		if got := line(c); got != said[i] {
+			t.Fatalf("connection %d kept: %s\nin done: %s", i, got, said[i])
+		}
 	}
 }

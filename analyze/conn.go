@@ -26,7 +26,8 @@ type side struct {
 	// count one), when nxtSet: a keepalive probe is sent at nxt-1.
 	nxt       uint32
 	nxtSet    bool
-	rst       *rstInfo
+	rst       rstInfo // when hasRST
+	hasRST    bool
 	icmp      *wire.ICMP
 	icmpIdle  int64 // time from the connection's previous packet to the error
 	synPkts   int
@@ -55,10 +56,14 @@ type rstInfo struct {
 }
 
 // Conn is one TCP connection of a capture. Its methods are valid once the
-// Tracker has handed it over.
+// Tracker has handed it over, until the Tracker's done function returns;
+// Clone makes a copy that stays valid.
 type Conn struct {
 	n int
 	k key
+	h uint64 // k's hash in the Tracker's table
+	// gen counts the connections this memory has held.
+	gen uint32
 	// deadline is c.z.deadline() as of its last packet (only packets
 	// change it), sched the time of its earliest entry in the Tracker's
 	// timers, and over is set once the Tracker has handed it on.
@@ -106,8 +111,10 @@ func (c *Conn) packet(rec *wire.Record, now int64, checksums bool) {
 	if !rst && !e.ttlSet {
 		e.ttl, e.ttlSet = rec.TTL, true
 	}
-	if rst && e.rst == nil {
-		r := &rstInfo{
+	if rst && !e.hasRST {
+		r := &e.rst
+		e.hasRST = true
+		*r = rstInfo{
 			at: now, n: c.pkts, seq: p.Seq, ack: p.Ack, hasACK: p.Flags&wire.ACK != 0, ttl: rec.TTL,
 			afterFIN: e.finAt != 0, peerFIN: peer.finAt != 0,
 			answerSYN: peer.synPkts > 0 && peer.state == stSynSent,
@@ -130,7 +137,6 @@ func (c *Conn) packet(rec *wire.Record, now int64, checksums bool) {
 			}
 		}
 		r.peerData = e.finAt != 0 && peer.lastData > e.finAt
-		e.rst = r
 	}
 	if p.Len > 0 && !rst {
 		end := p.Seq + uint32(p.Len)

@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"math"
+	"net/netip"
 	"strconv"
 	"sync"
 	"unicode/utf8"
@@ -10,24 +11,40 @@ import (
 // appendJSON appends l as encoding/json would encode it with HTML escaping
 // off, and a newline. It is written by hand because reflection was the most
 // expensive part of writing a connection; TestJSONAgrees checks that the
-// bytes are the same as encoding/json's.
-func (l *Line) appendJSON(b []byte) []byte {
+// bytes are the same as encoding/json's. When c is not nil, l is c's line
+// and the addresses and history are taken from c, not from l.
+func (l *Line) appendJSON(b []byte, c *Conn) []byte {
 	b = append(b, `{"schema":`...)
 	b = strconv.AppendInt(b, int64(l.Schema), 10)
 	b = append(b, `,"ts":`...)
 	b = appendFloat(b, l.TS)
 	b = append(b, `,"orig_h":`...)
-	b = appendString(b, l.OrigH)
+	if c != nil {
+		b = appendAddr(b, c.Orig().Addr())
+	} else {
+		b = appendString(b, l.OrigH)
+	}
 	b = append(b, `,"orig_p":`...)
 	b = strconv.AppendUint(b, uint64(l.OrigP), 10)
 	b = append(b, `,"resp_h":`...)
-	b = appendString(b, l.RespH)
+	if c != nil {
+		b = appendAddr(b, c.Resp().Addr())
+	} else {
+		b = appendString(b, l.RespH)
+	}
 	b = append(b, `,"resp_p":`...)
 	b = strconv.AppendUint(b, uint64(l.RespP), 10)
 	b = append(b, `,"zeek":{"conn_state":`...)
 	b = appendString(b, l.Zeek.ConnState)
 	b = append(b, `,"history":`...)
-	b = appendString(b, l.Zeek.History)
+	if c != nil {
+		// History letters are plain ASCII.
+		b = append(b, '"')
+		b = append(b, c.z.history...)
+		b = append(b, '"')
+	} else {
+		b = appendString(b, l.Zeek.History)
+	}
 	b = append(b, `},"orig_bytes":`...)
 	b = strconv.AppendUint(b, l.OrigB, 10)
 	b = append(b, `,"resp_bytes":`...)
@@ -64,6 +81,18 @@ func (l *Line) appendJSON(b []byte) []byte {
 		b = appendStrings(b, l.Explain)
 	}
 	return append(b, "}\n"...)
+}
+
+// appendAddr appends the address as a JSON string, as appendString would
+// its String form: its digits, dots and colons need no escape, a zone
+// might.
+func appendAddr(b []byte, a netip.Addr) []byte {
+	if a.Zone() != "" {
+		return appendString(b, a.String())
+	}
+	b = append(b, '"')
+	b = a.AppendTo(b)
+	return append(b, '"')
 }
 
 // appendStrings appends a list of strings, null for a nil one.
@@ -117,6 +146,10 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		if i+8 <= len(s) && plain8(s[i:]) {
+			i += 8
+			continue
+		}
 		if c := s[i]; c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
 				i++
@@ -162,6 +195,24 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// plain8 reports whether the first 8 bytes of s are all ASCII that a JSON
+// string holds as it is (no control character, quote or backslash),
+// testing them at once in a word: the texts are long and nearly always
+// plain, and testing them byte by byte was most of the time spent writing
+// a connection.
+func plain8(s string) bool {
+	_ = s[7]
+	w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	// A byte has its high bit set in (x - ones) &^ x only when x had a
+	// zero byte, x being w, or w xor a byte repeated; w - 0x20 repeated
+	// sets it for the bytes below 0x20.
+	zero := func(x uint64) uint64 { return (x - ones) &^ x }
+	bad := w | (w - 0x20*ones) | zero(w^'"'*ones) | zero(w^'\\'*ones)
+	return bad&highs == 0
 }
 
 // jsonBufs holds the buffers WriteJSON encodes into, so that writing a

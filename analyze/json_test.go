@@ -26,6 +26,7 @@ func jsonRef(t testing.TB, v any) []byte {
 // encoding/json treats specially (empty lists, escapes, odd floats).
 func TestJSONAgrees(t *testing.T) {
 	var lines []Line
+	var direct [][]byte // written by WriteJSON, from the Conn
 	traces, _ := filepath.Glob(filepath.Join(parityDir, "traces", "*"))
 	if len(traces) == 0 {
 		t.Log("Zeek parity traces not found; checking the made-up lines only")
@@ -35,6 +36,9 @@ func TestJSONAgrees(t *testing.T) {
 			conns, _ := analyzeFile(t, tr, opts)
 			for _, c := range conns {
 				lines = append(lines, LineOf(c))
+				var b bytes.Buffer
+				WriteJSON(&b, c)
+				direct = append(direct, b.Bytes())
 			}
 		}
 	}
@@ -56,10 +60,14 @@ func TestJSONAgrees(t *testing.T) {
 	for _, f := range floats {
 		lines = append(lines, Line{TS: f, Duration: -f, Idle: f / 3, Cause: Cause{Evidence: []string{}}})
 	}
-	for _, l := range lines {
-		got := l.appendJSON(nil)
-		if want := jsonRef(t, l); !bytes.Equal(got, want) {
+	for i, l := range lines {
+		got := l.appendJSON(nil, nil)
+		want := jsonRef(t, l)
+		if !bytes.Equal(got, want) {
 			t.Fatalf("hand-written JSON differs from encoding/json:\n got %s\nwant %s", got, want)
+		}
+		if i < len(direct) && !bytes.Equal(direct[i], want) {
+			t.Fatalf("WriteJSON differs from encoding/json:\n got %s\nwant %s", direct[i], want)
 		}
 	}
 	t.Logf("%d lines agree", len(lines))

@@ -47,14 +47,25 @@ type Errnos struct {
 
 // LineOf is c as a Line.
 func LineOf(c *Conn) Line {
-	v := c.Verdict()
+	var explain [2]string
+	l := lineOf(c, &explain)
+	l.OrigH, l.RespH = c.Orig().Addr().String(), c.Resp().Addr().String()
+	l.Zeek.History = c.History()
+	l.Explain = slices.Clone(l.Explain)
+	return l
+}
+
+// lineOf is LineOf without the strings that appendJSON can take from c
+// itself (the addresses and the history), and with its Explain list in
+// explain: writing a connection then allocates nothing.
+func lineOf(c *Conn, explain *[2]string) Line {
+	v := &c.v
 	ob, rb := c.Bytes()
 	l := Line{
 		Schema: SchemaVersion,
 		TS:     float64(c.z.start) / 1e9,
-		OrigH:  c.Orig().Addr().String(), OrigP: c.Orig().Port(),
-		RespH: c.Resp().Addr().String(), RespP: c.Resp().Port(),
-		Zeek:  ZeekState{c.ConnState(), c.History()},
+		OrigP:  c.Orig().Port(), RespP: c.Resp().Port(),
+		Zeek:  ZeekState{ConnState: c.ConnState()},
 		OrigB: ob, RespB: rb, Packets: c.Packets(),
 		Duration: c.Duration().Seconds(),
 		Idle:     v.Idle.Seconds(),
@@ -62,10 +73,15 @@ func LineOf(c *Conn) Line {
 		Errno: Errnos{v.OrigErrno, v.RespErrno},
 		Cause: v.Cause,
 	}
-	for _, e := range []string{v.OrigErrno, v.RespErrno} {
-		if inExplain[e] && !slices.Contains(l.Explain, e) {
-			l.Explain = append(l.Explain, e)
+	n := 0
+	for _, e := range [2]string{v.OrigErrno, v.RespErrno} {
+		if inExplain[e] && (n == 0 || explain[0] != e) {
+			explain[n] = e
+			n++
 		}
+	}
+	if n > 0 {
+		l.Explain = explain[:n]
 	}
 	return l
 }
@@ -73,9 +89,10 @@ func LineOf(c *Conn) Line {
 // WriteJSON writes c as one line of JSON. Evidence quotes packets as
 // "A > B", so HTML escaping, which would make that "\u003e", is off.
 func WriteJSON(w io.Writer, c *Conn) error {
-	l := LineOf(c)
+	var explain [2]string
+	l := lineOf(c, &explain)
 	bp := jsonBufs.Get().(*[]byte)
-	*bp = l.appendJSON((*bp)[:0])
+	*bp = l.appendJSON((*bp)[:0], c)
 	_, err := w.Write(*bp)
 	jsonBufs.Put(bp)
 	return err

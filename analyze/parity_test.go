@@ -36,7 +36,7 @@ func analyzeFile(t testing.TB, name string, opts Options) ([]*Conn, wire.Stats) 
 	}
 	r.Checksums = opts.Checksums
 	var conns []*Conn
-	tr := NewTracker(opts, func(c *Conn) { conns = append(conns, c) })
+	tr := NewTracker(opts, func(c *Conn) { conns = append(conns, c.Clone()) })
 	for {
 		rec, err := r.Next()
 		if err == io.EOF {

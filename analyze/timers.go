@@ -3,12 +3,14 @@ package analyze
 // timers is a min-heap of the times at which connections must be looked at
 // again, so that a sweep touches only the connections whose timers may have
 // run out instead of every open one. An entry whose time is not its
-// connection's sched, or whose connection is over, is stale and skipped.
+// connection's sched, whose connection is over, or whose connection has
+// been reused for another since, is stale and skipped.
 type timers []timer
 
 type timer struct {
-	at int64
-	c  *Conn
+	at  int64
+	c   *Conn
+	gen uint32 // c.gen when it was scheduled: c may have been reused since
 }
 
 // schedule makes sure c is looked at by time at: it adds an entry only when
@@ -18,7 +20,7 @@ func (h *timers) schedule(c *Conn, at int64) {
 		return
 	}
 	c.sched = at
-	h.push(timer{at, c})
+	h.push(timer{at, c, c.gen})
 }
 
 func (h *timers) push(x timer) {

@@ -9,8 +9,6 @@
 package analyze
 
 import (
-	"encoding/binary"
-	"net/netip"
 	"slices"
 	"time"
 
@@ -43,7 +41,8 @@ type Options struct {
 type Tracker struct {
 	opts  Options
 	done  func(*Conn)
-	conns map[key]*Conn
+	conns table
+	pool  pool
 	// timers holds, for each connection, a time by which one of its
 	// timers may have run out.
 	timers timers
@@ -57,28 +56,11 @@ type Tracker struct {
 	seq   int
 }
 
-// key is a 4-tuple in a fixed order, as plain bytes: hashing netip
-// values, which hold a zone handle, was a tenth of the time per packet.
-type key struct {
-	a, b   [16]byte
-	pa, pb uint16
-}
-
-func keyOf(src, dst netip.AddrPort) key {
-	k := key{a: src.Addr().As16(), b: dst.Addr().As16(), pa: src.Port(), pb: dst.Port()}
-	// The addresses compared as two big-endian halves, which orders them
-	// as bytes.Compare does, in a fraction of its time.
-	a0, a1 := binary.BigEndian.Uint64(k.a[:8]), binary.BigEndian.Uint64(k.a[8:])
-	b0, b1 := binary.BigEndian.Uint64(k.b[:8]), binary.BigEndian.Uint64(k.b[8:])
-	if a0 > b0 || a0 == b0 && (a1 > b1 || a1 == b1 && k.pa > k.pb) {
-		k.a, k.b, k.pa, k.pb = k.b, k.a, k.pb, k.pa
-	}
-	return k
-}
-
 // NewTracker returns a Tracker that calls done with each connection once it
 // is over: when Zeek's timers would remove it, when a new connection reuses
-// its 4-tuple, or at Close. The Conn is not used by the Tracker afterwards.
+// its 4-tuple, or at Close. The Conn is valid only until done returns: the
+// Tracker then reuses its memory for a later connection, so that following
+// a capture allocates nothing per connection. Clone keeps a copy.
 func NewTracker(opts Options, done func(*Conn)) *Tracker {
 	if opts.ServerPort == nil {
 		opts.ServerPort = DefaultServerPort
@@ -86,7 +68,7 @@ func NewTracker(opts Options, done func(*Conn)) *Tracker {
 	if opts.IdleRST == 0 {
 		opts.IdleRST = 5 * time.Minute
 	}
-	return &Tracker{opts: opts, done: done, conns: make(map[key]*Conn), idled: make(map[key]int64)}
+	return &Tracker{opts: opts, done: done, conns: newTable(), idled: make(map[key]int64)}
 }
 
 // idledKept is how long a connection ended by inactivity is remembered.
@@ -110,7 +92,9 @@ func (t *Tracker) Add(rec *wire.Record) {
 	case wire.KindTCP:
 		t.tcp(rec, now)
 	case wire.KindICMP:
-		if c := t.conns[keyOf(rec.ICMP.Src, rec.ICMP.Dst)]; c != nil {
+		var k key
+		setKey(&k, rec.ICMP.Src, rec.ICMP.Dst)
+		if c := t.conns.get(&k, t.conns.hash(&k)); c != nil {
 			c.icmp(rec, now)
 		}
 	}
@@ -121,26 +105,30 @@ func (t *Tracker) tcp(rec *wire.Record, now int64) {
 		return // Zeek drops the packet before it reaches a connection
 	}
 	p := &rec.TCP
-	k := keyOf(p.Src, p.Dst)
-	c := t.conns[k]
+	var k key
+	setKey(&k, p.Src, p.Dst)
+	h := t.conns.hash(&k)
+	c := t.conns.get(&k, h)
 	if c != nil && (now > c.deadline || c.z.isReuse(p)) {
 		t.finish(c)
 		c = nil
 	}
 	if c == nil {
-		c = t.newConn(p, now)
-		if last, ok := t.idled[k]; ok {
-			c.idleBefore = now - last
-			delete(t.idled, k)
+		c = t.newConn(p, now, k, h)
+		if len(t.idled) > 0 {
+			if last, ok := t.idled[k]; ok {
+				c.idleBefore = now - last
+				delete(t.idled, k)
+			}
 		}
-		t.conns[k] = c
+		t.conns.put(c, h)
 	}
 	c.packet(rec, now, t.opts.Checksums)
 	c.deadline = c.z.deadline()
 	t.timers.schedule(c, c.deadline)
 }
 
-func (t *Tracker) newConn(p *wire.Packet, now int64) *Conn {
+func (t *Tracker) newConn(p *wire.Packet, now int64, k key, h uint64) *Conn {
 	// Zeek's WantConnection: a connection first seen without a plain SYN
 	// is turned round when its source port looks like the server's.
 	flip := false
@@ -154,7 +142,8 @@ func (t *Tracker) newConn(p *wire.Packet, now int64) *Conn {
 		}
 	}
 	t.seq++
-	c := &Conn{n: t.seq, k: keyOf(p.Src, p.Dst), idleRST: t.opts.IdleRST.Nanoseconds()}
+	c := t.pool.get()
+	c.n, c.k, c.h, c.idleRST = t.seq, k, h, t.opts.IdleRST.Nanoseconds()
 	if t.opts.KeepPackets > 0 {
 		c.kept = &keeper{max: t.opts.KeepPackets}
 	}
@@ -163,7 +152,7 @@ func (t *Tracker) newConn(p *wire.Packet, now int64) *Conn {
 }
 
 func (t *Tracker) finish(c *Conn) {
-	delete(t.conns, c.k)
+	t.conns.del(c, c.h)
 	c.over = true
 	if c.z.inactive(t.now) {
 		c.idleEnd = true
@@ -171,6 +160,7 @@ func (t *Tracker) finish(c *Conn) {
 	}
 	c.end(t.now)
 	t.done(c)
+	t.pool.put(c)
 }
 
 // expire ends the connections whose timers have run out by now, oldest
@@ -185,7 +175,7 @@ func (t *Tracker) expire(now int64) {
 	for len(t.timers) > 0 && t.timers[0].at < now {
 		x := t.timers.pop()
 		c := x.c
-		if c.over || x.at != c.sched {
+		if c.over || x.gen != c.gen || x.at != c.sched {
 			continue
 		}
 		c.sched = 0
@@ -208,16 +198,14 @@ func (t *Tracker) finishAll(l []*Conn) {
 // Close ends every connection still open, in the order they started: the
 // capture is over.
 func (t *Tracker) Close() {
-	l := make([]*Conn, 0, len(t.conns))
-	for _, c := range t.conns {
-		l = append(l, c)
-	}
+	l := make([]*Conn, 0, t.conns.n)
+	t.conns.each(func(c *Conn) { l = append(l, c) })
 	t.finishAll(l)
 	t.timers = nil
 }
 
 // Open is the number of connections being followed.
-func (t *Tracker) Open() int { return len(t.conns) }
+func (t *Tracker) Open() int { return t.conns.n }
 
 // DefaultServerPort is true for the ports that Zeek's default scripts
 // register analyzers for (and so put in likely_server_ports), plus other

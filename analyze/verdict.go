@@ -146,7 +146,7 @@ func verdict(c *Conn, now int64) Verdict {
 	// The first RST decides, unless both sides had finished with FINs.
 	var rs *endpoint
 	for _, e := range []*endpoint{o, r} {
-		if e.rst != nil && (rs == nil || e.rst.at < rs.rst.at) {
+		if e.hasRST && (rs == nil || e.rst.at < rs.rst.at) {
 			rs = e
 		}
 	}
@@ -256,7 +256,7 @@ func vanished(e *endpoint) bool { return e.rxmtTail >= 1 && e.last >= e.peer.las
 func keptAlive(e *endpoint) bool { return e.kaTail >= 1 && e.last >= e.peer.last }
 
 func judgeRST(c *Conn, s *endpoint, v *Verdict, set func(*endpoint, string), cause func(id, conf, text string, ev ...string)) {
-	ri := s.rst
+	ri := &s.rst
 	peer := s.peer
 	v.How, v.By = HowRST, by(s)
 	at := "RST from the " + name(s) + " at packet " + strconv.Itoa(ri.n) + ", in " + senderState(ri) + " as far as the packets show"

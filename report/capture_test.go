@@ -25,7 +25,7 @@ func analyzeCapture(t testing.TB, r io.Reader, keep int) ([]*analyze.Conn, wire.
 		t.Fatal(err)
 	}
 	var conns []*analyze.Conn
-	tr := analyze.NewTracker(analyze.Options{KeepPackets: keep}, func(c *analyze.Conn) { conns = append(conns, c) })
+	tr := analyze.NewTracker(analyze.Options{KeepPackets: keep}, func(c *analyze.Conn) { conns = append(conns, c.Clone()) })
 	for {
 		rec, err := wr.Next()
 		if err == io.EOF {
@@ -259,7 +259,7 @@ func FuzzCaptureHTML(f *testing.F) {
 		var conns []*analyze.Conn
 		tr := analyze.NewTracker(analyze.Options{KeepPackets: 16}, func(c *analyze.Conn) {
 			if len(conns) < 8 {
-				conns = append(conns, c)
+				conns = append(conns, c.Clone())
 			}
 		})
 		for n := 0; n < 2000; n++ {

@@ -112,8 +112,7 @@ Flags:
 		page.in = ints
 		in = &stopReader{r: in, done: ints.ctx.Done()}
 	}
-	cr := &countReader{r: in}
-	r, err := wire.NewReader(cr)
+	r, err := wire.NewReader(in)
 	if err != nil {
 		if page != nil && page.interrupted() {
 			code, _ := page.in.exitStatus()
@@ -122,6 +121,7 @@ Flags:
 		fmt.Fprintf(stderr, "teardown analyze: %s: %v\n", fs.Arg(0), err)
 		return exitUsage
 	}
+	defer r.Close()
 	r.Checksums = *checksums
 	// Lines are buffered, except when reading a live capture from stdin,
 	// where each connection is shown when it ends.
@@ -170,7 +170,7 @@ Flags:
 		}
 		tr.Add(rec)
 		if rec.N&0xffff == 0 {
-			bar.show(cr.n, rec.N)
+			bar.show(r.Offset(), rec.N)
 		}
 		if page != nil && page.interrupted() {
 			break // a signal ends the input: what was read is written
@@ -226,17 +226,6 @@ Flags:
 		}
 	}
 	return exitOK
-}
-
-type countReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // progress draws a one-line progress report on a terminal.

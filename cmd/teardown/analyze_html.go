@@ -42,7 +42,7 @@ func (p *htmlPage) add(c *analyze.Conn) {
 	}
 	p.chose++
 	if len(p.drawn) < p.max {
-		p.drawn = append(p.drawn, c)
+		p.drawn = append(p.drawn, c.Clone())
 	}
 }
 

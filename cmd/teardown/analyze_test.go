@@ -242,7 +242,7 @@ func analyzeCapture(t *testing.T, name string) []*analyze.Conn {
 		t.Fatalf("%s: %v", name, err)
 	}
 	var conns []*analyze.Conn
-	tr := analyze.NewTracker(analyze.Options{}, func(c *analyze.Conn) { conns = append(conns, c) })
+	tr := analyze.NewTracker(analyze.Options{}, func(c *analyze.Conn) { conns = append(conns, c.Clone()) })
 	for {
 		rec, err := r.Next()
 		if err == io.EOF {

@@ -5,6 +5,9 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -29,7 +32,8 @@ type Record struct {
 	N    int
 	Time time.Time
 	// TCP is the segment (KindTCP). Its Data is the innermost IP packet and
-	// is valid only until the next call to Next.
+	// is valid only until the next call to Next or Close, and only while
+	// the Reader is in use: it may lie in the mapped file.
 	TCP Packet
 	// ICMP is the error (KindICMP).
 	ICMP ICMP
@@ -84,6 +88,10 @@ type Reader struct {
 	rec     Record
 	stats   Stats
 	ng      bool
+	// in counts the bytes read from the input; mapped is set while the
+	// records may come from a mapped file.
+	in     *counter
+	mapped bool
 }
 
 // maxSnap is the largest record Reader accepts: libpcap's largest snap
@@ -92,14 +100,24 @@ type Reader struct {
 const maxSnap = 262144
 
 // NewReader reads the file header of a pcap (either byte order, microsecond
-// or nanosecond) or pcapng stream.
+// or nanosecond) or pcapng stream. When r is an *os.File holding a regular
+// file, a classic pcap file is mapped into memory and read in place from
+// the file's offset, instead of being copied out by read(2); records
+// written after the mapping was made are read from the file when the
+// mapped ones are done. Close unmaps it.
 func NewReader(r io.Reader) (*Reader, error) {
-	br := bufio.NewReaderSize(r, 1<<20)
+	if f, ok := r.(*os.File); ok {
+		if rd := newMappedReader(f); rd != nil {
+			return rd, nil
+		}
+	}
+	in := &counter{r: r}
+	br := bufio.NewReaderSize(in, 1<<20)
 	magic, err := br.Peek(4)
 	if err != nil {
 		return nil, fmt.Errorf("read capture header: %w", noEOF(err))
 	}
-	rd := &Reader{}
+	rd := &Reader{in: in}
 	rd.dec.init()
 	if magic[0] == 0x0a && magic[1] == 0x0d && magic[2] == 0x0d && magic[3] == 0x0a {
 		ng, err := pcapgo.NewNgReader(br, pcapgo.NgReaderOptions{WantMixedLinkType: true})
@@ -145,10 +163,48 @@ func NewReader(r io.Reader) (*Reader, error) {
 		}
 	} else {
 		br.Discard(24)
-		rd.pcap, rd.pcapLink = newPcapRecords(br, hdr, pr.Resolution()), lt
+		rd.pcap, rd.pcapLink = newPcapRecords(br, nil, in, hdr, pr.Resolution()), lt
 	}
 	rd.link = func(gopacket.CaptureInfo) layers.LinkType { return lt }
 	return rd, nil
+}
+
+// newMappedReader maps f and returns a Reader of its records, or nil when
+// f cannot be mapped or does not hold, from its offset on, an uncompressed
+// pcap file whose header NewReader accepts: then NewReader reads f as any
+// other stream, from the same offset, and gives the same errors.
+func newMappedReader(f *os.File) *Reader {
+	base, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil
+	}
+	mem := mapFile(f)
+	if mem == nil {
+		return nil
+	}
+	m := &mapping{mem: mem, file: f, base: base}
+	if base < 0 || base+24 > int64(len(mem)) {
+		m.unmap()
+		return nil
+	}
+	hdr := mem[base : base+24 : base+24]
+	if hdr[0] == 0x1f && hdr[1] == 0x8b {
+		m.unmap()
+		return nil
+	}
+	pr, err := pcapgo.NewReader(bytes.NewReader(hdr))
+	if err != nil || !knownLink(pr.LinkType()) {
+		m.unmap()
+		return nil
+	}
+	rd := &Reader{in: &counter{}, pcapLink: pr.LinkType(), mapped: true}
+	rd.dec.init()
+	rd.pcap = newPcapRecords(nil, m, rd.in, hdr, pr.Resolution())
+	lt := rd.pcapLink
+	rd.link = func(gopacket.CaptureInfo) layers.LinkType { return lt }
+	// A Reader dropped without Close still unmaps its file.
+	runtime.AddCleanup(rd, (*mapping).unmap, m)
+	return rd
 }
 
 // Next returns the next TCP segment or ICMP error in the file, skipping
@@ -156,6 +212,40 @@ func NewReader(r io.Reader) (*Reader, error) {
 // returns io.EOF; Stats then says which. The record is reused by the next
 // call.
 func (r *Reader) Next() (*Record, error) {
+	if r.mapped {
+		return r.nextMapped()
+	}
+	return r.nextRecord()
+}
+
+// nextMapped is Next while the file may be mapped: a file cut shorter
+// while it is read makes reading the lost pages a fault, which ends the
+// stream as a damaged file does instead of the program.
+func (r *Reader) nextMapped() (rec *Record, err error) {
+	old := debug.SetPanicOnFault(true)
+	defer func() {
+		debug.SetPanicOnFault(old)
+		if x := recover(); x != nil {
+			if _, fault := x.(interface{ Addr() uintptr }); !fault {
+				panic(x)
+			}
+			r.stats.Damaged++
+			r.stats.Broken = fmt.Errorf("record %d: the file was cut shorter while it was read", r.stats.Records)
+			if m := r.pcap.m; m != nil {
+				m.unmap()
+			}
+			r.pcap.m, r.mapped = nil, false
+			rec, err = nil, io.EOF
+		}
+	}()
+	rec, err = r.nextRecord()
+	if r.pcap.m == nil {
+		r.mapped = false // the rest is read from the file
+	}
+	return rec, err
+}
+
+func (r *Reader) nextRecord() (*Record, error) {
 	rec := &r.rec
 	for {
 		if len(r.dec.pending) > 0 {
@@ -231,6 +321,25 @@ func (r *Reader) count(res result) bool {
 // Stats returns the counts so far.
 func (r *Reader) Stats() Stats { return r.stats }
 
+// Offset is how many bytes of the input have been read, for showing
+// progress.
+func (r *Reader) Offset() int64 {
+	if r.pcap != nil {
+		return r.pcap.offset()
+	}
+	return r.in.n
+}
+
+// Close unmaps the file, if NewReader mapped it; it leaves the file open.
+// Later calls to Next read the rest of the file with read(2).
+func (r *Reader) Close() error {
+	if r.pcap == nil {
+		return nil
+	}
+	r.mapped = false
+	return r.pcap.release()
+}
+
 // Pcapng reports whether the file is pcapng rather than pcap.
 func (r *Reader) Pcapng() bool { return r.ng }
 
@@ -257,6 +366,7 @@ func ReadPcap(r io.Reader) ([]Packet, error) {
 		p.Data = append([]byte(nil), p.Data...)
 		pkts = append(pkts, p)
 	}
+	rd.Close()
 	st := rd.Stats()
 	if st.Broken != nil {
 		return nil, fmt.Errorf("read capture: %w", st.Broken)
