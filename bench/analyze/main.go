@@ -24,7 +24,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -148,9 +147,8 @@ func measure(t tool) (result, error) {
 		return result{}, fmt.Errorf("%v: %s", err, errb.String())
 	}
 	wall := time.Since(start)
-	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	return result{wall: wall, cpu: cpu, rss: int64(ru.Maxrss) << 10}, nil // Linux reports kilobytes
+	ps := cmd.ProcessState
+	return result{wall: wall, cpu: ps.UserTime() + ps.SystemTime(), rss: peakRSS(ps)}, nil
 }
 
 func median(rs []result) result {
