@@ -65,6 +65,7 @@ const (
 	bpfMapLost             = "lost"
 	bpfMapNetnsAllow       = "netns_allow"
 	bpfMapOwners           = "owners"
+	bpfMapPending          = "pending"
 	bpfMapPortAllow        = "port_allow"
 	bpfMapSnapshotOwners   = "snapshot_owners"
 	bpfProgErrorReport     = "error_report"
@@ -79,6 +80,7 @@ const (
 	bpfVarFilterCgroup     = "filter_cgroup"
 	bpfVarFilterNetns      = "filter_netns"
 	bpfVarFilterPort       = "filter_port"
+	bpfVarMergeReports     = "merge_reports"
 	bpfVarSkbConsumed      = "skb_consumed"
 	bpfVarUnusedEvent      = "unused_event"
 	bpfVarWantDrops        = "want_drops"
@@ -148,6 +150,7 @@ type bpfMapSpecs struct {
 	Lost           *ebpf.MapSpec `ebpf:"lost"`
 	NetnsAllow     *ebpf.MapSpec `ebpf:"netns_allow"`
 	Owners         *ebpf.MapSpec `ebpf:"owners"`
+	Pending        *ebpf.MapSpec `ebpf:"pending"`
 	PortAllow      *ebpf.MapSpec `ebpf:"port_allow"`
 	SnapshotOwners *ebpf.MapSpec `ebpf:"snapshot_owners"`
 }
@@ -159,6 +162,7 @@ type bpfVariableSpecs struct {
 	FilterCgroup *ebpf.VariableSpec `ebpf:"filter_cgroup"`
 	FilterNetns  *ebpf.VariableSpec `ebpf:"filter_netns"`
 	FilterPort   *ebpf.VariableSpec `ebpf:"filter_port"`
+	MergeReports *ebpf.VariableSpec `ebpf:"merge_reports"`
 	SkbConsumed  *ebpf.VariableSpec `ebpf:"skb_consumed"`
 	UnusedEvent  *ebpf.VariableSpec `ebpf:"unused_event"`
 	WantDrops    *ebpf.VariableSpec `ebpf:"want_drops"`
@@ -191,6 +195,7 @@ type bpfMaps struct {
 	Lost           *ebpf.Map `ebpf:"lost"`
 	NetnsAllow     *ebpf.Map `ebpf:"netns_allow"`
 	Owners         *ebpf.Map `ebpf:"owners"`
+	Pending        *ebpf.Map `ebpf:"pending"`
 	PortAllow      *ebpf.Map `ebpf:"port_allow"`
 	SnapshotOwners *ebpf.Map `ebpf:"snapshot_owners"`
 }
@@ -203,6 +208,7 @@ func (m *bpfMaps) Close() error {
 		m.Lost,
 		m.NetnsAllow,
 		m.Owners,
+		m.Pending,
 		m.PortAllow,
 		m.SnapshotOwners,
 	)
@@ -215,6 +221,7 @@ type bpfVariables struct {
 	FilterCgroup *ebpf.Variable `ebpf:"filter_cgroup"`
 	FilterNetns  *ebpf.Variable `ebpf:"filter_netns"`
 	FilterPort   *ebpf.Variable `ebpf:"filter_port"`
+	MergeReports *ebpf.Variable `ebpf:"merge_reports"`
 	SkbConsumed  *ebpf.Variable `ebpf:"skb_consumed"`
 	UnusedEvent  *ebpf.Variable `ebpf:"unused_event"`
 	WantDrops    *ebpf.Variable `ebpf:"want_drops"`

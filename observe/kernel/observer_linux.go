@@ -49,9 +49,11 @@ type Observer struct {
 	// hasReason is true when the kernel's tcp_send_reset has a reason.
 	hasReason bool
 
-	// queue holds events read from the ring, in the kernel's order; a
-	// received RST at its head waits there for its error report.
+	// queue[head:] holds events read from the ring, in the kernel's
+	// order; a received RST at its head waits there for its error report.
+	// The slice is reused once emptied.
 	queue    []queued
+	head     int
 	rec      ringbuf.Record
 	deadline time.Time
 	closeMu  sync.Mutex
@@ -126,6 +128,9 @@ func Open(cfg Config) (*Observer, error) {
 		"filter_port":   len(cfg.Ports) > 0,
 		"filter_cgroup": len(cfg.Cgroups) > 0,
 		"want_states":   cfg.States,
+		// Without Reports, the kernel pairs each received RST with its
+		// error report: one record, and nothing held in user space.
+		bpfVarMergeReports: !cfg.Reports,
 	} {
 		if err := spec.Variables[name].Set(b2u(on)); err != nil {
 			return nil, fmt.Errorf("kernel observer: set %s: %w", name, err)
@@ -309,33 +314,35 @@ func (o *Observer) SetDeadline(t time.Time) { o.deadline = t }
 // returned with that error (Errno), once it is seen or errorWait passed.
 func (o *Observer) Read() (Event, error) {
 	for {
-		if len(o.queue) > 0 {
-			q := o.queue[0]
-			if !q.held() || time.Since(q.at) >= errorWait {
-				o.queue = o.queue[1:]
-				return q.e, nil
+		if o.head < len(o.queue) {
+			if q := &o.queue[o.head]; !q.held() || time.Since(q.at) >= errorWait {
+				return o.pop(), nil
 			}
 		}
-		dl := o.deadline
-		if len(o.queue) > 0 {
-			if t := o.queue[0].at.Add(errorWait); dl.IsZero() || t.Before(dl) {
+		if o.rd.AvailableBytes() > 0 {
+			// Records wait: take them without waiting, and without
+			// reading the clock for every one.
+			o.rd.SetDeadline(past)
+		} else {
+			dl := o.deadline
+			if o.head < len(o.queue) {
+				if t := o.queue[o.head].at.Add(errorWait); dl.IsZero() || t.Before(dl) {
+					dl = t
+				}
+			}
+			if t := time.Now().Add(pollEvery); dl.IsZero() || t.Before(dl) {
 				dl = t
 			}
+			o.rd.SetDeadline(dl)
 		}
-		if t := time.Now().Add(pollEvery); dl.IsZero() || t.Before(dl) {
-			dl = t
-		}
-		o.rd.SetDeadline(dl)
 		err := o.rd.ReadInto(&o.rec)
 		switch {
 		case err == nil:
-		case errors.Is(err, os.ErrDeadlineExceeded) && (len(o.queue) > 0 || o.deadline.IsZero() || time.Now().Before(o.deadline)):
+		case errors.Is(err, os.ErrDeadlineExceeded) && (o.head < len(o.queue) || o.deadline.IsZero() || time.Now().Before(o.deadline)):
 			continue // the head's wait may be over, or records wait unannounced
 		case errors.Is(err, ringbuf.ErrClosed):
-			if len(o.queue) > 0 {
-				q := o.queue[0]
-				o.queue = o.queue[1:]
-				return q.e, nil
+			if o.head < len(o.queue) {
+				return o.pop(), nil
 			}
 			return Event{}, ErrClosed
 		default:
@@ -349,11 +356,23 @@ func (o *Observer) Read() (Event, error) {
 	}
 }
 
+// past is a deadline that has passed: a read with it does not wait.
+var past = time.Unix(1, 0)
+
+// pop removes and returns the event at the queue's head.
+func (o *Observer) pop() Event {
+	e := o.queue[o.head].e
+	if o.head++; o.head == len(o.queue) {
+		o.queue, o.head = o.queue[:0], 0
+	}
+	return e
+}
+
 // Ready reports whether a Read would return at once: events are waiting in
 // the ring buffer or in the observer. A reader that buffers its output
 // flushes it when nothing is ready.
 func (o *Observer) Ready() bool {
-	return o.rd.AvailableBytes() > 0 || (len(o.queue) > 0 && !o.queue[0].held())
+	return o.rd.AvailableBytes() > 0 || (o.head < len(o.queue) && !o.queue[o.head].held())
 }
 
 // Sync returns every event the kernel recorded before the call, in order,
@@ -379,10 +398,10 @@ func (o *Observer) Sync() ([]Event, error) {
 		raw := *(*bpfEvent)(unsafe.Pointer(&o.rec.RawSample[0]))
 		o.take(o.decode(&raw))
 	}
-	for _, q := range o.queue {
+	for _, q := range o.queue[o.head:] {
 		out = append(out, q.e)
 	}
-	o.queue = o.queue[:0]
+	o.queue, o.head = o.queue[:0], 0
 	return out, nil
 }
 
@@ -395,15 +414,22 @@ type queued struct {
 // held reports whether the event waits for its error report.
 func (q *queued) held() bool { return q.e.Kind == ReceiveReset && q.e.ErrnoPending }
 
+// pairWithin bounds how far back from the newest event take looks for the
+// received RST an error report completes. The report follows its RST on
+// the same CPU, with at most the events other CPUs recorded meanwhile in
+// between; when the RST was lost, a scan of the whole queue (which grows
+// while its head waits) made each report cost more as watch fell behind.
+const pairWithin = 256
+
 // take queues an event, pairing a received RST with the error report that
-// follows it.
+// follows it when the kernel did not.
 func (o *Observer) take(e Event) {
 	switch e.Kind {
 	case SocketError:
 		if o.cfg.Reports {
 			break // every report is an event; no RST is held for one
 		}
-		for i := range o.queue {
+		for i := len(o.queue) - 1; i >= max(o.head, len(o.queue)-pairWithin); i-- {
 			if q := &o.queue[i]; q.held() && q.e.Cookie == e.Cookie {
 				q.e.Errno, q.e.ErrnoPending = e.Errno, false
 				return
@@ -417,7 +443,11 @@ func (o *Observer) take(e Event) {
 			return
 		}
 	}
-	o.queue = append(o.queue, queued{e, time.Now()})
+	q := queued{e: e}
+	if q.held() {
+		q.at = time.Now() // only a held event waits, and only it needs the time
+	}
+	o.queue = append(o.queue, q)
 }
 
 // decode turns the BPF program's record into an Event.
@@ -449,8 +479,8 @@ func (o *Observer) decode(r *bpfEvent) Event {
 			e.Reason = reasonName(o.reasons, r.Reason)
 		}
 	}
-	if e.Kind == ReceiveReset && r.Flags&flagWantError != 0 && !o.cfg.Reports {
-		e.ErrnoPending = true
+	if e.Kind == ReceiveReset && r.Flags&(flagWantError|flagReported) == flagWantError && !o.cfg.Reports {
+		e.ErrnoPending = true // paired in take, unless the kernel did it
 	}
 	e.Local = addrPort(r.Family, r.Saddr, r.Sport)
 	e.Remote = addrPort(r.Family, r.Daddr, r.Dport)
@@ -475,6 +505,7 @@ const (
 	flagWantError = 8
 	flagHasReason = 16
 	flagListener  = 32
+	flagReported  = 64
 )
 
 func addrPort(family uint8, a [16]uint8, port uint16) netip.AddrPort {

@@ -195,6 +195,7 @@ enum {
 	FLAG_WANT_ERROR = 8,  // an inet_sk_error_report for this socket follows
 	FLAG_HAS_REASON = 16, // reason is the kernel's (tcp_send_reset has one)
 	FLAG_LISTENER = 32,   // the owner is the listener's: no task acted on the socket yet
+	FLAG_REPORTED = 64,   // a received RST's err is the error the kernel reported after it
 };
 
 struct owner {
@@ -238,6 +239,7 @@ volatile const __u8 filter_port;   // only ports in port_allow (either end)
 volatile const __u8 filter_cgroup; // only socket cgroups in cgroup_allow
 volatile const __u8 want_states;   // emit state changes
 volatile const __u8 want_drops;    // emit TCP packets dropped (kfree_skb)
+volatile const __u8 merge_reports; // one record for a received RST and its error report
 volatile const __u32 skb_consumed; // SKB_CONSUMED's value: not a drop
 
 struct {
@@ -295,6 +297,19 @@ struct {
 	__type(key, __u64);
 	__type(value, __u8);
 } cgroup_allow SEC(".maps");
+
+// pending holds, per CPU, a received RST waiting for the error report that
+// tcp_reset files right after it on the same CPU (tcp_done_with_error): the
+// two become one record, with the reported errno. An RST still held when
+// another event of this CPU needs the slot is written out without it, and
+// user space pairs it with the report as it pairs all of them when
+// merge_reports is off.
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct event);
+} pending SEC(".maps");
 
 // lost[0] counts events dropped because the ring buffer was full.
 struct {
@@ -437,20 +452,30 @@ static __always_inline int sock_netns_passes(const struct sock *sk)
 	return netns_passes(BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum));
 }
 
-static __always_inline struct event *reserve(__u8 kind)
+static __always_inline void count_lost(void)
 {
-	struct event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		__u32 zero = 0;
-		__u64 *n = bpf_map_lookup_elem(&lost, &zero);
-		if (n)
-			*n += 1;
-		return 0;
-	}
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&lost, &zero);
+	if (n)
+		*n += 1;
+}
+
+static __always_inline void start(struct event *e, __u8 kind)
+{
 	__builtin_memset(e, 0, sizeof(*e));
 	e->mono = bpf_ktime_get_ns();
 	e->kind = kind;
 	e->cpu_pid = bpf_get_current_pid_tgid() >> 32;
+}
+
+static __always_inline struct event *reserve(__u8 kind)
+{
+	struct event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_lost();
+		return 0;
+	}
+	start(e, kind);
 	return e;
 }
 
@@ -460,16 +485,51 @@ static __always_inline struct event *reserve(__u8 kind)
 // reader had caught up, cost both sides more than the events themselves.
 #define wake_bytes (512 << 10)
 
-// wake returns the flags that submit e: a wakeup only for the record whose
-// reservation made the unread data reach wake_bytes, so that a reader that
-// has fallen behind is not woken again for every record.
-static __always_inline __u64 wake(struct event *e)
+// rec_bytes is the room a record takes in the ring: with its header,
+// 8-aligned.
+#define rec_bytes ((sizeof(struct event) + 8 + 7) & ~7ULL)
+
+// wake_after returns the flags that submit a record: a wakeup only for the
+// record that makes the unread data reach wake_bytes, so that a reader that
+// has fallen behind is not woken again for every record. extra is the size
+// of the record when it is not reserved yet (bpf_ringbuf_output).
+static __always_inline __u64 wake_after(__u64 extra)
 {
-	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	__u64 rec = (sizeof(*e) + 8 + 7) & ~7ULL; // with its header, 8-aligned
-	if (avail >= wake_bytes && avail < wake_bytes + rec)
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + extra;
+	if (avail >= wake_bytes && avail < wake_bytes + rec_bytes)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
+}
+
+// wake returns the flags that submit the reserved record e.
+static __always_inline __u64 wake(struct event *e)
+{
+	return wake_after(0);
+}
+
+// output copies a held event into the ring and frees its slot.
+static __always_inline void output(struct event *e)
+{
+	if (bpf_ringbuf_output(&events, e, sizeof(*e), wake_after(rec_bytes)) < 0)
+		count_lost();
+	e->kind = 0;
+}
+
+// held returns this CPU's pending slot, or 0.
+static __always_inline struct event *held(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&pending, &zero);
+}
+
+// release writes out a received RST held for an error report that has not
+// come, so that events of this CPU stay in order; with cookie non-zero,
+// only the RST of that socket.
+static __always_inline void release(__u64 cookie)
+{
+	struct event *p = held();
+	if (p && p->kind && (!cookie || p->cookie == cookie))
+		output(p);
 }
 
 // from_skb fills an RST's connection from the packet it answers, for RSTs
@@ -546,6 +606,39 @@ int BPF_PROG(send_reset_plain, struct sock *sk, const struct sk_buff *skb)
 	return send_reset(sk, skb, 0, 0);
 }
 
+// want_error reports whether tcp_reset will report an error to the socket
+// after this received RST: unless it is closed already or dead (orphaned),
+// when no application is told anything.
+static __always_inline int want_error(struct event *e, const struct sock *sk)
+{
+	return e->state != TCP_CLOSE && full_sock(e->state) &&
+	       !(BPF_CORE_READ(sk, __sk_common.skc_flags) & (1UL << SOCK_DEAD));
+}
+
+// receive_reset_held records a received RST in this CPU's pending slot,
+// where error_report completes it: one record instead of two, and no
+// pairing in user space.
+static __always_inline int receive_reset_held(struct sock *sk)
+{
+	struct event *p = held();
+
+	if (!p)
+		return 0;
+	if (p->kind)
+		output(p);
+	start(p, KIND_RECEIVE_RESET);
+	fill(p, sk, 1);
+	if (!pass(p)) {
+		p->kind = 0;
+		return 0;
+	}
+	if (want_error(p, sk))
+		p->flags |= FLAG_WANT_ERROR;
+	else
+		output(p);
+	return 0;
+}
+
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(receive_reset, struct sock *sk)
 {
@@ -553,14 +646,13 @@ int BPF_PROG(receive_reset, struct sock *sk)
 
 	if (!sock_netns_passes(sk))
 		return 0;
+	if (merge_reports)
+		return receive_reset_held(sk);
 	e = reserve(KIND_RECEIVE_RESET);
 	if (!e)
 		return 0;
 	fill(e, sk, 1);
-	// tcp_reset reports an error unless the socket is closed already or
-	// dead (orphaned): then no application is told anything.
-	if (e->state != TCP_CLOSE && full_sock(e->state) &&
-	    !(BPF_CORE_READ(sk, __sk_common.skc_flags) & (1UL << SOCK_DEAD)))
+	if (want_error(e, sk))
 		e->flags |= FLAG_WANT_ERROR;
 	if (!pass(e)) {
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
@@ -604,6 +696,10 @@ int BPF_PROG(set_state, struct sock *sk, int oldstate, int newstate)
 	}
 	if (!want_states || !sock_netns_passes(sk))
 		return 0;
+	// tcp_done's move to CLOSE comes between a received RST and its
+	// error report: the RST is written first, unpaired.
+	if (merge_reports)
+		release(bpf_get_socket_cookie(sk));
 	e = reserve(KIND_STATE);
 	if (!e)
 		return 0;
@@ -625,6 +721,16 @@ int BPF_PROG(error_report, struct sock *sk)
 
 	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP || !sock_netns_passes(sk))
 		return 0;
+	if (merge_reports) {
+		struct event *p = held();
+		if (p && p->kind && p->cookie == bpf_get_socket_cookie(sk) && (p->flags & FLAG_WANT_ERROR)) {
+			p->err = BPF_CORE_READ(sk, sk_err);
+			p->flags |= FLAG_REPORTED;
+			output(p);
+			return 0;
+		}
+		release(0);
+	}
 	e = reserve(KIND_ERROR);
 	if (!e)
 		return 0;
