@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -24,13 +25,19 @@ type watchChild struct {
 	out *os.File
 }
 
-func startWatch(bin string, args ...string) (*watchChild, error) {
+// startWatch starts watch with args, at niceness nice (0: as this process).
+func startWatch(bin string, nice int, args ...string) (*watchChild, error) {
 	out, err := os.CreateTemp("", "bench-watch-*.json")
 	if err != nil {
 		return nil, err
 	}
 	os.Remove(out.Name()) // the descriptors keep it until the count is done
-	cmd := exec.Command(bin, append([]string{"watch", "--json", "--metrics", "127.0.0.1:0"}, args...)...)
+	argv := append([]string{bin, "watch", "--json", "--metrics", "127.0.0.1:0"}, args...)
+	if nice != 0 {
+		// nice(1) execs watch: every thread the runtime starts has it.
+		argv = append([]string{"nice", "-n", strconv.Itoa(nice)}, argv...)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout = out
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

@@ -30,6 +30,8 @@ type config struct {
 	rates    []int // connects per second; 0 is as fast as possible
 	workers  []int // generator threads, a load round for each with each rate
 	rounds   int
+	nice     int
+	buffer   int // watch --buffer, MiB; 0: its default
 	size     int64
 }
 
@@ -40,6 +42,8 @@ func main() {
 	flag.DurationVar(&c.duration, "duration", 5*time.Second, "how long each load runs")
 	flag.StringVar(&rates, "rates", "10000,0", "comma-separated connect `rates` per second (0: as fast as possible)")
 	flag.StringVar(&workers, "workers", "1,2,"+strconv.Itoa(2*runtime.NumCPU()), "comma-separated `counts` of generator threads, each connecting one socket at a time")
+	flag.IntVar(&c.nice, "nice", 0, "run watch at this `niceness` (-20 to 19; 0: as the bench)")
+	flag.IntVar(&c.buffer, "buffer", 0, "watch's --buffer in `MiB` (0: its default)")
 	flag.IntVar(&c.rounds, "rounds", 3, "proxy throughput rounds with and without watch")
 	flag.Int64Var(&c.size, "size", 512<<20, "bytes through the proxy per round")
 	flag.Parse()
@@ -91,8 +95,8 @@ func run(c config, out io.Writer) error {
 	}
 	defer ns.close()
 	fmt.Fprintf(out, "## teardown watch under load\n\n")
-	fmt.Fprintf(out, "`go run ./bench/watch -duration %v` on %d CPUs, kernel %s; each connect to a closed port draws one RST sent and one received; watch writes JSON lines to a file.\n\n",
-		c.duration, runtime.NumCPU(), kernelRelease())
+	fmt.Fprintf(out, "`go run ./bench/watch -duration %v -nice %d -buffer %d` on %d CPUs, kernel %s; each connect to a closed port draws one RST sent and one received; watch writes JSON lines to a file.\n\n",
+		c.duration, c.nice, c.buffer, runtime.NumCPU(), kernelRelease())
 	fmt.Fprintf(out, "| generator threads | target connects/s | RSTs sent/s (kernel) | sent shown/s | received shown/s | shown / sent | lost | watch CPU (cores) | load |\n")
 	fmt.Fprintf(out, "|---|---|---|---|---|---|---|---|---|\n")
 	for _, workers := range c.workers {
@@ -231,7 +235,11 @@ type loadResult struct {
 }
 
 func loadRound(c config, ns *namespace, workers, rate int) (loadResult, error) {
-	w, err := startWatch(c.teardown, "--netns", strconv.FormatUint(ns.ino, 10))
+	args := []string{"--netns", strconv.FormatUint(ns.ino, 10)}
+	if c.buffer > 0 {
+		args = append(args, "--buffer", strconv.Itoa(c.buffer))
+	}
+	w, err := startWatch(c.teardown, c.nice, args...)
 	if err != nil {
 		return loadResult{}, err
 	}
@@ -351,7 +359,7 @@ func proxyRounds(c config) (with, without []float64, err error) {
 		for _, watching := range []bool{false, true} {
 			var w *watchChild
 			if watching {
-				if w, err = startWatch(c.teardown, "-q"); err != nil {
+				if w, err = startWatch(c.teardown, c.nice, "-q"); err != nil {
 					return nil, nil, err
 				}
 			}

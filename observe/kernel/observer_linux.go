@@ -56,8 +56,11 @@ type Observer struct {
 	head     int
 	rec      ringbuf.Record
 	deadline time.Time
-	closeMu  sync.Mutex
-	closed   bool
+	// comms holds the command names seen, so that decoding one does not
+	// allocate a string per event.
+	comms   map[[16]int8]string
+	closeMu sync.Mutex
+	closed  bool
 }
 
 // maps are the collection's maps the observer uses.
@@ -81,7 +84,7 @@ func Open(cfg Config) (*Observer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kernel observer: %w", err)
 	}
-	o := &Observer{cfg: cfg}
+	o := &Observer{cfg: cfg, comms: map[[16]int8]string{}}
 	o.hasReason = tracepointArgs(kspec, "tcp_send_reset") >= 3
 	if o.hasReason {
 		// The names are the running kernel's own, as the enum differs
@@ -136,6 +139,7 @@ func Open(cfg Config) (*Observer, error) {
 			return nil, fmt.Errorf("kernel observer: set %s: %w", name, err)
 		}
 	}
+	spec.Maps[bpfMapEvents].MaxEntries = cfg.ringSize()
 	o.coll, err = ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{Programs: ebpf.ProgramOptions{KernelTypes: kspec}})
 	if err != nil {
 		var ve *ebpf.VerifierError
@@ -488,7 +492,7 @@ func (o *Observer) decode(r *bpfEvent) Event {
 		e.Owner = Owner{
 			PID:      int(ow.Pid),
 			TID:      int(ow.Tid),
-			Comm:     cstring(ow.Comm[:]),
+			Comm:     o.comm(ow.Comm),
 			Cgroup:   ow.Cgroup,
 			How:      Attribution(ow.How),
 			Listener: r.Flags&flagListener != 0,
@@ -516,6 +520,21 @@ func addrPort(family uint8, a [16]uint8, port uint16) netip.AddrPort {
 		ip = netip.AddrFrom4([4]byte(a[:4]))
 	}
 	return netip.AddrPortFrom(ip, port)
+}
+
+// maxComms bounds the command names kept.
+const maxComms = 4096
+
+func (o *Observer) comm(c [16]int8) string {
+	if s, ok := o.comms[c]; ok {
+		return s
+	}
+	if len(o.comms) >= maxComms {
+		clear(o.comms)
+	}
+	s := cstring(c[:])
+	o.comms[c] = s
+	return s
 }
 
 func cstring(b []int8) string {

@@ -242,6 +242,7 @@ volatile const __u8 want_drops;    // emit TCP packets dropped (kfree_skb)
 volatile const __u8 merge_reports; // one record for a received RST and its error report
 volatile const __u32 skb_consumed; // SKB_CONSUMED's value: not a drop
 
+// The loader sets the ring's size (Config.RingSize).
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 24);
