@@ -307,3 +307,41 @@ func TestDrops(t *testing.T) {
 		t.Errorf("drop: %s\nwant the SYN to %s:9 dropped with NO_SOCKET in namespace %d", d.Text(), addrA, a.ino)
 	}
 }
+
+// TestRetransmits: with Retransmits, a connection whose peer vanished shows
+// each retransmission timeout once, counted 1, 2, … and owned by the
+// client, with the bytes it could not deliver, before its ETIMEDOUT; without
+// Retransmits, none is shown.
+func TestRetransmits(t *testing.T) {
+	a, b := twoHosts(t)
+	srv, cli := startActor(t, a), startActor(t, b)
+	cfg := netnsOnly(a, b)
+	cfg.Errors, cfg.Retransmits = true, true
+	o, w := observe(t, cfg)
+	quiet, wq := observe(t, netnsOnly(a, b))
+	srv.must("listen " + addrA + " 8080")
+	cli.must("connect " + addrA + " 8080")
+	srv.must("accept")
+	// Timeouts of at least 200 ms, doubling: two or three before the
+	// connection gives up.
+	cli.must("usertimeout 1000")
+	ip(t, "-n", a.name, "link", "set", "wa0", "down") // the server's host vanishes
+	cli.must("send 10")
+	recs := records(t, o, w, settle, count("error", 1))
+	rs := pick(recs, "retransmit")
+	if len(rs) < 2 {
+		t.Fatalf("%d retransmit events before ETIMEDOUT, want two or more:\n%s", len(rs), dump(recs))
+	}
+	for i, r := range rs {
+		if r.Retransmits != i+1 || r.State != "ESTABLISHED" || r.Owner.PID != cli.pid || r.Netns != b.ino ||
+			r.Local != addrB+":"+strings.Split(r.Local, ":")[1] || r.Remote != addrA+":8080" || r.Unacked == nil || *r.Unacked != 10 {
+			t.Errorf("retransmit %d: %s\nwant timeout %d of the client (pid %d) to %s:8080 in ESTABLISHED, 10 bytes unacked", i, r.Text(), i+1, cli.pid, addrA)
+		}
+	}
+	if e := only(t, recs, "error"); e.Errno != "ETIMEDOUT" {
+		t.Errorf("error: %s, want ETIMEDOUT", e.Text())
+	}
+	if recs := records(t, quiet, wq, 0, count("retransmit", 1)); len(pick(recs, "retransmit")) != 0 {
+		t.Errorf("retransmit events without Retransmits: %s", dump(recs))
+	}
+}

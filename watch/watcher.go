@@ -177,6 +177,9 @@ func (w *Watcher) Record(e *kernel.Event) Record {
 		entry = r.Errno
 	case kernel.Drop:
 		r.Reason = e.Reason
+	case kernel.Retransmit:
+		r.Retransmits = e.Retransmits
+		entry = "ETIMEDOUT" // what the application gets if the peer never answers
 	}
 	if w.opt.Explain {
 		r.Explain = w.explain(e, entry)

@@ -29,6 +29,11 @@ type Config struct {
 	// Drops asks for TCP packets the kernel dropped, with their
 	// skb_drop_reason (Drop events; needs Linux 5.17).
 	Drops bool
+	// Retransmits asks for the retransmissions the retransmission timer
+	// makes, each timeout once per socket (Retransmit events): a peer
+	// that has stopped answering, before the connection times out. Fast
+	// retransmits are not shown.
+	Retransmits bool
 	// RingSize is the size in bytes of the ring buffer the kernel writes
 	// events to, rounded up to a power of two from MinRingSize to
 	// MaxRingSize; 0 is DefaultRingSize. It is what absorbs a burst

@@ -104,6 +104,11 @@ func Open(cfg Config) (*Observer, error) {
 			delete(spec.Programs, prog) // Linux before 6.5
 		}
 	}
+	if !cfg.Retransmits {
+		delete(spec.Programs, bpfProgRetransmit)
+	} else if tracepointArgs(kspec, "tcp_retransmit_skb") < 1 {
+		return nil, fmt.Errorf("%w: this kernel has no tcp_retransmit_skb tracepoint", ErrUnsupported)
+	}
 	if cfg.Drops {
 		if tracepointArgs(kspec, "kfree_skb") < 3 {
 			return nil, fmt.Errorf("%w: this kernel's kfree_skb gives no drop reason (Linux 5.17 has it)", ErrUnsupported)
@@ -133,7 +138,8 @@ func Open(cfg Config) (*Observer, error) {
 		"want_states":   cfg.States,
 		// Without Reports, the kernel pairs each received RST with its
 		// error report: one record, and nothing held in user space.
-		bpfVarMergeReports: !cfg.Reports,
+		bpfVarMergeReports:    !cfg.Reports,
+		bpfVarWantRetransmits: cfg.Retransmits,
 	} {
 		if err := spec.Variables[name].Set(b2u(on)); err != nil {
 			return nil, fmt.Errorf("kernel observer: set %s: %w", name, err)
@@ -192,7 +198,7 @@ func (o *Observer) setup() error {
 	if err := o.snapshot(); err != nil {
 		return err
 	}
-	for _, p := range []string{bpfProgSendResetReason, bpfProgSendResetPlain, bpfProgReceiveReset, bpfProgErrorReport, bpfProgKfreeSkb} {
+	for _, p := range []string{bpfProgSendResetReason, bpfProgSendResetPlain, bpfProgReceiveReset, bpfProgErrorReport, bpfProgKfreeSkb, bpfProgRetransmit} {
 		if err := o.attach(p); err != nil {
 			return err
 		}
@@ -457,17 +463,18 @@ func (o *Observer) take(e Event) {
 // decode turns the BPF program's record into an Event.
 func (o *Observer) decode(r *bpfEvent) Event {
 	e := Event{
-		Kind:     Kind(r.Kind),
-		Mono:     time.Duration(r.Mono),
-		Cookie:   r.Cookie,
-		Netns:    r.Netns,
-		State:    tcpstate.State(r.State),
-		OldState: tcpstate.State(r.OldState),
-		NoSocket: r.Flags&flagNoSocket != 0,
-		Cgroup:   r.Cgroup,
-		Orphan:   r.Flags&flagOrphan != 0,
-		OnCPU:    int(r.CpuPid),
-		Errno:    syscall.Errno(r.Err), // sk_err holds a positive errno
+		Kind:        Kind(r.Kind),
+		Mono:        time.Duration(r.Mono),
+		Cookie:      r.Cookie,
+		Netns:       r.Netns,
+		State:       tcpstate.State(r.State),
+		OldState:    tcpstate.State(r.OldState),
+		NoSocket:    r.Flags&flagNoSocket != 0,
+		Cgroup:      r.Cgroup,
+		Orphan:      r.Flags&flagOrphan != 0,
+		OnCPU:       int(r.CpuPid),
+		Retransmits: int(r.Retransmits),
+		Errno:       syscall.Errno(r.Err), // sk_err holds a positive errno
 	}
 	if r.Flags&flagQueues != 0 {
 		e.Unread, e.Unacked, e.Queues = r.Unread, r.Unacked, true

@@ -88,6 +88,10 @@ struct socket {
 struct inet_sock {
 	__be16 inet_sport;
 };
+struct inet_connection_sock {
+	__u8 icsk_ca_state : 5;
+	__u8 icsk_retransmits;
+};
 struct tcp_sock {
 	__u32 rcv_nxt;
 	__u32 copied_seq;
@@ -167,6 +171,7 @@ struct tcp_ports {
 #define TCP_CLOSE 7
 #define TCP_LISTEN 10
 #define TCP_NEW_SYN_RECV 12
+#define TCP_CA_LOSS 4
 #define SOCK_DEAD 0
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
@@ -178,6 +183,7 @@ enum {
 	KIND_STATE = 3,
 	KIND_ERROR = 4,
 	KIND_DROP = 5,
+	KIND_RETRANSMIT = 6,
 };
 
 // How an event's owner is known; package kernel's Attribution mirrors them.
@@ -221,7 +227,7 @@ struct event {
 	__u16 flags;
 	__u16 sport;
 	__u16 dport;
-	__u16 pad;
+	__u16 retransmits; // retransmit: the how-manieth after a timeout, unanswered
 	__s32 err;
 	__u32 reason;
 	__u32 unread;
@@ -240,6 +246,7 @@ volatile const __u8 filter_cgroup; // only socket cgroups in cgroup_allow
 volatile const __u8 want_states;   // emit state changes
 volatile const __u8 want_drops;    // emit TCP packets dropped (kfree_skb)
 volatile const __u8 merge_reports; // one record for a received RST and its error report
+volatile const __u8 want_retransmits; // emit retransmissions after a timeout
 volatile const __u32 skb_consumed; // SKB_CONSUMED's value: not a drop
 
 // The loader sets the ring's size (Config.RingSize).
@@ -311,6 +318,16 @@ struct {
 	__type(key, __u32);
 	__type(value, struct event);
 } pending SEC(".maps");
+
+// retransmitted holds, per socket, the count of timeout retransmissions
+// last shown: the retransmissions of one timeout after the first (the rest
+// of the queue, in loss recovery) are not shown.
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1 << 14);
+	__type(key, __u64);
+	__type(value, __u8);
+} retransmitted SEC(".maps");
 
 // lost[0] counts events dropped because the ring buffer was full.
 struct {
@@ -759,6 +776,48 @@ int BPF_PROG(recv_length, struct sock *sk)
 {
 	if (BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP)
 		remember(bpf_get_socket_cookie(sk));
+	return 0;
+}
+
+// retransmit shows a retransmission the retransmission timer made: the
+// peer has not answered for an RTO (the socket is in CA_Loss). Fast
+// retransmits, which the peer's duplicate ACKs asked for, are not shown,
+// and a timeout is shown once: at most one event per RTO per socket, a
+// bounded volume however lossy the network. retransmits counts the
+// timeouts in a row (icsk_retransmits, which the timer has counted this
+// one in); the kernel gives up after tcp_retries2 of them (ETIMEDOUT), or
+// tcp_syn_retries for a SYN. A retransmission that could not be sent (no
+// route, a link down) is shown too: the timeout happened all the same.
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(retransmit, struct sock *sk)
+{
+	struct inet_connection_sock *icsk = (struct inet_connection_sock *)sk;
+	struct event *e;
+	__u64 cookie;
+	__u8 n, *last;
+
+	if (!want_retransmits || !sock_netns_passes(sk))
+		return 0;
+	if (BPF_CORE_READ_BITFIELD_PROBED(icsk, icsk_ca_state) != TCP_CA_LOSS)
+		return 0;
+	n = BPF_CORE_READ(icsk, icsk_retransmits);
+	if (!n)
+		return 0;
+	cookie = bpf_get_socket_cookie(sk);
+	last = bpf_map_lookup_elem(&retransmitted, &cookie);
+	if (last && *last == n)
+		return 0;
+	bpf_map_update_elem(&retransmitted, &cookie, &n, BPF_ANY);
+	e = reserve(KIND_RETRANSMIT);
+	if (!e)
+		return 0;
+	fill(e, sk, 1);
+	e->retransmits = n;
+	if (!pass(e)) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return 0;
+	}
+	bpf_ringbuf_submit(e, wake(e));
 	return 0;
 }
 
