@@ -145,7 +145,8 @@ func TestWriteAfterFIN(t *testing.T) {
 }
 
 // TestCgroup: a client placed in a cgroup of its own is shown in it, and
-// a cgroup filter keeps its events and no others.
+// a cgroup filter keeps its events and no others, and those of a cgroup
+// made below it after watch started.
 func TestCgroup(t *testing.T) {
 	a, b := twoHosts(t)
 	root := Cgroup2Root()
@@ -163,12 +164,12 @@ func TestCgroup(t *testing.T) {
 		t.Skipf("cannot move a process into a cgroup: %v", err)
 	}
 	cg := NewCgroups(root)
-	ids, err := cg.Resolve(dir)
+	id, err := cg.Resolve(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := netnsOnly(a, b)
-	cfg.Cgroups = ids
+	cfg.Cgroups = []uint64{id}
 	o, w := observe(t, cfg)
 	cli.do("connect " + addrA + " 9")
 	recs := records(t, o, w, settle, count("receive_reset", 1))
@@ -181,6 +182,29 @@ func TestCgroup(t *testing.T) {
 	// the filter leaves it out.
 	if s := pick(recs, "send_reset"); len(s) != 0 {
 		t.Errorf("cgroup filter let through %s", dump(s))
+	}
+
+	// A container started after watch: a cgroup made below the filter's,
+	// and a process in it. Another outside any is left out.
+	sub := filepath.Join(dir, "later")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for i := 0; i < 50 && os.Remove(sub) != nil; i++ {
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+	late, outside := startActor(t, b), startActor(t, b)
+	if err := os.WriteFile(filepath.Join(sub, "cgroup.procs"), []byte(fmt.Sprint(late.pid)), 0); err != nil {
+		t.Fatal(err)
+	}
+	outside.do("connect " + addrA + " 9")
+	late.do("connect " + addrA + " 9")
+	recs = records(t, o, w, settle, count("receive_reset", 1))
+	r = only(t, recs, "receive_reset")
+	if want := strings.TrimPrefix(sub, root); r.Cgroup != want || r.Owner.PID != late.pid {
+		t.Errorf("received RST: %s\nwant the process (pid %d) in %s, made after watch started, and none of pid %d outside", r.Text(), late.pid, want, outside.pid)
 	}
 }
 

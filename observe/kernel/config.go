@@ -12,7 +12,8 @@ type Config struct {
 	// either end.
 	Ports []uint16
 	// Cgroups, when not empty, lets pass only sockets in one of these
-	// cgroup v2 ids (not their descendants).
+	// cgroup v2 ids or below it, in cgroups made after Open too (matched
+	// by the socket's cgroup's ancestors, to 32 levels from the root).
 	Cgroups []uint64
 	// States asks for every TCP state change too (StateChange events).
 	States bool

@@ -65,6 +65,12 @@ struct kernfs_node {
 };
 struct cgroup {
 	struct kernfs_node *kn;
+	int level;
+	struct cgroup *ancestors[]; // Linux 6.1 and later; the root first, itself last
+};
+struct cgroup___ids {
+	int level;
+	__u64 ancestor_ids[]; // before 6.1
 };
 struct sock_cgroup_data {
 	struct cgroup *cgroup;
@@ -202,6 +208,7 @@ enum {
 	FLAG_HAS_REASON = 16, // reason is the kernel's (tcp_send_reset has one)
 	FLAG_LISTENER = 32,   // the owner is the listener's: no task acted on the socket yet
 	FLAG_REPORTED = 64,   // a received RST's err is the error the kernel reported after it
+	FLAG_IN_CGROUP = 128, // the socket's cgroup passes the cgroup filter (not shown)
 };
 
 struct owner {
@@ -242,7 +249,7 @@ const struct event *unused_event __attribute__((unused));
 // Set by the loader before load.
 volatile const __u8 filter_netns;  // only namespaces in netns_allow
 volatile const __u8 filter_port;   // only ports in port_allow (either end)
-volatile const __u8 filter_cgroup; // only socket cgroups in cgroup_allow
+volatile const __u8 filter_cgroup; // only sockets in cgroup_allow's cgroups or below
 volatile const __u8 want_states;   // emit state changes
 volatile const __u8 want_drops;    // emit TCP packets dropped (kfree_skb)
 volatile const __u8 merge_reports; // one record for a received RST and its error report
@@ -350,6 +357,40 @@ static __always_inline __u64 sock_cgroup(const struct sock *sk)
 	return BPF_CORE_READ(cg, kn, id);
 }
 
+// max_cgroup_depth bounds the walk up a cgroup's ancestors: deeper
+// cgroups are matched by their 32 nearest levels from the root.
+#define max_cgroup_depth 32
+
+// in_cgroups reports whether the socket's cgroup or one of its ancestors
+// is in cgroup_allow: a cgroup made below an allowed one after the
+// observer started (a new container) passes too.
+static __always_inline int in_cgroups(const struct sock *sk)
+{
+	struct cgroup *cg = BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+	int level;
+
+	if (!cg)
+		return 0;
+	level = BPF_CORE_READ(cg, level);
+	for (int i = 0; i < max_cgroup_depth; i++) {
+		__u64 id = 0;
+		if (i > level)
+			break;
+		if (bpf_core_field_exists(cg->ancestors)) {
+			struct cgroup *a = 0;
+			bpf_core_read(&a, sizeof(a), &cg->ancestors[i]);
+			if (a)
+				id = BPF_CORE_READ(a, kn, id);
+		} else {
+			struct cgroup___ids *old = (void *)cg;
+			bpf_core_read(&id, sizeof(id), &old->ancestor_ids[i]);
+		}
+		if (id && bpf_map_lookup_elem(&cgroup_allow, &id))
+			return 1;
+	}
+	return 0;
+}
+
 static __always_inline void current_owner(struct owner *o, __u8 how)
 {
 	__u64 pt = bpf_get_current_pid_tgid();
@@ -389,7 +430,7 @@ static __always_inline int pass(struct event *e)
 	if (filter_port && !bpf_map_lookup_elem(&port_allow, &e->sport) &&
 	    !bpf_map_lookup_elem(&port_allow, &e->dport))
 		return 0;
-	if (filter_cgroup && !bpf_map_lookup_elem(&cgroup_allow, &e->cgroup))
+	if (filter_cgroup && !(e->flags & FLAG_IN_CGROUP))
 		return 0;
 	return 1;
 }
@@ -425,6 +466,8 @@ static __always_inline void fill(struct event *e, struct sock *sk, int cookie_ok
 	if (full_sock(state)) {
 		struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
 		e->cgroup = sock_cgroup(sk);
+		if (filter_cgroup && in_cgroups(sk))
+			e->flags |= FLAG_IN_CGROUP;
 		if (tp) {
 			e->unread = BPF_CORE_READ(tp, rcv_nxt) - BPF_CORE_READ(tp, copied_seq);
 			e->unacked = BPF_CORE_READ(tp, write_seq) - BPF_CORE_READ(tp, snd_una);
