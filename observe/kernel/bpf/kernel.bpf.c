@@ -313,16 +313,16 @@ struct {
 	__type(value, __u8);
 } cgroup_allow SEC(".maps");
 
-// pending holds, per CPU, a received RST waiting for the error report that
-// tcp_reset files right after it on the same CPU (tcp_done_with_error): the
-// two become one record, with the reported errno. An RST still held when
-// another event of this CPU needs the slot is written out without it, and
-// user space pairs it with the report as it pairs all of them when
-// merge_reports is off.
+// pending holds, by socket cookie, a received RST waiting for the error
+// report that tcp_reset files right after it (tcp_done_with_error), with
+// the socket still locked: the two become one record, with the reported
+// errno. Keyed by socket, not by CPU: a program in process context (the
+// backlog processed on release_sock) can be interrupted by a softirq
+// running another.
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1 << 12);
+	__type(key, __u64);
 	__type(value, struct event);
 } pending SEC(".maps");
 
@@ -499,10 +499,9 @@ static __always_inline void fill(struct event *e, struct sock *sk, int cookie_ok
 		e->owner = *o;
 }
 
-// netns_passes applies the namespace filter before an event is reserved,
-// so that events of other namespaces neither take room in the ring buffer
-// nor count as lost when it is full. pass applies it again, with the
-// other filters.
+// netns_passes applies the namespace filter before an event is made, so
+// that events of other namespaces cost no more than this look-up. pass
+// applies it again, with the other filters.
 static __always_inline int netns_passes(__u32 inum)
 {
 	return !filter_netns || bpf_map_lookup_elem(&netns_allow, &inum);
@@ -529,16 +528,6 @@ static __always_inline void start(struct event *e, __u8 kind)
 	e->cpu_pid = bpf_get_current_pid_tgid() >> 32;
 }
 
-static __always_inline struct event *reserve(__u8 kind)
-{
-	struct event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count_lost();
-		return 0;
-	}
-	start(e, kind);
-	return e;
-}
 
 // wake_bytes is how much unread data wakes the reader. Below it, records
 // are submitted without a wakeup and the reader finds them when it next
@@ -550,47 +539,38 @@ static __always_inline struct event *reserve(__u8 kind)
 // 8-aligned.
 #define rec_bytes ((sizeof(struct event) + 8 + 7) & ~7ULL)
 
-// wake_after returns the flags that submit a record: a wakeup only for the
-// record that makes the unread data reach wake_bytes, so that a reader that
-// has fallen behind is not woken again for every record. extra is the size
-// of the record when it is not reserved yet (bpf_ringbuf_output).
-static __always_inline __u64 wake_after(__u64 extra)
+// wake returns the flags that write a record: a wakeup only for the record
+// that makes the unread data reach wake_bytes, so that a reader that has
+// fallen behind is not woken again for every record.
+static __always_inline __u64 wake(void)
 {
-	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + extra;
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + rec_bytes;
 	if (avail >= wake_bytes && avail < wake_bytes + rec_bytes)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
 }
 
-// wake returns the flags that submit the reserved record e.
-static __always_inline __u64 wake(struct event *e)
+// emit writes an event, made on the stack, into the ring if it passes the
+// filters. Filtering before the ring is touched makes the lost count
+// exact: only an event that would have been shown counts, when the ring is
+// full.
+static __always_inline void emit(struct event *e)
 {
-	return wake_after(0);
-}
-
-// output copies a held event into the ring and frees its slot.
-static __always_inline void output(struct event *e)
-{
-	if (bpf_ringbuf_output(&events, e, sizeof(*e), wake_after(rec_bytes)) < 0)
+	if (!pass(e))
+		return;
+	if (bpf_ringbuf_output(&events, e, sizeof(*e), wake()) < 0)
 		count_lost();
-	e->kind = 0;
 }
 
-// held returns this CPU's pending slot, or 0.
-static __always_inline struct event *held(void)
-{
-	__u32 zero = 0;
-	return bpf_map_lookup_elem(&pending, &zero);
-}
-
-// release writes out a received RST held for an error report that has not
-// come, so that events of this CPU stay in order; with cookie non-zero,
-// only the RST of that socket.
+// release writes out the received RST of this socket held for an error
+// report that has not come yet, so that its events stay in order.
 static __always_inline void release(__u64 cookie)
 {
-	struct event *p = held();
-	if (p && p->kind && (!cookie || p->cookie == cookie))
-		output(p);
+	struct event *p = bpf_map_lookup_elem(&pending, &cookie);
+	if (p) {
+		emit(p);
+		bpf_map_delete_elem(&pending, &cookie);
+	}
 }
 
 // from_skb fills an RST's connection from the packet it answers, for RSTs
@@ -626,30 +606,24 @@ static __always_inline void from_skb(struct event *e, const struct sk_buff *skb)
 
 static __always_inline int send_reset(struct sock *sk, const struct sk_buff *skb, __u32 reason, int has_reason)
 {
-	struct event *e;
+	struct event e;
 
 	if (sk && !sock_netns_passes(sk))
 		return 0;
 	if (!sk && skb && !netns_passes(BPF_CORE_READ(skb, dev, nd_net.net, ns.inum)))
 		return 0;
-	e = reserve(KIND_SEND_RESET);
-	if (!e)
-		return 0;
+	start(&e, KIND_SEND_RESET);
 	if (has_reason) {
-		e->reason = reason;
-		e->flags |= FLAG_HAS_REASON;
+		e.reason = reason;
+		e.flags |= FLAG_HAS_REASON;
 	}
 	if (sk) {
-		fill(e, sk, 1);
+		fill(&e, sk, 1);
 	} else if (skb) {
-		from_skb(e, skb);
-		e->flags |= FLAG_NO_SOCKET;
+		from_skb(&e, skb);
+		e.flags |= FLAG_NO_SOCKET;
 	}
-	if (!pass(e)) {
-		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
-		return 0;
-	}
-	bpf_ringbuf_submit(e, wake(e));
+	emit(&e);
 	return 0;
 }
 
@@ -676,57 +650,30 @@ static __always_inline int want_error(struct event *e, const struct sock *sk)
 	       !(BPF_CORE_READ(sk, __sk_common.skc_flags) & (1UL << SOCK_DEAD));
 }
 
-// receive_reset_held records a received RST in this CPU's pending slot,
-// where error_report completes it: one record instead of two, and no
-// pairing in user space.
-static __always_inline int receive_reset_held(struct sock *sk)
-{
-	struct event *p = held();
-
-	if (!p)
-		return 0;
-	if (p->kind)
-		output(p);
-	start(p, KIND_RECEIVE_RESET);
-	fill(p, sk, 1);
-	if (!pass(p)) {
-		p->kind = 0;
-		return 0;
-	}
-	if (want_error(p, sk))
-		p->flags |= FLAG_WANT_ERROR;
-	else
-		output(p);
-	return 0;
-}
-
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(receive_reset, struct sock *sk)
 {
-	struct event *e;
+	struct event e;
 
 	if (!sock_netns_passes(sk))
 		return 0;
-	if (merge_reports)
-		return receive_reset_held(sk);
-	e = reserve(KIND_RECEIVE_RESET);
-	if (!e)
+	start(&e, KIND_RECEIVE_RESET);
+	fill(&e, sk, 1);
+	if (want_error(&e, sk))
+		e.flags |= FLAG_WANT_ERROR;
+	// Held for its error report, which error_report writes it with:
+	// one record instead of two, and no pairing in user space.
+	if (merge_reports && (e.flags & FLAG_WANT_ERROR) && pass(&e) &&
+	    !bpf_map_update_elem(&pending, &e.cookie, &e, BPF_ANY))
 		return 0;
-	fill(e, sk, 1);
-	if (want_error(e, sk))
-		e->flags |= FLAG_WANT_ERROR;
-	if (!pass(e)) {
-		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
-		return 0;
-	}
-	bpf_ringbuf_submit(e, wake(e));
+	emit(&e);
 	return 0;
 }
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(set_state, struct sock *sk, int oldstate, int newstate)
 {
-	struct event *e;
+	struct event e;
 
 	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
@@ -761,47 +708,43 @@ int BPF_PROG(set_state, struct sock *sk, int oldstate, int newstate)
 	// error report: the RST is written first, unpaired.
 	if (merge_reports)
 		release(bpf_get_socket_cookie(sk));
-	e = reserve(KIND_STATE);
-	if (!e)
-		return 0;
-	fill(e, sk, 1);
-	e->old_state = oldstate;
-	e->state = newstate;
-	if (!pass(e)) {
-		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
-		return 0;
-	}
-	bpf_ringbuf_submit(e, wake(e));
+	start(&e, KIND_STATE);
+	fill(&e, sk, 1);
+	e.old_state = oldstate;
+	e.state = newstate;
+	emit(&e);
 	return 0;
 }
 
 SEC("tp_btf/inet_sk_error_report")
 int BPF_PROG(error_report, struct sock *sk)
 {
-	struct event *e;
+	struct event e;
+	int err;
 
 	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP || !sock_netns_passes(sk))
 		return 0;
+	err = BPF_CORE_READ(sk, sk_err);
 	if (merge_reports) {
-		struct event *p = held();
-		if (p && p->kind && p->cookie == bpf_get_socket_cookie(sk) && (p->flags & FLAG_WANT_ERROR)) {
-			p->err = BPF_CORE_READ(sk, sk_err);
+		__u64 cookie = bpf_get_socket_cookie(sk);
+		struct event *p = bpf_map_lookup_elem(&pending, &cookie);
+		if (p) {
+			p->err = err;
 			p->flags |= FLAG_REPORTED;
-			output(p);
+			emit(p);
+			bpf_map_delete_elem(&pending, &cookie);
 			return 0;
 		}
-		release(0);
+		// No error: a wakeup, such as tcp_disconnect's after a connect
+		// failed, which would cost a record per refused connect. Reports
+		// keeps them, as tracefs shows them.
+		if (!err)
+			return 0;
 	}
-	e = reserve(KIND_ERROR);
-	if (!e)
-		return 0;
-	fill(e, sk, 1);
-	e->err = BPF_CORE_READ(sk, sk_err);
-	if (!pass(e)) {
-		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
-		return 0;
-	}
-	bpf_ringbuf_submit(e, wake(e));
+	start(&e, KIND_ERROR);
+	fill(&e, sk, 1);
+	e.err = err;
+	emit(&e);
 	return 0;
 }
 
@@ -835,7 +778,7 @@ SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(retransmit, struct sock *sk)
 {
 	struct inet_connection_sock *icsk = (struct inet_connection_sock *)sk;
-	struct event *e;
+	struct event ev, *e = &ev;
 	__u64 cookie;
 	__u8 n, *last;
 
@@ -851,16 +794,10 @@ int BPF_PROG(retransmit, struct sock *sk)
 	if (last && *last == n)
 		return 0;
 	bpf_map_update_elem(&retransmitted, &cookie, &n, BPF_ANY);
-	e = reserve(KIND_RETRANSMIT);
-	if (!e)
-		return 0;
+	start(e, KIND_RETRANSMIT);
 	fill(e, sk, 1);
 	e->retransmits = n;
-	if (!pass(e)) {
-		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
-		return 0;
-	}
-	bpf_ringbuf_submit(e, wake(e));
+	emit(e);
 	return 0;
 }
 
@@ -915,7 +852,7 @@ int BPF_PROG(kfree_skb, struct sk_buff *skb, void *location, int reason)
 	__u16 proto, nh;
 	__u8 l4 = 0, v = 0;
 	struct sock *sk;
-	struct event *e;
+	struct event ev, *e = &ev;
 
 	if (!want_drops || (__u32)reason == skb_consumed || reason == 0)
 		return 0;
@@ -930,9 +867,7 @@ int BPF_PROG(kfree_skb, struct sk_buff *skb, void *location, int reason)
 	}
 	if (l4 != IPPROTO_TCP)
 		return 0;
-	e = reserve(KIND_DROP);
-	if (!e)
-		return 0;
+	start(e, KIND_DROP);
 	from_skb(e, skb);
 	e->reason = reason;
 	e->flags |= FLAG_HAS_REASON;
@@ -955,11 +890,7 @@ int BPF_PROG(kfree_skb, struct sk_buff *skb, void *location, int reason)
 		if (o)
 			e->owner = *o;
 	}
-	if (!pass(e)) {
-		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
-		return 0;
-	}
-	bpf_ringbuf_submit(e, wake(e));
+	emit(e);
 	return 0;
 }
 
