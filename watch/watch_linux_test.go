@@ -374,3 +374,31 @@ func TestRetransmits(t *testing.T) {
 		t.Errorf("retransmit events without Retransmits: %s", dump(recs))
 	}
 }
+
+// TestKeepalive: with Errors, an idle connection whose peer vanished ends
+// with ETIMEDOUT once its keepalive probes go unanswered, owned by the
+// client, with nothing unacknowledged; the probes are not retransmissions.
+func TestKeepalive(t *testing.T) {
+	a, b := twoHosts(t)
+	srv, cli := startActor(t, a), startActor(t, b)
+	cfg := netnsOnly(a, b)
+	cfg.Errors, cfg.Retransmits = true, true
+	o, w := observe(t, cfg)
+	srv.must("listen " + addrA + " 8080")
+	cli.must("connect " + addrA + " 8080")
+	srv.must("accept")
+	cli.must("keepalive 1 1 1") // a probe after 1 s idle; given up 1 s later
+	ip(t, "-n", a.name, "addr", "del", addrA+"/24", "dev", "wa0")
+	time.Sleep(time.Second) // records wait in the ring meanwhile
+	recs := records(t, o, w, settle, count("error", 1))
+	e := only(t, recs, "error")
+	if e.Errno != "ETIMEDOUT" || e.Owner.PID != cli.pid || e.Netns != b.ino || e.Unacked == nil || *e.Unacked != 0 {
+		t.Errorf("error: %s\nwant ETIMEDOUT for the client, pid %d, nothing unacked", e.Text(), cli.pid)
+	}
+	if rs := pick(recs, "retransmit"); len(rs) != 0 {
+		t.Errorf("keepalive probes shown as retransmissions: %s", dump(rs))
+	}
+	if app := cli.do("recv 16"); app != "err ETIMEDOUT" {
+		t.Errorf("the client's read after the keepalive timeout: %q, want err ETIMEDOUT", app)
+	}
+}
