@@ -318,7 +318,10 @@ struct {
 // the socket still locked: the two become one record, with the reported
 // errno. Keyed by socket, not by CPU: a program in process context (the
 // backlog processed on release_sock) can be interrupted by a softirq
-// running another.
+// running another. An RST is held only when tcp_reset will report an error
+// (want_error mirrors its test), so no entry is left behind; on a kernel
+// that did otherwise, the LRU would bound what is, and those RSTs would go
+// unshown.
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1 << 12);
