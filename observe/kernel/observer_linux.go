@@ -457,6 +457,12 @@ func (o *Observer) take(e Event) {
 	if q.held() {
 		q.at = time.Now() // only a held event waits, and only it needs the time
 	}
+	if o.head > 0 && o.head >= len(o.queue)/2 {
+		// Read events make up half the slice: move the rest to its
+		// start, so that a queue that never empties does not grow.
+		n := copy(o.queue, o.queue[o.head:])
+		o.queue, o.head = o.queue[:n], 0
+	}
 	o.queue = append(o.queue, q)
 }
 
