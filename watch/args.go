@@ -59,15 +59,15 @@ func ResolveNetnsList(args []string) ([]uint32, error) {
 }
 
 // ResolveList resolves each of the comma-separated --cgroup arguments
-// to the ids of the cgroup and its descendants.
+// to a cgroup id.
 func (c *Cgroups) ResolveList(args []string) ([]uint64, error) {
 	var out []uint64
 	for _, a := range splitAll(args) {
-		ids, err := c.Resolve(a)
+		id, err := c.Resolve(a)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, ids...)
+		out = append(out, id)
 	}
 	return out, nil
 }

@@ -64,11 +64,13 @@ type Cgroups struct {
 	mu   sync.Mutex
 	path map[uint64]string
 	last time.Time
+	// tried holds when each id not found was last looked for.
+	tried map[uint64]time.Time
 }
 
 // NewCgroups returns a resolver for the hierarchy mounted at root.
 func NewCgroups(root string) *Cgroups {
-	return &Cgroups{root: root, path: map[uint64]string{}}
+	return &Cgroups{root: root, path: map[uint64]string{}, tried: map[uint64]time.Time{}}
 }
 
 // Path returns the cgroup's path ("/system.slice/nginx.service", "/" for
@@ -81,6 +83,19 @@ func (c *Cgroups) Path(id uint64) string {
 	defer c.mu.Unlock()
 	if p, ok := c.path[id]; ok {
 		return p
+	}
+	// A cgroup made since the last look (a container started): open it
+	// by its id, unless that failed for this id within rescanEvery.
+	if t, ok := c.tried[id]; !ok || time.Since(t) >= rescanEvery {
+		if p, ok := cgroupByID(c.root, id); ok {
+			delete(c.tried, id)
+			c.path[id] = p
+			return p
+		}
+		if len(c.tried) >= maxCgroups {
+			clear(c.tried)
+		}
+		c.tried[id] = time.Now()
 	}
 	if time.Since(c.last) < rescanEvery {
 		return ""
@@ -114,39 +129,27 @@ func (c *Cgroups) scan() {
 	})
 }
 
-// Resolve turns a --cgroup argument into the ids of the cgroup and of every
-// cgroup below it now: a number is an id, anything else a path, absolute or
-// under the root.
-func (c *Cgroups) Resolve(arg string) ([]uint64, error) {
+// Resolve turns a --cgroup argument into a cgroup id: a number is an id,
+// anything else a path, absolute or under the root. The kernel's filter
+// matches the cgroups below it too, those made later included.
+func (c *Cgroups) Resolve(arg string) (uint64, error) {
 	if id, err := strconv.ParseUint(arg, 10, 64); err == nil && id > 0 {
-		return []uint64{id}, nil
+		return id, nil
 	}
 	p := arg
 	if !strings.HasPrefix(p, c.root+"/") && p != c.root {
 		p = filepath.Join(c.root, p)
 	}
 	if _, err := os.Stat(filepath.Join(p, "cgroup.procs")); err != nil {
-		return nil, fmt.Errorf("cgroup %q: not a cgroup v2 directory (expected an id or a path under %s): %w", arg, c.root, err)
+		return 0, fmt.Errorf("cgroup %q: not a cgroup v2 directory (expected an id or a path under %s): %w", arg, c.root, err)
 	}
-	var ids []uint64
-	err := filepath.WalkDir(p, func(q string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() {
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		if ino, ok := inode(info); ok {
-			ids = append(ids, ino)
-		}
-		return nil
-	})
+	info, err := os.Stat(p)
 	if err != nil {
-		return nil, fmt.Errorf("cgroup %q: %w", arg, err)
+		return 0, fmt.Errorf("cgroup %q: %w", arg, err)
 	}
-	return ids, nil
+	id, ok := inode(info)
+	if !ok {
+		return 0, fmt.Errorf("cgroup %q: no inode number on this system", arg)
+	}
+	return id, nil
 }

@@ -68,6 +68,7 @@ func (r *Record) AppendJSON(b []byte) []byte {
 	b = appendOptString(b, `,"errno_predicted":`, r.ErrnoPredicted)
 	b = appendOptString(b, `,"errno_reported":`, r.ErrnoReported)
 	b = appendOptString(b, `,"errno":`, r.Errno)
+	b = appendOptInt(b, `,"retransmits":`, r.Retransmits)
 	if x := r.Explain; x != nil {
 		b = append(b, `,"explain":{`...)
 		n := len(b)

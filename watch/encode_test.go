@@ -19,7 +19,7 @@ func TestAppendJSONIsEncodingJSON(t *testing.T) {
 			Local: "127.0.0.1:80", Remote: "[2001:db8::1]:5", State: "ESTABLISHED", OldState: "SYN_SENT", NoSocket: true,
 			Reason: "NO_SOCKET", ReasonAvailable: &yes, Unread: &n, Unacked: &zero, Cookie: 1 << 63, CgroupID: 9, Cgroup: "/a/b",
 			Owner:  Owner{Attribution: "exact", PID: 812, TID: 813, Comm: "curl", CgroupID: 9, Cgroup: "/a", Listener: true},
-			Orphan: true, OnCPU: -3, ErrnoPredicted: "ECONNRESET", ErrnoReported: "unseen", Errno: "errno 200",
+			Orphan: true, OnCPU: -3, ErrnoPredicted: "ECONNRESET", ErrnoReported: "unseen", Errno: "errno 200", Retransmits: 4,
 			Explain: &Explain{Entry: "ECONNRESET", Title: "Connection reset <by> peer & \"friends\"", Scenarios: []string{"a/b", "c"}}},
 		{ReasonAvailable: &no, Owner: Owner{Comm: "a\x00b\xffc\u2028\t"}, Explain: &Explain{}},
 		{Explain: &Explain{Scenarios: []string{"only"}}},

@@ -13,6 +13,7 @@ type Metrics struct {
 	resets *prometheus.CounterVec
 	errors *prometheus.CounterVec
 	drops  *prometheus.CounterVec
+	rexmit *prometheus.CounterVec
 	lost   prometheus.Counter
 	// counters caches each label set's counter: looking one up in its
 	// vector hashes and checks every label, per event.
@@ -42,12 +43,16 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "teardown_watch_drops_total",
 			Help: "TCP packets the kernel dropped (with --drops), by skb_drop_reason and network namespace inode.",
 		}, []string{"reason", "netns"}),
+		rexmit: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "teardown_watch_retransmit_timeouts_total",
+			Help: "Retransmission timeouts of TCP sockets, each once (with --retransmits), by socket state and network namespace inode.",
+		}, []string{"state", "netns"}),
 		lost: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "teardown_watch_lost_events_total",
 			Help: "Events the kernel dropped because watch's ring buffer was full.",
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.resets, m.errors, m.drops, m.lost} {
+	for _, c := range []prometheus.Collector{m.resets, m.errors, m.drops, m.rexmit, m.lost} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -67,6 +72,8 @@ func (m *Metrics) Count(r *Record) {
 		k = labels{vec: 'e', reason: r.Errno, state: r.State, netns: r.Netns}
 	case "drop":
 		k = labels{vec: 'd', reason: r.Reason, netns: r.Netns}
+	case "retransmit":
+		k = labels{vec: 't', state: r.State, netns: r.Netns}
 	case "lost":
 		m.lost.Add(float64(r.Lost))
 		return
@@ -81,6 +88,8 @@ func (m *Metrics) Count(r *Record) {
 			c = m.resets.WithLabelValues(k.reason, k.dir, k.state, netns)
 		case 'e':
 			c = m.errors.WithLabelValues(k.reason, k.state, netns)
+		case 't':
+			c = m.rexmit.WithLabelValues(k.state, netns)
 		default:
 			c = m.drops.WithLabelValues(k.reason, netns)
 		}

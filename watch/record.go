@@ -16,7 +16,7 @@ type Record struct {
 	Time time.Time `json:"time"`
 	// MonoNS is the event's CLOCK_MONOTONIC time in nanoseconds.
 	MonoNS int64 `json:"mono_ns"`
-	// Event is send_reset, receive_reset, error, state, drop, or lost: a notice
+	// Event is send_reset, receive_reset, error, state, drop, retransmit, or lost: a notice
 	// that the kernel dropped Lost events since the previous notice, in
 	// which only Schema, Time and Lost mean anything.
 	Event string `json:"event"`
@@ -63,9 +63,12 @@ type Record struct {
 	ErrnoPredicted string `json:"errno_predicted,omitempty"`
 	ErrnoReported  string `json:"errno_reported,omitempty"`
 	// Errno is an error event's error.
-	Errno   string   `json:"errno,omitempty"`
-	Explain *Explain `json:"explain,omitempty"`
-	Lost    uint64   `json:"lost,omitempty"`
+	Errno string `json:"errno,omitempty"`
+	// Retransmits is, for a retransmit event, how many retransmission
+	// timeouts in a row the peer has left unanswered, this one included.
+	Retransmits int      `json:"retransmits,omitempty"`
+	Explain     *Explain `json:"explain,omitempty"`
+	Lost        uint64   `json:"lost,omitempty"`
 }
 
 // Owner is the process a socket belongs to.

@@ -45,6 +45,8 @@ func TestRecordsGolden(t *testing.T) {
 			Reason: "NO_SOCKET", HasReason: true},
 		{Kind: kernel.StateChange, Mono: 7 * time.Millisecond, Cookie: 11, Netns: 4026531840, Local: ap("198.18.0.1:5000"),
 			Remote: ap("198.18.0.9:80"), OldState: tcpstate.Established, State: tcpstate.FinWait1},
+		{Kind: kernel.Retransmit, Mono: 9 * time.Millisecond, Cookie: 12, Netns: 4026531840, Local: ap("198.18.0.1:5001"),
+			Remote: ap("198.18.0.9:80"), State: tcpstate.Established, Queues: true, Unacked: 10, Owner: owner, Retransmits: 3},
 	}
 	var got bytes.Buffer
 	out := NewOutput(&got, false, false, nil)

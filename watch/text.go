@@ -69,6 +69,9 @@ func (r *Record) Text() string {
 		fmt.Fprintf(&b, ", reason %s", r.Reason)
 	case "state":
 		fmt.Fprintf(&b, " %s → %s with %s", r.OldState, r.State, r.Remote)
+	case "retransmit":
+		fmt.Fprintf(&b, " ↻ %s unanswered by %s in %s", timeoutsText(r.Retransmits), r.Remote, r.State)
+		b.WriteString(r.queuesText())
 	}
 	if r.Netns != 0 {
 		fmt.Fprintf(&b, "  [netns %d]", r.Netns)
@@ -126,6 +129,13 @@ func (r *Record) queuesText() string {
 		return ""
 	}
 	return ", " + strings.Join(parts, ", ")
+}
+
+func timeoutsText(n int) string {
+	if n == 1 {
+		return "1 retransmission timeout"
+	}
+	return fmt.Sprintf("%d retransmission timeouts", n)
 }
 
 func bytesText(n uint32) string {

@@ -49,8 +49,8 @@ func OpenTracefs(cfg kernel.Config) (*TracefsSource, error) {
 	if cfg.FilterNetns || len(cfg.Cgroups) > 0 {
 		return nil, ErrTracefsFilter
 	}
-	if cfg.Drops {
-		return nil, fmt.Errorf("the tracefs fallback shows no drops")
+	if cfg.Drops || cfg.Retransmits {
+		return nil, fmt.Errorf("the tracefs fallback shows no drops or retransmissions")
 	}
 	t, err := ktrace.Open()
 	if err != nil {

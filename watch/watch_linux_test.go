@@ -145,7 +145,8 @@ func TestWriteAfterFIN(t *testing.T) {
 }
 
 // TestCgroup: a client placed in a cgroup of its own is shown in it, and
-// a cgroup filter keeps its events and no others.
+// a cgroup filter keeps its events and no others, and those of a cgroup
+// made below it after watch started.
 func TestCgroup(t *testing.T) {
 	a, b := twoHosts(t)
 	root := Cgroup2Root()
@@ -163,12 +164,12 @@ func TestCgroup(t *testing.T) {
 		t.Skipf("cannot move a process into a cgroup: %v", err)
 	}
 	cg := NewCgroups(root)
-	ids, err := cg.Resolve(dir)
+	id, err := cg.Resolve(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := netnsOnly(a, b)
-	cfg.Cgroups = ids
+	cfg.Cgroups = []uint64{id}
 	o, w := observe(t, cfg)
 	cli.do("connect " + addrA + " 9")
 	recs := records(t, o, w, settle, count("receive_reset", 1))
@@ -181,6 +182,29 @@ func TestCgroup(t *testing.T) {
 	// the filter leaves it out.
 	if s := pick(recs, "send_reset"); len(s) != 0 {
 		t.Errorf("cgroup filter let through %s", dump(s))
+	}
+
+	// A container started after watch: a cgroup made below the filter's,
+	// and a process in it. Another outside any is left out.
+	sub := filepath.Join(dir, "later")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for i := 0; i < 50 && os.Remove(sub) != nil; i++ {
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+	late, outside := startActor(t, b), startActor(t, b)
+	if err := os.WriteFile(filepath.Join(sub, "cgroup.procs"), []byte(fmt.Sprint(late.pid)), 0); err != nil {
+		t.Fatal(err)
+	}
+	outside.do("connect " + addrA + " 9")
+	late.do("connect " + addrA + " 9")
+	recs = records(t, o, w, settle, count("receive_reset", 1))
+	r = only(t, recs, "receive_reset")
+	if want := strings.TrimPrefix(sub, root); r.Cgroup != want || r.Owner.PID != late.pid {
+		t.Errorf("received RST: %s\nwant the process (pid %d) in %s, made after watch started, and none of pid %d outside", r.Text(), late.pid, want, outside.pid)
 	}
 }
 
@@ -305,5 +329,76 @@ func TestDrops(t *testing.T) {
 	d := only(t, recs, "drop")
 	if d.Reason != "NO_SOCKET" || d.Netns != a.ino || d.Local != addrA+":9" {
 		t.Errorf("drop: %s\nwant the SYN to %s:9 dropped with NO_SOCKET in namespace %d", d.Text(), addrA, a.ino)
+	}
+}
+
+// TestRetransmits: with Retransmits, a connection whose peer vanished shows
+// each retransmission timeout once, counted 1, 2, … and owned by the
+// client, with the bytes it could not deliver, before its ETIMEDOUT; without
+// Retransmits, none is shown.
+func TestRetransmits(t *testing.T) {
+	a, b := twoHosts(t)
+	srv, cli := startActor(t, a), startActor(t, b)
+	cfg := netnsOnly(a, b)
+	cfg.Errors, cfg.Retransmits = true, true
+	o, w := observe(t, cfg)
+	quiet, wq := observe(t, netnsOnly(a, b))
+	srv.must("listen " + addrA + " 8080")
+	cli.must("connect " + addrA + " 8080")
+	srv.must("accept")
+	// Timeouts of at least 200 ms, doubling: two or three before the
+	// connection gives up.
+	cli.must("usertimeout 1000")
+	// The server's host stops answering: with its address gone it drops
+	// what comes without a word. (With its link down instead, some runs
+	// showed no retransmission timeout before ETIMEDOUT: the send then
+	// failed on the spot, it seems, and the data waited for the probe
+	// timer.)
+	ip(t, "-n", a.name, "addr", "del", addrA+"/24", "dev", "wa0")
+	cli.must("send 10")
+	recs := records(t, o, w, settle, count("error", 1))
+	rs := pick(recs, "retransmit")
+	if len(rs) < 2 {
+		t.Fatalf("%d retransmit events before ETIMEDOUT, want two or more:\n%s", len(rs), dump(recs))
+	}
+	for i, r := range rs {
+		if r.Retransmits != i+1 || r.State != "ESTABLISHED" || r.Owner.PID != cli.pid || r.Netns != b.ino ||
+			r.Local != addrB+":"+strings.Split(r.Local, ":")[1] || r.Remote != addrA+":8080" || r.Unacked == nil || *r.Unacked != 10 {
+			t.Errorf("retransmit %d: %s\nwant timeout %d of the client (pid %d) to %s:8080 in ESTABLISHED, 10 bytes unacked", i, r.Text(), i+1, cli.pid, addrA)
+		}
+	}
+	if e := only(t, recs, "error"); e.Errno != "ETIMEDOUT" {
+		t.Errorf("error: %s, want ETIMEDOUT", e.Text())
+	}
+	if recs := records(t, quiet, wq, 0, count("retransmit", 1)); len(pick(recs, "retransmit")) != 0 {
+		t.Errorf("retransmit events without Retransmits: %s", dump(recs))
+	}
+}
+
+// TestKeepalive: with Errors, an idle connection whose peer vanished ends
+// with ETIMEDOUT once its keepalive probes go unanswered, owned by the
+// client, with nothing unacknowledged; the probes are not retransmissions.
+func TestKeepalive(t *testing.T) {
+	a, b := twoHosts(t)
+	srv, cli := startActor(t, a), startActor(t, b)
+	cfg := netnsOnly(a, b)
+	cfg.Errors, cfg.Retransmits = true, true
+	o, w := observe(t, cfg)
+	srv.must("listen " + addrA + " 8080")
+	cli.must("connect " + addrA + " 8080")
+	srv.must("accept")
+	cli.must("keepalive 1 1 1") // a probe after 1 s idle; given up 1 s later
+	ip(t, "-n", a.name, "addr", "del", addrA+"/24", "dev", "wa0")
+	time.Sleep(time.Second) // records wait in the ring meanwhile
+	recs := records(t, o, w, settle, count("error", 1))
+	e := only(t, recs, "error")
+	if e.Errno != "ETIMEDOUT" || e.Owner.PID != cli.pid || e.Netns != b.ino || e.Unacked == nil || *e.Unacked != 0 {
+		t.Errorf("error: %s\nwant ETIMEDOUT for the client, pid %d, nothing unacked", e.Text(), cli.pid)
+	}
+	if rs := pick(recs, "retransmit"); len(rs) != 0 {
+		t.Errorf("keepalive probes shown as retransmissions: %s", dump(rs))
+	}
+	if app := cli.do("recv 16"); app != "err ETIMEDOUT" {
+		t.Errorf("the client's read after the keepalive timeout: %q, want err ETIMEDOUT", app)
 	}
 }

@@ -34,6 +34,9 @@ type Watcher struct {
 	errnos  map[int]string      // Linux errno number → explain id
 	reasons map[string][]string // RST reason → scenarios expecting it
 	cg      *Cgroups
+	// paths caches the cgroup paths found: a cgroup's id is never reused
+	// for another, and the resolver takes a lock for each look-up.
+	paths map[uint64]string
 	// wall is the wall-clock time at monotonic time 0.
 	wall time.Time
 }
@@ -45,7 +48,7 @@ func New(opt Options) (*Watcher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("watch: %w", err)
 	}
-	w := &Watcher{opt: opt, base: base, errnos: map[int]string{}, cg: opt.Cgroups, wall: wall.Add(-mono)}
+	w := &Watcher{opt: opt, base: base, errnos: map[int]string{}, cg: opt.Cgroups, paths: map[uint64]string{}, wall: wall.Add(-mono)}
 	if w.cg == nil {
 		w.cg = NewCgroups(Cgroup2Root())
 	}
@@ -101,6 +104,24 @@ func reasonScenarios(scs []*scenario.Scenario) map[string][]string {
 	return m
 }
 
+// maxPaths bounds the cgroup paths a Watcher keeps.
+const maxPaths = 4096
+
+// cgroupPath returns the path of the cgroup id, "" while unknown.
+func (w *Watcher) cgroupPath(id uint64) string {
+	if p, ok := w.paths[id]; ok {
+		return p
+	}
+	p := w.cg.Path(id)
+	if p != "" {
+		if len(w.paths) >= maxPaths {
+			clear(w.paths)
+		}
+		w.paths[id] = p
+	}
+	return p
+}
+
 // Keep reports whether the event passes the filters that run in user space.
 func (w *Watcher) Keep(e *kernel.Event) bool {
 	return w.pids == nil || (e.Owner.How != kernel.None && w.pids[e.Owner.PID])
@@ -119,7 +140,7 @@ func (w *Watcher) Record(e *kernel.Event) Record {
 		NoSocket: e.NoSocket,
 		Cookie:   e.Cookie,
 		CgroupID: e.Cgroup,
-		Cgroup:   w.cg.Path(e.Cgroup),
+		Cgroup:   w.cgroupPath(e.Cgroup),
 		Orphan:   e.Orphan,
 		OnCPU:    e.OnCPU,
 		Owner:    Owner{Attribution: e.Owner.How.String()},
@@ -135,7 +156,7 @@ func (w *Watcher) Record(e *kernel.Event) Record {
 	}
 	if o := e.Owner; o.How != kernel.None {
 		r.Owner.PID, r.Owner.TID, r.Owner.Comm = o.PID, o.TID, o.Comm
-		r.Owner.CgroupID, r.Owner.Cgroup, r.Owner.Listener = o.Cgroup, w.cg.Path(o.Cgroup), o.Listener
+		r.Owner.CgroupID, r.Owner.Cgroup, r.Owner.Listener = o.Cgroup, w.cgroupPath(o.Cgroup), o.Listener
 	}
 	var entry string
 	switch e.Kind {
@@ -156,6 +177,9 @@ func (w *Watcher) Record(e *kernel.Event) Record {
 		entry = r.Errno
 	case kernel.Drop:
 		r.Reason = e.Reason
+	case kernel.Retransmit:
+		r.Retransmits = e.Retransmits
+		entry = "ETIMEDOUT" // what the application gets if the peer never answers
 	}
 	if w.opt.Explain {
 		r.Explain = w.explain(e, entry)

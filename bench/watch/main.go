@@ -3,9 +3,7 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -17,8 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
-	"syscall"
 	"time"
 
 	toxiproxy "github.com/Shopify/toxiproxy/v2/client"
@@ -32,18 +28,22 @@ type config struct {
 	teardown string
 	duration time.Duration
 	rates    []int // connects per second; 0 is as fast as possible
-	workers  int
+	workers  []int // generator threads, a load round for each with each rate
 	rounds   int
+	nice     int
+	buffer   int // watch --buffer, MiB; 0: its default
 	size     int64
 }
 
 func main() {
 	var c config
-	var rates string
+	var rates, workers string
 	flag.StringVar(&c.teardown, "teardown", "", "teardown `binary` to measure (default: build ./cmd/teardown)")
 	flag.DurationVar(&c.duration, "duration", 5*time.Second, "how long each load runs")
 	flag.StringVar(&rates, "rates", "10000,0", "comma-separated connect `rates` per second (0: as fast as possible)")
-	flag.IntVar(&c.workers, "workers", 2*runtime.NumCPU(), "connecting sockets at once")
+	flag.StringVar(&workers, "workers", "1,2,"+strconv.Itoa(2*runtime.NumCPU()), "comma-separated `counts` of generator threads, each connecting one socket at a time")
+	flag.IntVar(&c.nice, "nice", 0, "run watch at this `niceness` (-20 to 19; 0: as the bench)")
+	flag.IntVar(&c.buffer, "buffer", 0, "watch's --buffer in `MiB` (0: its default)")
 	flag.IntVar(&c.rounds, "rounds", 3, "proxy throughput rounds with and without watch")
 	flag.Int64Var(&c.size, "size", 512<<20, "bytes through the proxy per round")
 	flag.Parse()
@@ -53,6 +53,13 @@ func main() {
 			fail(fmt.Errorf("-rates: %q is not a rate (connects per second, 0 for as fast as possible)", r))
 		}
 		c.rates = append(c.rates, n)
+	}
+	for _, w := range strings.Split(workers, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(w))
+		if err != nil || n < 1 {
+			fail(fmt.Errorf("-workers: %q is not a count of threads", w))
+		}
+		c.workers = append(c.workers, n)
 	}
 	if os.Geteuid() != 0 {
 		fail(fmt.Errorf("needs root (network namespaces and eBPF)"))
@@ -88,19 +95,21 @@ func run(c config, out io.Writer) error {
 	}
 	defer ns.close()
 	fmt.Fprintf(out, "## teardown watch under load\n\n")
-	fmt.Fprintf(out, "`go run ./bench/watch -duration %v -workers %d` on %d CPUs, kernel %s; each connect to a closed port draws one RST sent and one received.\n\n",
-		c.duration, c.workers, runtime.NumCPU(), kernelRelease())
-	fmt.Fprintf(out, "| target connects/s | RSTs sent/s (kernel) | sent shown/s | received shown/s | shown / sent | lost | watch CPU (cores) |\n")
-	fmt.Fprintf(out, "|---|---|---|---|---|---|---|\n")
-	for _, rate := range c.rates {
-		fmt.Fprintf(os.Stderr, "load at %s\n", rateName(rate))
-		r, err := loadRound(c, ns, rate)
-		if err != nil {
-			return err
+	fmt.Fprintf(out, "`go run ./bench/watch -duration %v -nice %d -buffer %d` on %d CPUs, kernel %s; each connect to a closed port draws one RST sent and one received; watch writes JSON lines to a file.\n\n",
+		c.duration, c.nice, c.buffer, runtime.NumCPU(), kernelRelease())
+	fmt.Fprintf(out, "| generator threads | target connects/s | RSTs sent/s (kernel) | sent shown/s | received shown/s | shown / sent | lost | watch CPU (cores) | load |\n")
+	fmt.Fprintf(out, "|---|---|---|---|---|---|---|---|---|\n")
+	for _, workers := range c.workers {
+		for _, rate := range c.rates {
+			fmt.Fprintf(os.Stderr, "load at %s, %d threads\n", rateName(rate), workers)
+			r, err := loadRound(c, ns, workers, rate)
+			if err != nil {
+				return err
+			}
+			secs := r.elapsed.Seconds()
+			fmt.Fprintf(out, "| %d | %s | %.0f | %.0f | %.0f | %.4f | %d | %.3f | %s |\n", workers, rateName(rate), float64(r.outRsts)/secs,
+				float64(r.sent)/secs, float64(r.received)/secs, float64(r.sent)/float64(max(r.outRsts, 1)), r.lost, r.cpu.Seconds()/secs, r.load)
 		}
-		secs := r.elapsed.Seconds()
-		fmt.Fprintf(out, "| %s | %.0f | %.0f | %.0f | %.4f | %d | %.3f |\n", rateName(rate), float64(r.outRsts)/secs,
-			float64(r.sent)/secs, float64(r.received)/secs, float64(r.sent)/float64(max(r.outRsts, 1)), r.lost, r.cpu.Seconds()/secs)
 	}
 	fmt.Fprintf(os.Stderr, "proxy throughput\n")
 	with, without, err := proxyRounds(c)
@@ -219,118 +228,53 @@ func (n *namespace) outRsts() (uint64, error) {
 }
 
 type loadResult struct {
-	elapsed                 time.Duration
-	outRsts, sent, received uint64
-	lost                    uint64
-	cpu                     time.Duration
+	elapsed time.Duration
+	outRsts uint64
+	watchCount
+	load string // the 1-minute load average at the end
 }
 
-// watchChild is teardown watch --json running as a child process.
-type watchChild struct {
-	cmd            *exec.Cmd
-	sent, received atomic.Uint64
-	lost           atomic.Uint64
-	done           chan struct{}
-}
-
-func startWatch(bin string, args ...string) (*watchChild, error) {
-	cmd := exec.Command(bin, append([]string{"watch", "--json", "--metrics", "127.0.0.1:0"}, args...)...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
+func loadRound(c config, ns *namespace, workers, rate int) (loadResult, error) {
+	args := []string{"--netns", strconv.FormatUint(ns.ino, 10)}
+	if c.buffer > 0 {
+		args = append(args, "--buffer", strconv.Itoa(c.buffer))
 	}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	w := &watchChild{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		defer close(w.done)
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		var r struct {
-			Event string `json:"event"`
-			Lost  uint64 `json:"lost"`
-		}
-		for sc.Scan() {
-			b := sc.Bytes()
-			// The event name is all that is counted; a full decode would
-			// make this process, not watch, the bottleneck.
-			switch {
-			case bytes.Contains(b, []byte(`"event":"send_reset"`)):
-				w.sent.Add(1)
-			case bytes.Contains(b, []byte(`"event":"receive_reset"`)):
-				w.received.Add(1)
-			case bytes.Contains(b, []byte(`"event":"lost"`)):
-				if json.Unmarshal(b, &r) == nil {
-					w.lost.Add(r.Lost)
-				}
-			}
-		}
-	}()
-	ready := make(chan error, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		var lines []string
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), "metrics on") {
-				ready <- nil
-			}
-			lines = append(lines, sc.Text())
-		}
-		ready <- fmt.Errorf("teardown watch exited: %s", strings.Join(lines, "; "))
-	}()
-	select {
-	case err := <-ready:
-		if err != nil {
-			return nil, err
-		}
-	case <-time.After(10 * time.Second):
-		cmd.Process.Kill()
-		return nil, fmt.Errorf("teardown watch did not start in 10s")
-	}
-	return w, nil
-}
-
-// stop ends watch with SIGTERM and returns the CPU time it used.
-func (w *watchChild) stop() (time.Duration, error) {
-	w.cmd.Process.Signal(syscall.SIGTERM)
-	<-w.done
-	if err := w.cmd.Wait(); err != nil {
-		return 0, fmt.Errorf("teardown watch: %w", err)
-	}
-	st := w.cmd.ProcessState
-	return st.UserTime() + st.SystemTime(), nil
-}
-
-func loadRound(c config, ns *namespace, rate int) (loadResult, error) {
-	w, err := startWatch(c.teardown, "--netns", strconv.FormatUint(ns.ino, 10))
+	w, err := startWatch(c.teardown, c.nice, args...)
 	if err != nil {
 		return loadResult{}, err
 	}
 	before, err := ns.outRsts()
 	if err != nil {
+		w.stop()
 		return loadResult{}, err
 	}
 	start := time.Now()
-	if err := generate(ns, c.workers, rate, c.duration); err != nil {
+	if err := generate(ns, workers, rate, c.duration); err != nil {
 		w.stop()
 		return loadResult{}, err
 	}
 	elapsed := time.Since(start)
 	after, err := ns.outRsts()
 	if err != nil {
+		w.stop()
 		return loadResult{}, err
 	}
+	load := loadAverage()
 	time.Sleep(500 * time.Millisecond) // watch drains its ring
-	cpu, err := w.stop()
+	n, err := w.stop()
 	if err != nil {
 		return loadResult{}, err
 	}
-	return loadResult{elapsed: elapsed, outRsts: after - before, sent: w.sent.Load(), received: w.received.Load(), lost: w.lost.Load(), cpu: cpu}, nil
+	return loadResult{elapsed: elapsed, outRsts: after - before, watchCount: n, load: load}, nil
+}
+
+// loadAverage returns the 1-minute load average, "?" if unknown.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }
 
 // generate connects to a closed port from workers threads in the
@@ -415,7 +359,7 @@ func proxyRounds(c config) (with, without []float64, err error) {
 		for _, watching := range []bool{false, true} {
 			var w *watchChild
 			if watching {
-				if w, err = startWatch(c.teardown, "-q"); err != nil {
+				if w, err = startWatch(c.teardown, c.nice, "-q"); err != nil {
 					return nil, nil, err
 				}
 			}

@@ -55,8 +55,10 @@ func runWatch(args []string, stdout, stderr io.Writer) int {
 	explainFlag := fs.Bool("explain", false, "add the teardown explain entry and lab scenarios to each event")
 	states := fs.Bool("states", false, "show every TCP state change too")
 	errorsFlag := fs.Bool("errors", false, "show socket errors that no RST explains too (ETIMEDOUT after retransmissions or keepalive)")
+	retransmits := fs.Bool("retransmits", false, "show retransmission timeouts too, each once per socket: a peer that stopped answering, before ETIMEDOUT")
 	drops := fs.Bool("drops", false, "show TCP packets the kernel dropped too, with their skb_drop_reason")
 	quiet := fs.Bool("q", false, "print no events (with --metrics)")
+	buffer := fs.Int("buffer", kernel.DefaultRingSize>>20, "the kernel's ring buffer for events, in `MiB` (rounded up to a power of two, 1 to 1024): what absorbs a burst while watch is not on a CPU")
 	tracefs := fs.Bool("tracefs", false, "read tracefs instead of loading eBPF, as when eBPF is refused: no owners, namespaces or cgroups")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: teardown watch [flags]
@@ -92,7 +94,10 @@ Flags:
 	if *count < 0 || *duration < 0 {
 		return fail(fmt.Errorf("--count and --duration must not be negative"))
 	}
-	cfg := kernel.Config{States: *states, Errors: *errorsFlag, Drops: *drops}
+	if *buffer < 1 || *buffer > kernel.MaxRingSize>>20 {
+		return fail(fmt.Errorf("--buffer must be from 1 to %d MiB", kernel.MaxRingSize>>20))
+	}
+	cfg := kernel.Config{States: *states, Errors: *errorsFlag, Drops: *drops, Retransmits: *retransmits, RingSize: *buffer << 20}
 	var err error
 	if cfg.Netns, err = watch.ResolveNetnsList(netnsArgs); err != nil {
 		return fail(err)

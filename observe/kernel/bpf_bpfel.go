@@ -14,28 +14,28 @@ import (
 )
 
 type bpfEvent struct {
-	_        structs.HostLayout
-	Mono     uint64
-	Cookie   uint64
-	Cgroup   uint64
-	Owner    bpfOwner
-	Netns    uint32
-	CpuPid   uint32
-	Kind     uint8
-	Family   uint8
-	State    uint8
-	OldState uint8
-	Flags    uint16
-	Sport    uint16
-	Dport    uint16
-	Pad      uint16
-	Err      int32
-	Reason   uint32
-	Unread   uint32
-	Unacked  uint32
-	Saddr    [16]uint8
-	Daddr    [16]uint8
-	_        [4]byte
+	_           structs.HostLayout
+	Mono        uint64
+	Cookie      uint64
+	Cgroup      uint64
+	Owner       bpfOwner
+	Netns       uint32
+	CpuPid      uint32
+	Kind        uint8
+	Family      uint8
+	State       uint8
+	OldState    uint8
+	Flags       uint16
+	Sport       uint16
+	Dport       uint16
+	Retransmits uint16
+	Err         int32
+	Reason      uint32
+	Unread      uint32
+	Unacked     uint32
+	Saddr       [16]uint8
+	Daddr       [16]uint8
+	_           [4]byte
 }
 
 type bpfListenKey struct {
@@ -65,12 +65,15 @@ const (
 	bpfMapLost             = "lost"
 	bpfMapNetnsAllow       = "netns_allow"
 	bpfMapOwners           = "owners"
+	bpfMapPending          = "pending"
 	bpfMapPortAllow        = "port_allow"
+	bpfMapRetransmitted    = "retransmitted"
 	bpfMapSnapshotOwners   = "snapshot_owners"
 	bpfProgErrorReport     = "error_report"
 	bpfProgKfreeSkb        = "kfree_skb"
 	bpfProgReceiveReset    = "receive_reset"
 	bpfProgRecvLength      = "recv_length"
+	bpfProgRetransmit      = "retransmit"
 	bpfProgSendLength      = "send_length"
 	bpfProgSendResetPlain  = "send_reset_plain"
 	bpfProgSendResetReason = "send_reset_reason"
@@ -79,9 +82,11 @@ const (
 	bpfVarFilterCgroup     = "filter_cgroup"
 	bpfVarFilterNetns      = "filter_netns"
 	bpfVarFilterPort       = "filter_port"
+	bpfVarMergeReports     = "merge_reports"
 	bpfVarSkbConsumed      = "skb_consumed"
 	bpfVarUnusedEvent      = "unused_event"
 	bpfVarWantDrops        = "want_drops"
+	bpfVarWantRetransmits  = "want_retransmits"
 	bpfVarWantStates       = "want_states"
 )
 
@@ -131,6 +136,7 @@ type bpfProgramSpecs struct {
 	KfreeSkb        *ebpf.ProgramSpec `ebpf:"kfree_skb"`
 	ReceiveReset    *ebpf.ProgramSpec `ebpf:"receive_reset"`
 	RecvLength      *ebpf.ProgramSpec `ebpf:"recv_length"`
+	Retransmit      *ebpf.ProgramSpec `ebpf:"retransmit"`
 	SendLength      *ebpf.ProgramSpec `ebpf:"send_length"`
 	SendResetPlain  *ebpf.ProgramSpec `ebpf:"send_reset_plain"`
 	SendResetReason *ebpf.ProgramSpec `ebpf:"send_reset_reason"`
@@ -148,7 +154,9 @@ type bpfMapSpecs struct {
 	Lost           *ebpf.MapSpec `ebpf:"lost"`
 	NetnsAllow     *ebpf.MapSpec `ebpf:"netns_allow"`
 	Owners         *ebpf.MapSpec `ebpf:"owners"`
+	Pending        *ebpf.MapSpec `ebpf:"pending"`
 	PortAllow      *ebpf.MapSpec `ebpf:"port_allow"`
+	Retransmitted  *ebpf.MapSpec `ebpf:"retransmitted"`
 	SnapshotOwners *ebpf.MapSpec `ebpf:"snapshot_owners"`
 }
 
@@ -156,13 +164,15 @@ type bpfMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type bpfVariableSpecs struct {
-	FilterCgroup *ebpf.VariableSpec `ebpf:"filter_cgroup"`
-	FilterNetns  *ebpf.VariableSpec `ebpf:"filter_netns"`
-	FilterPort   *ebpf.VariableSpec `ebpf:"filter_port"`
-	SkbConsumed  *ebpf.VariableSpec `ebpf:"skb_consumed"`
-	UnusedEvent  *ebpf.VariableSpec `ebpf:"unused_event"`
-	WantDrops    *ebpf.VariableSpec `ebpf:"want_drops"`
-	WantStates   *ebpf.VariableSpec `ebpf:"want_states"`
+	FilterCgroup    *ebpf.VariableSpec `ebpf:"filter_cgroup"`
+	FilterNetns     *ebpf.VariableSpec `ebpf:"filter_netns"`
+	FilterPort      *ebpf.VariableSpec `ebpf:"filter_port"`
+	MergeReports    *ebpf.VariableSpec `ebpf:"merge_reports"`
+	SkbConsumed     *ebpf.VariableSpec `ebpf:"skb_consumed"`
+	UnusedEvent     *ebpf.VariableSpec `ebpf:"unused_event"`
+	WantDrops       *ebpf.VariableSpec `ebpf:"want_drops"`
+	WantRetransmits *ebpf.VariableSpec `ebpf:"want_retransmits"`
+	WantStates      *ebpf.VariableSpec `ebpf:"want_states"`
 }
 
 // bpfObjects contains all objects after they have been loaded into the kernel.
@@ -191,7 +201,9 @@ type bpfMaps struct {
 	Lost           *ebpf.Map `ebpf:"lost"`
 	NetnsAllow     *ebpf.Map `ebpf:"netns_allow"`
 	Owners         *ebpf.Map `ebpf:"owners"`
+	Pending        *ebpf.Map `ebpf:"pending"`
 	PortAllow      *ebpf.Map `ebpf:"port_allow"`
+	Retransmitted  *ebpf.Map `ebpf:"retransmitted"`
 	SnapshotOwners *ebpf.Map `ebpf:"snapshot_owners"`
 }
 
@@ -203,7 +215,9 @@ func (m *bpfMaps) Close() error {
 		m.Lost,
 		m.NetnsAllow,
 		m.Owners,
+		m.Pending,
 		m.PortAllow,
+		m.Retransmitted,
 		m.SnapshotOwners,
 	)
 }
@@ -212,13 +226,15 @@ func (m *bpfMaps) Close() error {
 //
 // It can be passed to loadBpfObjects or ebpf.CollectionSpec.LoadAndAssign.
 type bpfVariables struct {
-	FilterCgroup *ebpf.Variable `ebpf:"filter_cgroup"`
-	FilterNetns  *ebpf.Variable `ebpf:"filter_netns"`
-	FilterPort   *ebpf.Variable `ebpf:"filter_port"`
-	SkbConsumed  *ebpf.Variable `ebpf:"skb_consumed"`
-	UnusedEvent  *ebpf.Variable `ebpf:"unused_event"`
-	WantDrops    *ebpf.Variable `ebpf:"want_drops"`
-	WantStates   *ebpf.Variable `ebpf:"want_states"`
+	FilterCgroup    *ebpf.Variable `ebpf:"filter_cgroup"`
+	FilterNetns     *ebpf.Variable `ebpf:"filter_netns"`
+	FilterPort      *ebpf.Variable `ebpf:"filter_port"`
+	MergeReports    *ebpf.Variable `ebpf:"merge_reports"`
+	SkbConsumed     *ebpf.Variable `ebpf:"skb_consumed"`
+	UnusedEvent     *ebpf.Variable `ebpf:"unused_event"`
+	WantDrops       *ebpf.Variable `ebpf:"want_drops"`
+	WantRetransmits *ebpf.Variable `ebpf:"want_retransmits"`
+	WantStates      *ebpf.Variable `ebpf:"want_states"`
 }
 
 // bpfPrograms contains all programs after they have been loaded into the kernel.
@@ -229,6 +245,7 @@ type bpfPrograms struct {
 	KfreeSkb        *ebpf.Program `ebpf:"kfree_skb"`
 	ReceiveReset    *ebpf.Program `ebpf:"receive_reset"`
 	RecvLength      *ebpf.Program `ebpf:"recv_length"`
+	Retransmit      *ebpf.Program `ebpf:"retransmit"`
 	SendLength      *ebpf.Program `ebpf:"send_length"`
 	SendResetPlain  *ebpf.Program `ebpf:"send_reset_plain"`
 	SendResetReason *ebpf.Program `ebpf:"send_reset_reason"`
@@ -242,6 +259,7 @@ func (p *bpfPrograms) Close() error {
 		p.KfreeSkb,
 		p.ReceiveReset,
 		p.RecvLength,
+		p.Retransmit,
 		p.SendLength,
 		p.SendResetPlain,
 		p.SendResetReason,

@@ -29,9 +29,10 @@ const (
 	StateChange  Kind = 3 // inet_sock_set_state
 	SocketError  Kind = 4 // inet_sk_error_report not explained by a received RST
 	Drop         Kind = 5 // kfree_skb: a TCP packet dropped, with its skb_drop_reason
+	Retransmit   Kind = 6 // tcp_retransmit_skb after a retransmission timeout: unanswered
 )
 
-var kindNames = [...]string{SendReset: "send_reset", ReceiveReset: "receive_reset", StateChange: "state", SocketError: "error", Drop: "drop"}
+var kindNames = [...]string{SendReset: "send_reset", ReceiveReset: "receive_reset", StateChange: "state", SocketError: "error", Drop: "drop", Retransmit: "retransmit"}
 
 // String returns the kind's name as the JSON schema spells it.
 func (k Kind) String() string {
@@ -135,6 +136,11 @@ type Event struct {
 	// ErrnoPending is true for a ReceiveReset after which the kernel
 	// was expected to report an error that the observer did not see.
 	ErrnoPending bool
+	// Retransmits is, for a Retransmit, how many retransmission timeouts
+	// in a row the peer has left unanswered, this one included; the
+	// kernel gives up at tcp_retries2 (tcp_syn_retries for a SYN) and
+	// the application gets ETIMEDOUT.
+	Retransmits int
 }
 
 // Predicted returns the errno an application is given for an RST received

@@ -49,13 +49,18 @@ type Observer struct {
 	// hasReason is true when the kernel's tcp_send_reset has a reason.
 	hasReason bool
 
-	// queue holds events read from the ring, in the kernel's order; a
-	// received RST at its head waits there for its error report.
+	// queue[head:] holds events read from the ring, in the kernel's
+	// order; a received RST at its head waits there for its error report.
+	// The slice is reused once emptied.
 	queue    []queued
+	head     int
 	rec      ringbuf.Record
 	deadline time.Time
-	closeMu  sync.Mutex
-	closed   bool
+	// comms holds the command names seen, so that decoding one does not
+	// allocate a string per event.
+	comms   map[[16]int8]string
+	closeMu sync.Mutex
+	closed  bool
 }
 
 // maps are the collection's maps the observer uses.
@@ -79,7 +84,7 @@ func Open(cfg Config) (*Observer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kernel observer: %w", err)
 	}
-	o := &Observer{cfg: cfg}
+	o := &Observer{cfg: cfg, comms: map[[16]int8]string{}}
 	o.hasReason = tracepointArgs(kspec, "tcp_send_reset") >= 3
 	if o.hasReason {
 		// The names are the running kernel's own, as the enum differs
@@ -98,6 +103,11 @@ func Open(cfg Config) (*Observer, error) {
 		if tracepointArgs(kspec, tp) < 1 {
 			delete(spec.Programs, prog) // Linux before 6.5
 		}
+	}
+	if !cfg.Retransmits {
+		delete(spec.Programs, bpfProgRetransmit)
+	} else if tracepointArgs(kspec, "tcp_retransmit_skb") < 1 {
+		return nil, fmt.Errorf("%w: this kernel has no tcp_retransmit_skb tracepoint", ErrUnsupported)
 	}
 	if cfg.Drops {
 		if tracepointArgs(kspec, "kfree_skb") < 3 {
@@ -126,11 +136,16 @@ func Open(cfg Config) (*Observer, error) {
 		"filter_port":   len(cfg.Ports) > 0,
 		"filter_cgroup": len(cfg.Cgroups) > 0,
 		"want_states":   cfg.States,
+		// Without Reports, the kernel pairs each received RST with its
+		// error report: one record, and nothing held in user space.
+		bpfVarMergeReports:    !cfg.Reports,
+		bpfVarWantRetransmits: cfg.Retransmits,
 	} {
 		if err := spec.Variables[name].Set(b2u(on)); err != nil {
 			return nil, fmt.Errorf("kernel observer: set %s: %w", name, err)
 		}
 	}
+	spec.Maps[bpfMapEvents].MaxEntries = cfg.ringSize()
 	o.coll, err = ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{Programs: ebpf.ProgramOptions{KernelTypes: kspec}})
 	if err != nil {
 		var ve *ebpf.VerifierError
@@ -183,7 +198,7 @@ func (o *Observer) setup() error {
 	if err := o.snapshot(); err != nil {
 		return err
 	}
-	for _, p := range []string{bpfProgSendResetReason, bpfProgSendResetPlain, bpfProgReceiveReset, bpfProgErrorReport, bpfProgKfreeSkb} {
+	for _, p := range []string{bpfProgSendResetReason, bpfProgSendResetPlain, bpfProgReceiveReset, bpfProgErrorReport, bpfProgKfreeSkb, bpfProgRetransmit} {
 		if err := o.attach(p); err != nil {
 			return err
 		}
@@ -309,33 +324,35 @@ func (o *Observer) SetDeadline(t time.Time) { o.deadline = t }
 // returned with that error (Errno), once it is seen or errorWait passed.
 func (o *Observer) Read() (Event, error) {
 	for {
-		if len(o.queue) > 0 {
-			q := o.queue[0]
-			if !q.held() || time.Since(q.at) >= errorWait {
-				o.queue = o.queue[1:]
-				return q.e, nil
+		if o.head < len(o.queue) {
+			if q := &o.queue[o.head]; !q.held() || time.Since(q.at) >= errorWait {
+				return o.pop(), nil
 			}
 		}
-		dl := o.deadline
-		if len(o.queue) > 0 {
-			if t := o.queue[0].at.Add(errorWait); dl.IsZero() || t.Before(dl) {
+		if o.rd.AvailableBytes() > 0 {
+			// Records wait: take them without waiting, and without
+			// reading the clock for every one.
+			o.rd.SetDeadline(past)
+		} else {
+			dl := o.deadline
+			if o.head < len(o.queue) {
+				if t := o.queue[o.head].at.Add(errorWait); dl.IsZero() || t.Before(dl) {
+					dl = t
+				}
+			}
+			if t := time.Now().Add(pollEvery); dl.IsZero() || t.Before(dl) {
 				dl = t
 			}
+			o.rd.SetDeadline(dl)
 		}
-		if t := time.Now().Add(pollEvery); dl.IsZero() || t.Before(dl) {
-			dl = t
-		}
-		o.rd.SetDeadline(dl)
 		err := o.rd.ReadInto(&o.rec)
 		switch {
 		case err == nil:
-		case errors.Is(err, os.ErrDeadlineExceeded) && (len(o.queue) > 0 || o.deadline.IsZero() || time.Now().Before(o.deadline)):
+		case errors.Is(err, os.ErrDeadlineExceeded) && (o.head < len(o.queue) || o.deadline.IsZero() || time.Now().Before(o.deadline)):
 			continue // the head's wait may be over, or records wait unannounced
 		case errors.Is(err, ringbuf.ErrClosed):
-			if len(o.queue) > 0 {
-				q := o.queue[0]
-				o.queue = o.queue[1:]
-				return q.e, nil
+			if o.head < len(o.queue) {
+				return o.pop(), nil
 			}
 			return Event{}, ErrClosed
 		default:
@@ -349,11 +366,23 @@ func (o *Observer) Read() (Event, error) {
 	}
 }
 
+// past is a deadline that has passed: a read with it does not wait.
+var past = time.Unix(1, 0)
+
+// pop removes and returns the event at the queue's head.
+func (o *Observer) pop() Event {
+	e := o.queue[o.head].e
+	if o.head++; o.head == len(o.queue) {
+		o.queue, o.head = o.queue[:0], 0
+	}
+	return e
+}
+
 // Ready reports whether a Read would return at once: events are waiting in
 // the ring buffer or in the observer. A reader that buffers its output
 // flushes it when nothing is ready.
 func (o *Observer) Ready() bool {
-	return o.rd.AvailableBytes() > 0 || (len(o.queue) > 0 && !o.queue[0].held())
+	return o.rd.AvailableBytes() > 0 || (o.head < len(o.queue) && !o.queue[o.head].held())
 }
 
 // Sync returns every event the kernel recorded before the call, in order,
@@ -379,10 +408,10 @@ func (o *Observer) Sync() ([]Event, error) {
 		raw := *(*bpfEvent)(unsafe.Pointer(&o.rec.RawSample[0]))
 		o.take(o.decode(&raw))
 	}
-	for _, q := range o.queue {
+	for _, q := range o.queue[o.head:] {
 		out = append(out, q.e)
 	}
-	o.queue = o.queue[:0]
+	o.queue, o.head = o.queue[:0], 0
 	return out, nil
 }
 
@@ -395,15 +424,22 @@ type queued struct {
 // held reports whether the event waits for its error report.
 func (q *queued) held() bool { return q.e.Kind == ReceiveReset && q.e.ErrnoPending }
 
+// pairWithin bounds how far back from the newest event take looks for the
+// received RST an error report completes. The report follows its RST on
+// the same CPU, with at most the events other CPUs recorded meanwhile in
+// between; when the RST was lost, a scan of the whole queue (which grows
+// while its head waits) made each report cost more as watch fell behind.
+const pairWithin = 256
+
 // take queues an event, pairing a received RST with the error report that
-// follows it.
+// follows it when the kernel did not.
 func (o *Observer) take(e Event) {
 	switch e.Kind {
 	case SocketError:
 		if o.cfg.Reports {
 			break // every report is an event; no RST is held for one
 		}
-		for i := range o.queue {
+		for i := len(o.queue) - 1; i >= max(o.head, len(o.queue)-pairWithin); i-- {
 			if q := &o.queue[i]; q.held() && q.e.Cookie == e.Cookie {
 				q.e.Errno, q.e.ErrnoPending = e.Errno, false
 				return
@@ -417,23 +453,34 @@ func (o *Observer) take(e Event) {
 			return
 		}
 	}
-	o.queue = append(o.queue, queued{e, time.Now()})
+	q := queued{e: e}
+	if q.held() {
+		q.at = time.Now() // only a held event waits, and only it needs the time
+	}
+	if o.head > 0 && o.head >= len(o.queue)/2 {
+		// Read events make up half the slice: move the rest to its
+		// start, so that a queue that never empties does not grow.
+		n := copy(o.queue, o.queue[o.head:])
+		o.queue, o.head = o.queue[:n], 0
+	}
+	o.queue = append(o.queue, q)
 }
 
 // decode turns the BPF program's record into an Event.
 func (o *Observer) decode(r *bpfEvent) Event {
 	e := Event{
-		Kind:     Kind(r.Kind),
-		Mono:     time.Duration(r.Mono),
-		Cookie:   r.Cookie,
-		Netns:    r.Netns,
-		State:    tcpstate.State(r.State),
-		OldState: tcpstate.State(r.OldState),
-		NoSocket: r.Flags&flagNoSocket != 0,
-		Cgroup:   r.Cgroup,
-		Orphan:   r.Flags&flagOrphan != 0,
-		OnCPU:    int(r.CpuPid),
-		Errno:    syscall.Errno(r.Err), // sk_err holds a positive errno
+		Kind:        Kind(r.Kind),
+		Mono:        time.Duration(r.Mono),
+		Cookie:      r.Cookie,
+		Netns:       r.Netns,
+		State:       tcpstate.State(r.State),
+		OldState:    tcpstate.State(r.OldState),
+		NoSocket:    r.Flags&flagNoSocket != 0,
+		Cgroup:      r.Cgroup,
+		Orphan:      r.Flags&flagOrphan != 0,
+		OnCPU:       int(r.CpuPid),
+		Retransmits: int(r.Retransmits),
+		Errno:       syscall.Errno(r.Err), // sk_err holds a positive errno
 	}
 	if r.Flags&flagQueues != 0 {
 		e.Unread, e.Unacked, e.Queues = r.Unread, r.Unacked, true
@@ -449,8 +496,8 @@ func (o *Observer) decode(r *bpfEvent) Event {
 			e.Reason = reasonName(o.reasons, r.Reason)
 		}
 	}
-	if e.Kind == ReceiveReset && r.Flags&flagWantError != 0 && !o.cfg.Reports {
-		e.ErrnoPending = true
+	if e.Kind == ReceiveReset && r.Flags&(flagWantError|flagReported) == flagWantError && !o.cfg.Reports {
+		e.ErrnoPending = true // paired in take, unless the kernel did it
 	}
 	e.Local = addrPort(r.Family, r.Saddr, r.Sport)
 	e.Remote = addrPort(r.Family, r.Daddr, r.Dport)
@@ -458,7 +505,7 @@ func (o *Observer) decode(r *bpfEvent) Event {
 		e.Owner = Owner{
 			PID:      int(ow.Pid),
 			TID:      int(ow.Tid),
-			Comm:     cstring(ow.Comm[:]),
+			Comm:     o.comm(ow.Comm),
 			Cgroup:   ow.Cgroup,
 			How:      Attribution(ow.How),
 			Listener: r.Flags&flagListener != 0,
@@ -475,6 +522,7 @@ const (
 	flagWantError = 8
 	flagHasReason = 16
 	flagListener  = 32
+	flagReported  = 64
 )
 
 func addrPort(family uint8, a [16]uint8, port uint16) netip.AddrPort {
@@ -485,6 +533,21 @@ func addrPort(family uint8, a [16]uint8, port uint16) netip.AddrPort {
 		ip = netip.AddrFrom4([4]byte(a[:4]))
 	}
 	return netip.AddrPortFrom(ip, port)
+}
+
+// maxComms bounds the command names kept.
+const maxComms = 4096
+
+func (o *Observer) comm(c [16]int8) string {
+	if s, ok := o.comms[c]; ok {
+		return s
+	}
+	if len(o.comms) >= maxComms {
+		clear(o.comms)
+	}
+	s := cstring(c[:])
+	o.comms[c] = s
+	return s
 }
 
 func cstring(b []int8) string {

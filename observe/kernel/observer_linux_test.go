@@ -276,3 +276,12 @@ func TestReportsAndDenyNetns(t *testing.T) {
 		t.Errorf("lost %d, %v; want 0", n, err)
 	}
 }
+
+// TestRingSizeLoaded: the ring buffer the kernel made is the size asked.
+func TestRingSizeLoaded(t *testing.T) {
+	nstest.Enter(t)
+	o := open(t, Config{RingSize: 3 << 20})
+	if got := o.maps.events.MaxEntries(); got != 4<<20 {
+		t.Errorf("ring buffer of %d bytes, want %d (3 MiB rounded up)", got, 4<<20)
+	}
+}

@@ -49,6 +49,13 @@ for line in sys.stdin:
         elif w[0] == "usertimeout":
             socks["s"].setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, int(w[1]))
             reply("ok")
+        elif w[0] == "keepalive":
+            s = socks["s"]
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, int(w[1]))
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, int(w[2]))
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, int(w[3]))
+            reply("ok")
         elif w[0] == "close":
             socks.pop(w[1] if len(w) > 1 else "s").close()
             reply("ok")

@@ -65,6 +65,12 @@ struct kernfs_node {
 };
 struct cgroup {
 	struct kernfs_node *kn;
+	int level;
+	struct cgroup *ancestors[]; // Linux 6.1 and later; the root first, itself last
+};
+struct cgroup___ids {
+	int level;
+	__u64 ancestor_ids[]; // before 6.1
 };
 struct sock_cgroup_data {
 	struct cgroup *cgroup;
@@ -87,6 +93,10 @@ struct socket {
 };
 struct inet_sock {
 	__be16 inet_sport;
+};
+struct inet_connection_sock {
+	__u8 icsk_ca_state : 5;
+	__u8 icsk_retransmits;
 };
 struct tcp_sock {
 	__u32 rcv_nxt;
@@ -167,6 +177,7 @@ struct tcp_ports {
 #define TCP_CLOSE 7
 #define TCP_LISTEN 10
 #define TCP_NEW_SYN_RECV 12
+#define TCP_CA_LOSS 4
 #define SOCK_DEAD 0
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
@@ -178,6 +189,7 @@ enum {
 	KIND_STATE = 3,
 	KIND_ERROR = 4,
 	KIND_DROP = 5,
+	KIND_RETRANSMIT = 6,
 };
 
 // How an event's owner is known; package kernel's Attribution mirrors them.
@@ -195,6 +207,8 @@ enum {
 	FLAG_WANT_ERROR = 8,  // an inet_sk_error_report for this socket follows
 	FLAG_HAS_REASON = 16, // reason is the kernel's (tcp_send_reset has one)
 	FLAG_LISTENER = 32,   // the owner is the listener's: no task acted on the socket yet
+	FLAG_REPORTED = 64,   // a received RST's err is the error the kernel reported after it
+	FLAG_IN_CGROUP = 128, // the socket's cgroup passes the cgroup filter (not shown)
 };
 
 struct owner {
@@ -220,7 +234,7 @@ struct event {
 	__u16 flags;
 	__u16 sport;
 	__u16 dport;
-	__u16 pad;
+	__u16 retransmits; // retransmit: the how-manieth after a timeout, unanswered
 	__s32 err;
 	__u32 reason;
 	__u32 unread;
@@ -235,11 +249,14 @@ const struct event *unused_event __attribute__((unused));
 // Set by the loader before load.
 volatile const __u8 filter_netns;  // only namespaces in netns_allow
 volatile const __u8 filter_port;   // only ports in port_allow (either end)
-volatile const __u8 filter_cgroup; // only socket cgroups in cgroup_allow
+volatile const __u8 filter_cgroup; // only sockets in cgroup_allow's cgroups or below
 volatile const __u8 want_states;   // emit state changes
 volatile const __u8 want_drops;    // emit TCP packets dropped (kfree_skb)
+volatile const __u8 merge_reports; // one record for a received RST and its error report
+volatile const __u8 want_retransmits; // emit retransmissions after a timeout
 volatile const __u32 skb_consumed; // SKB_CONSUMED's value: not a drop
 
+// The loader sets the ring's size (Config.RingSize).
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 24);
@@ -296,6 +313,32 @@ struct {
 	__type(value, __u8);
 } cgroup_allow SEC(".maps");
 
+// pending holds, by socket cookie, a received RST waiting for the error
+// report that tcp_reset files right after it (tcp_done_with_error), with
+// the socket still locked: the two become one record, with the reported
+// errno. Keyed by socket, not by CPU: a program in process context (the
+// backlog processed on release_sock) can be interrupted by a softirq
+// running another. An RST is held only when tcp_reset will report an error
+// (want_error mirrors its test), so no entry is left behind; on a kernel
+// that did otherwise, the LRU would bound what is, and those RSTs would go
+// unshown.
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1 << 12);
+	__type(key, __u64);
+	__type(value, struct event);
+} pending SEC(".maps");
+
+// retransmitted holds, per socket, the count of timeout retransmissions
+// last shown: the retransmissions of one timeout after the first (the rest
+// of the queue, in loss recovery) are not shown.
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1 << 14);
+	__type(key, __u64);
+	__type(value, __u8);
+} retransmitted SEC(".maps");
+
 // lost[0] counts events dropped because the ring buffer was full.
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -315,6 +358,40 @@ static __always_inline __u64 sock_cgroup(const struct sock *sk)
 	if (!cg)
 		return 0;
 	return BPF_CORE_READ(cg, kn, id);
+}
+
+// max_cgroup_depth bounds the walk up a cgroup's ancestors: deeper
+// cgroups are matched by their 32 nearest levels from the root.
+#define max_cgroup_depth 32
+
+// in_cgroups reports whether the socket's cgroup or one of its ancestors
+// is in cgroup_allow: a cgroup made below an allowed one after the
+// observer started (a new container) passes too.
+static __always_inline int in_cgroups(const struct sock *sk)
+{
+	struct cgroup *cg = BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+	int level;
+
+	if (!cg)
+		return 0;
+	level = BPF_CORE_READ(cg, level);
+	for (int i = 0; i < max_cgroup_depth; i++) {
+		__u64 id = 0;
+		if (i > level)
+			break;
+		if (bpf_core_field_exists(cg->ancestors)) {
+			struct cgroup *a = 0;
+			bpf_core_read(&a, sizeof(a), &cg->ancestors[i]);
+			if (a)
+				id = BPF_CORE_READ(a, kn, id);
+		} else {
+			struct cgroup___ids *old = (void *)cg;
+			bpf_core_read(&id, sizeof(id), &old->ancestor_ids[i]);
+		}
+		if (id && bpf_map_lookup_elem(&cgroup_allow, &id))
+			return 1;
+	}
+	return 0;
 }
 
 static __always_inline void current_owner(struct owner *o, __u8 how)
@@ -356,7 +433,7 @@ static __always_inline int pass(struct event *e)
 	if (filter_port && !bpf_map_lookup_elem(&port_allow, &e->sport) &&
 	    !bpf_map_lookup_elem(&port_allow, &e->dport))
 		return 0;
-	if (filter_cgroup && !bpf_map_lookup_elem(&cgroup_allow, &e->cgroup))
+	if (filter_cgroup && !(e->flags & FLAG_IN_CGROUP))
 		return 0;
 	return 1;
 }
@@ -392,6 +469,8 @@ static __always_inline void fill(struct event *e, struct sock *sk, int cookie_ok
 	if (full_sock(state)) {
 		struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
 		e->cgroup = sock_cgroup(sk);
+		if (filter_cgroup && in_cgroups(sk))
+			e->flags |= FLAG_IN_CGROUP;
 		if (tp) {
 			e->unread = BPF_CORE_READ(tp, rcv_nxt) - BPF_CORE_READ(tp, copied_seq);
 			e->unacked = BPF_CORE_READ(tp, write_seq) - BPF_CORE_READ(tp, snd_una);
@@ -423,10 +502,9 @@ static __always_inline void fill(struct event *e, struct sock *sk, int cookie_ok
 		e->owner = *o;
 }
 
-// netns_passes applies the namespace filter before an event is reserved,
-// so that events of other namespaces neither take room in the ring buffer
-// nor count as lost when it is full. pass applies it again, with the
-// other filters.
+// netns_passes applies the namespace filter before an event is made, so
+// that events of other namespaces cost no more than this look-up. pass
+// applies it again, with the other filters.
 static __always_inline int netns_passes(__u32 inum)
 {
 	return !filter_netns || bpf_map_lookup_elem(&netns_allow, &inum);
@@ -437,22 +515,22 @@ static __always_inline int sock_netns_passes(const struct sock *sk)
 	return netns_passes(BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum));
 }
 
-static __always_inline struct event *reserve(__u8 kind)
+static __always_inline void count_lost(void)
 {
-	struct event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		__u32 zero = 0;
-		__u64 *n = bpf_map_lookup_elem(&lost, &zero);
-		if (n)
-			*n += 1;
-		return 0;
-	}
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&lost, &zero);
+	if (n)
+		*n += 1;
+}
+
+static __always_inline void start(struct event *e, __u8 kind)
+{
 	__builtin_memset(e, 0, sizeof(*e));
 	e->mono = bpf_ktime_get_ns();
 	e->kind = kind;
 	e->cpu_pid = bpf_get_current_pid_tgid() >> 32;
-	return e;
 }
+
 
 // wake_bytes is how much unread data wakes the reader. Below it, records
 // are submitted without a wakeup and the reader finds them when it next
@@ -460,16 +538,42 @@ static __always_inline struct event *reserve(__u8 kind)
 // reader had caught up, cost both sides more than the events themselves.
 #define wake_bytes (512 << 10)
 
-// wake returns the flags that submit e: a wakeup only for the record whose
-// reservation made the unread data reach wake_bytes, so that a reader that
-// has fallen behind is not woken again for every record.
-static __always_inline __u64 wake(struct event *e)
+// rec_bytes is the room a record takes in the ring: with its header,
+// 8-aligned.
+#define rec_bytes ((sizeof(struct event) + 8 + 7) & ~7ULL)
+
+// wake returns the flags that write a record: a wakeup only for the record
+// that makes the unread data reach wake_bytes, so that a reader that has
+// fallen behind is not woken again for every record.
+static __always_inline __u64 wake(void)
 {
-	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	__u64 rec = (sizeof(*e) + 8 + 7) & ~7ULL; // with its header, 8-aligned
-	if (avail >= wake_bytes && avail < wake_bytes + rec)
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + rec_bytes;
+	if (avail >= wake_bytes && avail < wake_bytes + rec_bytes)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
+}
+
+// emit writes an event, made on the stack, into the ring if it passes the
+// filters. Filtering before the ring is touched makes the lost count
+// exact: only an event that would have been shown counts, when the ring is
+// full.
+static __always_inline void emit(struct event *e)
+{
+	if (!pass(e))
+		return;
+	if (bpf_ringbuf_output(&events, e, sizeof(*e), wake()) < 0)
+		count_lost();
+}
+
+// release writes out the received RST of this socket held for an error
+// report that has not come yet, so that its events stay in order.
+static __always_inline void release(__u64 cookie)
+{
+	struct event *p = bpf_map_lookup_elem(&pending, &cookie);
+	if (p) {
+		emit(p);
+		bpf_map_delete_elem(&pending, &cookie);
+	}
 }
 
 // from_skb fills an RST's connection from the packet it answers, for RSTs
@@ -505,30 +609,24 @@ static __always_inline void from_skb(struct event *e, const struct sk_buff *skb)
 
 static __always_inline int send_reset(struct sock *sk, const struct sk_buff *skb, __u32 reason, int has_reason)
 {
-	struct event *e;
+	struct event e;
 
 	if (sk && !sock_netns_passes(sk))
 		return 0;
 	if (!sk && skb && !netns_passes(BPF_CORE_READ(skb, dev, nd_net.net, ns.inum)))
 		return 0;
-	e = reserve(KIND_SEND_RESET);
-	if (!e)
-		return 0;
+	start(&e, KIND_SEND_RESET);
 	if (has_reason) {
-		e->reason = reason;
-		e->flags |= FLAG_HAS_REASON;
+		e.reason = reason;
+		e.flags |= FLAG_HAS_REASON;
 	}
 	if (sk) {
-		fill(e, sk, 1);
+		fill(&e, sk, 1);
 	} else if (skb) {
-		from_skb(e, skb);
-		e->flags |= FLAG_NO_SOCKET;
+		from_skb(&e, skb);
+		e.flags |= FLAG_NO_SOCKET;
 	}
-	if (!pass(e)) {
-		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
-		return 0;
-	}
-	bpf_ringbuf_submit(e, wake(e));
+	emit(&e);
 	return 0;
 }
 
@@ -546,34 +644,39 @@ int BPF_PROG(send_reset_plain, struct sock *sk, const struct sk_buff *skb)
 	return send_reset(sk, skb, 0, 0);
 }
 
+// want_error reports whether tcp_reset will report an error to the socket
+// after this received RST: unless it is closed already or dead (orphaned),
+// when no application is told anything.
+static __always_inline int want_error(struct event *e, const struct sock *sk)
+{
+	return e->state != TCP_CLOSE && full_sock(e->state) &&
+	       !(BPF_CORE_READ(sk, __sk_common.skc_flags) & (1UL << SOCK_DEAD));
+}
+
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(receive_reset, struct sock *sk)
 {
-	struct event *e;
+	struct event e;
 
 	if (!sock_netns_passes(sk))
 		return 0;
-	e = reserve(KIND_RECEIVE_RESET);
-	if (!e)
+	start(&e, KIND_RECEIVE_RESET);
+	fill(&e, sk, 1);
+	if (want_error(&e, sk))
+		e.flags |= FLAG_WANT_ERROR;
+	// Held for its error report, which error_report writes it with:
+	// one record instead of two, and no pairing in user space.
+	if (merge_reports && (e.flags & FLAG_WANT_ERROR) && pass(&e) &&
+	    !bpf_map_update_elem(&pending, &e.cookie, &e, BPF_ANY))
 		return 0;
-	fill(e, sk, 1);
-	// tcp_reset reports an error unless the socket is closed already or
-	// dead (orphaned): then no application is told anything.
-	if (e->state != TCP_CLOSE && full_sock(e->state) &&
-	    !(BPF_CORE_READ(sk, __sk_common.skc_flags) & (1UL << SOCK_DEAD)))
-		e->flags |= FLAG_WANT_ERROR;
-	if (!pass(e)) {
-		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
-		return 0;
-	}
-	bpf_ringbuf_submit(e, wake(e));
+	emit(&e);
 	return 0;
 }
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(set_state, struct sock *sk, int oldstate, int newstate)
 {
-	struct event *e;
+	struct event e;
 
 	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
@@ -604,37 +707,47 @@ int BPF_PROG(set_state, struct sock *sk, int oldstate, int newstate)
 	}
 	if (!want_states || !sock_netns_passes(sk))
 		return 0;
-	e = reserve(KIND_STATE);
-	if (!e)
-		return 0;
-	fill(e, sk, 1);
-	e->old_state = oldstate;
-	e->state = newstate;
-	if (!pass(e)) {
-		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
-		return 0;
-	}
-	bpf_ringbuf_submit(e, wake(e));
+	// tcp_done's move to CLOSE comes between a received RST and its
+	// error report: the RST is written first, unpaired.
+	if (merge_reports)
+		release(bpf_get_socket_cookie(sk));
+	start(&e, KIND_STATE);
+	fill(&e, sk, 1);
+	e.old_state = oldstate;
+	e.state = newstate;
+	emit(&e);
 	return 0;
 }
 
 SEC("tp_btf/inet_sk_error_report")
 int BPF_PROG(error_report, struct sock *sk)
 {
-	struct event *e;
+	struct event e;
+	int err;
 
 	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP || !sock_netns_passes(sk))
 		return 0;
-	e = reserve(KIND_ERROR);
-	if (!e)
-		return 0;
-	fill(e, sk, 1);
-	e->err = BPF_CORE_READ(sk, sk_err);
-	if (!pass(e)) {
-		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
-		return 0;
+	err = BPF_CORE_READ(sk, sk_err);
+	if (merge_reports) {
+		__u64 cookie = bpf_get_socket_cookie(sk);
+		struct event *p = bpf_map_lookup_elem(&pending, &cookie);
+		if (p) {
+			p->err = err;
+			p->flags |= FLAG_REPORTED;
+			emit(p);
+			bpf_map_delete_elem(&pending, &cookie);
+			return 0;
+		}
+		// No error: a wakeup, such as tcp_disconnect's after a connect
+		// failed, which would cost a record per refused connect. Reports
+		// keeps them, as tracefs shows them.
+		if (!err)
+			return 0;
 	}
-	bpf_ringbuf_submit(e, wake(e));
+	start(&e, KIND_ERROR);
+	fill(&e, sk, 1);
+	e.err = err;
+	emit(&e);
 	return 0;
 }
 
@@ -652,6 +765,42 @@ int BPF_PROG(recv_length, struct sock *sk)
 {
 	if (BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP)
 		remember(bpf_get_socket_cookie(sk));
+	return 0;
+}
+
+// retransmit shows a retransmission the retransmission timer made: the
+// peer has not answered for an RTO (the socket is in CA_Loss). Fast
+// retransmits, which the peer's duplicate ACKs asked for, are not shown,
+// and a timeout is shown once: at most one event per RTO per socket, a
+// bounded volume however lossy the network. retransmits counts the
+// timeouts in a row (icsk_retransmits, which the timer has counted this
+// one in); the kernel gives up after tcp_retries2 of them (ETIMEDOUT), or
+// tcp_syn_retries for a SYN. A retransmission that could not be sent (no
+// route, a link down) is shown too: the timeout happened all the same.
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(retransmit, struct sock *sk)
+{
+	struct inet_connection_sock *icsk = (struct inet_connection_sock *)sk;
+	struct event ev, *e = &ev;
+	__u64 cookie;
+	__u8 n, *last;
+
+	if (!want_retransmits || !sock_netns_passes(sk))
+		return 0;
+	if (BPF_CORE_READ_BITFIELD_PROBED(icsk, icsk_ca_state) != TCP_CA_LOSS)
+		return 0;
+	n = BPF_CORE_READ(icsk, icsk_retransmits);
+	if (!n)
+		return 0;
+	cookie = bpf_get_socket_cookie(sk);
+	last = bpf_map_lookup_elem(&retransmitted, &cookie);
+	if (last && *last == n)
+		return 0;
+	bpf_map_update_elem(&retransmitted, &cookie, &n, BPF_ANY);
+	start(e, KIND_RETRANSMIT);
+	fill(e, sk, 1);
+	e->retransmits = n;
+	emit(e);
 	return 0;
 }
 
@@ -706,7 +855,7 @@ int BPF_PROG(kfree_skb, struct sk_buff *skb, void *location, int reason)
 	__u16 proto, nh;
 	__u8 l4 = 0, v = 0;
 	struct sock *sk;
-	struct event *e;
+	struct event ev, *e = &ev;
 
 	if (!want_drops || (__u32)reason == skb_consumed || reason == 0)
 		return 0;
@@ -721,9 +870,7 @@ int BPF_PROG(kfree_skb, struct sk_buff *skb, void *location, int reason)
 	}
 	if (l4 != IPPROTO_TCP)
 		return 0;
-	e = reserve(KIND_DROP);
-	if (!e)
-		return 0;
+	start(e, KIND_DROP);
 	from_skb(e, skb);
 	e->reason = reason;
 	e->flags |= FLAG_HAS_REASON;
@@ -746,11 +893,7 @@ int BPF_PROG(kfree_skb, struct sk_buff *skb, void *location, int reason)
 		if (o)
 			e->owner = *o;
 	}
-	if (!pass(e)) {
-		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
-		return 0;
-	}
-	bpf_ringbuf_submit(e, wake(e));
+	emit(e);
 	return 0;
 }
 
