@@ -69,24 +69,25 @@ func (r *runner) start(op *scenario.Op, st Step, index int) error {
 	return nil
 }
 
-// waitInCall waits, for a bounded time, until the call's thread is inside
-// a system call other than the runtime's futex — the call itself — or
+// waitInCall waits, for a bounded time, until the call's thread sleeps
+// inside a system call other than the runtime's futex — blocked in the
+// call itself, not in a setsockopt or ioctl the lab makes before it — or
 // the call has returned, so that the next step finds it under way, as
 // "async" promises, even on a loaded machine where a new thread takes a
 // while to start.
 func (c *asyncCall) waitInCall(tid int) {
-	path := fmt.Sprintf("/proc/self/task/%d/syscall", tid)
+	task := fmt.Sprintf("/proc/self/task/%d/", tid)
 	deadline := time.Now().Add(asyncStartBound)
 	for time.Now().Before(deadline) {
 		if len(c.done) > 0 {
 			return
 		}
-		b, err := os.ReadFile(path)
+		b, err := os.ReadFile(task + "syscall")
 		if err != nil {
 			return // the thread has ended
 		}
 		if f := strings.Fields(string(b)); len(f) > 0 {
-			if n, err := strconv.Atoi(f[0]); err == nil && n != unix.SYS_FUTEX {
+			if n, err := strconv.Atoi(f[0]); err == nil && n != unix.SYS_FUTEX && sleeping(task) {
 				return
 			}
 		}
@@ -94,8 +95,27 @@ func (c *asyncCall) waitInCall(tid int) {
 	}
 }
 
-// asyncStartBound bounds the wait for an async call to be under way.
-const asyncStartBound = 200 * time.Millisecond
+// sleeping reports whether the task whose /proc directory is task is
+// asleep (state S or D in its stat file).
+func sleeping(task string) bool {
+	b, err := os.ReadFile(task + "stat")
+	if err != nil {
+		return false
+	}
+	// The state follows the command name, which is in parentheses and
+	// may itself hold spaces or parentheses.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 || i+2 >= len(b) {
+		return false
+	}
+	st := b[i+2]
+	return st == 'S' || st == 'D'
+}
+
+// asyncStartBound bounds the wait for an async call to be under way: a
+// call that neither blocks nor returns by then (a long copy) is taken as
+// under way.
+const asyncStartBound = time.Second
 
 // collect writes the results of the async calls that have returned into
 // their steps; with wait, it waits for all of them.
