@@ -20,7 +20,8 @@ import (
 // handles it as any other. What the connection has sent is learned from a
 // packet socket of the inject's own, opened before the first step, so
 // that it is known even after the actors' sockets are gone (TIME_WAIT,
-// FIN_WAIT2).
+// FIN_WAIT2); so is the last timestamp each side sent, for a segment that
+// carries one (ts=).
 
 // flow is one direction of a connection: source and destination.
 type flow struct{ src, dst netip.AddrPort }
