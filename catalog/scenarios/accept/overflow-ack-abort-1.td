@@ -21,7 +21,10 @@
 # client's kernel would retransmit it a second later (TCP_TIMEOUT_INIT).
 # A retransmitted SYN makes the server resend its SYN-ACK
 # (tcp_check_req, inet_rtx_syn_ack); the client completes the handshake,
-# and its ACK meets the full queue.
+# and its ACK meets the full queue. The server answers a retransmitted
+# SYN at most once per tcp_invalid_ratelimit (500ms), and the client's
+# kernel, still in SYN_SENT, retransmits its own SYN every second, which
+# on a loaded machine can come just before the inject: 0 lifts the limit.
 scenario accept/overflow-ack-abort-1
 title    "the handshake's final ACK meets a full accept queue: RST with tcp_abort_on_overflow 1"
 note     "Sources: ip-sysctl.rst tcp_abort_on_overflow; listen(2) (backlog); tcp_check_req in net/ipv4/tcp_minisocks.c; tcp_req_err in net/ipv4/tcp_ipv4.c; RFC 9293 3.5"
@@ -30,6 +33,7 @@ setup    none
 on       tcp
 
 sysctl server net.ipv4.tcp_abort_on_overflow 1
+sysctl server net.ipv4.tcp_invalid_ratelimit 0
 listener socket                     -> ok
 listener bind                       -> ok
 listener listen 1                   -> ok
