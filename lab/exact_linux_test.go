@@ -1354,10 +1354,68 @@ inject client>server S seq=-1000 ts=+1000
 	}
 }
 
+// An old SYN to a TIME_WAIT 4-tuple draws the TIME_WAIT's ACK, which the
+// client's host, with no socket, answers with an RST: under tcp_rfc1337 0
+// that RST ends the TIME_WAIT (RFC 1337's assassination), under 1 it does
+// not. The kernel does this, not the lab: the same SYN sent directly has
+// the same end.
+func TestTimeWaitAssassination(t *testing.T) {
+	if !root() {
+		t.Skip("needs a namespace of its own and a raw socket")
+	}
+	for _, rfc1337 := range []string{"0", "1"} {
+		res := make(chan string, 1)
+		go func() {
+			// Never unlocked: the thread and its namespace end with it.
+			runtime.LockOSThread()
+			var state string
+			defer func() { res <- state }()
+			if err := netns.Enter(0); err != nil {
+				t.Error(err)
+				return
+			}
+			if err := os.WriteFile("/proc/sys/net/ipv4/tcp_rfc1337", []byte(rfc1337), 0); err != nil {
+				t.Error(err)
+				return
+			}
+			var err error
+			if state, err = directTimeWaitSYN(-1000, 0); err != nil {
+				t.Error(err)
+			}
+		}()
+		want := <-res
+		if (rfc1337 == "0") != (want == "CLOSE") {
+			t.Fatalf("tcp_rfc1337 %s: the direct old SYN left the TIME_WAIT %s: the direct program is wrong", rfc1337, want)
+		}
+		for _, r := range run(t, `scenario t/assassination
+title "an old SYN to a TIME_WAIT"
+on tcp4 tcp6
+sysctl net.ipv4.tcp_rfc1337 `+rfc1337+`
+server close
+client read 16
+client close
+inject client>server S seq=-1000
+`) {
+			st := step(t, r, 8)
+			got := "none"
+			for _, s := range st.Sockets {
+				if s.Actor == "server" {
+					got = s.State
+				}
+			}
+			if got != want || !hasPacket(st, "server", "client", ".") || !hasPacket(st, "client", "server", "R") {
+				t.Errorf("%s, tcp_rfc1337 %s: the server after an old SYN: lab %s, kernel %s; want the TIME_WAIT's ACK and the client's RST on the wire\n%s", r.Transport, rfc1337, got, want, timeline(r))
+			}
+		}
+	}
+}
+
 // directTimeWaitSYN puts a loopback connection's server end in TIME_WAIT
 // and sends it a SYN at the client's next sequence number plus seq, with a
 // timestamp option at the client's clock plus ts; it says whether the
-// TIME_WAIT is still there.
+// TIME_WAIT is still there. The clock is read before the client's FIN,
+// whose TSval is then at least as new: ts=0 is not newer than what the
+// TIME_WAIT saw last.
 func directTimeWaitSYN(seq, ts int32) (string, error) {
 	l, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {

@@ -1,16 +1,17 @@
 # The server closes first, so its end of the connection waits in
-# TIME_WAIT (RFC 9293 3.3.2; 60s on Linux, TCP_TIMEWAIT_LEN). A SYN on
-# the same 4-tuple is a new incarnation only if it cannot be an old
-# duplicate: RFC 1122 4.2.2.13 lets a TIME_WAIT accept it when its
-# sequence number is above the old connection's, and
-# tcp_timewait_state_process (net/ipv4/tcp_minisocks.c) does just that
-# when there are no timestamps to judge by (the injected SYNs carry
-# none; time-wait/syn-timestamps has them). A SYN at or below the
-# TIME_WAIT's next expected number is answered with the TIME_WAIT's ACK,
-# which repeats where the old connection ended (RFC 9293 3.10.7.4); one
-# above it ends the TIME_WAIT and goes to the listener, whose SYN-ACK
-# starts the new connection's sequence 65537 past the old one's end
-# (isn = tw_snd_nxt + 65535 + 2).
+# TIME_WAIT (RFC 9293 3.3.2; 60s on Linux, TCP_TIMEWAIT_LEN). RFC 1122
+# 4.2.2.13 lets a TIME_WAIT reopen the connection for a new SYN if it
+# gives the new incarnation an initial sequence number above the old
+# one's, and returns to TIME_WAIT should the SYN turn out an old
+# duplicate. tcp_timewait_state_process (net/ipv4/tcp_minisocks.c) takes
+# a SYN whose sequence number is above the old connection's, when there
+# are no timestamps to judge by (the injected SYNs carry none;
+# time-wait/syn-timestamps has them): it ends the TIME_WAIT and hands
+# the SYN to the listener, whose SYN-ACK starts the new connection 65537
+# past the old one's end (isn = tw_snd_nxt + 65535 + 2). A SYN at or
+# below the TIME_WAIT's next expected number is answered with the
+# TIME_WAIT's ACK, which repeats where the old connection ended (RFC 9293
+# 3.10.7.4).
 #
 # The client's socket is gone, so its host answers both the ACK and the
 # SYN-ACK with an RST (NO_SOCKET). With tcp_rfc1337 0, Linux's default,
