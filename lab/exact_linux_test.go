@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/teardown-net/teardown/catalog"
 	"github.com/teardown-net/teardown/lab"
 	"github.com/teardown-net/teardown/netns"
 	"github.com/teardown-net/teardown/observe/tcpstate"
@@ -1500,4 +1501,83 @@ func directTimeWaitSYN(seq, ts int32) (string, error) {
 		}
 	}
 	return "CLOSE", nil
+}
+
+// A handshake's final ACK that finds the accept queue full draws an RST
+// with tcp_abort_on_overflow 1 and is dropped with 0. Made here directly
+// in another way than the catalog's accept/overflow-ack-abort-*: the
+// client's own TCP_DEFER_ACCEPT holds its final ACK back for the
+// delayed-ACK timer (TCP_DELACK_MAX, 200ms), while two other connections
+// fill the queue of listen(1). The client's first read after that gives
+// the same errno as the lab's.
+func TestAcceptOverflowAtFinalACK(t *testing.T) {
+	if !root() {
+		t.Skip("needs a namespace of its own")
+	}
+	for _, abort := range []string{"1", "0"} {
+		res := make(chan string, 1)
+		go func() {
+			// Never unlocked: the thread and its namespace end with it.
+			runtime.LockOSThread()
+			got := ""
+			defer func() { res <- got }()
+			if err := netns.Enter(0); err != nil {
+				t.Error(err)
+				return
+			}
+			if err := os.WriteFile("/proc/sys/net/ipv4/tcp_abort_on_overflow", []byte(abort), 0); err != nil {
+				t.Error(err)
+				return
+			}
+			l, _ := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+			defer unix.Close(l)
+			unix.Bind(l, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}})
+			unix.Listen(l, 1)
+			sa, _ := unix.Getsockname(l)
+			first, _ := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
+			defer unix.Close(first)
+			unix.SetsockoptInt(first, unix.IPPROTO_TCP, unix.TCP_DEFER_ACCEPT, 1)
+			start := time.Now()
+			unix.Connect(first, sa)
+			for range 2 {
+				f, _ := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+				defer unix.Close(f)
+				if err := unix.Connect(f, sa); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+			if d := time.Since(start); d > 100*time.Millisecond {
+				got = "late: the queue filled " + d.String() + " after the connect, near the deferred ACK"
+				return
+			}
+			time.Sleep(400 * time.Millisecond)
+			_, err := unix.Read(first, make([]byte, 16))
+			got = errnoName(err)
+		}()
+		want := <-res
+		if strings.HasPrefix(want, "late") {
+			t.Skipf("tcp_abort_on_overflow %s: %s", abort, want)
+		}
+		if (abort == "1") != (want == "ECONNRESET") || (abort == "0") != (want == "EAGAIN") {
+			t.Fatalf("tcp_abort_on_overflow %s: the direct client's read gave %s: the direct program is wrong", abort, want)
+		}
+		sc, err := catalog.Get("accept/overflow-ack-abort-" + abort)
+		if err != nil {
+			t.Fatal(err)
+		}
+		line := 0
+		for _, st := range sc.Steps {
+			if st.Op != nil && st.Op.Actor == "first" && st.Op.Kind == scenario.OpRead {
+				line = st.Pos.Line
+				break
+			}
+		}
+		l := newLab(t, lab.Options{})
+		for _, r := range l.Run(context.Background(), lab.Plan([]*scenario.Scenario{sc}, nil)) {
+			if got := result(step(t, r, line)); got != want {
+				t.Errorf("%s, tcp_abort_on_overflow %s: the client's read: lab %s, kernel %s\n%s", r.Transport, abort, got, want, timeline(r))
+			}
+		}
+	}
 }
