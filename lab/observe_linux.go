@@ -205,7 +205,7 @@ func (o *observers) settle(ctx context.Context, tab endpoints, cut bool, label s
 	pause := 250 * time.Microsecond
 	for first := true; ; first = false {
 		fresh := o.drain(tab, &ob)
-		socks, err := o.dump()
+		socks, err := o.dump(tcpstate.Connections)
 		if err != nil {
 			ob.Limits = append(ob.Limits, fmt.Sprintf("socket states: %v", err))
 			return ob
@@ -215,14 +215,12 @@ func (o *observers) settle(ctx context.Context, tab endpoints, cut bool, label s
 		if first || fresh > 0 || !slices.Equal(prev, socks) {
 			still = now
 		} else if w := waiting(socks, cut); w == waitNone || (w == waitData && now.Sub(still) >= stallFor) {
-			ob.Sockets, ob.socks = states(tab, socks), socks
-			return ob
+			return o.settled(tab, socks, ob)
 		}
 		prev = socks
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			ob.Unsettled = true
-			ob.Sockets, ob.socks = states(tab, socks), socks
-			return ob
+			return o.settled(tab, socks, ob)
 		}
 		// Look again when a packet comes, or after a pause that grows so
 		// that a long wait (a delayed ACK) costs few dumps.
@@ -271,11 +269,34 @@ func waiting(socks []tcpstate.Socket, cut bool) wait {
 	return w
 }
 
-// dump lists the sockets of every host.
-func (o *observers) dump() ([]tcpstate.Socket, error) {
+// settled completes the last look with the sockets only bound and names
+// the sockets by actor. Those are left out of the looks that decide
+// whether the kernel has settled because finding them walks the host's
+// whole bind table, most of a millisecond each time, and because no
+// packet changes them: a socket only bound is not in the tables the
+// receive path looks in. They are looked for only when an open endpoint
+// with an address is missing from the look.
+func (o *observers) settled(tab endpoints, socks []tcpstate.Socket, ob observation) observation {
+	missing := slices.ContainsFunc(tab, func(e endpoint) bool {
+		_, ok := e.own(socks)
+		return e.Open && e.Local.IsValid() && !ok
+	})
+	if missing {
+		bound, err := o.dump(tcpstate.BoundOnly)
+		if err != nil {
+			ob.Limits = append(ob.Limits, fmt.Sprintf("socket states: %v", err))
+		}
+		socks = append(socks, o.ours(tab, bound)...)
+	}
+	ob.Sockets, ob.socks = states(tab, socks), socks
+	return ob
+}
+
+// dump lists the sockets of every host in the tables t.
+func (o *observers) dump(t tcpstate.Tables) ([]tcpstate.Socket, error) {
 	var all []tcpstate.Socket
 	for _, d := range o.dumpers {
-		socks, err := d.Dump()
+		socks, err := d.DumpTables(t)
 		if err != nil {
 			return nil, err
 		}
