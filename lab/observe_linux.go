@@ -345,11 +345,13 @@ var finReceived = map[tcpstate.State]bool{
 // whole bind table, most of a millisecond each time, and because no
 // packet changes them: a socket only bound is not in the tables the
 // receive path looks in. They are looked for only when an open endpoint
-// with an address is missing from the look.
+// with an address is missing from the look and the kernel keeps its port
+// (PortKept): one whose port the kernel chose has given it back with its
+// connection, and is in no table.
 func (o *observers) settled(tab endpoints, socks []tcpstate.Socket, ob observation) observation {
 	missing := slices.ContainsFunc(tab, func(e endpoint) bool {
 		_, ok := e.own(socks)
-		return e.Open && e.Local.IsValid() && !ok
+		return e.Open && e.Local.IsValid() && e.PortKept && !ok
 	})
 	if missing {
 		bound, err := o.dump(tcpstate.BoundOnly)
