@@ -303,6 +303,44 @@ expect state server CLOSE
 	}
 }
 
+// Settling does not wait for a SYN the listener dropped (its accept queue
+// is full): nothing answers it before the client's retransmission after
+// the RTO (1s), so the connect's step settles with the one SYN, and the
+// socket in SYN_SENT.
+func TestSettleDoesNotWaitForADroppedSYN(t *testing.T) {
+	if !root() {
+		t.Skip("the listener's accept queue and the capture need a namespace")
+	}
+	for _, r := range run(t, `scenario t/syn-dropped
+title "a SYN the full accept queue drops"
+setup none
+on tcp4 tcp6
+listener socket -> ok
+listener bind -> ok
+listener listen 0 -> ok
+first socket -> ok
+first connect listener -> ok
+second socket -> ok
+second nonblock on -> ok
+second connect listener -> EINPROGRESS
+expect state second SYN_SENT
+`) {
+		if r.Verdict != lab.Match {
+			t.Errorf("%s: %s\n%s", r.Transport, r.Verdict, timeline(r))
+		}
+		st := step(t, r, 12)
+		var syns int
+		for _, p := range st.Packets {
+			if p.From == "second" && p.Flags == "S" {
+				syns++
+			}
+		}
+		if st.Unsettled || syns != 1 {
+			t.Errorf("%s: the connect's step unsettled %v with %d SYNs: it waited for the retransmission\n%s", r.Transport, st.Unsettled, syns, timeline(r))
+		}
+	}
+}
+
 // settleTime is how long after the call the step's last packet came, a
 // floor for how long settling waited.
 func settleTime(st lab.Step) time.Duration {
