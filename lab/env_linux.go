@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -22,7 +23,18 @@ type environment struct {
 	capture bool           // AF_PACKET capture works in a run's namespace
 	tracer  kernelObserver // nil without tracing
 	limits  []string
+	// releasing counts what runs that have ended are still releasing.
+	releasing sync.WaitGroup
 }
+
+// release runs f, which frees something a run that has ended held, while
+// the next runs go on: closing a capture socket waits for an RCU grace
+// period (packet_release calls synchronize_net), milliseconds in which a
+// run's slot would otherwise stand idle.
+func (env *environment) release(f func()) { env.releasing.Go(f) }
+
+// released waits until everything given to release is freed.
+func (env *environment) released() { env.releasing.Wait() }
 
 func newEnvironment(opts Options) (*environment, error) {
 	raiseFileLimit()

@@ -16,3 +16,5 @@ func (env *environment) close() error { return nil }
 func (env *environment) run(context.Context, Job, Options, *Record) error { return ErrUnsupported }
 
 func (env *environment) fitParallel(want int) int { return want }
+
+func (env *environment) released() {}

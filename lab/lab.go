@@ -157,6 +157,9 @@ func (l *Lab) Run(ctx context.Context, jobs []Job) []*Record {
 		}()
 	}
 	wg.Wait()
+	if l.env != nil {
+		l.env.released()
+	}
 	return recs
 }
 

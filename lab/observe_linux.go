@@ -31,6 +31,8 @@ type observers struct {
 	// through until close.
 	netns []uint32
 	cap   *capture.Capture
+	// release frees the capture after the run, while other runs go on.
+	release func(func())
 	// dumpers list the sockets of each host (one without hosts).
 	dumpers []*tcpstate.Dumper
 	pcap    *wire.Writer
@@ -57,7 +59,7 @@ type observers struct {
 // a socket dump per host, and a capture on the client host's link (where
 // both directions pass) or on loopback.
 func openObservers(env *environment, t scenario.Transport, rec *Record, opts Options, net *hosts.Network) (*observers, error) {
-	o := &observers{isolated: env.isolate, settleFor: opts.settle(), isn: map[[2]netip.AddrPort]uint32{}, arrived: map[[2]netip.AddrPort]wire.Flags{}}
+	o := &observers{isolated: env.isolate, settleFor: opts.settle(), release: env.release, isn: map[[2]netip.AddrPort]uint32{}, arrived: map[[2]netip.AddrPort]wire.Flags{}}
 	if !t.IsTCP() {
 		return o, nil
 	}
@@ -146,7 +148,8 @@ func (o *observers) close() {
 		o.kernel.end(o.netns)
 	}
 	if o.cap != nil {
-		o.cap.Close()
+		c := o.cap
+		o.release(func() { c.Close() })
 	}
 	for _, d := range o.dumpers {
 		d.Close()
