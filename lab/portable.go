@@ -18,28 +18,38 @@ import (
 type portableEnv struct {
 	kernel string
 	limits []string
+	// capture: a capture on loopback could be opened (as root), so each
+	// run captures its packets.
+	capture bool
 }
 
 // portableLimits is what the portable runner cannot observe, said once
 // per lab as the unprivileged Linux mode says its own.
 var portableLimits = []string{
 	"portable runner: runs one at a time on loopback in this host's network namespace, with ephemeral ports",
-	"portable runner: no packet capture: wire checks are left unchecked",
 	"portable runner: no kernel tracing: RST reason checks are left unchecked",
 	"portable runner: TCP states are read through each socket's own descriptor (TCP_INFO; TCP_CONNECTION_INFO on macOS): closed sockets and netstat's queues are not seen, and checks of them are left unchecked",
 	"portable runner: scenarios with hosts, faults, sysctl, inject, async, interrupt, epoll or fastopen are skipped",
 }
 
 func newPortable(opts Options) (*portableEnv, error) {
-	limits := portableLimits
-	if opts.PcapDir != "" {
-		limits = append(slices.Clip(limits), "portable runner: no pcap files are written, as nothing is captured")
+	p := &portableEnv{kernel: portable.Kernel(), limits: slices.Clip(portableLimits)}
+	// Packets are captured where a capture opens: as root. Trying once
+	// says so for the whole lab.
+	if w, err := openPortableWire(); err == nil {
+		w.close()
+		p.capture = true
+	} else {
+		p.limits = append(p.limits, fmt.Sprintf("portable runner: no packet capture (%v): wire checks are left unchecked", err))
 	}
-	return &portableEnv{kernel: portable.Kernel(), limits: limits}, nil
+	if opts.PcapDir != "" {
+		p.limits = append(p.limits, "portable runner: no pcap files are written")
+	}
+	return p, nil
 }
 
 func (p *portableEnv) describe() Env {
-	return Env{OS: runtime.GOOS, Kernel: p.kernel, Portable: true}
+	return Env{OS: runtime.GOOS, Kernel: p.kernel, Portable: true, Capture: p.capture}
 }
 
 func (p *portableEnv) run(ctx context.Context, j Job, opts Options, rec *Record) error {
@@ -64,6 +74,14 @@ func (p *portableEnv) run(ctx context.Context, j Job, opts Options, rec *Record)
 	}
 	defer r.Close()
 	pr := &portableRun{r: r, rec: rec, settle: opts.settle(), ctx: ctx, t: j.Transport}
+	if p.capture && j.Transport.IsTCP() {
+		w, err := openPortableWire()
+		if err != nil {
+			return fmt.Errorf("capture: %w", err)
+		}
+		defer func() { rec.Limits = append(rec.Limits, w.limits()...); w.close() }()
+		pr.wire = w
+	}
 	st := Step{Kind: StepSetup, Text: "setup " + string(j.Scenario.Setup), Start: time.Now()}
 	if err := r.Setup(j.Scenario.Setup); err != nil {
 		return fmt.Errorf("setup %s: %w", j.Scenario.Setup, err)
@@ -89,6 +107,8 @@ type portableRun struct {
 	settle time.Duration
 	ctx    context.Context
 	t      scenario.Transport
+	// wire is the run's capture, nil without one.
+	wire *portableWire
 }
 
 func (pr *portableRun) step(s scenario.Step) error {
@@ -129,10 +149,15 @@ func (pr *portableRun) step(s scenario.Step) error {
 	return nil
 }
 
-// observe waits for the run's descriptors to settle and records what they
-// show. Packets and Events stay nil: nothing was captured or traced.
+// observe waits for the run's descriptors, and its wire when captured, to
+// settle, and records what they show: the packets seen during the step and
+// until then are the step's. Events stay nil: nothing was traced.
 func (pr *portableRun) observe(st *Step) {
-	st.Unsettled = !pr.r.Settle(pr.settle)
+	if pr.wire == nil {
+		st.Unsettled = !pr.r.Settle(pr.settle)
+	} else {
+		st.Unsettled = !pr.settleWire(st)
+	}
 	if states := pr.r.States(); states != nil {
 		st.Sockets = []SockState{}
 		for _, s := range states {
@@ -141,5 +166,47 @@ func (pr *portableRun) observe(st *Step) {
 	}
 	for _, u := range pr.r.Unreads() {
 		st.Unread = append(st.Unread, Unread{Actor: u.Actor, Bytes: u.Bytes})
+	}
+}
+
+// settleWire waits, up to the settle bound, until the descriptors have
+// settled and then none of the run's packets came for quietFor, and moves
+// the packets captured meanwhile into the step. It reports false when the
+// bound ran out first.
+func (pr *portableRun) settleWire(st *Step) bool {
+	st.Packets = []Packet{}
+	deadline := time.Now().Add(pr.settle)
+	for {
+		settled := pr.r.Settle(max(time.Until(deadline), 0))
+		// Addresses are read after the step, so that a connect's port
+		// is known before its packets are sorted.
+		tab := portableTable(pr.r.Addrs())
+		fresh, err := pr.wire.drain(tab, &st.Packets)
+		if err != nil {
+			pr.rec.Limits = append(pr.rec.Limits, fmt.Sprintf("capture: %v", err))
+			return settled
+		}
+		if !settled || time.Now().After(deadline) || pr.ctx.Err() != nil {
+			return settled && fresh == 0
+		}
+		if fresh > 0 {
+			continue
+		}
+		// Quiet is judged on the run's packets only, which Wait cannot
+		// tell from others': wake on any, and look again.
+		quiet := time.Now().Add(quietFor)
+		for fresh == 0 && time.Now().Before(quiet) {
+			if _, err := pr.wire.cap.Wait(time.Until(quiet)); err != nil {
+				pr.rec.Limits = append(pr.rec.Limits, fmt.Sprintf("capture: %v", err))
+				return true
+			}
+			if fresh, err = pr.wire.drain(tab, &st.Packets); err != nil {
+				pr.rec.Limits = append(pr.rec.Limits, fmt.Sprintf("capture: %v", err))
+				return true
+			}
+		}
+		if fresh == 0 {
+			return true
+		}
 	}
 }

@@ -12,12 +12,14 @@ import (
 
 	"github.com/teardown-net/teardown/catalog"
 	"github.com/teardown-net/teardown/lab"
+	"github.com/teardown-net/teardown/scenario"
 )
 
 // The portable runner is the only one macOS and FreeBSD have; on Linux it
 // runs the same catalog and must agree with it, and with the full runner,
 // on everything it observes: no run differs, and every call it made gave
-// the result the full runner's run of the same job recorded. What it could
+// the result the full runner's run of the same job recorded. As root it
+// captures loopback, so wire checks are checked too. What it could
 // not check is listed, so that a check that silently became unchecked
 // shows in the log.
 func TestPortableAgreesWithCatalog(t *testing.T) {
@@ -37,11 +39,11 @@ func TestPortableAgreesWithCatalog(t *testing.T) {
 	full := newLab(t, lab.Options{}).Run(context.Background(), jobs)
 
 	unchecked := map[string]int{} // why → how many
-	ran := 0
+	ran, wires := 0, 0
 	for i, r := range port {
 		name := r.Scenario + " on " + string(r.Transport)
-		if !r.Env.Portable || r.Env.Capture || r.Env.Trace || r.Env.Isolated {
-			t.Fatalf("%s: env %+v, want a portable run without capture, tracing or namespace", name, r.Env)
+		if !r.Env.Portable || r.Env.Capture != root() || r.Env.Trace || r.Env.Isolated {
+			t.Fatalf("%s: env %+v, want a portable run without tracing or namespace, capturing as root only", name, r.Env)
 		}
 		switch r.Verdict {
 		case lab.Skipped:
@@ -67,6 +69,9 @@ func TestPortableAgreesWithCatalog(t *testing.T) {
 			if st.Result != nil && st.Line > 0 && results[st.Line] != st.Result.String() {
 				t.Errorf("%s line %d: the portable runner got %s, the full runner %s", name, st.Line, st.Result, results[st.Line])
 			}
+			if st.Kind == lab.StepExpect && st.Check != nil && st.Check.Expect.Kind == scenario.ExpectWire && st.Verdict != lab.Unchecked {
+				wires++
+			}
 			if st.Kind == lab.StepExpect && st.Verdict == lab.Unchecked && !st.Skip {
 				why := st.Check.Observed
 				if st.Check.Note != "" {
@@ -79,12 +84,15 @@ func TestPortableAgreesWithCatalog(t *testing.T) {
 	if ran == 0 {
 		t.Fatal("the portable runner ran nothing")
 	}
+	if root() && wires == 0 {
+		t.Error("as root the portable runner captures loopback, yet it checked no wire expectation")
+	}
 	whys := make([]string, 0, len(unchecked))
 	for w := range unchecked {
 		whys = append(whys, w)
 	}
 	sort.Strings(whys)
-	t.Logf("%d of %d runs matched; not checked by the portable runner:", ran, len(port))
+	t.Logf("%d of %d runs matched, %d wire expectations checked; not checked by the portable runner:", ran, len(port), wires)
 	for _, w := range whys {
 		t.Logf("  %3d× %s", unchecked[w], w)
 	}
