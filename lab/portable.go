@@ -5,8 +5,10 @@ package lab
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/teardown-net/teardown/lab/internal/portable"
@@ -42,8 +44,8 @@ func newPortable(opts Options) (*portableEnv, error) {
 	} else {
 		p.limits = append(p.limits, fmt.Sprintf("portable runner: no packet capture (%v): wire checks are left unchecked", err))
 	}
-	if opts.PcapDir != "" {
-		p.limits = append(p.limits, "portable runner: no pcap files are written")
+	if opts.PcapDir != "" && !p.capture {
+		p.limits = append(p.limits, "portable runner: no pcap files are written, as nothing is captured")
 	}
 	return p, nil
 }
@@ -81,6 +83,13 @@ func (p *portableEnv) run(ctx context.Context, j Job, opts Options, rec *Record)
 		}
 		defer func() { rec.Limits = append(rec.Limits, w.limits()...); w.close() }()
 		pr.wire = w
+		if opts.PcapDir != "" {
+			path := filepath.Join(opts.PcapDir, strings.ReplaceAll(rec.Scenario, "/", "_")+"."+string(j.Transport)+".pcapng")
+			if err := w.record(path); err != nil {
+				return err
+			}
+			rec.Pcap = path
+		}
 	}
 	st := Step{Kind: StepSetup, Text: "setup " + string(j.Scenario.Setup), Start: time.Now()}
 	if err := r.Setup(j.Scenario.Setup); err != nil {
@@ -175,6 +184,10 @@ func (pr *portableRun) observe(st *Step) {
 // bound ran out first.
 func (pr *portableRun) settleWire(st *Step) bool {
 	st.Packets = []Packet{}
+	pr.wire.label = st.Text
+	if st.Line > 0 {
+		pr.wire.label = fmt.Sprintf("line %d: %s", st.Line, st.Text)
+	}
 	deadline := time.Now().Add(pr.settle)
 	for {
 		settled := pr.r.Settle(max(time.Until(deadline), 0))

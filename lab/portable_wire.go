@@ -5,6 +5,7 @@ package lab
 import (
 	"fmt"
 	"net/netip"
+	"os"
 	"time"
 
 	"github.com/teardown-net/teardown/lab/internal/portable"
@@ -21,6 +22,11 @@ type portableWire struct {
 	// isn holds the first sequence number of each direction, so that
 	// packets show relative sequence numbers as tcpdump does.
 	isn map[[2]netip.AddrPort]uint32
+	// pcap, when Options.PcapDir asks for one, gets the run's packets,
+	// the first after each step labelled with it.
+	pcap  *wire.Writer
+	pfile *os.File
+	label string
 }
 
 func openPortableWire() (*portableWire, error) {
@@ -31,7 +37,27 @@ func openPortableWire() (*portableWire, error) {
 	return &portableWire{cap: c, isn: map[[2]netip.AddrPort]uint32{}}, nil
 }
 
-func (w *portableWire) close() { w.cap.Close() }
+// record writes the run's packets to a pcapng file at path from now on.
+func (w *portableWire) record(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("pcap file: %w", err)
+	}
+	if w.pcap, err = wire.NewWriter(f); err != nil {
+		f.Close()
+		return fmt.Errorf("pcap file: %w", err)
+	}
+	w.pfile = f
+	return nil
+}
+
+func (w *portableWire) close() {
+	w.cap.Close()
+	if w.pfile != nil {
+		w.pcap.Flush()
+		w.pfile.Close()
+	}
+}
 
 // portableTable is the run's endpoints as the observers of the full runner
 // know them, so that packets are named by the same rules.
@@ -56,6 +82,10 @@ func (w *portableWire) drain(tab endpoints, pkts *[]Packet) (int, error) {
 		if ours(tab, p.Src) || ours(tab, p.Dst) {
 			*pkts = append(*pkts, w.packet(tab, p))
 			n++
+			if w.pcap != nil {
+				w.pcap.Write(p.Time, p.Data, w.label)
+				w.label = ""
+			}
 		}
 	}
 	return n, nil
