@@ -12,6 +12,7 @@ import (
 
 	"github.com/teardown-net/teardown/catalog"
 	"github.com/teardown-net/teardown/lab"
+	"github.com/teardown-net/teardown/observe/wire"
 	"github.com/teardown-net/teardown/scenario"
 )
 
@@ -136,4 +137,52 @@ func ownTempDirs(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return len(m)
+}
+
+// As root the portable runner writes what it captured to the pcap file of
+// each TCP run: the packets of the record's steps, no more (other
+// processes' packets on the shared loopback are not the run's), no fewer.
+func TestPortablePcap(t *testing.T) {
+	if !root() {
+		t.Skip("capture on the host's loopback needs root")
+	}
+	scs, err := catalog.Select([]string{"close-unread/read"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	recs := newLab(t, lab.Options{Portable: true, PcapDir: dir}).Run(context.Background(), lab.Plan(scs, []scenario.Transport{scenario.TCP4, scenario.TCP6}))
+	for _, r := range recs {
+		if r.Verdict != lab.Match || r.Pcap == "" {
+			t.Fatalf("%s on %s: %s, pcap %q\n%s", r.Scenario, r.Transport, r.Verdict, r.Pcap, timeline(r))
+		}
+		want := 0
+		for _, st := range r.Steps {
+			want += len(st.Packets)
+		}
+		f, err := os.Open(r.Pcap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd, err := wire.NewReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := 0
+		for {
+			rec, err := rd.Next()
+			if err != nil {
+				break
+			}
+			if rec.Kind == wire.KindTCP {
+				got++
+			}
+		}
+		rd.Close()
+		f.Close()
+		// close-unread/read has a handshake, data, its ACK and the RST.
+		if got != want || want < 6 {
+			t.Errorf("%s on %s: %d TCP packets in %s, %d in the record (at least 6)", r.Scenario, r.Transport, got, r.Pcap, want)
+		}
+	}
 }
