@@ -156,42 +156,13 @@ func (c *Capture) setup(ifname string) error {
 	return nil
 }
 
-// bsdFilter passes TCP and ICMP over IPv4 and IPv6 on DLT_NULL, whose IP
-// header starts after the 4-byte family. The family is in host byte order
-// and differs between systems, so the filter reads the IP version instead.
-// IPv6 packets whose first next header is an extension header pass too;
-// DrainFrames drops those that turn out not to be TCP.
+// bsdFilter is nullFilter in the kernel's type.
 func bsdFilter() []unix.BpfInsn {
-	const (
-		ldB    = unix.BPF_LD | unix.BPF_B | unix.BPF_ABS
-		and    = unix.BPF_ALU | unix.BPF_AND | unix.BPF_K
-		jeq    = unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K
-		ret    = unix.BPF_RET | unix.BPF_K
-		ipv6   = 6  // index of the IPv6 test
-		accept = 15 // index of accept; drop follows it
-		drop   = 16
-	)
-	// to is the relative jump from instruction i to instruction t.
-	to := func(i, t int) uint8 { return uint8(t - i - 1) }
-	return []unix.BpfInsn{
-		{Code: ldB, K: 4}, // IP version
-		{Code: and, K: 0xf0},
-		{Code: jeq, K: 0x40, Jf: to(2, ipv6)},
-		{Code: ldB, K: 4 + 9}, // IPv4 protocol
-		{Code: jeq, K: unix.IPPROTO_TCP, Jt: to(4, accept)},
-		{Code: jeq, K: unix.IPPROTO_ICMP, Jt: to(5, accept), Jf: to(5, drop)},
-		{Code: jeq, K: 0x60, Jf: to(6, drop)},
-		{Code: ldB, K: 4 + 6}, // IPv6 next header
-		{Code: jeq, K: unix.IPPROTO_TCP, Jt: to(8, accept)},
-		{Code: jeq, K: unix.IPPROTO_ICMPV6, Jt: to(9, accept)},
-		{Code: jeq, K: unix.IPPROTO_HOPOPTS, Jt: to(10, accept)},
-		{Code: jeq, K: unix.IPPROTO_ROUTING, Jt: to(11, accept)},
-		{Code: jeq, K: unix.IPPROTO_FRAGMENT, Jt: to(12, accept)},
-		{Code: jeq, K: unix.IPPROTO_AH, Jt: to(13, accept)},
-		{Code: jeq, K: unix.IPPROTO_DSTOPTS, Jt: to(14, accept), Jf: to(14, drop)},
-		{Code: ret, K: snaplen}, // accept
-		{Code: ret, K: 0},       // drop
+	var out []unix.BpfInsn
+	for _, in := range nullFilter(snaplen) {
+		out = append(out, unix.BpfInsn{Code: in.code, Jt: in.jt, Jf: in.jf, K: in.k})
 	}
+	return out
 }
 
 // Drain returns every TCP packet queued now, in the order the kernel queued
