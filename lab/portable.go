@@ -179,14 +179,21 @@ func (pr *portableRun) observe(st *Step) {
 }
 
 // settleWire waits, up to the settle bound, until the descriptors have
-// settled and then none of the run's packets came for quietFor, and moves
-// the packets captured meanwhile into the step. It reports false when the
-// bound ran out first.
+// settled and none of the run's packets has been captured for quietFor,
+// and moves the packets captured meanwhile into the step. Quiet is
+// measured from the last packet's capture time, so that a step whose
+// packets came while the descriptors settled waits no longer for them. It
+// reports false when the bound ran out first.
 func (pr *portableRun) settleWire(st *Step) bool {
+	w := pr.wire
 	st.Packets = []Packet{}
-	pr.wire.label = st.Text
+	w.label = st.Text
 	if st.Line > 0 {
-		pr.wire.label = fmt.Sprintf("line %d: %s", st.Line, st.Text)
+		w.label = fmt.Sprintf("line %d: %s", st.Line, st.Text)
+	}
+	fail := func(err error) bool {
+		pr.rec.Limits = append(pr.rec.Limits, fmt.Sprintf("capture: %v", err))
+		return false
 	}
 	deadline := time.Now().Add(pr.settle)
 	for {
@@ -194,29 +201,27 @@ func (pr *portableRun) settleWire(st *Step) bool {
 		// Addresses are read after the step, so that a connect's port
 		// is known before its packets are sorted.
 		tab := portableTable(pr.r.Addrs())
-		fresh, err := pr.wire.drain(tab, &st.Packets)
-		if err != nil {
-			pr.rec.Limits = append(pr.rec.Limits, fmt.Sprintf("capture: %v", err))
-			return settled
+		if _, err := w.drain(tab, &st.Packets); err != nil {
+			return fail(err)
 		}
-		if !settled || time.Now().After(deadline) || pr.ctx.Err() != nil {
-			return settled && fresh == 0
+		if !settled || pr.ctx.Err() != nil {
+			return false
 		}
-		if fresh > 0 {
-			continue
-		}
-		// Quiet is judged on the run's packets only, which Wait cannot
-		// tell from others': wake on any, and look again.
-		quiet := time.Now().Add(quietFor)
-		for fresh == 0 && time.Now().Before(quiet) {
-			if _, err := pr.wire.cap.Wait(time.Until(quiet)); err != nil {
-				pr.rec.Limits = append(pr.rec.Limits, fmt.Sprintf("capture: %v", err))
-				return true
+		// Wait out the rest of the quiet time; Wait wakes on any
+		// process's packet, of which only the run's count.
+		fresh := 0
+		for quiet := w.last.Add(quietFor); fresh == 0 && time.Now().Before(quiet); {
+			if time.Now().After(deadline) {
+				return false
 			}
-			if fresh, err = pr.wire.drain(tab, &st.Packets); err != nil {
-				pr.rec.Limits = append(pr.rec.Limits, fmt.Sprintf("capture: %v", err))
-				return true
+			if _, err := w.cap.Wait(min(time.Until(quiet), time.Until(deadline))); err != nil {
+				return fail(err)
 			}
+			n, err := w.drain(tab, &st.Packets)
+			if err != nil {
+				return fail(err)
+			}
+			fresh = n
 		}
 		if fresh == 0 {
 			return true

@@ -27,6 +27,9 @@ type portableWire struct {
 	pcap  *wire.Writer
 	pfile *os.File
 	label string
+	// last is when the latest of the run's packets was captured, by the
+	// kernel's clock (the wall clock).
+	last time.Time
 }
 
 func openPortableWire() (*portableWire, error) {
@@ -71,7 +74,7 @@ func portableTable(addrs []portable.Addr) endpoints {
 
 // drain appends the run's packets captured since the last drain to pkts
 // and returns how many there were; other processes' packets on the shared
-// loopback are dropped.
+// loopback are dropped. It moves w.last to the latest one's capture time.
 func (w *portableWire) drain(tab endpoints, pkts *[]Packet) (int, error) {
 	got, err := w.cap.Drain()
 	if err != nil {
@@ -82,6 +85,9 @@ func (w *portableWire) drain(tab endpoints, pkts *[]Packet) (int, error) {
 		if ours(tab, p.Src) || ours(tab, p.Dst) {
 			*pkts = append(*pkts, w.packet(tab, p))
 			n++
+			if p.Time.After(w.last) {
+				w.last = p.Time
+			}
 			if w.pcap != nil {
 				w.pcap.Write(p.Time, p.Data, w.label)
 				w.label = ""
