@@ -95,7 +95,8 @@ var handshake = []pkt{
 }
 
 // TestVerdicts checks the causes that the lab's catalog cannot produce on
-// loopback: a middlebox's RST, an idle timeout, a SYN that nobody answers.
+// loopback, or produces with timers of seconds: a middlebox's RST, an idle
+// timeout, a SYN that nobody answers, keepalive probes nobody answers.
 func TestVerdicts(t *testing.T) {
 	for _, tc := range []struct {
 		name                       string
@@ -149,6 +150,14 @@ func TestVerdicts(t *testing.T) {
 				pkt{61 * time.Second, cli, srv, wire.ACK, 110, 501, 0, 0}),
 			state: "S1", how: HowTimeout, by: ByNone, cause: CauseKeepalive,
 			origErrno: "ETIMEDOUT", respErrno: ErrnoNone, text: "last 2 segments were keepalive probes",
+		},
+		{
+			name: "keepalive probes unanswered, then the prober's RST",
+			pkts: append(append([]pkt{}, handshake...),
+				pkt{60 * time.Second, cli, srv, wire.ACK, 100, 501, 0, 0},
+				pkt{61 * time.Second, cli, srv, wire.RST | wire.ACK, 101, 501, 0, 0}),
+			state: "RSTO", how: HowRST, by: ByOrig, cause: CauseKeepalive,
+			origErrno: "ETIMEDOUT", respErrno: "ECONNRESET", text: "last 1 segments before it were keepalive probes",
 		},
 		{
 			name: "a probe answered is no end",

@@ -285,6 +285,13 @@ func judgeRST(c *Conn, s *endpoint, v *Verdict, set func(*endpoint, string), cau
 	set(peer, recvErrno)
 	idle := time.Duration(ri.idle)
 	switch {
+	case s.kaTail > 0:
+		// Linux resets a connection whose keepalive probes went
+		// unanswered (tcp_keepalive_timer) and gives its socket
+		// ETIMEDOUT.
+		set(s, "ETIMEDOUT")
+		cause(CauseKeepalive, ConfidenceHigh, fmt.Sprintf("keepalive probes unanswered: the %s vanished, and the %s's kernel gave up, reset the connection (reason TCP_KEEPALIVE_TIMEOUT) and gives ETIMEDOUT", name(peer), name(s)),
+			at, fmt.Sprintf("the %s's last %d segments before it were keepalive probes (one byte before its next sequence number) with no answer", name(s), s.kaTail))
 	case ri.idle > c.idleRST:
 		set(peer, "ECONNRESET")
 		cause(CauseIdleTimeout, ConfidenceMedium, fmt.Sprintf("idle %s, then RST: a NAT or load balancer timeout forgot the connection", idle.Round(time.Second)),

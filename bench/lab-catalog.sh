@@ -40,9 +40,14 @@ measure() {
 	for i in $(seq "$n"); do
 		local start end
 		start=$(date +%s%N)
-		if ! NO_COLOR=1 "$bin" lab verify --json "$@" >"$dir/out.json"; then
-			echo "$name run $i: verify did not exit 0" >&2
-			NO_COLOR=1 "$bin" lab verify "$@" | sed -n '/DIFFERS/,/^$/p' >&2 || true
+		local rc=0
+		NO_COLOR=1 "$bin" lab verify --json "$@" >"$dir/out.json" 2>"$dir/err" || rc=$?
+		if ((rc != 0)); then
+			# The failing verify's own account: its errors, and each run
+			# that did not match with the steps that differ.
+			echo "$name run $i: verify exited $rc" >&2
+			cat "$dir/err" >&2
+			grep -B2 -A1 '"verdict": "\(differs\|error\)"' "$dir/out.json" | grep -v '^--$' >&2 || true
 			exit 1
 		fi
 		end=$(date +%s%N)

@@ -17,6 +17,9 @@ type endpoint struct {
 	// Bound: the lab chose the socket's address (a port of its sequence,
 	// when isolated).
 	Bound bool
+	// PortKept: the kernel keeps the socket's port when its connection
+	// ends while it is open (sock.Endpoint.PortKept).
+	PortKept bool
 	// Open: the run still holds the descriptor. Closed: the scenario
 	// closed it (an orphan may follow).
 	Open, Closed bool

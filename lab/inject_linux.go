@@ -20,26 +20,43 @@ import (
 // handles it as any other. What the connection has sent is learned from a
 // packet socket of the inject's own, opened before the first step, so
 // that it is known even after the actors' sockets are gone (TIME_WAIT,
-// FIN_WAIT2).
+// FIN_WAIT2); so is the last timestamp each side sent, for a segment that
+// carries one (ts=).
 
 // flow is one direction of a connection: source and destination.
 type flow struct{ src, dst netip.AddrPort }
 
 // flowState is what a direction has sent: the sequence number after its
-// last segment (SYN and FIN count one) and its last window.
+// last segment (SYN and FIN count one), its last window, and the latest
+// TSval of its timestamp options (RFC 7323), if it sends them.
 type flowState struct {
 	next   uint32
 	window uint16
 	seen   bool
+	tsval  uint32
+	ts     bool
 }
 
 // seqTracker follows every TCP segment in one network namespace.
 type seqTracker struct {
-	fd   int
-	mu   sync.Mutex
-	fl   map[flow]*flowState
+	fd int
+	mu sync.Mutex
+	fl map[flow]*flowState
+	// own are the segments the lab injected, which the tracker passes
+	// over, so that every inject's offsets count from what the actors'
+	// kernels sent: an injected SYN does not start the count anew, nor
+	// does an injected timestamp move it.
+	own  map[ownSegment]bool
 	stop chan struct{}
 	done chan struct{}
+}
+
+// ownSegment tells an injected segment from the kernel's.
+type ownSegment struct {
+	f        flow
+	seq, ack uint32
+	flags    byte
+	len      int
 }
 
 // openTracker opens a packet socket in the calling thread's namespace and
@@ -51,7 +68,7 @@ func openTracker() (*seqTracker, error) {
 	}
 	// Room for a step's worth of segments between two reads.
 	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 32<<20)
-	t := &seqTracker{fd: fd, fl: map[flow]*flowState{}, stop: make(chan struct{}), done: make(chan struct{})}
+	t := &seqTracker{fd: fd, fl: map[flow]*flowState{}, own: map[ownSegment]bool{}, stop: make(chan struct{}), done: make(chan struct{})}
 	go t.loop()
 	return t, nil
 }
@@ -113,7 +130,11 @@ func (t *seqTracker) segment(b []byte) {
 		netip.AddrPortFrom(dst.Unmap(), binary.BigEndian.Uint16(tcp[2:4])),
 	}
 	flags := tcp[13]
-	end := binary.BigEndian.Uint32(tcp[4:8]) + uint32(max(payload, 0))
+	seq := binary.BigEndian.Uint32(tcp[4:8])
+	if t.own[ownSegment{f, seq, binary.BigEndian.Uint32(tcp[8:12]), flags, max(payload, 0)}] {
+		return
+	}
+	end := seq + uint32(max(payload, 0))
 	if flags&tcpSYN != 0 {
 		end++
 	}
@@ -133,6 +154,31 @@ func (t *seqTracker) segment(b []byte) {
 		st.next = end
 	}
 	st.window, st.seen = binary.BigEndian.Uint16(tcp[14:16]), true
+	if v, ok := tsval(tcp); ok && (!st.ts || int32(v-st.tsval) > 0) {
+		st.tsval, st.ts = v, true
+	}
+}
+
+// tsval finds the TSval of the timestamp option among the options of the
+// TCP header that starts tcp (RFC 9293 3.2: a kind byte, and but for
+// the end of the list and no-operation, a length byte).
+func tsval(tcp []byte) (uint32, bool) {
+	end := min(int(tcp[12]>>4)*4, len(tcp))
+	for i := 20; i < end; {
+		switch kind := tcp[i]; {
+		case kind == tcpOptEnd:
+			return 0, false
+		case kind == tcpOptNOP:
+			i++
+		case i+1 >= end || tcp[i+1] < 2:
+			return 0, false
+		case kind == tcpOptTimestamp && tcp[i+1] == 10 && i+10 <= end:
+			return binary.BigEndian.Uint32(tcp[i+2:]), true
+		default:
+			i += int(tcp[i+1])
+		}
+	}
+	return 0, false
 }
 
 // state returns what f has sent, after reading every segment waiting.
@@ -145,6 +191,13 @@ func (t *seqTracker) state(f flow) (flowState, bool) {
 		return flowState{}, false
 	}
 	return *st, true
+}
+
+// mark notes a segment the lab is about to send, for segment to pass over.
+func (t *seqTracker) mark(s segment) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.own[ownSegment{flow{s.src, s.dst}, s.seq, s.ack, s.flags, len(s.data)}] = true
 }
 
 func (t *seqTracker) close() {
@@ -160,6 +213,13 @@ const (
 	tcpRST = 0x04
 	tcpPSH = 0x08
 	tcpACK = 0x10
+)
+
+// The TCP options the inject reads and writes.
+const (
+	tcpOptEnd       = 0
+	tcpOptNOP       = 1
+	tcpOptTimestamp = 8
 )
 
 // injectFlags are the language's flag letters.
@@ -242,35 +302,58 @@ func (r *runner) inject(in *scenario.Inject, st *Step) error {
 	if flags&tcpACK != 0 {
 		seg.ack = back.next + uint32(in.Ack)
 	}
+	if in.Timestamp {
+		if !out.ts {
+			return fmt.Errorf("inject %s>%s ts=%+d: no segment from %v to %v carried a timestamp option, so there is no TSval to start from", in.From, in.To, in.TS, src, dst)
+		}
+		seg.ts, seg.tsval = true, out.tsval+uint32(in.TS)
+		if flags&tcpACK != 0 && back.ts {
+			seg.tsecr = back.tsval
+		}
+	}
 	if r.hosts != nil {
 		if err := r.hosts.Enter(host); err != nil {
 			return err
 		}
 	}
+	t.mark(seg)
 	return seg.send()
 }
 
 // segment is a TCP segment to send.
 type segment struct {
-	src, dst netip.AddrPort
-	flags    byte
-	seq, ack uint32
-	window   uint16
-	data     []byte
+	src, dst     netip.AddrPort
+	flags        byte
+	seq, ack     uint32
+	window       uint16
+	ts           bool // with a timestamp option of tsval and tsecr
+	tsval, tsecr uint32
+	data         []byte
 }
 
 // bytes is the TCP header and payload, with the checksum over the
 // pseudo-header of the segment's addresses.
 func (s segment) bytes() []byte {
-	b := make([]byte, 20+len(s.data))
+	hlen := 20
+	if s.ts {
+		// Two no-operations keep the option's values aligned, as
+		// RFC 7323 Appendix A suggests and Linux sends them.
+		hlen += 12
+	}
+	b := make([]byte, hlen+len(s.data))
 	binary.BigEndian.PutUint16(b[0:], s.src.Port())
 	binary.BigEndian.PutUint16(b[2:], s.dst.Port())
 	binary.BigEndian.PutUint32(b[4:], s.seq)
 	binary.BigEndian.PutUint32(b[8:], s.ack)
-	b[12] = 5 << 4
+	b[12] = byte(hlen/4) << 4
 	b[13] = s.flags
 	binary.BigEndian.PutUint16(b[14:], s.window)
-	copy(b[20:], s.data)
+	if s.ts {
+		copy(b[20:], []byte{tcpOptNOP, tcpOptNOP, tcpOptTimestamp, 10})
+		binary.BigEndian.PutUint32(b[24:], s.tsval)
+		binary.BigEndian.PutUint32(b[28:], s.tsecr)
+	}
+	copy(b[hlen:], s.data)
 	var sum uint32
 	add := func(p []byte) {
 		for i := 0; i+1 < len(p); i += 2 {

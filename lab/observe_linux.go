@@ -41,6 +41,8 @@ type observers struct {
 	// isn holds the first sequence number of each direction, so that
 	// packets show relative sequence numbers as tcpdump does.
 	isn map[[2]netip.AddrPort]uint32
+	// arrived holds the SYN and FIN flags captured in each direction.
+	arrived map[[2]netip.AddrPort]wire.Flags
 	// mono0 and wall0 are one instant on CLOCK_MONOTONIC and on the wall
 	// clock, to give the kernel's events wall-clock times for reports.
 	mono0 time.Duration
@@ -55,7 +57,7 @@ type observers struct {
 // a socket dump per host, and a capture on the client host's link (where
 // both directions pass) or on loopback.
 func openObservers(env *environment, t scenario.Transport, rec *Record, opts Options, net *hosts.Network) (*observers, error) {
-	o := &observers{isolated: env.isolate, settleFor: opts.settle(), isn: map[[2]netip.AddrPort]uint32{}}
+	o := &observers{isolated: env.isolate, settleFor: opts.settle(), isn: map[[2]netip.AddrPort]uint32{}, arrived: map[[2]netip.AddrPort]wire.Flags{}}
 	if !t.IsTCP() {
 		return o, nil
 	}
@@ -158,7 +160,7 @@ func (o *observers) close() {
 }
 
 // transient states wait for a packet from the peer or a timer: a run in
-// one of them has not settled.
+// one of them has not settled while its peer owes it an answer.
 var transient = map[tcpstate.State]bool{
 	tcpstate.SynSent: true, tcpstate.SynRecv: true, tcpstate.NewSynRecv: true,
 	tcpstate.FinWait1: true, tcpstate.Closing: true, tcpstate.LastAck: true,
@@ -182,14 +184,15 @@ type observation struct {
 
 // settle waits until the kernel has finished reacting to the step: no
 // packet captured since the previous look, the same states twice in a row,
-// and no socket waiting for its peer — except that bytes sent and not
-// acknowledged may wait, once nothing has changed for stallFor (a full
-// receive window holds them for ever). A transient state (FIN_WAIT1 until
-// the FIN is acknowledged, which Linux may delay by 40ms) is waited for
-// until the settle bound, which the report then points out. Unix sockets
-// and pipes react within the system call, so there is nothing to wait for.
-// tab is the run's endpoints as the step left them; label names the step
-// in the capture file.
+// and no socket waiting for an answer its peer's kernel owes it (see
+// waiting) — except that what waits for nothing but a timer (bytes sent
+// and not acknowledged, a SYN the listener dropped) counts as settled once
+// nothing has changed for stallFor. An answer owed may take the peer's
+// delayed-ACK timer (40ms and more); it is waited for until the settle
+// bound, which the report then points out. Unix sockets and pipes react
+// within the system call, so there is nothing to wait for. tab is the
+// run's endpoints as the step left them; label names the step in the
+// capture file.
 func (o *observers) settle(ctx context.Context, tab endpoints, cut bool, label string) observation {
 	var ob observation
 	o.label = label
@@ -205,7 +208,7 @@ func (o *observers) settle(ctx context.Context, tab endpoints, cut bool, label s
 	pause := 250 * time.Microsecond
 	for first := true; ; first = false {
 		fresh := o.drain(tab, &ob)
-		socks, err := o.dump()
+		socks, err := o.dump(tcpstate.Connections)
 		if err != nil {
 			ob.Limits = append(ob.Limits, fmt.Sprintf("socket states: %v", err))
 			return ob
@@ -214,15 +217,13 @@ func (o *observers) settle(ctx context.Context, tab endpoints, cut bool, label s
 		now := time.Now()
 		if first || fresh > 0 || !slices.Equal(prev, socks) {
 			still = now
-		} else if w := waiting(socks, cut); w == waitNone || (w == waitData && now.Sub(still) >= stallFor) {
-			ob.Sockets, ob.socks = states(tab, socks), socks
-			return ob
+		} else if w := o.waiting(socks, cut); w == waitNone || (w == waitStill && now.Sub(still) >= stallFor) {
+			return o.settled(tab, socks, ob)
 		}
 		prev = socks
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			ob.Unsettled = true
-			ob.Sockets, ob.socks = states(tab, socks), socks
-			return ob
+			return o.settled(tab, socks, ob)
 		}
 		// Look again when a packet comes, or after a pause that grows so
 		// that a long wait (a delayed ACK) costs few dumps.
@@ -245,37 +246,129 @@ type wait int
 
 const (
 	waitNone wait = iota
-	// waitData: bytes sent and not acknowledged, which a full window or a
-	// delayed ACK can hold for long.
-	waitData
-	// waitState: a transient state, which only a packet or a timer ends.
+	// waitStill: what only the kernel's timers end, or the peer's
+	// application (bytes a closed window holds): settled once nothing
+	// has changed for stallFor.
+	waitStill
+	// waitState: a transient state whose peer owes it an answer.
 	waitState
 )
 
-// waiting says what the run's sockets still wait for from their peers.
-// While a fault cuts a host off (cut), no peer's answer can end a transient
-// state, only the kernel's timers: it is then waited for as unacknowledged
-// data is, until nothing has changed for stallFor.
-func waiting(socks []tcpstate.Socket, cut bool) wait {
+// waiting says what the run's sockets still wait for. A socket in a
+// transient state waits for its peer only while the peer's kernel owes it
+// an answer (owed), or while the segment to be answered is still on its
+// way (inFlight); otherwise nothing but its own timers (a retransmission
+// after the RTO) moves it, and that is for later steps to show. While a
+// fault cuts a host off (cut) no answer can cross, so no transient state
+// is waited for.
+func (o *observers) waiting(socks []tcpstate.Socket, cut bool) wait {
 	w := waitNone
 	for _, s := range socks {
 		switch {
-		case transient[s.State] && cut:
-			w = waitData
-		case transient[s.State]:
+		case transient[s.State] && !cut && (owed(s, socks) || o.inFlight(s)):
 			return waitState
+		case transient[s.State]:
+			w = waitStill
 		case s.State != tcpstate.Listen && s.SendQ > 0:
-			w = waitData
+			w = waitStill
 		}
 	}
 	return w
 }
 
-// dump lists the sockets of every host.
-func (o *observers) dump() ([]tcpstate.Socket, error) {
+// inFlight reports whether the SYN, SYN-ACK or FIN that s waits to have
+// answered was sent and the capture has not yet seen it reach the peer's
+// receive path (on loopback the capture takes each packet there). A
+// SYN_SENT socket that has sent nothing (TCP_FASTOPEN_CONNECT) and a FIN
+// held behind unsent bytes are not in flight. Without a capture nothing
+// can be told, and nothing is.
+func (o *observers) inFlight(s tcpstate.Socket) bool {
+	if o.cap == nil {
+		return false
+	}
+	seen := o.arrived[[2]netip.AddrPort{s.Local, s.Remote}]
+	switch s.State {
+	case tcpstate.SynSent, tcpstate.SynRecv, tcpstate.NewSynRecv:
+		return !(s.Info && s.Unacked == 0) && seen&wire.SYN == 0
+	default:
+		return s.SendQ == 0 && seen&wire.FIN == 0
+	}
+}
+
+// owed reports whether the peer of s, found in socks as the entry with the
+// same addresses reversed, has received what it must answer and s has not
+// had the answer yet:
+//
+//   - a SYN (SYN_SENT): the listener made a request socket for it, and its
+//     SYN-ACK is on the way. Without one the SYN was not answered at once,
+//     and is not going to be: dropped on a full accept queue, or not sent
+//     yet (TCP_FASTOPEN_CONNECT sends it with the first write);
+//   - a SYN-ACK (SYN_RECV): the client has not processed it yet (SYN_SENT);
+//     a client already ESTABLISHED has sent its ACK, and a listener that
+//     ignored it (a full accept queue) answers nothing before its timer;
+//   - a FIN (FIN_WAIT1, CLOSING, LAST_ACK): the peer has processed it
+//     (CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT) and its ACK is due, at
+//     once or from its delayed-ACK timer. A FIN the peer has not seen is
+//     held by a closed window, or lost.
+//
+// A peer with no entry (gone) answers with an RST at once, within
+// stallFor, as does a FIN or SYN still in the peer's receive path.
+func owed(s tcpstate.Socket, socks []tcpstate.Socket) bool {
+	for _, p := range socks {
+		if p.Local != s.Remote || p.Remote != s.Local {
+			continue
+		}
+		switch s.State {
+		case tcpstate.SynSent:
+			return true
+		case tcpstate.SynRecv, tcpstate.NewSynRecv:
+			if p.State == tcpstate.SynSent {
+				return true
+			}
+		case tcpstate.FinWait1, tcpstate.Closing, tcpstate.LastAck:
+			if finReceived[p.State] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// finReceived are the states of a socket that has processed its peer's FIN.
+var finReceived = map[tcpstate.State]bool{
+	tcpstate.CloseWait: true, tcpstate.Closing: true, tcpstate.LastAck: true, tcpstate.TimeWait: true,
+}
+
+// settled completes the last look with the sockets only bound and names
+// the sockets by actor. Those are left out of the looks that decide
+// whether the kernel has settled because finding them walks the host's
+// whole bind table, most of a millisecond each time, and because no
+// packet changes them: a socket only bound is not in the tables the
+// receive path looks in. They are looked for only when an open endpoint
+// with an address is missing from the look and the kernel keeps its port
+// (PortKept): one whose port the kernel chose has given it back with its
+// connection, and is in no table.
+func (o *observers) settled(tab endpoints, socks []tcpstate.Socket, ob observation) observation {
+	missing := slices.ContainsFunc(tab, func(e endpoint) bool {
+		_, ok := e.own(socks)
+		return e.Open && e.Local.IsValid() && e.PortKept && !ok
+	})
+	if missing {
+		bound, err := o.dump(tcpstate.BoundOnly)
+		if err != nil {
+			ob.Limits = append(ob.Limits, fmt.Sprintf("socket states: %v", err))
+		}
+		socks = append(socks, o.ours(tab, bound)...)
+	}
+	ob.Sockets, ob.socks = states(tab, socks), socks
+	return ob
+}
+
+// dump lists the sockets of every host in the tables t.
+func (o *observers) dump(t tcpstate.Tables) ([]tcpstate.Socket, error) {
 	var all []tcpstate.Socket
 	for _, d := range o.dumpers {
-		socks, err := d.Dump()
+		socks, err := d.DumpTables(t)
 		if err != nil {
 			return nil, err
 		}
@@ -384,6 +477,7 @@ func (o *observers) drain(tab endpoints, ob *observation) int {
 			continue
 		}
 		o.write(f)
+		o.arrived[[2]netip.AddrPort{p.Src, p.Dst}] |= p.Flags & (wire.SYN | wire.FIN)
 		ob.Packets = append(ob.Packets, o.packet(tab, p))
 	}
 	return len(frames)

@@ -184,7 +184,7 @@ func (r *runner) table() endpoints {
 	for i, e := range r.all {
 		tab[i] = endpoint{
 			Name: e.Name, Host: e.Host, Local: e.Local, Remote: e.Remote,
-			Bound: e.Bound, Open: e.FD >= 0, Closed: e.Closed,
+			Bound: e.Bound, PortKept: e.PortKept, Open: e.FD >= 0, Closed: e.Closed,
 		}
 		if e.FD >= 0 {
 			tab[i].Inode = e.Inode

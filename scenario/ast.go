@@ -172,13 +172,13 @@ type Step struct {
 	Expect *Expect
 }
 
-// Inject is "inject FROM>TO FLAGS [seq=N] [ack=N] [len=N]": a TCP segment
-// made by the lab, as if FROM sent it to TO on their connection, and sent
-// from FROM's host on the real link. Its sequence number is FROM's next
-// (the end of what FROM has sent, a SYN and a FIN counting one) plus Seq;
-// its acknowledgment, with ACK set, TO's next plus Ack. Both are offsets
-// and may be negative, so that "in window" and "out of window" are said
-// relative to the live connection.
+// Inject is "inject FROM>TO FLAGS [seq=N] [ack=N] [len=N] [ts=N]": a TCP
+// segment made by the lab, as if FROM sent it to TO on their connection,
+// and sent from FROM's host on the real link. Its sequence number is
+// FROM's next (the end of what FROM has sent, a SYN and a FIN counting
+// one) plus Seq; its acknowledgment, with ACK set, TO's next plus Ack.
+// Both are offsets and may be negative, so that "in window" and "out of
+// window" are said relative to the live connection.
 type Inject struct {
 	From, To string
 	// Flags are letters from "SFRP." ('.' is ACK), as written.
@@ -186,6 +186,12 @@ type Inject struct {
 	Seq, Ack int64
 	// Len is the number of payload bytes.
 	Len int
+	// Timestamp: the segment carries a timestamp option (RFC 7323) whose
+	// TSval is FROM's last plus TS, so that a segment can be newer or
+	// older than what TO has seen (PAWS), and whose TSecr is TO's last
+	// TSval with ACK set, 0 without.
+	Timestamp bool
+	TS        int64
 }
 
 // Sysctl is "sysctl [HOST] NAME VALUE": a setting of the network

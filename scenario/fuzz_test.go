@@ -28,7 +28,7 @@ func FuzzParse(f *testing.F) {
 		hdr + "net direct\nclient setsockopt TCP_USER_TIMEOUT 300\nfault drop server\ntcp4: fault heal server\nfault reboot client\n",
 		hdr + "net routed\nsetup none\nl socket at server\nl bind\nl listen\nc socket at client\nfault unreachable server\nc connect l -> EHOSTUNREACH\nfault noroute router\nfault heal router\n",
 		hdr + "setup none\na socket\na bind \"[::1]:80\" -> EINVAL\na bind \"@x\"\na bind \"d/a.sock\"\na setsockopt TCP_FASTOPEN 5\nc socket\nc connect a fastopen 5 -> 5\n",
-		hdr + "server epoll in,rdhup edge timeout 0 -> EPOLLIN|EPOLLRDHUP\nserver read 16 async -> 0\ninject server>client R. seq=-1 ack=+2 len=3\n",
+		hdr + "server epoll in,rdhup edge timeout 0 -> EPOLLIN|EPOLLRDHUP\nserver read 16 async -> 0\ninject server>client R. seq=-1 ack=+2 len=3 ts=-5\n",
 	} {
 		f.Add([]byte(s))
 	}

@@ -7,13 +7,13 @@ import (
 )
 
 // InjectFields are the fields an inject may set, each written NAME=VALUE.
-var InjectFields = []string{"seq", "ack", "len"}
+var InjectFields = []string{"seq", "ack", "len", "ts"}
 
 // maxInjectLen is the most payload an injected segment carries: one that
 // fits an Ethernet frame, so that it is never fragmented.
 const maxInjectLen = 1400
 
-// injectStatement reads "inject FROM>TO FLAGS [seq=N] [ack=N] [len=N]".
+// injectStatement reads "inject FROM>TO FLAGS [seq=N] [ack=N] [len=N] [ts=N]".
 func (p *parser) injectStatement(toks []token, text string, g Guard, col int) {
 	p.enterBody()
 	kw := toks[0]
@@ -44,7 +44,7 @@ func (p *parser) injectStatement(toks []token, text string, g Guard, col int) {
 		t, _ := a.next()
 		name, value, found := strings.Cut(t.text, "=")
 		if t.kind != tWord || !found || !contains(InjectFields, name) {
-			p.errorf(t.col, "unexpected %s in inject, expected seq=N, ack=N or len=N%s", t.describe(), didYouMean(name, InjectFields))
+			p.errorf(t.col, "unexpected %s in inject, expected seq=N, ack=N, len=N or ts=N%s", t.describe(), didYouMean(name, InjectFields))
 			return
 		}
 		if seen[name] {
@@ -54,15 +54,22 @@ func (p *parser) injectStatement(toks []token, text string, g Guard, col int) {
 		seen[name] = true
 		vcol := t.col + len(name) + 1
 		switch name {
-		case "seq", "ack":
+		case "seq", "ack", "ts":
 			n, err := strconv.ParseInt(value, 10, 64)
 			if err != nil || n < -(1<<31) || n > 1<<31 {
-				p.errorf(vcol, "invalid %s offset %q, expected a whole number from -2147483648 to +2147483648 (added to the connection's next sequence number)", name, value)
+				what := "the connection's next sequence number"
+				if name == "ts" {
+					what = "the sender's last timestamp value"
+				}
+				p.errorf(vcol, "invalid %s offset %q, expected a whole number from -2147483648 to +2147483648 (added to %s)", name, value, what)
 				return
 			}
-			if name == "seq" {
+			switch name {
+			case "seq":
 				in.Seq = n
-			} else {
+			case "ts":
+				in.Timestamp, in.TS = true, n
+			default:
 				if !strings.Contains(in.Flags, ".") {
 					p.errorf(t.col, "ack=%s without the ACK flag: a segment without \".\" carries no acknowledgment; expected \".\" in the flags, e.g. R.", value)
 					return

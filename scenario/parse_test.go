@@ -205,8 +205,15 @@ client write 5 async
 		}},
 		{"inject", hdr + `inject server>client R
 tcp4: inject client>server S. seq=-3 ack=+7 len=10
+inject client>server S seq=-1000 ts=+1000
+inject client>server . ts=0
 `, func(t *testing.T, s *Scenario) {
-			want := []Inject{{From: "server", To: "client", Flags: "R"}, {From: "client", To: "server", Flags: "S.", Seq: -3, Ack: 7, Len: 10}}
+			want := []Inject{
+				{From: "server", To: "client", Flags: "R"},
+				{From: "client", To: "server", Flags: "S.", Seq: -3, Ack: 7, Len: 10},
+				{From: "client", To: "server", Flags: "S", Seq: -1000, Timestamp: true, TS: 1000},
+				{From: "client", To: "server", Flags: ".", Timestamp: true},
+			}
 			for i, st := range s.Steps {
 				if st.Inject == nil || *st.Inject != want[i] {
 					t.Errorf("step %d: got %+v, want %+v", i, st.Inject, want[i])
@@ -547,7 +554,9 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "inject client>server R seq=abc\n", "t.td:4:28: invalid seq offset \"abc\", expected a whole number from -2147483648 to +2147483648 (added to the connection's next sequence number)"},
 		{hdr + "inject client>server R ack=5\n", "t.td:4:24: ack=5 without the ACK flag: a segment without \".\" carries no acknowledgment; expected \".\" in the flags, e.g. R."},
 		{hdr + "inject client>server R. ack=-5 len=2000\n", "t.td:4:36: len 2000 is out of range, expected a whole number from 0 to 1400"},
-		{hdr + "inject client>server S win=5\n", "t.td:4:24: unexpected \"win=5\" in inject, expected seq=N, ack=N or len=N"},
+		{hdr + "inject client>server S win=5\n", "t.td:4:24: unexpected \"win=5\" in inject, expected seq=N, ack=N, len=N or ts=N"},
+		{hdr + "inject client>server S ts=1.5\n", "t.td:4:27: invalid ts offset \"1.5\", expected a whole number from -2147483648 to +2147483648 (added to the sender's last timestamp value)"},
+		{hdr + "inject client>server S ts=1 ts=2\n", "t.td:4:29: ts given twice in inject, expected it at most once"},
 		{hdr + "inject client>server R seq=1 seq=2\n", "t.td:4:30: seq given twice in inject, expected it at most once"},
 		{hdr + "inject client>nobody R\n", "t.td:4:15: unknown actor \"nobody\", expected one of client, server, listener"},
 		{"scenario t\ntitle \"t\"\non tcp unix\ninject client>server R\n", "t.td:4:1: inject makes a TCP segment, and unix carries none; expected a guard such as \"tcp:\" or \"on tcp\""},

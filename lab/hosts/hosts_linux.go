@@ -56,6 +56,8 @@ type Network struct {
 	// are the hosts whose router link it gave a small MTU.
 	refusers map[string]*refuser
 	narrowed map[string]bool
+	// dropped are the hosts Drop cut off.
+	dropped map[string]bool
 }
 
 // The addresses of the hosts, from the ranges reserved for benchmarking
@@ -71,11 +73,9 @@ var (
 	routedServer = [2]netip.Prefix{netip.MustParsePrefix("198.18.2.1/24"), netip.MustParsePrefix("2001:db8:2::1/64")}
 )
 
-// hostSysctls keep IPv6 addresses across a link going down and up (a drop
-// and its heal), and skip duplicate address detection, which would leave
-// every new address unusable for a second or more.
+// hostSysctls skip duplicate address detection, which would leave every
+// new address unusable for a second or more.
 var hostSysctls = [][2]string{
-	{"/proc/sys/net/ipv6/conf/all/keep_addr_on_down", "1"},
 	{"/proc/sys/net/ipv6/conf/all/accept_dad", "0"},
 	{"/proc/sys/net/ipv6/conf/default/accept_dad", "0"},
 }
@@ -103,7 +103,7 @@ var neighSysctls = [][2]string{
 // locked; it is left in the namespace of the last host made. On error,
 // whatever was made is released.
 func Build(kind Topology, ehash int) (_ *Network, err error) {
-	n := &Network{Kind: kind, hosts: map[string]*Host{}, refusers: map[string]*refuser{}, narrowed: map[string]bool{}}
+	n := &Network{Kind: kind, hosts: map[string]*Host{}, refusers: map[string]*refuser{}, narrowed: map[string]bool{}, dropped: map[string]bool{}}
 	defer func() {
 		if err != nil {
 			n.Close()
@@ -440,17 +440,6 @@ func (l *link) activated(nl netlink.Link) bool {
 	return true
 }
 
-func (l *link) down() error {
-	nl, err := l.host.h.LinkByName(l.name)
-	if err != nil {
-		return fmt.Errorf("%s: %s: %w", l.host.Name, l.name, err)
-	}
-	if err := l.host.h.LinkSetDown(nl); err != nil {
-		return fmt.Errorf("%s: %s down: %w", l.host.Name, l.name, err)
-	}
-	return nil
-}
-
 func ipnet(p netip.Prefix) *net.IPNet {
 	return &net.IPNet{IP: net.IP(p.Addr().AsSlice()), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
 }
@@ -474,17 +463,84 @@ func (n *Network) Enter(host string) error {
 	return nil
 }
 
-// Drop takes the host's links down: what it sends and what is sent to it
-// is lost without a word.
+// Drop cuts the host off the network while its links stay up, as a host
+// that vanished behind a switch: what it sends and what is sent to it is
+// lost without a word, and a capture on another host's link, or on this
+// one's, still sees every segment the other hosts send. (A link taken
+// down would take the carrier from the other end, whose device then
+// discards what it is given before any capture sees it, once the kernel's
+// link watcher has noticed, up to a second later.) The host's links get
+// another hardware address, so that the frames the others send to the
+// one they know are not its own and its stack ignores them; a blackhole
+// rule ahead of every routing table but the local one discards what it
+// sends to any address not its own. Rules and routes carry a generation
+// that the rule bumps, so its established connections lose their cached
+// routes too.
 func (n *Network) Drop(host string) error {
 	h, err := n.host(host)
 	if err != nil {
 		return err
 	}
+	if n.dropped[host] {
+		return nil
+	}
+	n.dropped[host] = true
+	for _, fam := range []int{unix.AF_INET, unix.AF_INET6} {
+		if err := h.h.RuleAdd(blackhole(fam)); err != nil {
+			return fmt.Errorf("%s: blackhole rule: %w", host, err)
+		}
+	}
 	for _, l := range h.links {
-		if err := l.down(); err != nil {
+		if err := l.setMAC(vanishedMAC(l.mac)); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// undrop undoes Drop.
+func (n *Network) undrop(h *Host) error {
+	if !n.dropped[h.Name] {
+		return nil
+	}
+	delete(n.dropped, h.Name)
+	for _, l := range h.links {
+		if err := l.setMAC(l.mac); err != nil {
+			return err
+		}
+	}
+	for _, fam := range []int{unix.AF_INET, unix.AF_INET6} {
+		if err := h.h.RuleDel(blackhole(fam)); err != nil && !errors.Is(err, unix.ENOENT) {
+			return fmt.Errorf("%s: remove the blackhole rule: %w", h.Name, err)
+		}
+	}
+	return nil
+}
+
+// blackhole is the rule of a dropped host: every lookup that the local
+// table (rule 0) does not answer ends in a blackhole.
+func blackhole(family int) *netlink.Rule {
+	r := netlink.NewRule()
+	r.Family, r.Priority, r.Type = family, 1, unix.FR_ACT_BLACKHOLE
+	return r
+}
+
+// vanishedMAC is the hardware address a dropped host's link takes: its
+// own with one bit of the second octet flipped, so still the locally
+// administered unicast address a veth has.
+func vanishedMAC(mac net.HardwareAddr) net.HardwareAddr {
+	m := append(net.HardwareAddr(nil), mac...)
+	m[1] ^= 0x01
+	return m
+}
+
+func (l *link) setMAC(mac net.HardwareAddr) error {
+	nl, err := l.host.h.LinkByName(l.name)
+	if err != nil {
+		return fmt.Errorf("%s: %s: %w", l.host.Name, l.name, err)
+	}
+	if err := l.host.h.LinkSetHardwareAddr(nl, mac); err != nil {
+		return fmt.Errorf("%s: %s address %s: %w", l.host.Name, l.name, mac, err)
 	}
 	return nil
 }
@@ -587,12 +643,15 @@ func (n *Network) Heal(host string) error {
 	if err := n.heal(host); err != nil {
 		return err
 	}
+	if err := n.undrop(h); err != nil {
+		return err
+	}
 	for _, l := range h.links {
 		if err := l.up(); err != nil {
 			return err
 		}
-		// The other end's entry for this host was flushed when the link
-		// went down.
+		// The other end's neighbour entry and routes for this host are
+		// made again too, whatever the fault left of them.
 		if err := l.peer.up(); err != nil {
 			return err
 		}

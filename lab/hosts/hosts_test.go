@@ -11,10 +11,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/teardown-net/teardown/netns"
+	"github.com/teardown-net/teardown/observe/capture"
+	"github.com/teardown-net/teardown/observe/wire"
 )
 
 // onThread runs f on a locked thread that is thrown away afterwards, as
@@ -358,4 +361,72 @@ func TestUnreachableSynRecv(t *testing.T) {
 			return nil
 		})
 	}
+}
+
+// TestDropKeepsTheWire checks that a dropped host leaves its peer's link
+// up, so that the peer's segments still go out where a capture sees them:
+// the client's SYN to the dropped server is on the client's link, and the
+// link keeps its carrier.
+func TestDropKeepsTheWire(t *testing.T) {
+	for _, v6 := range []bool{false, true} {
+		onThread(t, func() error {
+			n, err := Build(Direct, 64)
+			if err != nil {
+				return err
+			}
+			defer n.Close()
+			addr := n.Host("server").Addr4
+			if v6 {
+				addr = n.Host("server").Addr6
+			}
+			if err := n.Drop("server"); err != nil {
+				return err
+			}
+			if err := n.Enter("client"); err != nil {
+				return err
+			}
+			c, err := capture.Open("eth0")
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			fd, err := unix.Socket(sockaddrFamily(addr), unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+			if err != nil {
+				return err
+			}
+			defer unix.Close(fd)
+			if err := unix.Connect(fd, sockaddr(addr, 7000)); !errors.Is(err, unix.EINPROGRESS) {
+				t.Errorf("v6=%v: connect to the dropped server: %v, want EINPROGRESS", v6, err)
+			}
+			var syn bool
+			for deadline := time.Now().Add(2 * time.Second); !syn && time.Now().Before(deadline); {
+				c.Wait(100 * time.Millisecond)
+				pkts, err := c.Drain()
+				if err != nil {
+					return err
+				}
+				for _, p := range pkts {
+					syn = syn || p.Flags == wire.SYN && p.Dst.Addr() == addr
+				}
+			}
+			if !syn {
+				t.Errorf("v6=%v: the client's SYN to the dropped server is not on the client's link", v6)
+			}
+			l, err := n.Host("client").h.LinkByName("eth0")
+			if err != nil {
+				return err
+			}
+			if l.Attrs().RawFlags&unix.IFF_LOWER_UP == 0 {
+				t.Errorf("v6=%v: the client's link lost its carrier when the server was dropped", v6)
+			}
+			return nil
+		})
+	}
+}
+
+func sockaddrFamily(a netip.Addr) int {
+	if a.Is6() {
+		return unix.AF_INET6
+	}
+	return unix.AF_INET
 }

@@ -38,6 +38,11 @@ type Endpoint struct {
 	// port of its sequence, when isolated), rather than the kernel picking
 	// an ephemeral one.
 	Bound bool
+	// PortKept: the kernel keeps the socket's port (in its bind table)
+	// when the socket's connection ends while it is open, because the
+	// socket was bound explicitly or accepted from a listener that was.
+	// A socket whose port the kernel chose gives it back then.
+	PortKept bool
 	// Pipe: a pipe end. Pipe descriptors are always O_NONBLOCK underneath;
 	// Nonblock is what the scenario asked for and blocking is emulated with
 	// poll.
@@ -222,7 +227,7 @@ func (n *Net) Bind(e *Endpoint) error {
 		e.Path = u.Name
 	}
 	e.Local = Name(e.FD, unix.Getsockname)
-	e.Bound = true
+	e.Bound, e.PortKept = true, true
 	return nil
 }
 
@@ -249,7 +254,7 @@ func (n *Net) BindTo(e *Endpoint, sa unix.Sockaddr) error {
 		e.Path = u.Name
 	}
 	e.Local = Name(e.FD, unix.Getsockname)
-	e.Bound = true
+	e.Bound, e.PortKept = true, true
 	return nil
 }
 
@@ -292,8 +297,9 @@ func (n *Net) Accept(l *Endpoint, name string) (*Endpoint, error) {
 		return nil, err
 	}
 	// The accepted socket inherits the listener's timeouts, as the
-	// kernel copies them: the listener's own, not the lab's limit.
-	e := &Endpoint{Name: name, FD: fd, Host: l.Host, Inode: inode(fd), RcvTimeo: l.RcvTimeo, SndTimeo: l.SndTimeo}
+	// kernel copies them: the listener's own, not the lab's limit; and
+	// its port lock.
+	e := &Endpoint{Name: name, FD: fd, Host: l.Host, Inode: inode(fd), RcvTimeo: l.RcvTimeo, SndTimeo: l.SndTimeo, PortKept: l.PortKept}
 	if err := n.prepare(e); err != nil {
 		unix.Close(fd)
 		return nil, err

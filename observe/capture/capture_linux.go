@@ -142,16 +142,20 @@ func assemble(prog []insn) []unix.SockFilter {
 	return out
 }
 
-// filter returns the kernel filter: TCP and ICMP over IPv4 and IPv6, on a loopback
-// interface only the incoming copy. On a SOCK_DGRAM packet socket offsets
+// filter returns the kernel filter: TCP and ICMP over IPv4 and IPv6 to or
+// from this host, on a loopback interface only the incoming copy. On a SOCK_DGRAM packet socket offsets
 // count from the IP header. IPv6 packets whose first next header is an
 // extension header pass too; Drain drops those that turn out not to be TCP.
 func filter(loopback bool) []unix.SockFilter {
-	var p []insn
+	// Frames for another host's hardware address are not this host's
+	// traffic: its stack ignores them (a host the lab cut off gets the
+	// others' frames this way).
+	p := []insn{
+		{code: ldH, k: adPktType},
+		{code: jeq, k: unix.PACKET_OTHERHOST, jt: "drop"},
+	}
 	if loopback {
-		p = append(p,
-			insn{code: ldH, k: adPktType},
-			insn{code: jeq, k: unix.PACKET_OUTGOING, jt: "drop"})
+		p = append(p, insn{code: jeq, k: unix.PACKET_OUTGOING, jt: "drop"})
 	}
 	p = append(p,
 		insn{code: ldH, k: adProto},

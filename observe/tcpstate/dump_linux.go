@@ -20,6 +20,10 @@ const (
 	infoBackoff = 4
 	infoUnacked = 24
 	infoRetrans = 36
+	// boundInactive is TCP_BOUND_INACTIVE, the bit of idiag_states that
+	// asks for the sockets only bound (Linux 6.6); they are reported in
+	// state CLOSE.
+	boundInactive = 13
 )
 
 // Dumper lists the TCP sockets of the network namespace it was opened in.
@@ -52,26 +56,40 @@ func Open() (*Dumper, error) {
 }
 
 // Dump returns every TCP socket of the namespace, IPv4 then IPv6, in every
-// state. A socket whose connection is being set up by a listener (a request
-// socket) is reported as SYN_RECV, as the kernel shows it.
+// state: DumpTables(All).
+func (d *Dumper) Dump() ([]Socket, error) { return d.DumpTables(All) }
+
+// DumpTables returns the TCP sockets of the namespace that the kernel finds
+// in the tables t, IPv4 then IPv6. A socket whose connection is being set
+// up by a listener (a request socket) is reported as SYN_RECV, as the
+// kernel shows it.
 //
-// The kernel walks its whole established-socket hash table once per
-// family, so a dump costs about as much with ten sockets as with none, and
-// that cost grows with the table: in a namespace that shares the host's
-// table (the default) it is hundreds of microseconds on a large host. A
-// namespace created while net.ipv4.tcp_child_ehash_entries is set (in the
-// namespace that creates it) gets a private table of that size, and
-// cheaper dumps; BenchmarkDump shows both.
-func (d *Dumper) Dump() ([]Socket, error) {
+// The kernel walks each table whole, once per family, so a dump costs
+// about as much with ten sockets as with none, and that cost grows with
+// the tables. The established-socket table is the host's in a namespace
+// that shares it (the default): hundreds of microseconds on a large host.
+// A namespace created while net.ipv4.tcp_child_ehash_entries is set (in
+// the namespace that creates it) gets a private table of that size, and
+// cheaper dumps. The bind table that BoundOnly walks is always the host's,
+// and walking it costs most of a millisecond even then; BenchmarkDump
+// shows each.
+func (d *Dumper) DumpTables(t Tables) ([]Socket, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.fd < 0 {
 		return nil, fmt.Errorf("dump TCP sockets: %w", errClosed)
 	}
+	var states uint32
+	if t&Connections != 0 {
+		states |= ^uint32(0) &^ (1 << boundInactive)
+	}
+	if t&BoundOnly != 0 {
+		states |= 1 << boundInactive
+	}
 	var socks []Socket
 	for _, family := range []uint8{unix.AF_INET, unix.AF_INET6} {
 		var err error
-		socks, err = d.dump(socks, family)
+		socks, err = d.dump(socks, family, states)
 		if err != nil {
 			return nil, fmt.Errorf("dump TCP sockets (family %d): %w", family, err)
 		}
@@ -81,7 +99,7 @@ func (d *Dumper) Dump() ([]Socket, error) {
 
 var errClosed = errors.New("dumper is closed")
 
-func (d *Dumper) dump(socks []Socket, family uint8) ([]Socket, error) {
+func (d *Dumper) dump(socks []Socket, family uint8, states uint32) ([]Socket, error) {
 	d.seq++
 	ne := binary.NativeEndian
 	r := d.req[:]
@@ -94,8 +112,8 @@ func (d *Dumper) dump(socks []Socket, family uint8) ([]Socket, error) {
 	clear(q)
 	q[0] = family
 	q[1] = unix.IPPROTO_TCP
-	q[2] = 1 << (attrInfo - 1) // idiag_ext: ask for tcp_info
-	ne.PutUint32(q[4:], 0xffffffff)
+	q[2] = 1 << (attrInfo - 1)  // idiag_ext: ask for tcp_info
+	ne.PutUint32(q[4:], states) // idiag_states
 	if err := unix.Sendto(d.fd, r, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return socks, fmt.Errorf("send request: %w", err)
 	}

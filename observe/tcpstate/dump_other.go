@@ -11,5 +11,8 @@ func Open() (*Dumper, error) { return nil, ErrUnsupported }
 // Dump reports ErrUnsupported.
 func (d *Dumper) Dump() ([]Socket, error) { return nil, ErrUnsupported }
 
+// DumpTables reports ErrUnsupported.
+func (d *Dumper) DumpTables(Tables) ([]Socket, error) { return nil, ErrUnsupported }
+
 // Close does nothing.
 func (d *Dumper) Close() error { return nil }

@@ -263,24 +263,32 @@ func TestEmptyAndClosed(t *testing.T) {
 }
 
 // BenchmarkDump dumps a namespace holding ten connections (21 sockets with
-// the listener), about what a scenario has. The kernel walks the whole
-// established-socket hash table for each family, so the cost depends on
-// the table's size: "host-hash" is a namespace sharing the host's table,
-// "small-hash" one with a private table of 1024 buckets.
+// the listener), about what a scenario has. The kernel walks each table
+// whole for each family, so the cost depends on the tables' sizes:
+// "host-hash" is a namespace sharing the host's established-socket table,
+// "small-hash" one with a private table of 1024 buckets; "connections"
+// leaves out the walk of the host's bind table that "all" makes.
+//
+//	go test ./observe/tcpstate -run '^$' -bench Dump
 func BenchmarkDump(b *testing.B) {
-	b.Run("host-hash", func(b *testing.B) { benchmarkDump(b, openNS(b)) })
-	b.Run("small-hash", func(b *testing.B) {
-		nstest.EnterSmallHash(b, 1024)
-		d, err := Open()
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { d.Close() })
-		benchmarkDump(b, d)
-	})
+	for _, tb := range []struct {
+		name string
+		t    Tables
+	}{{"all", All}, {"connections", Connections}} {
+		b.Run(tb.name+"/host-hash", func(b *testing.B) { benchmarkDump(b, openNS(b), tb.t) })
+		b.Run(tb.name+"/small-hash", func(b *testing.B) {
+			nstest.EnterSmallHash(b, 1024)
+			d, err := Open()
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { d.Close() })
+			benchmarkDump(b, d, tb.t)
+		})
+	}
 }
 
-func benchmarkDump(b *testing.B, d *Dumper) {
+func benchmarkDump(b *testing.B, d *Dumper, t Tables) {
 	lfd, addr := nstest.Listen(b, unix.AF_INET, 64)
 	for range 10 {
 		nstest.Dial(b, addr)
@@ -288,7 +296,7 @@ func benchmarkDump(b *testing.B, d *Dumper) {
 	}
 	var n int
 	for b.Loop() {
-		socks, err := d.Dump()
+		socks, err := d.DumpTables(t)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -296,6 +304,41 @@ func benchmarkDump(b *testing.B, d *Dumper) {
 	}
 	if n != 21 {
 		b.Fatalf("dumped %d sockets, want 21", n)
+	}
+}
+
+// TestTables checks that a socket only bound is in BoundOnly and All and
+// not in Connections, and a listener the other way round.
+func TestTables(t *testing.T) {
+	d := openNS(t)
+	_, laddr := nstest.Listen(t, unix.AF_INET, 4)
+	fd := nstest.Socket(t, unix.AF_INET)
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	bound := nstest.LocalAddr(t, fd)
+	for _, tc := range []struct {
+		name          string
+		t             Tables
+		listen, bound bool
+	}{
+		{"All", All, true, true},
+		{"Connections", Connections, true, false},
+		{"BoundOnly", BoundOnly, false, true},
+	} {
+		socks, err := d.DumpTables(tc.t)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, gotListen := lookup(socks, laddr, netip.AddrPortFrom(netip.IPv4Unspecified(), 0))
+		b, gotBound := lookup(socks, bound, netip.AddrPortFrom(netip.IPv4Unspecified(), 0))
+		if gotBound && b.State != Close {
+			t.Errorf("%s: bound socket in state %s, want CLOSE", tc.name, b.State)
+		}
+		if gotListen != tc.listen || gotBound != tc.bound {
+			t.Errorf("%s: listener found %v (want %v), bound socket found %v (want %v):\n%s",
+				tc.name, gotListen, tc.listen, gotBound, tc.bound, show(socks))
+		}
 	}
 }
 

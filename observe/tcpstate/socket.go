@@ -43,6 +43,24 @@ type Socket struct {
 	Unacked, Retrans, Backoff uint32
 }
 
+// Tables name the kernel's tables of TCP sockets a dump walks.
+type Tables uint8
+
+const (
+	// Connections holds the listening sockets and those with a
+	// connection, in any state from SYN_SENT to TIME_WAIT, and sockets in
+	// CLOSE still in the established-socket table.
+	Connections Tables = 1 << iota
+	// BoundOnly holds the sockets bound to a port and neither listening
+	// nor connected, in state CLOSE: bound and not yet listening, or
+	// bound explicitly (or accepted from a listener that was) and closed
+	// by the kernel — a reset, a timeout — while the process still holds
+	// them. Kernels before 6.6 do not report these.
+	BoundOnly
+	// All is both.
+	All = Connections | BoundOnly
+)
+
 // orphanStates are the states in which a socket without a file has been
 // closed by its process. A not-yet-accepted socket has no file either, but
 // is ESTABLISHED or CLOSE_WAIT, or a request socket.
