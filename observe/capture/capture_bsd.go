@@ -17,9 +17,11 @@ import (
 // The kernel may give less; reads use what BIOCGBLEN reports.
 const bufSize = unix.BPF_MAXBUFSIZE
 
-// snaplen is more than lo0's MTU (16384 on both systems), so no packet is
-// cut.
-const snaplen = 65535
+// snaplen is more than the largest packet lo0 hands to bpf: its MTU is
+// 16384, but macOS's lo0 does TSO and passes segments of up to 64 KiB, so
+// the limit is the largest IP packet and its 4-byte DLT_NULL header, with
+// room to spare, as on Linux.
+const snaplen = 256 << 10
 
 // native is this system's struct bpf_hdr, from x/sys/unix.
 var native = func() bpfLayout {
