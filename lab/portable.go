@@ -5,8 +5,10 @@ package lab
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/teardown-net/teardown/lab/internal/portable"
@@ -18,28 +20,38 @@ import (
 type portableEnv struct {
 	kernel string
 	limits []string
+	// capture: a capture on loopback could be opened (as root), so each
+	// run captures its packets.
+	capture bool
 }
 
 // portableLimits is what the portable runner cannot observe, said once
 // per lab as the unprivileged Linux mode says its own.
 var portableLimits = []string{
 	"portable runner: runs one at a time on loopback in this host's network namespace, with ephemeral ports",
-	"portable runner: no packet capture: wire checks are left unchecked",
 	"portable runner: no kernel tracing: RST reason checks are left unchecked",
 	"portable runner: TCP states are read through each socket's own descriptor (TCP_INFO; TCP_CONNECTION_INFO on macOS): closed sockets and netstat's queues are not seen, and checks of them are left unchecked",
 	"portable runner: scenarios with hosts, faults, sysctl, inject, async, interrupt, epoll or fastopen are skipped",
 }
 
 func newPortable(opts Options) (*portableEnv, error) {
-	limits := portableLimits
-	if opts.PcapDir != "" {
-		limits = append(slices.Clip(limits), "portable runner: no pcap files are written, as nothing is captured")
+	p := &portableEnv{kernel: portable.Kernel(), limits: slices.Clip(portableLimits)}
+	// Packets are captured where a capture opens: as root. Trying once
+	// says so for the whole lab.
+	if w, err := openPortableWire(); err == nil {
+		w.close()
+		p.capture = true
+	} else {
+		p.limits = append(p.limits, fmt.Sprintf("portable runner: no packet capture (%v): wire checks are left unchecked", err))
 	}
-	return &portableEnv{kernel: portable.Kernel(), limits: limits}, nil
+	if opts.PcapDir != "" && !p.capture {
+		p.limits = append(p.limits, "portable runner: no pcap files are written, as nothing is captured")
+	}
+	return p, nil
 }
 
 func (p *portableEnv) describe() Env {
-	return Env{OS: runtime.GOOS, Kernel: p.kernel, Portable: true}
+	return Env{OS: runtime.GOOS, Kernel: p.kernel, Portable: true, Capture: p.capture}
 }
 
 func (p *portableEnv) run(ctx context.Context, j Job, opts Options, rec *Record) error {
@@ -64,6 +76,21 @@ func (p *portableEnv) run(ctx context.Context, j Job, opts Options, rec *Record)
 	}
 	defer r.Close()
 	pr := &portableRun{r: r, rec: rec, settle: opts.settle(), ctx: ctx, t: j.Transport}
+	if p.capture && j.Transport.IsTCP() {
+		w, err := openPortableWire()
+		if err != nil {
+			return fmt.Errorf("capture: %w", err)
+		}
+		defer func() { rec.Limits = append(rec.Limits, w.limits()...); w.close() }()
+		pr.wire = w
+		if opts.PcapDir != "" {
+			path := filepath.Join(opts.PcapDir, strings.ReplaceAll(rec.Scenario, "/", "_")+"."+string(j.Transport)+".pcapng")
+			if err := w.record(path); err != nil {
+				return err
+			}
+			rec.Pcap = path
+		}
+	}
 	st := Step{Kind: StepSetup, Text: "setup " + string(j.Scenario.Setup), Start: time.Now()}
 	if err := r.Setup(j.Scenario.Setup); err != nil {
 		return fmt.Errorf("setup %s: %w", j.Scenario.Setup, err)
@@ -89,6 +116,8 @@ type portableRun struct {
 	settle time.Duration
 	ctx    context.Context
 	t      scenario.Transport
+	// wire is the run's capture, nil without one.
+	wire *portableWire
 }
 
 func (pr *portableRun) step(s scenario.Step) error {
@@ -129,10 +158,15 @@ func (pr *portableRun) step(s scenario.Step) error {
 	return nil
 }
 
-// observe waits for the run's descriptors to settle and records what they
-// show. Packets and Events stay nil: nothing was captured or traced.
+// observe waits for the run's descriptors, and its wire when captured, to
+// settle, and records what they show: the packets seen during the step and
+// until then are the step's. Events stay nil: nothing was traced.
 func (pr *portableRun) observe(st *Step) {
-	st.Unsettled = !pr.r.Settle(pr.settle)
+	if pr.wire == nil {
+		st.Unsettled = !pr.r.Settle(pr.settle)
+	} else {
+		st.Unsettled = !pr.settleWire(st)
+	}
 	if states := pr.r.States(); states != nil {
 		st.Sockets = []SockState{}
 		for _, s := range states {
@@ -141,5 +175,56 @@ func (pr *portableRun) observe(st *Step) {
 	}
 	for _, u := range pr.r.Unreads() {
 		st.Unread = append(st.Unread, Unread{Actor: u.Actor, Bytes: u.Bytes})
+	}
+}
+
+// settleWire waits, up to the settle bound, until the descriptors have
+// settled and none of the run's packets has been captured for quietFor,
+// and moves the packets captured meanwhile into the step. Quiet is
+// measured from the last packet's capture time, so that a step whose
+// packets came while the descriptors settled waits no longer for them. It
+// reports false when the bound ran out first.
+func (pr *portableRun) settleWire(st *Step) bool {
+	w := pr.wire
+	st.Packets = []Packet{}
+	w.label = st.Text
+	if st.Line > 0 {
+		w.label = fmt.Sprintf("line %d: %s", st.Line, st.Text)
+	}
+	fail := func(err error) bool {
+		pr.rec.Limits = append(pr.rec.Limits, fmt.Sprintf("capture: %v", err))
+		return false
+	}
+	deadline := time.Now().Add(pr.settle)
+	for {
+		settled := pr.r.Settle(max(time.Until(deadline), 0))
+		// Addresses are read after the step, so that a connect's port
+		// is known before its packets are sorted.
+		tab := portableTable(pr.r.Addrs())
+		if _, err := w.drain(tab, &st.Packets); err != nil {
+			return fail(err)
+		}
+		if !settled || pr.ctx.Err() != nil {
+			return false
+		}
+		// Wait out the rest of the quiet time; Wait wakes on any
+		// process's packet, of which only the run's count.
+		fresh := 0
+		for quiet := w.last.Add(quietFor); fresh == 0 && time.Now().Before(quiet); {
+			if time.Now().After(deadline) {
+				return false
+			}
+			if _, err := w.cap.Wait(min(time.Until(quiet), time.Until(deadline))); err != nil {
+				return fail(err)
+			}
+			n, err := w.drain(tab, &st.Packets)
+			if err != nil {
+				return fail(err)
+			}
+			fresh = n
+		}
+		if fresh == 0 {
+			return true
+		}
 	}
 }

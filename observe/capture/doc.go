@@ -1,15 +1,17 @@
 // Package capture records the TCP packets, and the ICMP errors about them,
 // that cross a network interface, for the lab's timeline and capture files.
-// It is an AF_PACKET socket with a kernel filter that passes only TCP and
-// ICMP over IPv4 and IPv6, so a scenario's capture costs nothing while
-// nothing else happens.
+// On Linux it is an AF_PACKET socket, on macOS and FreeBSD a /dev/bpf
+// device on a loopback interface (lo0, whose frames are DLT_NULL), each
+// with a kernel filter that passes only TCP and ICMP over IPv4 and IPv6,
+// so a scenario's capture costs nothing while nothing else happens. Both
+// need root (CAP_NET_RAW on Linux, read access to /dev/bpf elsewhere).
 //
-// Capture works on Linux only; elsewhere Open reports that it is
-// unsupported.
+// On other systems Open reports that capture is unsupported.
 package capture
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/teardown-net/teardown/observe/wire"
@@ -26,5 +28,7 @@ type Frame struct {
 	ICMP   wire.ICMP
 }
 
-// ErrUnsupported is what Open returns on systems other than Linux.
-var ErrUnsupported = errors.New("packet capture is implemented on Linux only")
+// ErrUnsupported is what Open returns where this package cannot capture:
+// on systems other than Linux, macOS and FreeBSD, and on a BSD interface
+// that is not a loopback.
+var ErrUnsupported = fmt.Errorf("packet capture is implemented on Linux, and on loopback of macOS and FreeBSD, only: %w", errors.ErrUnsupported)

@@ -205,6 +205,9 @@ func (r *Run) connect(e *Endpoint, op *scenario.Op) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, fmt.Errorf("connect to %s: %w", op.Target, err)
 	}
+	// Known before the call, so that the packets of a connect that fails
+	// at once are still the run's.
+	e.Peer = t.Local
 	w := r.watch(e.FD)
 	err = unix.Connect(e.FD, sa)
 	if w.stop() || errors.Is(err, unix.EINPROGRESS) && blocking(e, op) && r.labLimited(e, unix.SO_SNDTIMEO) {

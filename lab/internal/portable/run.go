@@ -7,8 +7,9 @@
 // systems lets an unprivileged process see: each call's result, whether it
 // raised SIGPIPE, the bytes a read would return (FIONREAD) and the TCP
 // state of each socket through its own descriptor (TCP_INFO on Linux and
-// FreeBSD, TCP_CONNECTION_INFO on macOS). It sees no packets, no kernel
-// reasons and no socket whose descriptor is closed.
+// FreeBSD, TCP_CONNECTION_INFO on macOS). It sees no kernel reasons and
+// no socket whose descriptor is closed; packets are the lab's to capture,
+// where root allows, and Addrs tells it which are the run's.
 //
 // The package knows scenarios' operations, never their expectations: the
 // lab turns what it reports into a record and compares that afterwards.
@@ -57,6 +58,11 @@ type Endpoint struct {
 	// Local is a TCP socket's address once bound; Path a unix socket's.
 	Local netip.AddrPort
 	Path  string
+	// Sock and Peer are the TCP addresses of the socket's connection as
+	// last seen (getsockname, getpeername, or the address a connect went
+	// to), kept after close so that its last packets are still told
+	// apart; Addrs refreshes them.
+	Sock, Peer netip.AddrPort
 	// Pipe ends are non-blocking underneath; Nonblock is what the
 	// scenario asked for, and blocking is emulated with poll.
 	Pipe, Nonblock, WriteOnly bool
@@ -372,6 +378,43 @@ func name(fd int, get func(int) (unix.Sockaddr, error)) netip.AddrPort {
 		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr).Unmap(), uint16(a.Port))
 	}
 	return netip.AddrPort{}
+}
+
+// Addr is what the run knows of one actor's TCP addresses: its own (the
+// zero AddrPort while the kernel has given it none) and its peer's.
+type Addr struct {
+	Actor       string
+	Local, Peer netip.AddrPort
+	Open        bool
+}
+
+// Addrs returns the TCP addresses of every socket the run has made, open
+// or closed, in the order it made them, refreshed from the kernel for the
+// open ones; nil on other transports. They tell the run's packets from
+// others on a shared loopback.
+func (r *Run) Addrs() []Addr {
+	if r.t != scenario.TCP4 && r.t != scenario.TCP6 {
+		return nil
+	}
+	var out []Addr
+	for _, e := range r.all {
+		if e.FD >= 0 {
+			// A socket the kernel has reset or not yet bound reports the
+			// unspecified address or port 0: not an address of its own.
+			if s := name(e.FD, unix.Getsockname); s.Port() != 0 && !s.Addr().IsUnspecified() {
+				e.Sock = s
+			}
+			if p := name(e.FD, unix.Getpeername); p.IsValid() {
+				e.Peer = p
+			}
+		}
+		local := e.Sock
+		if !local.IsValid() {
+			local = e.Local
+		}
+		out = append(out, Addr{Actor: e.Name, Local: local, Peer: e.Peer, Open: e.FD >= 0})
+	}
+	return out
 }
 
 // State is the TCP state of one actor's socket, read through its own

@@ -8,6 +8,9 @@ import "golang.org/x/sys/unix"
 // nothing but a user sends.
 const marker = unix.SIGUSR2
 
+// Loopback is the loopback interface, on which the run's packets pass.
+const Loopback = "lo0"
+
 // fionread is FIONREAD, _IOR('f', 127, int), which x/sys/unix does not
 // define for the BSDs.
 const fionread = 0x4004667f

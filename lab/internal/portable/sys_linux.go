@@ -15,6 +15,9 @@ const marker = syscall.Signal(40)
 
 const fionread = unix.SIOCINQ
 
+// Loopback is the loopback interface, on which the run's packets pass.
+const Loopback = "lo"
+
 // closeUnsure: Linux hands a connection that enters TIME_WAIT to a socket
 // of its own and leaves the descriptor's socket CLOSE, so CLOSE through a
 // descriptor cannot tell a forgotten connection from one in TIME_WAIT.

@@ -1,0 +1,149 @@
+//go:build darwin || freebsd || linux
+
+package lab
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"time"
+
+	"github.com/teardown-net/teardown/lab/internal/portable"
+	"github.com/teardown-net/teardown/observe/capture"
+	"github.com/teardown-net/teardown/observe/wire"
+)
+
+// portableWire is the portable runner's packet capture: the host's
+// loopback (lo on Linux, lo0 on macOS and FreeBSD), which every process on
+// the host shares, so that only the packets of the run's own sockets are
+// kept. Opening it needs root.
+type portableWire struct {
+	cap *capture.Capture
+	// isn holds the first sequence number of each direction, so that
+	// packets show relative sequence numbers as tcpdump does.
+	isn map[[2]netip.AddrPort]uint32
+	// pcap, when Options.PcapDir asks for one, gets the run's packets,
+	// the first after each step labelled with it.
+	pcap  *wire.Writer
+	pfile *os.File
+	label string
+	// last is when the latest of the run's packets was captured, by the
+	// kernel's clock (the wall clock).
+	last time.Time
+}
+
+func openPortableWire() (*portableWire, error) {
+	c, err := capture.Open(portable.Loopback)
+	if err != nil {
+		return nil, err
+	}
+	return &portableWire{cap: c, isn: map[[2]netip.AddrPort]uint32{}}, nil
+}
+
+// record writes the run's packets to a pcapng file at path from now on.
+func (w *portableWire) record(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("pcap file: %w", err)
+	}
+	if w.pcap, err = wire.NewWriter(f); err != nil {
+		f.Close()
+		return fmt.Errorf("pcap file: %w", err)
+	}
+	w.pfile = f
+	return nil
+}
+
+func (w *portableWire) close() {
+	w.cap.Close()
+	if w.pfile != nil {
+		w.pcap.Flush()
+		w.pfile.Close()
+	}
+}
+
+// portableTable is the run's endpoints as the observers of the full runner
+// know them, so that packets are named by the same rules.
+func portableTable(addrs []portable.Addr) endpoints {
+	tab := make(endpoints, 0, len(addrs))
+	for _, a := range addrs {
+		tab = append(tab, endpoint{Name: a.Actor, Local: a.Local, Remote: a.Peer, Open: a.Open, Closed: !a.Open})
+	}
+	return tab
+}
+
+// drain appends the run's packets captured since the last drain to pkts
+// and returns how many there were; other processes' packets on the shared
+// loopback are dropped. It moves w.last to the latest one's capture time.
+func (w *portableWire) drain(tab endpoints, pkts *[]Packet) (int, error) {
+	got, err := w.cap.Drain()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, p := range got {
+		if ours(tab, p.Src) || ours(tab, p.Dst) {
+			*pkts = append(*pkts, w.packet(tab, p))
+			n++
+			if p.Time.After(w.last) {
+				w.last = p.Time
+			}
+			if w.pcap != nil {
+				w.pcap.Write(p.Time, p.Data, w.label)
+				w.label = ""
+			}
+		}
+	}
+	return n, nil
+}
+
+// ours reports whether a is the address of one of the run's sockets.
+func ours(tab endpoints, a netip.AddrPort) bool {
+	for _, e := range tab {
+		if e.Local == a {
+			return true
+		}
+	}
+	return false
+}
+
+// packet turns a segment into the record's form, as the full runner's
+// observers do: the actors at each end, and sequence numbers relative to
+// each direction's SYN.
+func (w *portableWire) packet(tab endpoints, p wire.Packet) Packet {
+	fwd, rev := [2]netip.AddrPort{p.Src, p.Dst}, [2]netip.AddrPort{p.Dst, p.Src}
+	if p.Flags&wire.SYN != 0 {
+		if _, ok := w.isn[fwd]; !ok {
+			w.isn[fwd] = p.Seq
+		}
+	}
+	seq, ack := p.Seq, p.Ack
+	if isn, ok := w.isn[fwd]; ok {
+		seq -= isn
+	}
+	if isn, ok := w.isn[rev]; ok && p.Flags&wire.ACK != 0 {
+		ack -= isn
+	}
+	return Packet{
+		Time: p.Time, From: tab.actorOf(p.Src, p.Dst), To: tab.actorOf(p.Dst, p.Src),
+		Flags: p.Flags.String(), Seq: seq, Ack: ack, Len: p.Len,
+		src: p.Src, dst: p.Dst,
+	}
+}
+
+// quietFor is how long the wire must carry none of the run's packets for
+// the step to count as settled: longer than loopback takes to answer a
+// segment, shorter than the kernel's first timer (the delayed ACK, 40ms).
+const quietFor = 5 * time.Millisecond
+
+// limits says what the capture missed, once the run is over.
+func (w *portableWire) limits() []string {
+	_, dropped, err := w.cap.Stats()
+	switch {
+	case err != nil:
+		return []string{fmt.Sprintf("capture: %v", err)}
+	case dropped > 0:
+		return []string{fmt.Sprintf("capture: the kernel dropped %d packets on %s: the wire record is incomplete", dropped, portable.Loopback)}
+	}
+	return nil
+}
