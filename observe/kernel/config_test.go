@@ -1,6 +1,9 @@
 package kernel
 
-import "testing"
+import (
+	"math"
+	"testing"
+)
 
 func TestRingSize(t *testing.T) {
 	for _, tc := range []struct{ asked, want int }{
@@ -11,7 +14,8 @@ func TestRingSize(t *testing.T) {
 		{48 << 20, 64 << 20},
 		{64 << 20, 64 << 20},
 		{MaxRingSize, MaxRingSize},
-		{4 * MaxRingSize, MaxRingSize},
+		{MaxRingSize + 1, MaxRingSize},
+		{math.MaxInt, MaxRingSize},
 	} {
 		cfg := Config{RingSize: tc.asked}
 		if got := cfg.ringSize(); int(got) != tc.want {
