@@ -40,9 +40,7 @@ type observers struct {
 	// label is the comment the next packet written to the capture file
 	// carries: the step it follows, once.
 	label string
-	// isn holds the first sequence number of each direction, so that
-	// packets show relative sequence numbers as tcpdump does.
-	isn map[[2]netip.AddrPort]uint32
+	isn   isns
 	// arrived holds the SYN and FIN flags captured in each direction.
 	arrived map[[2]netip.AddrPort]wire.Flags
 	// mono0 and wall0 are one instant on CLOCK_MONOTONIC and on the wall
@@ -59,7 +57,7 @@ type observers struct {
 // a socket dump per host, and a capture on the client host's link (where
 // both directions pass) or on loopback.
 func openObservers(env *environment, t scenario.Transport, rec *Record, opts Options, net *hosts.Network) (*observers, error) {
-	o := &observers{isolated: env.isolate, settleFor: opts.settle(), release: env.release, isn: map[[2]netip.AddrPort]uint32{}, arrived: map[[2]netip.AddrPort]wire.Flags{}}
+	o := &observers{isolated: env.isolate, settleFor: opts.settle(), release: env.release, isn: isns{}, arrived: map[[2]netip.AddrPort]wire.Flags{}}
 	if !t.IsTCP() {
 		return o, nil
 	}
@@ -481,7 +479,7 @@ func (o *observers) drain(tab endpoints, ob *observation) int {
 		}
 		o.write(f)
 		o.arrived[[2]netip.AddrPort{p.Src, p.Dst}] |= p.Flags & (wire.SYN | wire.FIN)
-		ob.Packets = append(ob.Packets, o.packet(tab, p))
+		ob.Packets = append(ob.Packets, o.isn.packet(tab, p))
 	}
 	return len(frames)
 }
@@ -522,27 +520,6 @@ func (o *observers) icmp(tab endpoints, at time.Time, ic wire.ICMP) Packet {
 // the hosts package finds the network ready: not the scenario's.
 func probe(a, b netip.AddrPort) bool {
 	return a.Port() == hosts.ProbePort || b.Port() == hosts.ProbePort
-}
-
-func (o *observers) packet(tab endpoints, p wire.Packet) Packet {
-	fwd, rev := [2]netip.AddrPort{p.Src, p.Dst}, [2]netip.AddrPort{p.Dst, p.Src}
-	if p.Flags&wire.SYN != 0 {
-		if _, ok := o.isn[fwd]; !ok {
-			o.isn[fwd] = p.Seq
-		}
-	}
-	seq, ack := p.Seq, p.Ack
-	if isn, ok := o.isn[fwd]; ok {
-		seq -= isn
-	}
-	if isn, ok := o.isn[rev]; ok && p.Flags&wire.ACK != 0 {
-		ack -= isn
-	}
-	return Packet{
-		Time: p.Time, From: tab.actorOf(p.Src, p.Dst), To: tab.actorOf(p.Dst, p.Src),
-		Flags: p.Flags.String(), Seq: seq, Ack: ack, Len: p.Len,
-		src: p.Src, dst: p.Dst,
-	}
 }
 
 // sameInstant reads CLOCK_MONOTONIC and the wall clock at one instant. Two

@@ -19,9 +19,7 @@ import (
 // kept. Opening it needs root.
 type portableWire struct {
 	cap *capture.Capture
-	// isn holds the first sequence number of each direction, so that
-	// packets show relative sequence numbers as tcpdump does.
-	isn map[[2]netip.AddrPort]uint32
+	isn isns
 	// pcap, when Options.PcapDir asks for one, gets the run's packets,
 	// the first after each step labelled with it.
 	pcap  *wire.Writer
@@ -37,7 +35,7 @@ func openPortableWire() (*portableWire, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &portableWire{cap: c, isn: map[[2]netip.AddrPort]uint32{}}, nil
+	return &portableWire{cap: c, isn: isns{}}, nil
 }
 
 // record writes the run's packets to a pcapng file at path from now on.
@@ -83,7 +81,7 @@ func (w *portableWire) drain(tab endpoints, pkts *[]Packet) (int, error) {
 	n := 0
 	for _, p := range got {
 		if ours(tab, p.Src) || ours(tab, p.Dst) {
-			*pkts = append(*pkts, w.packet(tab, p))
+			*pkts = append(*pkts, w.isn.packet(tab, p))
 			n++
 			if p.Time.After(w.last) {
 				w.last = p.Time
@@ -105,30 +103,6 @@ func ours(tab endpoints, a netip.AddrPort) bool {
 		}
 	}
 	return false
-}
-
-// packet turns a segment into the record's form, as the full runner's
-// observers do: the actors at each end, and sequence numbers relative to
-// each direction's SYN.
-func (w *portableWire) packet(tab endpoints, p wire.Packet) Packet {
-	fwd, rev := [2]netip.AddrPort{p.Src, p.Dst}, [2]netip.AddrPort{p.Dst, p.Src}
-	if p.Flags&wire.SYN != 0 {
-		if _, ok := w.isn[fwd]; !ok {
-			w.isn[fwd] = p.Seq
-		}
-	}
-	seq, ack := p.Seq, p.Ack
-	if isn, ok := w.isn[fwd]; ok {
-		seq -= isn
-	}
-	if isn, ok := w.isn[rev]; ok && p.Flags&wire.ACK != 0 {
-		ack -= isn
-	}
-	return Packet{
-		Time: p.Time, From: tab.actorOf(p.Src, p.Dst), To: tab.actorOf(p.Dst, p.Src),
-		Flags: p.Flags.String(), Seq: seq, Ack: ack, Len: p.Len,
-		src: p.Src, dst: p.Dst,
-	}
 }
 
 // quietFor is how long the wire must carry none of the run's packets for
