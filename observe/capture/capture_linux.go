@@ -1,7 +1,6 @@
 package capture
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -214,23 +213,12 @@ func (c *Capture) DrainFrames() ([]Frame, error) {
 		if flags&unix.MSG_TRUNC != 0 || n > len(c.buf) {
 			return fs, fmt.Errorf("capture on %s: packet of %d bytes exceeds the %d-byte buffer", c.ifname, n, len(c.buf))
 		}
-		data := append([]byte(nil), c.buf[:n]...)
-		f := Frame{Time: stamp(c.oob[:oobn]), Data: data}
-		p, err := wire.Decode(data)
-		switch {
-		case err == nil:
-			p.Time = f.Time
-			f.TCP, f.Packet = true, p
-		case errors.Is(err, wire.ErrNotTCP):
-			ic, ierr := wire.DecodeICMP(data)
-			if ierr != nil {
-				continue
-			}
-			f.ICMP = ic
-		case errors.Is(err, wire.ErrFragment):
-			continue
-		default:
+		f, ok, err := decodeFrame(stamp(c.oob[:oobn]), c.buf[:n])
+		if err != nil {
 			return fs, fmt.Errorf("capture on %s: %w", c.ifname, err)
+		}
+		if !ok {
+			continue
 		}
 		fs = append(fs, f)
 	}
