@@ -2,7 +2,6 @@ package capture
 
 import (
 	"fmt"
-	"os"
 	"time"
 	"unsafe"
 
@@ -239,30 +238,6 @@ func stamp(oob []byte) time.Time {
 		}
 	}
 	return time.Now()
-}
-
-// Wait blocks until a packet is queued or d has passed, and reports whether
-// one is queued.
-func (c *Capture) Wait(d time.Duration) (bool, error) {
-	deadline := time.Now().Add(d)
-	for {
-		ms := int(time.Until(deadline).Milliseconds())
-		if ms < 0 {
-			ms = 0
-		}
-		fds := []unix.PollFd{{Fd: int32(c.fd), Events: unix.POLLIN}}
-		n, err := unix.Poll(fds, ms)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return false, fmt.Errorf("capture on %s: poll: %w", c.ifname, err)
-		}
-		if n > 0 && fds[0].Revents&(unix.POLLERR|unix.POLLNVAL) != 0 {
-			return false, fmt.Errorf("capture on %s: poll: %w", c.ifname, os.ErrClosed)
-		}
-		return n > 0, nil
-	}
 }
 
 // Stats returns how many packets passed the filter and how many of those the
