@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/teardown-net/teardown/catalog"
+	"github.com/teardown-net/teardown/scenario"
 	"github.com/teardown-net/teardown/sockerr"
 )
 
@@ -62,5 +63,53 @@ func TestScenariosExist(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("no entry names a scenario")
+	}
+}
+
+// TestScenariosCoverTheCatalog keeps each errno entry's scenarios in step
+// with the catalog: a scenario in which a call is expected, on Linux, to
+// fail with an errno that has an entry must be among that entry's
+// scenarios, so that explain points to every reproduction the lab has.
+func TestScenariosCoverTheCatalog(t *testing.T) {
+	b := load(t)
+	scs, err := catalog.Load()
+	if err != nil {
+		t.Fatalf("catalog.Load: %v", err)
+	}
+	listed := map[string]map[string]bool{}
+	for _, e := range b.Entries {
+		listed[e.ID] = map[string]bool{}
+		for _, id := range e.Scenarios {
+			listed[e.ID][id] = true
+		}
+	}
+	checked := 0
+	for _, sc := range scs {
+		for _, st := range sc.Steps {
+			if st.Op == nil || st.Op.Expect == nil {
+				continue
+			}
+			for _, tr := range sc.On {
+				if !st.Guard.Has(tr) {
+					continue
+				}
+				res, _, ok := st.Op.Expect.Resolve(scenario.Linux, tr)
+				if !ok || res.Kind != scenario.ResultErrno {
+					continue
+				}
+				ids, ok := listed[res.Errno]
+				if !ok {
+					continue
+				}
+				checked++
+				if !ids[sc.ID] {
+					t.Errorf("%s: line %d expects %s on %s, but explain's %s entry does not name the scenario", sc.ID, st.Pos.Line, res.Errno, tr, res.Errno)
+					ids[sc.ID] = true // once per scenario and errno
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no catalog call expects an errno that explain has an entry for")
 	}
 }
