@@ -124,20 +124,32 @@ func TestCompareNeverTrustsRecordedExpectations(t *testing.T) {
 }
 
 // TestStartOrder checks that the runs waiting on second-long timers start
-// first and the network runs next, each group in the plan's order.
+// first, then the others by the times their scripts set, longest first,
+// and among equal times the network runs before the rest, each group in
+// the plan's order.
 func TestStartOrder(t *testing.T) {
-	sc := func(id string, slow string, net scenario.Net) *scenario.Scenario {
-		return &scenario.Scenario{ID: id, Slow: slow, Net: net}
+	sc := func(id, header, body string) *scenario.Scenario {
+		src := "scenario " + id + "\ntitle \"t\"\non tcp4\n" + header + body
+		s, err := scenario.Parse(id+".td", []byte(src))
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		return s
 	}
 	jobs := []Job{
-		{Scenario: sc("a", "", scenario.NetLoopback)},
-		{Scenario: sc("b", "", scenario.NetRouted)},
-		{Scenario: sc("c", "1s", scenario.NetDirect)},
-		{Scenario: sc("d", "", scenario.NetLoopback)},
-		{Scenario: sc("e", "", scenario.NetDirect)},
-		{Scenario: sc("f", "2s", scenario.NetLoopback)},
+		{Scenario: sc("t/a", "", "client close -> ok\n")},
+		{Scenario: sc("t/b", "net routed\n", "client close -> ok\n")},
+		{Scenario: sc("t/c", "slow \"keepalive counts seconds\"\n", "client close -> ok\n")},
+		{Scenario: sc("t/d", "", "sleep 30ms\n")},
+		{Scenario: sc("t/e", "net direct\n", "client setsockopt TCP_USER_TIMEOUT 400 -> ok\n")},
+		{Scenario: sc("t/f", "limit 500ms\n", "client read 16 async -> blocked\nsleep 20ms\n")},
+		{Scenario: sc("t/g", "", "client setsockopt SO_RCVTIMEO 100 -> ok\nclient read 16 -> EAGAIN\n")},
+		{Scenario: sc("t/h", "", "client linger 5 -> ok\nclient close -> ok\n")},
 	}
-	if got, want := startOrder(jobs), []int{2, 5, 1, 4, 0, 3}; !slices.Equal(got, want) {
+	// c: slow; f: 520ms; e: 400ms; g: 100ms; d: 30ms; then b (net), a and
+	// h (a linger time is no wait: close returns once its data is
+	// acknowledged).
+	if got, want := startOrder(jobs), []int{2, 5, 4, 6, 3, 1, 0, 7}; !slices.Equal(got, want) {
 		t.Errorf("startOrder = %v, want %v", got, want)
 	}
 }

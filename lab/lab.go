@@ -11,7 +11,6 @@ import (
 	"context"
 	"errors"
 	"runtime"
-	"slices"
 	"sync"
 	"time"
 
@@ -20,7 +19,7 @@ import (
 
 // Options control how runs take place.
 type Options struct {
-	// Parallel is how many runs take place at once (default 8×GOMAXPROCS:
+	// Parallel is how many runs take place at once (default 16×GOMAXPROCS:
 	// a TCP run spends most of its time waiting for the kernel's timers,
 	// such as the 40ms delayed ACK of a FIN, not on a CPU).
 	Parallel int
@@ -46,7 +45,7 @@ func (o Options) parallel() int {
 	if o.Parallel > 0 {
 		return o.Parallel
 	}
-	return 8 * runtime.GOMAXPROCS(0)
+	return 16 * runtime.GOMAXPROCS(0)
 }
 
 func (o Options) settle() time.Duration {
@@ -161,29 +160,6 @@ func (l *Lab) Run(ctx context.Context, jobs []Job) []*Record {
 		l.env.released()
 	}
 	return recs
-}
-
-// startOrder is the order in which Run starts the jobs: those that wait on
-// kernel timers of a second or more (scenarios marked slow) first, then
-// those that build a network of hosts, then the rest, each group in the
-// jobs' order. The longest runs then overlap all the others instead of
-// starting last and holding up the end.
-func startOrder(jobs []Job) []int {
-	rank := func(j Job) int {
-		switch {
-		case j.Scenario.Slow != "":
-			return 0
-		case j.Scenario.Net == scenario.NetDirect, j.Scenario.Net == scenario.NetRouted:
-			return 1
-		}
-		return 2
-	}
-	order := make([]int, len(jobs))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return rank(jobs[a]) - rank(jobs[b]) })
-	return order
 }
 
 func (l *Lab) runOne(ctx context.Context, j Job) *Record {

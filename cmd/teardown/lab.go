@@ -202,7 +202,7 @@ func labRun(args []string, stdout, stderr io.Writer, verify bool) int {
 	all := fs.Bool("all", !verify, "write every run's timeline (verify writes only the runs that differ)")
 	limit := fs.Duration("limit", 0, "per-step block limit, overriding each scenario's (default: the scenario's, 2s)")
 	settle := fs.Duration("settle", 0, "bound on waiting for the kernel to settle after a step (default 1s)")
-	parallel := fs.Int("parallel", 0, "runs at once (default 8×CPUs; fewer if the open-file limit leaves too few descriptors)")
+	parallel := fs.Int("parallel", 0, "runs at once (default 16×CPUs; fewer if the open-file limit leaves too few descriptors)")
 	pcap := fs.String("pcap", "", "write a pcapng file per TCP run into this directory, each step a packet comment")
 	noIsolation := fs.Bool("no-isolation", false, "run in this network namespace even as root")
 	portable := fs.Bool("portable", false, "run with the portable runner, the one macOS and FreeBSD use: one run at a time, no namespaces, capture or tracing")

@@ -75,7 +75,10 @@ func Open(cfg Config) (*Observer, error) {
 	if len(cfg.Netns) > maxFilter || len(cfg.Ports) > maxFilter || len(cfg.Cgroups) > maxFilter {
 		return nil, fmt.Errorf("kernel observer: at most %d namespaces, ports and cgroups each", maxFilter)
 	}
-	kspec, err := btf.LoadKernelSpec()
+	// One cache for the kernel's types: decoding vmlinux's BTF is most of
+	// the time it takes to open, and the loader would decode it again.
+	cache := btf.NewCache()
+	kspec, err := cache.Kernel()
 	if err != nil {
 		return nil, fmt.Errorf("%w: kernel BTF: %v", ErrUnsupported, err)
 	}
@@ -146,7 +149,7 @@ func Open(cfg Config) (*Observer, error) {
 		}
 	}
 	spec.Maps[bpfMapEvents].MaxEntries = cfg.ringSize()
-	o.coll, err = ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{Programs: ebpf.ProgramOptions{KernelTypes: kspec}})
+	o.coll, err = ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{Cache: cache})
 	if err != nil {
 		var ve *ebpf.VerifierError
 		if errors.As(err, &ve) {
