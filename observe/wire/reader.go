@@ -55,8 +55,17 @@ type Stats struct {
 	TCP      int // returned as KindTCP
 	ICMP     int // returned as KindICMP
 	Other    int // other traffic: ARP, UDP, ICMP that quotes no TCP, ...
-	Fragment int // IP fragments, which are not reassembled
+	Fragment int // IP fragments held for reassembly (the one completing a datagram counts as what it holds)
 	Damaged  int // records whose headers are malformed, skipped
+
+	// Reassembled counts datagrams reassembled from fragments and decoded
+	// as packets. Datagrams given up: FragIncomplete when not all their
+	// fragments came (within the timeout, or before the end of the file),
+	// FragEvicted to stay within the reassembly's limits, FragInvalid for
+	// overlapping or inconsistent fragments. FragSnapped counts fragments
+	// the snap length cut short, which cannot be reassembled.
+	Reassembled, FragIncomplete, FragEvicted, FragInvalid, FragSnapped int
+
 	// Broken is set when the file itself was damaged (a record header that
 	// cannot be right, or a record cut short): reading stopped there.
 	Broken error
@@ -274,12 +283,14 @@ func (r *Reader) nextRecord() (*Record, error) {
 			ts, lt = ci.Timestamp, r.link(ci)
 		}
 		if err == io.EOF {
+			r.dec.frags.finish()
 			return nil, io.EOF
 		}
 		r.stats.Records++
 		if err != nil {
 			r.stats.Damaged++
 			r.stats.Broken = fmt.Errorf("record %d: %w", r.stats.Records, noEOF(err))
+			r.dec.frags.finish()
 			return nil, io.EOF
 		}
 		// The record is reset field by field: its TCP and ICMP parts,
@@ -319,7 +330,11 @@ func (r *Reader) count(res result) bool {
 }
 
 // Stats returns the counts so far.
-func (r *Reader) Stats() Stats { return r.stats }
+func (r *Reader) Stats() Stats {
+	st, f := r.stats, &r.dec.frags
+	st.Reassembled, st.FragIncomplete, st.FragEvicted, st.FragInvalid, st.FragSnapped = f.reassembled, f.incomplete, f.evicted, f.invalid, f.snapped
+	return st
+}
 
 // Offset is how many bytes of the input have been read, for showing
 // progress.
