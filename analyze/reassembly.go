@@ -1,5 +1,11 @@
 package analyze
 
+import (
+	"encoding/binary"
+
+	"github.com/teardown-net/teardown/observe/wire"
+)
+
 // reassembly is what Zeek's stream reassembly contributes to history: the
 // content gap letter G. It keeps no payload, only which sequence ranges an
 // endpoint has sent: next is the first byte not yet received in order, and
@@ -97,4 +103,21 @@ func (c *zconn) ackReceived(e *endpoint, relAck uint64) {
 
 func clean(e *endpoint) bool {
 	return e.state == stEstablished || (e.state == stClosed && e.prev == stEstablished)
+}
+
+// capturedPayload is how many bytes of p's payload the capture holds: the
+// IP length fields less the payload length give the bytes of headers in
+// front of it. A packet without its bytes counts as whole.
+func capturedPayload(p *wire.Packet) int {
+	d := p.Data
+	var total int
+	switch {
+	case len(d) >= 20 && d[0]>>4 == 4:
+		total = int(binary.BigEndian.Uint16(d[2:]))
+	case len(d) >= 40 && d[0]>>4 == 6:
+		total = 40 + int(binary.BigEndian.Uint16(d[4:]))
+	default:
+		return p.Len
+	}
+	return len(d) - (total - p.Len)
 }
