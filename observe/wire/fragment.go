@@ -31,6 +31,11 @@ import (
 // its options, flags and offset cleared and the checksum made again;
 // IPv6 the fixed header only, with the Next Header of the first
 // fragment's Fragment header, the extension headers before it dropped.
+//
+// A fragment the snap length cut short cannot be reassembled. As Zeek
+// does, the first fragment of a datagram is then analyzed on its own,
+// which shows its headers in a capture of headers only; later ones are
+// not used.
 
 // Bounds of the reassembly.
 const (
@@ -300,15 +305,32 @@ func (dg *datagram) assemble() []byte {
 	h := dg.hdr
 	out := dg.buf[maxIPv4Header-len(h) : maxIPv4Header+dg.total]
 	copy(out, h)
-	if dg.v6 {
-		binary.BigEndian.PutUint16(out[4:], uint16(dg.total))
-		out[6] = dg.next
-		return out
+	unfragment(out[:len(h)], dg.v6, dg.next, dg.total)
+	return out
+}
+
+// unfragment makes h, a fragment's IP header, the header of a whole
+// datagram of size payload bytes: for IPv4 without MF and offset and with
+// its checksum made again; for IPv6 (the fixed header) with next as its
+// Next Header.
+func unfragment(h []byte, v6 bool, next uint8, size int) {
+	if v6 {
+		binary.BigEndian.PutUint16(h[4:], uint16(size))
+		h[6] = next
+		return
 	}
-	binary.BigEndian.PutUint16(out[2:], uint16(len(h)+dg.total))
-	out[6] &= 0x40 // keep DF; clear MF and the offset
-	out[7] = 0
-	out[10], out[11] = 0, 0
-	binary.BigEndian.PutUint16(out[10:], ^sum(0, out[:len(h)]))
+	binary.BigEndian.PutUint16(h[2:], uint16(len(h)+size))
+	h[6] &= 0x40 // keep DF; clear MF and the offset
+	h[7] = 0
+	h[10], h[11] = 0, 0
+	binary.BigEndian.PutUint16(h[10:], ^sum(0, h))
+}
+
+// alone is a first fragment as a packet of its own, with what was
+// captured of it: what Zeek analyzes of a datagram the snap length cut
+// (its headers are whole; its length is the fragment's).
+func alone(fr *fragment) []byte {
+	out := append(append(make([]byte, 0, len(fr.hdr)+len(fr.data)), fr.hdr...), fr.data...)
+	unfragment(out[:len(fr.hdr)], fr.v6, fr.next, fr.size)
 	return out
 }

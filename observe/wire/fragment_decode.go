@@ -58,7 +58,10 @@ func (d *decoder) fragment(net gopacket.LayerType, rec *Record, checksums bool, 
 		return resultDamaged
 	case fragSnapped:
 		d.frags.snapped++
-		return resultFragment
+		if fr.off != 0 {
+			return resultFragment
+		}
+		dg = alone(&fr)
 	default:
 		return resultFragment
 	}

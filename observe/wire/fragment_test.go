@@ -135,6 +135,14 @@ func TestFragments(t *testing.T) {
 	badSum[1][8]-- // the TTL, under the header checksum
 	snapped := slices.Clone(f4)
 	snapped[1] = snapped[1][:60]
+	// A first fragment the snap length cut is a packet of its own, as
+	// long as the fragment says.
+	snappedFirst := slices.Clone(f4)
+	snappedFirst[0] = snappedFirst[0][:60]
+	whole := bytes.Clone(f4[0])
+	whole[6] = 0
+	first, _ := Decode(whole)
+	first.Data = first.Data[:60]
 	late := sameTime(len(f4))
 	late[3] = late[2].Add(fragTimeout4 + time.Second)
 	// Another datagram's fragments in between, with the same addresses
@@ -172,6 +180,7 @@ func TestFragments(t *testing.T) {
 		{"bad header checksum", badSum, nil, true, nil, fragCounts{Fragment: 3, Damaged: 1, Incomplete: 1}},
 		{"bad header checksum not checked", badSum, nil, false, []Packet{want4}, fragCounts{TCP: 1, Fragment: 3, Reassembled: 1}},
 		{"cut by the snap length", snapped, nil, false, nil, fragCounts{Fragment: 4, Snapped: 1, Incomplete: 1}},
+		{"first cut by the snap length", snappedFirst, nil, false, []Packet{first}, fragCounts{TCP: 1, Fragment: 3, Snapped: 1, Incomplete: 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, data, st := fragRead(t, tc.frames, tc.times, tc.checksums)
