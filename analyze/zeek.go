@@ -373,7 +373,7 @@ func (c *zconn) process(p *wire.Packet, t int64, isOrig bool) {
 		if syn {
 			dataSeq++
 		}
-		e.reasm.dataSent(dataSeq, uint64(length))
+		e.dataSent(dataSeq, uint64(length))
 	}
 	if doClose {
 		c.closed(e, peer, t)
