@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -121,6 +122,15 @@ func TestFragments(t *testing.T) {
 	want6, _ := Decode(p6)
 	f4 := split4(p4, 128, 7) // 420 bytes of TCP: 4 fragments
 	f6 := split6(p6, 128, 7)
+	// f6hbh has a hop-by-hop options header before each Fragment header.
+	var f6hbh [][]byte
+	for _, f := range f6 {
+		g := append(bytes.Clone(f[:40]), protoFragment, 0, 1, 4, 0, 0, 0, 0)
+		g[6] = protoHopByHop
+		g = append(g, f[40:]...)
+		binary.BigEndian.PutUint16(g[4:], uint16(len(g)-40))
+		f6hbh = append(f6hbh, g)
+	}
 	rev := func(f [][]byte) [][]byte { f = slices.Clone(f); slices.Reverse(f); return f }
 	// overlap is f4 with a fragment that covers the second one's end and
 	// the third one's start.
@@ -168,6 +178,7 @@ func TestFragments(t *testing.T) {
 		{"ipv4 reversed", rev(f4), nil, false, []Packet{want4}, fragCounts{TCP: 1, Fragment: 3, Reassembled: 1}},
 		{"ipv6 in order", f6, nil, false, []Packet{want6}, fragCounts{TCP: 1, Fragment: 3, Reassembled: 1}},
 		{"ipv6 reversed", rev(f6), nil, false, []Packet{want6}, fragCounts{TCP: 1, Fragment: 3, Reassembled: 1}},
+		{"ipv6 hop-by-hop options first", f6hbh, nil, false, []Packet{want6}, fragCounts{TCP: 1, Fragment: 3, Reassembled: 1}},
 		{"duplicate", append(slices.Clone(f4[:2]), f4[1:]...), nil, false, []Packet{want4}, fragCounts{TCP: 1, Fragment: 4, Reassembled: 1}},
 		{"duplicate after the end", append(slices.Clone(f4), f4[0]), nil, false, []Packet{want4}, fragCounts{TCP: 1, Fragment: 4, Reassembled: 1, Incomplete: 1}},
 		{"overlapping", overlap, nil, false, nil, fragCounts{Fragment: 5, Invalid: 1, Incomplete: 1}},
@@ -305,6 +316,7 @@ func FuzzFragments(f *testing.F) {
 		now := time.Unix(1000, 0)
 		hdr4 := seg{src: "198.18.0.1:1", dst: "198.18.0.2:2"}.ipv4()[:20]
 		hdr6 := seg{src: "[2001:db8::1]:1", dst: "[2001:db8::2]:2"}.ipv6()[:40]
+		a4, a6 := netip.MustParseAddr("198.18.0.1"), netip.MustParseAddr("2001:db8::1")
 		for len(ops) >= 5 {
 			// Each operation: id and version, offset, size, flags, time step.
 			id, v6 := uint32(ops[0]&3), ops[0]&4 != 0
@@ -316,9 +328,10 @@ func FuzzFragments(f *testing.F) {
 			more := ops[3]&1 != 0
 			now = now.Add(time.Duration(ops[4]) * 250 * time.Millisecond)
 			ops = ops[5:]
-			fr := fragment{key: fragKey{id: id}, v6: v6, off: off, more: more, size: size, data: src(id, off, max(size, 0))}
+			fr := fragment{key: fragKey{src: a4, dst: a4, id: id}, v6: v6, off: off, more: more, size: size, data: src(id, off, max(size, 0))}
 			fr.hdr = hdr4
 			if v6 {
+				fr.key.src, fr.key.dst = a6, a6
 				fr.hdr, fr.next = hdr6, protoTCP
 			}
 			if ops := len(fs.pending); ops > maxDatagrams {
