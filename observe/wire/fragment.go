@@ -13,6 +13,8 @@ import (
 //
 //   - fragments belong together when source, destination, identification
 //     and (IPv4) protocol agree;
+//   - an IPv4 fragment that is not the last is cut to a multiple of 8
+//     bytes; an IPv6 one that is not a multiple is malformed;
 //   - a fragment that lies wholly inside data already received is a
 //     duplicate and is ignored: the first copy is kept;
 //   - a fragment that overlaps received data only in part discards the
@@ -112,6 +114,12 @@ type fragments struct {
 // add adds a fragment seen at time t. With fragDone it returns the
 // datagram, whose bytes are the caller's.
 func (f *fragments) add(t time.Time, fr *fragment) ([]byte, fragResult) {
+	if fr.more && fr.size%8 != 0 && !fr.v6 {
+		// RFC 791 wants multiples of 8; Linux cuts an IPv4 fragment
+		// that is not to one (and drops an IPv6 one).
+		fr.size &^= 7
+		fr.data = fr.data[:min(len(fr.data), fr.size)]
+	}
 	end := fr.off + fr.size
 	switch {
 	case fr.size <= 0, fr.more && fr.size%8 != 0:

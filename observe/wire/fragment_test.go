@@ -140,6 +140,10 @@ func TestFragments(t *testing.T) {
 	// misaligned is a first fragment of 100 bytes, which is not a multiple of 8.
 	misaligned := split4(p4, 100, 7)[0]
 	binary.BigEndian.PutUint16(misaligned[6:], 0x2000)
+	misaligned6 := split6(p6, 100, 7)[0]
+	binary.BigEndian.PutUint16(misaligned6[42:], 1)
+	empty := bytes.Clone(f4[1][:20])
+	binary.BigEndian.PutUint16(empty[2:], 20)
 	badSum := slices.Clone(f4)
 	badSum[1] = bytes.Clone(badSum[1])
 	badSum[1][8]-- // the TTL, under the header checksum
@@ -187,7 +191,10 @@ func TestFragments(t *testing.T) {
 		{"last too late", f4, late, false, nil, fragCounts{Fragment: 4, Incomplete: 2}},
 		{"two datagrams mixed", mixed, nil, false, []Packet{want4, want4}, fragCounts{TCP: 2, Fragment: 6, Reassembled: 2}},
 		{"inside a tunnel", tunnel, nil, false, []Packet{want4}, fragCounts{TCP: 1, Fragment: 3, Reassembled: 1}},
-		{"misaligned", [][]byte{misaligned}, nil, false, nil, fragCounts{Damaged: 1}},
+		{"ipv4 misaligned", [][]byte{misaligned}, nil, false, nil, fragCounts{Fragment: 1, Incomplete: 1}},
+		{"ipv4 misaligned, cut to 8 bytes", append([][]byte{misaligned}, split4(p4, 96, 7)[1:]...), nil, false, []Packet{want4}, fragCounts{TCP: 1, Fragment: 4, Reassembled: 1}},
+		{"ipv6 misaligned", [][]byte{misaligned6}, nil, false, nil, fragCounts{Damaged: 1}},
+		{"empty", [][]byte{empty}, nil, false, nil, fragCounts{Damaged: 1}},
 		{"bad header checksum", badSum, nil, true, nil, fragCounts{Fragment: 3, Damaged: 1, Incomplete: 1}},
 		{"bad header checksum not checked", badSum, nil, false, []Packet{want4}, fragCounts{TCP: 1, Fragment: 3, Reassembled: 1}},
 		{"cut by the snap length", snapped, nil, false, nil, fragCounts{Fragment: 4, Snapped: 1, Incomplete: 1}},
