@@ -72,14 +72,17 @@ type Stats struct {
 }
 
 // Reader reads a pcap or pcapng stream one record at a time, keeping only
-// the current record in memory, and decodes the TCP segments and ICMP errors
+// the current record in memory (and fragments awaiting the rest of their
+// datagram), and decodes the TCP segments and ICMP errors
 // in it. Link types: Ethernet (with 802.1Q and QinQ tags, MPLS, PPPoE),
 // Linux cooked v1 and v2, raw IP, IPv4, IPv6, BSD loopback/null; tunnels
 // GRE, GRE in UDP, VXLAN, Geneve, GTP-U, AYIYA, 802.1ah PBB, IP-in-IP and
 // Aruba's 802.11 in GRE are decapsulated and the innermost segment is
 // returned (each subframe of an 802.11 A-MSDU in a Record of its own, with
-// the same N). A malformed record is skipped and counted; a damaged file ends
-// the stream with Stats.Broken set and io.EOF from Next, never a panic.
+// the same N). IP fragments are reassembled, within bounds (fragment.go),
+// and the datagram they make is returned with the record that completed
+// it. A malformed record is skipped and counted; a damaged file ends the
+// stream with Stats.Broken set and io.EOF from Next, never a panic.
 type Reader struct {
 	// Checksums, when set, makes the Reader verify IPv4 header and TCP
 	// checksums and mark a record whose sum is wrong (Record.BadSum).
