@@ -1,5 +1,11 @@
 package analyze
 
+import (
+	"encoding/binary"
+
+	"github.com/teardown-net/teardown/observe/wire"
+)
+
 // reassembly is what Zeek's stream reassembly contributes to history: the
 // content gap letter G. It keeps no payload, only which sequence ranges an
 // endpoint has sent: next is the first byte not yet received in order, and
@@ -7,6 +13,9 @@ package analyze
 type reassembly struct {
 	next  uint64 // relative; the first data byte is 1
 	ahead []span
+	// skip is set once Zeek would stop reassembling this side (its
+	// skip_deliveries): no gap is counted after that.
+	skip bool
 }
 
 type span struct{ lo, hi uint64 }
@@ -15,14 +24,39 @@ type span struct{ lo, hi uint64 }
 // taken as delivered, so a hostile capture cannot grow the list.
 const maxAhead = 64
 
+// maxAboveHole is Zeek's tcp_max_above_hole_without_any_acks: more bytes
+// than this beyond a hole, with none of the side's data acknowledged yet,
+// and Zeek gives up reassembling that side (above_hole_data_without_any_acks),
+// as if it were not seeing the peer's ACKs.
+const maxAboveHole = 16384
+
 func (r *reassembly) start() {
 	if r.next == 0 {
 		r.next = 1
 	}
 }
 
-// dataSent records payload [seq, seq+n).
-func (r *reassembly) dataSent(seq, n uint64) {
+// dataSent records payload [seq, seq+n) of e, Zeek's
+// TCP_Reassembler::DataSent.
+func (e *endpoint) dataSent(seq, n uint64) {
+	r := &e.reasm
+	if r.skip {
+		return
+	}
+	r.add(seq, n)
+	if len(r.ahead) > 0 && e.noDataAcked() {
+		top := uint64(0)
+		for _, s := range r.ahead {
+			top = max(top, s.hi)
+		}
+		if top-r.next > maxAboveHole {
+			r.skip, r.ahead = true, nil
+		}
+	}
+}
+
+// add records payload [seq, seq+n) as received.
+func (r *reassembly) add(seq, n uint64) {
 	r.start()
 	lo, hi := seq, seq+n
 	if hi <= r.next {
@@ -89,7 +123,7 @@ func (c *zconn) ackReceived(e *endpoint, relAck uint64) {
 		return
 	}
 	for range e.reasm.gaps(relAck) {
-		if clean(e) && clean(e.peer) {
+		if !e.reasm.skip && clean(e) && clean(e.peer) {
 			c.scaledHistory(e, &e.gap, 'G')
 		}
 	}
@@ -97,4 +131,21 @@ func (c *zconn) ackReceived(e *endpoint, relAck uint64) {
 
 func clean(e *endpoint) bool {
 	return e.state == stEstablished || (e.state == stClosed && e.prev == stEstablished)
+}
+
+// capturedPayload is how many bytes of p's payload the capture holds: the
+// IP length fields less the payload length give the bytes of headers in
+// front of it. A packet without its bytes counts as whole.
+func capturedPayload(p *wire.Packet) int {
+	d := p.Data
+	var total int
+	switch {
+	case len(d) >= 20 && d[0]>>4 == 4:
+		total = int(binary.BigEndian.Uint16(d[2:]))
+	case len(d) >= 40 && d[0]>>4 == 6:
+		total = 40 + int(binary.BigEndian.Uint16(d[4:]))
+	default:
+		return p.Len
+	}
+	return len(d) - (total - p.Len)
 }

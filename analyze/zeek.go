@@ -365,12 +365,15 @@ func (c *zconn) process(p *wire.Packet, t int64, isOrig bool) {
 		// judged by the states it leaves.
 		c.ackReceived(peer, relAck)
 	}
-	if length > 0 && !rst && !underflow {
+	// Only payload the capture holds whole reaches Zeek's reassembler
+	// (TCPSessionAdapter::Process, TCP_Endpoint::DataSent): a segment the
+	// snap length cut is, once acknowledged, a content gap.
+	if length > 0 && !rst && !underflow && capturedPayload(p) >= length {
 		dataSeq := relSeq
 		if syn {
 			dataSeq++
 		}
-		e.reasm.dataSent(dataSeq, uint64(length))
+		e.dataSent(dataSeq, uint64(length))
 	}
 	if doClose {
 		c.closed(e, peer, t)

@@ -52,6 +52,9 @@ func CaptureHTML(w io.Writer, conns []*analyze.Conn, o CaptureOptions) error {
 	st := o.Stats
 	p.f("</p>\n<p class=\"muted\">records: %d (TCP %d, ICMP errors %d, other %d, fragments %d, damaged %d)</p>\n",
 		st.Records, st.TCP, st.ICMP, st.Other, st.Fragment, st.Damaged)
+	if l := st.FragmentLine(); l != "" {
+		p.f("<p class=\"muted\">%s</p>\n", e(l))
+	}
 	if o.Interrupted {
 		p.f("<p class=\"err\">interrupted: a signal ended the reading after record %d; the connections still open then are drawn as they were</p>\n", st.Records)
 	}

@@ -205,6 +205,9 @@ Flags:
 		sum.Write(out)
 		fmt.Fprintf(out, "records: %d (TCP %d, ICMP errors %d, other %d, fragments %d, damaged %d)\n",
 			st.Records, st.TCP, st.ICMP, st.Other, st.Fragment, st.Damaged)
+		if l := st.FragmentLine(); l != "" {
+			fmt.Fprintln(out, l)
+		}
 	}
 	if err := out.Flush(); err != nil && werr == nil {
 		werr = err
@@ -215,6 +218,10 @@ Flags:
 			msg += fmt.Sprintf("; the file is damaged at %v, reading stopped there", st.Broken)
 		}
 		fmt.Fprintln(stderr, msg)
+	}
+	if n := st.FragmentsLost(); n > 0 {
+		fmt.Fprintf(stderr, "teardown analyze: %d fragmented datagrams could not be reassembled (%d incomplete, %d over the limits, %d overlapping or inconsistent): their packets are not analyzed\n",
+			n, st.FragIncomplete, st.FragEvicted, st.FragInvalid)
 	}
 	if werr != nil {
 		fmt.Fprintf(stderr, "teardown analyze: write: %v\n", werr)

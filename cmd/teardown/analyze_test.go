@@ -58,6 +58,22 @@ func TestAnalyzeDamaged(t *testing.T) {
 	}
 }
 
+// TestAnalyzeFragments checks that a capture with fragmented datagrams,
+// one of them incomplete, says what became of them on stdout and warns of
+// the lost one on stderr.
+func TestAnalyzeFragments(t *testing.T) {
+	name := filepath.Join("..", "..", "..", "shared", "zeek-parity", "traces", "tunnels__gtp__gtp1_gn_normal_incl_fragmentation.pcap")
+	if _, err := os.Stat(name); err != nil {
+		t.Skipf("Zeek parity traces not found (%v): they live in the project's shared folder", err)
+	}
+	code, out, errOut := run("analyze", name)
+	if code != exitOK || !strings.Contains(out, "10.131.47.185:1923") ||
+		!strings.Contains(out, "fragmented datagrams: 36 reassembled, 4 incomplete, 0 over the limits, 0 overlapping or inconsistent; 0 fragments cut by the snap length") ||
+		!strings.Contains(errOut, "4 fragmented datagrams could not be reassembled (4 incomplete,") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
 // labRecordRun is the part of the lab's JSON record the agreement test reads.
 type labRecordRun struct {
 	Scenario  string `json:"scenario"`

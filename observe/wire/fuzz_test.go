@@ -32,6 +32,10 @@ func FuzzReadPcap(f *testing.F) {
 	f.Add(pcapFile(binary.LittleEndian, magicNano, linkRaw, [][]byte{p.Data}, []time.Time{t0}))
 	f.Add(pcapFile(binary.BigEndian, magicMicro, linkEthernet, [][]byte{append(append(make([]byte, 12), 8, 0), p.Data...)}, []time.Time{t0}))
 	f.Add(pcapFile(binary.LittleEndian, magicMicro, linkSLL2, [][]byte{append([]byte{8, 0}, append(make([]byte, 18), p.Data...)...)}, []time.Time{t0}))
+	// Fragments of one IPv4 and one IPv6 datagram, for the reassembly.
+	big := seg{src: "127.0.0.1:1", dst: "127.0.0.1:2", flags: ACK, payload: "0123456789abcdef0123456789abcdef"}
+	frags := append(split4(big.ipv4(), 24, 1), split6(seg{src: "[::1]:1", dst: "[::1]:2", payload: "fragment"}.ipv6(), 16, 2)...)
+	f.Add(pcapFile(binary.LittleEndian, magicNano, linkRaw, frags, sameTime(len(frags))))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		pkts, err := ReadPcap(bytes.NewReader(b))
 		if err != nil {

@@ -62,6 +62,8 @@ type decoder struct {
 	// pending are the packets of the current frame not yet decoded,
 	// the subframes of an 802.11 A-MSDU; pendingBuf keeps its array.
 	pending, pendingBuf []inner
+	// frags holds the IP datagrams in reassembly.
+	frags fragments
 }
 
 func (d *decoder) init() {
@@ -164,7 +166,7 @@ func (d *decoder) decodeFrom(first gopacket.LayerType, frame []byte, rec *Record
 	}
 	switch {
 	case frag:
-		return resultFragment
+		return d.fragment(net, rec, checksums, depth)
 	case err != nil:
 		return resultDamaged
 	}

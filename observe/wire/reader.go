@@ -55,22 +55,34 @@ type Stats struct {
 	TCP      int // returned as KindTCP
 	ICMP     int // returned as KindICMP
 	Other    int // other traffic: ARP, UDP, ICMP that quotes no TCP, ...
-	Fragment int // IP fragments, which are not reassembled
+	Fragment int // IP fragments held for reassembly (the one completing a datagram counts as what it holds)
 	Damaged  int // records whose headers are malformed, skipped
+
+	// Reassembled counts datagrams reassembled from fragments and decoded
+	// as packets. Datagrams given up: FragIncomplete when not all their
+	// fragments came (within the timeout, or before the end of the file),
+	// FragEvicted to stay within the reassembly's limits, FragInvalid for
+	// overlapping or inconsistent fragments. FragSnapped counts fragments
+	// the snap length cut short, which cannot be reassembled.
+	Reassembled, FragIncomplete, FragEvicted, FragInvalid, FragSnapped int
+
 	// Broken is set when the file itself was damaged (a record header that
 	// cannot be right, or a record cut short): reading stopped there.
 	Broken error
 }
 
 // Reader reads a pcap or pcapng stream one record at a time, keeping only
-// the current record in memory, and decodes the TCP segments and ICMP errors
+// the current record in memory (and fragments awaiting the rest of their
+// datagram), and decodes the TCP segments and ICMP errors
 // in it. Link types: Ethernet (with 802.1Q and QinQ tags, MPLS, PPPoE),
 // Linux cooked v1 and v2, raw IP, IPv4, IPv6, BSD loopback/null; tunnels
 // GRE, GRE in UDP, VXLAN, Geneve, GTP-U, AYIYA, 802.1ah PBB, IP-in-IP and
 // Aruba's 802.11 in GRE are decapsulated and the innermost segment is
 // returned (each subframe of an 802.11 A-MSDU in a Record of its own, with
-// the same N). A malformed record is skipped and counted; a damaged file ends
-// the stream with Stats.Broken set and io.EOF from Next, never a panic.
+// the same N). IP fragments are reassembled, within bounds (fragment.go),
+// and the datagram they make is returned with the record that completed
+// it. A malformed record is skipped and counted; a damaged file ends the
+// stream with Stats.Broken set and io.EOF from Next, never a panic.
 type Reader struct {
 	// Checksums, when set, makes the Reader verify IPv4 header and TCP
 	// checksums and mark a record whose sum is wrong (Record.BadSum).
@@ -274,12 +286,14 @@ func (r *Reader) nextRecord() (*Record, error) {
 			ts, lt = ci.Timestamp, r.link(ci)
 		}
 		if err == io.EOF {
+			r.dec.frags.finish()
 			return nil, io.EOF
 		}
 		r.stats.Records++
 		if err != nil {
 			r.stats.Damaged++
 			r.stats.Broken = fmt.Errorf("record %d: %w", r.stats.Records, noEOF(err))
+			r.dec.frags.finish()
 			return nil, io.EOF
 		}
 		// The record is reset field by field: its TCP and ICMP parts,
@@ -319,7 +333,11 @@ func (r *Reader) count(res result) bool {
 }
 
 // Stats returns the counts so far.
-func (r *Reader) Stats() Stats { return r.stats }
+func (r *Reader) Stats() Stats {
+	st, f := r.stats, &r.dec.frags
+	st.Reassembled, st.FragIncomplete, st.FragEvicted, st.FragInvalid, st.FragSnapped = f.reassembled, f.incomplete, f.evicted, f.invalid, f.snapped
+	return st
+}
 
 // Offset is how many bytes of the input have been read, for showing
 // progress.
