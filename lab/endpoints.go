@@ -26,11 +26,33 @@ type endpoint struct {
 	// Inode is the inode number of the open socket, by which the kernel's
 	// socket dumps name it; 0 once closed.
 	Inode uint64
+	// Cookie is the socket's cookie (SO_COOKIE), kept after close: the
+	// kernel names the socket by it in its events from the socket's
+	// creation to the end of its TIME_WAIT. 0 when not known.
+	Cookie uint64
 }
 
 // endpoints is the table of a run's endpoints at one moment, in the order
 // the run made them.
 type endpoints []endpoint
+
+// actorOfSocket names the endpoint whose socket has the cookie, and
+// otherwise (no cookie, or a socket none of the endpoints has: a request
+// socket, one a listener has not handed to accept yet) the endpoint at
+// local talking to remote, as actorOf finds it. The cookie comes first
+// because addresses are not yet known when a socket's first events fire: a
+// connecting socket's CLOSE -> SYN_SENT has no local port, so two sockets
+// connecting to one listener are told apart by their cookies alone.
+func (t endpoints) actorOfSocket(cookie uint64, local, remote netip.AddrPort) string {
+	if cookie != 0 {
+		for _, e := range t {
+			if e.Cookie == cookie {
+				return e.Name
+			}
+		}
+	}
+	return t.actorOf(local, remote)
+}
 
 // actorOf names the endpoint at local talking to remote: the connected
 // socket with both addresses, else the listener (or bound socket) with

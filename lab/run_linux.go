@@ -185,6 +185,7 @@ func (r *runner) table() endpoints {
 		tab[i] = endpoint{
 			Name: e.Name, Host: e.Host, Local: e.Local, Remote: e.Remote,
 			Bound: e.Bound, PortKept: e.PortKept, Open: e.FD >= 0, Closed: e.Closed,
+			Cookie: e.Cookie,
 		}
 		if e.FD >= 0 {
 			tab[i].Inode = e.Inode

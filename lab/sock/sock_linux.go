@@ -28,6 +28,11 @@ type Endpoint struct {
 	// Inode is the inode number of the descriptor's file, by which the
 	// kernel's socket dumps name an open socket.
 	Inode uint64
+	// Cookie is the socket's cookie (SO_COOKIE), by which the kernel's
+	// tracepoints name it from its creation on, before it has an address,
+	// and after it has lost it; 0 for a pipe end. Unlike a descriptor or
+	// an inode number it is never reused, and a TIME_WAIT entry keeps it.
+	Cookie uint64
 	// Local and Remote are the TCP addresses, known after bind, connect or
 	// accept; they stay after close so that orphans can be followed.
 	Local, Remote netip.AddrPort
@@ -114,7 +119,7 @@ func (n *Net) Socket(name, host string) (*Endpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("socket: %w", err)
 	}
-	e := &Endpoint{Name: name, FD: fd, Host: host, Inode: inode(fd)}
+	e := &Endpoint{Name: name, FD: fd, Host: host, Inode: inode(fd), Cookie: cookie(fd)}
 	if err := n.prepare(e); err != nil {
 		unix.Close(fd)
 		return nil, err
@@ -299,7 +304,7 @@ func (n *Net) Accept(l *Endpoint, name string) (*Endpoint, error) {
 	// The accepted socket inherits the listener's timeouts, as the
 	// kernel copies them: the listener's own, not the lab's limit; and
 	// its port lock.
-	e := &Endpoint{Name: name, FD: fd, Host: l.Host, Inode: inode(fd), RcvTimeo: l.RcvTimeo, SndTimeo: l.SndTimeo, PortKept: l.PortKept}
+	e := &Endpoint{Name: name, FD: fd, Host: l.Host, Inode: inode(fd), Cookie: cookie(fd), RcvTimeo: l.RcvTimeo, SndTimeo: l.SndTimeo, PortKept: l.PortKept}
 	if err := n.prepare(e); err != nil {
 		unix.Close(fd)
 		return nil, err
@@ -323,8 +328,8 @@ func (n *Net) Pair() (client, server *Endpoint, err error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("socketpair: %w", err)
 		}
-		client = &Endpoint{Name: "client", FD: fds[0], Inode: inode(fds[0])}
-		server = &Endpoint{Name: "server", FD: fds[1], Inode: inode(fds[1])}
+		client = &Endpoint{Name: "client", FD: fds[0], Inode: inode(fds[0]), Cookie: cookie(fds[0])}
+		server = &Endpoint{Name: "server", FD: fds[1], Inode: inode(fds[1]), Cookie: cookie(fds[1])}
 		for _, e := range []*Endpoint{client, server} {
 			if err := n.prepare(e); err != nil {
 				unix.Close(fds[0])
@@ -374,4 +379,13 @@ func inode(fd int) uint64 {
 		return 0
 	}
 	return uint64(st.Ino)
+}
+
+// cookie returns the socket's cookie, 0 for what is not a socket.
+func cookie(fd int) uint64 {
+	c, err := unix.GetsockoptUint64(fd, unix.SOL_SOCKET, unix.SO_COOKIE)
+	if err != nil {
+		return 0
+	}
+	return c
 }
