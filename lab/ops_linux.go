@@ -382,7 +382,7 @@ func (r *runner) pipeWrite(e *sock.Endpoint, op *scenario.Op, st *Step) (scenari
 			}
 			return errResult(err)
 		}
-		ready, err := pollOne(e.FD, unix.POLLOUT, time.Until(deadline))
+		ready, err := r.pollUntil(op, e.FD, unix.POLLOUT, deadline)
 		if !ready && (err == nil || r.wd.fired.Load()) {
 			st.Moved = total
 			return blockedResult(), nil
@@ -521,7 +521,7 @@ func (r *runner) pipeRead(e *sock.Endpoint, op *scenario.Op, buf []byte) (int, e
 		if !errors.Is(err, unix.EAGAIN) || e.Nonblock {
 			return n, err
 		}
-		ready, err := pollOne(e.FD, unix.POLLIN, time.Until(deadline))
+		ready, err := r.pollUntil(op, e.FD, unix.POLLIN, deadline)
 		if !ready && (err == nil || r.wd.fired.Load()) {
 			return 0, errBlocked
 		}
@@ -545,6 +545,45 @@ func pollOne(fd int, events int16, d time.Duration) (bool, error) {
 	return n > 0, nil
 }
 
+// pollUntil waits until deadline for events on fd, as op's call; a closed
+// fd gives EBADF.
+func (r *runner) pollUntil(op *scenario.Op, fd int, events int16, deadline time.Time) (bool, error) {
+	if fd < 0 {
+		return false, unix.EBADF
+	}
+	fds := []unix.PollFd{{Fd: int32(fd), Events: events}}
+	n, err := r.wait(op, deadline, func(ms int) (int, error) { return unix.Poll(fds, ms) })
+	if err != nil {
+		return false, err
+	}
+	return n > 0, nil
+}
+
+// wait makes a call that waits until deadline (poll, epoll_wait), given
+// the milliseconds that remain, and makes it again for what then remains
+// when a signal the scenario did not send ends it: the Go runtime's
+// preemption signal (see spuriousEINTR). poll(2) and epoll_wait(2) are
+// never restarted after a signal handler, SA_RESTART or not (signal(7)),
+// so such a signal ends them wherever in the wait it lands; the program
+// the scenario describes gets none, and waits its whole timeout. The
+// signals of "interrupt" and of the watchdog end the wait.
+func (r *runner) wait(op *scenario.Op, deadline time.Time, call func(ms int) (int, error)) (int, error) {
+	for {
+		n, err := call(msUntil(deadline))
+		if !errors.Is(err, unix.EINTR) || op.Interrupt > 0 || r.wd != nil && r.wd.fired.Load() {
+			return n, err
+		}
+	}
+}
+
+// msUntil is the time to deadline in milliseconds, rounded up so that a
+// wait is never shorter than asked, and 0 once it has passed: one look
+// that does not wait.
+func msUntil(deadline time.Time) int {
+	d := max(time.Until(deadline), 0)
+	return int((d + time.Millisecond - 1) / time.Millisecond)
+}
+
 func (r *runner) poll(e *sock.Endpoint, op *scenario.Op) (scenario.Result, error) {
 	var events int16
 	for _, ev := range op.Events {
@@ -564,7 +603,7 @@ func (r *runner) poll(e *sock.Endpoint, op *scenario.Op) (scenario.Result, error
 		timeout = 0
 	}
 	fds := []unix.PollFd{{Fd: int32(e.FD), Events: events}}
-	n, err := unix.Poll(fds, int(timeout.Milliseconds()))
+	n, err := r.wait(op, time.Now().Add(timeout), func(ms int) (int, error) { return unix.Poll(fds, ms) })
 	if err != nil {
 		return errResult(err)
 	}
@@ -635,7 +674,7 @@ func (r *runner) epoll(e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Res
 		timeout = 0
 	}
 	evs := make([]unix.EpollEvent, 1)
-	n, err := unix.EpollWait(ep.fd, evs, int(timeout.Milliseconds()))
+	n, err := r.wait(op, time.Now().Add(timeout), func(ms int) (int, error) { return unix.EpollWait(ep.fd, evs, ms) })
 	if err != nil {
 		return errResult(err)
 	}

@@ -543,7 +543,9 @@ func (r *runner) call(op *scenario.Op, st *Step) (scenario.Result, error) {
 // as the thread enters a call ends any socket call under a timeout with
 // EINTR, SA_RESTART or not (signal(7)); the program the scenario describes
 // gets no such signal. Only calls that did nothing when interrupted are
-// made again: not connect, whose handshake goes on, nor close.
+// made again: not connect, whose handshake goes on, nor close. poll and
+// epoll, and the waits on a pipe, are made again inside their operation,
+// for the time that remains of their timeout (runner.wait).
 func spuriousEINTR(op *scenario.Op, res scenario.Result) bool {
 	if op.Interrupt > 0 || res.Kind != scenario.ResultErrno || res.Errno != "EINTR" {
 		return false
