@@ -568,7 +568,7 @@ func (r *runner) call(op *scenario.Op, st *Step) (scenario.Result, error) {
 // gets no such signal. Only calls that did nothing when interrupted are
 // made again: not connect, whose handshake goes on, nor close. poll and
 // epoll, and the waits on a pipe, are made again inside their operation,
-// for the time that remains of their timeout (runner.wait).
+// for the time that remains of their timeout (block.Wait).
 func spuriousEINTR(op *scenario.Op, res scenario.Result) bool {
 	if op.Interrupt > 0 || res.Kind != scenario.ResultErrno || res.Errno != "EINTR" {
 		return false
