@@ -56,10 +56,13 @@ func (t endpoints) actorOfSocket(cookie uint64, local, remote netip.AddrPort) st
 
 // actorOf names the endpoint at local talking to remote: the connected
 // socket with both addresses, else the listener (or bound socket) with
-// that local address, else a connecting socket whose local address the
-// runner does not know yet (a connect that failed), one whose port the
-// kernel has not chosen yet, or a reset socket that has lost its address,
-// else the address itself.
+// that local address, else the one socket that can be meant where an
+// address is missing: a connecting socket whose local address the runner
+// does not know (a connect that failed), one whose port the kernel has not
+// chosen yet, or a reset socket that has lost its address. Where several
+// sockets could be meant, or none, it is the address itself: an event of
+// one of two clients connecting to one listener, without its cookie, is
+// not credited to the first of them.
 func (t endpoints) actorOf(local, remote netip.AddrPort) string {
 	for _, e := range t {
 		if e.Local == local && e.Remote == remote {
@@ -72,26 +75,43 @@ func (t endpoints) actorOf(local, remote netip.AddrPort) string {
 		}
 	}
 	if local.Port() != 0 && !local.Addr().IsUnspecified() {
-		for _, e := range t {
-			if !e.Local.IsValid() && e.Remote.IsValid() && e.Remote == remote {
-				return e.Name
-			}
+		if name, ok := t.only(func(e endpoint) bool {
+			return !e.Local.IsValid() && e.Remote.IsValid() && e.Remote == remote
+		}); ok {
+			return name
 		}
 	}
+	var fits func(endpoint) bool
 	switch {
 	case local.Port() == 0:
-		for _, e := range t {
-			if e.Remote == remote && e.Local.Addr() == local.Addr() {
-				return e.Name
-			}
-		}
+		fits = func(e endpoint) bool { return e.Remote == remote && e.Local.Addr() == local.Addr() }
 	case local.Addr().IsUnspecified():
 		// A socket the kernel has reset reports no address, only its port.
-		for _, e := range t {
-			if e.Local.Port() == local.Port() {
-				return e.Name
-			}
+		fits = func(e endpoint) bool { return e.Local.Port() == local.Port() }
+	}
+	if fits != nil {
+		if name, ok := t.only(fits); ok {
+			return name
 		}
 	}
 	return local.String()
+}
+
+// only names the endpoint that fits when exactly one socket does; the
+// endpoints of one socket under several descriptors (dup) are one, the
+// first named. ok is false when none fits, and when several sockets do.
+func (t endpoints) only(fits func(endpoint) bool) (name string, ok bool) {
+	var first endpoint
+	for _, e := range t {
+		if !fits(e) {
+			continue
+		}
+		switch {
+		case !ok:
+			first, ok = e, true
+		case e.Cookie == 0 || e.Cookie != first.Cookie:
+			return "", false
+		}
+	}
+	return first.Name, ok
 }
