@@ -26,18 +26,43 @@ type endpoint struct {
 	// Inode is the inode number of the open socket, by which the kernel's
 	// socket dumps name it; 0 once closed.
 	Inode uint64
+	// Cookie is the socket's cookie (SO_COOKIE), kept after close: the
+	// kernel names the socket by it in its events from the socket's
+	// creation to the end of its TIME_WAIT. 0 when not known.
+	Cookie uint64
 }
 
 // endpoints is the table of a run's endpoints at one moment, in the order
 // the run made them.
 type endpoints []endpoint
 
+// actorOfSocket names the endpoint whose socket has the cookie, and
+// otherwise (no cookie, or a socket none of the endpoints has: a request
+// socket, one a listener has not handed to accept yet) the endpoint at
+// local talking to remote, as actorOf finds it. The cookie comes first
+// because addresses are not yet known when a socket's first events fire: a
+// connecting socket's CLOSE -> SYN_SENT has no local port, so two sockets
+// connecting to one listener are told apart by their cookies alone.
+func (t endpoints) actorOfSocket(cookie uint64, local, remote netip.AddrPort) string {
+	if cookie != 0 {
+		for _, e := range t {
+			if e.Cookie == cookie {
+				return e.Name
+			}
+		}
+	}
+	return t.actorOf(local, remote)
+}
+
 // actorOf names the endpoint at local talking to remote: the connected
 // socket with both addresses, else the listener (or bound socket) with
-// that local address, else a connecting socket whose local address the
-// runner does not know yet (a connect that failed), one whose port the
-// kernel has not chosen yet, or a reset socket that has lost its address,
-// else the address itself.
+// that local address, else the one socket that can be meant where an
+// address is missing: a connecting socket whose local address the runner
+// does not know (a connect that failed), one whose port the kernel has not
+// chosen yet, or a reset socket that has lost its address. Where several
+// sockets could be meant, or none, it is the address itself: an event of
+// one of two clients connecting to one listener, without its cookie, is
+// not credited to the first of them.
 func (t endpoints) actorOf(local, remote netip.AddrPort) string {
 	for _, e := range t {
 		if e.Local == local && e.Remote == remote {
@@ -50,26 +75,43 @@ func (t endpoints) actorOf(local, remote netip.AddrPort) string {
 		}
 	}
 	if local.Port() != 0 && !local.Addr().IsUnspecified() {
-		for _, e := range t {
-			if !e.Local.IsValid() && e.Remote.IsValid() && e.Remote == remote {
-				return e.Name
-			}
+		if name, ok := t.only(func(e endpoint) bool {
+			return !e.Local.IsValid() && e.Remote.IsValid() && e.Remote == remote
+		}); ok {
+			return name
 		}
 	}
+	var fits func(endpoint) bool
 	switch {
 	case local.Port() == 0:
-		for _, e := range t {
-			if e.Remote == remote && e.Local.Addr() == local.Addr() {
-				return e.Name
-			}
-		}
+		fits = func(e endpoint) bool { return e.Remote == remote && e.Local.Addr() == local.Addr() }
 	case local.Addr().IsUnspecified():
 		// A socket the kernel has reset reports no address, only its port.
-		for _, e := range t {
-			if e.Local.Port() == local.Port() {
-				return e.Name
-			}
+		fits = func(e endpoint) bool { return e.Local.Port() == local.Port() }
+	}
+	if fits != nil {
+		if name, ok := t.only(fits); ok {
+			return name
 		}
 	}
 	return local.String()
+}
+
+// only names the endpoint that fits when exactly one socket does; the
+// endpoints of one socket under several descriptors (dup) are one, the
+// first named. ok is false when none fits, and when several sockets do.
+func (t endpoints) only(fits func(endpoint) bool) (name string, ok bool) {
+	var first endpoint
+	for _, e := range t {
+		if !fits(e) {
+			continue
+		}
+		switch {
+		case !ok:
+			first, ok = e, true
+		case e.Cookie == 0 || e.Cookie != first.Cookie:
+			return "", false
+		}
+	}
+	return first.Name, ok
 }

@@ -125,7 +125,10 @@ inject client>server S seq=+1000
 			t.Skip(r.Skip)
 		}
 		var clientNext uint32
-		for _, st := range r.Steps[:len(r.Steps)-1] {
+		for _, st := range r.Steps {
+			if st.Line >= 8 || st.Kind == lab.StepEnd {
+				break // the inject and what follows it
+			}
 			for _, p := range st.Packets {
 				if p.From == "client" && p.To == "server" {
 					end := p.Seq + uint32(p.Len)

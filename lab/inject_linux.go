@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/teardown-net/teardown/lab/internal/block"
 	"github.com/teardown-net/teardown/scenario"
 )
 
@@ -84,7 +85,7 @@ func (t *seqTracker) loop() {
 		t.mu.Lock()
 		t.drain()
 		t.mu.Unlock()
-		pollOne(t.fd, unix.POLLIN, 10*time.Millisecond)
+		block.One(t.fd, unix.POLLIN, time.Now().Add(10*time.Millisecond), nil)
 	}
 }
 

@@ -47,10 +47,15 @@ type observers struct {
 	// clock, to give the kernel's events wall-clock times for reports.
 	mono0 time.Duration
 	wall0 time.Time
-	// end is when the last step ended: what the kernel does after it,
-	// when the runner closes what the scenario left open, is not the
-	// scenario's.
+	// end is when the end of the run was recorded: what the kernel does
+	// after it, when the runner closes what the scenario left open, is not
+	// the scenario's.
 	end time.Duration
+	// last is the run's sockets as the last settling left them; resume
+	// says the next settling continues it (nothing was done since), so
+	// that a first look finding the same sockets is already settled.
+	last   []tcpstate.Socket
+	resume bool
 }
 
 // openObservers opens the run's observers in the namespace of each host:
@@ -206,8 +211,14 @@ func (o *observers) settle(ctx context.Context, tab endpoints, cut bool, label s
 	deadline := time.Now().Add(o.settleFor)
 	var prev []tcpstate.Socket
 	var still time.Time // since when nothing has changed
+	first := true
+	if o.resume && o.last != nil {
+		// Nothing has changed since the last look, which was settled.
+		prev, first, still = o.last, false, time.Now().Add(-stallFor)
+	}
+	o.resume = false
 	pause := 250 * time.Microsecond
-	for first := true; ; first = false {
+	for ; ; first = false {
 		fresh := o.drain(tab, &ob)
 		socks, err := o.dump(tcpstate.Connections)
 		if err != nil {
@@ -350,6 +361,7 @@ var finReceived = map[tcpstate.State]bool{
 // (PortKept): one whose port the kernel chose has given it back with its
 // connection, and is in no table.
 func (o *observers) settled(tab endpoints, socks []tcpstate.Socket, ob observation) observation {
+	o.last = socks
 	missing := slices.ContainsFunc(tab, func(e endpoint) bool {
 		_, ok := e.own(socks)
 		return e.Open && e.Local.IsValid() && e.PortKept && !ok

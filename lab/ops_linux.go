@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/teardown-net/teardown/lab/internal/block"
 	"github.com/teardown-net/teardown/lab/sock"
 	"github.com/teardown-net/teardown/scenario"
 )
@@ -382,7 +383,7 @@ func (r *runner) pipeWrite(e *sock.Endpoint, op *scenario.Op, st *Step) (scenari
 			}
 			return errResult(err)
 		}
-		ready, err := pollOne(e.FD, unix.POLLOUT, time.Until(deadline))
+		ready, err := block.One(e.FD, unix.POLLOUT, deadline, r.unasked(op))
 		if !ready && (err == nil || r.wd.fired.Load()) {
 			st.Moved = total
 			return blockedResult(), nil
@@ -521,7 +522,7 @@ func (r *runner) pipeRead(e *sock.Endpoint, op *scenario.Op, buf []byte) (int, e
 		if !errors.Is(err, unix.EAGAIN) || e.Nonblock {
 			return n, err
 		}
-		ready, err := pollOne(e.FD, unix.POLLIN, time.Until(deadline))
+		ready, err := block.One(e.FD, unix.POLLIN, deadline, r.unasked(op))
 		if !ready && (err == nil || r.wd.fired.Load()) {
 			return 0, errBlocked
 		}
@@ -531,18 +532,10 @@ func (r *runner) pipeRead(e *sock.Endpoint, op *scenario.Op, buf []byte) (int, e
 	}
 }
 
-// pollOne waits up to d for events on fd; a closed fd gives EBADF.
-func pollOne(fd int, events int16, d time.Duration) (bool, error) {
-	if fd < 0 {
-		return false, unix.EBADF
-	}
-	fds := []unix.PollFd{{Fd: int32(fd), Events: events}}
-	// Rounded up, so that the wait is never shorter than d.
-	n, err := unix.Poll(fds, int((max(d, 0)+time.Millisecond-1)/time.Millisecond))
-	if err != nil {
-		return false, err
-	}
-	return n > 0, nil
+// unasked returns whether a signal that ends op's wait with EINTR is none
+// the scenario sent (block.Wait): no "interrupt", and not the watchdog's.
+func (r *runner) unasked(op *scenario.Op) func() bool {
+	return func() bool { return op.Interrupt == 0 && !(r.wd != nil && r.wd.fired.Load()) }
 }
 
 func (r *runner) poll(e *sock.Endpoint, op *scenario.Op) (scenario.Result, error) {
@@ -556,20 +549,14 @@ func (r *runner) poll(e *sock.Endpoint, op *scenario.Op) (scenario.Result, error
 	}
 	// Without a timeout, or with one past the step's limit, poll waits
 	// like any blocking call, until the limit.
-	timeout := op.Timeout
-	if timeout == 0 || timeout > r.limit {
-		timeout = r.limit
-	}
-	if op.Now {
-		timeout = 0
-	}
+	timeout, limited := block.Timeout(op.Timeout, op.Now, r.limit)
 	fds := []unix.PollFd{{Fd: int32(e.FD), Events: events}}
-	n, err := unix.Poll(fds, int(timeout.Milliseconds()))
+	n, err := block.Poll(fds, time.Now().Add(timeout), r.unasked(op))
 	if err != nil {
 		return errResult(err)
 	}
 	if n == 0 {
-		if !op.Now && (op.Timeout == 0 || op.Timeout > r.limit) {
+		if limited {
 			return blockedResult(), nil
 		}
 		return countResult(0), nil
@@ -627,20 +614,14 @@ func (r *runner) epoll(e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Res
 		}
 		ep.attached, ep.events = true, want
 	}
-	timeout := op.Timeout
-	if timeout == 0 || timeout > r.limit {
-		timeout = r.limit
-	}
-	if op.Now {
-		timeout = 0
-	}
+	timeout, limited := block.Timeout(op.Timeout, op.Now, r.limit)
 	evs := make([]unix.EpollEvent, 1)
-	n, err := unix.EpollWait(ep.fd, evs, int(timeout.Milliseconds()))
+	n, err := block.Wait(time.Now().Add(timeout), r.unasked(op), func(ms int) (int, error) { return unix.EpollWait(ep.fd, evs, ms) })
 	if err != nil {
 		return errResult(err)
 	}
 	if n == 0 {
-		if !op.Now && (op.Timeout == 0 || op.Timeout > r.limit) {
+		if limited {
 			return blockedResult(), nil
 		}
 		return countResult(0), nil

@@ -94,6 +94,12 @@ const (
 	// StepExpect is an expect statement, checked against the step before
 	// it.
 	StepExpect StepKind = "expect"
+	// StepEnd is the end of the run, after the last step: what the kernel
+	// did once that step had settled (a delayed ACK, a FIN answered late, a
+	// TIME_WAIT reached) and the states the run left, looked at once more
+	// under the same settling rule, before the runner closes what the
+	// scenario left open. It has no line, and nothing checks it.
+	StepEnd StepKind = "end"
 )
 
 // Step is what happened at one statement of the scenario.

@@ -50,6 +50,10 @@ type runner struct {
 	// trackers follow the segments of each host an inject sends from
 	// ("" on loopback).
 	trackers map[string]*seqTracker
+	// settledMono and settledWall are when the last step's settling
+	// ended, where the end of the run begins.
+	settledMono time.Duration
+	settledWall time.Time
 }
 
 func (env *environment) run(ctx context.Context, j Job, opts Options, rec *Record) error {
@@ -165,9 +169,11 @@ func (env *environment) execute(ctx context.Context, j Job, opts Options, rec *R
 			return fmt.Errorf("%s: %w", s.Pos, err)
 		}
 	}
+	pending := len(r.async) > 0
 	if err := r.collect(true); err != nil {
 		return err
 	}
+	r.endOfRun(pending)
 	r.obs.end = monotonic()
 	r.closeAll()
 	evs, ok, limits := r.obs.finish(r.table())
@@ -185,6 +191,7 @@ func (r *runner) table() endpoints {
 		tab[i] = endpoint{
 			Name: e.Name, Host: e.Host, Local: e.Local, Remote: e.Remote,
 			Bound: e.Bound, PortKept: e.PortKept, Open: e.FD >= 0, Closed: e.Closed,
+			Cookie: e.Cookie,
 		}
 		if e.FD >= 0 {
 			tab[i].Inode = e.Inode
@@ -208,6 +215,23 @@ func (r *runner) observe(st *Step, op *scenario.Op) {
 		st.Sockets = states(r.table(), ob.socks)
 	}
 	st.Unread = r.unread()
+	r.settledMono, r.settledWall = sameInstant()
+}
+
+// endOfRun records, as the run's last entry, what came after the last step
+// had settled: packets and the kernel's events from then on, and the
+// states once the kernel has settled again. It starts where the last
+// step's look ended, so that everything the kernel did in the run is in
+// one entry or another, and waits as every step's settling does: only
+// while a peer owes an answer. When no async call was still under way
+// (pending) the runner has done nothing since that look, so a first look
+// that finds the same sockets and no packet is already settled.
+func (r *runner) endOfRun(pending bool) {
+	st := Step{Kind: StepEnd, Text: "end of run", Start: r.settledWall, mono: r.settledMono}
+	r.obs.resume = !pending
+	r.observe(&st, nil)
+	st.Took = time.Since(st.Start)
+	r.rec.Steps = append(r.rec.Steps, st)
 }
 
 // unread asks each open endpoint's own descriptor how many bytes a read
@@ -542,7 +566,9 @@ func (r *runner) call(op *scenario.Op, st *Step) (scenario.Result, error) {
 // as the thread enters a call ends any socket call under a timeout with
 // EINTR, SA_RESTART or not (signal(7)); the program the scenario describes
 // gets no such signal. Only calls that did nothing when interrupted are
-// made again: not connect, whose handshake goes on, nor close.
+// made again: not connect, whose handshake goes on, nor close. poll and
+// epoll, and the waits on a pipe, are made again inside their operation,
+// for the time that remains of their timeout (block.Wait).
 func spuriousEINTR(op *scenario.Op, res scenario.Result) bool {
 	if op.Interrupt > 0 || res.Kind != scenario.ResultErrno || res.Errno != "EINTR" {
 		return false

@@ -148,7 +148,7 @@ func (h *traceHub) events(tab endpoints, sc runScope, from, to time.Duration) ([
 func labEvent(tab endpoints, ev ktrace.Event) Event {
 	e := Event{
 		Name:  ev.Name,
-		Actor: tab.actorOf(ev.Src, ev.Dst),
+		Actor: tab.actorOfSocket(ev.Cookie, ev.Src, ev.Dst),
 		Peer:  tab.actorOf(ev.Dst, ev.Src),
 	}
 	switch ev.Name {

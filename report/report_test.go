@@ -65,6 +65,8 @@ func records() []*lab.Record {
 			{Kind: "op", Line: 11, Text: "client read 16 -> ECONNRESET  darwin: 0 documented", Actor: "client", Op: scenario.OpRead, Start: t0.Add(3 * time.Millisecond),
 				Result: res(zero), Expected: res(reset), Seed: res(reset), SeedDiffers: true, Verdict: lab.Differs,
 				Documented: []lab.Documented{{OS: "darwin", Result: zero}}},
+			{Kind: lab.StepEnd, Text: "end of run", Verdict: lab.Unchecked, Start: t0.Add(4 * time.Millisecond), Packets: []lab.Packet{}, Events: []lab.Event{},
+				Sockets: []lab.SockState{{Actor: "client", State: "CLOSE"}, {Actor: "server", State: "CLOSE"}}},
 		},
 	}
 	pipe := &lab.Record{Scenario: "close-unread/read", Transport: scenario.Pipe, Verdict: lab.Skipped, Skip: "a pipe has no unread data to reset", Start: t0}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/teardown-net/teardown/lab/internal/block"
 )
 
 // Endpoint is one socket (or pipe end) of a run, named by the actor that
@@ -28,6 +30,11 @@ type Endpoint struct {
 	// Inode is the inode number of the descriptor's file, by which the
 	// kernel's socket dumps name an open socket.
 	Inode uint64
+	// Cookie is the socket's cookie (SO_COOKIE), by which the kernel's
+	// tracepoints name it from its creation on, before it has an address,
+	// and after it has lost it; 0 for a pipe end. Unlike a descriptor or
+	// an inode number it is never reused, and a TIME_WAIT entry keeps it.
+	Cookie uint64
 	// Local and Remote are the TCP addresses, known after bind, connect or
 	// accept; they stay after close so that orphans can be followed.
 	Local, Remote netip.AddrPort
@@ -50,11 +57,10 @@ type Endpoint struct {
 	Nonblock bool
 	// WriteOnly: the write end of a pipe, which has nothing to read.
 	WriteOnly bool
-	// RcvTimeo and SndTimeo are the SO_RCVTIMEO and SO_SNDTIMEO the
-	// scenario set, as the kernel reported them back, 0 for none (the
-	// kernel's default). The kernel holds them when they end a call within
-	// the lab's limit, and the limit otherwise: see Net.Timeout.
-	RcvTimeo, SndTimeo time.Duration
+	// Timeouts are the SO_RCVTIMEO and SO_SNDTIMEO the scenario set; the
+	// kernel holds the lab's limit in their place when they are none or
+	// longer (see Net.SetTimeout).
+	block.Timeouts
 }
 
 // Net says where endpoints get their addresses.
@@ -114,7 +120,7 @@ func (n *Net) Socket(name, host string) (*Endpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("socket: %w", err)
 	}
-	e := &Endpoint{Name: name, FD: fd, Host: host, Inode: inode(fd)}
+	e := &Endpoint{Name: name, FD: fd, Host: host, Inode: inode(fd), Cookie: cookie(fd)}
 	if err := n.prepare(e); err != nil {
 		unix.Close(fd)
 		return nil, err
@@ -125,7 +131,7 @@ func (n *Net) Socket(name, host string) (*Endpoint, error) {
 // prepare gives a new socket the timeouts the kernel should hold for it.
 func (n *Net) prepare(e *Endpoint) error {
 	for _, opt := range []int{unix.SO_RCVTIMEO, unix.SO_SNDTIMEO} {
-		if err := n.apply(e, opt); err != nil {
+		if err := e.Timeouts.Apply(e.FD, opt, n.Limit); err != nil {
 			return fmt.Errorf("set the block limit on %s: %w", e.Name, err)
 		}
 	}
@@ -133,43 +139,10 @@ func (n *Net) prepare(e *Endpoint) error {
 }
 
 // SetTimeout sets the socket's own SO_RCVTIMEO or SO_SNDTIMEO (opt) to d,
-// as a program would, and returns the kernel's error. The kernel is given
-// d, so that it judges the value; what it holds afterwards is recorded as
-// the socket's own timeout, and replaced by the lab's limit when that is
-// none or longer than the limit.
+// as a program would, and returns the kernel's error; the kernel holds the
+// lab's limit in its place when it is none or longer (block.Timeouts.Set).
 func (n *Net) SetTimeout(e *Endpoint, opt int, d time.Duration) error {
-	tv := unix.NsecToTimeval(d.Nanoseconds())
-	if err := unix.SetsockoptTimeval(e.FD, unix.SOL_SOCKET, opt, &tv); err != nil {
-		return err
-	}
-	got, err := unix.GetsockoptTimeval(e.FD, unix.SOL_SOCKET, opt)
-	if err != nil {
-		return err
-	}
-	if opt == unix.SO_RCVTIMEO {
-		e.RcvTimeo = time.Duration(got.Nano())
-	} else {
-		e.SndTimeo = time.Duration(got.Nano())
-	}
-	return n.apply(e, opt)
-}
-
-// apply gives the kernel the timeout it should hold for opt: the socket's
-// own when it ends a call within the limit, else the limit.
-func (n *Net) apply(e *Endpoint, opt int) error {
-	d := n.Limit
-	if own := e.timeout(opt); !n.LabLimited(e, opt) {
-		d = own
-	}
-	tv := unix.NsecToTimeval(d.Nanoseconds())
-	return unix.SetsockoptTimeval(e.FD, unix.SOL_SOCKET, opt, &tv)
-}
-
-func (e *Endpoint) timeout(opt int) time.Duration {
-	if opt == unix.SO_RCVTIMEO {
-		return e.RcvTimeo
-	}
-	return e.SndTimeo
+	return e.Timeouts.Set(e.FD, opt, d, n.Limit)
 }
 
 // LabLimited reports whether a blocking call governed by opt (SO_RCVTIMEO
@@ -178,8 +151,7 @@ func (e *Endpoint) timeout(opt int) time.Duration {
 // partial write from it is then the lab's doing, not the kernel's answer
 // to the program.
 func (n *Net) LabLimited(e *Endpoint, opt int) bool {
-	own := e.timeout(opt)
-	return own == 0 || own > n.Limit
+	return e.Timeouts.LabLimited(opt, n.Limit)
 }
 
 // BindAddr returns the address bind gives e: a loopback address with a
@@ -299,7 +271,7 @@ func (n *Net) Accept(l *Endpoint, name string) (*Endpoint, error) {
 	// The accepted socket inherits the listener's timeouts, as the
 	// kernel copies them: the listener's own, not the lab's limit; and
 	// its port lock.
-	e := &Endpoint{Name: name, FD: fd, Host: l.Host, Inode: inode(fd), RcvTimeo: l.RcvTimeo, SndTimeo: l.SndTimeo, PortKept: l.PortKept}
+	e := &Endpoint{Name: name, FD: fd, Host: l.Host, Inode: inode(fd), Cookie: cookie(fd), Timeouts: l.Timeouts, PortKept: l.PortKept}
 	if err := n.prepare(e); err != nil {
 		unix.Close(fd)
 		return nil, err
@@ -323,8 +295,8 @@ func (n *Net) Pair() (client, server *Endpoint, err error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("socketpair: %w", err)
 		}
-		client = &Endpoint{Name: "client", FD: fds[0], Inode: inode(fds[0])}
-		server = &Endpoint{Name: "server", FD: fds[1], Inode: inode(fds[1])}
+		client = &Endpoint{Name: "client", FD: fds[0], Inode: inode(fds[0]), Cookie: cookie(fds[0])}
+		server = &Endpoint{Name: "server", FD: fds[1], Inode: inode(fds[1]), Cookie: cookie(fds[1])}
 		for _, e := range []*Endpoint{client, server} {
 			if err := n.prepare(e); err != nil {
 				unix.Close(fds[0])
@@ -374,4 +346,13 @@ func inode(fd int) uint64 {
 		return 0
 	}
 	return uint64(st.Ino)
+}
+
+// cookie returns the socket's cookie, 0 for what is not a socket.
+func cookie(fd int) uint64 {
+	c, err := unix.GetsockoptUint64(fd, unix.SOL_SOCKET, unix.SO_COOKIE)
+	if err != nil {
+		return 0
+	}
+	return c
 }

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/teardown-net/teardown/lab/internal/block"
 	"github.com/teardown-net/teardown/scenario"
 )
 
@@ -59,7 +60,7 @@ func (r *Run) pipeWrite(e *Endpoint, op *scenario.Op) (Outcome, error) {
 			}
 			return errOutcome(err)
 		}
-		ready, err := pollOne(e.FD, unix.POLLOUT, time.Until(deadline))
+		ready, err := block.One(e.FD, unix.POLLOUT, deadline, nil)
 		if err != nil {
 			return errOutcome(err)
 		}
@@ -135,7 +136,7 @@ func (r *Run) pipeRead(e *Endpoint, op *scenario.Op, buf []byte) (Outcome, error
 			}
 			return Outcome{Result: count(n), Data: string(buf[:n])}, nil
 		}
-		ready, err := pollOne(e.FD, unix.POLLIN, time.Until(deadline))
+		ready, err := block.One(e.FD, unix.POLLIN, deadline, nil)
 		if err != nil {
 			return errOutcome(err)
 		}
@@ -148,19 +149,6 @@ func (r *Run) pipeRead(e *Endpoint, op *scenario.Op, buf []byte) (Outcome, error
 	}
 }
 
-// pollOne waits up to d for events on fd.
-func pollOne(fd int, events int16, d time.Duration) (bool, error) {
-	if fd < 0 {
-		return false, unix.EBADF
-	}
-	fds := []unix.PollFd{{Fd: int32(fd), Events: events}}
-	n, err := unix.Poll(fds, int((max(d, 0)+time.Millisecond-1)/time.Millisecond))
-	if err != nil {
-		return false, err
-	}
-	return n > 0, nil
-}
-
 func (r *Run) poll(e *Endpoint, op *scenario.Op) (Outcome, error) {
 	var events int16
 	for _, ev := range op.Events {
@@ -170,20 +158,14 @@ func (r *Run) poll(e *Endpoint, op *scenario.Op) (Outcome, error) {
 		}
 		events |= bit
 	}
-	timeout := op.Timeout
-	if timeout == 0 || timeout > r.limit {
-		timeout = r.limit
-	}
-	if op.Now {
-		timeout = 0
-	}
+	timeout, limited := block.Timeout(op.Timeout, op.Now, r.limit)
 	fds := []unix.PollFd{{Fd: int32(e.FD), Events: events}}
-	n, err := unix.Poll(fds, int(timeout.Milliseconds()))
+	n, err := block.Poll(fds, time.Now().Add(timeout), nil)
 	if err != nil {
 		return errOutcome(err)
 	}
 	if n == 0 {
-		if !op.Now && (op.Timeout == 0 || op.Timeout > r.limit) {
+		if limited {
 			return Outcome{Result: blocked()}, nil
 		}
 		return Outcome{Result: count(0)}, nil

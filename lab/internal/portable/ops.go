@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/teardown-net/teardown/lab/internal/block"
 	"github.com/teardown-net/teardown/scenario"
 )
 
@@ -226,7 +227,7 @@ func (r *Run) accept(l *Endpoint, op *scenario.Op) (Outcome, error) {
 		// shut down to wake it: wait for a connection with poll, up to
 		// the limit, and accept only then. A socket that is not
 		// listening is the kernel's to refuse at once.
-		ready, err := pollOne(l.FD, unix.POLLIN, r.limit)
+		ready, err := block.One(l.FD, unix.POLLIN, time.Now().Add(r.limit), nil)
 		if err != nil {
 			return errOutcome(err)
 		}

@@ -25,6 +25,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/teardown-net/teardown/lab/internal/block"
 	"github.com/teardown-net/teardown/observe/tcpstate"
 	"github.com/teardown-net/teardown/scenario"
 )
@@ -66,10 +67,9 @@ type Endpoint struct {
 	// Pipe ends are non-blocking underneath; Nonblock is what the
 	// scenario asked for, and blocking is emulated with poll.
 	Pipe, Nonblock, WriteOnly bool
-	// RcvTimeo and SndTimeo are the socket's own timeouts as the kernel
-	// reported them back; the kernel holds the run's limit instead when
-	// they are none or longer.
-	RcvTimeo, SndTimeo time.Duration
+	// Timeouts are the socket's own SO_RCVTIMEO and SO_SNDTIMEO; the
+	// kernel holds the run's limit instead when they are none or longer.
+	block.Timeouts
 	// seen is the TCP state last read through the descriptor, and
 	// closeWhy why its CLOSE may hide a TIME_WAIT (see States).
 	seen     tcpstate.State
@@ -252,47 +252,17 @@ func (r *Run) prepare(e *Endpoint) error {
 	return nil
 }
 
-func (e *Endpoint) timeout(opt int) time.Duration {
-	if opt == unix.SO_RCVTIMEO {
-		return e.RcvTimeo
-	}
-	return e.SndTimeo
-}
+// labLimited reports whether a blocking call on e governed by opt ends at
+// the run's limit rather than at the socket's own timeout.
+func (r *Run) labLimited(e *Endpoint, opt int) bool { return e.Timeouts.LabLimited(opt, r.limit) }
 
-// labLimited reports whether a blocking call governed by opt ends at the
-// run's limit rather than at the socket's own timeout.
-func (r *Run) labLimited(e *Endpoint, opt int) bool {
-	own := e.timeout(opt)
-	return own == 0 || own > r.limit
-}
-
-func (r *Run) apply(e *Endpoint, opt int) error {
-	d := r.limit
-	if !r.labLimited(e, opt) {
-		d = e.timeout(opt)
-	}
-	tv := unix.NsecToTimeval(d.Nanoseconds())
-	return unix.SetsockoptTimeval(e.FD, unix.SOL_SOCKET, opt, &tv)
-}
+// apply gives the kernel the timeout it should hold on e for opt.
+func (r *Run) apply(e *Endpoint, opt int) error { return e.Timeouts.Apply(e.FD, opt, r.limit) }
 
 // setTimeout sets the socket's own SO_RCVTIMEO or SO_SNDTIMEO as a program
-// would, records what the kernel holds, and gives the kernel the limit
-// when that is shorter.
+// would (block.Timeouts.Set).
 func (r *Run) setTimeout(e *Endpoint, opt int, d time.Duration) error {
-	tv := unix.NsecToTimeval(d.Nanoseconds())
-	if err := unix.SetsockoptTimeval(e.FD, unix.SOL_SOCKET, opt, &tv); err != nil {
-		return err
-	}
-	got, err := unix.GetsockoptTimeval(e.FD, unix.SOL_SOCKET, opt)
-	if err != nil {
-		return err
-	}
-	if opt == unix.SO_RCVTIMEO {
-		e.RcvTimeo = time.Duration(got.Nano())
-	} else {
-		e.SndTimeo = time.Duration(got.Nano())
-	}
-	return r.apply(e, opt)
+	return e.Timeouts.Set(e.FD, opt, d, r.limit)
 }
 
 // bindAddr is the address bind gives e: loopback with port 0, so that the
@@ -357,7 +327,7 @@ func (r *Run) acceptAs(l *Endpoint, as string) (*Endpoint, error) {
 	// kernel copies them.
 	// An accepted connection has sent no FIN yet: it cannot be in
 	// TIME_WAIT before it has been seen otherwise.
-	e := &Endpoint{Name: as, FD: fd, RcvTimeo: l.RcvTimeo, SndTimeo: l.SndTimeo, seen: tcpstate.Established}
+	e := &Endpoint{Name: as, FD: fd, Timeouts: l.Timeouts, seen: tcpstate.Established}
 	r.add(e)
 	if err := r.prepare(e); err != nil {
 		return nil, err
