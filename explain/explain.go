@@ -272,6 +272,7 @@ var Producers = []string{
 	"go", "python", "aiohttp", "java", "okhttp", "reactor-netty", "node", "undici", "axios",
 	"rust", "hyper", "ruby", "erlang", "curl", "git", "gnutls", "openssl", "ssh",
 	"nginx", "apache", "haproxy", "envoy", "postgresql", "mysql", "redis", "grpc",
+	"chrome", "httpclient", "kafka", "mongodb", "cloudflare",
 }
 
 var (

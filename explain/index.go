@@ -11,13 +11,36 @@ type phrase struct {
 	key   string // folded text
 	entry *Entry
 	text  Text
-	// parts is key split at each {n}, the place of a decimal number
-	// ("timeout of {n}ms exceeded"); nil for a key without one.
+	// parts is key split at each hole: {n}, the place of a decimal number
+	// ("timeout of {n}ms exceeded"), or {addr}, the place of a host or
+	// address ("connection {n} to {addr} closed"); nil for a key without
+	// one. holes[k] is the kind of the hole after parts[k].
 	parts []string
+	holes []byte
 }
 
-// numberHole in a text stands for a decimal number of any value.
-const numberHole = "{n}"
+// The holes a text may have: numberHole stands for a decimal number of any
+// value, addrHole for a host name or address with an optional port.
+const (
+	numberHole = "{n}"
+	addrHole   = "{addr}"
+)
+
+// splitHoles splits a key at its holes, and says which hole follows each
+// part: 'n' for a number, 'a' for an address.
+func splitHoles(key string) (parts []string, holes []byte) {
+	for {
+		n, a := strings.Index(key, numberHole), strings.Index(key, addrHole)
+		switch {
+		case n < 0 && a < 0:
+			return append(parts, key), holes
+		case a < 0 || n >= 0 && n < a:
+			parts, holes, key = append(parts, key[:n]), append(holes, 'n'), key[n+len(numberHole):]
+		default:
+			parts, holes, key = append(parts, key[:a]), append(holes, 'a'), key[a+len(addrHole):]
+		}
+	}
+}
 
 // minTruncated is the shortest end of a phrase that, cut off where the
 // input ends, still counts as the phrase: a line copied from a terminal or
@@ -113,8 +136,8 @@ func buildIndex(b *Base) *index {
 				// from Windows messages, and log lines often drop it.
 				key := strings.TrimRight(fold(t.Text), ".")
 				ph := phrase{key: key, entry: e, text: t}
-				if strings.Contains(key, numberHole) {
-					ph.parts = strings.Split(key, numberHole)
+				if strings.Contains(key, numberHole) || strings.Contains(key, addrHole) {
+					ph.parts, ph.holes = splitHoles(key)
 				}
 				ix.phrases = append(ix.phrases, ph)
 				ix.names[e] = append(ix.names[e], key)

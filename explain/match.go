@@ -250,8 +250,12 @@ func (p *phrase) matchAt(folded string, i, tail int) (j int, ok, truncated bool)
 	j = i
 	for n, part := range p.parts {
 		if n > 0 {
+			in := isDigit
+			if p.holes[n-1] == 'a' {
+				in = isAddrByte
+			}
 			k := j
-			for k < len(folded) && '0' <= folded[k] && folded[k] <= '9' {
+			for k < len(folded) && in(folded[k]) {
 				k++
 			}
 			if k == j {
@@ -265,6 +269,15 @@ func (p *phrase) matchAt(folded string, i, tail int) (j int, ok, truncated bool)
 		j += len(part)
 	}
 	return j, true, false
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// isAddrByte reports whether c may be part of a host name or address with
+// a port as logs print them: "db-1.example:5432", "198.18.0.9:80",
+// "[2001:db8::1]:443", "fe80::1%eth0". The input is folded to lower case.
+func isAddrByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || isDigit(c) || strings.IndexByte(".:-_%[]", c) >= 0
 }
 
 // findings groups evidence by entry and ranks the entries. Entries backed

@@ -1,0 +1,48 @@
+package explain
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestSplitHoles(t *testing.T) {
+	tests := []struct {
+		key   string
+		parts []string
+		holes string
+	}{
+		{"timeout of {n}ms exceeded", []string{"timeout of ", "ms exceeded"}, "n"},
+		{"connection {n} to {addr} closed", []string{"connection ", " to ", " closed"}, "na"},
+		{"{addr} failed to respond", []string{"", " failed to respond"}, "a"},
+		{"no holes", []string{"no holes"}, ""},
+	}
+	for _, tt := range tests {
+		parts, holes := splitHoles(tt.key)
+		if !slices.Equal(parts, tt.parts) || string(holes) != tt.holes {
+			t.Errorf("splitHoles(%q) = %q, %q; want %q, %q", tt.key, parts, holes, tt.parts, tt.holes)
+		}
+	}
+}
+
+// TestHoleMatch checks what each hole takes: a number takes digits; an
+// address takes a host, an address and port or a bracketed IPv6 address,
+// but never nothing and never a run of words.
+func TestHoleMatch(t *testing.T) {
+	key := "connection {n} to {addr} closed"
+	p := phrase{key: key}
+	p.parts, p.holes = splitHoles(key)
+	for in, want := range map[string]bool{
+		"connection 1 to db-1.example:27017 closed":   true,
+		"connection 12 to 198.18.0.9:27017 closed":    true,
+		"connection 3 to [2001:db8::9]:27017 closed":  true,
+		"connection 4 to fe80::1%eth0 closed":         true,
+		"connection 5 to  closed":                     false,
+		"connection x to 198.18.0.9:27017 closed":     false,
+		"connection 6 to the primary was then closed": false,
+	} {
+		j, ok, _ := p.matchAt(in, 0, len(in))
+		if ok != want || ok && j != len(in) {
+			t.Errorf("%q: match %v up to %d, want %v up to %d", in, ok, j, want, len(in))
+		}
+	}
+}
