@@ -12,7 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -28,24 +30,76 @@ var ErrPermission = errors.New("creating a network namespace needs root (CAP_SYS
 // its own with that many buckets, instead of sharing the host's (sysctl
 // net.ipv4.tcp_child_ehash_entries, Linux 6.1). A sock_diag dump walks the
 // whole table, and the host's may have hundreds of thousands of buckets, so
-// a small one makes each dump of the namespace's few sockets cheap. The
-// setting is made in a namespace created in between, which the new one
-// inherits it from, so the host's is left alone. A kernel without the
-// sysctl gets the shared table.
+// a small one makes each dump of the namespace's few sockets cheap. A new
+// namespace takes the size from the one it is created in, so the setting is
+// made in a parent namespace of its own, made once per size and kept for
+// the process's life: the host's is left alone, and each new namespace
+// costs one namespace, not two. A kernel without the sysctl gets the shared
+// table.
 func Enter(ehash int) error {
 	if ehash > 0 {
-		if err := unshare(); err != nil {
+		p, err := parent(ehash)
+		if err != nil {
 			return err
 		}
-		err := os.WriteFile("/proc/sys/net/ipv4/tcp_child_ehash_entries", []byte(strconv.Itoa(ehash)), 0)
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("set tcp_child_ehash_entries: %w", err)
+		if err := unix.Setns(p, unix.CLONE_NEWNET); err != nil {
+			return fmt.Errorf("enter the parent namespace: %w", err)
 		}
 	}
 	if err := unshare(); err != nil {
 		return err
 	}
 	return LoopbackUp()
+}
+
+// parents holds, for each hash table size, a descriptor of the namespace
+// new namespaces of that size are created in.
+var parents struct {
+	sync.Mutex
+	fds map[int]int
+}
+
+// parent returns the descriptor of the namespace whose children get hash
+// tables of ehash buckets, making it the first time.
+func parent(ehash int) (int, error) {
+	parents.Lock()
+	defer parents.Unlock()
+	if fd, ok := parents.fds[ehash]; ok {
+		return fd, nil
+	}
+	type made struct {
+		fd  int
+		err error
+	}
+	c := make(chan made)
+	go func() {
+		// A thread of its own, ended with its goroutine (never unlocked):
+		// the caller's stays where it is until it enters the parent.
+		runtime.LockOSThread()
+		if err := unshare(); err != nil {
+			c <- made{-1, err}
+			return
+		}
+		err := os.WriteFile("/proc/sys/net/ipv4/tcp_child_ehash_entries", []byte(strconv.Itoa(ehash)), 0)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			c <- made{-1, fmt.Errorf("set tcp_child_ehash_entries: %w", err)}
+			return
+		}
+		fd, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			err = fmt.Errorf("open the parent namespace: %w", err)
+		}
+		c <- made{fd, err}
+	}()
+	m := <-c
+	if m.err != nil {
+		return -1, m.err
+	}
+	if parents.fds == nil {
+		parents.fds = map[int]int{}
+	}
+	parents.fds[ehash] = m.fd
+	return m.fd, nil
 }
 
 func unshare() error {
