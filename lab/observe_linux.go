@@ -33,10 +33,12 @@ type observers struct {
 	cap   *capture.Capture
 	// release frees the capture after the run, while other runs go on.
 	release func(func())
-	// dumpers list the sockets of each host (one without hosts).
-	dumpers []*tcpstate.Dumper
-	pcap    *wire.Writer
-	pfile   *os.File
+	// dumpers list the sockets of each host (one without hosts), named
+	// by dumpHosts ("" without hosts).
+	dumpers   []*tcpstate.Dumper
+	dumpHosts []string
+	pcap      *wire.Writer
+	pfile     *os.File
 	// label is the comment the next packet written to the capture file
 	// carries: the step it follows, once.
 	label string
@@ -89,6 +91,7 @@ func openObservers(env *environment, t scenario.Transport, rec *Record, opts Opt
 			break
 		}
 		o.dumpers = append(o.dumpers, d)
+		o.dumpHosts = append(o.dumpHosts, h)
 	}
 	if env.capture {
 		c, err := capture.Open(iface)
@@ -220,7 +223,7 @@ func (o *observers) settle(ctx context.Context, tab endpoints, cut bool, label s
 	pause := 250 * time.Microsecond
 	for ; ; first = false {
 		fresh := o.drain(tab, &ob)
-		socks, err := o.dump(tcpstate.Connections)
+		socks, err := o.look(tab)
 		if err != nil {
 			ob.Limits = append(ob.Limits, fmt.Sprintf("socket states: %v", err))
 			return ob
@@ -375,6 +378,51 @@ func (o *observers) settled(tab endpoints, socks []tcpstate.Socket, ob observati
 	}
 	ob.Sockets, ob.socks = states(tab, socks), socks
 	return ob
+}
+
+// look lists the sockets of every host with a connection, and the run's
+// listeners. Each open socket that may listen (one with a local address
+// and no peer) is looked up by its address and cookie, which costs a
+// fraction of a dump of the listening table: that table is the host's,
+// whatever the namespace. Where an open socket's address is not known (it
+// listens on a port the kernel chose), the table is dumped whole.
+func (o *observers) look(tab endpoints) ([]tcpstate.Socket, error) {
+	type key struct {
+		host   string
+		local  netip.AddrPort
+		cookie uint64
+	}
+	var ask []key
+	for _, e := range tab {
+		switch {
+		case !e.Open || e.Remote.IsValid():
+		case !e.Local.IsValid() || e.Local.Port() == 0:
+			return o.dump(tcpstate.Connections)
+		default:
+			k := key{e.Host, e.Local, e.Cookie}
+			if !slices.Contains(ask, k) { // a dup names the same socket
+				ask = append(ask, k)
+			}
+		}
+	}
+	socks, err := o.dump(tcpstate.Connected)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range ask {
+		i := slices.Index(o.dumpHosts, k.host)
+		if i < 0 {
+			continue
+		}
+		s, ok, err := o.dumpers[i].Listener(k.local, k.cookie)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			socks = append(socks, s)
+		}
+	}
+	return socks, nil
 }
 
 // dump lists the sockets of every host in the tables t.

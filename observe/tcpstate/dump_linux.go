@@ -80,8 +80,11 @@ func (d *Dumper) DumpTables(t Tables) ([]Socket, error) {
 		return nil, fmt.Errorf("dump TCP sockets: %w", errClosed)
 	}
 	var states uint32
-	if t&Connections != 0 {
-		states |= ^uint32(0) &^ (1 << boundInactive)
+	if t&Connected != 0 {
+		states |= ^uint32(0) &^ (1 << boundInactive) &^ (1 << Listen)
+	}
+	if t&Listening != 0 {
+		states |= 1 << Listen
 	}
 	if t&BoundOnly != 0 {
 		states |= 1 << boundInactive
@@ -98,6 +101,78 @@ func (d *Dumper) DumpTables(t Tables) ([]Socket, error) {
 }
 
 var errClosed = errors.New("dumper is closed")
+
+// noCookie is INET_DIAG_NOCOOKIE: a lookup that names no socket's cookie.
+const noCookie = ^uint32(0)
+
+// Listener returns the listening socket at local, found by the kernel's
+// own lookup of the address (the one an arriving SYN gets), without the
+// walk of the host-wide listening table a dump makes. A cookie other than
+// 0 must be the socket's: where the lookup finds another socket (several
+// listening on one port with SO_REUSEPORT) it reports none, as it does
+// when nothing listens at local.
+func (d *Dumper) Listener(local netip.AddrPort, cookie uint64) (Socket, bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.fd < 0 {
+		return Socket{}, false, fmt.Errorf("look up a listener: %w", errClosed)
+	}
+	d.seq++
+	ne, be := binary.NativeEndian, binary.BigEndian
+	r := d.req[:]
+	ne.PutUint32(r[0:], uint32(len(r)))
+	ne.PutUint16(r[4:], unix.SOCK_DIAG_BY_FAMILY)
+	ne.PutUint16(r[6:], unix.NLM_F_REQUEST)
+	ne.PutUint32(r[8:], d.seq)
+	ne.PutUint32(r[12:], 0)
+	q := r[unix.SizeofNlMsghdr:]
+	clear(q)
+	a := local.Addr()
+	if a.Is4() {
+		q[0] = unix.AF_INET
+		a4 := a.As4()
+		copy(q[12:], a4[:]) // id.idiag_src
+	} else {
+		q[0] = unix.AF_INET6
+		a16 := a.As16()
+		copy(q[12:], a16[:])
+	}
+	q[1] = unix.IPPROTO_TCP
+	q[2] = 1 << (attrInfo - 1)
+	be.PutUint16(q[8:], local.Port()) // id.idiag_sport
+	lo, hi := noCookie, noCookie
+	if cookie != 0 {
+		lo, hi = uint32(cookie), uint32(cookie>>32)
+	}
+	ne.PutUint32(q[48:], lo)
+	ne.PutUint32(q[52:], hi)
+	if err := unix.Sendto(d.fd, r, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return Socket{}, false, fmt.Errorf("look up a listener at %s: send request: %w", local, err)
+	}
+	for {
+		n, _, err := unix.Recvfrom(d.fd, d.buf, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return Socket{}, false, fmt.Errorf("look up a listener at %s: receive: %w", local, err)
+		}
+		socks, done, err := parseMessages(nil, d.buf[:n], d.seq)
+		switch {
+		case errors.Is(err, unix.ENOENT), errors.Is(err, unix.ESTALE):
+			return Socket{}, false, nil
+		case err != nil:
+			return Socket{}, false, fmt.Errorf("look up a listener at %s: %w", local, err)
+		case len(socks) > 0:
+			// The lookup finds a connection only when local is one
+			// side of it and the other side's address is all zeros,
+			// which no connection has; a listener is all it returns.
+			return socks[0], socks[0].State == Listen, nil
+		case done:
+			return Socket{}, false, nil
+		}
+	}
+}
 
 func (d *Dumper) dump(socks []Socket, family uint8, states uint32) ([]Socket, error) {
 	d.seq++

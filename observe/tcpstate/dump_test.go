@@ -308,7 +308,8 @@ func benchmarkDump(b *testing.B, d *Dumper, t Tables) {
 }
 
 // TestTables checks that a socket only bound is in BoundOnly and All and
-// not in Connections, and a listener the other way round.
+// not in Connections, a listener in Listening, Connections and All, and
+// an established connection in Connected, Connections and All.
 func TestTables(t *testing.T) {
 	d := openNS(t)
 	_, laddr := nstest.Listen(t, unix.AF_INET, 4)
@@ -317,14 +318,18 @@ func TestTables(t *testing.T) {
 		t.Fatal(err)
 	}
 	bound := nstest.LocalAddr(t, fd)
+	c := nstest.Dial(t, laddr)
+	client := nstest.LocalAddr(t, c)
 	for _, tc := range []struct {
-		name          string
-		t             Tables
-		listen, bound bool
+		name                 string
+		t                    Tables
+		listen, bound, conns bool
 	}{
-		{"All", All, true, true},
-		{"Connections", Connections, true, false},
-		{"BoundOnly", BoundOnly, false, true},
+		{"All", All, true, true, true},
+		{"Connections", Connections, true, false, true},
+		{"Connected", Connected, false, false, true},
+		{"Listening", Listening, true, false, false},
+		{"BoundOnly", BoundOnly, false, true, false},
 	} {
 		socks, err := d.DumpTables(tc.t)
 		if err != nil {
@@ -332,6 +337,11 @@ func TestTables(t *testing.T) {
 		}
 		_, gotListen := lookup(socks, laddr, netip.AddrPortFrom(netip.IPv4Unspecified(), 0))
 		b, gotBound := lookup(socks, bound, netip.AddrPortFrom(netip.IPv4Unspecified(), 0))
+		_, gotClient := lookup(socks, client, laddr)
+		_, gotServer := lookup(socks, laddr, client)
+		if gotClient != tc.conns || gotServer != tc.conns {
+			t.Errorf("%s: client side found %v, server side %v, want %v:\n%s", tc.name, gotClient, gotServer, tc.conns, show(socks))
+		}
 		if gotBound && b.State != Close {
 			t.Errorf("%s: bound socket in state %s, want CLOSE", tc.name, b.State)
 		}
@@ -339,6 +349,88 @@ func TestTables(t *testing.T) {
 			t.Errorf("%s: listener found %v (want %v), bound socket found %v (want %v):\n%s",
 				tc.name, gotListen, tc.listen, gotBound, tc.bound, show(socks))
 		}
+	}
+}
+
+// TestListener looks listeners up one at a time: found with or without
+// their cookie, on IPv4 and IPv6, and not found where nothing listens (a
+// socket only bound, a closed listener, a free port) or when the cookie is
+// another socket's; of two listeners sharing a port (SO_REUSEPORT) each
+// found is the one its cookie names.
+func TestListener(t *testing.T) {
+	d := openNS(t)
+	cookie := func(fd int) uint64 {
+		v, err := unix.GetsockoptUint64(fd, unix.SOL_SOCKET, unix.SO_COOKIE)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for _, family := range []int{unix.AF_INET, unix.AF_INET6} {
+		lfd, addr := nstest.Listen(t, family, 4)
+		nstest.Dial(t, addr)
+		for _, ck := range []uint64{0, cookie(lfd)} {
+			s, ok, err := d.Listener(addr, ck)
+			if err != nil || !ok || s.State != Listen || s.Local != addr || s.RecvQ != 1 || s.SendQ != 4 || s.Cookie != cookie(lfd) || s.Inode == 0 {
+				t.Errorf("family %d, cookie %d: %+v, %v, %v; want the listener with 1 queued of 4", family, ck, s, ok, err)
+			}
+			// The dump's entry and the lookup's are the same.
+			if ds := find(t, dump(t, d), addr, netip.AddrPortFrom(s.Remote.Addr(), 0)); ds != s {
+				t.Errorf("family %d: dump %+v, lookup %+v", family, ds, s)
+			}
+		}
+		if _, ok, err := d.Listener(addr, cookie(lfd)+1); ok || err != nil {
+			t.Errorf("family %d: another cookie found a listener (%v)", family, err)
+		}
+		bfd := nstest.Socket(t, family)
+		var sa unix.Sockaddr = &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}
+		if family == unix.AF_INET6 {
+			sa = &unix.SockaddrInet6{Addr: [16]byte{15: 1}}
+		}
+		if err := unix.Bind(bfd, sa); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok, err := d.Listener(nstest.LocalAddr(t, bfd), 0); ok || err != nil {
+			t.Errorf("family %d: a socket only bound was found listening (%v)", family, err)
+		}
+		nstest.Close(t, lfd)
+		if _, ok, err := d.Listener(addr, 0); ok || err != nil {
+			t.Errorf("family %d: a closed listener was found (%v)", family, err)
+		}
+	}
+
+	var fds []int
+	var port int
+	for range 2 {
+		fd := nstest.Socket(t, unix.AF_INET)
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: port}); err != nil {
+			t.Fatal(err)
+		}
+		if err := unix.Listen(fd, 4); err != nil {
+			t.Fatal(err)
+		}
+		port = int(nstest.LocalAddr(t, fd).Port())
+		fds = append(fds, fd)
+	}
+	addr := nstest.LocalAddr(t, fds[0])
+	found := 0
+	for _, fd := range fds {
+		s, ok, err := d.Listener(addr, cookie(fd))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			found++
+			if s.Cookie != cookie(fd) {
+				t.Errorf("reuseport: asked for cookie %d, got %+v", cookie(fd), s)
+			}
+		}
+	}
+	if found == 0 {
+		t.Errorf("reuseport: neither listener found by its cookie")
 	}
 }
 

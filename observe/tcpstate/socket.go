@@ -47,17 +47,26 @@ type Socket struct {
 type Tables uint8
 
 const (
-	// Connections holds the listening sockets and those with a
-	// connection, in any state from SYN_SENT to TIME_WAIT, and sockets in
-	// CLOSE still in the established-socket table.
-	Connections Tables = 1 << iota
+	// Connected holds the sockets with a connection, in any state from
+	// SYN_SENT to TIME_WAIT, request sockets, and sockets in CLOSE still in
+	// the established-socket table: those of the namespace's own table,
+	// when it has one.
+	Connected Tables = 1 << iota
 	// BoundOnly holds the sockets bound to a port and neither listening
 	// nor connected, in state CLOSE: bound and not yet listening, or
 	// bound explicitly (or accepted from a listener that was) and closed
 	// by the kernel — a reset, a timeout — while the process still holds
 	// them. Kernels before 6.6 do not report these.
 	BoundOnly
-	// All is both.
+	// Listening holds the listening sockets. Their table is the host's
+	// in every namespace (tcp_listen_portaddr_hash, thousands of
+	// buckets), so a dump of them costs several times one of Connected
+	// in a namespace with a small table of its own; Dumper.Listener looks
+	// one up without walking it.
+	Listening
+	// Connections is Connected and Listening.
+	Connections = Connected | Listening
+	// All is every table.
 	All = Connections | BoundOnly
 )
 
