@@ -29,7 +29,7 @@ type pcapRecords struct {
 	off int
 	// dropped is where the pages not yet given back to the kernel start.
 	dropped int
-	// ahead is where the lines not yet prefetched start.
+	// ahead is the start of the last page prefetched.
 	ahead int
 	in    *counter
 	big   bool // the file is big-endian
@@ -57,10 +57,14 @@ func (m *mapping) unmap() {
 // read are given back.
 const dropEvery = 4 << 20
 
-// prefetchAhead is how far ahead of the record being read the mapped file
-// is prefetched: some seven records of the usual mix, far enough for the
-// memory to arrive in time, near enough for it to stay in the cache.
-const prefetchAhead = 4096
+// prefetchHeaders is how much of the next record is prefetched: its
+// record header and the link, IP and TCP headers of the usual frame.
+// prefetchPage is the smallest page size, at which the next page is
+// touched ahead.
+const (
+	prefetchHeaders = 128
+	prefetchPage    = 4096
+)
 
 // newPcapRecords reads the records after a pcap file header whose magic is
 // hdr's, with timestamps of the given resolution, from br, or from the
@@ -110,13 +114,12 @@ func (p *pcapRecords) next() ([]byte, time.Time, error) {
 			dropPages(p.m.mem[p.dropped:end])
 			p.dropped = end
 		}
-		if end := min(p.off+prefetchAhead, len(p.m.mem)); p.ahead < end {
-			// The first read of each record waited for memory: the
-			// file is in the page cache, not in any CPU cache, and the
-			// CPU's own prefetching does not cross pages.
-			from := max(p.ahead, p.off)
-			prefetch.ReadOnce(p.m.mem[from:end])
-			p.ahead = end
+		if pg := (p.off + prefetchPage) &^ (prefetchPage - 1); p.ahead < pg && pg < len(p.m.mem) {
+			// The next page's address is translated while this one
+			// is read, so that the prefetch of its first record's
+			// headers (below) is not dropped or delayed.
+			prefetch.ReadOnce(p.m.mem[pg : pg+1])
+			p.ahead = pg
 		}
 		if h := p.m.mem[p.off:]; len(h) >= 16 {
 			ts, n, err := p.header(h)
@@ -125,6 +128,12 @@ func (p *pcapRecords) next() ([]byte, time.Time, error) {
 			}
 			if len(h)-16 >= n {
 				p.off += 16 + n
+				// The first read of each record waited for memory:
+				// the file is in the page cache, not in any CPU
+				// cache. The next record's headers are asked for as
+				// soon as their place is known, a record's work
+				// before they are read.
+				prefetch.ReadOnce(p.m.mem[p.off:min(p.off+prefetchHeaders, len(p.m.mem))])
 				return h[16 : 16+n : 16+n], ts, nil
 			}
 		}
