@@ -84,8 +84,10 @@ type Conn struct {
 	over bool
 	// idleEnd is set when the inactivity timer ended this connection.
 	idleEnd bool
-	z       zconn
+	// n numbers the connections in the order they began; expire reads
+	// it with the fields above.
 	n       int
+	z       zconn
 	idleRST int64
 	v       Verdict
 }
