@@ -100,7 +100,9 @@ func (c *Conn) sideOf(src netip.AddrPort) *endpoint {
 }
 
 func (c *Conn) packet(rec *wire.Record, now int64, checksums bool) {
-	c.keep(rec)
+	if c.kept != nil {
+		c.keep(rec)
+	}
 	p := &rec.TCP
 	e := c.sideOf(p.Src)
 	if checksums && rec.BadSum {
@@ -199,7 +201,9 @@ func (c *Conn) packet(rec *wire.Record, now int64, checksums bool) {
 }
 
 func (c *Conn) icmp(rec *wire.Record, now int64) {
-	c.keep(rec)
+	if c.kept != nil {
+		c.keep(rec)
+	}
 	e := c.sideOf(rec.ICMP.Src)
 	if e.icmp == nil {
 		ic := rec.ICMP
