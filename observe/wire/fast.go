@@ -110,6 +110,7 @@ func (d *decoder) fillTCP(rec *Record, src, dst netip.Addr, ip, seg []byte, segl
 	// builds that on the stack and copies it in 16-byte moves, each of
 	// which waited for the narrower stores before it.
 	p := &rec.TCP
+	_ = seg[19] // one bounds check for the header fields below (hlen >= 20)
 	p.Time = time.Time{}
 	p.Src = netip.AddrPortFrom(src, binary.BigEndian.Uint16(seg[0:]))
 	p.Dst = netip.AddrPortFrom(dst, binary.BigEndian.Uint16(seg[2:]))
