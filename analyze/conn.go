@@ -10,34 +10,38 @@ import (
 // side is what teardown keeps about one endpoint besides Zeek's model: the
 // evidence the verdict rests on.
 type side struct {
+	// The fields a packet reads or writes come first, the ones about the
+	// end (rst, icmp, the FIN's details) last: a packet then touches one
+	// cache line fewer of each endpoint.
 	pkts     int
-	ttl      uint8 // TTL of its first packet that is not an RST
-	ttlSet   bool
 	last     int64 // time of its last packet
 	lastData int64 // time of its last payload packet
-	dataEnd  uint32
-	hasData  bool
 	finAt    int64 // its first FIN, 0 = none
-	finN     int   // connection packet number of that FIN
-	finIdle  int64 // how long the connection was quiet before that FIN
 	rxmtTail int   // retransmissions since the peer last sent anything
 	kaTail   int   // keepalive probes since the peer last sent anything
+	synPkts  int
+	// sentAfter is the payload bytes sent after the peer's FIN.
+	sentAfter int
+	dataEnd   uint32
 	// nxt is the sequence number after the last it sent (SYN and FIN
 	// count one), when nxtSet: a keepalive probe is sent at nxt-1.
-	nxt       uint32
-	nxtSet    bool
-	rst       rstInfo // when hasRST
-	hasRST    bool
-	icmp      *wire.ICMP
-	icmpIdle  int64 // time from the connection's previous packet to the error
-	synPkts   int
-	sentAfter int // payload bytes sent after the peer's FIN
+	nxt uint32
 	// dataStart is the sequence number of its first payload byte, and
 	// peerEnd the peer's highest payload end when this side last sent
 	// payload: what the peer sent since is what this side left unanswered.
 	dataStart uint32
 	peerEnd   uint32
+	ttl       uint8 // TTL of its first packet that is not an RST
+	ttlSet    bool
+	hasData   bool
+	nxtSet    bool
 	peerMark  bool // peerEnd is set: the peer had sent payload by then
+	hasRST    bool
+	finN      int     // connection packet number of its first FIN
+	finIdle   int64   // how long the connection was quiet before that FIN
+	rst       rstInfo // when hasRST
+	icmp      *wire.ICMP
+	icmpIdle  int64 // time from the connection's previous packet to the error
 }
 
 // rstInfo is the first RST an endpoint sent and the state around it.
@@ -59,29 +63,33 @@ type rstInfo struct {
 // Tracker has handed it over, until the Tracker's done function returns;
 // Clone makes a copy that stays valid.
 type Conn struct {
-	n int
+	// The fields every packet reads or writes come first, with the key
+	// that the table's lookup has just read: they share its cache lines.
 	k key
 	h uint64 // k's hash in the Tracker's table
-	// gen counts the connections this memory has held.
-	gen uint32
 	// deadline is c.z.deadline() as of its last packet (only packets
 	// change it), sched the time of its earliest entry in the Tracker's
 	// timers, and over is set once the Tracker has handed it on.
 	deadline int64
-	sched    int64
-	over     bool
-	z        zconn
-	pkts     int
 	lastPkt  int64
-	idleRST  int64
+	sched    int64
+	pkts     int
+	// kept holds the packets, when the Tracker keeps them.
+	kept *keeper
 	// idleBefore is how long the 4-tuple had been quiet when this
 	// connection began, if Zeek's inactivity timer ended the one before.
 	idleBefore int64
+	// gen counts the connections this memory has held.
+	gen  uint32
+	over bool
 	// idleEnd is set when the inactivity timer ended this connection.
 	idleEnd bool
+	// n numbers the connections in the order they began; expire reads
+	// it with the fields above.
+	n       int
+	z       zconn
+	idleRST int64
 	v       Verdict
-	// kept holds the packets, when the Tracker keeps them.
-	kept *keeper
 }
 
 func (c *Conn) sideOf(src netip.AddrPort) *endpoint {
@@ -92,7 +100,9 @@ func (c *Conn) sideOf(src netip.AddrPort) *endpoint {
 }
 
 func (c *Conn) packet(rec *wire.Record, now int64, checksums bool) {
-	c.keep(rec)
+	if c.kept != nil {
+		c.keep(rec)
+	}
 	p := &rec.TCP
 	e := c.sideOf(p.Src)
 	if checksums && rec.BadSum {
@@ -191,7 +201,9 @@ func (c *Conn) packet(rec *wire.Record, now int64, checksums bool) {
 }
 
 func (c *Conn) icmp(rec *wire.Record, now int64) {
-	c.keep(rec)
+	if c.kept != nil {
+		c.keep(rec)
+	}
 	e := c.sideOf(rec.ICMP.Src)
 	if e.icmp == nil {
 		ic := rec.ICMP

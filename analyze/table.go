@@ -31,7 +31,9 @@ func setKey(k *key, src, dst netip.AddrPort) {
 		a0, a1, b0, b1 = b0, b1, a0, a1
 		ports = ports<<16 | ports>>16
 	}
-	*k = key{a0, a1, b0, b1, ports}
+	// Field by field: a composite value is built on the stack and copied
+	// in 16-byte moves, each of which waited for the two stores before it.
+	k.a0, k.a1, k.b0, k.b1, k.ports = a0, a1, b0, b1, ports
 }
 
 // words is the address as the two big-endian halves of its 16-byte form,

@@ -51,9 +51,11 @@ type Tracker struct {
 	// time, in what Zeek logs as a new connection, is still seen as the
 	// end of an idle one.
 	idled map[key]int64
-	sweep int64
-	now   int64
-	seq   int
+	// ending is the memory expire reuses for the connections it ends.
+	ending []ending
+	sweep  int64
+	now    int64
+	seq    int
 }
 
 // NewTracker returns a Tracker that calls done with each connection once it
@@ -171,7 +173,7 @@ func (t *Tracker) expire(now int64) {
 			delete(t.idled, k)
 		}
 	}
-	var l []*Conn
+	l := t.ending[:0]
 	for len(t.timers) > 0 && t.timers[0].at < now {
 		x := t.timers.pop()
 		c := x.c
@@ -180,26 +182,35 @@ func (t *Tracker) expire(now int64) {
 		}
 		c.sched = 0
 		if now > c.deadline {
-			l = append(l, c)
+			l = append(l, ending{c.n, c})
 		} else {
 			t.timers.schedule(c, c.deadline)
 		}
 	}
 	t.finishAll(l)
+	t.ending = l[:0]
 }
 
-func (t *Tracker) finishAll(l []*Conn) {
-	slices.SortFunc(l, func(a, b *Conn) int { return a.n - b.n })
-	for _, c := range l {
-		t.finish(c)
+// ending is a connection to finish and its number, which orders them:
+// sorting on a copy of the number reads no connection's memory, and those
+// ending are the ones longest untouched.
+type ending struct {
+	n int
+	c *Conn
+}
+
+func (t *Tracker) finishAll(l []ending) {
+	slices.SortFunc(l, func(a, b ending) int { return a.n - b.n })
+	for _, e := range l {
+		t.finish(e.c)
 	}
 }
 
 // Close ends every connection still open, in the order they started: the
 // capture is over.
 func (t *Tracker) Close() {
-	l := make([]*Conn, 0, t.conns.n)
-	t.conns.each(func(c *Conn) { l = append(l, c) })
+	l := make([]ending, 0, t.conns.n)
+	t.conns.each(func(c *Conn) { l = append(l, ending{c.n, c}) })
 	t.finishAll(l)
 	t.timers = nil
 }

@@ -11,6 +11,7 @@
 //
 //	go run ./bench/analyze                 # a 1 GB capture
 //	go run ./bench/analyze -size 200MB -rounds 3
+//	go run ./bench/analyze -stages          # and the cost of each part
 package main
 
 import (
@@ -47,6 +48,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	open := fs.Int("open", 1000, "connections open at once in the capture")
 	rounds := fs.Int("rounds", 1, "runs of each tool, taking turns; the median is shown")
 	keep := fs.String("keep", "", "write the capture to this file and keep it")
+	withStages := fs.Bool("stages", false, "also time the parts of teardown analyze (read and decode, follow connections, write JSON) in this process, one core, and show the cost of each per packet")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: go run ./bench/analyze [flags] > report.md\n\nFlags:")
 		fs.PrintDefaults()
@@ -130,6 +132,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "| %s | %.2f | %s | %.2f | %s | %d MB | %s |\n", t.name, m.cpu.Seconds(), human(pps), m.wall.Seconds(),
 			human(float64(pkts)/m.wall.Seconds()), m.rss>>20, ratio)
+	}
+	if *withStages {
+		fmt.Fprintln(stdout)
+		if err := runStages(stdout, file, pkts, *rounds); err != nil {
+			fmt.Fprintln(stderr, "bench/analyze: stages:", err)
+			return 1
+		}
 	}
 	return 0
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"syscall"
+	"time"
 )
 
 // peakRSS returns the peak resident memory of an ended process, in bytes.
@@ -18,4 +19,13 @@ func peakRSS(ps *os.ProcessState) int64 {
 		return int64(ru.Maxrss) // bytes there, kilobytes elsewhere
 	}
 	return int64(ru.Maxrss) << 10
+}
+
+// cpuTime is the CPU time (user and system) this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -3,6 +3,7 @@ package wire
 import (
 	"encoding/binary"
 	"net/netip"
+	"time"
 
 	"github.com/gopacket/gopacket/layers"
 )
@@ -105,16 +106,20 @@ func (d *decoder) fast6(ip []byte, rec *Record, checksums bool) (result, bool) {
 // seglen its length by the IP header, hlen its header length.
 func (d *decoder) fillTCP(rec *Record, src, dst netip.Addr, ip, seg []byte, seglen, hlen int, checksums bool) {
 	rec.Kind = KindTCP
-	rec.TCP = Packet{
-		Src:   netip.AddrPortFrom(src, binary.BigEndian.Uint16(seg[0:])),
-		Dst:   netip.AddrPortFrom(dst, binary.BigEndian.Uint16(seg[2:])),
-		Seq:   binary.BigEndian.Uint32(seg[4:]),
-		Ack:   binary.BigEndian.Uint32(seg[8:]),
-		Flags: Flags(seg[13]),
-		Win:   binary.BigEndian.Uint16(seg[14:]),
-		Len:   seglen - hlen,
-		Data:  ip,
-	}
+	// Field by field rather than as one composite value: the compiler
+	// builds that on the stack and copies it in 16-byte moves, each of
+	// which waited for the narrower stores before it.
+	p := &rec.TCP
+	_ = seg[19] // one bounds check for the header fields below (hlen >= 20)
+	p.Time = time.Time{}
+	p.Src = netip.AddrPortFrom(src, binary.BigEndian.Uint16(seg[0:]))
+	p.Dst = netip.AddrPortFrom(dst, binary.BigEndian.Uint16(seg[2:]))
+	p.Seq = binary.BigEndian.Uint32(seg[4:])
+	p.Ack = binary.BigEndian.Uint32(seg[8:])
+	p.Flags = Flags(seg[13])
+	p.Win = binary.BigEndian.Uint16(seg[14:])
+	p.Len = seglen - hlen
+	p.Data = ip
 	if checksums && len(seg) >= seglen && tcpSum(src, dst, seg[:seglen]) != 0xffff {
 		rec.BadSum = true
 	}

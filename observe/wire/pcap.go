@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gopacket/gopacket"
+	"github.com/teardown-net/teardown/internal/prefetch"
 )
 
 // pcapRecords reads the records of a classic pcap file in place: from the
@@ -28,8 +29,10 @@ type pcapRecords struct {
 	off int
 	// dropped is where the pages not yet given back to the kernel start.
 	dropped int
-	in      *counter
-	big     bool // the file is big-endian
+	// ahead is the start of the last page prefetched.
+	ahead int
+	in    *counter
+	big   bool // the file is big-endian
 	// nsec is what the sub-second field is multiplied by: 1000 for a
 	// microsecond file, 1 for a nanosecond one.
 	nsec uint32
@@ -53,6 +56,15 @@ func (m *mapping) unmap() {
 // dropEvery is how many bytes of a mapped file are read before the pages
 // read are given back.
 const dropEvery = 4 << 20
+
+// prefetchHeaders is how much of the next record is prefetched: its
+// record header and the link, IP and TCP headers of the usual frame.
+// prefetchPage is the smallest page size, at which the next page is
+// touched ahead.
+const (
+	prefetchHeaders = 128
+	prefetchPage    = 4096
+)
 
 // newPcapRecords reads the records after a pcap file header whose magic is
 // hdr's, with timestamps of the given resolution, from br, or from the
@@ -102,6 +114,13 @@ func (p *pcapRecords) next() ([]byte, time.Time, error) {
 			dropPages(p.m.mem[p.dropped:end])
 			p.dropped = end
 		}
+		if pg := (p.off + prefetchPage) &^ (prefetchPage - 1); p.ahead < pg && pg < len(p.m.mem) {
+			// The next page's address is translated while this one
+			// is read, so that the prefetch of its first record's
+			// headers (below) is not dropped or delayed.
+			prefetch.ReadOnce(p.m.mem[pg : pg+1])
+			p.ahead = pg
+		}
 		if h := p.m.mem[p.off:]; len(h) >= 16 {
 			ts, n, err := p.header(h)
 			if err != nil {
@@ -109,6 +128,12 @@ func (p *pcapRecords) next() ([]byte, time.Time, error) {
 			}
 			if len(h)-16 >= n {
 				p.off += 16 + n
+				// The first read of each record waited for memory:
+				// the file is in the page cache, not in any CPU
+				// cache. The next record's headers are asked for as
+				// soon as their place is known, a record's work
+				// before they are read.
+				prefetch.ReadOnce(p.m.mem[p.off:min(p.off+prefetchHeaders, len(p.m.mem))])
 				return h[16 : 16+n : 16+n], ts, nil
 			}
 		}

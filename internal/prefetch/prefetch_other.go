@@ -1,0 +1,7 @@
+//go:build !amd64 && !arm64
+
+package prefetch
+
+// ReadOnce asks for every cache line of b, to be read once; here it does
+// nothing.
+func ReadOnce(b []byte) {}
