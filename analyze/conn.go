@@ -89,7 +89,12 @@ type Conn struct {
 	n       int
 	z       zconn
 	idleRST int64
-	v       Verdict
+	// v is the verdict once the connection has ended. It points to the
+	// Tracker's, which serves one connection at a time: a verdict is
+	// only read while its connection is handed over, and held in each
+	// Conn it was a seventh of the memory of the connections waiting
+	// out Zeek's close delay.
+	v *Verdict
 }
 
 func (c *Conn) sideOf(src netip.AddrPort) *endpoint {
@@ -211,9 +216,10 @@ func (c *Conn) icmp(rec *wire.Record, now int64) {
 	}
 }
 
-// end computes the verdict; now is the capture's last time.
-func (c *Conn) end(now int64) {
-	c.v = verdict(c, now)
+// end computes the verdict into v; now is the capture's last time.
+func (c *Conn) end(v *Verdict, now int64) {
+	*v = verdict(c, now)
+	c.v = v
 }
 
 // Orig and Resp are Zeek's originator and responder.
@@ -241,4 +247,9 @@ func (c *Conn) Bytes() (orig, resp uint64) { return c.z.orig.size(), c.z.resp.si
 func (c *Conn) Packets() int { return c.pkts }
 
 // Verdict is how the connection ended and why.
-func (c *Conn) Verdict() Verdict { return c.v }
+func (c *Conn) Verdict() Verdict {
+	if c.v == nil {
+		return Verdict{} // not ended yet
+	}
+	return *c.v
+}
