@@ -195,18 +195,18 @@ func verdict(c *Conn, now int64) Verdict {
 		set(e, errno)
 		cause(CauseUnreachable, ConfidenceHigh, fmt.Sprintf("ICMP %s from %v: the %s's segments could not be delivered", e.icmp.Name(), e.icmp.From, name(e)),
 			fmt.Sprintf("ICMP type %d code %d from %v quoting %v > %v", e.icmp.Type, e.icmp.Code, e.icmp.From, e.icmp.Src, e.icmp.Dst))
-		if e.peer.pkts == 0 {
+		if !e.peer.sent {
 			v.Cause.Scenario = "net/host-unreachable" // while connecting
 		}
-	case o.state == stSynSent && r.pkts == 0:
+	case o.state == stSynSent && !r.sent:
 		v.How, v.By = HowSYNTimeout, ByNone
 		set(o, "ETIMEDOUT")
 		conf := ConfidenceMedium
 		if o.synPkts > 1 {
 			conf = ConfidenceHigh
 		}
-		cause(CauseNoAnswer, conf, strconv.Itoa(o.synPkts)+" SYN(s) and no answer: nothing listens there, or a firewall drops them",
-			strconv.Itoa(o.synPkts)+" SYN from the originator, nothing from the responder")
+		cause(CauseNoAnswer, conf, strconv.Itoa(int(o.synPkts))+" SYN(s) and no answer: nothing listens there, or a firewall drops them",
+			strconv.Itoa(int(o.synPkts))+" SYN from the originator, nothing from the responder")
 		if o.synPkts > 1 {
 			v.Cause.Scenario = "net/peer-vanished"
 		}
