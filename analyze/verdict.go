@@ -121,6 +121,35 @@ func name(e *endpoint) string {
 	return "responder"
 }
 
+// bySide is a text about two sides, the first named given, indexed by
+// side: built once, and not for every connection.
+func bySide(text func(first, second string) string) [2]string {
+	return [2]string{text("responder", "originator"), text("originator", "responder")}
+}
+
+// sideIndex is e's index in bySide's texts.
+func sideIndex(e *endpoint) int {
+	if e.isOrig {
+		return 1
+	}
+	return 0
+}
+
+var (
+	orderlyText   = bySide(func(a, _ string) string { return "orderly close: both sides sent FIN, the " + a + " first" })
+	halfCloseText = bySide(func(a, b string) string {
+		return "the " + a + " closed (or shut down its sending side); the " + b + " had not closed when the capture ended"
+	})
+)
+
+// appendFIN appends "FIN from the <e> at packet <n>".
+func appendFIN(b []byte, e *endpoint) []byte {
+	b = append(b, "FIN from the "...)
+	b = append(b, name(e)...)
+	b = append(b, " at packet "...)
+	return strconv.AppendInt(b, int64(e.finN), 10)
+}
+
 func by(e *endpoint) string {
 	if e.isOrig {
 		return ByOrig
@@ -167,9 +196,13 @@ func verdict(c *Conn, now int64) Verdict {
 		v.Idle = time.Duration(first.finIdle)
 		set(o, ErrnoEOF)
 		set(r, ErrnoEOF)
-		cause(CauseOrderly, ConfidenceHigh, "orderly close: both sides sent FIN, the "+name(first)+" first",
-			"FIN from the "+name(first)+" at packet "+strconv.Itoa(first.finN),
-			"FIN from the "+name(first.peer)+" at packet "+strconv.Itoa(first.peer.finN))
+		// Both lines of evidence in one string: most connections end
+		// this way, and each allocation is work for the collector.
+		var buf [96]byte
+		b := appendFIN(buf[:0], first)
+		i := len(b)
+		ev := string(appendFIN(b, first.peer))
+		cause(CauseOrderly, ConfidenceHigh, orderlyText[sideIndex(first)], ev[:i], ev[i:])
 	case o.finAt != 0 || r.finAt != 0:
 		e := o
 		v.How = HowFINOrig
@@ -179,7 +212,7 @@ func verdict(c *Conn, now int64) Verdict {
 		v.By = by(e)
 		v.Idle = time.Duration(e.finIdle)
 		set(e.peer, ErrnoEOF)
-		cause(CauseHalfClose, ConfidenceMedium, "the "+name(e)+" closed (or shut down its sending side); the "+name(e.peer)+" had not closed when the capture ended",
+		cause(CauseHalfClose, ConfidenceMedium, halfCloseText[sideIndex(e)],
 			"FIN from the "+name(e)+" at packet "+strconv.Itoa(e.finN)+", none from the "+name(e.peer))
 	case o.icmp != nil || r.icmp != nil:
 		e := o
