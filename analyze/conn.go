@@ -212,9 +212,10 @@ func (c *Conn) icmp(rec *wire.Record, now int64) {
 	}
 }
 
-// end computes the verdict into v; now is the capture's last time.
-func (c *Conn) end(v *Verdict, now int64) {
-	*v = verdict(c, now)
+// end computes the verdict into v, its evidence in evidence; now is the
+// capture's last time.
+func (c *Conn) end(v *Verdict, evidence *evidenceBlocks, now int64) {
+	*v = verdict(c, now, evidence)
 	c.v = v
 }
 

@@ -57,7 +57,8 @@ type Tracker struct {
 	now    int64
 	seq    int
 	// verdict is the verdict of the connection being handed over.
-	verdict Verdict
+	verdict  Verdict
+	evidence evidenceBlocks
 }
 
 // NewTracker returns a Tracker that calls done with each connection once it
@@ -162,7 +163,7 @@ func (t *Tracker) finish(c *Conn) {
 		c.idleEnd = true
 		t.idled[c.k] = c.lastPkt
 	}
-	c.end(&t.verdict, t.now)
+	c.end(&t.verdict, &t.evidence, t.now)
 	t.done(c)
 	t.pool.put(c)
 }

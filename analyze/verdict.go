@@ -140,6 +140,10 @@ var (
 	halfCloseText = bySide(func(a, b string) string {
 		return "the " + a + " closed (or shut down its sending side); the " + b + " had not closed when the capture ended"
 	})
+	lingerZeroText = bySide(func(a, _ string) string {
+		return "abortive close (SO_LINGER 0) by the " + a + ": RST with nothing unread"
+	})
+	lingerZeroEvidence = bySide(func(_, b string) string { return "no FIN before it and no payload from the " + b + " left unanswered" })
 )
 
 // appendFIN appends "FIN from the <e> at packet <n>".
@@ -158,8 +162,8 @@ func by(e *endpoint) string {
 }
 
 // verdict judges a finished connection; now is the capture's time at the
-// end.
-func verdict(c *Conn, now int64) Verdict {
+// end, and evidence gives the memory of its list of evidence.
+func verdict(c *Conn, now int64, evidence *evidenceBlocks) Verdict {
 	o, r := c.z.orig, c.z.resp
 	v := Verdict{OrigErrno: ErrnoNone, RespErrno: ErrnoNone}
 	set := func(e *endpoint, errno string) {
@@ -170,7 +174,7 @@ func verdict(c *Conn, now int64) Verdict {
 		}
 	}
 	cause := func(id, conf, text string, ev ...string) {
-		v.Cause = Cause{ID: id, Text: text, Evidence: ev, Confidence: conf, Scenario: scenarioOf[id]}
+		v.Cause = Cause{ID: id, Text: text, Evidence: evidence.copy(ev), Confidence: conf, Scenario: scenarioOf[id]}
 	}
 	// The first RST decides, unless both sides had finished with FINs.
 	var rs *endpoint
@@ -342,8 +346,7 @@ func judgeRST(c *Conn, s *endpoint, v *Verdict, set func(*endpoint, string), cau
 		cause(CauseCloseUnread, ConfidenceMedium, "the "+name(s)+" closed with data unread (up to "+strconv.FormatUint(uint64(ri.pending), 10)+" bytes) → RST (the kernel's TCP_ABORT_ON_CLOSE)",
 			at, "the "+name(peer)+"'s last "+strconv.FormatUint(uint64(ri.pending), 10)+" bytes got no answer before it (inferred: a capture cannot see what the application read)")
 	default:
-		cause(CauseLingerZero, ConfidenceMedium, "abortive close (SO_LINGER 0) by the "+name(s)+": RST with nothing unread",
-			at, "no FIN before it and no payload from the "+name(peer)+" left unanswered")
+		cause(CauseLingerZero, ConfidenceMedium, lingerZeroText[sideIndex(s)], at, lingerZeroEvidence[sideIndex(s)])
 	}
 }
 
