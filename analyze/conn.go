@@ -13,16 +13,10 @@ type side struct {
 	// The fields a packet reads or writes come first, the ones about the
 	// end (rst, icmp, the FIN's details) last: a packet then touches one
 	// cache line fewer of each endpoint.
-	pkts     int
 	last     int64 // time of its last packet
 	lastData int64 // time of its last payload packet
 	finAt    int64 // its first FIN, 0 = none
-	rxmtTail int   // retransmissions since the peer last sent anything
-	kaTail   int   // keepalive probes since the peer last sent anything
-	synPkts  int
-	// sentAfter is the payload bytes sent after the peer's FIN.
-	sentAfter int
-	dataEnd   uint32
+	dataEnd  uint32
 	// nxt is the sequence number after the last it sent (SYN and FIN
 	// count one), when nxtSet: a keepalive probe is sent at nxt-1.
 	nxt uint32
@@ -31,17 +25,22 @@ type side struct {
 	// payload: what the peer sent since is what this side left unanswered.
 	dataStart uint32
 	peerEnd   uint32
-	ttl       uint8 // TTL of its first packet that is not an RST
-	ttlSet    bool
-	hasData   bool
-	nxtSet    bool
-	peerMark  bool // peerEnd is set: the peer had sent payload by then
-	hasRST    bool
-	finN      int     // connection packet number of its first FIN
-	finIdle   int64   // how long the connection was quiet before that FIN
-	rst       rstInfo // when hasRST
-	icmp      *wire.ICMP
-	icmpIdle  int64 // time from the connection's previous packet to the error
+	// The counts are of packets in a row or of SYNs, which 32 bits hold.
+	rxmtTail uint32 // retransmissions since the peer last sent anything
+	kaTail   uint32 // keepalive probes since the peer last sent anything
+	synPkts  uint32
+	ttl      uint8 // TTL of its first packet that is not an RST
+	ttlSet   bool
+	hasData  bool
+	nxtSet   bool
+	peerMark bool // peerEnd is set: the peer had sent payload by then
+	hasRST   bool
+	sent     bool    // it has sent a packet (with a good checksum, if they are checked)
+	finN     int     // connection packet number of its first FIN
+	finIdle  int64   // how long the connection was quiet before that FIN
+	rst      rstInfo // when hasRST
+	icmp     *wire.ICMP
+	icmpIdle int64 // time from the connection's previous packet to the error
 }
 
 // rstInfo is the first RST an endpoint sent and the state around it.
@@ -89,7 +88,12 @@ type Conn struct {
 	n       int
 	z       zconn
 	idleRST int64
-	v       Verdict
+	// v is the verdict once the connection has ended. It points to the
+	// Tracker's, which serves one connection at a time: a verdict is
+	// only read while its connection is handed over, and held in each
+	// Conn it was a seventh of the memory of the connections waiting
+	// out Zeek's close delay.
+	v *Verdict
 }
 
 func (c *Conn) sideOf(src netip.AddrPort) *endpoint {
@@ -113,7 +117,7 @@ func (c *Conn) packet(rec *wire.Record, now int64, checksums bool) {
 	peer := e.peer
 	prevPkt := c.lastPkt
 	c.lastPkt = now
-	e.pkts++
+	e.sent = true
 	if p.Flags&wire.SYN != 0 {
 		e.synPkts++
 	}
@@ -164,9 +168,6 @@ func (c *Conn) packet(rec *wire.Record, now int64, checksums bool) {
 		e.hasData = true
 		e.lastData = now
 		e.peerEnd, e.peerMark = peer.dataEnd, peer.hasData
-		if peer.finAt != 0 {
-			e.sentAfter += p.Len
-		}
 	} else if e.synPkts > 1 && p.Flags&wire.SYN != 0 {
 		e.rxmtTail++
 	}
@@ -211,9 +212,11 @@ func (c *Conn) icmp(rec *wire.Record, now int64) {
 	}
 }
 
-// end computes the verdict; now is the capture's last time.
-func (c *Conn) end(now int64) {
-	c.v = verdict(c, now)
+// end computes the verdict into v, its evidence in evidence; now is the
+// capture's last time.
+func (c *Conn) end(v *Verdict, evidence *evidenceBlocks, now int64) {
+	*v = verdict(c, now, evidence)
+	c.v = v
 }
 
 // Orig and Resp are Zeek's originator and responder.
@@ -241,4 +244,9 @@ func (c *Conn) Bytes() (orig, resp uint64) { return c.z.orig.size(), c.z.resp.si
 func (c *Conn) Packets() int { return c.pkts }
 
 // Verdict is how the connection ended and why.
-func (c *Conn) Verdict() Verdict { return c.v }
+func (c *Conn) Verdict() Verdict {
+	if c.v == nil {
+		return Verdict{} // not ended yet
+	}
+	return *c.v
+}

@@ -59,7 +59,10 @@ func LineOf(c *Conn) Line {
 // itself (the addresses and the history), and with its Explain list in
 // explain: writing a connection then allocates nothing.
 func lineOf(c *Conn, explain *[2]string) Line {
-	v := &c.v
+	v := c.v
+	if v == nil {
+		v = new(Verdict) // not ended yet
+	}
 	ob, rb := c.Bytes()
 	l := Line{
 		Schema: SchemaVersion,

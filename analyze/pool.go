@@ -40,6 +40,10 @@ func (c *Conn) Clone() *Conn {
 	n := new(Conn)
 	*n = *c
 	n.z.history = slices.Clone(c.z.history)
+	if c.v != nil {
+		v := *c.v
+		n.v = &v
+	}
 	o := 0
 	if c.z.orig == &c.z.eps[1] {
 		o = 1

@@ -110,7 +110,7 @@ func (r *reassembly) gaps(upTo uint64) int {
 // a content gap, recorded when both sides are established or closing
 // cleanly.
 func (c *zconn) ackReceived(e *endpoint, relAck uint64) {
-	if e.finCnt > 0 && relAck >= e.finSeq {
+	if e.sentFIN && relAck >= e.finSeq {
 		relAck = e.finSeq - 1
 	}
 	e.reasm.start()

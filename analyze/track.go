@@ -56,6 +56,9 @@ type Tracker struct {
 	sweep  int64
 	now    int64
 	seq    int
+	// verdict is the verdict of the connection being handed over.
+	verdict  Verdict
+	evidence evidenceBlocks
 }
 
 // NewTracker returns a Tracker that calls done with each connection once it
@@ -160,7 +163,7 @@ func (t *Tracker) finish(c *Conn) {
 		c.idleEnd = true
 		t.idled[c.k] = c.lastPkt
 	}
-	c.end(t.now)
+	c.end(&t.verdict, &t.evidence, t.now)
 	t.done(c)
 	t.pool.put(c)
 }

@@ -121,6 +121,39 @@ func name(e *endpoint) string {
 	return "responder"
 }
 
+// bySide is a text about two sides, the first named given, indexed by
+// side: built once, and not for every connection.
+func bySide(text func(first, second string) string) [2]string {
+	return [2]string{text("responder", "originator"), text("originator", "responder")}
+}
+
+// sideIndex is e's index in bySide's texts.
+func sideIndex(e *endpoint) int {
+	if e.isOrig {
+		return 1
+	}
+	return 0
+}
+
+var (
+	orderlyText   = bySide(func(a, _ string) string { return "orderly close: both sides sent FIN, the " + a + " first" })
+	halfCloseText = bySide(func(a, b string) string {
+		return "the " + a + " closed (or shut down its sending side); the " + b + " had not closed when the capture ended"
+	})
+	lingerZeroText = bySide(func(a, _ string) string {
+		return "abortive close (SO_LINGER 0) by the " + a + ": RST with nothing unread"
+	})
+	lingerZeroEvidence = bySide(func(_, b string) string { return "no FIN before it and no payload from the " + b + " left unanswered" })
+)
+
+// appendFIN appends "FIN from the <e> at packet <n>".
+func appendFIN(b []byte, e *endpoint) []byte {
+	b = append(b, "FIN from the "...)
+	b = append(b, name(e)...)
+	b = append(b, " at packet "...)
+	return strconv.AppendInt(b, int64(e.finN), 10)
+}
+
 func by(e *endpoint) string {
 	if e.isOrig {
 		return ByOrig
@@ -129,8 +162,8 @@ func by(e *endpoint) string {
 }
 
 // verdict judges a finished connection; now is the capture's time at the
-// end.
-func verdict(c *Conn, now int64) Verdict {
+// end, and evidence gives the memory of its list of evidence.
+func verdict(c *Conn, now int64, evidence *evidenceBlocks) Verdict {
 	o, r := c.z.orig, c.z.resp
 	v := Verdict{OrigErrno: ErrnoNone, RespErrno: ErrnoNone}
 	set := func(e *endpoint, errno string) {
@@ -141,7 +174,7 @@ func verdict(c *Conn, now int64) Verdict {
 		}
 	}
 	cause := func(id, conf, text string, ev ...string) {
-		v.Cause = Cause{ID: id, Text: text, Evidence: ev, Confidence: conf, Scenario: scenarioOf[id]}
+		v.Cause = Cause{ID: id, Text: text, Evidence: evidence.copy(ev), Confidence: conf, Scenario: scenarioOf[id]}
 	}
 	// The first RST decides, unless both sides had finished with FINs.
 	var rs *endpoint
@@ -167,9 +200,13 @@ func verdict(c *Conn, now int64) Verdict {
 		v.Idle = time.Duration(first.finIdle)
 		set(o, ErrnoEOF)
 		set(r, ErrnoEOF)
-		cause(CauseOrderly, ConfidenceHigh, "orderly close: both sides sent FIN, the "+name(first)+" first",
-			"FIN from the "+name(first)+" at packet "+strconv.Itoa(first.finN),
-			"FIN from the "+name(first.peer)+" at packet "+strconv.Itoa(first.peer.finN))
+		// Both lines of evidence in one string: most connections end
+		// this way, and each allocation is work for the collector.
+		var buf [96]byte
+		b := appendFIN(buf[:0], first)
+		i := len(b)
+		ev := string(appendFIN(b, first.peer))
+		cause(CauseOrderly, ConfidenceHigh, orderlyText[sideIndex(first)], ev[:i], ev[i:])
 	case o.finAt != 0 || r.finAt != 0:
 		e := o
 		v.How = HowFINOrig
@@ -179,7 +216,7 @@ func verdict(c *Conn, now int64) Verdict {
 		v.By = by(e)
 		v.Idle = time.Duration(e.finIdle)
 		set(e.peer, ErrnoEOF)
-		cause(CauseHalfClose, ConfidenceMedium, "the "+name(e)+" closed (or shut down its sending side); the "+name(e.peer)+" had not closed when the capture ended",
+		cause(CauseHalfClose, ConfidenceMedium, halfCloseText[sideIndex(e)],
 			"FIN from the "+name(e)+" at packet "+strconv.Itoa(e.finN)+", none from the "+name(e.peer))
 	case o.icmp != nil || r.icmp != nil:
 		e := o
@@ -195,18 +232,18 @@ func verdict(c *Conn, now int64) Verdict {
 		set(e, errno)
 		cause(CauseUnreachable, ConfidenceHigh, fmt.Sprintf("ICMP %s from %v: the %s's segments could not be delivered", e.icmp.Name(), e.icmp.From, name(e)),
 			fmt.Sprintf("ICMP type %d code %d from %v quoting %v > %v", e.icmp.Type, e.icmp.Code, e.icmp.From, e.icmp.Src, e.icmp.Dst))
-		if e.peer.pkts == 0 {
+		if !e.peer.sent {
 			v.Cause.Scenario = "net/host-unreachable" // while connecting
 		}
-	case o.state == stSynSent && r.pkts == 0:
+	case o.state == stSynSent && !r.sent:
 		v.How, v.By = HowSYNTimeout, ByNone
 		set(o, "ETIMEDOUT")
 		conf := ConfidenceMedium
 		if o.synPkts > 1 {
 			conf = ConfidenceHigh
 		}
-		cause(CauseNoAnswer, conf, strconv.Itoa(o.synPkts)+" SYN(s) and no answer: nothing listens there, or a firewall drops them",
-			strconv.Itoa(o.synPkts)+" SYN from the originator, nothing from the responder")
+		cause(CauseNoAnswer, conf, strconv.Itoa(int(o.synPkts))+" SYN(s) and no answer: nothing listens there, or a firewall drops them",
+			strconv.Itoa(int(o.synPkts))+" SYN from the originator, nothing from the responder")
 		if o.synPkts > 1 {
 			v.Cause.Scenario = "net/peer-vanished"
 		}
@@ -309,8 +346,7 @@ func judgeRST(c *Conn, s *endpoint, v *Verdict, set func(*endpoint, string), cau
 		cause(CauseCloseUnread, ConfidenceMedium, "the "+name(s)+" closed with data unread (up to "+strconv.FormatUint(uint64(ri.pending), 10)+" bytes) → RST (the kernel's TCP_ABORT_ON_CLOSE)",
 			at, "the "+name(peer)+"'s last "+strconv.FormatUint(uint64(ri.pending), 10)+" bytes got no answer before it (inferred: a capture cannot see what the application read)")
 	default:
-		cause(CauseLingerZero, ConfidenceMedium, "abortive close (SO_LINGER 0) by the "+name(s)+": RST with nothing unread",
-			at, "no FIN before it and no payload from the "+name(peer)+" left unanswered")
+		cause(CauseLingerZero, ConfidenceMedium, lingerZeroText[sideIndex(s)], at, lingerZeroEvidence[sideIndex(s)])
 	}
 }
 

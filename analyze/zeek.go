@@ -76,30 +76,28 @@ func (s *scaled) hit() bool {
 }
 
 type endpoint struct {
-	addr      netip.AddrPort
-	isOrig    bool
-	state     epState
-	prev      epState
-	startSeq  int64
-	lastSeq   uint32
-	ackSeq    uint32
-	seqWraps  uint32
-	ackWraps  uint32
-	histSYN   uint64
-	histFIN   uint64
-	histRST   uint64
-	finCnt    int
-	rstCnt    int
-	didClose  bool
-	rxmt      scaled
-	win0      scaled
-	chk       scaled
-	gap       scaled
-	finSeq    uint64 // relative sequence number one past its FIN
-	reasm     reassembly
-	lastTime  int64 // ns; 0 = nothing sent
-	startTime int64
-	peer      *endpoint
+	addr     netip.AddrPort
+	startSeq int64
+	lastSeq  uint32
+	ackSeq   uint32
+	seqWraps uint32
+	ackWraps uint32
+	histSYN  uint64
+	histFIN  uint64
+	histRST  uint64
+	rxmt     scaled
+	win0     scaled
+	chk      scaled
+	gap      scaled
+	finSeq   uint64 // relative sequence number one past its FIN
+	reasm    reassembly
+	peer     *endpoint
+	// The small fields together, so that they share one word.
+	isOrig   bool
+	state    epState
+	prev     epState
+	didClose bool
+	sentFIN  bool // Zeek's FIN_cnt > 0
 
 	side // what teardown keeps besides Zeek's model
 }
@@ -156,7 +154,7 @@ func (e *endpoint) size() uint64 {
 	if n != 0 {
 		n--
 	}
-	if e.finCnt > 0 && n != 0 {
+	if e.sentFIN && n != 0 {
 		n--
 	}
 	return n
@@ -307,7 +305,6 @@ func (c *zconn) process(p *wire.Packet, t int64, isOrig bool) {
 		} else {
 			e.initSeqs(int64(base-1), base)
 		}
-		e.startTime = t
 	case stSynSent, stSynAckSent:
 		if syn && base != uint32(e.startSeq) {
 			e.initSeqs(int64(base), onePast)
@@ -332,11 +329,8 @@ func (c *zconn) process(p *wire.Packet, t int64, isOrig bool) {
 		c.last = t
 	}
 	if fin {
-		e.finCnt++
+		e.sentFIN = true
 		e.finSeq = relSeq + uint64(segLen)
-	}
-	if rst {
-		e.rstCnt++
 	}
 	var relAck uint64
 	if ack {
@@ -357,7 +351,6 @@ func (c *zconn) process(p *wire.Packet, t int64, isOrig bool) {
 		}
 	}
 	c.updateLastSeq(e, onePast, flags, length)
-	e.lastTime = t
 
 	doClose := c.stateMachine(e, peer, base, length, isOrig, flags)
 	if ack {
