@@ -84,7 +84,15 @@ var operations = map[scenario.OpKind]operation{
 		return okResult(), nil
 	},
 	scenario.OpListen: func(_ *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
-		return result(unix.Listen(e.FD, op.Backlog))
+		if err := unix.Listen(e.FD, op.Backlog); err != nil {
+			return errResult(err)
+		}
+		if !e.Local.IsValid() {
+			// Never bound: listen chose a port on every address, by which
+			// the socket is known from now on.
+			e.Local = sock.BoundName(e.FD)
+		}
+		return okResult(), nil
 	},
 	scenario.OpConnect: func(r *runner, e *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
 		return r.connect(e, op)

@@ -225,7 +225,7 @@ func (n *Net) BindTo(e *Endpoint, sa unix.Sockaddr) error {
 		// An abstract name ("@name") too, so that connect finds it.
 		e.Path = u.Name
 	}
-	e.Local = Name(e.FD, unix.Getsockname)
+	e.Local = BoundName(e.FD)
 	e.Bound, e.PortKept = true, true
 	return nil
 }
@@ -239,16 +239,20 @@ func (n *Net) UnixAddr(rel string) unix.Sockaddr {
 // PeerAddr is the address a connect to e uses.
 func (n *Net) PeerAddr(e *Endpoint) (unix.Sockaddr, error) {
 	switch n.Kind {
-	case TCP4:
+	case TCP4, TCP6:
 		if !e.Local.IsValid() {
 			return nil, fmt.Errorf("%s has no address: bind it first", e.Name)
 		}
-		return &unix.SockaddrInet4{Addr: e.Local.Addr().As4(), Port: int(e.Local.Port())}, nil
-	case TCP6:
-		if !e.Local.IsValid() {
-			return nil, fmt.Errorf("%s has no address: bind it first", e.Name)
+		a := e.Local.Addr()
+		if a.IsUnspecified() {
+			// Bound to every address of its host: reached at the one a
+			// program would name, the host's own, or loopback.
+			a = n.reachAt(e.Host, n.Kind == TCP6)
 		}
-		return &unix.SockaddrInet6{Addr: e.Local.Addr().As16(), Port: int(e.Local.Port())}, nil
+		if n.Kind == TCP4 {
+			return &unix.SockaddrInet4{Addr: a.As4(), Port: int(e.Local.Port())}, nil
+		}
+		return &unix.SockaddrInet6{Addr: a.As16(), Port: int(e.Local.Port())}, nil
 	case Unix, UnixPacket, Socketpair:
 		if e.Path == "" {
 			// Never bound: the path a bind would give it, where nothing
@@ -260,6 +264,20 @@ func (n *Net) PeerAddr(e *Endpoint) (unix.Sockaddr, error) {
 		return &unix.SockaddrUnix{Name: e.Path}, nil
 	}
 	return nil, fmt.Errorf("connect on %s: %w", n.Kind, ErrNotSocket)
+}
+
+// reachAt is the address at which a socket bound to every address of
+// host is reached: the host's own, or loopback without hosts.
+func (n *Net) reachAt(host string, v6 bool) netip.Addr {
+	if n.HostAddr != nil && host != "" {
+		if a := n.HostAddr(host, v6); a.IsValid() {
+			return a
+		}
+	}
+	if v6 {
+		return netip.IPv6Loopback()
+	}
+	return netip.AddrFrom4([4]byte{127, 0, 0, 1})
 }
 
 // Accept accepts a connection on l; the new endpoint is called name.
@@ -320,23 +338,39 @@ func (n *Net) Pair() (client, server *Endpoint, err error) {
 // or the zero AddrPort for other families, for a socket with no port or
 // no address, and on error.
 func Name(fd int, get func(int) (unix.Sockaddr, error)) netip.AddrPort {
-	sa, err := get(fd)
-	if err != nil {
-		return netip.AddrPort{}
-	}
-	var ap netip.AddrPort
-	switch a := sa.(type) {
-	case *unix.SockaddrInet4:
-		ap = netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(a.Port))
-	case *unix.SockaddrInet6:
-		ap = netip.AddrPortFrom(netip.AddrFrom16(a.Addr).Unmap(), uint16(a.Port))
-	}
+	ap := name(fd, get)
 	// A connect that failed leaves the port and no address; the lab learns
 	// the address the socket used from its packets instead.
 	if ap.Port() == 0 || ap.Addr().IsUnspecified() {
 		return netip.AddrPort{}
 	}
 	return ap
+}
+
+// BoundName is fd's local address as a bound or listening socket has it:
+// the wildcard address (0.0.0.0 or ::) with its port is kept, since such a
+// socket is known by it (a bind to "0.0.0.0:8080", a listen that chose a
+// port itself); it is invalid only without a port.
+func BoundName(fd int) netip.AddrPort {
+	ap := name(fd, unix.Getsockname)
+	if ap.Port() == 0 {
+		return netip.AddrPort{}
+	}
+	return ap
+}
+
+func name(fd int, get func(int) (unix.Sockaddr, error)) netip.AddrPort {
+	sa, err := get(fd)
+	if err != nil {
+		return netip.AddrPort{}
+	}
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(a.Port))
+	case *unix.SockaddrInet6:
+		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr).Unmap(), uint16(a.Port))
+	}
+	return netip.AddrPort{}
 }
 
 // inode returns the inode number of fd's file, 0 if fstat fails.
