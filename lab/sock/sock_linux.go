@@ -164,13 +164,7 @@ func (n *Net) BindAddr(e *Endpoint) (unix.Sockaddr, error) {
 			p = port()
 		}
 		v6 := n.Kind == TCP6
-		a := netip.AddrFrom4([4]byte{127, 0, 0, 1})
-		if v6 {
-			a = netip.IPv6Loopback()
-		}
-		if n.HostAddr != nil {
-			a = n.HostAddr(e.Host, v6)
-		}
+		a := n.hostAddr(e.Host, v6)
 		if v6 {
 			return &unix.SockaddrInet6{Addr: a.As16(), Port: p}, nil
 		}
@@ -246,8 +240,8 @@ func (n *Net) PeerAddr(e *Endpoint) (unix.Sockaddr, error) {
 		a := e.Local.Addr()
 		if a.IsUnspecified() {
 			// Bound to every address of its host: reached at the one a
-			// program would name, the host's own, or loopback.
-			a = n.reachAt(e.Host, n.Kind == TCP6)
+			// program would name, the one the lab binds to there.
+			a = n.hostAddr(e.Host, n.Kind == TCP6)
 		}
 		if n.Kind == TCP4 {
 			return &unix.SockaddrInet4{Addr: a.As4(), Port: int(e.Local.Port())}, nil
@@ -266,9 +260,9 @@ func (n *Net) PeerAddr(e *Endpoint) (unix.Sockaddr, error) {
 	return nil, fmt.Errorf("connect on %s: %w", n.Kind, ErrNotSocket)
 }
 
-// reachAt is the address at which a socket bound to every address of
-// host is reached: the host's own, or loopback without hosts.
-func (n *Net) reachAt(host string, v6 bool) netip.Addr {
+// hostAddr is host's address of the family (IPv6 when v6): its own in a
+// network of hosts, loopback without hosts.
+func (n *Net) hostAddr(host string, v6 bool) netip.Addr {
 	if n.HostAddr != nil && host != "" {
 		if a := n.HostAddr(host, v6); a.IsValid() {
 			return a
@@ -338,7 +332,7 @@ func (n *Net) Pair() (client, server *Endpoint, err error) {
 // or the zero AddrPort for other families, for a socket with no port or
 // no address, and on error.
 func Name(fd int, get func(int) (unix.Sockaddr, error)) netip.AddrPort {
-	ap := name(fd, get)
+	ap := NameOf(fd, get)
 	// A connect that failed leaves the port and no address; the lab learns
 	// the address the socket used from its packets instead.
 	if ap.Port() == 0 || ap.Addr().IsUnspecified() {
@@ -352,25 +346,11 @@ func Name(fd int, get func(int) (unix.Sockaddr, error)) netip.AddrPort {
 // socket is known by it (a bind to "0.0.0.0:8080", a listen that chose a
 // port itself); it is invalid only without a port.
 func BoundName(fd int) netip.AddrPort {
-	ap := name(fd, unix.Getsockname)
+	ap := NameOf(fd, unix.Getsockname)
 	if ap.Port() == 0 {
 		return netip.AddrPort{}
 	}
 	return ap
-}
-
-func name(fd int, get func(int) (unix.Sockaddr, error)) netip.AddrPort {
-	sa, err := get(fd)
-	if err != nil {
-		return netip.AddrPort{}
-	}
-	switch a := sa.(type) {
-	case *unix.SockaddrInet4:
-		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(a.Port))
-	case *unix.SockaddrInet6:
-		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr).Unmap(), uint16(a.Port))
-	}
-	return netip.AddrPort{}
 }
 
 // inode returns the inode number of fd's file, 0 if fstat fails.

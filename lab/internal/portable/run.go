@@ -26,6 +26,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/teardown-net/teardown/lab/internal/block"
+	"github.com/teardown-net/teardown/lab/sock"
 	"github.com/teardown-net/teardown/observe/tcpstate"
 	"github.com/teardown-net/teardown/scenario"
 )
@@ -294,7 +295,7 @@ func (r *Run) bindTo(e *Endpoint, sa unix.Sockaddr) error {
 	if u, ok := sa.(*unix.SockaddrUnix); ok {
 		e.Path = u.Name
 	}
-	e.Local = name(e.FD, unix.Getsockname)
+	e.Local = sock.NameOf(e.FD, unix.Getsockname)
 	return nil
 }
 
@@ -335,21 +336,6 @@ func (r *Run) acceptAs(l *Endpoint, as string) (*Endpoint, error) {
 	return e, nil
 }
 
-// name returns a socket's TCP address, or the zero AddrPort.
-func name(fd int, get func(int) (unix.Sockaddr, error)) netip.AddrPort {
-	sa, err := get(fd)
-	if err != nil {
-		return netip.AddrPort{}
-	}
-	switch a := sa.(type) {
-	case *unix.SockaddrInet4:
-		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(a.Port))
-	case *unix.SockaddrInet6:
-		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr).Unmap(), uint16(a.Port))
-	}
-	return netip.AddrPort{}
-}
-
 // Addr is what the run knows of one actor's TCP addresses: its own (the
 // zero AddrPort while the kernel has given it none) and its peer's.
 type Addr struct {
@@ -371,10 +357,10 @@ func (r *Run) Addrs() []Addr {
 		if e.FD >= 0 {
 			// A socket the kernel has reset or not yet bound reports the
 			// unspecified address or port 0: not an address of its own.
-			if s := name(e.FD, unix.Getsockname); s.Port() != 0 && !s.Addr().IsUnspecified() {
+			if s := sock.NameOf(e.FD, unix.Getsockname); s.Port() != 0 && !s.Addr().IsUnspecified() {
 				e.Sock = s
 			}
-			if p := name(e.FD, unix.Getpeername); p.IsValid() {
+			if p := sock.NameOf(e.FD, unix.Getpeername); p.IsValid() {
 				e.Peer = p
 			}
 		}
