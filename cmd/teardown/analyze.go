@@ -112,11 +112,18 @@ Flags:
 		page.in = ints
 		in = &stopReader{r: in, done: ints.ctx.Done()}
 	}
+	chose := drawnChoice(*htmlDraw, *only, *filter)
 	r, err := wire.NewReader(in)
 	if err != nil {
 		if page != nil && page.interrupted() {
+			// The signal came before the capture's header: the page of
+			// what was read says that nothing was.
+			if err := page.write(fs.Arg(0), chose, wire.Stats{}); err != nil {
+				fmt.Fprintf(stderr, "teardown analyze: --html: %v\n", errText(err))
+				return exitUsage
+			}
 			code, _ := page.in.exitStatus()
-			return code // the signal came before the capture's header
+			return code
 		}
 		fmt.Fprintf(stderr, "teardown analyze: %s: %v\n", fs.Arg(0), err)
 		return exitUsage
@@ -183,16 +190,6 @@ Flags:
 		st.Broken = nil // the reading was cut by the signal, not by damage
 	}
 	if page != nil {
-		chose := "abnormal connections"
-		if *htmlDraw == "all" {
-			chose = "all connections"
-			if *only == "abnormal" {
-				chose = "abnormal connections"
-			}
-		}
-		if *filter != "" {
-			chose += " matching " + strings.Join(strings.Fields(*filter), " ")
-		}
 		if err := page.write(fs.Arg(0), chose, st); err != nil {
 			fmt.Fprintf(stderr, "teardown analyze: --html: %v\n", errText(err))
 			return exitUsage
@@ -233,6 +230,19 @@ Flags:
 		}
 	}
 	return exitOK
+}
+
+// drawnChoice says which connections an --html page draws, as the page
+// states it: the flags --html-draw, --only and --filter.
+func drawnChoice(draw, only, filter string) string {
+	chose := "abnormal connections"
+	if draw == "all" && only != "abnormal" {
+		chose = "all connections"
+	}
+	if filter != "" {
+		chose += " matching " + strings.Join(strings.Fields(filter), " ")
+	}
+	return chose
 }
 
 // progress draws a one-line progress report on a terminal.

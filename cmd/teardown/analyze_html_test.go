@@ -61,14 +61,26 @@ func TestAnalyzeHTML(t *testing.T) {
 
 // TestAnalyzeHTMLInterrupted reads a live capture from a pipe that stays
 // open: SIGINT ends the reading, the page of what was read is written
-// whole, and the exit status says the command was interrupted.
+// whole, and the exit status says the command was interrupted; also when
+// the signal comes before the capture's first bytes.
 func TestAnalyzeHTMLInterrupted(t *testing.T) {
-	dir := t.TempDir()
-	out := filepath.Join(dir, "live.html")
 	capture, err := os.ReadFile(labCapture)
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, tc := range []struct {
+		name  string
+		input []byte
+	}{{"capture", capture}, {"nothing", nil}} {
+		t.Run(tc.name, func(t *testing.T) { interruptHTML(t, tc.input) })
+	}
+}
+
+// interruptHTML runs analyze --html on a pipe that holds input and stays
+// open, sends SIGINT once the page's file is made, and checks the page.
+func interruptHTML(t *testing.T, input []byte) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "live.html")
 	cmd := asTeardown(t, "analyze", "--html", out, "-")
 	w, err := cmd.StdinPipe()
 	if err != nil {
@@ -79,7 +91,7 @@ func TestAnalyzeHTMLInterrupted(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	if _, err := w.Write(capture); err != nil {
+	if _, err := w.Write(input); err != nil {
 		t.Fatal(err)
 	}
 	// The page's file beside its path is made once signals are caught.
