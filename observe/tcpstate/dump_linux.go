@@ -117,81 +117,82 @@ func (d *Dumper) Listener(local netip.AddrPort, cookie uint64) (Socket, bool, er
 	if d.fd < 0 {
 		return Socket{}, false, fmt.Errorf("look up a listener: %w", errClosed)
 	}
-	d.seq++
-	ne, be := binary.NativeEndian, binary.BigEndian
-	r := d.req[:]
-	ne.PutUint32(r[0:], uint32(len(r)))
-	ne.PutUint16(r[4:], unix.SOCK_DIAG_BY_FAMILY)
-	ne.PutUint16(r[6:], unix.NLM_F_REQUEST)
-	ne.PutUint32(r[8:], d.seq)
-	ne.PutUint32(r[12:], 0)
-	q := r[unix.SizeofNlMsghdr:]
-	clear(q)
-	a := local.Addr()
-	if a.Is4() {
-		q[0] = unix.AF_INET
-		a4 := a.As4()
-		copy(q[12:], a4[:]) // id.idiag_src
+	family := uint8(unix.AF_INET6)
+	if local.Addr().Is4() {
+		family = unix.AF_INET
+	}
+	q := d.request(0, family)
+	ne := binary.NativeEndian
+	a16 := local.Addr().As16()
+	if family == unix.AF_INET {
+		copy(q[12:], a16[12:]) // id.idiag_src
 	} else {
-		q[0] = unix.AF_INET6
-		a16 := a.As16()
 		copy(q[12:], a16[:])
 	}
-	q[1] = unix.IPPROTO_TCP
-	q[2] = 1 << (attrInfo - 1)
-	be.PutUint16(q[8:], local.Port()) // id.idiag_sport
+	binary.BigEndian.PutUint16(q[8:], local.Port()) // id.idiag_sport
 	lo, hi := noCookie, noCookie
 	if cookie != 0 {
 		lo, hi = uint32(cookie), uint32(cookie>>32)
 	}
-	ne.PutUint32(q[48:], lo)
+	ne.PutUint32(q[48:], lo) // id.idiag_cookie
 	ne.PutUint32(q[52:], hi)
-	if err := unix.Sendto(d.fd, r, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return Socket{}, false, fmt.Errorf("look up a listener at %s: send request: %w", local, err)
+	if err := d.send(); err != nil {
+		return Socket{}, false, fmt.Errorf("look up a listener at %s: %w", local, err)
 	}
-	for {
-		n, _, err := unix.Recvfrom(d.fd, d.buf, 0)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return Socket{}, false, fmt.Errorf("look up a listener at %s: receive: %w", local, err)
-		}
-		socks, done, err := parseMessages(nil, d.buf[:n], d.seq)
-		switch {
-		case errors.Is(err, unix.ENOENT), errors.Is(err, unix.ESTALE):
-			return Socket{}, false, nil
-		case err != nil:
-			return Socket{}, false, fmt.Errorf("look up a listener at %s: %w", local, err)
-		case len(socks) > 0:
-			// The lookup finds a connection only when local is one
-			// side of it and the other side's address is all zeros,
-			// which no connection has; a listener is all it returns.
-			return socks[0], socks[0].State == Listen, nil
-		case done:
-			return Socket{}, false, nil
-		}
+	socks, err := d.receive(nil, true)
+	switch {
+	case errors.Is(err, unix.ENOENT), errors.Is(err, unix.ESTALE):
+		return Socket{}, false, nil
+	case err != nil:
+		return Socket{}, false, fmt.Errorf("look up a listener at %s: %w", local, err)
+	case len(socks) == 0:
+		return Socket{}, false, nil
 	}
+	// The lookup finds a connection only when local is one side of it
+	// and the other side's address is all zeros, which no connection has;
+	// a listener is all it returns.
+	return socks[0], socks[0].State == Listen, nil
 }
 
 func (d *Dumper) dump(socks []Socket, family uint8, states uint32) ([]Socket, error) {
+	q := d.request(unix.NLM_F_DUMP, family)
+	binary.NativeEndian.PutUint32(q[4:], states) // idiag_states
+	if err := d.send(); err != nil {
+		return socks, err
+	}
+	return d.receive(socks, false)
+}
+
+// request starts the next request in d.req: a netlink header with flags
+// besides NLM_F_REQUEST, and an inet_diag_req_v2 for TCP sockets of family
+// asking for tcp_info, which it returns for the caller to complete.
+func (d *Dumper) request(flags uint16, family uint8) []byte {
 	d.seq++
 	ne := binary.NativeEndian
 	r := d.req[:]
 	ne.PutUint32(r[0:], uint32(len(r)))
 	ne.PutUint16(r[4:], unix.SOCK_DIAG_BY_FAMILY)
-	ne.PutUint16(r[6:], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
+	ne.PutUint16(r[6:], unix.NLM_F_REQUEST|flags)
 	ne.PutUint32(r[8:], d.seq)
 	ne.PutUint32(r[12:], 0)
 	q := r[unix.SizeofNlMsghdr:]
 	clear(q)
 	q[0] = family
 	q[1] = unix.IPPROTO_TCP
-	q[2] = 1 << (attrInfo - 1)  // idiag_ext: ask for tcp_info
-	ne.PutUint32(q[4:], states) // idiag_states
-	if err := unix.Sendto(d.fd, r, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return socks, fmt.Errorf("send request: %w", err)
+	q[2] = 1 << (attrInfo - 1) // idiag_ext: ask for tcp_info
+	return q
+}
+
+func (d *Dumper) send() error {
+	if err := unix.Sendto(d.fd, d.req[:], 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return fmt.Errorf("send request: %w", err)
 	}
+	return nil
+}
+
+// receive appends the answer to the last request to socks: until the
+// dump is done, or with one, until the socket has come.
+func (d *Dumper) receive(socks []Socket, one bool) ([]Socket, error) {
 	for {
 		n, _, err := unix.Recvfrom(d.fd, d.buf, 0)
 		if err == unix.EINTR {
@@ -202,7 +203,7 @@ func (d *Dumper) dump(socks []Socket, family uint8, states uint32) ([]Socket, er
 		}
 		var done bool
 		socks, done, err = parseMessages(socks, d.buf[:n], d.seq)
-		if err != nil || done {
+		if err != nil || done || one && len(socks) > 0 {
 			return socks, err
 		}
 	}
