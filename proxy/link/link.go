@@ -450,6 +450,13 @@ func (p *pump) sync() toxic.Action {
 	}
 	want := p.want
 	p.applied = p.gen
+	// The kick of the offers taken up here is spent: left in the channel, it
+	// would cut short the next wait of a stage, such as the first delay of a
+	// latency toxic just added.
+	select {
+	case <-p.kick:
+	default:
+	}
 	for _, w := range p.waiters {
 		close(w)
 	}

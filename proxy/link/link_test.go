@@ -291,3 +291,34 @@ func fastStream(w *net.TCPConn, n int) ([32]byte, error) {
 	}
 	return [32]byte(h.Sum(nil)), w.CloseWrite()
 }
+
+// TestDelayAfterLiveChange: bytes sent right after a latency toxic is added
+// to a live connection are delayed by it. The interrupt that made the pump
+// take up the change must not also cut short the first delay.
+func TestDelayAfterLiveChange(t *testing.T) {
+	const delay = 20 * time.Millisecond
+	for i := range 25 {
+		l, client, server, _ := setup(t, nil)
+		buf := make([]byte, 1)
+		if _, err := server.Write([]byte("a")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(client, buf); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), hang)
+		l.SetToxics(ctx, []*toxic.Toxic{mk(t, fmt.Sprintf(`{"type":"latency","stream":"downstream","attributes":{"latency":%d}}`, delay.Milliseconds()))})
+		cancel()
+		start := time.Now()
+		if _, err := server.Write([]byte("b")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(client, buf); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d < delay {
+			t.Fatalf("connection %d: a byte sent after adding %v of latency arrived after %v", i, delay, d)
+		}
+		l.Close()
+	}
+}
