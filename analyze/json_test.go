@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // jsonRef is what encoding/json writes for v, with HTML escaping off: the
@@ -102,4 +105,34 @@ func FuzzJSONFloat(f *testing.F) {
 			t.Fatalf("%v: got %s, want %s", x, got, want)
 		}
 	})
+}
+
+// TestShortFixed compares the fast path of appendFloat with strconv's
+// shortest formatting on the values it is for (seconds from nanosecond
+// counts) and on values chosen to sit at its limits.
+func TestShortFixed(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var xs []float64
+	for range 200000 {
+		ns := rng.Int64N(int64(1) << rng.IntN(63))
+		xs = append(xs, float64(ns)/1e9, time.Duration(ns).Seconds(), math.Float64frombits(rng.Uint64()&^(1<<63)))
+	}
+	xs = append(xs, 0, 1, 0.1, 0.2, 0.1+0.2, 1e-6, 999999999999999, 1e15, 1e15-0.5, 999999999999999.9,
+		123456789012345, 12345678901234.5, 0.30000000000000004, 9.999999999999999, 9.9999999999999999,
+		math.Nextafter(1, 2), math.Nextafter(1, 0), 5e-324, 1e21, math.MaxFloat64)
+	fast := 0
+	for _, x := range xs {
+		want := strconv.AppendFloat(nil, x, 'f', -1, 64)
+		m, k, ok := shortFixed(x)
+		if !ok {
+			continue
+		}
+		fast++
+		if got := appendFixed(nil, m, k); string(got) != string(want) {
+			t.Fatalf("%v (%#x): got %s, want %s", x, math.Float64bits(x), got, want)
+		}
+	}
+	if fast < len(xs)/3 {
+		t.Errorf("the fast path took %d of %d values; want the durations among them", fast, len(xs))
+	}
 }
