@@ -140,7 +140,7 @@ func (s *TracefsSource) take(evs []ktrace.Event) {
 				}
 			}
 		case kernel.SocketError:
-			if !s.errors || explained(evs[:i], &ev) {
+			if !s.errors || explained(evs[:i], &ev) || kernel.OwnAbort(&e) {
 				continue
 			}
 		case kernel.StateChange:

@@ -316,6 +316,82 @@ func TestTimeout(t *testing.T) {
 	}
 }
 
+// TestLingerZero: with Errors, a close with SO_LINGER 0 shows the RST the
+// closing socket sends, and its peer's; not the ECONNRESET the kernel then
+// reports to the closing socket itself (after clearing its peer's port),
+// which no application is given and the sent RST already explains.
+func TestLingerZero(t *testing.T) {
+	a, b := twoHosts(t)
+	srv, cli := startActor(t, a), startActor(t, b)
+	cfg := netnsOnly(a, b)
+	cfg.Errors = true
+	o, w := observe(t, cfg)
+	srv.must("listen " + addrA + " 8080")
+	cli.must("connect " + addrA + " 8080")
+	srv.must("accept")
+	cli.must("send 10")
+	srv.must("readable")
+	srv.must("recv 10")
+	cli.must("linger0")
+	cli.must("close")
+	app := srv.do("recv 16")
+	recs := records(t, o, w, settle, both(count("send_reset", 1), count("receive_reset", 1)))
+	s := only(t, recs, "send_reset")
+	if s.Owner.PID != cli.pid || s.Netns != b.ino || !strings.HasSuffix(s.Remote, ":8080") {
+		t.Errorf("sent RST: %s\nwant it from the client, pid %d, to port 8080", s.Text(), cli.pid)
+	}
+	r := only(t, recs, "receive_reset")
+	if r.ErrnoReported != "ECONNRESET" || app != "err ECONNRESET" {
+		t.Errorf("received RST: %s; the server's read gave %q", r.Text(), app)
+	}
+	if errs := pick(recs, "error"); len(errs) != 0 {
+		t.Errorf("error events for a close with SO_LINGER 0: %s", dump(errs))
+	}
+}
+
+// TestLingerZeroTracefs is TestLingerZero through tracefs, whose error
+// reports carry no state.
+func TestLingerZeroTracefs(t *testing.T) {
+	a, b := twoHosts(t)
+	srv, cli := startActor(t, a), startActor(t, b)
+	const port = 47917 // unusual: tracefs sees every namespace's traffic
+	src, err := OpenTracefs(kernel.Config{Ports: []uint16{port}, Errors: true})
+	if err != nil {
+		t.Skip(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	w, err := New(Options{HasReason: src.HasReason()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.must(fmt.Sprintf("listen %s %d", addrA, port))
+	cli.must(fmt.Sprintf("connect %s %d", addrA, port))
+	srv.must("accept")
+	// The server closes, so that the error report the kernel makes has
+	// the port the filter passes: its peer's is cleared.
+	cli.must("send 10")
+	srv.must("readable")
+	srv.must("recv 10")
+	srv.must("linger0")
+	srv.must("close")
+	var recs []Record
+	deadline := time.Now().Add(settle)
+	for time.Now().Before(deadline) {
+		src.SetDeadline(deadline)
+		e, err := src.Read()
+		if err != nil {
+			break
+		}
+		recs = append(recs, w.Record(&e))
+	}
+	if len(pick(recs, "send_reset")) != 1 || len(pick(recs, "receive_reset")) != 1 {
+		t.Errorf("want one sent and one received RST: %s", dump(recs))
+	}
+	if errs := pick(recs, "error"); len(errs) != 0 {
+		t.Errorf("error events for a close with SO_LINGER 0: %s", dump(errs))
+	}
+}
+
 // TestDrops: with Drops, the SYN a closed port answers with an RST is shown
 // dropped with reason NO_SOCKET in the server's namespace.
 func TestDrops(t *testing.T) {

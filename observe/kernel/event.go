@@ -157,3 +157,15 @@ func Predicted(s tcpstate.State) syscall.Errno {
 	}
 	return syscall.ECONNRESET
 }
+
+// OwnAbort reports whether a SocketError is the one tcp_disconnect reports
+// to a socket it has just aborted with an RST of its own (a close with
+// SO_LINGER 0, or connect with AF_UNSPEC): by then the kernel has cleared
+// the socket's peer port (and its address, unless bound), and moved its
+// write sequence a window ahead, so the event names no connection, and
+// counts no real unacknowledged bytes. The RST the socket sent is the
+// account of that end; no application is given this error. A State of 0
+// (unknown, as tracefs gives it) passes on the port alone.
+func OwnAbort(e *Event) bool {
+	return e.Kind == SocketError && (e.State == tcpstate.Close || e.State == 0) && e.Remote.Port() == 0
+}

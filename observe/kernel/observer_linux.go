@@ -448,7 +448,7 @@ func (o *Observer) take(e Event) {
 				return
 			}
 		}
-		if !o.cfg.Errors {
+		if !o.cfg.Errors || OwnAbort(&e) {
 			return
 		}
 	case StateChange:

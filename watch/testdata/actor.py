@@ -4,6 +4,7 @@
 import errno
 import select
 import socket
+import struct
 import sys
 
 socks = {}
@@ -55,6 +56,9 @@ for line in sys.stdin:
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, int(w[1]))
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, int(w[2]))
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, int(w[3]))
+            reply("ok")
+        elif w[0] == "linger0":
+            socks["s"].setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             reply("ok")
         elif w[0] == "close":
             socks.pop(w[1] if len(w) > 1 else "s").close()
