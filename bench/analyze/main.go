@@ -12,6 +12,7 @@
 //	go run ./bench/analyze                 # a 1 GB capture
 //	go run ./bench/analyze -size 200MB -rounds 3
 //	go run ./bench/analyze -stages          # and the cost of each part
+//	go run ./bench/analyze -file my.pcap    # on a capture of your own
 package main
 
 import (
@@ -26,6 +27,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/teardown-net/teardown/observe/wire"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -48,6 +51,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	open := fs.Int("open", 1000, "connections open at once in the capture")
 	rounds := fs.Int("rounds", 5, "runs of each tool, taking turns; the median and the best are shown")
 	keep := fs.String("keep", "", "write the capture to this file and keep it")
+	given := fs.String("file", "", "measure on this pcap or pcapng capture instead of a generated one (-size, -open and -keep then do nothing)")
 	withStages := fs.Bool("stages", false, "also time the parts of teardown analyze (read and decode, follow connections, write JSON) in this process, one core, and show the cost of each per packet")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: go run ./bench/analyze [flags] > report.md\n\nFlags:")
@@ -71,19 +75,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if *keep != "" {
 		file = *keep
 	}
-	fmt.Fprintf(stderr, "generating %s ...\n", *size)
-	f, err := os.Create(file)
-	if err != nil {
-		fmt.Fprintln(stderr, "bench/analyze:", err)
-		return 1
-	}
-	pkts, err := generate(f, bytes, *open, 1)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, "bench/analyze: write capture:", err)
-		return 1
+	var pkts int
+	what := fmt.Sprintf("%d connections open at once", *open)
+	if *given != "" {
+		file = *given
+		if pkts, err = countPackets(file); err != nil {
+			fmt.Fprintln(stderr, "bench/analyze:", err)
+			return 1
+		}
+		what = filepath.Base(file)
+	} else {
+		fmt.Fprintf(stderr, "generating %s ...\n", *size)
+		if pkts, err = generateFile(file, bytes, *open); err != nil {
+			fmt.Fprintln(stderr, "bench/analyze: write capture:", err)
+			return 1
+		}
 	}
 	st, _ := os.Stat(file)
 	bin := filepath.Join(dir, "teardown")
@@ -115,8 +121,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
 		load = strings.Join(strings.Fields(string(b))[:3], " ")
 	}
-	fmt.Fprintf(stdout, "Capture: %d packets, %d MB, %d connections open at once; %d round(s); %s, %d CPUs, load average %s at the end.\n\n",
-		pkts, st.Size()>>20, *open, *rounds, runtime.GOARCH, runtime.NumCPU(), load)
+	fmt.Fprintf(stdout, "Capture: %d packets, %d MB, %s; %d round(s); %s, %d CPUs, load average %s at the end.\n\n",
+		pkts, st.Size()>>20, what, *rounds, runtime.GOARCH, runtime.NumCPU(), load)
 	// The median says what a run usually costs on this machine as it is;
 	// the best run, what the program costs when the machine's other load
 	// takes least from it. A short run is hit harder by a burst of other
@@ -147,6 +153,45 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return 0
+}
+
+// generateFile writes a generated capture of about size bytes to file and
+// returns its packet count.
+func generateFile(file string, size int64, open int) (int, error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return 0, err
+	}
+	pkts, err := generate(f, size, open, 1)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return pkts, err
+}
+
+// countPackets counts the records of a capture: the packets every tool is
+// given, whatever it makes of them.
+func countPackets(file string) (int, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	r, err := wire.NewReader(f)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", file, err)
+	}
+	defer r.Close()
+	for {
+		if _, err := r.Next(); err != nil {
+			break
+		}
+	}
+	st := r.Stats()
+	if st.Broken != nil {
+		return 0, fmt.Errorf("%s: %w", file, st.Broken)
+	}
+	return st.Records, nil
 }
 
 // measure runs t with its output discarded and returns its wall time, CPU
