@@ -245,14 +245,11 @@ func TestNetnsFilter(t *testing.T) {
 	}
 }
 
-// TestTracefsFallback: without eBPF, tracefs still shows both RSTs of a
-// refused connect, with no owner and the error the kernel reported.
-func TestTracefsFallback(t *testing.T) {
-	a, b := twoHosts(t)
-	_ = a
-	cli := startActor(t, b)
-	const port = 47913 // unusual: tracefs sees every namespace's traffic
-	src, err := OpenTracefs(kernel.Config{Ports: []uint16{port}})
+// observeTracefs opens the tracefs source with cfg, skipping the test
+// where tracefs cannot be had, and a Watcher for its events.
+func observeTracefs(t *testing.T, cfg kernel.Config) (*TracefsSource, *Watcher) {
+	t.Helper()
+	src, err := OpenTracefs(cfg)
 	if err != nil {
 		t.Skip(err)
 	}
@@ -261,6 +258,17 @@ func TestTracefsFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return src, w
+}
+
+// TestTracefsFallback: without eBPF, tracefs still shows both RSTs of a
+// refused connect, with no owner and the error the kernel reported.
+func TestTracefsFallback(t *testing.T) {
+	a, b := twoHosts(t)
+	_ = a
+	cli := startActor(t, b)
+	const port = 47913 // unusual: tracefs sees every namespace's traffic
+	src, w := observeTracefs(t, kernel.Config{Ports: []uint16{port}})
 	app := cli.do(fmt.Sprintf("connect %s %d", addrA, port))
 	var recs []Record
 	deadline := time.Now().Add(2 * time.Second)
@@ -355,15 +363,7 @@ func TestLingerZeroTracefs(t *testing.T) {
 	a, b := twoHosts(t)
 	srv, cli := startActor(t, a), startActor(t, b)
 	const port = 47917 // unusual: tracefs sees every namespace's traffic
-	src, err := OpenTracefs(kernel.Config{Ports: []uint16{port}, Errors: true})
-	if err != nil {
-		t.Skip(err)
-	}
-	t.Cleanup(func() { src.Close() })
-	w, err := New(Options{HasReason: src.HasReason()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	src, w := observeTracefs(t, kernel.Config{Ports: []uint16{port}, Errors: true})
 	srv.must(fmt.Sprintf("listen %s %d", addrA, port))
 	cli.must(fmt.Sprintf("connect %s %d", addrA, port))
 	srv.must("accept")
