@@ -17,6 +17,11 @@ import (
 // patterns were written), "training" or "all".
 var corpusPart = flag.String("corpus", "held-out", "part of testdata/corpus.jsonl that TestCorpus measures: held-out, training or all")
 
+// corpusFile is the corpus TestCorpus reads. A batch of new lines is
+// measured on arrival by pointing it at a file of their own, before they
+// join testdata/corpus.jsonl and before any pattern is written for them.
+var corpusFile = flag.String("corpus-file", "testdata/corpus.jsonl", "file of corpus lines that TestCorpus measures")
+
 // A corpusLine is one error line copied from a public issue thread or page.
 type corpusLine struct {
 	Eco    string   `json:"eco"`
@@ -36,7 +41,7 @@ func heldOut(source string) bool {
 
 func readCorpus(t *testing.T) []corpusLine {
 	t.Helper()
-	f, err := os.Open("testdata/corpus.jsonl")
+	f, err := os.Open(*corpusFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,10 +52,10 @@ func readCorpus(t *testing.T) []corpusLine {
 	for n := 1; sc.Scan(); n++ {
 		var c corpusLine
 		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
-			t.Fatalf("testdata/corpus.jsonl:%d: %v", n, err)
+			t.Fatalf("%s:%d: %v", *corpusFile, n, err)
 		}
 		if c.Eco == "" || c.Line == "" || len(c.Want) == 0 || c.Source == "" {
-			t.Fatalf("testdata/corpus.jsonl:%d: eco, line, want and source are required", n)
+			t.Fatalf("%s:%d: eco, line, want and source are required", *corpusFile, n)
 		}
 		out = append(out, c)
 	}
