@@ -66,13 +66,15 @@ func readCorpus(t *testing.T) []corpusLine {
 }
 
 // corpusGoal is the share of held-out lines whose first answer must be
-// right. It was 95% when the corpus held 78 held-out lines; 166 lines from
-// 14 ecosystems the patterns had never met were added since, measured
-// before any pattern was written for them, and the held-out part now
-// stands at 128 of 137 (93.4%, docs/explain-data.md). The goal is that
-// figure rounded down, so a regression fails; raising it takes patterns
-// from training misses, measured on lines not seen yet.
-const corpusGoal = 0.93
+// right. It was 95% with 78 held-out lines and 93% with 137; 171 lines
+// from ecosystems the corpus was thin in (iOS, Elixir, RabbitMQ, NATS,
+// gRPC in five languages, Firefox, ...) were added since, measured before
+// any pattern was written for them (26 of their 50 held-out lines right on
+// arrival), and the held-out part now stands at 165 of 187 (88.2%,
+// docs/explain-data.md). The goal is that figure rounded down, so a
+// regression fails; raising it takes patterns from training misses,
+// measured on lines not seen yet.
+const corpusGoal = 0.88
 
 // TestCorpus measures explain on real error lines, by ecosystem. Run
 //
