@@ -109,6 +109,9 @@ func TestMatch(t *testing.T) {
 		// Mobile, browsers, brokers and tools, from public issue threads
 		// (the training part of testdata/corpus.jsonl).
 		{"okhttp stream reset", "okhttp3.internal.http2.StreamResetException: stream was reset: CANCEL", "", "RST_STREAM", nil, nil},
+		{"okhttp refused stream", "Exception in thread 4: java.util.concurrent.CompletionException: okhttp3.internal.http2.StreamResetException: stream was reset: REFUSED_STREAM", "", "REFUSED_STREAM", nil, nil},
+		{"firefox eof", "Secure Connection Failed  An error occurred during a connection to mullvad.net. PR_END_OF_FILE_ERROR  Error code: PR_END_OF_FILE_ERROR", "", "EOF", nil, nil},
+		{"rabbitmq heartbeats", "missed heartbeats from client, timeout: 10s", "", "DEADLINE", nil, nil},
 		{"ios connection lost", `Error Domain=NSURLErrorDomain Code=-1005 "The network connection was lost."`, "", "EOF", []string{"ECONNRESET"}, nil},
 		{"ios cannot connect", "The operation couldn’t be completed. (NSURLErrorDomain error -1004.)", "", "ECONNREFUSED", []string{"ETIMEDOUT", "EHOSTUNREACH"}, nil},
 		{"ruby open timeout", "Net::OpenTimeout: execution expired", "", "DEADLINE", nil, []string{"ETIMEDOUT"}},
