@@ -66,15 +66,15 @@ func readCorpus(t *testing.T) []corpusLine {
 }
 
 // corpusGoal is the share of held-out lines whose first answer must be
-// right. It was 95% with 78 held-out lines and 93% with 137; 171 lines
+// right. It was 95% with 78 held-out lines and 93% with 137; 207 lines
 // from ecosystems the corpus was thin in (iOS, Elixir, RabbitMQ, NATS,
-// gRPC in five languages, Firefox, ...) were added since, measured before
-// any pattern was written for them (26 of their 50 held-out lines right on
-// arrival), and the held-out part now stands at 165 of 187 (88.2%,
-// docs/explain-data.md). The goal is that figure rounded down, so a
-// regression fails; raising it takes patterns from training misses,
-// measured on lines not seen yet.
-const corpusGoal = 0.88
+// gRPC in five languages, Firefox, ...) were added since, each batch
+// measured before any pattern was written for it (36 of their 64
+// held-out lines right on arrival), and the held-out part now stands at
+// 179 of 201 (89.1%, docs/explain-data.md). The goal is that figure
+// rounded down, so a regression fails; raising it takes patterns from
+// training misses, measured on lines not seen yet.
+const corpusGoal = 0.89
 
 // TestCorpus measures explain on real error lines, by ecosystem. Run
 //
