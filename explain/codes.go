@@ -20,9 +20,11 @@ var (
 	// reNumAnchor is, for each of reNumStrong, a text every match
 	// contains, so that most lines skip the regular expression.
 	reNumAnchor = []string{"errno", "os error ", "winerror ", "wsa", "mysql server on '"}
-	reCurl      = regexp.MustCompile(`curl(?::| error) \((\d{1,3})\)`)
-	reMySQL     = regexp.MustCompile(`error (\d{4}) \(`)
-	reBare      = regexp.MustCompile(`^\s*(\d{1,5})\s*$`)
+	// reCurl reads curl's exit code as curl prints it ("curl: (7)"), and
+	// as PHP's curl extension and Guzzle print it ("cURL error 28: ...").
+	reCurl  = regexp.MustCompile(`curl(?::| error) \((\d{1,3})\)|curl error (\d{1,3}):`)
+	reMySQL = regexp.MustCompile(`error (\d{4}) \(`)
+	reBare  = regexp.MustCompile(`^\s*(\d{1,5})\s*$`)
 )
 
 // words finds errno names, exception classes and symbolic codes. A class
@@ -177,7 +179,13 @@ func (m *matcher) toolCodes() {
 			continue
 		}
 		for _, x := range re.re.FindAllStringSubmatchIndex(m.folded, maxRepeats) {
-			refs := re.refs[m.folded[x[2]:x[3]]]
+			// The code is the group that matched: a pattern with
+			// alternatives has one group for each.
+			g := 2
+			for g+2 < len(x) && x[g] < 0 {
+				g += 2
+			}
+			refs := re.refs[m.folded[x[g]:x[g+1]]]
 			for _, r := range refs {
 				m.add(r.entry, Evidence{Kind: EvCode, Match: m.input[x[0]:x[1]], Offset: x[0], By: []string{re.by}, Strength: 35, weak: len(distinct(refs)) > 1})
 			}

@@ -17,6 +17,11 @@ import (
 // patterns were written), "training" or "all".
 var corpusPart = flag.String("corpus", "held-out", "part of testdata/corpus.jsonl that TestCorpus measures: held-out, training or all")
 
+// corpusFile is the corpus TestCorpus reads. A batch of new lines is
+// measured on arrival by pointing it at a file of their own, before they
+// join testdata/corpus.jsonl and before any pattern is written for them.
+var corpusFile = flag.String("corpus-file", "testdata/corpus.jsonl", "file of corpus lines that TestCorpus measures")
+
 // A corpusLine is one error line copied from a public issue thread or page.
 type corpusLine struct {
 	Eco    string   `json:"eco"`
@@ -36,7 +41,7 @@ func heldOut(source string) bool {
 
 func readCorpus(t *testing.T) []corpusLine {
 	t.Helper()
-	f, err := os.Open("testdata/corpus.jsonl")
+	f, err := os.Open(*corpusFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,10 +52,10 @@ func readCorpus(t *testing.T) []corpusLine {
 	for n := 1; sc.Scan(); n++ {
 		var c corpusLine
 		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
-			t.Fatalf("testdata/corpus.jsonl:%d: %v", n, err)
+			t.Fatalf("%s:%d: %v", *corpusFile, n, err)
 		}
 		if c.Eco == "" || c.Line == "" || len(c.Want) == 0 || c.Source == "" {
-			t.Fatalf("testdata/corpus.jsonl:%d: eco, line, want and source are required", n)
+			t.Fatalf("%s:%d: eco, line, want and source are required", *corpusFile, n)
 		}
 		out = append(out, c)
 	}
@@ -61,13 +66,15 @@ func readCorpus(t *testing.T) []corpusLine {
 }
 
 // corpusGoal is the share of held-out lines whose first answer must be
-// right. It was 95% when the corpus held 78 held-out lines; 166 lines from
-// 14 ecosystems the patterns had never met were added since, measured
-// before any pattern was written for them, and the held-out part now
-// stands at 128 of 137 (93.4%, docs/explain-data.md). The goal is that
-// figure rounded down, so a regression fails; raising it takes patterns
-// from training misses, measured on lines not seen yet.
-const corpusGoal = 0.93
+// right. It was 95% with 78 held-out lines and 93% with 137; 207 lines
+// from ecosystems the corpus was thin in (iOS, Elixir, RabbitMQ, NATS,
+// gRPC in five languages, Firefox, ...) were added since, each batch
+// measured before any pattern was written for it (36 of their 64
+// held-out lines right on arrival), and the held-out part now stands at
+// 179 of 201 (89.1%, docs/explain-data.md). The goal is that figure
+// rounded down, so a regression fails; raising it takes patterns from
+// training misses, measured on lines not seen yet.
+const corpusGoal = 0.89
 
 // TestCorpus measures explain on real error lines, by ecosystem. Run
 //

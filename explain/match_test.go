@@ -106,6 +106,23 @@ func TestMatch(t *testing.T) {
 		{"curl kernel timeout", "curl: (28) Failed to connect to 198.18.0.2 port 80 after 3081 ms: Couldn't connect to server", "", "ETIMEDOUT", nil, nil},
 		{"curl own timeout", "curl: (28) Connection timed out after 1001 milliseconds", "", "DEADLINE", nil, []string{"ETIMEDOUT"}},
 		{"go no route", "dial tcp 198.18.5.1:80: connect: no route to host", "", "EHOSTUNREACH", nil, nil},
+		// Mobile, browsers, brokers and tools, from public issue threads
+		// (the training part of testdata/corpus.jsonl).
+		{"okhttp stream reset", "okhttp3.internal.http2.StreamResetException: stream was reset: CANCEL", "", "RST_STREAM", nil, nil},
+		{"okhttp refused stream", "Exception in thread 4: java.util.concurrent.CompletionException: okhttp3.internal.http2.StreamResetException: stream was reset: REFUSED_STREAM", "", "REFUSED_STREAM", nil, nil},
+		{"firefox eof", "Secure Connection Failed  An error occurred during a connection to mullvad.net. PR_END_OF_FILE_ERROR  Error code: PR_END_OF_FILE_ERROR", "", "EOF", nil, nil},
+		{"rabbitmq heartbeats", "missed heartbeats from client, timeout: 10s", "", "DEADLINE", nil, nil},
+		{"ios connection lost", `Error Domain=NSURLErrorDomain Code=-1005 "The network connection was lost."`, "", "EOF", []string{"ECONNRESET"}, nil},
+		{"ios cannot connect", "The operation couldn’t be completed. (NSURLErrorDomain error -1004.)", "", "ECONNREFUSED", []string{"ETIMEDOUT", "EHOSTUNREACH"}, nil},
+		{"ruby open timeout", "Net::OpenTimeout: execution expired", "", "DEADLINE", nil, []string{"ETIMEDOUT"}},
+		{"guzzle curl code", `Fatal error: Uncaught exception 'GuzzleHttp\Ring\Exception\RingException' with message 'cURL error 56: See http://curl.haxx.se/libcurl/c/libcurl-errors.html' in C:\wamp\www\location\vendors\guzzlehttp\guzzle\src\Exception\RequestException.php on line 51`, "", "ECONNRESET", nil, nil},
+		{"elixir closed", "** (CaseClauseError) no case clause matching: %Mint.TransportError{reason: :closed}", "", "EOF", nil, nil},
+		{"rabbitmq client closed", "client unexpectedly closed TCP connection", "", "EOF", []string{"ECONNRESET"}, nil},
+		{"kubectl refused", "The connection to the server 172.16.128.128:6443 was refused - did you specify the right host or port?", "", "ECONNREFUSED", nil, nil},
+		{"docker daemon", "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?", "", "ECONNREFUSED", nil, nil},
+		{"botocore read timeout", `botocore.exceptions.ReadTimeoutError: Read timeout on endpoint URL: "https://ec2.us-west-2.amazonaws.com/"`, "", "DEADLINE", nil, nil},
+		{"firefox reset", "Secure Connection Failed. An error occurred during a connection to download-installer.cdn.mozilla.net. PR_CONNECT_RESET_ERROR", "", "ECONNRESET", nil, nil},
+		{"nats closed", `level=error msg="Error sending to NATS nats: connection closed"`, "", "USE_OF_CLOSED", nil, nil},
 		// Names and numbers.
 		{"name", "ECONNRESET", "", "ECONNRESET", nil, nil},
 		{"wsa name", "WSAECONNRESET", "", "ECONNRESET", nil, nil},
@@ -231,7 +248,8 @@ func TestWriteJSON(t *testing.T) {
 
 func FuzzMatch(f *testing.F) {
 	for _, s := range []string{"read: connection reset by peer", "104", "SD--", "UC,URX", "curl: (56)",
-		"[Errno 32] Broken pipe", "断开的管道", "errno=", "(104: ", "ERROR 2013 (", "\xffECONNRESET", "WSA 99999"} {
+		"[Errno 32] Broken pipe", "断开的管道", "errno=", "(104: ", "ERROR 2013 (", "\xffECONNRESET", "WSA 99999",
+		"cURL error 28: ", "curl error (7) curl error 999:", "NSURLErrorDomain Code=-1005", "The connection to the server [::1]:6443 was refused"} {
 		f.Add(s, "")
 	}
 	f.Add("60", "darwin")
