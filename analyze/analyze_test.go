@@ -157,7 +157,34 @@ func TestVerdicts(t *testing.T) {
 				pkt{60 * time.Second, cli, srv, wire.ACK, 100, 501, 0, 0},
 				pkt{61 * time.Second, cli, srv, wire.RST | wire.ACK, 101, 501, 0, 0}),
 			state: "RSTO", how: HowRST, by: ByOrig, cause: CauseKeepalive,
-			origErrno: "ETIMEDOUT", respErrno: "ECONNRESET", text: "last 1 segments before it were keepalive probes",
+			origErrno: "ETIMEDOUT", respErrno: ErrnoNone, text: "last 1 segments before it were keepalive probes",
+		},
+		{
+			// The server closes (RST, data unread) long after the client
+			// gave up on its unanswered data: the RST is not what the
+			// client was told.
+			name: "retransmissions given up, a late RST",
+			pkts: append(append([]pkt{}, handshake...),
+				pkt{3 * time.Millisecond, cli, srv, wire.PSH | wire.ACK, 101, 501, 1, 0},
+				pkt{103 * time.Millisecond, cli, srv, wire.PSH | wire.ACK, 102, 501, 4, 0},
+				pkt{303 * time.Millisecond, cli, srv, wire.PSH | wire.ACK, 102, 501, 4, 0},
+				pkt{703 * time.Millisecond, cli, srv, wire.PSH | wire.ACK, 102, 501, 4, 0},
+				pkt{4 * time.Second, srv, cli, wire.RST | wire.ACK, 501, 102, 0, 0}),
+			state: "RSTR", how: HowTimeout, by: ByNone, cause: CauseVanished,
+			origErrno: "ETIMEDOUT", respErrno: ErrnoNone, text: "it had given up",
+		},
+		{
+			// The same RST answering the third retransmission at once is
+			// what the client is told.
+			name: "retransmissions answered by an RST",
+			pkts: append(append([]pkt{}, handshake...),
+				pkt{3 * time.Millisecond, cli, srv, wire.PSH | wire.ACK, 101, 501, 1, 0},
+				pkt{103 * time.Millisecond, cli, srv, wire.PSH | wire.ACK, 102, 501, 4, 0},
+				pkt{303 * time.Millisecond, cli, srv, wire.PSH | wire.ACK, 102, 501, 4, 0},
+				pkt{703 * time.Millisecond, cli, srv, wire.PSH | wire.ACK, 102, 501, 4, 0},
+				pkt{704 * time.Millisecond, srv, cli, wire.RST | wire.ACK, 501, 102, 0, 0}),
+			state: "RSTR", how: HowRST, by: ByResp, cause: CauseCloseUnread,
+			origErrno: "ECONNRESET", respErrno: ErrnoNone, text: "up to 5 bytes",
 		},
 		{
 			name: "a probe answered is no end",

@@ -28,6 +28,9 @@ type side struct {
 	// The counts are of packets in a row or of SYNs, which 32 bits hold.
 	rxmtTail uint32 // retransmissions since the peer last sent anything
 	kaTail   uint32 // keepalive probes since the peer last sent anything
+	// rxmtGap is the time from its payload segment before its last
+	// retransmission to that retransmission: the backoff it was at.
+	rxmtGap  int64
 	synPkts  uint32
 	ttl      uint8 // TTL of its first packet that is not an RST
 	ttlSet   bool
@@ -56,6 +59,12 @@ type rstInfo struct {
 	peerFIN   bool   // the peer had sent a FIN
 	peerData  bool   // the peer sent payload after this side's FIN
 	answerSYN bool   // the RST answers a SYN (nothing established)
+	// The receiver's unanswered retransmissions before the RST, how
+	// long it had been silent, and its last retransmission interval:
+	// whether it had given up before the RST came (gaveUp).
+	peerRxmt  uint32
+	peerQuiet int64
+	peerGap   int64
 }
 
 // Conn is one TCP connection of a capture. Its methods are valid once the
@@ -132,6 +141,7 @@ func (c *Conn) packet(rec *wire.Record, now int64, checksums bool) {
 			at: now, n: c.pkts, seq: p.Seq, ack: p.Ack, hasACK: p.Flags&wire.ACK != 0, ttl: rec.TTL,
 			afterFIN: e.finAt != 0, peerFIN: peer.finAt != 0,
 			answerSYN: peer.synPkts > 0 && peer.state == stSynSent,
+			peerRxmt:  peer.rxmtTail, peerQuiet: now - peer.last, peerGap: peer.rxmtGap,
 		}
 		if prevPkt != 0 {
 			r.idle = now - prevPkt
@@ -156,6 +166,7 @@ func (c *Conn) packet(rec *wire.Record, now int64, checksums bool) {
 		end := p.Seq + uint32(p.Len)
 		if e.hasData && seqDelta(end, e.dataEnd) <= 0 {
 			e.rxmtTail++
+			e.rxmtGap = now - e.lastData
 		} else {
 			e.rxmtTail = 0
 		}

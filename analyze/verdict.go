@@ -187,10 +187,19 @@ func verdict(c *Conn, now int64, evidence *evidenceBlocks) Verdict {
 	if rs != nil && bothFIN && o.finAt < rs.rst.at && r.finAt < rs.rst.at {
 		rs = nil
 	}
+	// An RST that came after its receiver had stopped retransmitting
+	// found a socket that was already gone: the receiver's kernel had
+	// given up, and its application was told so then, not by the RST.
+	var late *endpoint
+	if rs != nil && gaveUp(&rs.rst) {
+		late, rs = rs, nil
+	}
 	switch {
 	case rs != nil:
 		v.Idle = time.Duration(rs.rst.idle)
 		judgeRST(c, rs, &v, set, cause)
+	case late != nil:
+		judgeGaveUp(late, &v, set, cause)
 	case bothFIN:
 		v.How, v.By = HowFINBoth, by(o)
 		first := o
@@ -278,10 +287,45 @@ func verdict(c *Conn, now int64, evidence *evidenceBlocks) Verdict {
 		cause(CauseOpen, ConfidenceHigh, "still open when the capture ended",
 			fmt.Sprintf("no FIN or RST; last packet %s before the end of the capture", time.Duration(now-c.lastPkt).Round(time.Millisecond)))
 	}
-	if v.How == HowOpen || v.How == HowTimeout || v.How == HowSYNTimeout {
+	if late == nil && (v.How == HowOpen || v.How == HowTimeout || v.How == HowSYNTimeout) {
 		v.Idle = time.Duration(now - c.lastPkt)
 	}
 	return v
+}
+
+// gaveUp is true when the RST's receiver had retransmitted without an
+// answer and then fallen silent for more than twice its last interval
+// between retransmissions: with exponential backoff its next one was due
+// and did not come, so it had given up (tcp_retries2 or TCP_USER_TIMEOUT)
+// before the RST.
+func gaveUp(ri *rstInfo) bool {
+	return ri.peerRxmt >= 1 && ri.peerGap > 0 && ri.peerQuiet > 2*ri.peerGap
+}
+
+// judgeGaveUp judges a connection whose side e.peer gave up retransmitting
+// before e's RST came: an ICMP error about its segments if one came (Linux
+// reports it, kept as the socket's soft error, when the retransmissions
+// time out), else a peer that vanished.
+func judgeGaveUp(s *endpoint, v *Verdict, set func(*endpoint, string), cause func(id, conf, text string, ev ...string)) {
+	e, ri := s.peer, &s.rst
+	rxmt := fmt.Sprintf("the %s's last %d data segments were retransmissions with no answer; it then sent nothing for %s, more than twice the %s between its last two: it had given up",
+		name(e), ri.peerRxmt, time.Duration(ri.peerQuiet).Round(time.Millisecond), time.Duration(ri.peerGap).Round(time.Millisecond))
+	rst := fmt.Sprintf("RST from the %s at packet %d, after that: it found the %s's socket gone, and told its application nothing", name(s), ri.n, name(e))
+	if e.icmp != nil {
+		v.How, v.By = HowICMP, ByMiddlebox
+		if s.addr.Addr() == e.icmp.From {
+			v.By = by(s)
+		}
+		v.Idle = time.Duration(e.icmpIdle)
+		set(e, icmpErrno(e.icmp))
+		cause(CauseUnreachable, ConfidenceMedium, fmt.Sprintf("ICMP %s from %v: the %s's segments could not be delivered, and its retransmissions gave up before the %s's RST came", e.icmp.Name(), e.icmp.From, name(e), name(s)),
+			fmt.Sprintf("ICMP type %d code %d from %v quoting %v > %v", e.icmp.Type, e.icmp.Code, e.icmp.From, e.icmp.Src, e.icmp.Dst), rxmt, rst)
+		return
+	}
+	v.How, v.By = HowTimeout, ByNone
+	v.Idle = time.Duration(ri.peerQuiet)
+	set(e, "ETIMEDOUT")
+	cause(CauseVanished, ConfidenceMedium, fmt.Sprintf("retransmissions unanswered: the %s's kernel gave up (ETIMEDOUT) before the %s's RST came", name(e), name(s)), rxmt, rst)
 }
 
 // vanished is true when the endpoint's last segments were retransmissions
@@ -327,6 +371,9 @@ func judgeRST(c *Conn, s *endpoint, v *Verdict, set func(*endpoint, string), cau
 		// unanswered (tcp_keepalive_timer) and gives its socket
 		// ETIMEDOUT.
 		set(s, "ETIMEDOUT")
+		// The RST goes the way the unanswered probes went: to a peer
+		// that is gone or cut off, which most likely never sees it.
+		set(peer, ErrnoNone)
 		cause(CauseKeepalive, ConfidenceHigh, fmt.Sprintf("keepalive probes unanswered: the %s vanished, and the %s's kernel gave up, reset the connection (reason TCP_KEEPALIVE_TIMEOUT) and gives ETIMEDOUT", name(peer), name(s)),
 			at, fmt.Sprintf("the %s's last %d segments before it were keepalive probes (one byte before its next sequence number) with no answer", name(s), s.kaTail))
 	case ri.idle > c.idleRST:
