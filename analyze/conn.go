@@ -44,6 +44,7 @@ type side struct {
 	rst      rstInfo // when hasRST
 	icmp     *wire.ICMP
 	icmpIdle int64 // time from the connection's previous packet to the error
+	icmpAt   int64 // when it came
 }
 
 // rstInfo is the first RST an endpoint sent and the state around it.
@@ -65,6 +66,7 @@ type rstInfo struct {
 	peerRxmt  uint32
 	peerQuiet int64
 	peerGap   int64
+	prev      int64 // this side's packet before the RST
 }
 
 // Conn is one TCP connection of a capture. Its methods are valid once the
@@ -142,6 +144,7 @@ func (c *Conn) packet(rec *wire.Record, now int64, checksums bool) {
 			afterFIN: e.finAt != 0, peerFIN: peer.finAt != 0,
 			answerSYN: peer.synPkts > 0 && peer.state == stSynSent,
 			peerRxmt:  peer.rxmtTail, peerQuiet: now - peer.last, peerGap: peer.rxmtGap,
+			prev: e.last,
 		}
 		if prevPkt != 0 {
 			r.idle = now - prevPkt
@@ -217,9 +220,11 @@ func (c *Conn) icmp(rec *wire.Record, now int64) {
 		c.keep(rec)
 	}
 	e := c.sideOf(rec.ICMP.Src)
-	if e.icmp == nil {
+	// The first error is kept, unless the peer was heard from since it:
+	// the path came back, and an error after that is a new one.
+	if e.icmp == nil || e.peer.last > e.icmpAt {
 		ic := rec.ICMP
-		e.icmp, e.icmpIdle = &ic, now-c.lastPkt
+		e.icmp, e.icmpIdle, e.icmpAt = &ic, now-c.lastPkt, now
 	}
 }
 

@@ -5,6 +5,7 @@ package analyze
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os/exec"
 	"strings"
@@ -37,6 +38,8 @@ func realCases() []realCase {
 			how: HowICMP, by: ByMiddlebox, cause: CauseUnreachable},
 		{name: "ICMP host unreachable, TCP_USER_TIMEOUT, then the server's late RST", addr: srvAddr(4), run: unreachableThenRST,
 			how: HowICMP, by: ByMiddlebox, cause: CauseUnreachable, confidenceNotHi: true},
+		{name: "ICMP host unreachable, then the route comes back; open at the end", addr: srvAddr(7), run: unreachableSurvived,
+			how: HowOpen, by: ByNone, cause: CauseOpen},
 		{name: "keepalive finds the server gone", addr: srvAddr(5), run: keepaliveGone,
 			how: HowRST, by: ByOrig, cause: CauseKeepalive},
 		{name: "the server vanishes, TCP_USER_TIMEOUT (IPv6)", addr: srvAddr6(5), run: vanished6,
@@ -53,6 +56,13 @@ func (n *realNet) cmd(args ...string) error {
 	return nil
 }
 
+// keepOpen leaves connections open until the captures have stopped.
+func (n *realNet) keepOpen(cs ...io.Closer) {
+	n.mu.Lock()
+	n.open = append(n.open, cs...)
+	n.mu.Unlock()
+}
+
 // fault makes the router drop everything to and from host (blackhole)
 // or answer what is sent to it with ICMP unreachable (unreachable).
 func (n *realNet) fault(kind, host string) error {
@@ -64,6 +74,11 @@ func (n *realNet) fault(kind, host string) error {
 		return err
 	}
 	return n.cmd("-n", n.router, fam, "rule", "add", "from", pfx, "blackhole")
+}
+
+// unfault undoes fault("unreachable", host).
+func (n *realNet) unfault(host string) error {
+	return n.cmd("-n", n.router, "route", "del", "unreachable", host+"/32")
 }
 
 // pair is a connected client and server; d configures the client's dial.
@@ -258,6 +273,33 @@ func unreachableThenRST(n *realNet, addr string) (string, string, error) {
 	time.Sleep(10 * pause)
 	serr := s.Close()
 	time.Sleep(pause)
+	return errnoOf(cerr), errnoOf(serr), nil
+}
+
+// unreachableSurvived: an ICMP error for a retransmitted segment is only
+// a soft error to Linux, forgotten once the path is back.
+func unreachableSurvived(n *realNet, addr string) (string, string, error) {
+	c, s, err := n.pair(addr, nil)
+	if err != nil {
+		return "", "", err
+	}
+	n.keepOpen(c, s)
+	host, _, _ := net.SplitHostPort(addr)
+	if err := n.fault("unreachable", host); err != nil {
+		return "", "", err
+	}
+	if _, err := c.Write([]byte("data")); err != nil {
+		return "", "", err
+	}
+	time.Sleep(3 * pause)
+	if err := n.unfault(host); err != nil {
+		return "", "", err
+	}
+	_, serr := s.Read(make([]byte, 16))
+	if serr == nil {
+		_, serr = s.Write([]byte("ok"))
+	}
+	_, cerr := c.Read(make([]byte, 16))
 	return errnoOf(cerr), errnoOf(serr), nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,6 +27,8 @@ import (
 // for one of them leaves the others alone.
 type realNet struct {
 	client, router, server string
+	mu                     sync.Mutex
+	open                   []io.Closer // see keepOpen
 }
 
 // The server's addresses: srvAddr(n) is 198.18.2.n and srvAddr6(n)
@@ -244,6 +247,9 @@ func TestRealPrograms(t *testing.T) {
 	}
 	for _, stop := range stops {
 		stop()
+	}
+	for _, c := range n.open {
+		c.Close()
 	}
 	if t.Failed() {
 		return

@@ -227,9 +227,9 @@ func verdict(c *Conn, now int64, evidence *evidenceBlocks) Verdict {
 		set(e.peer, ErrnoEOF)
 		cause(CauseHalfClose, ConfidenceMedium, halfCloseText[sideIndex(e)],
 			"FIN from the "+name(e)+" at packet "+strconv.Itoa(e.finN)+", none from the "+name(e.peer))
-	case o.icmp != nil || r.icmp != nil:
+	case icmpLast(o) || icmpLast(r):
 		e := o
-		if e.icmp == nil {
+		if !icmpLast(o) {
 			e = r
 		}
 		v.How, v.By = HowICMP, ByMiddlebox
@@ -311,7 +311,7 @@ func judgeGaveUp(s *endpoint, v *Verdict, set func(*endpoint, string), cause fun
 	rxmt := fmt.Sprintf("the %s's last %d data segments were retransmissions with no answer; it then sent nothing for %s, more than twice the %s between its last two: it had given up",
 		name(e), ri.peerRxmt, time.Duration(ri.peerQuiet).Round(time.Millisecond), time.Duration(ri.peerGap).Round(time.Millisecond))
 	rst := fmt.Sprintf("RST from the %s at packet %d, after that: it found the %s's socket gone, and told its application nothing", name(s), ri.n, name(e))
-	if e.icmp != nil {
+	if e.icmp != nil && e.icmpAt > ri.prev { // about what the RST's sender never answered
 		v.How, v.By = HowICMP, ByMiddlebox
 		if s.addr.Addr() == e.icmp.From {
 			v.By = by(s)
@@ -327,6 +327,13 @@ func judgeGaveUp(s *endpoint, v *Verdict, set func(*endpoint, string), cause fun
 	set(e, "ETIMEDOUT")
 	cause(CauseVanished, ConfidenceMedium, fmt.Sprintf("retransmissions unanswered: the %s's kernel gave up (ETIMEDOUT) before the %s's RST came", name(e), name(s)), rxmt, rst)
 }
+
+// icmpLast is true when an ICMP error came about the endpoint's segments
+// and its peer sent nothing after it. An error the connection outlived
+// (the peer was heard from again) told the application nothing: in an
+// established connection Linux keeps it as a soft error, reported only if
+// the retransmissions then time out.
+func icmpLast(e *endpoint) bool { return e.icmp != nil && e.peer.last <= e.icmpAt }
 
 // vanished is true when the endpoint's last segments were retransmissions
 // that drew no answer.
