@@ -64,6 +64,80 @@ func capture(ps []pkt) []byte {
 	return b
 }
 
+// withICMP is capture(ps) with an ICMP host unreachable from 198.18.0.254
+// at time at, quoting ps[quote], after the packets before it.
+func withICMP(ps []pkt, at time.Duration, quote int) []byte {
+	i := 0
+	for i < len(ps) && ps[i].at <= at {
+		i++
+	}
+	b := capture(ps[:i])
+	q := capture(ps[quote : quote+1])[24+16:][:28] // its IP header and the first 8 bytes of TCP
+	ip := make([]byte, 28, 28+len(q))
+	ip[0] = 0x45
+	binary.BigEndian.PutUint16(ip[2:], uint16(28+len(q)))
+	ip[8], ip[9] = 64, 1
+	copy(ip[12:], []byte{198, 18, 0, 254})
+	copy(ip[16:], q[12:16]) // to the quoted segment's sender
+	ip[20], ip[21] = 3, 1
+	ip = append(ip, q...)
+	t := time.Unix(1700000000, 0).Add(at)
+	b = binary.LittleEndian.AppendUint32(b, uint32(t.Unix()))
+	b = binary.LittleEndian.AppendUint32(b, uint32(t.Nanosecond()/1000))
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(ip)))
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(ip)))
+	b = append(b, ip...)
+	return append(b, capture(ps[i:])[24:]...)
+}
+
+// TestICMPVerdicts checks when an ICMP error is how a connection ended.
+func TestICMPVerdicts(t *testing.T) {
+	data := append(append([]pkt{}, handshake...),
+		pkt{3 * time.Millisecond, cli, srv, wire.PSH | wire.ACK, 101, 501, 1, 0},
+		pkt{4 * time.Millisecond, srv, cli, wire.ACK, 501, 102, 0, 0},
+		pkt{10 * time.Millisecond, cli, srv, wire.PSH | wire.ACK, 102, 501, 4, 0},
+		pkt{210 * time.Millisecond, cli, srv, wire.PSH | wire.ACK, 102, 501, 4, 0})
+	for _, tc := range []struct {
+		name                 string
+		pkts                 []pkt
+		how, cause, conf     string
+		origErrno, respErrno string
+	}{
+		{
+			name: "retransmissions unanswered after the error",
+			pkts: data,
+			how:  HowICMP, cause: CauseUnreachable, conf: ConfidenceHigh, origErrno: "EHOSTUNREACH", respErrno: ErrnoNone,
+		},
+		{
+			name: "the path came back: the error told the program nothing",
+			pkts: append(append([]pkt{}, data...), pkt{211 * time.Millisecond, srv, cli, wire.ACK, 501, 106, 0, 0}),
+			how:  HowOpen, cause: CauseOpen, conf: ConfidenceHigh, origErrno: ErrnoNone, respErrno: ErrnoNone,
+		},
+		{
+			name: "the server's RST long after the client gave up",
+			pkts: append(append([]pkt{}, data...), pkt{3 * time.Second, srv, cli, wire.RST | wire.ACK, 501, 102, 0, 0}),
+			how:  HowICMP, cause: CauseUnreachable, conf: ConfidenceMedium, origErrno: "EHOSTUNREACH", respErrno: ErrnoNone,
+		},
+		{
+			name: "the server's RST answering a retransmission",
+			pkts: append(append([]pkt{}, data...), pkt{211 * time.Millisecond, srv, cli, wire.RST | wire.ACK, 501, 102, 0, 0}),
+			how:  HowRST, cause: CauseCloseUnread, conf: ConfidenceMedium, origErrno: "ECONNRESET", respErrno: ErrnoNone,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conns := analyzeBytes(t, withICMP(tc.pkts, 11*time.Millisecond, 6), Options{})
+			if len(conns) != 1 {
+				t.Fatalf("%d connections, want 1", len(conns))
+			}
+			v := conns[0].Verdict()
+			if v.How != tc.how || v.Cause.ID != tc.cause || v.Cause.Confidence != tc.conf || v.OrigErrno != tc.origErrno || v.RespErrno != tc.respErrno {
+				t.Errorf("got %s, cause %s (%s), errno %s/%s; want %s, cause %s (%s), errno %s/%s (%s)", v.How, v.Cause.ID, v.Cause.Confidence,
+					v.OrigErrno, v.RespErrno, tc.how, tc.cause, tc.conf, tc.origErrno, tc.respErrno, strings.Join(v.Cause.Evidence, "; "))
+			}
+		})
+	}
+}
+
 func analyzeBytes(t testing.TB, file []byte, opts Options) []*Conn {
 	t.Helper()
 	r, err := wire.NewReader(bytes.NewReader(file))
