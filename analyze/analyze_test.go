@@ -64,9 +64,10 @@ func capture(ps []pkt) []byte {
 	return b
 }
 
-// withICMP is capture(ps) with an ICMP host unreachable from 198.18.0.254
-// at time at, quoting ps[quote], after the packets before it.
-func withICMP(ps []pkt, at time.Duration, quote int) []byte {
+// withICMP is capture(ps) with an ICMP destination unreachable with code
+// from 198.18.0.254 at time at, quoting ps[quote], after the packets
+// before it.
+func withICMP(ps []pkt, at time.Duration, quote int, code uint8) []byte {
 	i := 0
 	for i < len(ps) && ps[i].at <= at {
 		i++
@@ -79,7 +80,7 @@ func withICMP(ps []pkt, at time.Duration, quote int) []byte {
 	ip[8], ip[9] = 64, 1
 	copy(ip[12:], []byte{198, 18, 0, 254})
 	copy(ip[16:], q[12:16]) // to the quoted segment's sender
-	ip[20], ip[21] = 3, 1
+	ip[20], ip[21] = 3, code
 	ip = append(ip, q...)
 	t := time.Unix(1700000000, 0).Add(at)
 	b = binary.LittleEndian.AppendUint32(b, uint32(t.Unix()))
@@ -100,32 +101,38 @@ func TestICMPVerdicts(t *testing.T) {
 	for _, tc := range []struct {
 		name                 string
 		pkts                 []pkt
+		code                 uint8
 		how, cause, conf     string
 		origErrno, respErrno string
 	}{
 		{
 			name: "retransmissions unanswered after the error",
-			pkts: data,
-			how:  HowICMP, cause: CauseUnreachable, conf: ConfidenceHigh, origErrno: "EHOSTUNREACH", respErrno: ErrnoNone,
+			pkts: data, code: 1,
+			how: HowICMP, cause: CauseUnreachable, conf: ConfidenceHigh, origErrno: "EHOSTUNREACH", respErrno: ErrnoNone,
+		},
+		{
+			name: "fragmentation needed is no error to TCP",
+			pkts: data, code: 4,
+			how: HowTimeout, cause: CauseVanished, conf: ConfidenceMedium, origErrno: "ETIMEDOUT", respErrno: ErrnoNone,
 		},
 		{
 			name: "the path came back: the error told the program nothing",
-			pkts: append(append([]pkt{}, data...), pkt{211 * time.Millisecond, srv, cli, wire.ACK, 501, 106, 0, 0}),
-			how:  HowOpen, cause: CauseOpen, conf: ConfidenceHigh, origErrno: ErrnoNone, respErrno: ErrnoNone,
+			pkts: append(append([]pkt{}, data...), pkt{211 * time.Millisecond, srv, cli, wire.ACK, 501, 106, 0, 0}), code: 1,
+			how: HowOpen, cause: CauseOpen, conf: ConfidenceHigh, origErrno: ErrnoNone, respErrno: ErrnoNone,
 		},
 		{
 			name: "the server's RST long after the client gave up",
-			pkts: append(append([]pkt{}, data...), pkt{3 * time.Second, srv, cli, wire.RST | wire.ACK, 501, 102, 0, 0}),
-			how:  HowICMP, cause: CauseUnreachable, conf: ConfidenceMedium, origErrno: "EHOSTUNREACH", respErrno: ErrnoNone,
+			pkts: append(append([]pkt{}, data...), pkt{3 * time.Second, srv, cli, wire.RST | wire.ACK, 501, 102, 0, 0}), code: 1,
+			how: HowICMP, cause: CauseUnreachable, conf: ConfidenceMedium, origErrno: "EHOSTUNREACH", respErrno: ErrnoNone,
 		},
 		{
 			name: "the server's RST answering a retransmission",
-			pkts: append(append([]pkt{}, data...), pkt{211 * time.Millisecond, srv, cli, wire.RST | wire.ACK, 501, 102, 0, 0}),
-			how:  HowRST, cause: CauseCloseUnread, conf: ConfidenceMedium, origErrno: "ECONNRESET", respErrno: ErrnoNone,
+			pkts: append(append([]pkt{}, data...), pkt{211 * time.Millisecond, srv, cli, wire.RST | wire.ACK, 501, 102, 0, 0}), code: 1,
+			how: HowRST, cause: CauseCloseUnread, conf: ConfidenceMedium, origErrno: "ECONNRESET", respErrno: ErrnoNone,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			conns := analyzeBytes(t, withICMP(tc.pkts, 11*time.Millisecond, 6), Options{})
+			conns := analyzeBytes(t, withICMP(tc.pkts, 11*time.Millisecond, 6, tc.code), Options{})
 			if len(conns) != 1 {
 				t.Fatalf("%d connections, want 1", len(conns))
 			}

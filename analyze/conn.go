@@ -219,6 +219,9 @@ func (c *Conn) icmp(rec *wire.Record, now int64) {
 	if c.kept != nil {
 		c.keep(rec)
 	}
+	if pmtu(&rec.ICMP) {
+		return
+	}
 	e := c.sideOf(rec.ICMP.Src)
 	// The first error is kept, unless the peer was heard from since it:
 	// the path came back, and an error after that is a new one.
@@ -226,6 +229,17 @@ func (c *Conn) icmp(rec *wire.Record, now int64) {
 		ic := rec.ICMP
 		e.icmp, e.icmpIdle, e.icmpAt = &ic, now-c.lastPkt, now
 	}
+}
+
+// pmtu reports whether ic is an ICMP fragmentation needed or ICMPv6
+// packet too big: Linux's TCP lowers its segment size and retransmits
+// (tcp_v4_mtu_reduced, tcp_v6_mtu_reduced) and tells the socket nothing,
+// so the error is never how a TCP connection ends.
+func pmtu(ic *wire.ICMP) bool {
+	if ic.V6 {
+		return ic.Type == 2
+	}
+	return ic.Type == 3 && ic.Code == 4
 }
 
 // end computes the verdict into v, its evidence in evidence; now is the
