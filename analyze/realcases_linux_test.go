@@ -138,6 +138,29 @@ func userTimeout(c *net.TCPConn, ms int) error {
 	return setTCP(rc, [2]int{unix.TCP_USER_TIMEOUT, ms})
 }
 
+// waitClosed waits until c's socket is in state CLOSE, as an RST leaves it.
+func waitClosed(c *net.TCPConn) error {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return err
+	}
+	for range 250 {
+		var info *unix.TCPInfo
+		var ierr error
+		if err := rc.Control(func(fd uintptr) { info, ierr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO) }); err != nil {
+			return err
+		}
+		if ierr != nil {
+			return ierr
+		}
+		if info.State == unix.BPF_TCP_CLOSE {
+			return nil
+		}
+		time.Sleep(pause / 5)
+	}
+	return errors.New("the socket did not close in 5 s")
+}
+
 // readAll reads until an error, which it returns (io.EOF at the end).
 func readAll(c net.Conn) error {
 	b := make([]byte, 64)
@@ -198,7 +221,9 @@ func writeAfterFIN(n *realNet, addr string) (string, string, error) {
 	if _, err := c.Write([]byte("req 2")); err != nil { // the FIN is not seen by a write
 		return "", "", err
 	}
-	time.Sleep(pause)
+	if err := waitClosed(c); err != nil { // the server's RST has come
+		return "", "", err
+	}
 	if err := readAll(c); errnoOf(err) != ErrnoEOF {
 		return "", "", fmt.Errorf("the read after the FIN and the RST got %v, want EOF", err)
 	}

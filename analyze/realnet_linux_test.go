@@ -245,6 +245,7 @@ func TestRealPrograms(t *testing.T) {
 			t.Error(err)
 		}
 	}
+	time.Sleep(pause) // for tcpdump to write the last packets: it drops those it has not read when stopped
 	for _, stop := range stops {
 		stop()
 	}
