@@ -205,6 +205,19 @@ func TestVerdicts(t *testing.T) {
 			origErrno: ErrnoNone, respErrno: "ECONNRESET", text: "up to 1000 bytes",
 		},
 		{
+			// The server closed after its response: its socket is gone,
+			// and the client's RST tells it nothing.
+			name: "client resets a response it left unread, after the server's FIN",
+			pkts: append(append([]pkt{}, handshake...),
+				pkt{3 * time.Millisecond, cli, srv, wire.PSH | wire.ACK, 101, 501, 10, 0},
+				pkt{4 * time.Millisecond, srv, cli, wire.PSH | wire.ACK, 501, 111, 1000, 0},
+				pkt{5 * time.Millisecond, srv, cli, wire.FIN | wire.ACK, 1501, 111, 0, 0},
+				pkt{6 * time.Millisecond, cli, srv, wire.ACK, 111, 1502, 0, 0},
+				pkt{time.Second, cli, srv, wire.RST | wire.ACK, 111, 1502, 0, 0}),
+			state: "RSTO", how: HowRST, by: ByOrig, cause: CauseCloseUnread,
+			origErrno: ErrnoNone, respErrno: ErrnoNone, text: "had sent its FIN before it",
+		},
+		{
 			name: "idle then RST",
 			pkts: append(append([]pkt{}, handshake...),
 				pkt{400 * time.Second, cli, srv, wire.PSH | wire.ACK, 101, 501, 10, 0},

@@ -28,6 +28,8 @@ func realCases() []realCase {
 			how: HowRST, by: ByResp, cause: CauseCloseUnread, confidenceNotHi: true},
 		{name: "client closes with SO_LINGER 0", addr: srvAddr(1), run: lingerZero,
 			how: HowRST, by: ByOrig, cause: CauseLingerZero, confidenceNotHi: true},
+		{name: "client closes with the response unread, after the server's close", addr: srvAddr(2), run: unreadAfterPeerClose,
+			how: HowRST, by: ByOrig, cause: CauseCloseUnread, confidenceNotHi: true},
 		{name: "client writes after the server's FIN (IPv6)", addr: srvAddr6(1), run: writeAfterFIN,
 			how: HowRST, by: ByResp, cause: CauseWriteAfterFIN},
 		{name: "half-close, then the reply (IPv6)", addr: srvAddr6(1), run: halfClose,
@@ -198,6 +200,25 @@ func lingerZero(n *realNet, addr string) (string, string, error) {
 	}
 	cerr := c.Close()
 	return errnoOf(cerr), errnoOf(readAll(s)), nil
+}
+
+// unreadAfterPeerClose: the server writes more than the client reads and
+// closes; the client's close then sends an RST to a server that is told
+// nothing, since its socket is closed.
+func unreadAfterPeerClose(n *realNet, addr string) (string, string, error) {
+	c, s, err := n.pair(addr, nil)
+	if err != nil {
+		return "", "", err
+	}
+	if _, err := s.Write(make([]byte, 100000)); err != nil {
+		return "", "", err
+	}
+	serr := s.Close()
+	if _, err := c.Read(make([]byte, 10)); err != nil {
+		return "", "", err
+	}
+	time.Sleep(pause)
+	return errnoOf(c.Close()), errnoOf(serr), nil
 }
 
 func writeAfterFIN(n *realNet, addr string) (string, string, error) {

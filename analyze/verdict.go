@@ -355,6 +355,14 @@ func judgeRST(c *Conn, s *endpoint, v *Verdict, set func(*endpoint, string), cau
 		recvErrno = "ECONNREFUSED"
 	case ri.afterFIN:
 		recvErrno = "EPIPE" // the read already gave EOF; a write fails
+	case ri.peerFIN:
+		// The receiver had sent its FIN: most programs close their
+		// socket after their last write and are told nothing; one that
+		// only shut down its sending side and still reads (a lingering
+		// close, as nginx does) reads ECONNRESET.
+		recvErrno = ErrnoNone
+		inner, note := cause, "the "+name(peer)+" had sent its FIN before it: told nothing if it had closed its socket, ECONNRESET on its next read if it had only shut down its sending side"
+		cause = func(id, conf, text string, ev ...string) { inner(id, conf, text, append(ev, note)...) }
 	}
 	if ri.answerSYN {
 		v.How = HowRefused
