@@ -76,6 +76,10 @@ def srv(c):
         do("recv", lambda: c.recv(100)); c.close()
     elif case in ("vanish-user-timeout", "keepalive-timeout", "icmp-established"):
         time.sleep(4.5); c.close()
+    elif case == "unread-after-close":
+        c.recv(100); c.sendall(b"x" * 100000); c.close(); truth("close", "ok")
+    elif case == "unread-after-lingering-close":
+        c.recv(100); c.sendall(b"x" * 100000); c.shutdown(socket.SHUT_WR); do("recv", lambda: c.recv(100)); c.close()
     elif case == "icmp-transient":
         do("recv", lambda: c.recv(100)); do("send", lambda: c.send(b"ok")); time.sleep(1); c.close()
     elif case == "keepalive-race":
@@ -153,6 +157,8 @@ def cli():
     elif case == "icmp-established":
         s = conn(opts=[(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, 1500)]); s.sendall(b"a")
         time.sleep(0.1); act("unreachable"); do("send", lambda: s.send(b"data")); do("recv", lambda: s.recv(100)); s.close()
+    elif case in ("unread-after-close", "unread-after-lingering-close"):
+        s = conn(); s.sendall(b"GET"); s.recv(10); time.sleep(0.3); s.close(); truth("close", "10 of 100000 bytes read")
     elif case == "icmp-transient":
         s = conn(); act("unreachable"); do("send", lambda: s.send(b"data")); time.sleep(0.3); act("reachable")
         do("recv", lambda: s.recv(100)); time.sleep(1.5)

@@ -41,6 +41,8 @@ CASES = [
     ("keepalive-timeout", DROP4, "py", "py", None),
     ("icmp-established", UN4, "py", "py", None),
     ("keepalive-race", V4, "py", "py", None),
+    ("unread-after-close", V4, "py", "py", None),
+    ("unread-after-lingering-close", V4, "py", "py", None),
     ("icmp-transient", UN4, "py", "py", None),
     ("half-close", V4, "py", "py", None),
     ("tls-close-notify", V4, "py", "py", None),
