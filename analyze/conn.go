@@ -28,9 +28,6 @@ type side struct {
 	// The counts are of packets in a row or of SYNs, which 32 bits hold.
 	rxmtTail uint32 // retransmissions since the peer last sent anything
 	kaTail   uint32 // keepalive probes since the peer last sent anything
-	// rxmtGap is the time from its payload segment before its last
-	// retransmission to that retransmission: the backoff it was at.
-	rxmtGap  int64
 	synPkts  uint32
 	ttl      uint8 // TTL of its first packet that is not an RST
 	ttlSet   bool
@@ -42,31 +39,40 @@ type side struct {
 	finN     int     // connection packet number of its first FIN
 	finIdle  int64   // how long the connection was quiet before that FIN
 	rst      rstInfo // when hasRST
-	icmp     *wire.ICMP
-	icmpIdle int64 // time from the connection's previous packet to the error
-	icmpAt   int64 // when it came
+	icmp     *icmpErr
+	// rxmtGap is the time from its payload segment before its last
+	// retransmission to that retransmission: the backoff it was at.
+	rxmtGap int64
+}
+
+// icmpErr is an ICMP error about an endpoint's segments, kept apart: few
+// connections have one, and every connection's memory would hold it.
+type icmpErr struct {
+	wire.ICMP
+	at   int64 // when it came
+	idle int64 // time from the connection's previous packet to it
 }
 
 // rstInfo is the first RST an endpoint sent and the state around it.
 type rstInfo struct {
-	at        int64
-	n         int // packet number in the connection
-	seq, ack  uint32
-	hasACK    bool
-	ttl       uint8
+	at       int64
+	n        int // packet number in the connection
+	seq, ack uint32
+	hasACK   bool
+	ttl      uint8
+	// icmpLive is set when an ICMP error had come about the peer's
+	// segments since this side's previous packet.
+	icmpLive bool
+	// peerRxmt is the peer's unanswered retransmissions before the
+	// RST: with the peer's last packet and its last retransmission
+	// interval, whether it had given up before the RST came (gaveUp).
+	peerRxmt  uint32
 	idle      int64  // time since the connection's previous packet
 	pending   uint32 // peer payload bytes after this side's last payload
 	afterFIN  bool   // this side had sent a FIN
 	peerFIN   bool   // the peer had sent a FIN
 	peerData  bool   // the peer sent payload after this side's FIN
 	answerSYN bool   // the RST answers a SYN (nothing established)
-	// The receiver's unanswered retransmissions before the RST, how
-	// long it had been silent, and its last retransmission interval:
-	// whether it had given up before the RST came (gaveUp).
-	peerRxmt  uint32
-	peerQuiet int64
-	peerGap   int64
-	prev      int64 // this side's packet before the RST
 }
 
 // Conn is one TCP connection of a capture. Its methods are valid once the
@@ -143,8 +149,7 @@ func (c *Conn) packet(rec *wire.Record, now int64, checksums bool) {
 			at: now, n: c.pkts, seq: p.Seq, ack: p.Ack, hasACK: p.Flags&wire.ACK != 0, ttl: rec.TTL,
 			afterFIN: e.finAt != 0, peerFIN: peer.finAt != 0,
 			answerSYN: peer.synPkts > 0 && peer.state == stSynSent,
-			peerRxmt:  peer.rxmtTail, peerQuiet: now - peer.last, peerGap: peer.rxmtGap,
-			prev: e.last,
+			peerRxmt:  peer.rxmtTail, icmpLive: peer.icmp != nil && e.last <= peer.icmp.at,
 		}
 		if prevPkt != 0 {
 			r.idle = now - prevPkt
@@ -225,9 +230,8 @@ func (c *Conn) icmp(rec *wire.Record, now int64) {
 	e := c.sideOf(rec.ICMP.Src)
 	// The first error is kept, unless the peer was heard from since it:
 	// the path came back, and an error after that is a new one.
-	if e.icmp == nil || e.peer.last > e.icmpAt {
-		ic := rec.ICMP
-		e.icmp, e.icmpIdle, e.icmpAt = &ic, now-c.lastPkt, now
+	if e.icmp == nil || e.peer.last > e.icmp.at {
+		e.icmp = &icmpErr{ICMP: rec.ICMP, at: now, idle: now - c.lastPkt}
 	}
 }
 

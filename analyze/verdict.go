@@ -191,7 +191,7 @@ func verdict(c *Conn, now int64, evidence *evidenceBlocks) Verdict {
 	// found a socket that was already gone: the receiver's kernel had
 	// given up, and its application was told so then, not by the RST.
 	var late *endpoint
-	if rs != nil && gaveUp(&rs.rst) {
+	if rs != nil && gaveUp(rs) {
 		late, rs = rs, nil
 	}
 	switch {
@@ -233,11 +233,11 @@ func verdict(c *Conn, now int64, evidence *evidenceBlocks) Verdict {
 			e = r
 		}
 		v.How, v.By = HowICMP, ByMiddlebox
-		v.Idle = time.Duration(e.icmpIdle)
+		v.Idle = time.Duration(e.icmp.idle)
 		if e.peer.addr.Addr() == e.icmp.From {
 			v.By = by(e.peer)
 		}
-		errno := icmpErrno(e.icmp)
+		errno := icmpErrno(&e.icmp.ICMP)
 		set(e, errno)
 		cause(CauseUnreachable, ConfidenceHigh, fmt.Sprintf("ICMP %s from %v: the %s's segments could not be delivered", e.icmp.Name(), e.icmp.From, name(e)),
 			fmt.Sprintf("ICMP type %d code %d from %v quoting %v > %v", e.icmp.Type, e.icmp.Code, e.icmp.From, e.icmp.Src, e.icmp.Dst))
@@ -298,32 +298,35 @@ func verdict(c *Conn, now int64, evidence *evidenceBlocks) Verdict {
 // between retransmissions: with exponential backoff its next one was due
 // and did not come, so it had given up (tcp_retries2 or TCP_USER_TIMEOUT)
 // before the RST.
-func gaveUp(ri *rstInfo) bool {
-	return ri.peerRxmt >= 1 && ri.peerGap > 0 && ri.peerQuiet > 2*ri.peerGap
+// The receiver's fields are as they were at the RST: had it sent anything
+// since, it would not have given up.
+func gaveUp(s *endpoint) bool {
+	e := s.peer
+	return s.rst.peerRxmt >= 1 && e.rxmtGap > 0 && e.last < s.rst.at && s.rst.at-e.last > 2*e.rxmtGap
 }
 
-// judgeGaveUp judges a connection whose side e.peer gave up retransmitting
-// before e's RST came: an ICMP error about its segments if one came (Linux
+// judgeGaveUp judges a connection whose side s.peer gave up retransmitting
+// before s's RST came: an ICMP error about its segments if one came (Linux
 // reports it, kept as the socket's soft error, when the retransmissions
 // time out), else a peer that vanished.
 func judgeGaveUp(s *endpoint, v *Verdict, set func(*endpoint, string), cause func(id, conf, text string, ev ...string)) {
 	e, ri := s.peer, &s.rst
 	rxmt := fmt.Sprintf("the %s's last %d data segments were retransmissions with no answer; it then sent nothing for %s, more than twice the %s between its last two: it had given up",
-		name(e), ri.peerRxmt, time.Duration(ri.peerQuiet).Round(time.Millisecond), time.Duration(ri.peerGap).Round(time.Millisecond))
+		name(e), ri.peerRxmt, time.Duration(ri.at-e.last).Round(time.Millisecond), time.Duration(e.rxmtGap).Round(time.Millisecond))
 	rst := fmt.Sprintf("RST from the %s at packet %d, after that: it found the %s's socket gone, and told its application nothing", name(s), ri.n, name(e))
-	if e.icmp != nil && e.icmpAt > ri.prev { // about what the RST's sender never answered
+	if ri.icmpLive {
 		v.How, v.By = HowICMP, ByMiddlebox
 		if s.addr.Addr() == e.icmp.From {
 			v.By = by(s)
 		}
-		v.Idle = time.Duration(e.icmpIdle)
-		set(e, icmpErrno(e.icmp))
+		v.Idle = time.Duration(e.icmp.idle)
+		set(e, icmpErrno(&e.icmp.ICMP))
 		cause(CauseUnreachable, ConfidenceMedium, fmt.Sprintf("ICMP %s from %v: the %s's segments could not be delivered, and its retransmissions gave up before the %s's RST came", e.icmp.Name(), e.icmp.From, name(e), name(s)),
 			fmt.Sprintf("ICMP type %d code %d from %v quoting %v > %v", e.icmp.Type, e.icmp.Code, e.icmp.From, e.icmp.Src, e.icmp.Dst), rxmt, rst)
 		return
 	}
 	v.How, v.By = HowTimeout, ByNone
-	v.Idle = time.Duration(ri.peerQuiet)
+	v.Idle = time.Duration(ri.at - e.last)
 	set(e, "ETIMEDOUT")
 	cause(CauseVanished, ConfidenceMedium, fmt.Sprintf("retransmissions unanswered: the %s's kernel gave up (ETIMEDOUT) before the %s's RST came", name(e), name(s)), rxmt, rst)
 }
@@ -333,7 +336,7 @@ func judgeGaveUp(s *endpoint, v *Verdict, set func(*endpoint, string), cause fun
 // (the peer was heard from again) told the application nothing: in an
 // established connection Linux keeps it as a soft error, reported only if
 // the retransmissions then time out.
-func icmpLast(e *endpoint) bool { return e.icmp != nil && e.peer.last <= e.icmpAt }
+func icmpLast(e *endpoint) bool { return e.icmp != nil && e.peer.last <= e.icmp.at }
 
 // vanished is true when the endpoint's last segments were retransmissions
 // that drew no answer.
@@ -355,14 +358,6 @@ func judgeRST(c *Conn, s *endpoint, v *Verdict, set func(*endpoint, string), cau
 		recvErrno = "ECONNREFUSED"
 	case ri.afterFIN:
 		recvErrno = "EPIPE" // the read already gave EOF; a write fails
-	case ri.peerFIN:
-		// The receiver had sent its FIN: most programs close their
-		// socket after their last write and are told nothing; one that
-		// only shut down its sending side and still reads (a lingering
-		// close, as nginx does) reads ECONNRESET.
-		recvErrno = ErrnoNone
-		inner, note := cause, "the "+name(peer)+" had sent its FIN before it: told nothing if it had closed its socket, ECONNRESET on its next read if it had only shut down its sending side"
-		cause = func(id, conf, text string, ev ...string) { inner(id, conf, text, append(ev, note)...) }
 	}
 	if ri.answerSYN {
 		v.How = HowRefused
@@ -378,6 +373,15 @@ func judgeRST(c *Conn, s *endpoint, v *Verdict, set func(*endpoint, string), cau
 			at, fmt.Sprintf("RST TTL %d, the %s's other packets TTL %d", ri.ttl, name(s), s.ttl))
 		return
 	}
+	if recvErrno == "ECONNRESET" && ri.peerFIN {
+		// The receiver had sent its FIN: most programs close their
+		// socket after their last write and are told nothing; one that
+		// only shut down its sending side and still reads (a lingering
+		// close, as nginx does) reads ECONNRESET.
+		recvErrno = ErrnoNone
+		inner, note := cause, "the "+name(peer)+" had sent its FIN before it: told nothing if it had closed its socket, ECONNRESET on its next read if it had only shut down its sending side"
+		cause = func(id, conf, text string, ev ...string) { inner(id, conf, text, append(ev, note)...) }
+	}
 	set(peer, recvErrno)
 	idle := time.Duration(ri.idle)
 	switch {
@@ -392,7 +396,9 @@ func judgeRST(c *Conn, s *endpoint, v *Verdict, set func(*endpoint, string), cau
 		cause(CauseKeepalive, ConfidenceHigh, fmt.Sprintf("keepalive probes unanswered: the %s vanished, and the %s's kernel gave up, reset the connection (reason TCP_KEEPALIVE_TIMEOUT) and gives ETIMEDOUT", name(peer), name(s)),
 			at, fmt.Sprintf("the %s's last %d segments before it were keepalive probes (one byte before its next sequence number) with no answer", name(s), s.kaTail))
 	case ri.idle > c.idleRST:
-		set(peer, "ECONNRESET")
+		if recvErrno != ErrnoNone {
+			set(peer, "ECONNRESET")
+		}
 		cause(CauseIdleTimeout, ConfidenceMedium, fmt.Sprintf("idle %s, then RST: a NAT or load balancer timeout forgot the connection", idle.Round(time.Second)),
 			at, fmt.Sprintf("nothing on the connection for %s before it", idle.Round(time.Millisecond)))
 	case ri.afterFIN && ri.peerData:
