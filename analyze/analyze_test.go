@@ -64,6 +64,87 @@ func capture(ps []pkt) []byte {
 	return b
 }
 
+// withICMP is capture(ps) with an ICMP destination unreachable with code
+// from 198.18.0.254 at time at, quoting ps[quote], after the packets
+// before it.
+func withICMP(ps []pkt, at time.Duration, quote int, code uint8) []byte {
+	i := 0
+	for i < len(ps) && ps[i].at <= at {
+		i++
+	}
+	b := capture(ps[:i])
+	q := capture(ps[quote : quote+1])[24+16:][:28] // its IP header and the first 8 bytes of TCP
+	ip := make([]byte, 28, 28+len(q))
+	ip[0] = 0x45
+	binary.BigEndian.PutUint16(ip[2:], uint16(28+len(q)))
+	ip[8], ip[9] = 64, 1
+	copy(ip[12:], []byte{198, 18, 0, 254})
+	copy(ip[16:], q[12:16]) // to the quoted segment's sender
+	ip[20], ip[21] = 3, code
+	ip = append(ip, q...)
+	t := time.Unix(1700000000, 0).Add(at)
+	b = binary.LittleEndian.AppendUint32(b, uint32(t.Unix()))
+	b = binary.LittleEndian.AppendUint32(b, uint32(t.Nanosecond()/1000))
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(ip)))
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(ip)))
+	b = append(b, ip...)
+	return append(b, capture(ps[i:])[24:]...)
+}
+
+// TestICMPVerdicts checks when an ICMP error is how a connection ended.
+func TestICMPVerdicts(t *testing.T) {
+	data := append(append([]pkt{}, handshake...),
+		pkt{3 * time.Millisecond, cli, srv, wire.PSH | wire.ACK, 101, 501, 1, 0},
+		pkt{4 * time.Millisecond, srv, cli, wire.ACK, 501, 102, 0, 0},
+		pkt{10 * time.Millisecond, cli, srv, wire.PSH | wire.ACK, 102, 501, 4, 0},
+		pkt{210 * time.Millisecond, cli, srv, wire.PSH | wire.ACK, 102, 501, 4, 0})
+	for _, tc := range []struct {
+		name                 string
+		pkts                 []pkt
+		code                 uint8
+		how, cause, conf     string
+		origErrno, respErrno string
+	}{
+		{
+			name: "retransmissions unanswered after the error",
+			pkts: data, code: 1,
+			how: HowICMP, cause: CauseUnreachable, conf: ConfidenceHigh, origErrno: "EHOSTUNREACH", respErrno: ErrnoNone,
+		},
+		{
+			name: "fragmentation needed is no error to TCP",
+			pkts: data, code: 4,
+			how: HowTimeout, cause: CauseVanished, conf: ConfidenceMedium, origErrno: "ETIMEDOUT", respErrno: ErrnoNone,
+		},
+		{
+			name: "the path came back: the error told the program nothing",
+			pkts: append(append([]pkt{}, data...), pkt{211 * time.Millisecond, srv, cli, wire.ACK, 501, 106, 0, 0}), code: 1,
+			how: HowOpen, cause: CauseOpen, conf: ConfidenceHigh, origErrno: ErrnoNone, respErrno: ErrnoNone,
+		},
+		{
+			name: "the server's RST long after the client gave up",
+			pkts: append(append([]pkt{}, data...), pkt{3 * time.Second, srv, cli, wire.RST | wire.ACK, 501, 102, 0, 0}), code: 1,
+			how: HowICMP, cause: CauseUnreachable, conf: ConfidenceMedium, origErrno: "EHOSTUNREACH", respErrno: ErrnoNone,
+		},
+		{
+			name: "the server's RST answering a retransmission",
+			pkts: append(append([]pkt{}, data...), pkt{211 * time.Millisecond, srv, cli, wire.RST | wire.ACK, 501, 102, 0, 0}), code: 1,
+			how: HowRST, cause: CauseCloseUnread, conf: ConfidenceMedium, origErrno: "ECONNRESET", respErrno: ErrnoNone,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conns := analyzeBytes(t, withICMP(tc.pkts, 11*time.Millisecond, 6, tc.code), Options{})
+			if len(conns) != 1 {
+				t.Fatalf("%d connections, want 1", len(conns))
+			}
+			v := conns[0].Verdict()
+			if v.How != tc.how || v.Cause.ID != tc.cause || v.Cause.Confidence != tc.conf || v.OrigErrno != tc.origErrno || v.RespErrno != tc.respErrno {
+				t.Errorf("got %s, cause %s (%s), errno %s/%s; want %s, cause %s (%s), errno %s/%s (%s)", v.How, v.Cause.ID, v.Cause.Confidence,
+					v.OrigErrno, v.RespErrno, tc.how, tc.cause, tc.conf, tc.origErrno, tc.respErrno, strings.Join(v.Cause.Evidence, "; "))
+			}
+		})
+	}
+}
+
 func analyzeBytes(t testing.TB, file []byte, opts Options) []*Conn {
 	t.Helper()
 	r, err := wire.NewReader(bytes.NewReader(file))
@@ -124,6 +205,19 @@ func TestVerdicts(t *testing.T) {
 			origErrno: ErrnoNone, respErrno: "ECONNRESET", text: "up to 1000 bytes",
 		},
 		{
+			// The server closed after its response: its socket is gone,
+			// and the client's RST tells it nothing.
+			name: "client resets a response it left unread, after the server's FIN",
+			pkts: append(append([]pkt{}, handshake...),
+				pkt{3 * time.Millisecond, cli, srv, wire.PSH | wire.ACK, 101, 501, 10, 0},
+				pkt{4 * time.Millisecond, srv, cli, wire.PSH | wire.ACK, 501, 111, 1000, 0},
+				pkt{5 * time.Millisecond, srv, cli, wire.FIN | wire.ACK, 1501, 111, 0, 0},
+				pkt{6 * time.Millisecond, cli, srv, wire.ACK, 111, 1502, 0, 0},
+				pkt{time.Second, cli, srv, wire.RST | wire.ACK, 111, 1502, 0, 0}),
+			state: "RSTO", how: HowRST, by: ByOrig, cause: CauseCloseUnread,
+			origErrno: ErrnoNone, respErrno: ErrnoNone, text: "had sent its FIN before it",
+		},
+		{
 			name: "idle then RST",
 			pkts: append(append([]pkt{}, handshake...),
 				pkt{400 * time.Second, cli, srv, wire.PSH | wire.ACK, 101, 501, 10, 0},
@@ -157,7 +251,34 @@ func TestVerdicts(t *testing.T) {
 				pkt{60 * time.Second, cli, srv, wire.ACK, 100, 501, 0, 0},
 				pkt{61 * time.Second, cli, srv, wire.RST | wire.ACK, 101, 501, 0, 0}),
 			state: "RSTO", how: HowRST, by: ByOrig, cause: CauseKeepalive,
-			origErrno: "ETIMEDOUT", respErrno: "ECONNRESET", text: "last 1 segments before it were keepalive probes",
+			origErrno: "ETIMEDOUT", respErrno: ErrnoNone, text: "last 1 segments before it were keepalive probes",
+		},
+		{
+			// The server closes (RST, data unread) long after the client
+			// gave up on its unanswered data: the RST is not what the
+			// client was told.
+			name: "retransmissions given up, a late RST",
+			pkts: append(append([]pkt{}, handshake...),
+				pkt{3 * time.Millisecond, cli, srv, wire.PSH | wire.ACK, 101, 501, 1, 0},
+				pkt{103 * time.Millisecond, cli, srv, wire.PSH | wire.ACK, 102, 501, 4, 0},
+				pkt{303 * time.Millisecond, cli, srv, wire.PSH | wire.ACK, 102, 501, 4, 0},
+				pkt{703 * time.Millisecond, cli, srv, wire.PSH | wire.ACK, 102, 501, 4, 0},
+				pkt{4 * time.Second, srv, cli, wire.RST | wire.ACK, 501, 102, 0, 0}),
+			state: "RSTR", how: HowTimeout, by: ByNone, cause: CauseVanished,
+			origErrno: "ETIMEDOUT", respErrno: ErrnoNone, text: "it had given up",
+		},
+		{
+			// The same RST answering the third retransmission at once is
+			// what the client is told.
+			name: "retransmissions answered by an RST",
+			pkts: append(append([]pkt{}, handshake...),
+				pkt{3 * time.Millisecond, cli, srv, wire.PSH | wire.ACK, 101, 501, 1, 0},
+				pkt{103 * time.Millisecond, cli, srv, wire.PSH | wire.ACK, 102, 501, 4, 0},
+				pkt{303 * time.Millisecond, cli, srv, wire.PSH | wire.ACK, 102, 501, 4, 0},
+				pkt{703 * time.Millisecond, cli, srv, wire.PSH | wire.ACK, 102, 501, 4, 0},
+				pkt{704 * time.Millisecond, srv, cli, wire.RST | wire.ACK, 501, 102, 0, 0}),
+			state: "RSTR", how: HowRST, by: ByResp, cause: CauseCloseUnread,
+			origErrno: "ECONNRESET", respErrno: ErrnoNone, text: "up to 5 bytes",
 		},
 		{
 			name: "a probe answered is no end",

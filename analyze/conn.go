@@ -39,17 +39,34 @@ type side struct {
 	finN     int     // connection packet number of its first FIN
 	finIdle  int64   // how long the connection was quiet before that FIN
 	rst      rstInfo // when hasRST
-	icmp     *wire.ICMP
-	icmpIdle int64 // time from the connection's previous packet to the error
+	icmp     *icmpErr
+	// rxmtGap is the time from its payload segment before its last
+	// retransmission to that retransmission: the backoff it was at.
+	rxmtGap int64
+}
+
+// icmpErr is an ICMP error about an endpoint's segments, kept apart: few
+// connections have one, and every connection's memory would hold it.
+type icmpErr struct {
+	wire.ICMP
+	at   int64 // when it came
+	idle int64 // time from the connection's previous packet to it
 }
 
 // rstInfo is the first RST an endpoint sent and the state around it.
 type rstInfo struct {
-	at        int64
-	n         int // packet number in the connection
-	seq, ack  uint32
-	hasACK    bool
-	ttl       uint8
+	at       int64
+	n        int // packet number in the connection
+	seq, ack uint32
+	hasACK   bool
+	ttl      uint8
+	// icmpLive is set when an ICMP error had come about the peer's
+	// segments since this side's previous packet.
+	icmpLive bool
+	// peerRxmt is the peer's unanswered retransmissions before the
+	// RST: with the peer's last packet and its last retransmission
+	// interval, whether it had given up before the RST came (gaveUp).
+	peerRxmt  uint32
 	idle      int64  // time since the connection's previous packet
 	pending   uint32 // peer payload bytes after this side's last payload
 	afterFIN  bool   // this side had sent a FIN
@@ -132,6 +149,7 @@ func (c *Conn) packet(rec *wire.Record, now int64, checksums bool) {
 			at: now, n: c.pkts, seq: p.Seq, ack: p.Ack, hasACK: p.Flags&wire.ACK != 0, ttl: rec.TTL,
 			afterFIN: e.finAt != 0, peerFIN: peer.finAt != 0,
 			answerSYN: peer.synPkts > 0 && peer.state == stSynSent,
+			peerRxmt:  peer.rxmtTail, icmpLive: peer.icmp != nil && e.last <= peer.icmp.at,
 		}
 		if prevPkt != 0 {
 			r.idle = now - prevPkt
@@ -156,6 +174,7 @@ func (c *Conn) packet(rec *wire.Record, now int64, checksums bool) {
 		end := p.Seq + uint32(p.Len)
 		if e.hasData && seqDelta(end, e.dataEnd) <= 0 {
 			e.rxmtTail++
+			e.rxmtGap = now - e.lastData
 		} else {
 			e.rxmtTail = 0
 		}
@@ -205,11 +224,26 @@ func (c *Conn) icmp(rec *wire.Record, now int64) {
 	if c.kept != nil {
 		c.keep(rec)
 	}
-	e := c.sideOf(rec.ICMP.Src)
-	if e.icmp == nil {
-		ic := rec.ICMP
-		e.icmp, e.icmpIdle = &ic, now-c.lastPkt
+	if pmtu(&rec.ICMP) {
+		return
 	}
+	e := c.sideOf(rec.ICMP.Src)
+	// The first error is kept, unless the peer was heard from since it:
+	// the path came back, and an error after that is a new one.
+	if e.icmp == nil || e.peer.last > e.icmp.at {
+		e.icmp = &icmpErr{ICMP: rec.ICMP, at: now, idle: now - c.lastPkt}
+	}
+}
+
+// pmtu reports whether ic is an ICMP fragmentation needed or ICMPv6
+// packet too big: Linux's TCP lowers its segment size and retransmits
+// (tcp_v4_mtu_reduced, tcp_v6_mtu_reduced) and tells the socket nothing,
+// so the error is never how a TCP connection ends.
+func pmtu(ic *wire.ICMP) bool {
+	if ic.V6 {
+		return ic.Type == 2
+	}
+	return ic.Type == 3 && ic.Code == 4
 }
 
 // end computes the verdict into v, its evidence in evidence; now is the

@@ -187,10 +187,19 @@ func verdict(c *Conn, now int64, evidence *evidenceBlocks) Verdict {
 	if rs != nil && bothFIN && o.finAt < rs.rst.at && r.finAt < rs.rst.at {
 		rs = nil
 	}
+	// An RST that came after its receiver had stopped retransmitting
+	// found a socket that was already gone: the receiver's kernel had
+	// given up, and its application was told so then, not by the RST.
+	var late *endpoint
+	if rs != nil && gaveUp(rs) {
+		late, rs = rs, nil
+	}
 	switch {
 	case rs != nil:
 		v.Idle = time.Duration(rs.rst.idle)
 		judgeRST(c, rs, &v, set, cause)
+	case late != nil:
+		judgeGaveUp(late, &v, set, cause)
 	case bothFIN:
 		v.How, v.By = HowFINBoth, by(o)
 		first := o
@@ -218,17 +227,17 @@ func verdict(c *Conn, now int64, evidence *evidenceBlocks) Verdict {
 		set(e.peer, ErrnoEOF)
 		cause(CauseHalfClose, ConfidenceMedium, halfCloseText[sideIndex(e)],
 			"FIN from the "+name(e)+" at packet "+strconv.Itoa(e.finN)+", none from the "+name(e.peer))
-	case o.icmp != nil || r.icmp != nil:
+	case icmpLast(o) || icmpLast(r):
 		e := o
-		if e.icmp == nil {
+		if !icmpLast(o) {
 			e = r
 		}
 		v.How, v.By = HowICMP, ByMiddlebox
-		v.Idle = time.Duration(e.icmpIdle)
+		v.Idle = time.Duration(e.icmp.idle)
 		if e.peer.addr.Addr() == e.icmp.From {
 			v.By = by(e.peer)
 		}
-		errno := icmpErrno(e.icmp)
+		errno := icmpErrno(&e.icmp.ICMP)
 		set(e, errno)
 		cause(CauseUnreachable, ConfidenceHigh, fmt.Sprintf("ICMP %s from %v: the %s's segments could not be delivered", e.icmp.Name(), e.icmp.From, name(e)),
 			fmt.Sprintf("ICMP type %d code %d from %v quoting %v > %v", e.icmp.Type, e.icmp.Code, e.icmp.From, e.icmp.Src, e.icmp.Dst))
@@ -278,11 +287,56 @@ func verdict(c *Conn, now int64, evidence *evidenceBlocks) Verdict {
 		cause(CauseOpen, ConfidenceHigh, "still open when the capture ended",
 			fmt.Sprintf("no FIN or RST; last packet %s before the end of the capture", time.Duration(now-c.lastPkt).Round(time.Millisecond)))
 	}
-	if v.How == HowOpen || v.How == HowTimeout || v.How == HowSYNTimeout {
+	if late == nil && (v.How == HowOpen || v.How == HowTimeout || v.How == HowSYNTimeout) {
 		v.Idle = time.Duration(now - c.lastPkt)
 	}
 	return v
 }
+
+// gaveUp is true when the RST's receiver had retransmitted without an
+// answer and then fallen silent for more than twice its last interval
+// between retransmissions: with exponential backoff its next one was due
+// and did not come, so it had given up (tcp_retries2 or TCP_USER_TIMEOUT)
+// before the RST.
+// The receiver's fields are as they were at the RST: had it sent anything
+// since, it would not have given up.
+func gaveUp(s *endpoint) bool {
+	e := s.peer
+	return s.rst.peerRxmt >= 1 && e.rxmtGap > 0 && e.last < s.rst.at && s.rst.at-e.last > 2*e.rxmtGap
+}
+
+// judgeGaveUp judges a connection whose side s.peer gave up retransmitting
+// before s's RST came: an ICMP error about its segments if one came (Linux
+// reports it, kept as the socket's soft error, when the retransmissions
+// time out), else a peer that vanished.
+func judgeGaveUp(s *endpoint, v *Verdict, set func(*endpoint, string), cause func(id, conf, text string, ev ...string)) {
+	e, ri := s.peer, &s.rst
+	rxmt := fmt.Sprintf("the %s's last %d data segments were retransmissions with no answer; it then sent nothing for %s, more than twice the %s between its last two: it had given up",
+		name(e), ri.peerRxmt, time.Duration(ri.at-e.last).Round(time.Millisecond), time.Duration(e.rxmtGap).Round(time.Millisecond))
+	rst := fmt.Sprintf("RST from the %s at packet %d, after that: it found the %s's socket gone, and told its application nothing", name(s), ri.n, name(e))
+	if ri.icmpLive {
+		v.How, v.By = HowICMP, ByMiddlebox
+		if s.addr.Addr() == e.icmp.From {
+			v.By = by(s)
+		}
+		v.Idle = time.Duration(e.icmp.idle)
+		set(e, icmpErrno(&e.icmp.ICMP))
+		cause(CauseUnreachable, ConfidenceMedium, fmt.Sprintf("ICMP %s from %v: the %s's segments could not be delivered, and its retransmissions gave up before the %s's RST came", e.icmp.Name(), e.icmp.From, name(e), name(s)),
+			fmt.Sprintf("ICMP type %d code %d from %v quoting %v > %v", e.icmp.Type, e.icmp.Code, e.icmp.From, e.icmp.Src, e.icmp.Dst), rxmt, rst)
+		return
+	}
+	v.How, v.By = HowTimeout, ByNone
+	v.Idle = time.Duration(ri.at - e.last)
+	set(e, "ETIMEDOUT")
+	cause(CauseVanished, ConfidenceMedium, fmt.Sprintf("retransmissions unanswered: the %s's kernel gave up (ETIMEDOUT) before the %s's RST came", name(e), name(s)), rxmt, rst)
+}
+
+// icmpLast is true when an ICMP error came about the endpoint's segments
+// and its peer sent nothing after it. An error the connection outlived
+// (the peer was heard from again) told the application nothing: in an
+// established connection Linux keeps it as a soft error, reported only if
+// the retransmissions then time out.
+func icmpLast(e *endpoint) bool { return e.icmp != nil && e.peer.last <= e.icmp.at }
 
 // vanished is true when the endpoint's last segments were retransmissions
 // that drew no answer.
@@ -319,6 +373,15 @@ func judgeRST(c *Conn, s *endpoint, v *Verdict, set func(*endpoint, string), cau
 			at, fmt.Sprintf("RST TTL %d, the %s's other packets TTL %d", ri.ttl, name(s), s.ttl))
 		return
 	}
+	if recvErrno == "ECONNRESET" && ri.peerFIN {
+		// The receiver had sent its FIN: most programs close their
+		// socket after their last write and are told nothing; one that
+		// only shut down its sending side and still reads (a lingering
+		// close, as nginx does) reads ECONNRESET.
+		recvErrno = ErrnoNone
+		inner, note := cause, "the "+name(peer)+" had sent its FIN before it: told nothing if it had closed its socket, ECONNRESET on its next read if it had only shut down its sending side"
+		cause = func(id, conf, text string, ev ...string) { inner(id, conf, text, append(ev, note)...) }
+	}
 	set(peer, recvErrno)
 	idle := time.Duration(ri.idle)
 	switch {
@@ -327,10 +390,15 @@ func judgeRST(c *Conn, s *endpoint, v *Verdict, set func(*endpoint, string), cau
 		// unanswered (tcp_keepalive_timer) and gives its socket
 		// ETIMEDOUT.
 		set(s, "ETIMEDOUT")
+		// The RST goes the way the unanswered probes went: to a peer
+		// that is gone or cut off, which most likely never sees it.
+		set(peer, ErrnoNone)
 		cause(CauseKeepalive, ConfidenceHigh, fmt.Sprintf("keepalive probes unanswered: the %s vanished, and the %s's kernel gave up, reset the connection (reason TCP_KEEPALIVE_TIMEOUT) and gives ETIMEDOUT", name(peer), name(s)),
 			at, fmt.Sprintf("the %s's last %d segments before it were keepalive probes (one byte before its next sequence number) with no answer", name(s), s.kaTail))
 	case ri.idle > c.idleRST:
-		set(peer, "ECONNRESET")
+		if recvErrno != ErrnoNone {
+			set(peer, "ECONNRESET")
+		}
 		cause(CauseIdleTimeout, ConfidenceMedium, fmt.Sprintf("idle %s, then RST: a NAT or load balancer timeout forgot the connection", idle.Round(time.Second)),
 			at, fmt.Sprintf("nothing on the connection for %s before it", idle.Round(time.Millisecond)))
 	case ri.afterFIN && ri.peerData:
