@@ -136,3 +136,24 @@ func TestShortFixed(t *testing.T) {
 		t.Errorf("the fast path took %d of %d values; want the durations among them", fast, len(xs))
 	}
 }
+
+// TestUnixSeconds: a capture's time is written as the float64 nearest it,
+// which reads back as the time's own decimal digits.
+func TestUnixSeconds(t *testing.T) {
+	for _, tc := range []struct {
+		ns   int64
+		want string
+	}{
+		{1767225600000050000, "1767225600.00005"},
+		{1767225600000006000, "1767225600.000006"},
+		{1767225600123456000, "1767225600.123456"},
+		{1767225600123456789, "1767225600.1234567"}, // 17 digits: a float64 holds no more
+		{1767225600000000000, "1767225600"},
+		{0, "0"},
+		{1500, "0.0000015"},
+	} {
+		if got := string(appendFloat(nil, unixSeconds(tc.ns))); got != tc.want {
+			t.Errorf("%d ns: %s, want %s", tc.ns, got, tc.want)
+		}
+	}
+}

@@ -66,7 +66,7 @@ func lineOf(c *Conn, explain *[2]string) Line {
 	ob, rb := c.Bytes()
 	l := Line{
 		Schema: SchemaVersion,
-		TS:     float64(c.z.start) / 1e9,
+		TS:     unixSeconds(c.z.start),
 		OrigP:  c.Orig().Port(), RespP: c.Resp().Port(),
 		Zeek:  ZeekState{ConnState: c.ConnState()},
 		OrigB: ob, RespB: rb, Packets: c.Packets(),
@@ -176,4 +176,14 @@ func (s *Summary) Write(w io.Writer) {
 			fmt.Fprintf(w, "  %-16s %s%s\n", id, strconv.Itoa(s.Causes[id]), extra)
 		}
 	}
+}
+
+// unixSeconds is a time in nanoseconds since the epoch as seconds: the
+// whole seconds and the fraction apart, as Zeek makes its ts of a pcap
+// record's two fields, so that the value is the float64 nearest the time.
+// Dividing the nanoseconds at once rounded them to 256 ns first (a
+// float64 holds 53 bits), and a capture's 0.000050 came out as
+// 0.0000498.
+func unixSeconds(ns int64) float64 {
+	return float64(ns/1e9) + float64(ns%1e9)/1e9
 }
