@@ -558,7 +558,7 @@ func (r *runner) poll(e *sock.Endpoint, op *scenario.Op) (scenario.Result, error
 	// Without a timeout, or with one past the step's limit, poll waits
 	// like any blocking call, until the limit.
 	timeout, limited := block.Timeout(op.Timeout, op.Now, r.limit)
-	fds := []unix.PollFd{{Fd: int32(e.FD), Events: events}}
+	fds := []unix.PollFd{{Fd: block.PollFD(e.FD), Events: events}}
 	n, err := block.Poll(fds, time.Now().Add(timeout), r.unasked(op))
 	if err != nil {
 		return errResult(err)
