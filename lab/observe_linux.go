@@ -484,7 +484,7 @@ func states(tab endpoints, socks []tcpstate.Socket) []SockState {
 		}
 		if ok {
 			s.State, s.RecvQ, s.SendQ = k.State.String(), k.RecvQ, k.SendQ
-			s.Orphan = e.Closed
+			s.Orphan = e.Closed && k.Inode == 0
 		}
 		out = append(out, s)
 	}
