@@ -87,10 +87,11 @@ var operations = map[scenario.OpKind]operation{
 		if err := unix.Listen(e.FD, op.Backlog); err != nil {
 			return errResult(err)
 		}
-		if !e.Local.IsValid() {
-			// Never bound: listen chose a port on every address, by which
-			// the socket is known from now on.
-			e.Local = sock.BoundName(e.FD)
+		if name := sock.BoundName(e.FD); !e.Local.IsValid() || name.IsValid() && name.Port() != e.Local.Port() {
+			// Never bound, or bound to port 0 and let go of it by a
+			// shutdown of its listen (tcp_disconnect): listen chose a
+			// port, by which the socket is known from now on.
+			e.Local = name
 		}
 		return okResult(), nil
 	},
