@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -15,6 +16,9 @@ import (
 // inode, as for any open socket. Once the last descriptor is closed the
 // kernel finishes the connection alone (inode 0): then it is one.
 func TestOrphanOnlyWhenNoDescriptor(t *testing.T) {
+	// The sockets and the table read are this thread's namespace's.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	c, _ := tcpPair(t)
 	d, err := unix.Dup(c)
 	if err != nil {
@@ -56,11 +60,11 @@ c2 close
 	}
 }
 
-// procInode is the inode /proc/net/tcp gives the socket on local port,
-// "" if it lists none.
+// procInode is the inode /proc/net/tcp of this thread's namespace gives
+// the socket on local port, "" if it lists none.
 func procInode(t *testing.T, port int) string {
 	t.Helper()
-	f, err := os.Open("/proc/net/tcp")
+	f, err := os.Open("/proc/thread-self/net/tcp")
 	if err != nil {
 		t.Fatal(err)
 	}
