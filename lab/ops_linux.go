@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -261,6 +262,11 @@ func (r *runner) connect(e *sock.Endpoint, op *scenario.Op) (scenario.Result, er
 	}
 	if a := sock.Name(e.FD, unix.Getsockname); a.IsValid() {
 		e.Local = a
+	} else if !e.PortKept {
+		// The kernel let go of the port of an attempt that failed: a
+		// second attempt after a first failed takes another, which the
+		// runner learns from its SYN (learnAddress), as the first's.
+		e.Local = netip.AddrPort{}
 	}
 	// Even a connect that failed names its peer: the packets and the
 	// kernel's events of the attempt belong to this pair.
