@@ -30,6 +30,10 @@ type endpoint struct {
 	// kernel names the socket by it in its events from the socket's
 	// creation to the end of its TIME_WAIT. 0 when not known.
 	Cookie uint64
+	// Gone: the scenario closed the endpoint and a connection made since
+	// holds its addresses (tenures.mark), so the kernel has forgotten its
+	// connection and the addresses name the new one's sockets.
+	Gone bool
 }
 
 // endpoints is the table of a run's endpoints at one moment, in the order
@@ -65,12 +69,12 @@ func (t endpoints) actorOfSocket(cookie uint64, local, remote netip.AddrPort) st
 // not credited to the first of them.
 func (t endpoints) actorOf(local, remote netip.AddrPort) string {
 	for _, e := range t {
-		if e.Local == local && e.Remote == remote {
+		if e.Local == local && e.Remote == remote && !e.Gone {
 			return e.Name
 		}
 	}
 	for _, e := range t {
-		if e.Local == local && !e.Remote.IsValid() {
+		if e.Local == local && !e.Remote.IsValid() && !e.Gone {
 			return e.Name
 		}
 	}
@@ -103,7 +107,7 @@ func (t endpoints) actorOf(local, remote netip.AddrPort) string {
 func (t endpoints) only(fits func(endpoint) bool) (name string, ok bool) {
 	var first endpoint
 	for _, e := range t {
-		if !fits(e) {
+		if e.Gone || !fits(e) {
 			continue
 		}
 		switch {

@@ -474,13 +474,17 @@ func states(tab endpoints, socks []tcpstate.Socket) []SockState {
 			continue
 		}
 		s := SockState{Actor: e.Name, State: "CLOSE"}
+		if e.Gone {
+			out = append(out, s)
+			continue
+		}
 		k, ok := e.own(socks)
 		if !ok {
 			k, ok = e.byAddress(socks)
 		}
 		if ok {
 			s.State, s.RecvQ, s.SendQ = k.State.String(), k.RecvQ, k.SendQ
-			s.Orphan = e.Closed
+			s.Orphan = e.Closed && k.Inode == 0
 		}
 		out = append(out, s)
 	}
@@ -501,10 +505,17 @@ func (e endpoint) own(socks []tcpstate.Socket) (tcpstate.Socket, bool) {
 
 // byAddress finds the entry of e's connection by its addresses (a
 // listener by its local address alone); for an open socket, only among
-// the entries no file refers to (TIME_WAIT), never another open socket.
+// the entries no file refers to (TIME_WAIT), never another open socket;
+// never an entry with another socket's cookie.
 func (e endpoint) byAddress(socks []tcpstate.Socket) (tcpstate.Socket, bool) {
 	for _, k := range socks {
 		if k.Local != e.Local || (e.Open && k.Inode != 0) {
+			continue
+		}
+		if e.Cookie != 0 && k.Cookie != 0 && k.Cookie != e.Cookie {
+			// Another socket on the same addresses: a connection made
+			// since, after this one's ended (its TIME_WAIT entry keeps
+			// the socket's cookie).
 			continue
 		}
 		if e.Remote.IsValid() && k.Remote == e.Remote || !e.Remote.IsValid() && k.State == tcpstate.Listen {
@@ -567,8 +578,8 @@ func (o *observers) icmp(tab endpoints, at time.Time, ic wire.ICMP) Packet {
 		}
 	}
 	seq := ic.Seq
-	if isn, ok := o.isn[[2]netip.AddrPort{ic.Src, ic.Dst}]; ok {
-		seq -= isn
+	if first, ok := o.isn[[2]netip.AddrPort{ic.Src, ic.Dst}]; ok {
+		seq -= first.seq
 	}
 	return Packet{
 		Time: at, From: from, To: tab.actorOf(ic.Src, ic.Dst),

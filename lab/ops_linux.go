@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -87,10 +88,11 @@ var operations = map[scenario.OpKind]operation{
 		if err := unix.Listen(e.FD, op.Backlog); err != nil {
 			return errResult(err)
 		}
-		if !e.Local.IsValid() {
-			// Never bound: listen chose a port on every address, by which
-			// the socket is known from now on.
-			e.Local = sock.BoundName(e.FD)
+		if name := sock.BoundName(e.FD); !e.Local.IsValid() || name.IsValid() && name.Port() != e.Local.Port() {
+			// Never bound, or bound to port 0 and let go of it by a
+			// shutdown of its listen (tcp_disconnect): listen chose a
+			// port, by which the socket is known from now on.
+			e.Local = name
 		}
 		return okResult(), nil
 	},
@@ -260,6 +262,11 @@ func (r *runner) connect(e *sock.Endpoint, op *scenario.Op) (scenario.Result, er
 	}
 	if a := sock.Name(e.FD, unix.Getsockname); a.IsValid() {
 		e.Local = a
+	} else if !e.PortKept {
+		// The kernel let go of the port of an attempt that failed: a
+		// second attempt after a first failed takes another, which the
+		// runner learns from its SYN (learnAddress), as the first's.
+		e.Local = netip.AddrPort{}
 	}
 	// Even a connect that failed names its peer: the packets and the
 	// kernel's events of the attempt belong to this pair.
@@ -558,7 +565,7 @@ func (r *runner) poll(e *sock.Endpoint, op *scenario.Op) (scenario.Result, error
 	// Without a timeout, or with one past the step's limit, poll waits
 	// like any blocking call, until the limit.
 	timeout, limited := block.Timeout(op.Timeout, op.Now, r.limit)
-	fds := []unix.PollFd{{Fd: int32(e.FD), Events: events}}
+	fds := []unix.PollFd{{Fd: block.PollFD(e.FD), Events: events}}
 	n, err := block.Poll(fds, time.Now().Add(timeout), r.unasked(op))
 	if err != nil {
 		return errResult(err)

@@ -20,6 +20,8 @@ import (
 type portableWire struct {
 	cap *capture.Capture
 	isn isns
+	// held follows which endpoint holds a connection's addresses.
+	held tenures
 	// pcap, when Options.PcapDir asks for one, gets the run's packets,
 	// the first after each step labelled with it.
 	pcap  *wire.Writer
@@ -78,6 +80,7 @@ func (w *portableWire) drain(tab endpoints, pkts *[]Packet) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	w.held.mark(tab)
 	n := 0
 	for _, p := range got {
 		if ours(tab, p.Src) || ours(tab, p.Dst) {

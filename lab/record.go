@@ -227,8 +227,9 @@ type SockState struct {
 	// return.
 	RecvQ uint32 `json:"recvq"`
 	SendQ uint32 `json:"sendq"`
-	// Orphan: the actor closed its descriptor but the kernel keeps the
-	// connection.
+	// Orphan: the actor closed its descriptor and no other descriptor
+	// refers to the socket (a dup would keep it open), but the kernel
+	// keeps the connection.
 	Orphan bool `json:"orphan,omitempty"`
 	// Unsure says why State, read through the actor's own descriptor by
 	// the portable runner, may not be its connection's; checks of it are

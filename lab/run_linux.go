@@ -45,6 +45,8 @@ type runner struct {
 	hosts *hosts.Network
 	// epolls are the actors' epoll instances, by actor.
 	epolls map[string]*epollSet
+	// held follows which endpoint holds a connection's addresses.
+	held tenures
 	// async are the async calls under way.
 	async []*asyncCall
 	// trackers follow the segments of each host an inject sends from
@@ -208,11 +210,15 @@ func (r *runner) observe(st *Step, op *scenario.Op) {
 	if st.Line > 0 {
 		label = fmt.Sprintf("line %d: %s", st.Line, st.Text)
 	}
-	ob := r.obs.settle(r.ctx, r.table(), len(r.cut) > 0, label)
+	tab := r.table()
+	r.held.mark(tab)
+	ob := r.obs.settle(r.ctx, tab, len(r.cut) > 0, label)
 	st.Packets, st.Sockets, st.Unsettled = ob.Packets, ob.Sockets, ob.Unsettled
 	r.rec.Limits = append(r.rec.Limits, ob.Limits...)
 	if op != nil && op.Kind == scenario.OpConnect && r.learnAddress(op, st.Packets) && ob.socks != nil {
-		st.Sockets = states(r.table(), ob.socks)
+		tab := r.table()
+		r.held.mark(tab)
+		st.Sockets = states(tab, ob.socks)
 	}
 	st.Unread = r.unread()
 	r.settledMono, r.settledWall = sameInstant()

@@ -159,7 +159,7 @@ func (r *Run) poll(e *Endpoint, op *scenario.Op) (Outcome, error) {
 		events |= bit
 	}
 	timeout, limited := block.Timeout(op.Timeout, op.Now, r.limit)
-	fds := []unix.PollFd{{Fd: int32(e.FD), Events: events}}
+	fds := []unix.PollFd{{Fd: block.PollFD(e.FD), Events: events}}
 	n, err := block.Poll(fds, time.Now().Add(timeout), nil)
 	if err != nil {
 		return errOutcome(err)

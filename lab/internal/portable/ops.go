@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/teardown-net/teardown/lab/internal/block"
+	"github.com/teardown-net/teardown/lab/sock"
 	"github.com/teardown-net/teardown/scenario"
 )
 
@@ -66,7 +67,16 @@ type operation func(r *Run, e *Endpoint, op *scenario.Op) (Outcome, error)
 var operations = map[scenario.OpKind]operation{
 	scenario.OpBind: (*Run).bindOp,
 	scenario.OpListen: func(_ *Run, e *Endpoint, op *scenario.Op) (Outcome, error) {
-		return result(unix.Listen(e.FD, op.Backlog))
+		if err := unix.Listen(e.FD, op.Backlog); err != nil {
+			return errOutcome(err)
+		}
+		if name := sock.NameOf(e.FD, unix.Getsockname); e.Local.IsValid() && name.Port() != 0 && name.Port() != e.Local.Port() {
+			// Bound to port 0 and let go of it by a shutdown of its
+			// listen: listen chose another port, by which the socket is
+			// known from now on.
+			e.Local = name
+		}
+		return ok(), nil
 	},
 	scenario.OpConnect: (*Run).connect,
 	scenario.OpAccept:  (*Run).accept,
