@@ -209,7 +209,7 @@ func check(e scenario.Expect, st *Step) (Verdict, string) {
 				return Differs, obs
 			}
 		}
-		return Differs, e.Actor + " has no descriptor to read"
+		return Differs, e.Actor + ": no count of bytes to read (FIONREAD fails on a listener, on a pipe's write end and on a closed descriptor)"
 	case scenario.ExpectState, scenario.ExpectRecvQ, scenario.ExpectSendQ:
 		if st.Sockets == nil {
 			return Unchecked, "no socket states in this environment"

@@ -273,7 +273,7 @@ func (r *runner) connect(e *sock.Endpoint, op *scenario.Op) (scenario.Result, er
 	if e.Remote = sock.Name(e.FD, unix.Getpeername); !e.Remote.IsValid() {
 		e.Remote = t.Local
 	}
-	if errors.Is(err, unix.EINPROGRESS) && r.limited(e, op, unix.SO_SNDTIMEO) {
+	if block.ConnectGaveUp(err) && r.limited(e, op, unix.SO_SNDTIMEO) {
 		return blockedResult(), nil
 	}
 	if op.FastOpen && err == nil {

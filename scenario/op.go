@@ -3,6 +3,7 @@ package scenario
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 func (p *parser) opStatement(toks []token, text string, g Guard, col int) {
@@ -458,10 +459,10 @@ func (p *parser) requests(op *Op, a *args, noneAllowed bool) bool {
 	return true
 }
 
-// waitTimeout reads the duration after "timeout" of poll and epoll, or 0:
-// look and return at once.
+// waitTimeout reads the duration after "timeout" of poll and epoll, or 0
+// (with a unit or without): look and return at once.
 func (p *parser) waitTimeout(op *Op, a *args) bool {
-	if a.more() && a.toks[a.i].kind == tWord && a.toks[a.i].text == "0" {
+	if a.more() && a.toks[a.i].kind == tWord && isZeroDuration(a.toks[a.i].text) {
 		a.next()
 		op.Now = true
 		return true
@@ -469,6 +470,13 @@ func (p *parser) waitTimeout(op *Op, a *args) bool {
 	var ok bool
 	op.Timeout, ok = a.blockDuration("timeout")
 	return ok
+}
+
+// isZeroDuration reports whether s is a duration of zero, such as 0, 0ms
+// or 0s.
+func isZeroDuration(s string) bool {
+	d, err := time.ParseDuration(s)
+	return err == nil && d == 0
 }
 
 // dupArgs reads "dup as NAME".

@@ -169,11 +169,13 @@ a bind "./1.sock"
 		{"epoll", hdr + `server epoll in,rdhup edge timeout 0 -> EPOLLIN|EPOLLRDHUP
 server epoll out timeout 10ms -> 0
 server epoll in interrupt 50ms -> EINTR
+server epoll in timeout 0ms
 `, func(t *testing.T, s *Scenario) {
 			want := []Op{
 				{Actor: "server", Kind: OpEpoll, Events: []string{"in", "rdhup"}, Edge: true, Now: true},
 				{Actor: "server", Kind: OpEpoll, Events: []string{"out"}, Timeout: 10 * ms},
 				{Actor: "server", Kind: OpEpoll, Events: []string{"in"}, Interrupt: 50 * ms},
+				{Actor: "server", Kind: OpEpoll, Events: []string{"in"}, Now: true},
 			}
 			for i, st := range s.Steps {
 				got := *st.Op

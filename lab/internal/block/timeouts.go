@@ -3,6 +3,7 @@
 package block
 
 import (
+	"errors"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -34,6 +35,14 @@ func (t *Timeouts) Own(opt int) time.Duration {
 func (t *Timeouts) LabLimited(opt int, limit time.Duration) bool {
 	own := t.Own(opt)
 	return own == 0 || own > limit
+}
+
+// ConnectGaveUp reports whether err is what a blocking connect returns
+// when its send timeout ends the wait: EINPROGRESS from TCP, whose
+// handshake goes on, and EAGAIN from a Unix socket whose listener's
+// backlog is full.
+func ConnectGaveUp(err error) bool {
+	return errors.Is(err, unix.EINPROGRESS) || errors.Is(err, unix.EAGAIN)
 }
 
 // Apply gives the kernel the timeout it should hold on fd for opt: the

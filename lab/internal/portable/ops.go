@@ -221,7 +221,7 @@ func (r *Run) connect(e *Endpoint, op *scenario.Op) (Outcome, error) {
 	e.Peer = t.Local
 	w := r.watch(e.FD)
 	err = unix.Connect(e.FD, sa)
-	if w.stop() || errors.Is(err, unix.EINPROGRESS) && blocking(e, op) && r.labLimited(e, unix.SO_SNDTIMEO) {
+	if w.stop() || block.ConnectGaveUp(err) && blocking(e, op) && r.labLimited(e, unix.SO_SNDTIMEO) {
 		return Outcome{Result: blocked()}, nil
 	}
 	return result(err)
