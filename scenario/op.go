@@ -209,23 +209,29 @@ func (p *parser) writeArgs(op *Op, a *args, refs *stepRefs) bool {
 }
 
 // data reads the bytes a write, a send or a fastopen connect sends:
-// quoted text, or a count of filler bytes.
+// quoted text, or a count of filler bytes. A write or a send may send
+// none (write(2) with a count of 0, which the peer suites ask of the
+// kernel); data in a SYN is at least one byte.
 func (p *parser) data(op *Op, a *args) bool {
+	least := 0
+	if op.FastOpen {
+		least = 1
+	}
 	t, ok := a.next()
 	if !ok {
-		p.errorf(a.prev.end, "missing data after %s, expected quoted text or a number of bytes from 1 to %d", op.Kind, maxBytes)
+		p.errorf(a.prev.end, "missing data after %s, expected quoted text or a number of bytes from %d to %d", op.Kind, least, maxBytes)
 		return false
 	}
 	switch t.kind {
 	case tString:
 		if t.text == "" {
-			p.errorf(t.col, "empty data for %s, expected at least one byte", op.Kind)
+			p.errorf(t.col, "empty data for %s, expected at least one byte (or a count of 0 for a write of none)", op.Kind)
 			return false
 		}
 		op.Data = []byte(t.text)
 	case tWord:
 		a.i--
-		n, ok := a.integer("byte count", 1, maxBytes)
+		n, ok := a.integer("byte count", least, maxBytes)
 		if !ok {
 			return false
 		}
@@ -239,7 +245,7 @@ func (p *parser) data(op *Op, a *args) bool {
 
 // readArgs reads "read SIZE [nonblock] [timeout D] [interrupt D] [peek] [waitall] [oob] [trunc]".
 func (p *parser) readArgs(op *Op, a *args, refs *stepRefs) bool {
-	n, ok := a.integer("size", 1, maxBytes)
+	n, ok := a.integer("size", 0, maxBytes)
 	if !ok {
 		return false
 	}
