@@ -65,9 +65,11 @@ func (n *realNet) keepOpen(cs ...io.Closer) {
 	n.mu.Unlock()
 }
 
-// fault makes the router drop everything to and from host (blackhole)
-// or answer what is sent to it with ICMP unreachable (unreachable).
-func (n *realNet) fault(kind, host string) error {
+// fault makes the router drop everything to and from the server address
+// addr (blackhole) or answer what is sent to it with ICMP unreachable
+// (unreachable).
+func (n *realNet) fault(kind, addr string) error {
+	host, _, _ := net.SplitHostPort(addr)
 	fam, pfx := "-4", host+"/32"
 	if strings.Contains(host, ":") {
 		fam, pfx = "-6", host+"/128"
@@ -78,8 +80,9 @@ func (n *realNet) fault(kind, host string) error {
 	return n.cmd("-n", n.router, fam, "rule", "add", "from", pfx, "blackhole")
 }
 
-// unfault undoes fault("unreachable", host).
-func (n *realNet) unfault(host string) error {
+// unfault undoes fault("unreachable", addr).
+func (n *realNet) unfault(addr string) error {
+	host, _, _ := net.SplitHostPort(addr)
 	return n.cmd("-n", n.router, "route", "del", "unreachable", host+"/32")
 }
 
@@ -130,14 +133,23 @@ func setTCP(rc syscall.RawConn, opts ...[2]int) error {
 	return errors.Join(err, serr)
 }
 
-// userTimeout sets TCP_USER_TIMEOUT on an established connection (set
-// before the connect, it would also cut the SYN's retransmissions).
-func userTimeout(c *net.TCPConn, ms int) error {
-	rc, err := c.SyscallConn()
-	if err != nil {
-		return err
+// pairTimingOut is pair with TCP_USER_TIMEOUT ms set on the client once
+// connected (set before the connect, it would also cut the SYN's
+// retransmissions).
+func (n *realNet) pairTimingOut(addr string, ms int) (c, s *net.TCPConn, err error) {
+	if c, s, err = n.pair(addr, nil); err != nil {
+		return nil, nil, err
 	}
-	return setTCP(rc, [2]int{unix.TCP_USER_TIMEOUT, ms})
+	rc, err := c.SyscallConn()
+	if err == nil {
+		err = setTCP(rc, [2]int{unix.TCP_USER_TIMEOUT, ms})
+	}
+	if err != nil {
+		c.Close()
+		s.Close()
+		return nil, nil, err
+	}
+	return c, s, nil
 }
 
 // waitClosed waits until c's socket is in state CLOSE, as an RST leaves it.
@@ -280,8 +292,7 @@ func refused(n *realNet, addr string) (string, string, error) {
 }
 
 func unreachableConnect(n *realNet, addr string) (string, string, error) {
-	host, _, _ := net.SplitHostPort(addr)
-	if err := n.fault("unreachable", host); err != nil {
+	if err := n.fault("unreachable", addr); err != nil {
 		return "", "", err
 	}
 	_, err := n.dial(addr, nil)
@@ -294,13 +305,8 @@ func unreachableConnect(n *realNet, addr string) (string, string, error) {
 // got that data, closes a second later with a byte unread: its RST
 // reaches a client socket that is already closed.
 func unreachableThenRST(n *realNet, addr string) (string, string, error) {
-	c, s, err := n.pair(addr, nil)
+	c, s, err := n.pairTimingOut(addr, 500)
 	if err != nil {
-		return "", "", err
-	}
-	if err := userTimeout(c, 500); err != nil {
-		c.Close()
-		s.Close()
 		return "", "", err
 	}
 	defer c.Close()
@@ -308,8 +314,7 @@ func unreachableThenRST(n *realNet, addr string) (string, string, error) {
 		return "", "", err
 	}
 	time.Sleep(pause)
-	host, _, _ := net.SplitHostPort(addr)
-	if err := n.fault("unreachable", host); err != nil {
+	if err := n.fault("unreachable", addr); err != nil {
 		return "", "", err
 	}
 	if _, err := c.Write([]byte("data")); err != nil {
@@ -330,15 +335,14 @@ func unreachableSurvived(n *realNet, addr string) (string, string, error) {
 		return "", "", err
 	}
 	n.keepOpen(c, s)
-	host, _, _ := net.SplitHostPort(addr)
-	if err := n.fault("unreachable", host); err != nil {
+	if err := n.fault("unreachable", addr); err != nil {
 		return "", "", err
 	}
 	if _, err := c.Write([]byte("data")); err != nil {
 		return "", "", err
 	}
 	time.Sleep(3 * pause)
-	if err := n.unfault(host); err != nil {
+	if err := n.unfault(addr); err != nil {
 		return "", "", err
 	}
 	_, serr := s.Read(make([]byte, 16))
@@ -357,8 +361,7 @@ func keepaliveGone(n *realNet, addr string) (string, string, error) {
 	}
 	defer c.Close()
 	defer s.Close()
-	host, _, _ := net.SplitHostPort(addr)
-	if err := n.fault("blackhole", host); err != nil {
+	if err := n.fault("blackhole", addr); err != nil {
 		return "", "", err
 	}
 	_, cerr := c.Read(make([]byte, 16))
@@ -366,19 +369,13 @@ func keepaliveGone(n *realNet, addr string) (string, string, error) {
 }
 
 func vanished6(n *realNet, addr string) (string, string, error) {
-	c, s, err := n.pair(addr, nil)
+	c, s, err := n.pairTimingOut(addr, 1000)
 	if err != nil {
-		return "", "", err
-	}
-	if err := userTimeout(c, 1000); err != nil {
-		c.Close()
-		s.Close()
 		return "", "", err
 	}
 	defer c.Close()
 	defer s.Close()
-	host, _, _ := net.SplitHostPort(addr)
-	if err := n.fault("blackhole", host); err != nil {
+	if err := n.fault("blackhole", addr); err != nil {
 		return "", "", err
 	}
 	if _, err := c.Write([]byte("data")); err != nil {
@@ -389,8 +386,7 @@ func vanished6(n *realNet, addr string) (string, string, error) {
 }
 
 func synDropped(n *realNet, addr string) (string, string, error) {
-	host, _, _ := net.SplitHostPort(addr)
-	if err := n.fault("blackhole", host); err != nil {
+	if err := n.fault("blackhole", addr); err != nil {
 		return "", "", err
 	}
 	// One retransmitted SYN, and TCP_USER_TIMEOUT to give up soon after.

@@ -186,6 +186,15 @@ func (env *environment) execute(ctx context.Context, j Job, opts Options, rec *R
 	return nil
 }
 
+// heldTable is table with the endpoints whose addresses a connection
+// made since they closed holds marked Gone (tenures.mark): what the
+// observers read a step's packets and states with.
+func (r *runner) heldTable() endpoints {
+	tab := r.table()
+	r.held.mark(tab)
+	return tab
+}
+
 // table copies the run's endpoints for the observers.
 func (r *runner) table() endpoints {
 	tab := make(endpoints, len(r.all))
@@ -210,15 +219,11 @@ func (r *runner) observe(st *Step, op *scenario.Op) {
 	if st.Line > 0 {
 		label = fmt.Sprintf("line %d: %s", st.Line, st.Text)
 	}
-	tab := r.table()
-	r.held.mark(tab)
-	ob := r.obs.settle(r.ctx, tab, len(r.cut) > 0, label)
+	ob := r.obs.settle(r.ctx, r.heldTable(), len(r.cut) > 0, label)
 	st.Packets, st.Sockets, st.Unsettled = ob.Packets, ob.Sockets, ob.Unsettled
 	r.rec.Limits = append(r.rec.Limits, ob.Limits...)
 	if op != nil && op.Kind == scenario.OpConnect && r.learnAddress(op, st.Packets) && ob.socks != nil {
-		tab := r.table()
-		r.held.mark(tab)
-		st.Sockets = states(tab, ob.socks)
+		st.Sockets = states(r.heldTable(), ob.socks)
 	}
 	st.Unread = r.unread()
 	r.settledMono, r.settledWall = sameInstant()
