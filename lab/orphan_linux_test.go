@@ -25,13 +25,14 @@ func TestOrphanOnlyWhenNoDescriptor(t *testing.T) {
 		t.Fatal(err)
 	}
 	sa, _ := unix.Getsockname(c)
-	port := sa.(*unix.SockaddrInet4).Port
+	pa, _ := unix.Getpeername(c)
+	port, peer := sa.(*unix.SockaddrInet4).Port, pa.(*unix.SockaddrInet4).Port
 	unix.Close(c)
-	if ino := procInode(t, port); ino == "0" || ino == "" {
+	if ino := procInode(t, port, peer); ino == "0" || ino == "" {
 		t.Fatalf("/proc/net/tcp gives the socket with a dup open inode %q, expected one", ino)
 	}
 	unix.Close(d)
-	if ino := procInode(t, port); ino != "0" {
+	if ino := procInode(t, port, peer); ino != "0" {
 		t.Fatalf("/proc/net/tcp gives the closed socket inode %q, expected 0", ino)
 	}
 
@@ -61,8 +62,10 @@ c2 close
 }
 
 // procInode is the inode /proc/net/tcp of this thread's namespace gives
-// the socket on local port, "" if it lists none.
-func procInode(t *testing.T, port int) string {
+// the connection from local port to remote port peer, "" if it lists
+// none. Both ports: an entry on the local port alone may be an earlier
+// connection's TIME_WAIT (inode 0), to another peer.
+func procInode(t *testing.T, port, peer int) string {
 	t.Helper()
 	f, err := os.Open("/proc/thread-self/net/tcp")
 	if err != nil {
@@ -72,7 +75,7 @@ func procInode(t *testing.T, port int) string {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		fs := strings.Fields(sc.Text())
-		if len(fs) > 9 && strings.HasSuffix(fs[1], fmt.Sprintf(":%04X", port)) {
+		if len(fs) > 9 && strings.HasSuffix(fs[1], fmt.Sprintf(":%04X", port)) && strings.HasSuffix(fs[2], fmt.Sprintf(":%04X", peer)) {
 			return fs[9]
 		}
 	}
