@@ -1,11 +1,13 @@
 package analyze
 
 import (
+	"encoding/binary"
 	"math"
 	"net/netip"
 	"strconv"
 	"sync"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // appendJSON appends l as encoding/json would encode it with HTML escaping
@@ -199,14 +201,28 @@ const hexDigits = "0123456789abcdef"
 // string literal.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
+	// Most strings are plain from end to end: they are copied at once
+	// after a test of eight bytes at a time.
+	// (A byte view of s, read only: the conversion would copy it.)
+	bs := unsafe.Slice(unsafe.StringData(s), len(s))
+	i := 0
+	for i+8 <= len(bs) && plain8(binary.LittleEndian.Uint64(bs[i:])) {
+		i += 8
+	}
+	if i < len(bs) && i+8 > len(bs) && len(bs) >= 8 && plain8(binary.LittleEndian.Uint64(bs[len(bs)-8:])) {
+		i = len(bs) // the last eight, which overlap those tested
+	}
+	for i < len(s) && plainByte(s[i]) {
+		i++
+	}
+	if i == len(s) {
+		b = append(b, s...)
+		return append(b, '"')
+	}
 	start := 0
-	for i := 0; i < len(s); {
-		if i+8 <= len(s) && plain8(s[i:]) {
-			i += 8
-			continue
-		}
+	for i < len(s) {
 		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+			if plainByte(c) {
 				i++
 				continue
 			}
@@ -252,21 +268,21 @@ func appendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// plain8 reports whether the first 8 bytes of s are all ASCII that a JSON
-// string holds as it is (no control character, quote or backslash),
-// testing them at once in a word: the texts are long and nearly always
-// plain, and testing them byte by byte was most of the time spent writing
-// a connection.
-func plain8(s string) bool {
-	_ = s[7]
-	w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+// plainByte reports whether c is ASCII that a JSON string holds as it is.
+func plainByte(c byte) bool { return c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' }
+
+// plain8 reports whether the 8 bytes of w are all ASCII that a JSON string
+// holds as it is (no control character, quote or backslash), testing them
+// at once in a word: the texts are long and nearly always plain, and
+// testing them byte by byte was most of the time spent writing a
+// connection. A byte x has its high bit set in (x - 1) &^ x only when x is
+// zero, x being a byte of w, or of w xor a repeated quote or backslash;
+// w - 0x20 repeated sets it for the bytes below 0x20; w itself for those
+// above ASCII.
+func plain8(w uint64) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	// A byte has its high bit set in (x - ones) &^ x only when x had a
-	// zero byte, x being w, or w xor a byte repeated; w - 0x20 repeated
-	// sets it for the bytes below 0x20.
-	zero := func(x uint64) uint64 { return (x - ones) &^ x }
-	bad := w | (w - 0x20*ones) | zero(w^'"'*ones) | zero(w^'\\'*ones)
+	q, bs := w^'"'*ones, w^'\\'*ones
+	bad := w | (w - 0x20*ones) | (q-ones)&^q | (bs-ones)&^bs
 	return bad&highs == 0
 }
 

@@ -134,46 +134,59 @@ func (t *Table) Flush() error { return t.tw.Flush() }
 
 // Summary counts connections by how they ended and by cause.
 type Summary struct {
-	Conns  int
-	How    map[string]int
-	Causes map[string]int
-	first  []string
-	scen   map[string]string // a scenario that reproduces each cause
+	Conns int
+	how   [len(Hows)]int // by index in Hows
+	// causes are counted in the order they first came: a cause's count
+	// is found by a look along a list of a few dozen at most, shorter
+	// than a map's hash of its name, and the last one found is tried
+	// first.
+	causes []causeCount
+	last   int
+}
+
+type causeCount struct {
+	id, scenario string // a scenario that reproduces it
+	n            int
 }
 
 // Add counts c.
 func (s *Summary) Add(c *Conn) {
-	if s.How == nil {
-		s.How, s.Causes, s.scen = map[string]int{}, map[string]int{}, map[string]string{}
-	}
 	v := c.Verdict()
 	s.Conns++
-	s.How[v.How]++
-	if s.Causes[v.Cause.ID] == 0 {
-		s.first = append(s.first, v.Cause.ID)
-		s.scen[v.Cause.ID] = v.Cause.Scenario
+	if i := slices.Index(Hows[:], v.How); i >= 0 {
+		s.how[i]++
 	}
-	s.Causes[v.Cause.ID]++
+	if s.last < len(s.causes) && s.causes[s.last].id == v.Cause.ID {
+		s.causes[s.last].n++
+		return
+	}
+	i := slices.IndexFunc(s.causes, func(cc causeCount) bool { return cc.id == v.Cause.ID })
+	if i < 0 {
+		i = len(s.causes)
+		s.causes = append(s.causes, causeCount{id: v.Cause.ID, scenario: v.Cause.Scenario})
+	}
+	s.causes[i].n++
+	s.last = i
 }
 
 // Write prints the summary.
 func (s *Summary) Write(w io.Writer) {
 	fmt.Fprintf(w, "\nconnections: %d\n", s.Conns)
-	for _, h := range Hows {
-		if n := s.How[h]; n > 0 {
+	for i, h := range Hows {
+		if n := s.how[i]; n > 0 {
 			fmt.Fprintf(w, "  %-16s %d\n", h, n)
 		}
 	}
-	if len(s.first) > 0 {
+	if len(s.causes) > 0 {
 		fmt.Fprintln(w, "causes:")
-		ids := slices.Clone(s.first)
-		slices.SortStableFunc(ids, func(a, b string) int { return s.Causes[b] - s.Causes[a] })
-		for _, id := range ids {
+		l := slices.Clone(s.causes)
+		slices.SortStableFunc(l, func(a, b causeCount) int { return b.n - a.n })
+		for _, cc := range l {
 			extra := ""
-			if sc := s.scen[id]; sc != "" {
-				extra = "  (teardown lab run " + sc + ")"
+			if cc.scenario != "" {
+				extra = "  (teardown lab run " + cc.scenario + ")"
 			}
-			fmt.Fprintf(w, "  %-16s %s%s\n", id, strconv.Itoa(s.Causes[id]), extra)
+			fmt.Fprintf(w, "  %-16s %s%s\n", cc.id, strconv.Itoa(cc.n), extra)
 		}
 	}
 }

@@ -31,7 +31,7 @@ const (
 )
 
 // Hows lists every value of Verdict.How, in the order summaries show them.
-var Hows = []string{HowFINBoth, HowFINOrig, HowFINResp, HowRST, HowRefused, HowSYNTimeout, HowICMP, HowTimeout, HowOpen}
+var Hows = [...]string{HowFINBoth, HowFINOrig, HowFINResp, HowRST, HowRefused, HowSYNTimeout, HowICMP, HowTimeout, HowOpen}
 
 // Causes: the values of Cause.ID, in teardown's vocabulary.
 const (
