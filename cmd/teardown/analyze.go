@@ -170,19 +170,14 @@ Flags:
 		}
 	})
 	bar := newProgress(stderr, *progress, size)
-	for {
-		rec, err := r.Next()
-		if err == io.EOF {
-			break
-		}
+	r.Each(func(rec *wire.Record) bool {
 		tr.Add(rec)
 		if rec.N&0xffff == 0 {
 			bar.show(r.Offset(), rec.N)
 		}
-		if page != nil && page.interrupted() {
-			break // a signal ends the input: what was read is written
-		}
-	}
+		// A signal ends the input: what was read is written.
+		return page == nil || !page.interrupted()
+	})
 	tr.Close()
 	bar.done()
 	st := r.Stats()

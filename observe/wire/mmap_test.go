@@ -7,13 +7,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
 
 // recordsFrom is records, reading the file from disk: mapped where the
-// platform maps files.
-func recordsFrom(t *testing.T, file []byte) string {
+// platform maps files, with Each when each is set, else with Next.
+func recordsFrom(t *testing.T, file []byte, each bool) string {
 	t.Helper()
 	name := filepath.Join(t.TempDir(), "f.pcap")
 	if err := os.WriteFile(name, file, 0o644); err != nil {
@@ -30,12 +31,20 @@ func recordsFrom(t *testing.T, file []byte) string {
 	}
 	defer r.Close()
 	var b bytes.Buffer
-	for {
-		rec, err := r.Next()
-		if err == io.EOF {
-			break
+	show := func(rec *Record) bool {
+		fmt.Fprintf(&b, "%d %v %v %s %+v ttl %d\n", rec.N, rec.Time.UnixNano(), rec.Kind, rec.TCP, rec.ICMP, rec.TTL)
+		return true
+	}
+	if each {
+		r.Each(show)
+	} else {
+		for {
+			rec, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			show(rec)
 		}
-		fmt.Fprintf(&b, "%d %v %v %s ttl %d\n", rec.N, rec.Time.UnixNano(), rec.Kind, rec.TCP, rec.TTL)
 	}
 	if r.Offset() > int64(len(file)) {
 		t.Errorf("Offset %d past the end of a %d-byte file", r.Offset(), len(file))
@@ -44,10 +53,23 @@ func recordsFrom(t *testing.T, file []byte) string {
 	return b.String()
 }
 
-// TestMappedAsRead checks that a file read from its mapping gives the
-// records and errors that reading it as a stream gives, cut at every byte
-// and with impossible lengths, and other formats (which are not mapped)
-// too.
+// sameFromFile checks that file read from disk with Next and with Each
+// gives what reading it as a stream gives.
+func sameFromFile(t *testing.T, name string, file []byte) {
+	t.Helper()
+	want := records(t, file)
+	for _, each := range []bool{false, true} {
+		if got := recordsFrom(t, file, each); got != want {
+			t.Fatalf("%s (Each %v): from a file:\n%s\nread:\n%s", name, each, got, want)
+		}
+	}
+}
+
+// TestMappedAsRead checks that a file read from its mapping, with Next and
+// with Each, gives the records and errors that reading it as a stream
+// gives, cut at every byte and with impossible lengths, with records Each
+// leaves to the general path among those it decodes itself, and other
+// formats (which are not mapped) too.
 func TestMappedAsRead(t *testing.T) {
 	frames := [][]byte{
 		seg{src: "198.18.0.1:1000", dst: "198.18.0.2:80", flags: SYN}.ipv4(),
@@ -57,16 +79,36 @@ func TestMappedAsRead(t *testing.T) {
 	times := []time.Time{time.Unix(1700000000, 1000), time.Unix(1700000001, 2000), time.Unix(1700000002, 3000)}
 	file := pcapFile(binary.BigEndian, magicMicro, linkRaw, frames, times)
 	for n := 0; n <= len(file); n++ {
-		if got, want := recordsFrom(t, file[:n]), records(t, file[:n]); got != want {
-			t.Fatalf("cut at %d: mapped:\n%s\nread:\n%s", n, got, want)
+		sameFromFile(t, fmt.Sprintf("cut at %d", n), file[:n])
+	}
+	// A-MSDUs (two packets of one record, which keep its number and
+	// time), fragments and ICMP errors among plain segments, in both
+	// byte orders (Each decodes only little-endian records itself).
+	var many [][]byte
+	var manyTimes []time.Time
+	quoted := seg{src: "198.18.0.1:1000", dst: "198.18.0.2:80", flags: ACK, seq: 5}.ipv4()
+	icmp := []byte{0x45, 0, 0, 56, 0, 0, 0, 0, 63, 1, 0, 0, 198, 18, 0, 254, 198, 18, 0, 1, 3, 1, 0, 0, 0, 0, 0, 0}
+	icmp = append(icmp, quoted[:28]...)
+	eth := func(ip []byte) []byte { return append([]byte{12: 0x08, 13: 0x00}, ip...) }
+	eth6 := func(ip []byte) []byte { return append([]byte{12: 0x86, 13: 0xdd}, ip...) }
+	for i := range 40 {
+		many = append(many, eth(seg{src: "198.18.0.1:1000", dst: "198.18.0.2:80", flags: ACK, seq: uint32(i)}.ipv4()))
+		many = append(many, eth6(seg{src: "[2001:db8::1]:1000", dst: "[2001:db8::2]:80", flags: PSH | ACK, payload: "hi"}.ipv6()))
+		many = append(many, arubaFrames()...)
+		many = append(many, eth(icmp))
+		for _, f := range split4(seg{src: "198.18.0.1:1000", dst: "198.18.0.2:80", flags: PSH | ACK, payload: strings.Repeat("x", 100)}.ipv4(), 64, uint16(i)) {
+			many = append(many, eth(f))
 		}
 	}
+	for i := range many {
+		manyTimes = append(manyTimes, time.Unix(1700000000+int64(i), int64(i)*1000))
+	}
+	sameFromFile(t, "mixed, little-endian", pcapFile(binary.LittleEndian, magicMicro, linkEthernet, many, manyTimes))
+	sameFromFile(t, "mixed, big-endian", pcapFile(binary.BigEndian, magicNano, linkEthernet, many, manyTimes))
 	bad := bytes.Clone(file)
 	binary.BigEndian.PutUint32(bad[24+16+len(frames[0])+8:], maxSnap+1)
 	for name, b := range map[string][]byte{"bad length": bad, "gzip": gzipped(t, file), "pcapng": manyPackets(t, 3)} {
-		if got, want := recordsFrom(t, b), records(t, b); got != want {
-			t.Errorf("%s: from a file:\n%s\nread:\n%s", name, got, want)
-		}
+		sameFromFile(t, name, b)
 	}
 }
 
@@ -100,7 +142,7 @@ func TestMappedGrows(t *testing.T) {
 			if err == io.EOF {
 				break
 			}
-			fmt.Fprintf(&b, "%d %v %v %s ttl %d\n", rec.N, rec.Time.UnixNano(), rec.Kind, rec.TCP, rec.TTL)
+			fmt.Fprintf(&b, "%d %v %v %s %+v ttl %d\n", rec.N, rec.Time.UnixNano(), rec.Kind, rec.TCP, rec.ICMP, rec.TTL)
 		}
 		fmt.Fprintf(&b, "%+v", r.Stats())
 		if got := b.String(); got != want {
@@ -114,9 +156,15 @@ func TestMappedGrows(t *testing.T) {
 	}
 }
 
-// TestMappedShrinks checks that a file cut shorter while it is read ends
-// the stream as a damaged file, not the program.
+// TestMappedShrinks checks that a file cut shorter while it is read, with
+// Next or with Each, ends the stream as a damaged file, not the program.
 func TestMappedShrinks(t *testing.T) {
+	for _, each := range []bool{false, true} {
+		t.Run(fmt.Sprintf("Each=%v", each), func(t *testing.T) { shrinks(t, each) })
+	}
+}
+
+func shrinks(t *testing.T, each bool) {
 	file := manyPackets(t, 2000)
 	name := filepath.Join(t.TempDir(), "f.pcap")
 	if err := os.WriteFile(name, file, 0o644); err != nil {
@@ -135,23 +183,143 @@ func TestMappedShrinks(t *testing.T) {
 	if !r.mapped {
 		t.Skip("files are not mapped here")
 	}
-	if _, err := r.Next(); err != nil {
-		t.Fatal(err)
-	}
 	page := os.Getpagesize()
-	if err := os.Truncate(name, int64(page)); err != nil {
-		t.Fatal(err)
-	}
-	n := 1
-	for {
-		if _, err := r.Next(); err == io.EOF {
-			break
+	n := 0
+	cut := func() {
+		if n++; n == 1 {
+			if err := os.Truncate(name, int64(page)); err != nil {
+				t.Fatal(err)
+			}
 		}
-		n++
+	}
+	if each {
+		r.Each(func(*Record) bool { cut(); return true })
+	} else {
+		for {
+			if _, err := r.Next(); err == io.EOF {
+				break
+			}
+			cut()
+		}
 	}
 	st := r.Stats()
 	t.Logf("%d records, %v", n, st.Broken)
+	if want := fmt.Sprintf("record %d: ", n+1); st.Broken != nil && !strings.HasPrefix(st.Broken.Error(), want) {
+		t.Errorf("after %d records: %v, want it to name the record being read (%q)", n, st.Broken, want)
+	}
 	if st.Broken == nil || n*len(file)/2000 > 2*page {
 		t.Errorf("after the file was cut to %d bytes: %d records, stats %+v; want the records of the first page and Broken set", page, n, st)
 	}
+}
+
+// TestEachStops checks that Each stops when its function says so, and that
+// a panic in the function that is no fault on the mapped file goes on up.
+func TestEachStops(t *testing.T) {
+	file := manyPackets(t, 100)
+	name := filepath.Join(t.TempDir(), "f.pcap")
+	if err := os.WriteFile(name, file, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, stream := range []bool{false, true} {
+		f, err := os.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var in io.Reader = f
+		if stream {
+			in = bytes.NewReader(file)
+		}
+		r, err := NewReader(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		r.Each(func(*Record) bool { n++; return n < 10 })
+		if n != 10 {
+			t.Errorf("stream %v: Each went on to %d records after the function said stop at 10", stream, n)
+		}
+		rec, err := r.Next()
+		if err != nil || rec.N != 11 {
+			t.Errorf("stream %v: Next after Each stopped: %v, %v; want record 11", stream, rec, err)
+		}
+		func() {
+			defer func() {
+				if x := recover(); x != "boom" {
+					t.Errorf("stream %v: recovered %v, want the function's own panic", stream, x)
+				}
+			}()
+			r.Each(func(*Record) bool { panic("boom") })
+		}()
+		var nilRec *Record
+		func() {
+			defer func() {
+				if x := recover(); x == nil {
+					t.Errorf("stream %v: a nil dereference in the function was taken for a damaged file", stream)
+				}
+			}()
+			r.Each(func(*Record) bool { return nilRec.N > 0 })
+		}()
+		if st := r.Stats(); st.Broken != nil {
+			t.Errorf("stream %v: the function's panics marked the file damaged: %v", stream, st.Broken)
+		}
+		r.Close()
+		f.Close()
+	}
+}
+
+// TestMappedClosedMidway checks that the records after Close, read from the
+// file with read(2), are those the mapping would have given, with bytes
+// that do not lie in the mapping.
+func TestMappedClosedMidway(t *testing.T) {
+	file := manyPackets(t, 50)
+	want := records(t, file)
+	name := filepath.Join(t.TempDir(), "f.pcap")
+	if err := os.WriteFile(name, file, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	for n := 0; ; n++ {
+		if n == 3 {
+			r.Close()
+		}
+		rec, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		fmt.Fprintf(&b, "%d %v %v %s %+v ttl %d\n", rec.N, rec.Time.UnixNano(), rec.Kind, rec.TCP, rec.ICMP, rec.TTL)
+		if n >= 3 {
+			// Its bytes are read after the mapping is gone: they
+			// must be the record's own, not a fault.
+			if p, err := Decode(rec.TCP.Data); err != nil || p.Seq != rec.TCP.Seq {
+				t.Errorf("record %d after Close: %v, %v", rec.N, p, err)
+			}
+		}
+	}
+	fmt.Fprintf(&b, "%+v", r.Stats())
+	if got := b.String(); got != want {
+		t.Errorf("closed after 3 records: got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// FuzzMappedEach checks, on any file, that reading it from disk with Each
+// (mapped, with its short path) gives what reading it as a stream gives.
+func FuzzMappedEach(f *testing.F) {
+	f.Add(manyPackets(f, 20))
+	t0 := time.Unix(1, 2)
+	f.Add(pcapFile(binary.LittleEndian, magicMicro, linkEthernet, arubaFrames(), []time.Time{t0, t0, t0}))
+	f.Add(pcapFile(binary.LittleEndian, magicNano, linkRaw, [][]byte{seg{src: "[2001:db8::1]:1", dst: "[2001:db8::2]:2", flags: SYN}.ipv6()}, []time.Time{t0}))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := recordsFrom(t, b, true), records(t, b); got != want {
+			t.Fatalf("from a file with Each:\n%s\nread:\n%s", got, want)
+		}
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"time"
+	"unsafe"
 
 	"github.com/gopacket/gopacket"
 	"github.com/teardown-net/teardown/internal/prefetch"
@@ -44,6 +45,15 @@ type mapping struct {
 	mem  []byte
 	file *os.File
 	base int64
+}
+
+// holds reports whether addr lies in the mapped memory.
+func (m *mapping) holds(addr uintptr) bool {
+	if len(m.mem) == 0 {
+		return false
+	}
+	start := uintptr(unsafe.Pointer(&m.mem[0]))
+	return addr >= start && addr-start < uintptr(len(m.mem))
 }
 
 func (m *mapping) unmap() {
@@ -114,26 +124,13 @@ func (p *pcapRecords) next() ([]byte, time.Time, error) {
 			dropPages(p.m.mem[p.dropped:end])
 			p.dropped = end
 		}
-		if pg := (p.off + prefetchPage) &^ (prefetchPage - 1); p.ahead < pg && pg < len(p.m.mem) {
-			// The next page's address is translated while this one
-			// is read, so that the prefetch of its first record's
-			// headers (below) is not dropped or delayed.
-			prefetch.ReadOnce(p.m.mem[pg : pg+1])
-			p.ahead = pg
-		}
 		if h := p.m.mem[p.off:]; len(h) >= 16 {
 			ts, n, err := p.header(h)
 			if err != nil {
 				return nil, ts, err
 			}
 			if len(h)-16 >= n {
-				p.off += 16 + n
-				// The first read of each record waited for memory:
-				// the file is in the page cache, not in any CPU
-				// cache. The next record's headers are asked for as
-				// soon as their place is known, a record's work
-				// before they are read.
-				prefetch.ReadOnce(p.m.mem[p.off:min(p.off+prefetchHeaders, len(p.m.mem))])
+				p.advance(p.off + 16 + n)
 				return h[16 : 16+n : 16+n], ts, nil
 			}
 		}
@@ -156,6 +153,22 @@ func (p *pcapRecords) next() ([]byte, time.Time, error) {
 	}
 	p.br.Discard(n)
 	return b, ts, nil
+}
+
+// advance moves on to the mapped record at off. The first read of each
+// record waited for memory: the file is in the page cache, not in any CPU
+// cache. The next record's headers are asked for as soon as their place
+// is known, a record's work before they are read, and the next page's
+// address is translated while this one is read, so that the prefetch of
+// its first record's headers is not dropped or delayed.
+func (p *pcapRecords) advance(off int) {
+	p.off = off
+	mem := p.m.mem
+	prefetch.ReadOnce(mem[off:min(off+prefetchHeaders, len(mem))])
+	if pg := (off + prefetchPage) &^ (prefetchPage - 1); p.ahead < pg && pg < len(mem) {
+		prefetch.ReadOnce(mem[pg : pg+1])
+		p.ahead = pg
+	}
 }
 
 // readRest unmaps the file and goes on reading it, from the record the

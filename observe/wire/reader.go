@@ -100,6 +100,9 @@ type Reader struct {
 	rec     Record
 	stats   Stats
 	ng      bool
+	// reading is the number of the record being read, for the error of a
+	// fault on the mapped file.
+	reading int
 	// in counts the bytes read from the input; mapped is set while the
 	// records may come from a mapped file.
 	in     *counter
@@ -238,15 +241,7 @@ func (r *Reader) nextMapped() (rec *Record, err error) {
 	defer func() {
 		debug.SetPanicOnFault(old)
 		if x := recover(); x != nil {
-			if _, fault := x.(interface{ Addr() uintptr }); !fault {
-				panic(x)
-			}
-			r.stats.Damaged++
-			r.stats.Broken = fmt.Errorf("record %d: the file was cut shorter while it was read", r.stats.Records)
-			if m := r.pcap.m; m != nil {
-				m.unmap()
-			}
-			r.pcap.m, r.mapped = nil, false
+			r.lostPages(x)
 			rec, err = nil, io.EOF
 		}
 	}()
@@ -255,6 +250,21 @@ func (r *Reader) nextMapped() (rec *Record, err error) {
 		r.mapped = false // the rest is read from the file
 	}
 	return rec, err
+}
+
+// lostPages ends the stream as damaged when x, a value recovered from a
+// panic, is the fault of reading pages of the mapped file that are gone,
+// and panics again with x otherwise.
+func (r *Reader) lostPages(x any) {
+	f, fault := x.(interface{ Addr() uintptr })
+	m := r.pcap.m
+	if !fault || m == nil || !m.holds(f.Addr()) {
+		panic(x)
+	}
+	r.stats.Damaged++
+	r.stats.Broken = fmt.Errorf("record %d: the file was cut shorter while it was read", r.reading)
+	m.unmap()
+	r.pcap.m, r.mapped = nil, false
 }
 
 func (r *Reader) nextRecord() (*Record, error) {
@@ -272,6 +282,7 @@ func (r *Reader) nextRecord() (*Record, error) {
 		if r.stats.Broken != nil {
 			return nil, io.EOF
 		}
+		r.reading = r.stats.Records + 1
 		var data []byte
 		var ts time.Time
 		var comments []string

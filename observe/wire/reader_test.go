@@ -379,7 +379,8 @@ func TestReaderTunnels(t *testing.T) {
 // their controller in GRE: a plain data frame, an A-MSDU whose two
 // subframes are two packets (each returned, with the same record number),
 // and a protected frame, which gives nothing.
-func TestReaderArubaGRE(t *testing.T) {
+// arubaFrames are the Ethernet frames of TestReaderArubaGRE.
+func arubaFrames() [][]byte {
 	a := seg{src: "198.18.0.1:40000", dst: "198.18.0.2:80", flags: SYN, seq: 9}.ipv4()
 	b := seg{src: "198.18.0.3:40001", dst: "198.18.0.2:443", flags: SYN, seq: 7, payload: "x"}.ipv4()
 	llc := func(ip []byte) []byte { return append([]byte{0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00}, ip...) }
@@ -408,11 +409,15 @@ func TestReaderArubaGRE(t *testing.T) {
 		f := append(make([]byte, 12), 0x08, 0x00)
 		return append(append(f, ip...), g...)
 	}
-	frames := [][]byte{
+	return [][]byte{
 		gre(append(hdr(false, false), llc(a)...)),
 		gre(append(append(hdr(true, false), sub(a)...), sub(b)...)),
 		gre(append(hdr(false, true), llc(a)...)),
 	}
+}
+
+func TestReaderArubaGRE(t *testing.T) {
+	frames := arubaFrames()
 	t0 := time.Unix(1700000000, 0)
 	file := pcapFile(binary.LittleEndian, magicMicro, linkEthernet, frames, []time.Time{t0, t0, t0})
 	r, err := NewReader(bytes.NewReader(file))

@@ -1,0 +1,96 @@
+package wire
+
+import (
+	"encoding/binary"
+	"runtime/debug"
+	"time"
+)
+
+// Each calls fn with each record Next would return, in the same order and
+// with the same lifetime, until fn returns false or the stream ends
+// (Stats then says whether the file was damaged). It is Next in a loop,
+// made faster for a mapped file: its common records are decoded by a short
+// path, and the guard against a file cut shorter while it is read is set
+// up once instead of once a record, which cost a tenth of reading one. A
+// fault while fn reads a record's bytes from a file cut shorter ends the
+// stream in the same way, cutting short what fn was doing.
+func (r *Reader) Each(fn func(*Record) bool) {
+	if r.mapped && !r.eachMapped(fn) {
+		return
+	}
+	for {
+		rec, err := r.Next()
+		if err != nil || !fn(rec) {
+			return
+		}
+	}
+}
+
+// eachMapped is Each while the file is mapped; it reports whether the
+// records are to go on, read from the file, once the mapping is done.
+func (r *Reader) eachMapped(fn func(*Record) bool) (more bool) {
+	old := debug.SetPanicOnFault(true)
+	defer func() {
+		debug.SetPanicOnFault(old)
+		if x := recover(); x != nil {
+			r.lostPages(x)
+			more = false
+		}
+	}()
+	for r.mapped {
+		rec := &r.rec
+		if !r.fastRecord() {
+			var err error
+			if rec, err = r.nextRecord(); err != nil {
+				return false
+			}
+			if r.pcap.m == nil {
+				r.mapped = false // the rest is read from the file
+			}
+		}
+		if !fn(rec) {
+			return false
+		}
+	}
+	return true
+}
+
+// fastRecord decodes the next record of the mapped file into r.rec when it
+// is the common one: a whole record of a little-endian file, holding a
+// frame that decode's fast path takes (a TCP segment in plain IPv4 or
+// IPv6). It reports false, having read nothing, for any other, which
+// nextRecord then reads: what it gives is what nextRecord would.
+func (r *Reader) fastRecord() bool {
+	p := r.pcap
+	if p.big || len(r.dec.pending) > 0 || p.off-p.dropped >= dropEvery {
+		return false
+	}
+	r.reading = r.stats.Records + 1
+	mem, off := p.m.mem, p.off
+	if len(mem)-off < 16 {
+		return false
+	}
+	h := mem[off : off+16 : off+16]
+	caplen := binary.LittleEndian.Uint32(h[8:])
+	if caplen > maxSnap || caplen > binary.LittleEndian.Uint32(h[12:]) || len(mem)-off-16 < int(caplen) {
+		return false
+	}
+	end := off + 16 + int(caplen)
+	rec := &r.rec
+	// What the fast path does not set for every packet (IPv6 has no IP
+	// ID).
+	rec.IPID, rec.BadSum, rec.BadIPSum = 0, false, false
+	if res, ok := r.dec.fast(r.pcapLink, mem[off+16:end:end], rec, r.Checksums); !ok || res != resultTCP {
+		return false
+	}
+	p.advance(end)
+	r.stats.Records++
+	r.stats.TCP++
+	// As in header, the product is a uint32.
+	rec.N, rec.Comments = r.stats.Records, nil
+	rec.Time = time.Unix(int64(binary.LittleEndian.Uint32(h[0:])), int64(binary.LittleEndian.Uint32(h[4:])*p.nsec)).UTC()
+	if r.icmpSet {
+		rec.ICMP, r.icmpSet = ICMP{}, false
+	}
+	return true
+}
