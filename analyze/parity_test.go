@@ -3,7 +3,6 @@ package analyze
 import (
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -37,13 +36,8 @@ func analyzeFile(t testing.TB, name string, opts Options) ([]*Conn, wire.Stats) 
 	r.Checksums = opts.Checksums
 	var conns []*Conn
 	tr := NewTracker(opts, func(c *Conn) { conns = append(conns, c.Clone()) })
-	for {
-		rec, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		tr.Add(rec)
-	}
+	// As teardown analyze reads.
+	r.Each(func(rec *wire.Record) bool { tr.Add(rec); return true })
 	tr.Close()
 	return conns, r.Stats()
 }

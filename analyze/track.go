@@ -114,7 +114,7 @@ func (t *Tracker) tcp(rec *wire.Record, now int64) {
 	setKey(&k, p.Src, p.Dst)
 	h := t.conns.hash(&k)
 	c := t.conns.get(&k, h)
-	if c != nil && (now > c.deadline || c.z.isReuse(p)) {
+	if c != nil && (now > c.deadline || p.Flags&wire.SYN != 0 && c.z.isReuse(p)) {
 		t.finish(c)
 		c = nil
 	}

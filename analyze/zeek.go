@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"math/bits"
 	"net/netip"
 
 	"github.com/teardown-net/teardown/observe/wire"
@@ -194,7 +195,7 @@ func (c *zconn) checkHistory(mask uint32, code byte) bool {
 func lower(c byte) byte { return c | 0x20 }
 
 func (c *zconn) epCheckHistory(e *endpoint, mask uint32, code byte) bool {
-	if (code == 'A' || code == 'D') && string(c.history) == "H" {
+	if len(c.history) == 1 && c.history[0] == 'H' && (code == 'A' || code == 'D') {
 		// A connection that began with a SYN-ACK turns productive: its
 		// sender was the responder after all.
 		c.flip()
@@ -394,13 +395,7 @@ func (c *zconn) relSeq(e *endpoint, cur, last, wraps uint32) (uint64, bool) {
 
 func (c *zconn) updateHistory(e *endpoint, flags wire.Flags, relSeq uint64, length int) {
 	syn, fin, rst := flags&wire.SYN != 0, flags&wire.FIN != 0, flags&wire.RST != 0
-	bits := 0
-	for _, b := range [3]bool{syn, fin, rst} {
-		if b {
-			bits++
-		}
-	}
-	switch {
+	switch bits := bits.OnesCount8(uint8(flags & (wire.SYN | wire.FIN | wire.RST))); {
 	case bits > 1:
 		if fin && rst {
 			c.epCheckHistory(e, histFINRST, 'I')

@@ -78,15 +78,13 @@ func runStage(file string, s stage) error {
 			}
 		})
 	}
-	for {
-		rec, err := r.Next()
-		if err == io.EOF {
-			break
-		}
+	// As teardown analyze reads.
+	r.Each(func(rec *wire.Record) bool {
 		if tr != nil {
 			tr.Add(rec)
 		}
-	}
+		return true
+	})
 	if tr != nil {
 		tr.Close()
 	}
