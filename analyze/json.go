@@ -200,27 +200,14 @@ const hexDigits = "0123456789abcdef"
 // UTF-8 as U+FFFD, and U+2028 and U+2029, which JavaScript cannot hold in a
 // string literal.
 func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	// Most strings are plain from end to end: they are copied at once
-	// after a test of eight bytes at a time.
-	// (A byte view of s, read only: the conversion would copy it.)
-	bs := unsafe.Slice(unsafe.StringData(s), len(s))
-	i := 0
-	for i+8 <= len(bs) && plain8(binary.LittleEndian.Uint64(bs[i:])) {
-		i += 8
-	}
-	if i < len(bs) && i+8 > len(bs) && len(bs) >= 8 && plain8(binary.LittleEndian.Uint64(bs[len(bs)-8:])) {
-		i = len(bs) // the last eight, which overlap those tested
-	}
-	for i < len(s) && plainByte(s[i]) {
-		i++
-	}
-	if i == len(s) {
+	if plainString(s) {
+		b = append(b, '"')
 		b = append(b, s...)
 		return append(b, '"')
 	}
+	b = append(b, '"')
 	start := 0
-	for i < len(s) {
+	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
 			if plainByte(c) {
 				i++
@@ -266,6 +253,28 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// plainString reports whether every byte of s is ASCII that a JSON string
+// holds as it is, as most strings here are from end to end: eight bytes
+// at a time, the last eight overlapping those before (through a byte view
+// of s, read only: the conversion would copy it).
+func plainString(s string) bool {
+	bs := unsafe.Slice(unsafe.StringData(s), len(s))
+	if len(bs) < 8 {
+		for _, c := range bs {
+			if !plainByte(c) {
+				return false
+			}
+		}
+		return true
+	}
+	for i := 0; i+8 <= len(bs); i += 8 {
+		if !plain8(binary.LittleEndian.Uint64(bs[i:])) {
+			return false
+		}
+	}
+	return plain8(binary.LittleEndian.Uint64(bs[len(bs)-8:]))
 }
 
 // plainByte reports whether c is ASCII that a JSON string holds as it is.

@@ -92,13 +92,19 @@ func lineOf(c *Conn, explain *[2]string) Line {
 // WriteJSON writes c as one line of JSON. Evidence quotes packets as
 // "A > B", so HTML escaping, which would make that "\u003e", is off.
 func WriteJSON(w io.Writer, c *Conn) error {
-	var explain [2]string
-	l := lineOf(c, &explain)
 	bp := jsonBufs.Get().(*[]byte)
-	*bp = l.appendJSON((*bp)[:0], c)
+	*bp = AppendJSON((*bp)[:0], c)
 	_, err := w.Write(*bp)
 	jsonBufs.Put(bp)
 	return err
+}
+
+// AppendJSON appends the line WriteJSON writes to b, for a caller that
+// keeps its own buffer.
+func AppendJSON(b []byte, c *Conn) []byte {
+	var explain [2]string
+	l := lineOf(c, &explain)
+	return l.appendJSON(b, c)
 }
 
 // Table writes connections as a text table, one per line. Columns are
@@ -151,7 +157,10 @@ type causeCount struct {
 
 // Add counts c.
 func (s *Summary) Add(c *Conn) {
-	v := c.Verdict()
+	v := c.v
+	if v == nil {
+		v = new(Verdict) // not ended yet
+	}
 	s.Conns++
 	if i := slices.Index(Hows[:], v.How); i >= 0 {
 		s.how[i]++

@@ -140,6 +140,7 @@ Flags:
 	}
 	var sum analyze.Summary
 	var werr error
+	var line []byte // a JSON line, its memory reused
 	opts := analyze.Options{Checksums: *checksums, IdleRST: *idle}
 	if page != nil {
 		opts.KeepPackets = *htmlPackets
@@ -157,8 +158,11 @@ Flags:
 		sum.Add(c)
 		if table != nil {
 			table.Add(c)
-		} else if err := analyze.WriteJSON(out, c); err != nil && werr == nil {
-			werr = err
+		} else {
+			line = analyze.AppendJSON(line[:0], c)
+			if _, err := out.Write(line); err != nil && werr == nil {
+				werr = err
+			}
 		}
 		if live {
 			if table != nil {
