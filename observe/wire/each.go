@@ -44,7 +44,7 @@ func (r *Reader) eachMapped(fn func(*Record) bool) (more bool) {
 			if rec, err = r.nextRecord(); err != nil {
 				return false
 			}
-			if r.pcap.m == nil {
+			if r.mapping() == nil {
 				r.mapped = false // the rest is read from the file
 			}
 		}
@@ -62,7 +62,7 @@ func (r *Reader) eachMapped(fn func(*Record) bool) (more bool) {
 // nextRecord then reads: what it gives is what nextRecord would.
 func (r *Reader) fastRecord() bool {
 	p := r.pcap
-	if p.big || len(r.dec.pending) > 0 || p.off-p.dropped >= dropEvery {
+	if p == nil || p.big || len(r.dec.pending) > 0 || p.off-p.dropped >= dropEvery {
 		return false
 	}
 	r.reading = r.stats.Records + 1

@@ -58,6 +58,8 @@ func TestFastAgrees(t *testing.T) {
 			lt := r.pcapLink
 			if r.pcap != nil {
 				data, _, err = r.pcap.next()
+			} else if r.ngm != nil {
+				data, _, lt, _, err = r.ngm.next()
 			} else {
 				var ci gopacket.CaptureInfo
 				data, ci, _, err = r.next()

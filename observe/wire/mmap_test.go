@@ -7,9 +7,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // recordsFrom is records, reading the file from disk: mapped where the
@@ -32,7 +37,7 @@ func recordsFrom(t *testing.T, file []byte, each bool) string {
 	defer r.Close()
 	var b bytes.Buffer
 	show := func(rec *Record) bool {
-		fmt.Fprintf(&b, "%d %v %v %s %+v ttl %d\n", rec.N, rec.Time.UnixNano(), rec.Kind, rec.TCP, rec.ICMP, rec.TTL)
+		fmt.Fprintf(&b, "%d %v %v %s %+v ttl %d %q\n", rec.N, rec.Time.UnixNano(), rec.Kind, rec.TCP, rec.ICMP, rec.TTL, rec.Comments)
 		return true
 	}
 	if each {
@@ -107,8 +112,37 @@ func TestMappedAsRead(t *testing.T) {
 	sameFromFile(t, "mixed, big-endian", pcapFile(binary.BigEndian, magicNano, linkEthernet, many, manyTimes))
 	bad := bytes.Clone(file)
 	binary.BigEndian.PutUint32(bad[24+16+len(frames[0])+8:], maxSnap+1)
-	for name, b := range map[string][]byte{"bad length": bad, "gzip": gzipped(t, file), "pcapng": manyPackets(t, 3)} {
+	ng := ngFile(t, 8)
+	for name, b := range map[string][]byte{"bad length": bad, "gzip": gzipped(t, file), "gzipped pcapng": gzipped(t, ng)} {
 		sameFromFile(t, name, b)
+	}
+	for n := 0; n <= len(ng); n++ {
+		sameFromFile(t, fmt.Sprintf("pcapng cut at %d", n), ng[:n])
+	}
+	// More interfaces than are read in place: pcapgo reads the rest.
+	var ifs bytes.Buffer
+	w, err := pcapgo.NewNgWriter(&ifs, layers.LinkTypeEthernet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range maxNgIfaces + 6 {
+		if _, err := w.AddInterface(pcapgo.NgInterface{LinkType: layers.LinkTypeRaw}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw := seg{src: "198.18.0.1:1000", dst: "198.18.0.2:80", flags: SYN}.ipv4()
+	for i := range 3 {
+		ci := gopacket.CaptureInfo{Timestamp: time.Unix(1700000000, int64(i)), CaptureLength: len(raw), Length: len(raw), InterfaceIndex: maxNgIfaces + i}
+		if err := w.WritePacket(ci, raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	sameFromFile(t, "pcapng of many interfaces", ifs.Bytes())
+	for _, res := range []byte{9, 6, 3, 0x94, 0x80} {
+		sameFromFile(t, fmt.Sprintf("pcapng, two interfaces, if_tsresol %#x", res), ngMixed(t, res))
 	}
 }
 
@@ -142,7 +176,7 @@ func TestMappedGrows(t *testing.T) {
 			if err == io.EOF {
 				break
 			}
-			fmt.Fprintf(&b, "%d %v %v %s %+v ttl %d\n", rec.N, rec.Time.UnixNano(), rec.Kind, rec.TCP, rec.ICMP, rec.TTL)
+			fmt.Fprintf(&b, "%d %v %v %s %+v ttl %d %q\n", rec.N, rec.Time.UnixNano(), rec.Kind, rec.TCP, rec.ICMP, rec.TTL, rec.Comments)
 		}
 		fmt.Fprintf(&b, "%+v", r.Stats())
 		if got := b.String(); got != want {
@@ -295,7 +329,7 @@ func TestMappedClosedMidway(t *testing.T) {
 		if err == io.EOF {
 			break
 		}
-		fmt.Fprintf(&b, "%d %v %v %s %+v ttl %d\n", rec.N, rec.Time.UnixNano(), rec.Kind, rec.TCP, rec.ICMP, rec.TTL)
+		fmt.Fprintf(&b, "%d %v %v %s %+v ttl %d %q\n", rec.N, rec.Time.UnixNano(), rec.Kind, rec.TCP, rec.ICMP, rec.TTL, rec.Comments)
 		if n >= 3 {
 			// Its bytes are read after the mapping is gone: they
 			// must be the record's own, not a fault.
@@ -310,10 +344,87 @@ func TestMappedClosedMidway(t *testing.T) {
 	}
 }
 
+// ngFile is a pcapng file of n packets written by pcapgo, every third with
+// comments.
+func ngFile(tb testing.TB, n int) []byte {
+	pkts := testPackets(tb)
+	var buf bytes.Buffer
+	w, err := pcapgo.NewNgWriter(&buf, layers.LinkTypeEthernet)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for i := range n {
+		p := pkts[i%len(pkts)]
+		f := append(make([]byte, 12, 14+len(p.Data)), 0x08, 0x00)
+		if p.Data[0]>>4 == 6 {
+			f[12], f[13] = 0x86, 0xdd
+		}
+		f = append(f, p.Data...)
+		ci := gopacket.CaptureInfo{Timestamp: p.Time, CaptureLength: len(f), Length: len(f)}
+		var opts pcapgo.NgPacketOptions
+		if i%3 == 0 {
+			opts.Comments = []string{"step " + strconv.Itoa(i), "x"}
+		}
+		if err := w.WritePacketWithOptions(ci, f, opts); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// ngMixed is a pcapng file of two interfaces, Ethernet and raw IP, the
+// first with a time stamp offset and the resolution res (if_tsresol: 10^-res,
+// or 2^-(res&0x7f) with the high bit set), packets of both interleaved and
+// interface statistics between them.
+func ngMixed(tb testing.TB, res byte) []byte {
+	pkts := testPackets(tb)
+	var buf bytes.Buffer
+	w, err := pcapgo.NewNgWriterInterface(&buf, pcapgo.NgInterface{LinkType: layers.LinkTypeEthernet, TimestampOffset: 1000}, pcapgo.DefaultNgWriterOptions)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := w.AddInterface(pcapgo.NgInterface{LinkType: layers.LinkTypeRaw}); err != nil {
+		tb.Fatal(err)
+	}
+	for i, p := range pkts {
+		f, iface := p.Data, i%2
+		if iface == 0 {
+			f = append(append(make([]byte, 12, 14+len(p.Data)), 0x08, 0x00), p.Data...)
+			if p.Data[0]>>4 == 6 {
+				f[12], f[13] = 0x86, 0xdd
+			}
+		}
+		ci := gopacket.CaptureInfo{Timestamp: p.Time.Add(time.Duration(i) * 1234567), CaptureLength: len(f), Length: len(f), InterfaceIndex: iface}
+		if err := w.WritePacket(ci, f); err != nil {
+			tb.Fatal(err)
+		}
+		if i == 2 {
+			if err := w.WriteInterfaceStats(0, pcapgo.NgInterfaceStatistics{LastUpdate: p.Time, PacketsReceived: 3}); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}
+	if err := w.Flush(); err != nil {
+		tb.Fatal(err)
+	}
+	b := buf.Bytes()
+	// The writer's resolution is 10^-9; the first interface's option
+	// (code 9, one byte) takes res.
+	if i := bytes.Index(b, []byte{9, 0, 1, 0, 9}); i >= 0 {
+		b[i+4] = res
+	}
+	return b
+}
+
 // FuzzMappedEach checks, on any file, that reading it from disk with Each
 // (mapped, with its short path) gives what reading it as a stream gives.
 func FuzzMappedEach(f *testing.F) {
 	f.Add(manyPackets(f, 20))
+	f.Add(ngFile(f, 6))
+	f.Add(ngMixed(f, 0x94))
 	t0 := time.Unix(1, 2)
 	f.Add(pcapFile(binary.LittleEndian, magicMicro, linkEthernet, arubaFrames(), []time.Time{t0, t0, t0}))
 	f.Add(pcapFile(binary.LittleEndian, magicNano, linkRaw, [][]byte{seg{src: "[2001:db8::1]:1", dst: "[2001:db8::2]:2", flags: SYN}.ipv6()}, []time.Time{t0}))
@@ -322,4 +433,37 @@ func FuzzMappedEach(f *testing.F) {
 			t.Fatalf("from a file with Each:\n%s\nread:\n%s", got, want)
 		}
 	})
+}
+
+// TestMappedPcapng checks that every pcapng file at hand, read from its
+// mapping with Next and with Each, gives what pcapgo's reader gives read
+// as a stream: gopacket's test files (both byte orders, every block type,
+// several sections and interfaces, options), the Zeek parity traces in
+// pcapng, and a lab capture whose packets carry comments; and each cut
+// short at a few places.
+func TestMappedPcapng(t *testing.T) {
+	var files []string
+	for _, pat := range []string{
+		filepath.Join(gopacketTests, "*", "*.pcapng"),
+		filepath.Join(gopacketTests, "*.pcapng"),
+		"../../report/testdata/*.pcapng",
+		"../../../shared/zeek-parity/traces/*.pcapng",
+	} {
+		m, _ := filepath.Glob(pat)
+		files = append(files, m...)
+	}
+	if len(files) == 0 {
+		t.Skip("no pcapng files found (Debian's golang-github-gopacket-gopacket-dev, or the Zeek parity traces)")
+	}
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameFromFile(t, name, b)
+		for _, cut := range []int{len(b) / 3, len(b) / 2, len(b) - 1} {
+			sameFromFile(t, fmt.Sprintf("%s cut at %d", name, cut), b[:cut])
+		}
+	}
+	t.Logf("%d files", len(files))
 }

@@ -5,12 +5,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"os"
 	"time"
-	"unsafe"
 
 	"github.com/gopacket/gopacket"
-	"github.com/teardown-net/teardown/internal/prefetch"
 )
 
 // pcapRecords reads the records of a classic pcap file in place: from the
@@ -22,65 +19,22 @@ import (
 // files, which this does not read).
 type pcapRecords struct {
 	br *bufio.Reader
-	// m is the mapped file while it is mapped, and off where the next
-	// record starts in it. Once the mapping holds no whole record more,
-	// the rest of the file (it may have grown since it was mapped) is
-	// read from that offset through in.
-	m   *mapping
-	off int
-	// dropped is where the pages not yet given back to the kernel start.
-	dropped int
-	// ahead is the start of the last page prefetched.
-	ahead int
-	in    *counter
-	big   bool // the file is big-endian
+	// The mapped file while it is mapped. Once the mapping holds no whole
+	// record more, the rest of the file (it may have grown since it was
+	// mapped) is read from its offset through in.
+	window
+	in  *counter
+	big bool // the file is big-endian
 	// nsec is what the sub-second field is multiplied by: 1000 for a
 	// microsecond file, 1 for a nanosecond one.
 	nsec uint32
 }
 
-// mapping is a file mapped into memory from its offset base on; mem is nil
-// once it is unmapped.
-type mapping struct {
-	mem  []byte
-	file *os.File
-	base int64
-}
-
-// holds reports whether addr lies in the mapped memory.
-func (m *mapping) holds(addr uintptr) bool {
-	if len(m.mem) == 0 {
-		return false
-	}
-	start := uintptr(unsafe.Pointer(&m.mem[0]))
-	return addr >= start && addr-start < uintptr(len(m.mem))
-}
-
-func (m *mapping) unmap() {
-	if m.mem != nil {
-		unmapFile(m.mem)
-		m.mem = nil
-	}
-}
-
-// dropEvery is how many bytes of a mapped file are read before the pages
-// read are given back.
-const dropEvery = 4 << 20
-
-// prefetchHeaders is how much of the next record is prefetched: its
-// record header and the link, IP and TCP headers of the usual frame.
-// prefetchPage is the smallest page size, at which the next page is
-// touched ahead.
-const (
-	prefetchHeaders = 128
-	prefetchPage    = 4096
-)
-
 // newPcapRecords reads the records after a pcap file header whose magic is
 // hdr's, with timestamps of the given resolution, from br, or from the
 // mapping m after the header when m is not nil.
 func newPcapRecords(br *bufio.Reader, m *mapping, in *counter, magic []byte, res gopacket.TimestampResolution) *pcapRecords {
-	p := &pcapRecords{br: br, m: m, in: in, nsec: 1}
+	p := &pcapRecords{br: br, window: window{m: m}, in: in, nsec: 1}
 	if m != nil {
 		p.off = int(m.base) + 24
 	}
@@ -117,13 +71,7 @@ func (p *pcapRecords) header(h []byte) (time.Time, int, error) {
 // time.
 func (p *pcapRecords) next() ([]byte, time.Time, error) {
 	if p.m != nil {
-		if p.off-p.dropped >= dropEvery {
-			// The records before off are done with: the resident set
-			// stays the size of a window, not of the file.
-			end := p.off &^ (os.Getpagesize() - 1)
-			dropPages(p.m.mem[p.dropped:end])
-			p.dropped = end
-		}
+		p.giveBack()
 		if h := p.m.mem[p.off:]; len(h) >= 16 {
 			ts, n, err := p.header(h)
 			if err != nil {
@@ -153,22 +101,6 @@ func (p *pcapRecords) next() ([]byte, time.Time, error) {
 	}
 	p.br.Discard(n)
 	return b, ts, nil
-}
-
-// advance moves on to the mapped record at off. The first read of each
-// record waited for memory: the file is in the page cache, not in any CPU
-// cache. The next record's headers are asked for as soon as their place
-// is known, a record's work before they are read, and the next page's
-// address is translated while this one is read, so that the prefetch of
-// its first record's headers is not dropped or delayed.
-func (p *pcapRecords) advance(off int) {
-	p.off = off
-	mem := p.m.mem
-	prefetch.ReadOnce(mem[off:min(off+prefetchHeaders, len(mem))])
-	if pg := (off + prefetchPage) &^ (prefetchPage - 1); p.ahead < pg && pg < len(mem) {
-		prefetch.ReadOnce(mem[pg : pg+1])
-		p.ahead = pg
-	}
 }
 
 // readRest unmaps the file and goes on reading it, from the record the

@@ -23,7 +23,7 @@ func records(t testing.TB, file []byte) string {
 		if err == io.EOF {
 			break
 		}
-		fmt.Fprintf(&b, "%d %v %v %s %+v ttl %d\n", rec.N, rec.Time.UnixNano(), rec.Kind, rec.TCP, rec.ICMP, rec.TTL)
+		fmt.Fprintf(&b, "%d %v %v %s %+v ttl %d %q\n", rec.N, rec.Time.UnixNano(), rec.Kind, rec.TCP, rec.ICMP, rec.TTL, rec.Comments)
 	}
 	fmt.Fprintf(&b, "%+v", r.Stats())
 	return b.String()

@@ -3,6 +3,7 @@ package wire
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
@@ -92,8 +93,10 @@ type Reader struct {
 	// type is pcapLink; next and link read the others.
 	pcap     *pcapRecords
 	pcapLink layers.LinkType
-	next     func() ([]byte, gopacket.CaptureInfo, []string, error)
-	link     func(gopacket.CaptureInfo) layers.LinkType
+	// ngm reads the packets of a pcapng file mapped into memory.
+	ngm  *ngRecords
+	next func() ([]byte, gopacket.CaptureInfo, []string, error)
+	link func(gopacket.CaptureInfo) layers.LinkType
 	// icmpSet is set while rec.ICMP holds an error from an earlier record.
 	icmpSet bool
 	dec     decoder
@@ -116,10 +119,11 @@ const maxSnap = 262144
 
 // NewReader reads the file header of a pcap (either byte order, microsecond
 // or nanosecond) or pcapng stream. When r is an *os.File holding a regular
-// file, a classic pcap file is mapped into memory and read in place from
-// the file's offset, instead of being copied out by read(2); records
-// written after the mapping was made are read from the file when the
-// mapped ones are done. Close unmaps it.
+// file, an uncompressed pcap or pcapng file is mapped into memory and read
+// in place from the file's offset, instead of being copied out by read(2)
+// (of a pcapng file, the packet blocks; see ngRecords); records written
+// after the mapping was made are read from the file when the mapped ones
+// are done. Close unmaps it.
 func NewReader(r io.Reader) (*Reader, error) {
 	if f, ok := r.(*os.File); ok {
 		if rd := newMappedReader(f); rd != nil {
@@ -207,6 +211,17 @@ func newMappedReader(f *os.File) *Reader {
 		m.unmap()
 		return nil
 	}
+	if binary.LittleEndian.Uint32(hdr) == ngSectionHeader {
+		g := newNgRecords(m, int(base))
+		if g == nil {
+			m.unmap()
+			return nil
+		}
+		rd := &Reader{in: &counter{}, ngm: g, ng: true, mapped: true}
+		rd.dec.init()
+		runtime.AddCleanup(rd, (*mapping).unmap, m)
+		return rd
+	}
 	pr, err := pcapgo.NewReader(bytes.NewReader(hdr))
 	if err != nil || !knownLink(pr.LinkType()) {
 		m.unmap()
@@ -246,7 +261,7 @@ func (r *Reader) nextMapped() (rec *Record, err error) {
 		}
 	}()
 	rec, err = r.nextRecord()
-	if r.pcap.m == nil {
+	if r.mapping() == nil {
 		r.mapped = false // the rest is read from the file
 	}
 	return rec, err
@@ -257,14 +272,30 @@ func (r *Reader) nextMapped() (rec *Record, err error) {
 // and panics again with x otherwise.
 func (r *Reader) lostPages(x any) {
 	f, fault := x.(interface{ Addr() uintptr })
-	m := r.pcap.m
+	m := r.mapping()
 	if !fault || m == nil || !m.holds(f.Addr()) {
 		panic(x)
 	}
 	r.stats.Damaged++
 	r.stats.Broken = fmt.Errorf("record %d: the file was cut shorter while it was read", r.reading)
 	m.unmap()
-	r.pcap.m, r.mapped = nil, false
+	if r.pcap != nil {
+		r.pcap.m = nil
+	} else {
+		r.ngm.m = nil
+	}
+	r.mapped = false
+}
+
+// mapping is the mapped file the records are read from, or nil.
+func (r *Reader) mapping() *mapping {
+	switch {
+	case r.pcap != nil:
+		return r.pcap.m
+	case r.ngm != nil:
+		return r.ngm.m
+	}
+	return nil
 }
 
 func (r *Reader) nextRecord() (*Record, error) {
@@ -291,6 +322,8 @@ func (r *Reader) nextRecord() (*Record, error) {
 		if r.pcap != nil {
 			data, ts, err = r.pcap.next()
 			lt = r.pcapLink
+		} else if r.ngm != nil {
+			data, ts, lt, comments, err = r.ngm.next()
 		} else {
 			var ci gopacket.CaptureInfo
 			data, ci, comments, err = r.next()
@@ -356,17 +389,25 @@ func (r *Reader) Offset() int64 {
 	if r.pcap != nil {
 		return r.pcap.offset()
 	}
+	if r.ngm != nil {
+		return r.ngm.offset()
+	}
 	return r.in.n
 }
 
 // Close unmaps the file, if NewReader mapped it; it leaves the file open.
 // Later calls to Next read the rest of the file with read(2).
 func (r *Reader) Close() error {
-	if r.pcap == nil {
-		return nil
-	}
 	r.mapped = false
-	return r.pcap.release()
+	switch {
+	case r.pcap != nil:
+		return r.pcap.release()
+	case r.ngm != nil && r.ngm.m != nil:
+		if err := r.ngm.handOver(); err != errHandOver {
+			return err
+		}
+	}
+	return nil
 }
 
 // Pcapng reports whether the file is pcapng rather than pcap.
