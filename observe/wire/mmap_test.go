@@ -193,13 +193,18 @@ func TestMappedGrows(t *testing.T) {
 // TestMappedShrinks checks that a file cut shorter while it is read, with
 // Next or with Each, ends the stream as a damaged file, not the program.
 func TestMappedShrinks(t *testing.T) {
-	for _, each := range []bool{false, true} {
-		t.Run(fmt.Sprintf("Each=%v", each), func(t *testing.T) { shrinks(t, each) })
+	for _, ng := range []bool{false, true} {
+		file := manyPackets(t, 2000)
+		if ng {
+			file = ngFile(t, 2000)
+		}
+		for _, each := range []bool{false, true} {
+			t.Run(fmt.Sprintf("pcapng=%v/Each=%v", ng, each), func(t *testing.T) { shrinks(t, file, each) })
+		}
 	}
 }
 
-func shrinks(t *testing.T, each bool) {
-	file := manyPackets(t, 2000)
+func shrinks(t *testing.T, file []byte, each bool) {
 	name := filepath.Join(t.TempDir(), "f.pcap")
 	if err := os.WriteFile(name, file, 0o644); err != nil {
 		t.Fatal(err)
