@@ -119,6 +119,8 @@ func TestMatch(t *testing.T) {
 		{"grpc-java netty closed", "RPC failed: Network closed for unknown reason", "", "EOF", nil, nil},
 		{"grpc-java okhttp closed", `msg : "Channel shutdownNow invoked"  or  "End of stream or IOException".`, "", "EOF", []string{"ECONNRESET"}, nil},
 		{"grpc core socket closed", "\tdetails = \"Socket closed\"", "", "EOF", nil, []string{"USE_OF_CLOSED"}},
+		{"grpc core socket closed json", `ServerReflectionInfo rpc failed. Error code: 14, message: Socket closed, debug info: {"created":"@1584562584.361506253","description":"Error received from peer ipv4:104.196.16.37:443","file":"src/core/lib/surface/call.cc","file_line":1056,"grpc_message":"Socket closed","grpc_status":14}`, "", "EOF", nil, []string{"USE_OF_CLOSED"}},
+		{"grpc core socket closed peer", "failed to connect to all addresses; last error: UNAVAILABLE: ipv4:127.0.0.1:7890: Socket closed", "", "EOF", nil, []string{"USE_OF_CLOSED"}},
 		{"grpc keepalive watchdog", "io.grpc.StatusRuntimeException: UNAVAILABLE: keepalive watchdog timeout", "", "DEADLINE", nil, nil},
 		{"grpc core refused stream", "{ Error: 14 UNAVAILABLE: Received RST_STREAM with error code 7", "", "REFUSED_STREAM", nil, nil},
 		{"grpc-java rst stream", "INTERNAL: HTTP/2 error code: INTERNAL_ERROR Received Rst Stream (with error code 2)", "", "RST_STREAM", nil, []string{"REFUSED_STREAM"}},
