@@ -70,10 +70,13 @@ func readCorpus(t *testing.T) []corpusLine {
 // from ecosystems the corpus was thin in (iOS, Elixir, RabbitMQ, NATS,
 // gRPC in five languages, Firefox, ...) were added since, each batch
 // measured before any pattern was written for it (36 of their 64
-// held-out lines right on arrival), and the held-out part now stands at
-// 179 of 201 (89.1%, docs/explain-data.md). The goal is that figure
-// rounded down, so a regression fails; raising it takes patterns from
-// training misses, measured on lines not seen yet.
+// held-out lines right on arrival), then 162 more from gRPC in four
+// languages, TLS, proxies, meshes, JVM servers, Windows and databases
+// (40 of their 47 held-out lines right on arrival), and 23 that test
+// how far the texts written from them reach (5 of 6 held out). The
+// held-out part now stands at 228 of 254 (89.8%, docs/explain-data.md).
+// The goal is that figure rounded down, so a regression fails; raising
+// it takes patterns from training misses, measured on lines not seen yet.
 const corpusGoal = 0.89
 
 // TestCorpus measures explain on real error lines, by ecosystem. Run

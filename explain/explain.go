@@ -273,7 +273,7 @@ var Producers = []string{
 	"rust", "hyper", "ruby", "erlang", "curl", "git", "gnutls", "openssl", "ssh",
 	"nginx", "apache", "haproxy", "envoy", "postgresql", "mysql", "redis", "grpc",
 	"chrome", "httpclient", "kafka", "mongodb", "cloudflare",
-	"foundation", "firefox", "rabbitmq", "nats", "kubectl", "docker",
+	"foundation", "firefox", "rabbitmq", "nats", "kubectl", "docker", "quic-go",
 }
 
 var (

@@ -46,3 +46,26 @@ func TestHoleMatch(t *testing.T) {
 		}
 	}
 }
+
+// TestHoleGivesBack checks that a hole followed in the text by one of its
+// own bytes (a colon after an address, a digit after a number) leaves that
+// byte to the text, and still never takes nothing.
+func TestHoleGivesBack(t *testing.T) {
+	for _, tt := range []struct {
+		key, in string
+		want    bool
+	}{
+		{"unavailable: ipv4:{addr}: socket closed", "unavailable: ipv4:127.0.0.1:7890: socket closed", true},
+		{"unavailable: ipv6:{addr}: socket closed", "unavailable: ipv6:[::1]:50051: socket closed", true},
+		{"unavailable: ipv4:{addr}: socket closed", "unavailable: ipv4:: socket closed", false},
+		{"code {n}0 refused", "code 4210 refused", true},
+		{"code {n}0 refused", "code 0 refused", false},
+	} {
+		p := phrase{key: tt.key}
+		p.parts, p.holes = splitHoles(tt.key)
+		j, ok, _ := p.matchAt(tt.in, 0, len(tt.in))
+		if ok != tt.want || ok && j != len(tt.in) {
+			t.Errorf("%q in %q: match %v up to %d, want %v up to %d", tt.key, tt.in, ok, j, tt.want, len(tt.in))
+		}
+	}
+}

@@ -258,12 +258,18 @@ func (p *phrase) matchAt(folded string, i, tail int) (j int, ok, truncated bool)
 			for k < len(folded) && in(folded[k]) {
 				k++
 			}
+			// The hole takes as much as it can, then gives back its end
+			// when the text goes on with one of the hole's own bytes:
+			// "ipv4:{addr}: Socket closed" must leave the colon after
+			// the port to the text.
+			for k > j && !strings.HasPrefix(folded[k:], part) {
+				k--
+			}
 			if k == j {
 				return 0, false, false
 			}
 			j = k
-		}
-		if !strings.HasPrefix(folded[j:], part) {
+		} else if !strings.HasPrefix(folded[j:], part) {
 			return 0, false, false
 		}
 		j += len(part)

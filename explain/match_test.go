@@ -112,6 +112,24 @@ func TestMatch(t *testing.T) {
 		{"okhttp refused stream", "Exception in thread 4: java.util.concurrent.CompletionException: okhttp3.internal.http2.StreamResetException: stream was reset: REFUSED_STREAM", "", "REFUSED_STREAM", nil, nil},
 		{"firefox eof", "Secure Connection Failed  An error occurred during a connection to mullvad.net. PR_END_OF_FILE_ERROR  Error code: PR_END_OF_FILE_ERROR", "", "EOF", nil, nil},
 		{"rabbitmq heartbeats", "missed heartbeats from client, timeout: 10s", "", "DEADLINE", nil, nil},
+		// gRPC's own words for a connection that went away, from the threads
+		// of the corpus: grpc-java's Netty and OkHttp transports, C core's
+		// "Socket closed" (an EOF, not Java's local close), its keepalive
+		// watchdog and RST_STREAM codes, and grpc-java's HTTP/2 error names.
+		{"grpc-java netty closed", "RPC failed: Network closed for unknown reason", "", "EOF", nil, nil},
+		{"grpc-java okhttp closed", `msg : "Channel shutdownNow invoked"  or  "End of stream or IOException".`, "", "EOF", []string{"ECONNRESET"}, nil},
+		{"grpc core socket closed", "\tdetails = \"Socket closed\"", "", "EOF", nil, []string{"USE_OF_CLOSED"}},
+		{"grpc core socket closed json", `ServerReflectionInfo rpc failed. Error code: 14, message: Socket closed, debug info: {"created":"@1584562584.361506253","description":"Error received from peer ipv4:104.196.16.37:443","file":"src/core/lib/surface/call.cc","file_line":1056,"grpc_message":"Socket closed","grpc_status":14}`, "", "EOF", nil, []string{"USE_OF_CLOSED"}},
+		{"grpc core socket closed peer", "failed to connect to all addresses; last error: UNAVAILABLE: ipv4:127.0.0.1:7890: Socket closed", "", "EOF", nil, []string{"USE_OF_CLOSED"}},
+		{"grpc keepalive watchdog", "io.grpc.StatusRuntimeException: UNAVAILABLE: keepalive watchdog timeout", "", "DEADLINE", nil, nil},
+		{"grpc core refused stream", "{ Error: 14 UNAVAILABLE: Received RST_STREAM with error code 7", "", "REFUSED_STREAM", nil, nil},
+		{"grpc-java rst stream", "INTERNAL: HTTP/2 error code: INTERNAL_ERROR Received Rst Stream (with error code 2)", "", "RST_STREAM", nil, []string{"REFUSED_STREAM"}},
+		// QUIC's idle timer (quic-go), Kafka's in-flight disconnect, libpq's
+		// SSL_ERROR_SYSCALL with errno 0, Jetty's EofException.
+		{"quic-go idle", "Hello, can you help me find out what causes the timeout: no recent network activity error?", "", "DEADLINE", nil, []string{"ETIMEDOUT"}},
+		{"kafka in flight", "java.io.IOException: Connection to 1001 was disconnected before the response was read", "", "EOF", nil, nil},
+		{"libpq syscall success", "The lambda randomly gets an OperationalError with the following message: `SSL SYSCALL error: Success`", "", "EOF", []string{"TLS_NO_CLOSE_NOTIFY"}, nil},
+		{"jetty eof", "org.eclipse.jetty.io.EofException", "", "EOF", []string{"EPIPE", "ECONNRESET"}, nil},
 		{"ios connection lost", `Error Domain=NSURLErrorDomain Code=-1005 "The network connection was lost."`, "", "EOF", []string{"ECONNRESET"}, nil},
 		{"ios cannot connect", "The operation couldn’t be completed. (NSURLErrorDomain error -1004.)", "", "ECONNREFUSED", []string{"ETIMEDOUT", "EHOSTUNREACH"}, nil},
 		{"ruby open timeout", "Net::OpenTimeout: execution expired", "", "DEADLINE", nil, []string{"ETIMEDOUT"}},
