@@ -44,7 +44,7 @@ type operation func(r *runner, e *sock.Endpoint, op *scenario.Op, st *Step) (sce
 // operations; TestNames checks that every one the parser accepts is here.
 var operations = map[scenario.OpKind]operation{
 	scenario.OpSocket: func(r *runner, _ *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
-		e, err := r.socket(op.Actor, op.Host)
+		e, err := r.socket(op.Actor, op.Host, families[op.Family])
 		if err != nil {
 			if errors.Is(err, sock.ErrNotSocket) {
 				return scenario.Result{}, err
@@ -250,7 +250,7 @@ func (r *runner) connect(e *sock.Endpoint, op *scenario.Op) (scenario.Result, er
 	if err != nil {
 		return scenario.Result{}, err
 	}
-	sa, err := r.net.PeerAddr(t)
+	sa, err := r.net.PeerAddr(t, e)
 	if err != nil {
 		return scenario.Result{}, fmt.Errorf("connect to %s: %w", op.Target, err)
 	}
@@ -270,8 +270,10 @@ func (r *runner) connect(e *sock.Endpoint, op *scenario.Op) (scenario.Result, er
 	}
 	// Even a connect that failed names its peer: the packets and the
 	// kernel's events of the attempt belong to this pair.
+	// The address the connect went to, not the target's own: a wildcard
+	// listener is reached at one of its host's addresses.
 	if e.Remote = sock.Name(e.FD, unix.Getpeername); !e.Remote.IsValid() {
-		e.Remote = t.Local
+		e.Remote = sock.Name(0, func(int) (unix.Sockaddr, error) { return sa, nil })
 	}
 	if block.ConnectGaveUp(err) && r.limited(e, op, unix.SO_SNDTIMEO) {
 		return blockedResult(), nil
@@ -682,6 +684,7 @@ var sockopts = map[string][2]int{
 	"TCP_LINGER2":          {unix.IPPROTO_TCP, unix.TCP_LINGER2},
 	"TCP_FASTOPEN":         {unix.IPPROTO_TCP, unix.TCP_FASTOPEN},
 	"TCP_FASTOPEN_CONNECT": {unix.IPPROTO_TCP, unix.TCP_FASTOPEN_CONNECT},
+	"IPV6_V6ONLY":          {unix.IPPROTO_IPV6, unix.IPV6_V6ONLY},
 }
 
 func (r *runner) setsockopt(e *sock.Endpoint, op *scenario.Op) (scenario.Result, error) {

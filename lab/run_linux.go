@@ -341,7 +341,7 @@ func (r *runner) build() error {
 			return nil
 		}
 	}
-	l, err := r.socket("listener", "")
+	l, err := r.socket("listener", "", 0)
 	if err != nil {
 		return err
 	}
@@ -352,7 +352,7 @@ func (r *runner) build() error {
 	if err := unix.Listen(l.FD, 16); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	c, err := r.socket("client", "")
+	c, err := r.socket("client", "", 0)
 	if err != nil {
 		return err
 	}
@@ -360,7 +360,7 @@ func (r *runner) build() error {
 	if r.job.Scenario.Setup == scenario.SetupListening {
 		return nil
 	}
-	sa, err := r.net.PeerAddr(l)
+	sa, err := r.net.PeerAddr(l, c)
 	if err != nil {
 		return err
 	}
@@ -392,14 +392,14 @@ func (r *runner) hostOf(actor, named string) string {
 }
 
 // socket creates the actor's socket on its host.
-func (r *runner) socket(actor, host string) (*sock.Endpoint, error) {
+func (r *runner) socket(actor, host string, fam sock.Kind) (*sock.Endpoint, error) {
 	host = r.hostOf(actor, host)
 	if r.hosts != nil {
 		if err := r.hosts.Enter(host); err != nil {
 			return nil, err
 		}
 	}
-	return r.net.Socket(actor, host)
+	return r.net.Socket(actor, host, fam)
 }
 
 // sysctl writes a setting of the host's network namespace, which goes with

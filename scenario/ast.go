@@ -276,6 +276,10 @@ type Op struct {
 	// Host is the host socket creates the socket on ("socket at server");
 	// empty for the actor's default host.
 	Host string
+	// Family is the IP family socket makes the socket of, TCP4 or TCP6
+	// ("socket tcp4" on a tcp6 run: an IPv4 client of a dual-stack
+	// listener); empty for the run's transport's own.
+	Family Transport
 	// Target is the actor whose address connect uses, and bind when it
 	// names one.
 	Target string

@@ -148,6 +148,12 @@ func (p *parser) checkTCPOnly() {
 			}
 			continue
 		}
+		if op := st.Op; op != nil && op.Family != "" {
+			if notTCP := without(p.runsOn(st.Guard), TCP4, TCP6); len(notTCP) > 0 {
+				p.errorAt(p.refs[i].family, "socket %s makes a TCP socket of that IP family, and %s has no IP family; expected a guard such as \"tcp:\"", op.Family, joinTransports(notTCP))
+			}
+			continue
+		}
 		e := st.Expect
 		if e == nil || e.Kind == ExpectUnread || e.Kind == ExpectTook {
 			continue

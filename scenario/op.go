@@ -113,14 +113,26 @@ var argReaders = map[OpKind]func(p *parser, op *Op, a *args, refs *stepRefs) boo
 	OpBind:       (*parser).bindArgs,
 }
 
-// socketArgs reads "socket [at HOST]".
+// socketArgs reads "socket [tcp4|tcp6] [at HOST]".
 func (p *parser) socketArgs(op *Op, a *args, refs *stepRefs) bool {
 	if !a.more() {
 		return true
 	}
 	t, _ := a.next()
+	if t.kind == tWord && (t.text == string(TCP4) || t.text == string(TCP6)) {
+		op.Family = Transport(t.text)
+		refs.family = p.pos(t.col)
+		if !a.more() {
+			return true
+		}
+		t, _ = a.next()
+	}
 	if t.kind != tWord || t.text != "at" {
-		p.errorf(t.col, "unexpected %s after socket, expected \"at HOST\" or the end of the statement%s", t.describe(), didYouMean(t.text, []string{"at"}))
+		want, words := `"at HOST"`, []string{"at"}
+		if op.Family == "" {
+			want, words = `a family (tcp4 or tcp6), "at HOST"`, []string{"at", "tcp4", "tcp6"}
+		}
+		p.errorf(t.col, "unexpected %s after socket, expected %s or the end of the statement%s", t.describe(), want, didYouMean(t.text, words))
 		return false
 	}
 	if p.s.Net == NetLoopback {

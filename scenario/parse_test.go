@@ -225,6 +225,17 @@ inject client>server . ts=0
 				t.Errorf("guard %v", g)
 			}
 		}},
+		{"socket family", "scenario t\ntitle \"t\"\non tcp6\nsetup none\nnet direct\nc socket tcp4 -> ok\nd socket tcp6 at server\nc setsockopt IPV6_V6ONLY 1\n", func(t *testing.T, s *Scenario) {
+			if f := s.Steps[0].Op.Family; f != TCP4 {
+				t.Errorf("c: family %q, want tcp4", f)
+			}
+			if op := s.Steps[1].Op; op.Family != TCP6 || op.Host != "server" {
+				t.Errorf("d: family %q host %q, want tcp6 at server", op.Family, op.Host)
+			}
+			if op := s.Steps[2].Op; op.Option != "IPV6_V6ONLY" || op.Value != 1 {
+				t.Errorf("setsockopt: %+v", op)
+			}
+		}},
 		{"fastopen", hdr + `setup listening
 client connect listener fastopen "hello" -> 5
 `, func(t *testing.T, s *Scenario) {
@@ -519,10 +530,10 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "client accept server\n", `t.td:4:15: unexpected "server" after accept, expected "as NAME" or the end of the statement`},
 		{hdr + "client listen -1\n", `t.td:4:15: invalid backlog "-1", expected a whole number from 0 to 2147483647`},
 		{hdr + "client connect \"x\"\n", `t.td:4:16: unexpected quoted text, expected the actor to connect to, e.g. listener`},
-		{hdr + "client setsockopt SO_ERROR 1\n", `t.td:4:19: SO_ERROR cannot be set, expected one of SO_LINGER, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT, TCP_NODELAY, SO_RCVBUF, SO_SNDBUF, TCP_LINGER2, SO_REUSEADDR, SO_RCVTIMEO, SO_SNDTIMEO, TCP_FASTOPEN, TCP_FASTOPEN_CONNECT (read it with getsockopt SO_ERROR)`},
+		{hdr + "client setsockopt SO_ERROR 1\n", `t.td:4:19: SO_ERROR cannot be set, expected one of SO_LINGER, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT, TCP_NODELAY, SO_RCVBUF, SO_SNDBUF, TCP_LINGER2, SO_REUSEADDR, SO_RCVTIMEO, SO_SNDTIMEO, TCP_FASTOPEN, TCP_FASTOPEN_CONNECT, IPV6_V6ONLY (read it with getsockopt SO_ERROR)`},
 		{hdr + "client setsockopt TCP_NODELAY\n", `t.td:4:30: missing value after "TCP_NODELAY", expected a whole number from 0 to 2147483647`},
 		{hdr + "client setsockopt SO_KEEPALIVE on\n", `t.td:4:32: invalid value "on", expected a whole number from 0 to 2147483647`},
-		{hdr + "client getsockopt SO_EROR -> 0\n", `t.td:4:19: unknown option "SO_EROR", expected one of SO_LINGER, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT, TCP_NODELAY, SO_RCVBUF, SO_SNDBUF, TCP_LINGER2, SO_REUSEADDR, SO_RCVTIMEO, SO_SNDTIMEO, TCP_FASTOPEN, TCP_FASTOPEN_CONNECT, SO_ERROR, SO_TYPE, SO_ACCEPTCONN (did you mean "SO_ERROR"?)`},
+		{hdr + "client getsockopt SO_EROR -> 0\n", `t.td:4:19: unknown option "SO_EROR", expected one of SO_LINGER, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT, TCP_NODELAY, SO_RCVBUF, SO_SNDBUF, TCP_LINGER2, SO_REUSEADDR, SO_RCVTIMEO, SO_SNDTIMEO, TCP_FASTOPEN, TCP_FASTOPEN_CONNECT, IPV6_V6ONLY, SO_ERROR, SO_TYPE, SO_ACCEPTCONN (did you mean "SO_ERROR"?)`},
 		{"scenario t\ntitle \"t\"\non tcp pipe\nserver read 1 nonblock\n", `t.td:4:8: read nonblock needs recv(2) with MSG_DONTWAIT, which a pipe does not have; expected a guard without pipe such as "tcp:" (on a pipe, "nonblock on" before a plain read does not block)`},
 		{"scenario t\ntitle \"t\"\non pipe\nserver read 1 timeout 1s\n", `t.td:4:8: read timeout needs the socket option SO_RCVTIMEO, which a pipe does not have; expected "on" without pipe (on a pipe, "nonblock on" before a plain read does not block)`},
 		{"scenario t\ntitle \"t\"\non unix pipe\nserver read 1 peek\n", `t.td:4:8: read peek needs recv(2) and its flags, which a pipe does not have; expected a guard without pipe such as "unix:" (on a pipe, "nonblock on" before a plain read does not block)`},
@@ -565,6 +576,10 @@ func TestParseErrors(t *testing.T) {
 		{"scenario t\ntitle \"t\"\non tcp\nsetup listening\nclient connect listener fastopen\n", `t.td:5:33: missing data after connect, expected quoted text or a number of bytes from 1 to 16777216`},
 		{"scenario t\ntitle \"t\"\non tcp\nsetup listening\nclient connect listener fastopn \"x\"\n", `t.td:5:25: unexpected "fastopn" after the target, expected "fastopen DATA", "->" or the end of the statement (did you mean "fastopen"?)`},
 		{"scenario t\ntitle \"t\"\non tcp\nsetup listening\nclient connect listener fastopen \"hi\" -> ok\n", `t.td:5:42: connect returns a byte count, found ok; expected the count of bytes sendto(2) took, an errno name or blocked`},
+		{"scenario t\ntitle \"t\"\non tcp unix\nsetup none\nc socket tcp4\n", `t.td:5:10: socket tcp4 makes a TCP socket of that IP family, and unix has no IP family; expected a guard such as "tcp:"`},
+		{"scenario t\ntitle \"t\"\non tcp\nsetup none\nc socket tcp5\n", `t.td:5:10: unexpected "tcp5" after socket, expected a family (tcp4 or tcp6), "at HOST" or the end of the statement (did you mean "tcp4"?)`},
+		{"scenario t\ntitle \"t\"\non tcp\nsetup none\nc socket tcp4 tcp6\n", `t.td:5:15: unexpected "tcp6" after socket, expected "at HOST" or the end of the statement`},
+		{"scenario t\ntitle \"t\"\non tcp\nsetup none\nc socket tcp4 at server\n", `t.td:5:15: "at HOST" places a socket on a host, and this scenario runs on loopback, a single host; add "net direct" or "net routed" to the header, or leave out "at"`},
 		{"scenario t\ntitle \"t\"\non tcp unix\nsetup listening\nclient connect listener fastopen \"x\"\n", `t.td:5:8: connect fastopen is TCP Fast Open, and unix has no such thing; expected a guard such as "tcp:"`},
 		{hdr + "client poll in,oot -> POLLIN\n", `t.td:4:16: unknown poll event "oot", expected in, out, rdhup or pri (did you mean "out"?)`},
 		{hdr + "client poll POLLIN\n", `t.td:4:13: unknown poll event "POLLIN", expected in, out, rdhup or pri (did you mean "in"?)`},
@@ -664,7 +679,7 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "net direct\nclient fault drop server\n", `t.td:5:8: unknown operation "fault", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, epoll, dup or unlink`},
 		{hdr + "client connect fault\n", `t.td:4:16: "fault" is a keyword and cannot name an actor, expected a name such as client or peer2`},
 		{none + "l socket at server\n", `t.td:5:10: "at HOST" places a socket on a host, and this scenario runs on loopback, a single host; add "net direct" or "net routed" to the header, or leave out "at"`},
-		{none + "net direct\nl socket on server\n", `t.td:6:10: unexpected "on" after socket, expected "at HOST" or the end of the statement`},
+		{none + "net direct\nl socket on server\n", `t.td:6:10: unexpected "on" after socket, expected a family (tcp4 or tcp6), "at HOST" or the end of the statement`},
 		{none + "net direct\nl socket at\n", `t.td:6:12: missing host after "at", expected client or server`},
 		{none + "net routed\nl socket at router\n", `t.td:6:13: a socket cannot be placed on the router, which only forwards; expected client or server`},
 		{none + "net routed\nl socket at severs\n", `t.td:6:13: unknown host "severs", expected client or server (did you mean "server"?)`},
