@@ -272,7 +272,7 @@ func (r *runner) learnAddress(op *scenario.Op, pks []Packet) bool {
 		return false
 	}
 	for _, p := range pks {
-		if p.Flags == "S" && p.dst == t.Local && p.src.IsValid() {
+		if p.Flags == "S" && (p.dst == t.Local || p.dst == e.Remote) && p.src.IsValid() {
 			e.Local = p.src
 			return true
 		}
@@ -492,12 +492,18 @@ func (r *runner) step(s scenario.Step) error {
 		// Compare checks it after the run, against what the preceding
 		// step recorded.
 	case s.Op != nil && s.Op.Async:
+		if err := r.awaitMakers(s.Op); err != nil {
+			return err
+		}
 		st.Async = true
 		if err := r.start(s.Op, st, len(r.rec.Steps)); err != nil {
 			return err
 		}
 		r.observe(&st, s.Op)
 	case s.Op != nil:
+		if err := r.awaitMakers(s.Op); err != nil {
+			return err
+		}
 		res, err := r.call(s.Op, &st)
 		if err != nil {
 			return err

@@ -314,7 +314,8 @@ type Op struct {
 	Interrupt time.Duration
 	// Async: the call is made on a thread of its own, and the statements
 	// after it run while it blocks; its result is recorded when it
-	// returns (read, write, send and poll; "async" after the arguments).
+	// returns (read, write, send, poll, accept and connect; "async" after
+	// the arguments). An async accept's actor exists once it has returned.
 	Async bool
 	// Flags for read: recv(2) flags from RecvFlags, as written.
 	Flags []string

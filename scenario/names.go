@@ -89,7 +89,7 @@ var Operations = []string{
 }
 
 // AsyncOperations are the operations that may end in "async".
-var AsyncOperations = []string{string(OpRead), string(OpWrite), string(OpSend), string(OpPoll)}
+var AsyncOperations = []string{string(OpRead), string(OpWrite), string(OpSend), string(OpPoll), string(OpAccept), string(OpConnect)}
 
 // FaultKinds are the faults "fault KIND HOST" may name.
 var FaultKinds = []string{

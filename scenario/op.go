@@ -79,9 +79,10 @@ func (p *parser) opStatement(toks []token, text string, g Guard, col int) {
 // arguments (read takes it among its options).
 var interruptible = map[OpKind]bool{OpWrite: true, OpSend: true, OpAccept: true, OpConnect: true, OpPoll: true, OpEpoll: true}
 
-// asyncable are the operations that may be async: calls that only use a
-// descriptor the run already has, and make nothing the runner must learn.
-var asyncable = map[OpKind]bool{OpRead: true, OpWrite: true, OpSend: true, OpPoll: true}
+// asyncable are the operations that may be async: calls on a descriptor
+// the run already has. What accept makes (an actor) and what connect
+// learns (addresses) the runner takes when the call has returned.
+var asyncable = map[OpKind]bool{OpRead: true, OpWrite: true, OpSend: true, OpPoll: true, OpAccept: true, OpConnect: true}
 
 // opArgs reads the arguments of op with the reader of its operation;
 // operations without arguments (bind, close) have none.

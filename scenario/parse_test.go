@@ -236,6 +236,14 @@ inject client>server . ts=0
 				t.Errorf("setsockopt: %+v", op)
 			}
 		}},
+		{"accept and connect async", hdr + "setup none\nl socket\nl bind\nl listen\nl accept as s async -> EINVAL\nc socket\nc connect l async -> ECONNRESET\ns read 1\n", func(t *testing.T, s *Scenario) {
+			if op := s.Steps[3].Op; !op.Async || op.As != "s" || op.Expect.Default.Errno != "EINVAL" {
+				t.Errorf("accept: %+v", op)
+			}
+			if op := s.Steps[5].Op; !op.Async || op.Target != "l" {
+				t.Errorf("connect: %+v", op)
+			}
+		}},
 		{"fastopen", hdr + `setup listening
 client connect listener fastopen "hello" -> 5
 `, func(t *testing.T, s *Scenario) {
@@ -559,7 +567,7 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "server epoll in -> EPOLLNVAL\n", `t.td:4:20: unknown epoll event "EPOLLNVAL", expected EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLHUP, EPOLLERR or EPOLLPRI`},
 		{hdr + "server epoll in level\n", `t.td:4:17: unexpected "level" after the events, expected edge or timeout, "->" or the end of the statement`},
 		{hdr + "server epoll EPOLLIN\n", `t.td:4:14: unknown epoll event "EPOLLIN", expected in, out, rdhup or pri (did you mean "in"?)`},
-		{hdr + "client close async\n", `t.td:4:14: close cannot be async, expected async only after read, write, send or poll`},
+		{hdr + "client close async\n", `t.td:4:14: close cannot be async, expected async only after read, write, send, poll, accept or connect`},
 		{"scenario t\ntitle \"t\"\non tcp pipe\nserver read 1 async\n", `t.td:4:8: read async runs on a thread of its own, which the lab does not do for a pipe; expected a guard without pipe such as "tcp:"`},
 		{hdr + "inject client server R\n", "t.td:4:8: expected FROM>TO such as client>server, found \"client\""},
 		{hdr + "inject client>client R\n", "t.td:4:8: inject client>client needs the two actors of a connection, expected FROM>TO"},
