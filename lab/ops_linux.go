@@ -339,11 +339,7 @@ func (r *runner) write(e *sock.Endpoint, op *scenario.Op, st *Step) (scenario.Re
 	case op.Kind == scenario.OpWrite && !op.NoSignal:
 		n, err = unix.Write(e.FD, op.Data)
 	default:
-		flags := 0
-		if op.NoSignal {
-			flags = unix.MSG_NOSIGNAL
-		}
-		n, err = sendto(e.FD, op.Data, flags)
+		n, err = sendto(e.FD, op.Data, sendFlags(op))
 	}
 	if (errors.Is(err, unix.EAGAIN) || (err == nil && n < len(op.Data))) && r.limited(e, op, unix.SO_SNDTIMEO) {
 		st.Moved = max(n, 0)
@@ -353,6 +349,19 @@ func (r *runner) write(e *sock.Endpoint, op *scenario.Op, st *Step) (scenario.Re
 		return errResult(err)
 	}
 	return countResult(n), nil
+}
+
+// sendFlags are the flags of op's send(2): MSG_NOSIGNAL with nosignal,
+// MSG_OOB with oob.
+func sendFlags(op *scenario.Op) int {
+	flags := 0
+	if op.NoSignal {
+		flags |= unix.MSG_NOSIGNAL
+	}
+	if op.OOB {
+		flags |= unix.MSG_OOB
+	}
+	return flags
 }
 
 // sendto calls sendto(2) with no address, which x/sys/unix offers only
@@ -373,7 +382,7 @@ func sendto(fd int, p []byte, flags int) (int, error) {
 // underneath, so that the step's limit can end it.
 func (r *runner) pipeWrite(e *sock.Endpoint, op *scenario.Op, st *Step) (scenario.Result, error) {
 	if op.Kind == scenario.OpSend || op.NoSignal {
-		n, err := sendto(e.FD, op.Data, unix.MSG_NOSIGNAL)
+		n, err := sendto(e.FD, op.Data, sendFlags(op)|unix.MSG_NOSIGNAL)
 		if err != nil {
 			return errResult(err)
 		}
@@ -685,6 +694,7 @@ var sockopts = map[string][2]int{
 	"TCP_FASTOPEN":         {unix.IPPROTO_TCP, unix.TCP_FASTOPEN},
 	"TCP_FASTOPEN_CONNECT": {unix.IPPROTO_TCP, unix.TCP_FASTOPEN_CONNECT},
 	"IPV6_V6ONLY":          {unix.IPPROTO_IPV6, unix.IPV6_V6ONLY},
+	"SO_OOBINLINE":         {unix.SOL_SOCKET, unix.SO_OOBINLINE},
 }
 
 func (r *runner) setsockopt(e *sock.Endpoint, op *scenario.Op) (scenario.Result, error) {

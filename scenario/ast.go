@@ -302,6 +302,8 @@ type Op struct {
 	FastOpen bool
 	// NoSignal: send with MSG_NOSIGNAL.
 	NoSignal bool
+	// OOB: send with MSG_OOB, TCP's urgent data ("send DATA oob").
+	OOB bool
 
 	// Size for read.
 	Size int

@@ -210,13 +210,28 @@ func (p *parser) writeArgs(op *Op, a *args, refs *stepRefs) bool {
 	if !p.data(op, a) {
 		return false
 	}
-	if a.more() {
+	for a.more() {
 		t, _ := a.next()
-		if t.kind != tWord || t.text != "nosignal" {
-			p.errorf(t.col, "unexpected %s after the data, expected nosignal, \"->\" or the end of the statement%s", t.describe(), didYouMean(t.text, []string{"nosignal"}))
+		switch {
+		case t.kind == tWord && t.text == "nosignal" && !op.NoSignal:
+			op.NoSignal = true
+		case t.kind == tWord && t.text == "oob" && !op.OOB:
+			if op.Kind != OpSend {
+				p.errorf(t.col, "oob is a flag of send(2) (MSG_OOB), and write(2) has no flags; expected send DATA oob")
+				return false
+			}
+			op.OOB = true
+		case t.kind == tWord && (t.text == "nosignal" || t.text == "oob"):
+			p.errorf(t.col, "%s given twice, expected each option at most once", t.text)
+			return false
+		default:
+			opts := []string{"nosignal"}
+			if op.Kind == OpSend {
+				opts = append(opts, "oob")
+			}
+			p.errorf(t.col, "unexpected %s after the data, expected %s, \"->\" or the end of the statement%s", t.describe(), strings.Join(opts, ", "), didYouMean(t.text, opts))
 			return false
 		}
-		op.NoSignal = true
 	}
 	return true
 }

@@ -244,6 +244,17 @@ inject client>server . ts=0
 				t.Errorf("connect: %+v", op)
 			}
 		}},
+		{"send oob", hdr + "client send \"x\" oob\nclient send 1 oob nosignal -> 1\nclient setsockopt SO_OOBINLINE 1\nexpect wire client>server PU.\n", func(t *testing.T, s *Scenario) {
+			if op := s.Steps[0].Op; !op.OOB || op.NoSignal || string(op.Data) != "x" {
+				t.Errorf("send oob: %+v", op)
+			}
+			if op := s.Steps[1].Op; !op.OOB || !op.NoSignal {
+				t.Errorf("send oob nosignal: %+v", op)
+			}
+			if e := s.Steps[3].Expect; e.Flags != "PU." {
+				t.Errorf("expect wire flags %q", e.Flags)
+			}
+		}},
 		{"fastopen", hdr + `setup listening
 client connect listener fastopen "hello" -> 5
 `, func(t *testing.T, s *Scenario) {
@@ -538,10 +549,10 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "client accept server\n", `t.td:4:15: unexpected "server" after accept, expected "as NAME" or the end of the statement`},
 		{hdr + "client listen -1\n", `t.td:4:15: invalid backlog "-1", expected a whole number from 0 to 2147483647`},
 		{hdr + "client connect \"x\"\n", `t.td:4:16: unexpected quoted text, expected the actor to connect to, e.g. listener`},
-		{hdr + "client setsockopt SO_ERROR 1\n", `t.td:4:19: SO_ERROR cannot be set, expected one of SO_LINGER, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT, TCP_NODELAY, SO_RCVBUF, SO_SNDBUF, TCP_LINGER2, SO_REUSEADDR, SO_RCVTIMEO, SO_SNDTIMEO, TCP_FASTOPEN, TCP_FASTOPEN_CONNECT, IPV6_V6ONLY (read it with getsockopt SO_ERROR)`},
+		{hdr + "client setsockopt SO_ERROR 1\n", `t.td:4:19: SO_ERROR cannot be set, expected one of SO_LINGER, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT, TCP_NODELAY, SO_RCVBUF, SO_SNDBUF, TCP_LINGER2, SO_REUSEADDR, SO_RCVTIMEO, SO_SNDTIMEO, TCP_FASTOPEN, TCP_FASTOPEN_CONNECT, IPV6_V6ONLY, SO_OOBINLINE (read it with getsockopt SO_ERROR)`},
 		{hdr + "client setsockopt TCP_NODELAY\n", `t.td:4:30: missing value after "TCP_NODELAY", expected a whole number from 0 to 2147483647`},
 		{hdr + "client setsockopt SO_KEEPALIVE on\n", `t.td:4:32: invalid value "on", expected a whole number from 0 to 2147483647`},
-		{hdr + "client getsockopt SO_EROR -> 0\n", `t.td:4:19: unknown option "SO_EROR", expected one of SO_LINGER, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT, TCP_NODELAY, SO_RCVBUF, SO_SNDBUF, TCP_LINGER2, SO_REUSEADDR, SO_RCVTIMEO, SO_SNDTIMEO, TCP_FASTOPEN, TCP_FASTOPEN_CONNECT, IPV6_V6ONLY, SO_ERROR, SO_TYPE, SO_ACCEPTCONN (did you mean "SO_ERROR"?)`},
+		{hdr + "client getsockopt SO_EROR -> 0\n", `t.td:4:19: unknown option "SO_EROR", expected one of SO_LINGER, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT, TCP_NODELAY, SO_RCVBUF, SO_SNDBUF, TCP_LINGER2, SO_REUSEADDR, SO_RCVTIMEO, SO_SNDTIMEO, TCP_FASTOPEN, TCP_FASTOPEN_CONNECT, IPV6_V6ONLY, SO_OOBINLINE, SO_ERROR, SO_TYPE, SO_ACCEPTCONN (did you mean "SO_ERROR"?)`},
 		{"scenario t\ntitle \"t\"\non tcp pipe\nserver read 1 nonblock\n", `t.td:4:8: read nonblock needs recv(2) with MSG_DONTWAIT, which a pipe does not have; expected a guard without pipe such as "tcp:" (on a pipe, "nonblock on" before a plain read does not block)`},
 		{"scenario t\ntitle \"t\"\non pipe\nserver read 1 timeout 1s\n", `t.td:4:8: read timeout needs the socket option SO_RCVTIMEO, which a pipe does not have; expected "on" without pipe (on a pipe, "nonblock on" before a plain read does not block)`},
 		{"scenario t\ntitle \"t\"\non unix pipe\nserver read 1 peek\n", `t.td:4:8: read peek needs recv(2) and its flags, which a pipe does not have; expected a guard without pipe such as "unix:" (on a pipe, "nonblock on" before a plain read does not block)`},
@@ -571,6 +582,10 @@ func TestParseErrors(t *testing.T) {
 		{"scenario t\ntitle \"t\"\non tcp pipe\nserver read 1 async\n", `t.td:4:8: read async runs on a thread of its own, which the lab does not do for a pipe; expected a guard without pipe such as "tcp:"`},
 		{hdr + "inject client server R\n", "t.td:4:8: expected FROM>TO such as client>server, found \"client\""},
 		{hdr + "inject client>client R\n", "t.td:4:8: inject client>client needs the two actors of a connection, expected FROM>TO"},
+		{hdr + "client write \"x\" oob\n", `t.td:4:18: oob is a flag of send(2) (MSG_OOB), and write(2) has no flags; expected send DATA oob`},
+		{hdr + "client send \"x\" oob oob\n", `t.td:4:21: oob given twice, expected each option at most once`},
+		{hdr + "client send \"x\" urgent\n", `t.td:4:17: unexpected "urgent" after the data, expected nosignal, oob, "->" or the end of the statement`},
+		{hdr + "inject client>server PU\n", "t.td:4:23: unknown TCP flag 'U' in \"PU\", expected letters from S, F, R, P and \".\" (ACK)"},
 		{hdr + "inject client>server Rx\n", "t.td:4:23: unknown TCP flag 'x' in \"Rx\", expected letters from S, F, R, P and \".\" (ACK)"},
 		{hdr + "inject client>server R seq=abc\n", "t.td:4:28: invalid seq offset \"abc\", expected a whole number from -2147483648 to +2147483648 (added to the connection's next sequence number)"},
 		{hdr + "inject client>server R ack=5\n", "t.td:4:24: ack=5 without the ACK flag: a segment without \".\" carries no acknowledgment; expected \".\" in the flags, e.g. R."},
@@ -639,12 +654,12 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "client close\ntcp: expect state client CLOSE\n", `t.td:5:1: a guard goes after "expect", expected "expect tcp: ..."`},
 		{hdr + "expect wire server>client R\n", `t.td:4:1: expect before any operation, expected it after the operation whose effects it checks`},
 		{hdr + "tcp4: client close\nexpect state client CLOSE\n", `t.td:5:1: expect before any operation on tcp6, expected it after the operation whose effects it checks; or guard the statement with "tcp4:"`},
-		{hdr + "client close\nexpect wire server>client r\n", `t.td:5:27: unknown TCP flag 'r' in "r", expected letters from S, F, R, P and "." (ACK) (did you mean "R"?)`},
+		{hdr + "client close\nexpect wire server>client r\n", `t.td:5:27: unknown TCP flag 'r' in "r", expected letters from S, F, R, P, U and "." (ACK) (did you mean "R"?)`},
 		{hdr + "client close\nexpect wire server>client F.F\n", `t.td:5:29: TCP flag 'F' given twice in "F.F", expected each at most once`},
 		{hdr + "client close\nexpect wire server>server R\n", `t.td:5:13: wire server>server needs two different actors, expected SENDER>RECEIVER`},
 		{hdr + "client close\nexpect wire server->client R\n", `t.td:5:13: expected SENDER>RECEIVER such as server>client, found "server"`},
 		{hdr + "client close\nexpect wire server client R\n", `t.td:5:13: expected SENDER>RECEIVER such as server>client, found "server"`},
-		{hdr + "client close\nexpect wire server>client\n", `t.td:5:26: missing flags after "server>client", expected TCP flags from S, F, R, P and "." (ACK), e.g. R or F.`},
+		{hdr + "client close\nexpect wire server>client\n", `t.td:5:26: missing flags after "server>client", expected TCP flags from S, F, R, P, U and "." (ACK), e.g. R or F.`},
 		{hdr + "client close\nexpect wyre server>client R\n", `t.td:5:8: unknown expectation "wyre", expected one of wire, reason, state, recvq, sendq, unread or took (did you mean "wire"?)`},
 		{hdr + "client close\nexpect no state client CLOSE\n", `t.td:5:8: "no" applies only to wire, expected "expect state" without it`},
 		{hdr + "client close\nexpect state client CLOSED\n", `t.td:5:21: unknown TCP state "CLOSED", expected one of ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE, CLOSE_WAIT, LAST_ACK, LISTEN, CLOSING, NEW_SYN_RECV (did you mean "CLOSE"?)`},
