@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -189,7 +190,10 @@ func (r *runner) takeFrom(out asyncResult) {
 	if out.own == nil {
 		return
 	}
-	if e := r.eps[out.own.Name]; e != nil {
+	// By its cookie: the actor's name may have passed to a new socket
+	// since (retire).
+	if i := slices.IndexFunc(r.all, func(e *sock.Endpoint) bool { return e.Cookie == out.own.Cookie }); i >= 0 {
+		e := r.all[i]
 		if out.own.Local.IsValid() {
 			e.Local = out.own.Local
 		}

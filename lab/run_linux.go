@@ -296,8 +296,27 @@ func takeSIGPIPE() bool {
 }
 
 func (r *runner) add(e *sock.Endpoint) {
+	if old := r.eps[e.Name]; old != nil {
+		r.retire(old)
+	}
 	r.eps[e.Name] = e
 	r.all = append(r.all, e)
+}
+
+// retire renames a closed endpoint whose name a new one takes ("client
+// close", then "client socket"): it is client#1 from then on (client#2
+// for the next), so that its orphan's states and packets, and what
+// the observers follow by name, are not the new socket's.
+func (r *runner) retire(old *sock.Endpoint) {
+	name := old.Name
+	old.Name = sock.RetiredName(name, func(n string) bool {
+		return slices.ContainsFunc(r.all, func(e *sock.Endpoint) bool { return e.Name == n })
+	})
+	delete(r.held.of, name)
+	if ep, ok := r.epolls[name]; ok {
+		r.epolls[old.Name] = ep
+		delete(r.epolls, name)
+	}
 }
 
 // closeAll closes every descriptor the run still holds.

@@ -255,6 +255,11 @@ inject client>server . ts=0
 				t.Errorf("expect wire flags %q", e.Flags)
 			}
 		}},
+		{"name taken again after close", hdr + "client close\nclient socket\nclient connect listener\nserver close\nlistener accept as server\n", func(t *testing.T, s *Scenario) {
+			if len(s.Steps) != 5 || s.Steps[1].Op.Kind != OpSocket || s.Steps[4].Op.As != "server" {
+				t.Errorf("steps %+v", s.Steps)
+			}
+		}},
 		{"fastopen", hdr + `setup listening
 client connect listener fastopen "hello" -> 5
 `, func(t *testing.T, s *Scenario) {
@@ -582,6 +587,7 @@ func TestParseErrors(t *testing.T) {
 		{"scenario t\ntitle \"t\"\non tcp pipe\nserver read 1 async\n", `t.td:4:8: read async runs on a thread of its own, which the lab does not do for a pipe; expected a guard without pipe such as "tcp:"`},
 		{hdr + "inject client server R\n", "t.td:4:8: expected FROM>TO such as client>server, found \"client\""},
 		{hdr + "inject client>client R\n", "t.td:4:8: inject client>client needs the two actors of a connection, expected FROM>TO"},
+		{"scenario t\ntitle \"t\"\non tcp4 unix\ntcp4: client close\nclient socket\n", `t.td:5:1: actor "client" already exists on unix (made by setup connected), expected a new name for socket, or a close of client before`},
 		{hdr + "client write \"x\" oob\n", `t.td:4:18: oob is a flag of send(2) (MSG_OOB), and write(2) has no flags; expected send DATA oob`},
 		{hdr + "client send \"x\" oob oob\n", `t.td:4:21: oob given twice, expected each option at most once`},
 		{hdr + "client send \"x\" urgent\n", `t.td:4:17: unexpected "urgent" after the data, expected nosignal, oob, "->" or the end of the statement`},
@@ -716,8 +722,8 @@ func TestParseErrors(t *testing.T) {
 		{"scenario t\ntitle \"t\"\non tcp socketpair pipe\nlistener close\n", `t.td:4:1: unknown actor "listener" on socketpair, pipe (socketpair and pipe have no listener), expected one of client, server; or guard the statement with "tcp:"`},
 		{hdr + "listener accept\n", `t.td:4:10: accept would create "server", which already exists (made by setup connected), expected "accept as NAME" with a new name`},
 		{hdr + "listener accept as client\n", `t.td:4:20: actor "client" already exists (made by setup connected), expected a new name after "as"`},
-		{hdr + "client socket\n", `t.td:4:1: actor "client" already exists (made by setup connected), expected a new name for socket`},
-		{none + "c socket\nc socket\n", `t.td:6:1: actor "c" already exists (created at line 5), expected a new name for socket`},
+		{hdr + "client socket\n", `t.td:4:1: actor "client" already exists (made by setup connected), expected a new name for socket, or a close of client before`},
+		{none + "c socket\nc socket\n", `t.td:6:1: actor "c" already exists (created at line 5), expected a new name for socket, or a close of c before`},
 		{"scenario t\ntitle \"t\"\non tcp socketpair\nx socket\n", `t.td:4:3: socket cannot run on socketpair, whose endpoints the setup makes; expected a guard such as "tcp:"`},
 		{"scenario t\ntitle \"t\"\non socketpair\nx socket\n", `t.td:4:3: socket cannot run on socketpair, whose endpoints the setup makes; expected "on" without them`},
 		{none + "c close\n", `t.td:5:1: unknown actor "c": nothing exists yet with setup none, expected "c socket" first`},

@@ -21,6 +21,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -139,6 +140,13 @@ func (r *Run) Close() {
 }
 
 func (r *Run) add(e *Endpoint) {
+	if old := r.eps[e.Name]; old != nil {
+		// A closed actor whose name a new socket takes: renamed, so that
+		// its last packets are not the new one's (sock.RetiredName).
+		old.Name = sock.RetiredName(old.Name, func(n string) bool {
+			return slices.ContainsFunc(r.all, func(x *Endpoint) bool { return x.Name == n })
+		})
+	}
 	r.eps[e.Name] = e
 	r.all = append(r.all, e)
 }
