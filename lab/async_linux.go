@@ -209,12 +209,17 @@ func (r *runner) takeFrom(out asyncResult) {
 // actor, or, when the accept failed, without it (an error of the run).
 func (r *runner) awaitMakers(op *scenario.Op) error {
 	for _, name := range []string{op.Actor, op.Target} {
-		if name == "" || r.eps[name] != nil {
+		if name == "" {
 			continue
 		}
+		// Even where the name is taken, by a closed actor the accept's
+		// socket will replace.
 		for _, c := range r.async {
 			if c.makes == name {
-				return r.collectOne(c)
+				if err := r.collectOne(c); err != nil {
+					return err
+				}
+				break
 			}
 		}
 	}
