@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,12 +20,20 @@ import (
 type asyncCall struct {
 	index int // of its step in the record
 	done  chan asyncResult
+	// makes is the actor an async accept makes, "" for other calls.
+	makes string
 }
 
 type asyncResult struct {
 	st  Step
 	res scenario.Result
 	err error
+	// own is the call's copy of the actor's endpoint as the call left
+	// it, and made the endpoints it made (an accept's socket): the
+	// runner takes what a connect learned and the actors an accept made
+	// from them when it collects the result.
+	own  *sock.Endpoint
+	made []*sock.Endpoint
 }
 
 // start makes op's call on a new thread and returns at once. The call gets
@@ -41,7 +50,28 @@ func (r *runner) start(op *scenario.Op, st Step, index int) error {
 	a := *r
 	a.eps = map[string]*sock.Endpoint{op.Actor: &own}
 	a.all, a.epolls, a.async, a.wd = nil, nil, nil, nil
+	if op.Kind == scenario.OpConnect {
+		t, err := r.endpoint(op.Target)
+		if err != nil {
+			return err
+		}
+		target := *t
+		a.eps[op.Target] = &target
+		// Where the connect goes is known before it returns, so that
+		// the packets of the handshake it waits for are the actor's
+		// while it waits (its own address the runner learns from its
+		// SYN, learnAddress).
+		if sa, err := r.net.PeerAddr(t, e); err == nil && !e.Remote.IsValid() {
+			e.Remote = sock.Name(0, func(int) (unix.Sockaddr, error) { return sa, nil })
+		}
+	}
 	c := &asyncCall{index: index, done: make(chan asyncResult, 1)}
+	if op.Kind == scenario.OpAccept {
+		c.makes = op.As
+		if c.makes == "" {
+			c.makes = "server"
+		}
+	}
 	r.async = append(r.async, c)
 	tids := make(chan int, 1)
 	go func() {
@@ -57,7 +87,7 @@ func (r *runner) start(op *scenario.Op, st Step, index int) error {
 		a.tid = unix.Gettid()
 		tids <- a.tid
 		res, err := a.call(op, &st)
-		c.done <- asyncResult{st: st, res: res, err: err}
+		c.done <- asyncResult{st: st, res: res, err: err, own: &own, made: a.all}
 	}()
 	select {
 	case tid := <-tids:
@@ -143,7 +173,62 @@ func (r *runner) collect(wait bool) error {
 		st := &r.rec.Steps[c.index]
 		res := out.res
 		st.Result, st.Took, st.Moved, st.Data = &res, out.st.Took, out.st.Moved, out.st.Data
+		r.takeFrom(out)
 	}
 	r.async = keep
 	return first
+}
+
+// takeFrom gives the runner what an async call made or learned: the
+// actor an accept made, which later steps may then use, and the addresses
+// a connect's socket has now (a failed connect's own the runner learned
+// from its SYN already, and keeps).
+func (r *runner) takeFrom(out asyncResult) {
+	for _, e := range out.made {
+		r.add(e)
+	}
+	if out.own == nil {
+		return
+	}
+	// By its cookie: the actor's name may have passed to a new socket
+	// since (retire).
+	if i := slices.IndexFunc(r.all, func(e *sock.Endpoint) bool { return e.Cookie == out.own.Cookie }); i >= 0 {
+		e := r.all[i]
+		if out.own.Local.IsValid() {
+			e.Local = out.own.Local
+		}
+		if out.own.Remote.IsValid() {
+			e.Remote = out.own.Remote
+		}
+	}
+}
+
+// awaitMakers waits for the async accepts still under way that make the
+// actors op uses, as a program's thread that uses an accepted socket
+// waits for the accept that gives it: the step is then made with the
+// actor, or, when the accept failed, without it (an error of the run).
+func (r *runner) awaitMakers(op *scenario.Op) error {
+	for _, name := range []string{op.Actor, op.Target} {
+		if name == "" {
+			continue
+		}
+		// Even where the name is taken, by a closed actor the accept's
+		// socket will replace.
+		for _, c := range r.async {
+			if c.makes == name {
+				if err := r.collectOne(c); err != nil {
+					return err
+				}
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// collectOne waits for the async call c and takes its result.
+func (r *runner) collectOne(c *asyncCall) error {
+	out := <-c.done
+	c.done <- out
+	return r.collect(false)
 }

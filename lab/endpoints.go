@@ -60,7 +60,7 @@ func (t endpoints) actorOfSocket(cookie uint64, local, remote netip.AddrPort) st
 
 // actorOf names the endpoint at local talking to remote: the connected
 // socket with both addresses, else the listener (or bound socket) with
-// that local address, else the one socket that can be meant where an
+// that local address or bound to the wildcard of its port, else the one socket that can be meant where an
 // address is missing: a connecting socket whose local address the runner
 // does not know (a connect that failed), one whose port the kernel has not
 // chosen yet, or a reset socket that has lost its address. Where several
@@ -77,6 +77,16 @@ func (t endpoints) actorOf(local, remote netip.AddrPort) string {
 		if e.Local == local && !e.Remote.IsValid() && !e.Gone {
 			return e.Name
 		}
+	}
+	// A socket bound to every address of its host (a wildcard listener)
+	// has the packets to its port at any of them; one bound to [::] those
+	// of IPv4 too, which a dual-stack socket takes unless IPV6_V6ONLY.
+	if name, ok := t.only(func(e endpoint) bool {
+		w := e.Local.Addr()
+		return w.IsUnspecified() && e.Local.Port() == local.Port() && !e.Remote.IsValid() &&
+			(w.Is6() || local.Addr().Is4())
+	}); ok && local.Port() != 0 {
+		return name
 	}
 	if local.Port() != 0 && !local.Addr().IsUnspecified() {
 		if name, ok := t.only(func(e endpoint) bool {

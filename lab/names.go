@@ -18,6 +18,9 @@ var (
 		scenario.Socketpair: sock.Socketpair,
 		scenario.Pipe:       sock.Pipe,
 	}
+	// families are the IP families "socket tcp4|tcp6" asks for; "" is
+	// the run's own (0).
+	families   = map[scenario.Transport]sock.Kind{scenario.TCP4: sock.TCP4, scenario.TCP6: sock.TCP6}
 	topologies = map[scenario.Net]hosts.Topology{
 		scenario.NetDirect: hosts.Direct,
 		scenario.NetRouted: hosts.Routed,

@@ -44,7 +44,7 @@ type operation func(r *runner, e *sock.Endpoint, op *scenario.Op, st *Step) (sce
 // operations; TestNames checks that every one the parser accepts is here.
 var operations = map[scenario.OpKind]operation{
 	scenario.OpSocket: func(r *runner, _ *sock.Endpoint, op *scenario.Op, _ *Step) (scenario.Result, error) {
-		e, err := r.socket(op.Actor, op.Host)
+		e, err := r.socket(op.Actor, op.Host, families[op.Family])
 		if err != nil {
 			if errors.Is(err, sock.ErrNotSocket) {
 				return scenario.Result{}, err
@@ -250,7 +250,7 @@ func (r *runner) connect(e *sock.Endpoint, op *scenario.Op) (scenario.Result, er
 	if err != nil {
 		return scenario.Result{}, err
 	}
-	sa, err := r.net.PeerAddr(t)
+	sa, err := r.net.PeerAddr(t, e)
 	if err != nil {
 		return scenario.Result{}, fmt.Errorf("connect to %s: %w", op.Target, err)
 	}
@@ -270,8 +270,10 @@ func (r *runner) connect(e *sock.Endpoint, op *scenario.Op) (scenario.Result, er
 	}
 	// Even a connect that failed names its peer: the packets and the
 	// kernel's events of the attempt belong to this pair.
+	// The address the connect went to, not the target's own: a wildcard
+	// listener is reached at one of its host's addresses.
 	if e.Remote = sock.Name(e.FD, unix.Getpeername); !e.Remote.IsValid() {
-		e.Remote = t.Local
+		e.Remote = sock.Name(0, func(int) (unix.Sockaddr, error) { return sa, nil })
 	}
 	if block.ConnectGaveUp(err) && r.limited(e, op, unix.SO_SNDTIMEO) {
 		return blockedResult(), nil
@@ -337,11 +339,7 @@ func (r *runner) write(e *sock.Endpoint, op *scenario.Op, st *Step) (scenario.Re
 	case op.Kind == scenario.OpWrite && !op.NoSignal:
 		n, err = unix.Write(e.FD, op.Data)
 	default:
-		flags := 0
-		if op.NoSignal {
-			flags = unix.MSG_NOSIGNAL
-		}
-		n, err = sendto(e.FD, op.Data, flags)
+		n, err = sendto(e.FD, op.Data, sendFlags(op))
 	}
 	if (errors.Is(err, unix.EAGAIN) || (err == nil && n < len(op.Data))) && r.limited(e, op, unix.SO_SNDTIMEO) {
 		st.Moved = max(n, 0)
@@ -351,6 +349,19 @@ func (r *runner) write(e *sock.Endpoint, op *scenario.Op, st *Step) (scenario.Re
 		return errResult(err)
 	}
 	return countResult(n), nil
+}
+
+// sendFlags are the flags of op's send(2): MSG_NOSIGNAL with nosignal,
+// MSG_OOB with oob.
+func sendFlags(op *scenario.Op) int {
+	flags := 0
+	if op.NoSignal {
+		flags |= unix.MSG_NOSIGNAL
+	}
+	if op.OOB {
+		flags |= unix.MSG_OOB
+	}
+	return flags
 }
 
 // sendto calls sendto(2) with no address, which x/sys/unix offers only
@@ -371,7 +382,7 @@ func sendto(fd int, p []byte, flags int) (int, error) {
 // underneath, so that the step's limit can end it.
 func (r *runner) pipeWrite(e *sock.Endpoint, op *scenario.Op, st *Step) (scenario.Result, error) {
 	if op.Kind == scenario.OpSend || op.NoSignal {
-		n, err := sendto(e.FD, op.Data, unix.MSG_NOSIGNAL)
+		n, err := sendto(e.FD, op.Data, sendFlags(op)|unix.MSG_NOSIGNAL)
 		if err != nil {
 			return errResult(err)
 		}
@@ -682,6 +693,8 @@ var sockopts = map[string][2]int{
 	"TCP_LINGER2":          {unix.IPPROTO_TCP, unix.TCP_LINGER2},
 	"TCP_FASTOPEN":         {unix.IPPROTO_TCP, unix.TCP_FASTOPEN},
 	"TCP_FASTOPEN_CONNECT": {unix.IPPROTO_TCP, unix.TCP_FASTOPEN_CONNECT},
+	"IPV6_V6ONLY":          {unix.IPPROTO_IPV6, unix.IPV6_V6ONLY},
+	"SO_OOBINLINE":         {unix.SOL_SOCKET, unix.SO_OOBINLINE},
 }
 
 func (r *runner) setsockopt(e *sock.Endpoint, op *scenario.Op) (scenario.Result, error) {

@@ -98,10 +98,13 @@ func (w *portableWire) drain(tab endpoints, pkts *[]Packet) (int, error) {
 	return n, nil
 }
 
-// ours reports whether a is the address of one of the run's sockets.
+// ours reports whether a is the address of one of the run's sockets, or
+// the port of one bound to every address of the host (of a's family, or
+// [::], which takes IPv4 too).
 func ours(tab endpoints, a netip.AddrPort) bool {
 	for _, e := range tab {
-		if e.Local == a {
+		w := e.Local.Addr()
+		if e.Local == a || w.IsUnspecified() && e.Local.Port() == a.Port() && (w.Is6() || a.Addr().Is4()) {
 			return true
 		}
 	}

@@ -272,7 +272,7 @@ func (r *runner) learnAddress(op *scenario.Op, pks []Packet) bool {
 		return false
 	}
 	for _, p := range pks {
-		if p.Flags == "S" && p.dst == t.Local && p.src.IsValid() {
+		if p.Flags == "S" && (p.dst == t.Local || p.dst == e.Remote) && p.src.IsValid() {
 			e.Local = p.src
 			return true
 		}
@@ -296,8 +296,27 @@ func takeSIGPIPE() bool {
 }
 
 func (r *runner) add(e *sock.Endpoint) {
+	if old := r.eps[e.Name]; old != nil {
+		r.retire(old)
+	}
 	r.eps[e.Name] = e
 	r.all = append(r.all, e)
+}
+
+// retire renames a closed endpoint whose name a new one takes ("client
+// close", then "client socket"): it is client#1 from then on (client#2
+// for the next), so that its orphan's states and packets, and what
+// the observers follow by name, are not the new socket's.
+func (r *runner) retire(old *sock.Endpoint) {
+	name := old.Name
+	old.Name = sock.RetiredName(name, func(n string) bool {
+		return slices.ContainsFunc(r.all, func(e *sock.Endpoint) bool { return e.Name == n })
+	})
+	delete(r.held.of, name)
+	if ep, ok := r.epolls[name]; ok {
+		r.epolls[old.Name] = ep
+		delete(r.epolls, name)
+	}
 }
 
 // closeAll closes every descriptor the run still holds.
@@ -341,7 +360,7 @@ func (r *runner) build() error {
 			return nil
 		}
 	}
-	l, err := r.socket("listener", "")
+	l, err := r.socket("listener", "", 0)
 	if err != nil {
 		return err
 	}
@@ -352,7 +371,7 @@ func (r *runner) build() error {
 	if err := unix.Listen(l.FD, 16); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	c, err := r.socket("client", "")
+	c, err := r.socket("client", "", 0)
 	if err != nil {
 		return err
 	}
@@ -360,7 +379,7 @@ func (r *runner) build() error {
 	if r.job.Scenario.Setup == scenario.SetupListening {
 		return nil
 	}
-	sa, err := r.net.PeerAddr(l)
+	sa, err := r.net.PeerAddr(l, c)
 	if err != nil {
 		return err
 	}
@@ -392,14 +411,14 @@ func (r *runner) hostOf(actor, named string) string {
 }
 
 // socket creates the actor's socket on its host.
-func (r *runner) socket(actor, host string) (*sock.Endpoint, error) {
+func (r *runner) socket(actor, host string, fam sock.Kind) (*sock.Endpoint, error) {
 	host = r.hostOf(actor, host)
 	if r.hosts != nil {
 		if err := r.hosts.Enter(host); err != nil {
 			return nil, err
 		}
 	}
-	return r.net.Socket(actor, host)
+	return r.net.Socket(actor, host, fam)
 }
 
 // sysctl writes a setting of the host's network namespace, which goes with
@@ -492,12 +511,18 @@ func (r *runner) step(s scenario.Step) error {
 		// Compare checks it after the run, against what the preceding
 		// step recorded.
 	case s.Op != nil && s.Op.Async:
+		if err := r.awaitMakers(s.Op); err != nil {
+			return err
+		}
 		st.Async = true
 		if err := r.start(s.Op, st, len(r.rec.Steps)); err != nil {
 			return err
 		}
 		r.observe(&st, s.Op)
 	case s.Op != nil:
+		if err := r.awaitMakers(s.Op); err != nil {
+			return err
+		}
 		res, err := r.call(s.Op, &st)
 		if err != nil {
 			return err

@@ -276,6 +276,10 @@ type Op struct {
 	// Host is the host socket creates the socket on ("socket at server");
 	// empty for the actor's default host.
 	Host string
+	// Family is the IP family socket makes the socket of, TCP4 or TCP6
+	// ("socket tcp4" on a tcp6 run: an IPv4 client of a dual-stack
+	// listener); empty for the run's transport's own.
+	Family Transport
 	// Target is the actor whose address connect uses, and bind when it
 	// names one.
 	Target string
@@ -298,6 +302,8 @@ type Op struct {
 	FastOpen bool
 	// NoSignal: send with MSG_NOSIGNAL.
 	NoSignal bool
+	// OOB: send with MSG_OOB, TCP's urgent data ("send DATA oob").
+	OOB bool
 
 	// Size for read.
 	Size int
@@ -310,7 +316,8 @@ type Op struct {
 	Interrupt time.Duration
 	// Async: the call is made on a thread of its own, and the statements
 	// after it run while it blocks; its result is recorded when it
-	// returns (read, write, send and poll; "async" after the arguments).
+	// returns (read, write, send, poll, accept and connect; "async" after
+	// the arguments). An async accept's actor exists once it has returned.
 	Async bool
 	// Flags for read: recv(2) flags from RecvFlags, as written.
 	Flags []string

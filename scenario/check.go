@@ -148,6 +148,12 @@ func (p *parser) checkTCPOnly() {
 			}
 			continue
 		}
+		if op := st.Op; op != nil && op.Family != "" {
+			if notTCP := without(p.runsOn(st.Guard), TCP4, TCP6); len(notTCP) > 0 {
+				p.errorAt(p.refs[i].family, "socket %s makes a TCP socket of that IP family, and %s has no IP family; expected a guard such as \"tcp:\"", op.Family, joinTransports(notTCP))
+			}
+			continue
+		}
 		e := st.Expect
 		if e == nil || e.Kind == ExpectUnread || e.Kind == ExpectTook {
 			continue
@@ -229,6 +235,9 @@ func (p *parser) checkActors() {
 	}
 	for _, t := range p.s.On {
 		made := map[string]int{} // actor → line that made it, 0 for the setup
+		// closed are the actors whose descriptor a close has closed: a
+		// new socket may take the name (the runner renames the old one).
+		closed := map[string]bool{}
 		list := initialActors(p.s.Setup, t)
 		for _, a := range list {
 			made[a] = 0
@@ -240,12 +249,14 @@ func (p *parser) checkActors() {
 			}
 		}
 		create := func(name string, pos Pos, step int) {
-			if _, ok := made[name]; ok {
+			if _, ok := made[name]; ok && !closed[name] {
 				report(actorExists, pos, name, step, t, made, nil)
 				return
+			} else if !ok {
+				list = append(list, name)
 			}
 			made[name] = p.s.Steps[step].Pos.Line
-			list = append(list, name)
+			delete(closed, name)
 		}
 		for i, st := range p.s.Steps {
 			if !st.Guard.Has(t) {
@@ -273,6 +284,9 @@ func (p *parser) checkActors() {
 					if op.Target != "" {
 						use(op.Target, r.target, i)
 					}
+				case OpClose:
+					use(op.Actor, r.actor, i)
+					closed[op.Actor] = true
 				default:
 					use(op.Actor, r.actor, i)
 				}
@@ -344,7 +358,7 @@ func (p *parser) problemMessage(pr *problem) string {
 		case op.Kind == OpAccept || op.Kind == OpDup:
 			return fmt.Sprintf("actor %q already exists%s (%s), expected a new name after \"as\"", pr.name, where, made)
 		}
-		return fmt.Sprintf("actor %q already exists%s (%s), expected a new name for socket", pr.name, where, made)
+		return fmt.Sprintf("actor %q already exists%s (%s), expected a new name for socket, or a close of %s before", pr.name, where, made, pr.name)
 	case socketHere:
 		if len(ok) == 0 {
 			return fmt.Sprintf("socket cannot run on %s, whose endpoints the setup makes; expected \"on\" without them", joinTransports(pr.ts))

@@ -58,11 +58,11 @@ func (p *parser) expectStatement(toks []token, text string) {
 		}
 		e.Actor, e.Peer = from, to
 		refs.actor, refs.peer = p.pos(t.col), p.pos(t.col+len(from)+1)
-		f, ok := a.word("flags", `TCP flags from S, F, R, P and "." (ACK), e.g. R or F.`)
+		f, ok := a.word("flags", `TCP flags from S, F, R, P, U and "." (ACK), e.g. R or F.`)
 		if !ok {
 			return
 		}
-		if !p.tcpFlags(f) {
+		if !p.tcpFlags(f, wireFlags) {
 			return
 		}
 		e.Flags = f.text

@@ -29,6 +29,8 @@ func FuzzParse(f *testing.F) {
 		hdr + "net routed\nsetup none\nl socket at server\nl bind\nl listen\nc socket at client\nfault unreachable server\nc connect l -> EHOSTUNREACH\nfault noroute router\nfault heal router\n",
 		hdr + "setup none\na socket\na bind \"[::1]:80\" -> EINVAL\na bind \"@x\"\na bind \"d/a.sock\"\na setsockopt TCP_FASTOPEN 5\nc socket\nc connect a fastopen 5 -> 5\n",
 		hdr + "server epoll in,rdhup edge timeout 0 -> EPOLLIN|EPOLLRDHUP\nserver read 16 async -> 0\ninject server>client R. seq=-1 ack=+2 len=3 ts=-5\n",
+		hdr + "setup none\nl socket\nl setsockopt IPV6_V6ONLY 0\nl bind \"[::]:0\"\nl listen\nl accept as s async -> EINVAL\nc socket tcp4\nc connect l async -> ok\ns read 1\n",
+		hdr + "client send \"x\" oob nosignal -> 1\nserver setsockopt SO_OOBINLINE 1\nexpect wire client>server PU.\nclient close\nclient socket\n",
 	} {
 		f.Add([]byte(s))
 	}

@@ -35,7 +35,7 @@ func (p *parser) injectStatement(toks []token, text string, g Guard, col int) {
 	in := &Inject{From: from, To: to}
 	refs := stepRefs{actor: p.pos(t.col), peer: p.pos(t.col + len(from) + 1)}
 	f, ok := a.word("flags", `TCP flags from S, F, R, P and "." (ACK), e.g. R or S`)
-	if !ok || !p.tcpFlags(f) {
+	if !ok || !p.tcpFlags(f, injectFlags) {
 		return
 	}
 	in.Flags = f.text
@@ -92,16 +92,23 @@ func (p *parser) injectStatement(toks []token, text string, g Guard, col int) {
 	p.addStep(Step{Pos: p.pos(col), Text: text, Guard: g, Inject: in}, refs)
 }
 
-// tcpFlags checks a word of TCP flag letters.
-func (p *parser) tcpFlags(f token) bool {
+// The TCP flag letters an inject may set, and those an expect wire may
+// look for: URG too ("U"), which urgent data (send oob) sets.
+const (
+	injectFlags = "SFRP."
+	wireFlags   = "SFRPU."
+)
+
+// tcpFlags checks a word of TCP flag letters from letters.
+func (p *parser) tcpFlags(f token, letters string) bool {
 	for i := 0; i < len(f.text); i++ {
 		c := f.text[i]
-		if !strings.ContainsRune("SFRP.", rune(c)) {
+		if !strings.ContainsRune(letters, rune(c)) {
 			hint := ""
-			if u := strings.ToUpper(f.text); u != f.text && strings.Trim(u, "SFRP.") == "" {
+			if u := strings.ToUpper(f.text); u != f.text && strings.Trim(u, letters) == "" {
 				hint = fmt.Sprintf(" (did you mean %q?)", u)
 			}
-			p.errorf(f.col+i, "unknown TCP flag %q in %q, expected letters from S, F, R, P and \".\" (ACK)%s", c, f.text, hint)
+			p.errorf(f.col+i, "unknown TCP flag %q in %q, expected letters from %s and \".\" (ACK)%s", c, f.text, flagList(letters), hint)
 			return false
 		}
 		if strings.IndexByte(f.text[:i], c) >= 0 {
@@ -130,4 +137,11 @@ func (p *parser) direction(t token, stmt, form, example, needs string) (from, to
 		return "", "", false
 	}
 	return from, to, true
+}
+
+// flagList names the letters of a flag set but ".", as messages list them:
+// "S, F, R and P".
+func flagList(letters string) string {
+	l := strings.Split(strings.TrimSuffix(letters, "."), "")
+	return strings.Join(l[:len(l)-1], ", ") + ", " + l[len(l)-1]
 }

@@ -55,7 +55,7 @@ var Options = []string{
 	"SO_LINGER", "SO_KEEPALIVE", "TCP_KEEPIDLE", "TCP_KEEPINTVL",
 	"TCP_KEEPCNT", "TCP_USER_TIMEOUT", "TCP_NODELAY", "SO_RCVBUF",
 	"SO_SNDBUF", "TCP_LINGER2", "SO_REUSEADDR", "SO_RCVTIMEO", "SO_SNDTIMEO",
-	"TCP_FASTOPEN", "TCP_FASTOPEN_CONNECT",
+	"TCP_FASTOPEN", "TCP_FASTOPEN_CONNECT", "IPV6_V6ONLY", "SO_OOBINLINE",
 }
 
 // ReadOnlyOptions are the options only getsockopt accepts.
@@ -89,7 +89,7 @@ var Operations = []string{
 }
 
 // AsyncOperations are the operations that may end in "async".
-var AsyncOperations = []string{string(OpRead), string(OpWrite), string(OpSend), string(OpPoll)}
+var AsyncOperations = []string{string(OpRead), string(OpWrite), string(OpSend), string(OpPoll), string(OpAccept), string(OpConnect)}
 
 // FaultKinds are the faults "fault KIND HOST" may name.
 var FaultKinds = []string{

@@ -79,9 +79,10 @@ func (p *parser) opStatement(toks []token, text string, g Guard, col int) {
 // arguments (read takes it among its options).
 var interruptible = map[OpKind]bool{OpWrite: true, OpSend: true, OpAccept: true, OpConnect: true, OpPoll: true, OpEpoll: true}
 
-// asyncable are the operations that may be async: calls that only use a
-// descriptor the run already has, and make nothing the runner must learn.
-var asyncable = map[OpKind]bool{OpRead: true, OpWrite: true, OpSend: true, OpPoll: true}
+// asyncable are the operations that may be async: calls on a descriptor
+// the run already has. What accept makes (an actor) and what connect
+// learns (addresses) the runner takes when the call has returned.
+var asyncable = map[OpKind]bool{OpRead: true, OpWrite: true, OpSend: true, OpPoll: true, OpAccept: true, OpConnect: true}
 
 // opArgs reads the arguments of op with the reader of its operation;
 // operations without arguments (bind, close) have none.
@@ -113,14 +114,26 @@ var argReaders = map[OpKind]func(p *parser, op *Op, a *args, refs *stepRefs) boo
 	OpBind:       (*parser).bindArgs,
 }
 
-// socketArgs reads "socket [at HOST]".
+// socketArgs reads "socket [tcp4|tcp6] [at HOST]".
 func (p *parser) socketArgs(op *Op, a *args, refs *stepRefs) bool {
 	if !a.more() {
 		return true
 	}
 	t, _ := a.next()
+	if t.kind == tWord && (t.text == string(TCP4) || t.text == string(TCP6)) {
+		op.Family = Transport(t.text)
+		refs.family = p.pos(t.col)
+		if !a.more() {
+			return true
+		}
+		t, _ = a.next()
+	}
 	if t.kind != tWord || t.text != "at" {
-		p.errorf(t.col, "unexpected %s after socket, expected \"at HOST\" or the end of the statement%s", t.describe(), didYouMean(t.text, []string{"at"}))
+		want, words := `"at HOST"`, []string{"at"}
+		if op.Family == "" {
+			want, words = `a family (tcp4 or tcp6), "at HOST"`, []string{"at", "tcp4", "tcp6"}
+		}
+		p.errorf(t.col, "unexpected %s after socket, expected %s or the end of the statement%s", t.describe(), want, didYouMean(t.text, words))
 		return false
 	}
 	if p.s.Net == NetLoopback {
@@ -197,13 +210,28 @@ func (p *parser) writeArgs(op *Op, a *args, refs *stepRefs) bool {
 	if !p.data(op, a) {
 		return false
 	}
-	if a.more() {
+	for a.more() {
 		t, _ := a.next()
-		if t.kind != tWord || t.text != "nosignal" {
-			p.errorf(t.col, "unexpected %s after the data, expected nosignal, \"->\" or the end of the statement%s", t.describe(), didYouMean(t.text, []string{"nosignal"}))
+		switch {
+		case t.kind == tWord && t.text == "nosignal" && !op.NoSignal:
+			op.NoSignal = true
+		case t.kind == tWord && t.text == "oob" && !op.OOB:
+			if op.Kind != OpSend {
+				p.errorf(t.col, "oob is a flag of send(2) (MSG_OOB), and write(2) has no flags; expected send DATA oob")
+				return false
+			}
+			op.OOB = true
+		case t.kind == tWord && (t.text == "nosignal" || t.text == "oob"):
+			p.errorf(t.col, "%s given twice, expected each option at most once", t.text)
+			return false
+		default:
+			opts := []string{"nosignal"}
+			if op.Kind == OpSend {
+				opts = append(opts, "oob")
+			}
+			p.errorf(t.col, "unexpected %s after the data, expected %s, \"->\" or the end of the statement%s", t.describe(), strings.Join(opts, ", "), didYouMean(t.text, opts))
 			return false
 		}
-		op.NoSignal = true
 	}
 	return true
 }

@@ -68,6 +68,8 @@ type parser struct {
 // the actor check.
 type stepRefs struct {
 	op, actor, target, as, peer Pos
+	// family is the family word of "socket tcp4".
+	family Pos
 	// kind is the word after "expect".
 	kind    Pos
 	asGiven bool

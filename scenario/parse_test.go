@@ -225,6 +225,41 @@ inject client>server . ts=0
 				t.Errorf("guard %v", g)
 			}
 		}},
+		{"socket family", "scenario t\ntitle \"t\"\non tcp6\nsetup none\nnet direct\nc socket tcp4 -> ok\nd socket tcp6 at server\nc setsockopt IPV6_V6ONLY 1\n", func(t *testing.T, s *Scenario) {
+			if f := s.Steps[0].Op.Family; f != TCP4 {
+				t.Errorf("c: family %q, want tcp4", f)
+			}
+			if op := s.Steps[1].Op; op.Family != TCP6 || op.Host != "server" {
+				t.Errorf("d: family %q host %q, want tcp6 at server", op.Family, op.Host)
+			}
+			if op := s.Steps[2].Op; op.Option != "IPV6_V6ONLY" || op.Value != 1 {
+				t.Errorf("setsockopt: %+v", op)
+			}
+		}},
+		{"accept and connect async", hdr + "setup none\nl socket\nl bind\nl listen\nl accept as s async -> EINVAL\nc socket\nc connect l async -> ECONNRESET\ns read 1\n", func(t *testing.T, s *Scenario) {
+			if op := s.Steps[3].Op; !op.Async || op.As != "s" || op.Expect.Default.Errno != "EINVAL" {
+				t.Errorf("accept: %+v", op)
+			}
+			if op := s.Steps[5].Op; !op.Async || op.Target != "l" {
+				t.Errorf("connect: %+v", op)
+			}
+		}},
+		{"send oob", hdr + "client send \"x\" oob\nclient send 1 oob nosignal -> 1\nclient setsockopt SO_OOBINLINE 1\nexpect wire client>server PU.\n", func(t *testing.T, s *Scenario) {
+			if op := s.Steps[0].Op; !op.OOB || op.NoSignal || string(op.Data) != "x" {
+				t.Errorf("send oob: %+v", op)
+			}
+			if op := s.Steps[1].Op; !op.OOB || !op.NoSignal {
+				t.Errorf("send oob nosignal: %+v", op)
+			}
+			if e := s.Steps[3].Expect; e.Flags != "PU." {
+				t.Errorf("expect wire flags %q", e.Flags)
+			}
+		}},
+		{"name taken again after close", hdr + "client close\nclient socket\nclient connect listener\nserver close\nlistener accept as server\n", func(t *testing.T, s *Scenario) {
+			if len(s.Steps) != 5 || s.Steps[1].Op.Kind != OpSocket || s.Steps[4].Op.As != "server" {
+				t.Errorf("steps %+v", s.Steps)
+			}
+		}},
 		{"fastopen", hdr + `setup listening
 client connect listener fastopen "hello" -> 5
 `, func(t *testing.T, s *Scenario) {
@@ -519,10 +554,10 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "client accept server\n", `t.td:4:15: unexpected "server" after accept, expected "as NAME" or the end of the statement`},
 		{hdr + "client listen -1\n", `t.td:4:15: invalid backlog "-1", expected a whole number from 0 to 2147483647`},
 		{hdr + "client connect \"x\"\n", `t.td:4:16: unexpected quoted text, expected the actor to connect to, e.g. listener`},
-		{hdr + "client setsockopt SO_ERROR 1\n", `t.td:4:19: SO_ERROR cannot be set, expected one of SO_LINGER, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT, TCP_NODELAY, SO_RCVBUF, SO_SNDBUF, TCP_LINGER2, SO_REUSEADDR, SO_RCVTIMEO, SO_SNDTIMEO, TCP_FASTOPEN, TCP_FASTOPEN_CONNECT (read it with getsockopt SO_ERROR)`},
+		{hdr + "client setsockopt SO_ERROR 1\n", `t.td:4:19: SO_ERROR cannot be set, expected one of SO_LINGER, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT, TCP_NODELAY, SO_RCVBUF, SO_SNDBUF, TCP_LINGER2, SO_REUSEADDR, SO_RCVTIMEO, SO_SNDTIMEO, TCP_FASTOPEN, TCP_FASTOPEN_CONNECT, IPV6_V6ONLY, SO_OOBINLINE (read it with getsockopt SO_ERROR)`},
 		{hdr + "client setsockopt TCP_NODELAY\n", `t.td:4:30: missing value after "TCP_NODELAY", expected a whole number from 0 to 2147483647`},
 		{hdr + "client setsockopt SO_KEEPALIVE on\n", `t.td:4:32: invalid value "on", expected a whole number from 0 to 2147483647`},
-		{hdr + "client getsockopt SO_EROR -> 0\n", `t.td:4:19: unknown option "SO_EROR", expected one of SO_LINGER, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT, TCP_NODELAY, SO_RCVBUF, SO_SNDBUF, TCP_LINGER2, SO_REUSEADDR, SO_RCVTIMEO, SO_SNDTIMEO, TCP_FASTOPEN, TCP_FASTOPEN_CONNECT, SO_ERROR, SO_TYPE, SO_ACCEPTCONN (did you mean "SO_ERROR"?)`},
+		{hdr + "client getsockopt SO_EROR -> 0\n", `t.td:4:19: unknown option "SO_EROR", expected one of SO_LINGER, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT, TCP_NODELAY, SO_RCVBUF, SO_SNDBUF, TCP_LINGER2, SO_REUSEADDR, SO_RCVTIMEO, SO_SNDTIMEO, TCP_FASTOPEN, TCP_FASTOPEN_CONNECT, IPV6_V6ONLY, SO_OOBINLINE, SO_ERROR, SO_TYPE, SO_ACCEPTCONN (did you mean "SO_ERROR"?)`},
 		{"scenario t\ntitle \"t\"\non tcp pipe\nserver read 1 nonblock\n", `t.td:4:8: read nonblock needs recv(2) with MSG_DONTWAIT, which a pipe does not have; expected a guard without pipe such as "tcp:" (on a pipe, "nonblock on" before a plain read does not block)`},
 		{"scenario t\ntitle \"t\"\non pipe\nserver read 1 timeout 1s\n", `t.td:4:8: read timeout needs the socket option SO_RCVTIMEO, which a pipe does not have; expected "on" without pipe (on a pipe, "nonblock on" before a plain read does not block)`},
 		{"scenario t\ntitle \"t\"\non unix pipe\nserver read 1 peek\n", `t.td:4:8: read peek needs recv(2) and its flags, which a pipe does not have; expected a guard without pipe such as "unix:" (on a pipe, "nonblock on" before a plain read does not block)`},
@@ -548,10 +583,15 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "server epoll in -> EPOLLNVAL\n", `t.td:4:20: unknown epoll event "EPOLLNVAL", expected EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLHUP, EPOLLERR or EPOLLPRI`},
 		{hdr + "server epoll in level\n", `t.td:4:17: unexpected "level" after the events, expected edge or timeout, "->" or the end of the statement`},
 		{hdr + "server epoll EPOLLIN\n", `t.td:4:14: unknown epoll event "EPOLLIN", expected in, out, rdhup or pri (did you mean "in"?)`},
-		{hdr + "client close async\n", `t.td:4:14: close cannot be async, expected async only after read, write, send or poll`},
+		{hdr + "client close async\n", `t.td:4:14: close cannot be async, expected async only after read, write, send, poll, accept or connect`},
 		{"scenario t\ntitle \"t\"\non tcp pipe\nserver read 1 async\n", `t.td:4:8: read async runs on a thread of its own, which the lab does not do for a pipe; expected a guard without pipe such as "tcp:"`},
 		{hdr + "inject client server R\n", "t.td:4:8: expected FROM>TO such as client>server, found \"client\""},
 		{hdr + "inject client>client R\n", "t.td:4:8: inject client>client needs the two actors of a connection, expected FROM>TO"},
+		{"scenario t\ntitle \"t\"\non tcp4 unix\ntcp4: client close\nclient socket\n", `t.td:5:1: actor "client" already exists on unix (made by setup connected), expected a new name for socket, or a close of client before`},
+		{hdr + "client write \"x\" oob\n", `t.td:4:18: oob is a flag of send(2) (MSG_OOB), and write(2) has no flags; expected send DATA oob`},
+		{hdr + "client send \"x\" oob oob\n", `t.td:4:21: oob given twice, expected each option at most once`},
+		{hdr + "client send \"x\" urgent\n", `t.td:4:17: unexpected "urgent" after the data, expected nosignal, oob, "->" or the end of the statement`},
+		{hdr + "inject client>server PU\n", "t.td:4:23: unknown TCP flag 'U' in \"PU\", expected letters from S, F, R, P and \".\" (ACK)"},
 		{hdr + "inject client>server Rx\n", "t.td:4:23: unknown TCP flag 'x' in \"Rx\", expected letters from S, F, R, P and \".\" (ACK)"},
 		{hdr + "inject client>server R seq=abc\n", "t.td:4:28: invalid seq offset \"abc\", expected a whole number from -2147483648 to +2147483648 (added to the connection's next sequence number)"},
 		{hdr + "inject client>server R ack=5\n", "t.td:4:24: ack=5 without the ACK flag: a segment without \".\" carries no acknowledgment; expected \".\" in the flags, e.g. R."},
@@ -565,6 +605,10 @@ func TestParseErrors(t *testing.T) {
 		{"scenario t\ntitle \"t\"\non tcp\nsetup listening\nclient connect listener fastopen\n", `t.td:5:33: missing data after connect, expected quoted text or a number of bytes from 1 to 16777216`},
 		{"scenario t\ntitle \"t\"\non tcp\nsetup listening\nclient connect listener fastopn \"x\"\n", `t.td:5:25: unexpected "fastopn" after the target, expected "fastopen DATA", "->" or the end of the statement (did you mean "fastopen"?)`},
 		{"scenario t\ntitle \"t\"\non tcp\nsetup listening\nclient connect listener fastopen \"hi\" -> ok\n", `t.td:5:42: connect returns a byte count, found ok; expected the count of bytes sendto(2) took, an errno name or blocked`},
+		{"scenario t\ntitle \"t\"\non tcp unix\nsetup none\nc socket tcp4\n", `t.td:5:10: socket tcp4 makes a TCP socket of that IP family, and unix has no IP family; expected a guard such as "tcp:"`},
+		{"scenario t\ntitle \"t\"\non tcp\nsetup none\nc socket tcp5\n", `t.td:5:10: unexpected "tcp5" after socket, expected a family (tcp4 or tcp6), "at HOST" or the end of the statement (did you mean "tcp4"?)`},
+		{"scenario t\ntitle \"t\"\non tcp\nsetup none\nc socket tcp4 tcp6\n", `t.td:5:15: unexpected "tcp6" after socket, expected "at HOST" or the end of the statement`},
+		{"scenario t\ntitle \"t\"\non tcp\nsetup none\nc socket tcp4 at server\n", `t.td:5:15: "at HOST" places a socket on a host, and this scenario runs on loopback, a single host; add "net direct" or "net routed" to the header, or leave out "at"`},
 		{"scenario t\ntitle \"t\"\non tcp unix\nsetup listening\nclient connect listener fastopen \"x\"\n", `t.td:5:8: connect fastopen is TCP Fast Open, and unix has no such thing; expected a guard such as "tcp:"`},
 		{hdr + "client poll in,oot -> POLLIN\n", `t.td:4:16: unknown poll event "oot", expected in, out, rdhup or pri (did you mean "out"?)`},
 		{hdr + "client poll POLLIN\n", `t.td:4:13: unknown poll event "POLLIN", expected in, out, rdhup or pri (did you mean "in"?)`},
@@ -616,12 +660,12 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "client close\ntcp: expect state client CLOSE\n", `t.td:5:1: a guard goes after "expect", expected "expect tcp: ..."`},
 		{hdr + "expect wire server>client R\n", `t.td:4:1: expect before any operation, expected it after the operation whose effects it checks`},
 		{hdr + "tcp4: client close\nexpect state client CLOSE\n", `t.td:5:1: expect before any operation on tcp6, expected it after the operation whose effects it checks; or guard the statement with "tcp4:"`},
-		{hdr + "client close\nexpect wire server>client r\n", `t.td:5:27: unknown TCP flag 'r' in "r", expected letters from S, F, R, P and "." (ACK) (did you mean "R"?)`},
+		{hdr + "client close\nexpect wire server>client r\n", `t.td:5:27: unknown TCP flag 'r' in "r", expected letters from S, F, R, P, U and "." (ACK) (did you mean "R"?)`},
 		{hdr + "client close\nexpect wire server>client F.F\n", `t.td:5:29: TCP flag 'F' given twice in "F.F", expected each at most once`},
 		{hdr + "client close\nexpect wire server>server R\n", `t.td:5:13: wire server>server needs two different actors, expected SENDER>RECEIVER`},
 		{hdr + "client close\nexpect wire server->client R\n", `t.td:5:13: expected SENDER>RECEIVER such as server>client, found "server"`},
 		{hdr + "client close\nexpect wire server client R\n", `t.td:5:13: expected SENDER>RECEIVER such as server>client, found "server"`},
-		{hdr + "client close\nexpect wire server>client\n", `t.td:5:26: missing flags after "server>client", expected TCP flags from S, F, R, P and "." (ACK), e.g. R or F.`},
+		{hdr + "client close\nexpect wire server>client\n", `t.td:5:26: missing flags after "server>client", expected TCP flags from S, F, R, P, U and "." (ACK), e.g. R or F.`},
 		{hdr + "client close\nexpect wyre server>client R\n", `t.td:5:8: unknown expectation "wyre", expected one of wire, reason, state, recvq, sendq, unread or took (did you mean "wire"?)`},
 		{hdr + "client close\nexpect no state client CLOSE\n", `t.td:5:8: "no" applies only to wire, expected "expect state" without it`},
 		{hdr + "client close\nexpect state client CLOSED\n", `t.td:5:21: unknown TCP state "CLOSED", expected one of ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE, CLOSE_WAIT, LAST_ACK, LISTEN, CLOSING, NEW_SYN_RECV (did you mean "CLOSE"?)`},
@@ -664,7 +708,7 @@ func TestParseErrors(t *testing.T) {
 		{hdr + "net direct\nclient fault drop server\n", `t.td:5:8: unknown operation "fault", expected one of socket, bind, listen, connect, accept, write, send, read, close, shutdown, linger, nonblock, setsockopt, getsockopt, poll, epoll, dup or unlink`},
 		{hdr + "client connect fault\n", `t.td:4:16: "fault" is a keyword and cannot name an actor, expected a name such as client or peer2`},
 		{none + "l socket at server\n", `t.td:5:10: "at HOST" places a socket on a host, and this scenario runs on loopback, a single host; add "net direct" or "net routed" to the header, or leave out "at"`},
-		{none + "net direct\nl socket on server\n", `t.td:6:10: unexpected "on" after socket, expected "at HOST" or the end of the statement`},
+		{none + "net direct\nl socket on server\n", `t.td:6:10: unexpected "on" after socket, expected a family (tcp4 or tcp6), "at HOST" or the end of the statement`},
 		{none + "net direct\nl socket at\n", `t.td:6:12: missing host after "at", expected client or server`},
 		{none + "net routed\nl socket at router\n", `t.td:6:13: a socket cannot be placed on the router, which only forwards; expected client or server`},
 		{none + "net routed\nl socket at severs\n", `t.td:6:13: unknown host "severs", expected client or server (did you mean "server"?)`},
@@ -678,8 +722,8 @@ func TestParseErrors(t *testing.T) {
 		{"scenario t\ntitle \"t\"\non tcp socketpair pipe\nlistener close\n", `t.td:4:1: unknown actor "listener" on socketpair, pipe (socketpair and pipe have no listener), expected one of client, server; or guard the statement with "tcp:"`},
 		{hdr + "listener accept\n", `t.td:4:10: accept would create "server", which already exists (made by setup connected), expected "accept as NAME" with a new name`},
 		{hdr + "listener accept as client\n", `t.td:4:20: actor "client" already exists (made by setup connected), expected a new name after "as"`},
-		{hdr + "client socket\n", `t.td:4:1: actor "client" already exists (made by setup connected), expected a new name for socket`},
-		{none + "c socket\nc socket\n", `t.td:6:1: actor "c" already exists (created at line 5), expected a new name for socket`},
+		{hdr + "client socket\n", `t.td:4:1: actor "client" already exists (made by setup connected), expected a new name for socket, or a close of client before`},
+		{none + "c socket\nc socket\n", `t.td:6:1: actor "c" already exists (created at line 5), expected a new name for socket, or a close of c before`},
 		{"scenario t\ntitle \"t\"\non tcp socketpair\nx socket\n", `t.td:4:3: socket cannot run on socketpair, whose endpoints the setup makes; expected a guard such as "tcp:"`},
 		{"scenario t\ntitle \"t\"\non socketpair\nx socket\n", `t.td:4:3: socket cannot run on socketpair, whose endpoints the setup makes; expected "on" without them`},
 		{none + "c close\n", `t.td:5:1: unknown actor "c": nothing exists yet with setup none, expected "c socket" first`},

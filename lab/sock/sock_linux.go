@@ -57,6 +57,10 @@ type Endpoint struct {
 	Nonblock bool
 	// WriteOnly: the write end of a pipe, which has nothing to read.
 	WriteOnly bool
+	// Family is the TCP socket's own family where the scenario asked for
+	// the other one than the run's ("socket tcp4" on a tcp6 run): TCP4 or
+	// TCP6; 0 for the run's. An accepted socket has its listener's.
+	Family Kind
 	// Timeouts are the SO_RCVTIMEO and SO_SNDTIMEO the scenario set; the
 	// kernel holds the lab's limit in their place when they are none or
 	// longer (see Net.SetTimeout).
@@ -95,8 +99,16 @@ func port() int {
 // ErrNotSocket is returned by operations a transport has no socket for.
 var ErrNotSocket = errors.New("this transport has no sockets")
 
-func (n *Net) family() (domain, typ int, err error) {
-	switch n.Kind {
+// kindOf is e's own kind: its Family, else the run's.
+func (n *Net) kindOf(e *Endpoint) Kind {
+	if e != nil && e.Family != 0 {
+		return e.Family
+	}
+	return n.Kind
+}
+
+func family(k Kind) (domain, typ int, err error) {
+	switch k {
 	case TCP4:
 		return unix.AF_INET, unix.SOCK_STREAM, nil
 	case TCP6:
@@ -106,13 +118,22 @@ func (n *Net) family() (domain, typ int, err error) {
 	case UnixPacket:
 		return unix.AF_UNIX, unix.SOCK_SEQPACKET, nil
 	}
-	return 0, 0, fmt.Errorf("socket on %s: %w", n.Kind, ErrNotSocket)
+	return 0, 0, fmt.Errorf("socket on %s: %w", k, ErrNotSocket)
 }
 
 // Socket creates an unbound socket of the transport's family and type, in
 // the calling thread's namespace, which is the host's when there are hosts.
-func (n *Net) Socket(name, host string) (*Endpoint, error) {
-	domain, typ, err := n.family()
+// A TCP run may ask for the other IP family (fam TCP4 or TCP6; 0 for the
+// run's own), as a program talking IPv4 to a dual-stack listener does.
+func (n *Net) Socket(name, host string, fam Kind) (*Endpoint, error) {
+	k := n.Kind
+	if fam != 0 {
+		if !k.IsTCP() || !fam.IsTCP() {
+			return nil, fmt.Errorf("socket %s on %s: the parser lets a family through only on TCP", fam, k)
+		}
+		k = fam
+	}
+	domain, typ, err := family(k)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +141,7 @@ func (n *Net) Socket(name, host string) (*Endpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("socket: %w", err)
 	}
-	e := &Endpoint{Name: name, FD: fd, Host: host, Inode: inode(fd), Cookie: cookie(fd)}
+	e := &Endpoint{Name: name, FD: fd, Host: host, Inode: inode(fd), Cookie: cookie(fd), Family: fam}
 	if err := n.prepare(e); err != nil {
 		unix.Close(fd)
 		return nil, err
@@ -157,13 +178,13 @@ func (n *Net) LabLimited(e *Endpoint, opt int) bool {
 // BindAddr returns the address bind gives e: a loopback address with a
 // port of the lab's, or a path in the run's directory.
 func (n *Net) BindAddr(e *Endpoint) (unix.Sockaddr, error) {
-	switch n.Kind {
+	switch n.kindOf(e) {
 	case TCP4, TCP6:
 		p := 0
 		if n.Isolated {
 			p = port()
 		}
-		v6 := n.Kind == TCP6
+		v6 := n.kindOf(e) == TCP6
 		a := n.hostAddr(e.Host, v6)
 		if v6 {
 			return &unix.SockaddrInet6{Addr: a.As16(), Port: p}, nil
@@ -201,7 +222,7 @@ func (n *Net) Bind(e *Endpoint) error {
 // socket never bound), as a program binding an address in use would, and
 // returns the kernel's error.
 func (n *Net) BindLike(e, t *Endpoint) error {
-	sa, err := n.PeerAddr(t)
+	sa, err := n.PeerAddr(t, e)
 	if err != nil {
 		return err
 	}
@@ -230,9 +251,13 @@ func (n *Net) UnixAddr(rel string) unix.Sockaddr {
 	return &unix.SockaddrUnix{Name: filepath.Join(n.Dir, rel)}
 }
 
-// PeerAddr is the address a connect to e uses.
-func (n *Net) PeerAddr(e *Endpoint) (unix.Sockaddr, error) {
-	switch n.Kind {
+// PeerAddr is the address a connect (or bind) by from to e uses, in
+// from's family: an IPv4 address is IPv4-mapped for an IPv6 socket; an
+// IPv6 socket bound to every address ([::]) is reached by an IPv4 socket at
+// its host's IPv4 address, as a program would name it; an IPv6 address
+// stays IPv6 for an IPv4 socket, and the kernel answers (EAFNOSUPPORT).
+func (n *Net) PeerAddr(e, from *Endpoint) (unix.Sockaddr, error) {
+	switch k := n.kindOf(from); k {
 	case TCP4, TCP6:
 		if !e.Local.IsValid() {
 			return nil, fmt.Errorf("%s has no address: bind it first", e.Name)
@@ -241,9 +266,9 @@ func (n *Net) PeerAddr(e *Endpoint) (unix.Sockaddr, error) {
 		if a.IsUnspecified() {
 			// Bound to every address of its host: reached at the one a
 			// program would name, the one the lab binds to there.
-			a = n.hostAddr(e.Host, n.Kind == TCP6)
+			a = n.hostAddr(e.Host, a.Is6() && k == TCP6)
 		}
-		if n.Kind == TCP4 {
+		if k == TCP4 && a.Is4() {
 			return &unix.SockaddrInet4{Addr: a.As4(), Port: int(e.Local.Port())}, nil
 		}
 		return &unix.SockaddrInet6{Addr: a.As16(), Port: int(e.Local.Port())}, nil
@@ -283,7 +308,7 @@ func (n *Net) Accept(l *Endpoint, name string) (*Endpoint, error) {
 	// The accepted socket inherits the listener's timeouts, as the
 	// kernel copies them: the listener's own, not the lab's limit; and
 	// its port lock.
-	e := &Endpoint{Name: name, FD: fd, Host: l.Host, Inode: inode(fd), Cookie: cookie(fd), Timeouts: l.Timeouts, PortKept: l.PortKept}
+	e := &Endpoint{Name: name, FD: fd, Host: l.Host, Inode: inode(fd), Cookie: cookie(fd), Timeouts: l.Timeouts, PortKept: l.PortKept, Family: l.Family}
 	if err := n.prepare(e); err != nil {
 		unix.Close(fd)
 		return nil, err

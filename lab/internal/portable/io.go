@@ -29,6 +29,9 @@ func (r *Run) write(e *Endpoint, op *scenario.Op) (Outcome, error) {
 		if op.NoSignal {
 			flags = unix.MSG_NOSIGNAL
 		}
+		if op.OOB {
+			flags |= unix.MSG_OOB
+		}
 		n, err = unix.SendmsgN(e.FD, op.Data, nil, nil, flags)
 	}
 	fired := w.stop()

@@ -24,5 +24,7 @@ var (
 		"TCP_NODELAY":   {unix.IPPROTO_TCP, unix.TCP_NODELAY},
 		"TCP_KEEPINTVL": {unix.IPPROTO_TCP, unix.TCP_KEEPINTVL},
 		"TCP_KEEPCNT":   {unix.IPPROTO_TCP, unix.TCP_KEEPCNT},
+		"IPV6_V6ONLY":   {unix.IPPROTO_IPV6, unix.IPV6_V6ONLY},
+		"SO_OOBINLINE":  {unix.SOL_SOCKET, unix.SO_OOBINLINE},
 	}
 )

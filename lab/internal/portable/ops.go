@@ -44,7 +44,7 @@ func (r *Run) Do(op *scenario.Op) (Outcome, error) {
 
 func (r *Run) do(op *scenario.Op) (Outcome, error) {
 	if op.Kind == scenario.OpSocket {
-		if _, err := r.socket(op.Actor); err != nil {
+		if _, err := r.socket(op.Actor, op.Family); err != nil {
 			return errOutcome(err)
 		}
 		return ok(), nil
@@ -171,7 +171,7 @@ func (r *Run) bindOp(e *Endpoint, op *scenario.Op) (Outcome, error) {
 		if err != nil {
 			return Outcome{}, err
 		}
-		sa, err := r.peerAddr(t)
+		sa, err := r.peerAddr(t, e)
 		if err != nil {
 			return Outcome{}, err
 		}
@@ -212,13 +212,14 @@ func (r *Run) connect(e *Endpoint, op *scenario.Op) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
-	sa, err := r.peerAddr(t)
+	sa, err := r.peerAddr(t, e)
 	if err != nil {
 		return Outcome{}, fmt.Errorf("connect to %s: %w", op.Target, err)
 	}
 	// Known before the call, so that the packets of a connect that fails
-	// at once are still the run's.
-	e.Peer = t.Local
+	// at once are still the run's: the address the connect goes to, which
+	// for a wildcard listener is one of its addresses.
+	e.Peer = sock.NameOf(0, func(int) (unix.Sockaddr, error) { return sa, nil })
 	w := r.watch(e.FD)
 	err = unix.Connect(e.FD, sa)
 	if w.stop() || block.ConnectGaveUp(err) && blocking(e, op) && r.labLimited(e, unix.SO_SNDTIMEO) {

@@ -21,6 +21,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -42,7 +43,7 @@ func Probe(t scenario.Transport) error {
 	if t == scenario.Pipe || t == scenario.Socketpair {
 		return nil
 	}
-	fd, err := socket((&Run{t: t}).family())
+	fd, err := socket(family(t))
 	if err != nil {
 		return fmt.Errorf("%w: socket: %v", ErrNoTransport, err)
 	}
@@ -68,6 +69,10 @@ type Endpoint struct {
 	// Pipe ends are non-blocking underneath; Nonblock is what the
 	// scenario asked for, and blocking is emulated with poll.
 	Pipe, Nonblock, WriteOnly bool
+	// Family is a TCP socket's own IP family where the scenario asked for
+	// the other one than the run's ("socket tcp4" on a tcp6 run); "" for
+	// the run's. An accepted socket has its listener's.
+	Family scenario.Transport
 	// Timeouts are the socket's own SO_RCVTIMEO and SO_SNDTIMEO; the
 	// kernel holds the run's limit instead when they are none or longer.
 	block.Timeouts
@@ -135,6 +140,13 @@ func (r *Run) Close() {
 }
 
 func (r *Run) add(e *Endpoint) {
+	if old := r.eps[e.Name]; old != nil {
+		// A closed actor whose name a new socket takes: renamed, so that
+		// its last packets are not the new one's (sock.RetiredName).
+		old.Name = sock.RetiredName(old.Name, func(n string) bool {
+			return slices.ContainsFunc(r.all, func(x *Endpoint) bool { return x.Name == n })
+		})
+	}
 	r.eps[e.Name] = e
 	r.all = append(r.all, e)
 }
@@ -157,7 +169,7 @@ func (r *Run) Setup(s scenario.Setup) error {
 			return r.pair()
 		}
 	}
-	l, err := r.socket("listener")
+	l, err := r.socket("listener", "")
 	if err != nil {
 		return err
 	}
@@ -167,14 +179,14 @@ func (r *Run) Setup(s scenario.Setup) error {
 	if err := unix.Listen(l.FD, 16); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	c, err := r.socket("client")
+	c, err := r.socket("client", "")
 	if err != nil {
 		return err
 	}
 	if s == scenario.SetupListening {
 		return nil
 	}
-	sa, err := r.peerAddr(l)
+	sa, err := r.peerAddr(l, c)
 	if err != nil {
 		return err
 	}
@@ -187,8 +199,16 @@ func (r *Run) Setup(s scenario.Setup) error {
 	return nil
 }
 
-func (r *Run) family() (domain, typ int) {
-	switch r.t {
+// kindOf is e's own transport: its Family, else the run's.
+func (r *Run) kindOf(e *Endpoint) scenario.Transport {
+	if e != nil && e.Family != "" {
+		return e.Family
+	}
+	return r.t
+}
+
+func family(t scenario.Transport) (domain, typ int) {
+	switch t {
 	case scenario.TCP4:
 		return unix.AF_INET, unix.SOCK_STREAM
 	case scenario.TCP6:
@@ -199,17 +219,26 @@ func (r *Run) family() (domain, typ int) {
 	return unix.AF_UNIX, unix.SOCK_STREAM
 }
 
-// socket makes the actor's socket with the run's limit as its timeouts.
-func (r *Run) socket(name string) (*Endpoint, error) {
+// socket makes the actor's socket with the run's limit as its timeouts;
+// fam, when set, is the IP family a TCP run's socket has instead of the
+// run's own.
+func (r *Run) socket(name string, fam scenario.Transport) (*Endpoint, error) {
 	if r.t == scenario.Pipe {
 		return nil, fmt.Errorf("socket on a pipe: the parser lets it through only on sockets")
 	}
-	fd, err := socket(r.family())
+	t := r.t
+	if fam != "" {
+		if !t.IsTCP() || !fam.IsTCP() {
+			return nil, fmt.Errorf("socket %s on %s: the parser lets a family through only on TCP", fam, t)
+		}
+		t = fam
+	}
+	fd, err := socket(family(t))
 	if err != nil {
 		return nil, fmt.Errorf("socket: %w", err)
 	}
 	// A new socket has had no connection that could be in TIME_WAIT.
-	e := &Endpoint{Name: name, FD: fd, seen: tcpstate.Close}
+	e := &Endpoint{Name: name, FD: fd, seen: tcpstate.Close, Family: fam}
 	if err := r.prepare(e); err != nil {
 		unix.Close(fd)
 		return nil, err
@@ -269,7 +298,7 @@ func (r *Run) setTimeout(e *Endpoint, opt int, d time.Duration) error {
 // bindAddr is the address bind gives e: loopback with port 0, so that the
 // kernel picks an ephemeral one, or a path in the run's directory.
 func (r *Run) bindAddr(e *Endpoint) unix.Sockaddr {
-	switch r.t {
+	switch r.kindOf(e) {
 	case scenario.TCP4:
 		return &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}
 	case scenario.TCP6:
@@ -299,19 +328,30 @@ func (r *Run) bindTo(e *Endpoint, sa unix.Sockaddr) error {
 	return nil
 }
 
-// peerAddr is the address a connect to e uses; a unix socket never bound
-// gets the path a bind would give it, where nothing listens, so that the
-// kernel answers the connect.
-func (r *Run) peerAddr(e *Endpoint) (unix.Sockaddr, error) {
-	switch r.t {
+// peerAddr is the address a connect (or bind) by from to e uses, in
+// from's family (as the Linux runner's sock.Net.PeerAddr): an IPv4
+// address IPv4-mapped for an IPv6 socket, a wildcard the loopback address
+// of the family that reaches it, an IPv6 address left to the kernel to
+// refuse an IPv4 socket. A unix socket never bound gets the path a bind
+// would give it, where nothing listens, so that the kernel answers the
+// connect.
+func (r *Run) peerAddr(e, from *Endpoint) (unix.Sockaddr, error) {
+	switch k := r.kindOf(from); k {
 	case scenario.TCP4, scenario.TCP6:
 		if !e.Local.IsValid() {
 			return nil, fmt.Errorf("%s has no address: bind it first", e.Name)
 		}
-		if r.t == scenario.TCP4 {
-			return &unix.SockaddrInet4{Addr: e.Local.Addr().As4(), Port: int(e.Local.Port())}, nil
+		a := e.Local.Addr()
+		if a.IsUnspecified() {
+			a = netip.AddrFrom4([4]byte{127, 0, 0, 1})
+			if e.Local.Addr().Is6() && k == scenario.TCP6 {
+				a = netip.IPv6Loopback()
+			}
 		}
-		return &unix.SockaddrInet6{Addr: e.Local.Addr().As16(), Port: int(e.Local.Port())}, nil
+		if k == scenario.TCP4 && a.Is4() {
+			return &unix.SockaddrInet4{Addr: a.As4(), Port: int(e.Local.Port())}, nil
+		}
+		return &unix.SockaddrInet6{Addr: a.As16(), Port: int(e.Local.Port())}, nil
 	}
 	if e.Path == "" {
 		return r.bindAddr(e), nil
@@ -328,7 +368,7 @@ func (r *Run) acceptAs(l *Endpoint, as string) (*Endpoint, error) {
 	// kernel copies them.
 	// An accepted connection has sent no FIN yet: it cannot be in
 	// TIME_WAIT before it has been seen otherwise.
-	e := &Endpoint{Name: as, FD: fd, Timeouts: l.Timeouts, seen: tcpstate.Established}
+	e := &Endpoint{Name: as, FD: fd, Timeouts: l.Timeouts, seen: tcpstate.Established, Family: l.Family}
 	r.add(e)
 	if err := r.prepare(e); err != nil {
 		return nil, err
