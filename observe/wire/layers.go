@@ -71,6 +71,8 @@ func (d *decoder) init() {
 	for _, first := range []gopacket.LayerType{
 		layers.LayerTypeEthernet, layers.LayerTypeLinuxSLL, layers.LayerTypeLinuxSLL2,
 		layers.LayerTypeLoopback, layers.LayerTypeIPv4, layers.LayerTypeIPv6, layers.LayerTypeGRE,
+		// What a tunnel of tunnel's may hold (see etherLayer).
+		layers.LayerTypeDot1Q, layers.LayerTypeMPLS, layers.LayerTypePPPoE,
 	} {
 		p := gopacket.NewDecodingLayerParser(first)
 		p.IgnoreUnsupported = true
@@ -205,8 +207,9 @@ const (
 )
 
 // tunnel finds, where the parser stopped, a tunnel that gopacket's layers
-// do not open: 802.1ah provider backbone bridging, GRE in UDP and AYIYA. It
-// returns the first layer inside and its bytes, or nil.
+// do not open: 802.1ah provider backbone bridging, VN-Tag, LLC SNAP, GRE in
+// UDP, AYIYA, Teredo, and in GRE, PPP and ERSPAN. It returns the first
+// layer inside and its bytes, or nil.
 func (d *decoder) tunnel() (gopacket.LayerType, []byte) {
 	if len(d.decoded) == 0 {
 		return 0, nil
@@ -217,14 +220,23 @@ func (d *decoder) tunnel() (gopacket.LayerType, []byte) {
 		if d.decoded[len(d.decoded)-1] == layers.LayerTypeDot1Q {
 			typ, b = d.dot1q.Type, d.dot1q.Payload
 		}
-		if typ == 0x88e7 && len(b) >= 4+14 { // I-TAG, then the customer's frame
+		switch {
+		case typ == 0x88e7 && len(b) >= 4+14: // I-TAG, then the customer's frame
 			return layers.LayerTypeEthernet, b[4:]
+		case typ == ethVNTag:
+			return vnTag(b)
+		case typ == ethLLC && d.decoded[len(d.decoded)-1] == layers.LayerTypeEthernet:
+			return llcSNAP(b)
 		}
+	case layers.LayerTypeGRE:
+		return greInner(&d.gre)
 	case layers.LayerTypeUDP:
 		b := d.udp.Payload
 		switch {
 		case d.udp.DstPort == portGREinUDP || d.udp.SrcPort == portGREinUDP:
 			return layers.LayerTypeGRE, b
+		case d.udp.DstPort == portTeredo || d.udp.SrcPort == portTeredo:
+			return teredo(b, true)
 		case d.udp.DstPort == portAYIYA || d.udp.SrcPort == portAYIYA:
 			if len(b) < 8 {
 				return 0, nil
@@ -241,6 +253,8 @@ func (d *decoder) tunnel() (gopacket.LayerType, []byte) {
 			case 41:
 				return layers.LayerTypeIPv6, b[n:]
 			}
+		default:
+			return teredo(b, false)
 		}
 	}
 	return 0, nil
