@@ -18,6 +18,7 @@ const (
 	greERSPAN3 = 0x22eb
 	pppIPv4    = 0x0021
 	pppIPv6    = 0x0057
+	pppMPLS    = 0x0281
 	ethLLC     = 0 // gopacket's EthernetType for an 802.3 frame (a length, then LLC)
 )
 
@@ -82,40 +83,19 @@ func teredo(b []byte, onPort bool) (gopacket.LayerType, []byte) {
 // teredoAddr reports whether an IPv6 address is in Teredo's prefix.
 func teredoAddr(a []byte) bool { return a[0] == 0x20 && a[1] == 0x01 && a[2] == 0 && a[3] == 0 }
 
-// ppp opens a PPP frame: the HDLC address and control bytes (0xff 0x03) if
-// there, then a protocol field of two bytes, or one when compressed (an odd
-// first byte, RFC 1661).
-func ppp(b []byte) (gopacket.LayerType, []byte) {
-	if len(b) >= 2 && b[0] == 0xff && b[1] == 0x03 {
-		b = b[2:]
-	}
-	var proto uint16
-	switch {
-	case len(b) >= 1 && b[0]&1 == 1:
-		proto, b = uint16(b[0]), b[1:]
-	case len(b) >= 2:
-		proto, b = binary.BigEndian.Uint16(b), b[2:]
-	default:
-		return 0, nil
-	}
-	switch proto {
-	case pppIPv4:
-		return layers.LayerTypeIPv4, b
-	case pppIPv6:
-		return layers.LayerTypeIPv6, b
-	}
-	return 0, nil
-}
-
 // greInner opens the GRE payloads gopacket's layers do not: PPP (PPTP's
-// enhanced GRE) and ERSPAN, whose type I has no header of its own (a GRE
+// enhanced GRE, where Zeek takes the address and control bytes to be there
+// and reads the protocol after them) and ERSPAN, whose type I has no header of its own (a GRE
 // header without a sequence number), type II eight bytes and type III
 // twelve, and eight more when its O flag says a platform subheader follows.
 func greInner(g *layers.GRE) (gopacket.LayerType, []byte) {
 	b := g.Payload
 	switch g.Protocol {
 	case layers.EthernetTypePPP:
-		return ppp(b)
+		if len(b) < 4 {
+			return 0, nil
+		}
+		return pppProto(b[2:])
 	case greERSPAN:
 		if g.SeqPresent {
 			if len(b) < 8 {

@@ -72,7 +72,7 @@ func TestReaderEncapsulations(t *testing.T) {
 		{"IPv6 in UDP off 3544, no Teredo address", etherFrame(0x0800, udpOver(3797, 32900, ip6plain)), ""},
 		{"Teredo, IPv6 longer than the datagram", etherFrame(0x0800, udpOver(50000, portTeredo, ip6plain[:len(ip6plain)-1])), ""},
 		{"PPTP: enhanced GRE, PPP", etherFrame(0x0800, gre(0x3001, 0x880b, 8, append([]byte{0xff, 0x03, 0x00, 0x21}, ip4...))), w4},
-		{"PPTP: PPP without address and control, protocol compressed", etherFrame(0x0800, gre(0x3001, 0x880b, 8, append([]byte{0x21}, ip4...))), w4},
+		{"PPTP: PPP without address and control", etherFrame(0x0800, gre(0x3001, 0x880b, 8, append([]byte{0x00, 0x21}, ip4...))), ""},
 		{"PPTP: PPP control protocol", etherFrame(0x0800, gre(0x3001, 0x880b, 8, append([]byte{0xff, 0x03, 0xc0, 0x21}, ip4...))), ""},
 		{"ERSPAN type I", etherFrame(0x0800, gre(0x0000, greERSPAN, 0, etherFrame(0x0800, ip4))), w4},
 		{"ERSPAN type II", etherFrame(0x0800, gre(0x1000, greERSPAN, 4+8, etherFrame(0x0800, ip4))), w4},

@@ -98,7 +98,7 @@ func (d *decoder) layers() []gopacket.DecodingLayer {
 
 // knownLink reports whether the Reader decodes frames of link type lt.
 func knownLink(lt layers.LinkType) bool {
-	return firstLayer(lt, nil) != gopacket.LayerTypeZero
+	return firstLayer(lt, nil) != gopacket.LayerTypeZero || otherLink(lt)
 }
 
 // firstLayer is the layer a frame of link type lt starts with; for the raw
@@ -131,7 +131,11 @@ func (d *decoder) decode(lt layers.LinkType, frame []byte, rec *Record, checksum
 	if r, ok := d.fast(lt, frame, rec, checksums); ok {
 		return r
 	}
-	return d.decodeFrom(firstLayer(lt, frame), frame, rec, checksums, 0)
+	first := firstLayer(lt, frame)
+	if first == gopacket.LayerTypeZero {
+		return d.decodeLink(lt, frame, rec, checksums)
+	}
+	return d.decodeFrom(first, frame, rec, checksums, 0)
 }
 
 // maxNesting bounds how many tunnels decodeFrom opens inside one another.
