@@ -95,7 +95,9 @@ func greInner(g *layers.GRE) (gopacket.LayerType, []byte) {
 		if len(b) < 4 {
 			return 0, nil
 		}
-		return pppProto(b[2:])
+		if first, inner := pppProto(b[2:]); first != layers.LayerTypeMPLS {
+			return first, inner // Zeek takes only IPv4 and IPv6 from PPTP
+		}
 	case greERSPAN:
 		if g.SeqPresent {
 			if len(b) < 8 {

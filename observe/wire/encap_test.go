@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"testing"
 	"time"
+
+	"github.com/gopacket/gopacket/layers"
 )
 
 // Frame builders for the encapsulation tests.
@@ -73,6 +75,7 @@ func TestReaderEncapsulations(t *testing.T) {
 		{"Teredo, IPv6 longer than the datagram", etherFrame(0x0800, udpOver(50000, portTeredo, ip6plain[:len(ip6plain)-1])), ""},
 		{"PPTP: enhanced GRE, PPP", etherFrame(0x0800, gre(0x3001, 0x880b, 8, append([]byte{0xff, 0x03, 0x00, 0x21}, ip4...))), w4},
 		{"PPTP: PPP without address and control", etherFrame(0x0800, gre(0x3001, 0x880b, 8, append([]byte{0x00, 0x21}, ip4...))), ""},
+		{"PPTP: MPLS in PPP", etherFrame(0x0800, gre(0x3001, 0x880b, 8, append([]byte{0xff, 0x03, 0x02, 0x81, 0, 0, 0x01, 64}, ip4...))), ""},
 		{"PPTP: PPP control protocol", etherFrame(0x0800, gre(0x3001, 0x880b, 8, append([]byte{0xff, 0x03, 0xc0, 0x21}, ip4...))), ""},
 		{"ERSPAN type I", etherFrame(0x0800, gre(0x0000, greERSPAN, 0, etherFrame(0x0800, ip4))), w4},
 		{"ERSPAN type II", etherFrame(0x0800, gre(0x1000, greERSPAN, 4+8, etherFrame(0x0800, ip4))), w4},
@@ -91,5 +94,20 @@ func TestReaderEncapsulations(t *testing.T) {
 				t.Errorf("read %q (stats %+v), want %s", got, st, tt.want)
 			}
 		})
+	}
+}
+
+// TestArubaGRE checks the GRE protocol types taken for Aruba's 802.11.
+func TestArubaGRE(t *testing.T) {
+	for _, tt := range []struct {
+		proto uint16
+		want  bool
+	}{
+		{0x8200, true}, {0x8240, true}, {0x82f0, true}, {0x8201, false}, {0x8300, true}, {0x8370, true},
+		{0x8380, false}, {0x83f0, false}, {0x9000, true}, {0x9010, false}, {0x0800, false}, {0x6558, false},
+	} {
+		if got := arubaGRE(layers.EthernetType(tt.proto)); got != tt.want {
+			t.Errorf("arubaGRE(%#04x) = %v, want %v", tt.proto, got, tt.want)
+		}
 	}
 }
