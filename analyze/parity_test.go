@@ -150,6 +150,13 @@ var bareProtocolPorts = map[string][]uint16{
 	"xmpp":       {5222, 5269},
 }
 
+// bareAlsoLoads are the other protocol scripts a protocol's scripts load
+// (FTP's gridftp.zeek loads SSL's, WebSocket's main.zeek HTTP's).
+var bareAlsoLoads = map[string][]string{
+	"ftp":       {"ssl"},
+	"websocket": {"http"},
+}
+
 var redefPorts = regexp.MustCompile(`likely_server_ports \+= \{([^}]*)\}`)
 
 // bareServerPorts is likely_server_ports for a bare-mode run whose test
@@ -167,8 +174,12 @@ func bareServerPorts(settings string) func(uint16) bool {
 	for _, part := range strings.Split(settings, ";") {
 		part = strings.TrimSpace(part)
 		if proto, ok := strings.CutPrefix(part, "@load base/protocols/"); ok {
-			for _, p := range bareProtocolPorts[strings.TrimSuffix(proto, "/main")] {
-				m[p] = true
+			// Any script of a protocol's directory loads its main.
+			proto, _, _ = strings.Cut(proto, "/")
+			for _, q := range append([]string{proto}, bareAlsoLoads[proto]...) {
+				for _, p := range bareProtocolPorts[q] {
+					m[p] = true
+				}
 			}
 		}
 	}
@@ -197,6 +208,8 @@ func TestBareServerPorts(t *testing.T) {
 		{"-", nil, []uint16{80, 443, 22}},
 		{"@load base/protocols/http", []uint16{80, 8080}, []uint16{443}},
 		{"@load base/protocols/ldap/main; @load base/protocols/krb", []uint16{389, 3268, 88}, []uint16{80}},
+		{"@load base/protocols/ftp/gridftp", []uint16{21, 2811, 443}, []uint16{80}},
+		{"@load base/protocols/websocket", []uint16{80, 8080}, []uint16{22}},
 		{"@load base/protocols/conn; redef likely_server_ports += { 524/tcp, 1234/tcp }", []uint16{524, 1234}, []uint16{80}},
 	}
 	for _, tt := range tests {
