@@ -119,22 +119,42 @@ func TestZeekParity(t *testing.T) {
 }
 
 // bareProtocolPorts are the TCP ports that Zeek's protocol scripts register
-// their analyzers for (scripts/base/protocols/*/main.zeek), which make up
-// likely_server_ports in bare mode (-b), where only loaded scripts count.
+// their analyzers for (Analyzer::register_for_ports in
+// scripts/base/protocols/*/main.zeek, as of a13de64fbb; POP3's is
+// registered by its analyzer), which make up likely_server_ports in bare
+// mode (-b), where only loaded scripts count.
 var bareProtocolPorts = map[string][]uint16{
-	"http":       {80, 81, 631, 1080, 3128, 8000, 8080, 8888},
-	"ssl":        {443, 465, 563, 585, 614, 636, 989, 990, 992, 993, 995, 5223},
-	"ftp":        {21, 2811},
-	"ssh":        {22},
-	"pop3":       {110},
+	"dce-rpc":    {135},
+	"dnp3":       {20000},
 	"dns":        {53},
-	"postgresql": {5432},
-	"mysql":      {1434, 3306},
-	"irc":        {6666, 6667, 6668, 6669},
-	"xmpp":       {5222, 5269},
-	"smtp":       {25, 587},
+	"finger":     {79},
+	"ftp":        {21, 2811},
+	"http":       {80, 81, 631, 1080, 3128, 8000, 8080, 8888},
 	"imap":       {143},
+	"irc":        {6666, 6667, 6668, 6669},
+	"krb":        {88},
+	"ldap":       {389, 3268},
+	"modbus":     {502},
+	"mqtt":       {1883},
+	"mysql":      {1434, 3306},
+	"pop3":       {110},
+	"postgresql": {5432},
+	"rdp":        {3389},
+	"redis":      {6379},
+	"smb":        {139, 445},
+	"smtp":       {25, 587},
+	"socks":      {1080},
+	"ssh":        {22},
+	"ssl":        {443, 465, 563, 585, 614, 636, 989, 990, 992, 993, 995, 5223},
 	"syslog":     {514},
+	"xmpp":       {5222, 5269},
+}
+
+// bareAlsoLoads are the other protocol scripts a protocol's scripts load
+// (FTP's gridftp.zeek loads SSL's, WebSocket's main.zeek HTTP's).
+var bareAlsoLoads = map[string][]string{
+	"ftp":       {"ssl"},
+	"websocket": {"http"},
 }
 
 var redefPorts = regexp.MustCompile(`likely_server_ports \+= \{([^}]*)\}`)
@@ -154,10 +174,55 @@ func bareServerPorts(settings string) func(uint16) bool {
 	for _, part := range strings.Split(settings, ";") {
 		part = strings.TrimSpace(part)
 		if proto, ok := strings.CutPrefix(part, "@load base/protocols/"); ok {
-			for _, p := range bareProtocolPorts[strings.TrimSuffix(proto, "/main")] {
-				m[p] = true
+			// Any script of a protocol's directory loads its main.
+			proto, _, _ = strings.Cut(proto, "/")
+			for _, q := range append([]string{proto}, bareAlsoLoads[proto]...) {
+				for _, p := range bareProtocolPorts[q] {
+					m[p] = true
+				}
 			}
 		}
 	}
 	return func(p uint16) bool { return m[p] }
+}
+
+// TestDefaultServerPortHasZeeks checks that the likely server ports of a
+// run without -b, which loads every protocol script, are all in
+// DefaultServerPort.
+func TestDefaultServerPortHasZeeks(t *testing.T) {
+	for proto, ports := range bareProtocolPorts {
+		for _, p := range ports {
+			if !DefaultServerPort(p) {
+				t.Errorf("DefaultServerPort(%d) is false; Zeek's %s script registers it", p, proto)
+			}
+		}
+	}
+}
+
+// TestBareServerPorts checks likely_server_ports for bare-mode settings.
+func TestBareServerPorts(t *testing.T) {
+	tests := []struct {
+		settings string
+		yes, no  []uint16
+	}{
+		{"-", nil, []uint16{80, 443, 22}},
+		{"@load base/protocols/http", []uint16{80, 8080}, []uint16{443}},
+		{"@load base/protocols/ldap/main; @load base/protocols/krb", []uint16{389, 3268, 88}, []uint16{80}},
+		{"@load base/protocols/ftp/gridftp", []uint16{21, 2811, 443}, []uint16{80}},
+		{"@load base/protocols/websocket", []uint16{80, 8080}, []uint16{22}},
+		{"@load base/protocols/conn; redef likely_server_ports += { 524/tcp, 1234/tcp }", []uint16{524, 1234}, []uint16{80}},
+	}
+	for _, tt := range tests {
+		f := bareServerPorts(tt.settings)
+		for _, p := range tt.yes {
+			if !f(p) {
+				t.Errorf("%q: port %d not a server port", tt.settings, p)
+			}
+		}
+		for _, p := range tt.no {
+			if f(p) {
+				t.Errorf("%q: port %d a server port", tt.settings, p)
+			}
+		}
+	}
 }

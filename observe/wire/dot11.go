@@ -9,8 +9,11 @@ import (
 
 // arubaGRE reports whether a GRE protocol type is one of Aruba's, which
 // carry an 802.11 frame from an access point to its controller: 0x8200 to
-// 0x82f0 in steps of 0x10, as Zeek registers them.
-func arubaGRE(p layers.EthernetType) bool { return p&0xff0f == 0x8200 }
+// 0x82f0 and 0x8300 to 0x8370 in steps of 0x10, and 0x9000, as Zeek's GRE
+// analyzer takes them.
+func arubaGRE(p layers.EthernetType) bool {
+	return p&0xff0f == 0x8200 || (p&0xff0f == 0x8300 && p <= 0x8370) || p == 0x9000
+}
 
 // inner is an IP packet found inside a frame, to be decoded at depth.
 type inner struct {

@@ -71,6 +71,8 @@ func (d *decoder) init() {
 	for _, first := range []gopacket.LayerType{
 		layers.LayerTypeEthernet, layers.LayerTypeLinuxSLL, layers.LayerTypeLinuxSLL2,
 		layers.LayerTypeLoopback, layers.LayerTypeIPv4, layers.LayerTypeIPv6, layers.LayerTypeGRE,
+		// What a tunnel of tunnel's may hold (see etherLayer).
+		layers.LayerTypeDot1Q, layers.LayerTypeMPLS, layers.LayerTypePPPoE,
 	} {
 		p := gopacket.NewDecodingLayerParser(first)
 		p.IgnoreUnsupported = true
@@ -96,7 +98,7 @@ func (d *decoder) layers() []gopacket.DecodingLayer {
 
 // knownLink reports whether the Reader decodes frames of link type lt.
 func knownLink(lt layers.LinkType) bool {
-	return firstLayer(lt, nil) != gopacket.LayerTypeZero
+	return firstLayer(lt, nil) != gopacket.LayerTypeZero || otherLink(lt)
 }
 
 // firstLayer is the layer a frame of link type lt starts with; for the raw
@@ -129,7 +131,11 @@ func (d *decoder) decode(lt layers.LinkType, frame []byte, rec *Record, checksum
 	if r, ok := d.fast(lt, frame, rec, checksums); ok {
 		return r
 	}
-	return d.decodeFrom(firstLayer(lt, frame), frame, rec, checksums, 0)
+	first := firstLayer(lt, frame)
+	if first == gopacket.LayerTypeZero {
+		return d.decodeLink(lt, frame, rec, checksums)
+	}
+	return d.decodeFrom(first, frame, rec, checksums, 0)
 }
 
 // maxNesting bounds how many tunnels decodeFrom opens inside one another.
@@ -205,8 +211,9 @@ const (
 )
 
 // tunnel finds, where the parser stopped, a tunnel that gopacket's layers
-// do not open: 802.1ah provider backbone bridging, GRE in UDP and AYIYA. It
-// returns the first layer inside and its bytes, or nil.
+// do not open: 802.1ah provider backbone bridging, VN-Tag, LLC SNAP, GRE in
+// UDP, AYIYA, Teredo, and in GRE, PPP and ERSPAN. It returns the first
+// layer inside and its bytes, or nil.
 func (d *decoder) tunnel() (gopacket.LayerType, []byte) {
 	if len(d.decoded) == 0 {
 		return 0, nil
@@ -217,14 +224,23 @@ func (d *decoder) tunnel() (gopacket.LayerType, []byte) {
 		if d.decoded[len(d.decoded)-1] == layers.LayerTypeDot1Q {
 			typ, b = d.dot1q.Type, d.dot1q.Payload
 		}
-		if typ == 0x88e7 && len(b) >= 4+14 { // I-TAG, then the customer's frame
+		switch {
+		case typ == 0x88e7 && len(b) >= 4+14: // I-TAG, then the customer's frame
 			return layers.LayerTypeEthernet, b[4:]
+		case typ == ethVNTag:
+			return vnTag(b)
+		case typ == ethLLC && d.decoded[len(d.decoded)-1] == layers.LayerTypeEthernet:
+			return llcSNAP(b)
 		}
+	case layers.LayerTypeGRE:
+		return greInner(&d.gre)
 	case layers.LayerTypeUDP:
 		b := d.udp.Payload
 		switch {
 		case d.udp.DstPort == portGREinUDP || d.udp.SrcPort == portGREinUDP:
 			return layers.LayerTypeGRE, b
+		case d.udp.DstPort == portTeredo || d.udp.SrcPort == portTeredo:
+			return teredo(b, true)
 		case d.udp.DstPort == portAYIYA || d.udp.SrcPort == portAYIYA:
 			if len(b) < 8 {
 				return 0, nil
@@ -241,6 +257,8 @@ func (d *decoder) tunnel() (gopacket.LayerType, []byte) {
 			case 41:
 				return layers.LayerTypeIPv6, b[n:]
 			}
+		default:
+			return teredo(b, false)
 		}
 	}
 	return 0, nil

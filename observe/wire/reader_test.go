@@ -317,6 +317,13 @@ func FuzzReader(f *testing.F) {
 	if b, err := os.ReadFile(filepath.Join(gopacketTests, "le", "test001.pcapng")); err == nil {
 		f.Add(b)
 	}
+	// The link types of decodeLink and the encapsulations of tunnel.
+	f.Add(pcapFile(binary.LittleEndian, magicMicro, 9, [][]byte{append([]byte{0xff, 0x03, 0x00, 0x21}, p.Data...)}, []time.Time{t0}))
+	f.Add(pcapFile(binary.LittleEndian, magicMicro, 239, [][]byte{append([]byte{2, 0, 0, 1, 8, 0, 1, 0, 0, 0, 0, 0, byte(4 + len(p.Data)), 0, 9, 0}, p.Data...)}, []time.Time{t0}))
+	f.Add(pcapFile(binary.LittleEndian, magicMicro, 127, [][]byte{append(append([]byte{0, 0, 8, 0, 0, 0, 0, 0, 0x08, 0x01}, make([]byte, 22)...), append([]byte{0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00}, p.Data...)...)}, []time.Time{t0}))
+	teredo := seg{src: "[2001:0:4137:9e50::1]:1", dst: "[2001:db8::2]:2", flags: SYN}.ipv6()
+	f.Add(pcapFile(binary.LittleEndian, magicMicro, linkEthernet, [][]byte{etherFrame(0x0800, udpOver(3797, 32900, teredo)),
+		etherFrame(ethVNTag, append([]byte{0, 0, 0, 0x33, 0x08, 0x00}, p.Data...))}, []time.Time{t0, t0}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := NewReader(bytes.NewReader(b))
 		if err != nil {
