@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"strings"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -99,6 +100,30 @@ func (d *decoder) layers() []gopacket.DecodingLayer {
 // knownLink reports whether the Reader decodes frames of link type lt.
 func knownLink(lt layers.LinkType) bool {
 	return firstLayer(lt, nil) != gopacket.LayerTypeZero || otherLink(lt)
+}
+
+// readLinks names the link types knownLink takes, as tcpdump's LINKTYPE_
+// names do, for the error that refuses another (TestReadLinks checks that
+// the two agree).
+var readLinks = []struct {
+	lt   layers.LinkType
+	name string
+}{
+	{0, "NULL"}, {1, "ETHERNET"}, {9, "PPP"}, {10, "FDDI"}, {12, "RAW (BSD)"}, {14, "RAW (BSD)"},
+	{50, "PPP_HDLC"}, {101, "RAW"}, {105, "IEEE802_11"}, {108, "LOOP"}, {113, "LINUX_SLL"},
+	{127, "IEEE802_11_RADIOTAP"}, {228, "IPV4"}, {229, "IPV6"}, {239, "NFLOG"}, {276, "LINUX_SLL2"},
+}
+
+// readLinkNames lists readLinks as "NAME number".
+func readLinkNames() string {
+	var b strings.Builder
+	for i, l := range readLinks {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s %d", l.name, uint32(l.lt))
+	}
+	return b.String()
 }
 
 // firstLayer is the layer a frame of link type lt starts with; for the raw

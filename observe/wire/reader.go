@@ -173,7 +173,7 @@ func NewReader(r io.Reader) (*Reader, error) {
 	pr.SetSnaplen(maxSnap)
 	lt := pr.LinkType()
 	if !knownLink(lt) {
-		return nil, fmt.Errorf("read pcap header: link type %d (%v) is not read (expected ETHERNET 1, RAW 101, IPV4 228, IPV6 229, NULL 0, LOOP 108, LINUX_SLL 113 or LINUX_SLL2 276)", uint32(lt), lt)
+		return nil, fmt.Errorf("read pcap header: link type %d (%v) is not read (expected one of %s)", uint32(lt), lt, readLinkNames())
 	}
 	if gzipped {
 		rd.next = func() ([]byte, gopacket.CaptureInfo, []string, error) {
