@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"runtime/debug"
 	"time"
+
+	"github.com/gopacket/gopacket/layers"
 )
 
 // Each calls fn with each record Next would return, in the same order and
@@ -56,39 +58,63 @@ func (r *Reader) eachMapped(fn func(*Record) bool) (more bool) {
 }
 
 // fastRecord decodes the next record of the mapped file into r.rec when it
-// is the common one: a whole record of a little-endian file, holding a
-// frame that decode's fast path takes (a TCP segment in plain IPv4 or
-// IPv6). It reports false, having read nothing, for any other, which
-// nextRecord then reads: what it gives is what nextRecord would.
+// is the common one: a whole record of a little-endian pcap file, or a
+// pcapng packet block read in place (ngRecords.packet), holding a frame
+// that decode's fast path takes (a TCP segment in plain IPv4 or IPv6). It
+// reports false, having read nothing, for any other, which nextRecord then
+// reads: what it gives is what nextRecord would.
 func (r *Reader) fastRecord() bool {
-	p := r.pcap
-	if p == nil || p.big || len(r.dec.pending) > 0 || p.off-p.dropped >= dropEvery {
+	if len(r.dec.pending) > 0 {
 		return false
 	}
 	r.reading = r.stats.Records + 1
-	mem, off := p.m.mem, p.off
-	if len(mem)-off < 16 {
+	var w *window
+	var frame []byte
+	var lt layers.LinkType
+	var ts time.Time
+	var comments []string
+	var end int
+	switch p, g := r.pcap, r.ngm; {
+	case p != nil:
+		if p.big || p.off-p.dropped >= dropEvery {
+			return false
+		}
+		mem, off := p.m.mem, p.off
+		if len(mem)-off < 16 {
+			return false
+		}
+		h := mem[off : off+16 : off+16]
+		caplen := binary.LittleEndian.Uint32(h[8:])
+		if caplen > maxSnap || caplen > binary.LittleEndian.Uint32(h[12:]) || len(mem)-off-16 < int(caplen) {
+			return false
+		}
+		end = off + 16 + int(caplen)
+		w, frame, lt = &p.window, mem[off+16:end:end], r.pcapLink
+		// As in header, the product is a uint32.
+		ts = time.Unix(int64(binary.LittleEndian.Uint32(h[0:])), int64(binary.LittleEndian.Uint32(h[4:])*p.nsec)).UTC()
+	case g != nil && g.slow == nil:
+		if g.off-g.dropped >= dropEvery {
+			return false
+		}
+		var ok bool
+		if frame, ts, lt, comments, end, ok = g.packet(); !ok {
+			return false
+		}
+		w = &g.window
+	default:
 		return false
 	}
-	h := mem[off : off+16 : off+16]
-	caplen := binary.LittleEndian.Uint32(h[8:])
-	if caplen > maxSnap || caplen > binary.LittleEndian.Uint32(h[12:]) || len(mem)-off-16 < int(caplen) {
-		return false
-	}
-	end := off + 16 + int(caplen)
 	rec := &r.rec
 	// What the fast path does not set for every packet (IPv6 has no IP
 	// ID).
 	rec.IPID, rec.BadSum, rec.BadIPSum = 0, false, false
-	if res, ok := r.dec.fast(r.pcapLink, mem[off+16:end:end], rec, r.Checksums); !ok || res != resultTCP {
+	if res, ok := r.dec.fast(lt, frame, rec, r.Checksums); !ok || res != resultTCP {
 		return false
 	}
-	p.advance(end)
+	w.advance(end)
 	r.stats.Records++
 	r.stats.TCP++
-	// As in header, the product is a uint32.
-	rec.N, rec.Comments = r.stats.Records, nil
-	rec.Time = time.Unix(int64(binary.LittleEndian.Uint32(h[0:])), int64(binary.LittleEndian.Uint32(h[4:])*p.nsec)).UTC()
+	rec.N, rec.Time, rec.Comments = r.stats.Records, ts, comments
 	if r.icmpSet {
 		rec.ICMP, r.icmpSet = ICMP{}, false
 	}

@@ -98,23 +98,9 @@ func (g *ngRecords) u32(b []byte) uint32 {
 func (g *ngRecords) next() ([]byte, time.Time, layers.LinkType, []string, error) {
 	for g.slow == nil {
 		g.giveBack()
-		mem, off := g.m.mem, g.off
-		if len(mem)-off >= 32 && g.u32(mem[off:]) == ngEnhancedPacket {
-			n := int(g.u32(mem[off+4:]))
-			id := g.u32(mem[off+8:])
-			caplen := int(g.u32(mem[off+20:]))
-			// Whole and of a known interface: the header, the padded
-			// data, the options and the trailing length fit its length.
-			if n <= len(mem)-off && id < uint32(len(g.ifaces)) && caplen <= n && 32+(caplen+3)&^3 <= n {
-				end := off + 28 + (caplen+3)&^3
-				if comments, ok := g.comments(mem[end : off+n-4]); ok {
-					i := &g.ifaces[id]
-					ts := uint64(g.u32(mem[off+12:]))<<32 | uint64(g.u32(mem[off+16:]))
-					data := mem[off+28 : off+28+caplen : off+28+caplen]
-					g.advance(off + n)
-					return data, i.time(ts), i.link, comments, nil
-				}
-			}
+		if data, ts, lt, comments, end, ok := g.packet(); ok {
+			g.advance(end)
+			return data, ts, lt, comments, nil
 		}
 		if err := g.block(); err != nil {
 			if err == errHandOver {
@@ -132,6 +118,31 @@ func (g *ngRecords) next() ([]byte, time.Time, layers.LinkType, []string, error)
 		lt, _ = ci.AncillaryData[0].(layers.LinkType)
 	}
 	return data, ci.Timestamp, lt, opts.Comments, nil
+}
+
+// packet reads the block at off when it is an Enhanced Packet Block read
+// in place: whole, of a known interface, with options pcapgo reads to
+// their end. It returns the packet's data, time, link type and comments,
+// and where the next block starts; ok is false for any other block.
+func (g *ngRecords) packet() (data []byte, ts time.Time, lt layers.LinkType, comments []string, end int, ok bool) {
+	mem, off := g.m.mem, g.off
+	if len(mem)-off < 32 || g.u32(mem[off:]) != ngEnhancedPacket {
+		return nil, time.Time{}, 0, nil, 0, false
+	}
+	n := int(g.u32(mem[off+4:]))
+	id := g.u32(mem[off+8:])
+	caplen := int(g.u32(mem[off+20:]))
+	// The header, the padded data, the options and the trailing length
+	// must fit the block's length.
+	if n > len(mem)-off || id >= uint32(len(g.ifaces)) || caplen > n || 32+(caplen+3)&^3 > n {
+		return nil, time.Time{}, 0, nil, 0, false
+	}
+	if comments, ok = g.comments(mem[off+28+(caplen+3)&^3 : off+n-4]); !ok {
+		return nil, time.Time{}, 0, nil, 0, false
+	}
+	i := &g.ifaces[id]
+	t := uint64(g.u32(mem[off+12:]))<<32 | uint64(g.u32(mem[off+16:]))
+	return mem[off+28 : off+28+caplen : off+28+caplen], i.time(t), i.link, comments, off + n, true
 }
 
 // comments reads a packet's options o as pcapgo does, and returns its
