@@ -205,20 +205,7 @@ func TestMappedShrinks(t *testing.T) {
 }
 
 func shrinks(t *testing.T, file []byte, each bool) {
-	name := filepath.Join(t.TempDir(), "f.pcap")
-	if err := os.WriteFile(name, file, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r, name := fileReader(t, file)
 	if !r.mapped {
 		t.Skip("files are not mapped here")
 	}
@@ -306,12 +293,11 @@ func TestEachStops(t *testing.T) {
 	}
 }
 
-// TestMappedClosedMidway checks that the records after Close, read from the
-// file with read(2), are those the mapping would have given, with bytes
-// that do not lie in the mapping.
-func TestMappedClosedMidway(t *testing.T) {
-	file := manyPackets(t, 50)
-	want := records(t, file)
+// fileReader writes file to disk and returns a Reader of it, mapped where
+// the platform maps files, and the file's name; both are closed when the
+// test ends.
+func fileReader(t *testing.T, file []byte) (*Reader, string) {
+	t.Helper()
 	name := filepath.Join(t.TempDir(), "f.pcap")
 	if err := os.WriteFile(name, file, 0o644); err != nil {
 		t.Fatal(err)
@@ -320,11 +306,22 @@ func TestMappedClosedMidway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	t.Cleanup(func() { f.Close() })
 	r, err := NewReader(f)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { r.Close() })
+	return r, name
+}
+
+// TestMappedClosedMidway checks that the records after Close, read from the
+// file with read(2), are those the mapping would have given, with bytes
+// that do not lie in the mapping.
+func TestMappedClosedMidway(t *testing.T) {
+	file := manyPackets(t, 50)
+	want := records(t, file)
+	r, _ := fileReader(t, file)
 	var b bytes.Buffer
 	for n := 0; ; n++ {
 		if n == 3 {

@@ -238,7 +238,8 @@ func (g *ngRecords) block() error {
 	return nil
 }
 
-// section is the current section's header and interfaces, then b.
+// section is the current section's header and interfaces, then b (none
+// when nil).
 func (g *ngRecords) section(b []byte) [][]byte {
 	return append(append([][]byte{g.shb}, g.idbs...), b)
 }
@@ -260,16 +261,13 @@ func (g *ngRecords) handOver() error {
 	if g.shb == nil {
 		return errNotTaken // the file's first section header
 	}
-	var head bytes.Buffer
-	for _, b := range append([][]byte{g.shb}, g.idbs...) {
-		head.Write(b)
-	}
+	head := bytes.Join(g.section(nil), nil) // copied: the mapping goes
 	f := g.m.file
 	if _, err := f.Seek(int64(g.off), io.SeekStart); err != nil {
 		return fmt.Errorf("read past the mapped file: %w", err)
 	}
 	g.file = &counter{r: f, n: int64(g.off)}
-	ng, err := pcapgo.NewNgReader(io.MultiReader(&head, g.file), pcapgo.NgReaderOptions{WantMixedLinkType: true})
+	ng, err := pcapgo.NewNgReader(io.MultiReader(bytes.NewReader(head), g.file), pcapgo.NgReaderOptions{WantMixedLinkType: true})
 	if err != nil {
 		return err
 	}
