@@ -2,7 +2,6 @@ package lab_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -20,16 +19,7 @@ func inThread(t *testing.T, call func() error, then func()) string {
 	go func() { done <- call() }()
 	time.Sleep(20 * time.Millisecond)
 	then()
-	err := <-done
-	var errno unix.Errno
-	switch {
-	case err == nil:
-		return "ok"
-	case errors.As(err, &errno):
-		return unix.ErrnoName(errno)
-	}
-	t.Fatal(err)
-	return ""
+	return errnoName(<-done)
 }
 
 // timeouts bounds fd's blocking calls, as the lab bounds its own.

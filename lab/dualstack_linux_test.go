@@ -2,7 +2,6 @@ package lab_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -37,16 +36,7 @@ func dualStack(t *testing.T, v6only int) string {
 		t.Fatal(err)
 	}
 	defer unix.Close(c)
-	err = unix.Connect(c, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: sa.(*unix.SockaddrInet6).Port})
-	var errno unix.Errno
-	switch {
-	case err == nil:
-		return "ok"
-	case errors.As(err, &errno):
-		return unix.ErrnoName(errno)
-	}
-	t.Fatal(err)
-	return ""
+	return errnoName(unix.Connect(c, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: sa.(*unix.SockaddrInet6).Port}))
 }
 
 // "socket tcp4" on a tcp6 run is an IPv4 client of a listener bound to
