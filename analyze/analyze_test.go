@@ -383,6 +383,7 @@ func FuzzFilter(f *testing.F) {
 // from the lists.
 func FuzzTracker(f *testing.F) {
 	f.Add(capture(append(append([]pkt{}, handshake...), pkt{3 * time.Millisecond, srv, cli, wire.RST, 501, 0, 0, 0})))
+	f.Add(cutHeaders(capture(handshake), 0, 1))
 	if b, err := os.ReadFile(filepath.Join(parityDir, "traces", "tcp__retransmit-fast009.pcap")); err == nil {
 		f.Add(b)
 	}
@@ -391,6 +392,8 @@ func FuzzTracker(f *testing.F) {
 		if err != nil {
 			return
 		}
+		// The times seen so far: a connection's idle time lies within them.
+		var first, last time.Time
 		tr := NewTracker(Options{Checksums: len(b)%2 == 0}, func(c *Conn) {
 			v := c.Verdict()
 			ok := false
@@ -399,6 +402,9 @@ func FuzzTracker(f *testing.F) {
 			}
 			if !ok || v.Cause.ID == "" || c.ConnState() == "" {
 				t.Fatalf("verdict %+v, state %q", v, c.ConnState())
+			}
+			if v.Idle < 0 || v.Idle > last.Sub(first) {
+				t.Fatalf("idle %v, with the packets seen %v apart", v.Idle, last.Sub(first))
 			}
 			var buf bytes.Buffer
 			if err := WriteJSON(&buf, c); err != nil {
@@ -409,6 +415,12 @@ func FuzzTracker(f *testing.F) {
 			rec, err := r.Next()
 			if err != nil {
 				break
+			}
+			if first.IsZero() || rec.Time.Before(first) {
+				first = rec.Time
+			}
+			if rec.Time.After(last) {
+				last = rec.Time
 			}
 			tr.Add(rec)
 		}

@@ -100,6 +100,8 @@ type Conn struct {
 	over bool
 	// idleEnd is set when the inactivity timer ended this connection.
 	idleEnd bool
+	// cut is set when a segment whose header was cut made it.
+	cut bool
 	// n numbers the connections in the order they began; expire reads
 	// it with the fields above.
 	n       int
@@ -274,7 +276,8 @@ func (c *Conn) Duration() time.Duration { return time.Duration(c.z.last - c.z.st
 // Bytes are the payload bytes each side sent, from sequence numbers.
 func (c *Conn) Bytes() (orig, resp uint64) { return c.z.orig.size(), c.z.resp.size() }
 
-// Packets is the number of packets of the connection.
+// Packets is the number of packets of the connection that were followed:
+// not those whose checksum failed (when checked) or whose header was cut.
 func (c *Conn) Packets() int { return c.pkts }
 
 // Verdict is how the connection ended and why.

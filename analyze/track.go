@@ -95,7 +95,9 @@ func (t *Tracker) Add(rec *wire.Record) {
 	}
 	switch rec.Kind {
 	case wire.KindTCP:
-		t.tcp(rec, now)
+		t.tcp(rec, now, false)
+	case wire.KindTCPCut:
+		t.tcp(rec, now, true)
 	case wire.KindICMP:
 		var k key
 		setKey(&k, rec.ICMP.Src, rec.ICMP.Dst)
@@ -105,7 +107,10 @@ func (t *Tracker) Add(rec *wire.Record) {
 	}
 }
 
-func (t *Tracker) tcp(rec *wire.Record, now int64) {
+// tcp takes a segment. One whose header was cut (cut) is taken as Zeek
+// takes it: it finds or makes its connection, and nothing else of it
+// reaches the connection, not even its time.
+func (t *Tracker) tcp(rec *wire.Record, now int64, cut bool) {
 	if rec.BadIPSum {
 		return // Zeek drops the packet before it reaches a connection
 	}
@@ -127,8 +132,13 @@ func (t *Tracker) tcp(rec *wire.Record, now int64) {
 			}
 		}
 		t.conns.put(c, h)
+		c.cut = cut
+	} else if cut {
+		return
 	}
-	c.packet(rec, now, t.opts.Checksums)
+	if !cut {
+		c.packet(rec, now, t.opts.Checksums)
+	}
 	c.deadline = c.z.deadline()
 	t.timers.schedule(c, c.deadline)
 }
@@ -148,7 +158,10 @@ func (t *Tracker) newConn(p *wire.Packet, now int64, k key, h uint64) *Conn {
 	}
 	t.seq++
 	c := t.pool.get()
-	c.n, c.k, c.h, c.idleRST = t.seq, k, h, t.opts.IdleRST.Nanoseconds()
+	// lastPkt starts at the first packet, also for a connection whose
+	// packets all fail their checksum or have their header cut, so
+	// that its idle time is counted from when it was seen.
+	c.n, c.k, c.h, c.idleRST, c.lastPkt = t.seq, k, h, t.opts.IdleRST.Nanoseconds(), now
 	if t.opts.KeepPackets > 0 {
 		c.kept = &keeper{max: t.opts.KeepPackets}
 	}

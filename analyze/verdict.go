@@ -51,6 +51,7 @@ const (
 	CauseUnreachable   = "unreachable"
 	CauseOpen          = "capture-ended"
 	CauseInactive      = "inactive"
+	CauseHeaderCut     = "header-cut"
 )
 
 // Cause is why a connection ended, with what the verdict rests on.
@@ -278,6 +279,12 @@ func verdict(c *Conn, now int64, evidence *evidenceBlocks) Verdict {
 		}
 		cause(CauseKeepalive, conf, fmt.Sprintf("keepalive probes unanswered: the %s vanished, and the %s's kernel gives up with ETIMEDOUT (a window probe looks the same)", name(e.peer), name(e)),
 			fmt.Sprintf("the %s's last %d segments were keepalive probes (one byte before its next sequence number) with no answer", name(e), e.kaTail))
+	case c.cut && c.pkts == 0:
+		// Only segments whose header was cut, which Zeek takes the
+		// connection from and no further (Tracker.tcpCut).
+		v.How, v.By = HowOpen, ByNone
+		cause(CauseHeaderCut, ConfidenceHigh, "nothing of it can be followed: the capture cut the TCP header of each of its segments",
+			"its segments' addresses, ports and flags were captured, not the rest of their TCP headers")
 	case c.idleEnd:
 		v.How, v.By = HowOpen, ByNone
 		cause(CauseInactive, ConfidenceHigh, "idle past Zeek's inactivity timeout: the record ends here, and later packets of the 4-tuple start a new one",

@@ -50,8 +50,7 @@ func CaptureHTML(w io.Writer, conns []*analyze.Conn, o CaptureOptions) error {
 		p.f("; <span class=\"v-differs\">%d drawn, %d more chosen and not drawn</span>: the page is bounded to %d connections", len(conns), o.Chosen-len(conns), len(conns))
 	}
 	st := o.Stats
-	p.f("</p>\n<p class=\"muted\">records: %d (TCP %d, ICMP errors %d, other %d, fragments %d, damaged %d)</p>\n",
-		st.Records, st.TCP, st.ICMP, st.Other, st.Fragment, st.Damaged)
+	p.f("</p>\n<p class=\"muted\">%s</p>\n", e(st.RecordLine()))
 	if l := st.FragmentLine(); l != "" {
 		p.f("<p class=\"muted\">%s</p>\n", e(l))
 	}

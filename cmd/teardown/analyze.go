@@ -199,8 +199,7 @@ Flags:
 			werr = err
 		}
 		sum.Write(out)
-		fmt.Fprintf(out, "records: %d (TCP %d, ICMP errors %d, other %d, fragments %d, damaged %d)\n",
-			st.Records, st.TCP, st.ICMP, st.Other, st.Fragment, st.Damaged)
+		fmt.Fprintln(out, st.RecordLine())
 		if l := st.FragmentLine(); l != "" {
 			fmt.Fprintln(out, l)
 		}

@@ -29,6 +29,7 @@ type result uint8
 const (
 	resultOther result = iota
 	resultTCP
+	resultTCPCut
 	resultICMP
 	resultFragment
 	resultDamaged
@@ -324,10 +325,20 @@ func (d *decoder) tcpRecord(net gopacket.LayerType, rec *Record, checksums bool)
 	default:
 		return resultDamaged
 	}
-	if seglen < hlen {
+	if seglen < 20 {
 		return resultDamaged
 	}
-	d.fillTCP(rec, src, dst, ip, ip[len(ip)-captured:], seglen, hlen, checksums)
+	seg := ip[len(ip)-captured:]
+	if t.cut || seglen < hlen {
+		// Zeek's TCP analyzer: the connection is found or made from
+		// the first 20 bytes (InitConnKey needs no more), and then
+		// ExtractTCP_Header gives up on the segment ("truncated_header",
+		// "bad_TCP_header_len"). rec.TCP says what the 20 bytes say.
+		d.fillTCP(rec, src, dst, ip, seg, 20, 20, false)
+		rec.Kind, rec.BadSum = KindTCPCut, rec.BadIPSum
+		return resultTCPCut
+	}
+	d.fillTCP(rec, src, dst, ip, seg, seglen, hlen, checksums)
 	return resultTCP
 }
 
@@ -516,8 +527,13 @@ var errShort = fmt.Errorf("header cut short: %w", ErrTruncated)
 // tcpHeader splits a TCP segment into header and payload, as a
 // DecodingLayer that, unlike gopacket's, does not parse the options: the
 // verdicts need none of them, and parsing them was most of the decoding time.
+//
+// A segment of which only the first 20 bytes are there, or whose data
+// offset is below 20, decodes with cut set and those 20 bytes as its
+// header: Zeek takes the connection from them (tcpRecord).
 type tcpHeader struct {
 	header, payload []byte
+	cut             bool
 }
 
 func (t *tcpHeader) DecodeFromBytes(b []byte, df gopacket.DecodeFeedback) error {
@@ -526,12 +542,9 @@ func (t *tcpHeader) DecodeFromBytes(b []byte, df gopacket.DecodeFeedback) error 
 		return errShort
 	}
 	off := int(b[12]>>4) * 4
-	if off < 20 {
-		return fmt.Errorf("TCP data offset %d (at least 20): %w", off, ErrBadHeader)
-	}
-	if off > len(b) {
-		df.SetTruncated()
-		return errShort
+	t.cut = off < 20 || off > len(b)
+	if t.cut {
+		off = 20
 	}
 	t.header, t.payload = b[:off], b[off:]
 	return nil

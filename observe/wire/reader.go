@@ -23,6 +23,13 @@ type Kind uint8
 const (
 	KindTCP  Kind = iota + 1 // a TCP segment, in Record.TCP
 	KindICMP                 // an ICMP or ICMPv6 error that quotes a TCP segment, in Record.ICMP
+	// KindTCPCut is a TCP segment whose header's first 20 bytes were
+	// captured but not the rest of it: the snap length, the IP length or
+	// a data offset below 20 leaves no room for the header the data
+	// offset gives. Record.TCP holds what those 20 bytes say (ports,
+	// sequence numbers, flags, window), with Len 0. Zeek creates a
+	// connection for such a segment and goes no further with it.
+	KindTCPCut
 )
 
 // Record is one packet a Reader decoded: a TCP segment or an ICMP error
@@ -32,7 +39,7 @@ type Record struct {
 	// N is the record's number in the file, counting from 1, for messages.
 	N    int
 	Time time.Time
-	// TCP is the segment (KindTCP). Its Data is the innermost IP packet and
+	// TCP is the segment (KindTCP, KindTCPCut). Its Data is the innermost IP packet and
 	// is valid only until the next call to Next or Close, and only while
 	// the Reader is in use: it may lie in the mapped file.
 	TCP Packet
@@ -54,6 +61,7 @@ type Record struct {
 type Stats struct {
 	Records  int // records in the file
 	TCP      int // returned as KindTCP
+	TCPCut   int // returned as KindTCPCut
 	ICMP     int // returned as KindICMP
 	Other    int // other traffic: ARP, UDP, ICMP that quotes no TCP, ...
 	Fragment int // IP fragments held for reassembly (the one completing a datagram counts as what it holds)
@@ -362,6 +370,12 @@ func (r *Reader) count(res result) bool {
 			r.rec.ICMP, r.icmpSet = ICMP{}, false
 		}
 		return true
+	case resultTCPCut:
+		r.stats.TCPCut++
+		if r.icmpSet {
+			r.rec.ICMP, r.icmpSet = ICMP{}, false
+		}
+		return true
 	case resultICMP:
 		r.stats.ICMP++
 		r.rec.TCP, r.icmpSet = Packet{}, true
@@ -415,8 +429,8 @@ func (r *Reader) Pcapng() bool { return r.ng }
 
 // ReadPcap reads a whole pcap or pcapng file and returns its TCP segments in
 // file order, each with its own copy of Data. It is for small files (tests,
-// the lab's own captures); Reader streams. A damaged record or file is an
-// error here.
+// the lab's own captures); Reader streams. A damaged record or file, or a
+// segment whose TCP header was cut, is an error here.
 func ReadPcap(r io.Reader) ([]Packet, error) {
 	rd, err := NewReader(r)
 	if err != nil {
@@ -443,6 +457,9 @@ func ReadPcap(r io.Reader) ([]Packet, error) {
 	}
 	if st.Damaged > 0 {
 		return nil, fmt.Errorf("read capture: %d damaged records: %w", st.Damaged, ErrBadHeader)
+	}
+	if st.TCPCut > 0 {
+		return nil, fmt.Errorf("read capture: %d TCP segments with their header cut: %w", st.TCPCut, ErrTruncated)
 	}
 	return pkts, nil
 }

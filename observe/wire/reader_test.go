@@ -50,7 +50,7 @@ func readAll(t testing.TB, file []byte) ([]string, Stats) {
 func TestReaderSkipsDamaged(t *testing.T) {
 	pkts := testPackets(t)
 	bad := bytes.Clone(pkts[0].Data)
-	bad[32] = 0xf0 // TCP data offset 60 in a 20-byte segment
+	binary.BigEndian.PutUint16(bad[2:], 20+19) // a TCP segment of 19 bytes
 	t0 := pkts[0].Time
 	file := pcapFile(binary.LittleEndian, magicNano, linkRaw, [][]byte{pkts[0].Data, bad, pkts[1].Data}, []time.Time{t0, t0, t0})
 	got, st := readAll(t, file)
@@ -447,5 +447,90 @@ func TestReaderArubaGRE(t *testing.T) {
 	}
 	if st := r.Stats(); st.Records != 3 || st.TCP != 3 || st.Other != 1 {
 		t.Errorf("stats %+v, want 3 records, 3 TCP, 1 other (the protected frame)", st)
+	}
+}
+
+// TestReaderTCPCut checks that a segment whose first 20 bytes of TCP header
+// were captured, but not the header its data offset gives, is returned as
+// KindTCPCut with what those 20 bytes say, by Next and by Each; that one with
+// fewer than 20 bytes is damaged; and that the whole segment is KindTCP.
+func TestReaderTCPCut(t *testing.T) {
+	syn4 := seg{src: "198.18.0.1:41234", dst: "198.18.0.2:443", flags: SYN, seq: 1000, win: 65495, opts: 20}.ipv4()
+	synack6 := seg{src: "[2001:db8::2]:443", dst: "[2001:db8::1]:41234", flags: SYN | ACK, seq: 7000, ack: 1001, win: 65483, opts: 20}.ipv6()
+	offset := func(b []byte, tcpAt int, words byte) []byte {
+		b = bytes.Clone(b)
+		b[tcpAt+12] = words<<4 | b[tcpAt+12]&0x0f
+		return b
+	}
+	ipLen := func(b []byte, n int) []byte {
+		b = bytes.Clone(b)
+		binary.BigEndian.PutUint16(b[2:], uint16(n))
+		return b
+	}
+	tests := []struct {
+		name  string
+		frame []byte
+		want  Kind // 0: damaged
+	}{
+		{"whole", syn4, KindTCP},
+		{"snap length inside the options", syn4[:20+30], KindTCPCut},
+		{"snap length right after the 20 bytes", syn4[:20+20], KindTCPCut},
+		{"data offset 12", offset(syn4, 20, 3), KindTCPCut},
+		{"data offset 60, past what was captured", offset(syn4, 20, 15), KindTCPCut},
+		{"IP length 30 bytes short of the data offset", ipLen(syn4, 20+30), KindTCPCut},
+		{"IPv6, snap length inside the options", synack6[:40+24], KindTCPCut},
+		{"19 bytes of TCP captured", syn4[:20+19], 0},
+		{"IP length leaves 19 bytes of TCP", ipLen(syn4, 20+19), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			file := pcapFile(binary.LittleEndian, magicNano, linkRaw, [][]byte{tt.frame}, []time.Time{time.Unix(1, 0)})
+			whole, err := Decode(syn4)
+			if tt.frame[0]>>4 == 6 {
+				whole, err = Decode(synack6)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			check := func(how string, rec *Record, st Stats) {
+				t.Helper()
+				if tt.want == 0 {
+					if rec != nil || st.Damaged != 1 {
+						t.Errorf("%s: got %v, stats %+v; want one damaged record", how, rec, st)
+					}
+					return
+				}
+				if rec == nil {
+					t.Fatalf("%s: no record, stats %+v", how, st)
+				}
+				if rec.Kind != tt.want || (tt.want == KindTCPCut) != (st.TCPCut == 1) || st.Damaged != 0 {
+					t.Errorf("%s: kind %d, stats %+v; want kind %d", how, rec.Kind, st, tt.want)
+				}
+				p, w := rec.TCP, whole
+				if tt.want == KindTCPCut {
+					w.Len = 0
+				}
+				if p.Src != w.Src || p.Dst != w.Dst || p.Seq != w.Seq || p.Ack != w.Ack || p.Flags != w.Flags || p.Win != w.Win || p.Len != w.Len {
+					t.Errorf("%s: got %v, want %v", how, p, w)
+				}
+			}
+			r, err := NewReader(bytes.NewReader(file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec, err := r.Next()
+			if err != nil {
+				rec = nil
+			}
+			check("Next", rec, r.Stats())
+			m, _ := fileReader(t, file)
+			var got *Record
+			m.Each(func(rec *Record) bool {
+				c := *rec
+				got = &c
+				return true
+			})
+			check("Each", got, m.Stats())
+		})
 	}
 }

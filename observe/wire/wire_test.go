@@ -407,7 +407,9 @@ func TestReadPcapErrors(t *testing.T) {
 	pkts := testPackets(t)
 	good := pcapFile(binary.LittleEndian, magicNano, linkRaw, [][]byte{pkts[0].Data}, []time.Time{pkts[0].Time})
 	bad := bytes.Clone(pkts[0].Data)
-	bad[32] = 0x30 // TCP data offset 12
+	binary.BigEndian.PutUint16(bad[2:], 20+19) // a TCP segment of 19 bytes
+	cut := bytes.Clone(pkts[0].Data)
+	cut[32] = 0x30 // TCP data offset 12
 	tests := []struct {
 		name string
 		file []byte
@@ -421,6 +423,7 @@ func TestReadPcapErrors(t *testing.T) {
 		{"cut record data", good[:len(good)-1], "record 1: unexpected EOF"},
 		{"huge record", append(bytes.Clone(good[:32]), 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff, 0x7f), "exceeds"},
 		{"malformed tcp", pcapFile(binary.LittleEndian, magicNano, linkRaw, [][]byte{pkts[0].Data, bad}, []time.Time{pkts[0].Time, pkts[0].Time}), "1 damaged records"},
+		{"tcp header cut", pcapFile(binary.LittleEndian, magicNano, linkRaw, [][]byte{pkts[0].Data, cut}, []time.Time{pkts[0].Time, pkts[0].Time}), "1 TCP segments with their header cut"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
