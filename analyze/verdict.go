@@ -283,8 +283,8 @@ func verdict(c *Conn, now int64, evidence *evidenceBlocks) Verdict {
 		// Only segments whose header was cut, which Zeek takes the
 		// connection from and no further (Tracker.tcpCut).
 		v.How, v.By = HowOpen, ByNone
-		cause(CauseHeaderCut, ConfidenceHigh, "nothing of it can be followed: the capture cut the TCP header of each of its segments",
-			"its segments' addresses, ports and flags were captured, not the rest of their TCP headers")
+		cause(CauseHeaderCut, ConfidenceHigh, "nothing of it can be followed: each of its segments had its TCP header cut short (by the snap length or its IP length) or a data offset below 20",
+			"of its segments, the addresses and the first 20 bytes of TCP header were there, not the rest of the header")
 	case c.idleEnd:
 		v.How, v.By = HowOpen, ByNone
 		cause(CauseInactive, ConfidenceHigh, "idle past Zeek's inactivity timeout: the record ends here, and later packets of the 4-tuple start a new one",
