@@ -336,13 +336,13 @@ func FuzzReader(f *testing.F) {
 				break
 			}
 			n++
-			if rec.Kind == KindTCP && (rec.TCP.Len < 0 || len(rec.TCP.Data) > len(b)) {
+			if (rec.Kind == KindTCP || rec.Kind == KindTCPCut) && (rec.TCP.Len < 0 || len(rec.TCP.Data) > len(b)) {
 				t.Fatalf("record %d: Len %d, %d bytes of data from a %d-byte file", rec.N, rec.TCP.Len, len(rec.TCP.Data), len(b))
 			}
 			_ = rec.TCP.String()
 		}
 		st := r.Stats()
-		if st.TCP+st.ICMP != n || st.Records < n {
+		if st.TCP+st.TCPCut+st.ICMP != n || st.Records < n {
 			t.Fatalf("stats %+v after %d records", st, n)
 		}
 	})
