@@ -76,11 +76,12 @@ func readCorpus(t *testing.T) []corpusLine {
 // the texts written from them reach (5 of 6 held out), and 164 from
 // ecosystems the corpus had barely met: ssh, git, package managers,
 // build tools, message brokers' clients, mail and file-transfer clients
-// (35 of their 53 held-out lines right on arrival). With them the
-// held-out part stands at 263 of 307 (85.7%, docs/explain-data.md).
-// The goal is that figure rounded down, so a regression fails; raising
-// it takes patterns from training misses, measured on lines not seen yet.
-const corpusGoal = 0.85
+// (35 of their 53 held-out lines right on arrival, 263 of 307 held out
+// in all). The texts written from that batch's training misses bring the
+// held-out part to 276 of 307 (89.9%, docs/explain-data.md). The goal is
+// that figure rounded down, so a regression fails; raising it takes
+// patterns from training misses, measured on lines not seen yet.
+const corpusGoal = 0.89
 
 // TestCorpus measures explain on real error lines, by ecosystem. Run
 //
