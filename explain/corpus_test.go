@@ -77,11 +77,12 @@ func readCorpus(t *testing.T) []corpusLine {
 // ecosystems the corpus had barely met: ssh, git, package managers,
 // build tools, message brokers' clients, mail and file-transfer clients
 // (35 of their 53 held-out lines right on arrival, 263 of 307 held out
-// in all). The texts written from that batch's training misses bring the
-// held-out part to 276 of 307 (89.9%, docs/explain-data.md). The goal is
-// that figure rounded down, so a regression fails; raising it takes
-// patterns from training misses, measured on lines not seen yet.
-const corpusGoal = 0.89
+// in all), and 42 that test how far the texts written from them reach
+// (16 of 17 held out). The held-out part now stands at 293 of 324
+// (90.4%, docs/explain-data.md). The goal is that figure rounded down,
+// so a regression fails; raising it takes patterns from training misses,
+// measured on lines not seen yet.
+const corpusGoal = 0.90
 
 // TestCorpus measures explain on real error lines, by ecosystem. Run
 //

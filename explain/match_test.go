@@ -153,6 +153,7 @@ func TestMatch(t *testing.T) {
 		{"jsse handshake eof", "            > Remote host closed connection during handshake", "", "EOF", nil, []string{"TLS_NO_CLOSE_NOTIFY"}},
 		{"asyncio short read", "asyncio.streams.IncompleteReadError: 0 bytes read on a total of 2 expected bytes", "", "EOF", nil, nil},
 		{"websockets no close frame", "websockets.exceptions.ConnectionClosedError: sent 1000 (OK); no close frame received", "", "EOF", []string{"ECONNRESET"}, nil},
+		{"websockets keepalive", "websockets.exceptions.ConnectionClosedError: sent 1011 (internal error) keepalive ping timeout; no close frame received", "", "DEADLINE", nil, nil},
 		{"websockets 1006", "websockets.exceptions.ConnectionClosedError: code = 1006 (connection closed abnormally [internal]), no reason", "", "EOF", []string{"ECONNRESET"}, nil},
 		{"amqplib opening", "OperationalError: Socket closed abruptly during opening handshake", "", "EOF", nil, nil},
 		{"nodemailer closed", "```Error: Connection closed unexpectedly", "", "EOF", nil, nil},
