@@ -72,12 +72,17 @@ func readCorpus(t *testing.T) []corpusLine {
 // measured before any pattern was written for it (36 of their 64
 // held-out lines right on arrival), then 162 more from gRPC in four
 // languages, TLS, proxies, meshes, JVM servers, Windows and databases
-// (40 of their 47 held-out lines right on arrival), and 23 that test
-// how far the texts written from them reach (5 of 6 held out). The
-// held-out part now stands at 228 of 254 (89.8%, docs/explain-data.md).
-// The goal is that figure rounded down, so a regression fails; raising
-// it takes patterns from training misses, measured on lines not seen yet.
-const corpusGoal = 0.89
+// (40 of their 47 held-out lines right on arrival), 23 that test how far
+// the texts written from them reach (5 of 6 held out), and 164 from
+// ecosystems the corpus had barely met: ssh, git, package managers,
+// build tools, message brokers' clients, mail and file-transfer clients
+// (35 of their 53 held-out lines right on arrival, 263 of 307 held out
+// in all), and 42 that test how far the texts written from them reach
+// (16 of 17 held out). The held-out part now stands at 293 of 324
+// (90.4%, docs/explain-data.md). The goal is that figure rounded down,
+// so a regression fails; raising it takes patterns from training misses,
+// measured on lines not seen yet.
+const corpusGoal = 0.90
 
 // TestCorpus measures explain on real error lines, by ecosystem. Run
 //

@@ -141,6 +141,28 @@ func TestMatch(t *testing.T) {
 		{"botocore read timeout", `botocore.exceptions.ReadTimeoutError: Read timeout on endpoint URL: "https://ec2.us-west-2.amazonaws.com/"`, "", "DEADLINE", nil, nil},
 		{"firefox reset", "Secure Connection Failed. An error occurred during a connection to download-installer.cdn.mozilla.net. PR_CONNECT_RESET_ERROR", "", "ECONNRESET", nil, nil},
 		{"nats closed", `level=error msg="Error sending to NATS nats: connection closed"`, "", "USE_OF_CLOSED", nil, nil},
+		// Tools and clients that say it in words of their own, from the
+		// training lines of the fifth batch: OpenSSH's "Connection closed
+		// by HOST", rsync's EOF, JSSE's handshake EOF, asyncio's short
+		// read, the websockets library's missing close frame, amqplib,
+		// nodemailer, the BSD ftp client, undici's timers, Node's "aborted"
+		// and its write after the peer's FIN, curl's Winsock abort.
+		{"ssh closed by host", "Connection closed by 20.205.243.166 port 22", "", "EOF", nil, nil},
+		{"ssh closed by host old", "Connection closed by 50.16.203.53", "", "EOF", nil, nil},
+		{"rsync eof", "rsync: connection unexpectedly closed (8 bytes received so far) [sender]", "", "EOF", nil, nil},
+		{"jsse handshake eof", "            > Remote host closed connection during handshake", "", "EOF", nil, []string{"TLS_NO_CLOSE_NOTIFY"}},
+		{"asyncio short read", "asyncio.streams.IncompleteReadError: 0 bytes read on a total of 2 expected bytes", "", "EOF", nil, nil},
+		{"websockets no close frame", "websockets.exceptions.ConnectionClosedError: sent 1000 (OK); no close frame received", "", "EOF", []string{"ECONNRESET"}, nil},
+		{"websockets keepalive", "websockets.exceptions.ConnectionClosedError: sent 1011 (internal error) keepalive ping timeout; no close frame received", "", "DEADLINE", nil, nil},
+		{"websockets 1006", "websockets.exceptions.ConnectionClosedError: code = 1006 (connection closed abnormally [internal]), no reason", "", "EOF", []string{"ECONNRESET"}, nil},
+		{"amqplib opening", "OperationalError: Socket closed abruptly during opening handshake", "", "EOF", nil, nil},
+		{"nodemailer closed", "```Error: Connection closed unexpectedly", "", "EOF", nil, nil},
+		{"ftp client eof", "421 Service not available, remote server has closed connection.", "", "EOF", nil, nil},
+		{"undici connect timeout", "[0]   cause: ConnectTimeoutError: Connect Timeout Error", "", "DEADLINE", nil, []string{"ETIMEDOUT"}},
+		{"node aborted", "#0 19.00 npm verb stack Error: aborted", "", "EOF", []string{"ECONNRESET"}, nil},
+		{"node write after fin", "[connection] Error: Error: This socket has been ended by the other party", "", "EPIPE", nil, nil},
+		{"curl winsock abort", "error: RPC failed; curl 55 Send failure: Connection was aborted", "", "ECONNABORTED", nil, nil},
+		{"pymemcache closed", `we get "MemcacheUnexpectedCloseError" and the request fails`, "", "EOF", nil, nil},
 		// Names and numbers.
 		{"name", "ECONNRESET", "", "ECONNRESET", nil, nil},
 		{"wsa name", "WSAECONNRESET", "", "ECONNRESET", nil, nil},
