@@ -100,8 +100,6 @@ type Conn struct {
 	over bool
 	// idleEnd is set when the inactivity timer ended this connection.
 	idleEnd bool
-	// cut is set when a segment whose header was cut made it.
-	cut bool
 	// n numbers the connections in the order they began; expire reads
 	// it with the fields above.
 	n       int

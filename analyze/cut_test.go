@@ -91,9 +91,10 @@ func TestHeaderCut(t *testing.T) {
 	}
 }
 
-// TestIdleUnfollowed checks the idle time of connections none of whose
-// packets were followed (every TCP checksum wrong, or every header cut): it
-// is counted from their first packet, not from time 0.
+// TestIdleUnfollowed checks connections none of whose packets were
+// followed (every TCP checksum wrong, or every header cut): the cause says
+// which, and the idle time is counted from their first packet, not from
+// time 0.
 func TestIdleUnfollowed(t *testing.T) {
 	// Right IPv4 header checksums, and TCP ones wrong (or none at all,
 	// which is as wrong) in every segment.
@@ -114,7 +115,11 @@ func TestIdleUnfollowed(t *testing.T) {
 		return file
 	}
 	badSums, cut := ipSums(capture(handshake), 0xdead), ipSums(cutHeaders(capture(handshake), 0, 1, 2), 0)
-	for name, file := range map[string][]byte{"bad checksums": badSums, "headers cut": cut} {
+	for name, tc := range map[string]struct {
+		file  []byte
+		cause string
+	}{"bad checksums": {badSums, CauseBadChecksum}, "headers cut": {cut, CauseHeaderCut}} {
+		file := tc.file
 		r, err := wire.NewReader(bytes.NewReader(file))
 		if err != nil {
 			t.Fatal(err)
@@ -128,8 +133,8 @@ func TestIdleUnfollowed(t *testing.T) {
 			t.Errorf("%s: no connection", name)
 		}
 		for _, c := range conns {
-			if v := c.Verdict(); c.Packets() != 0 || v.Idle < 0 || v.Idle > 2*time.Millisecond {
-				t.Errorf("%s: %s: idle %v, want no packet followed and at most the 2ms the capture lasts", name, summary(c), v.Idle)
+			if v := c.Verdict(); c.Packets() != 0 || v.Cause.ID != tc.cause || v.Idle < 0 || v.Idle > 2*time.Millisecond {
+				t.Errorf("%s: %s: idle %v; want no packet followed, cause %s and at most the 2ms the capture lasts", name, summary(c), v.Idle, tc.cause)
 			}
 		}
 	}

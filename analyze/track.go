@@ -132,7 +132,6 @@ func (t *Tracker) tcp(rec *wire.Record, now int64, cut bool) {
 			}
 		}
 		t.conns.put(c, h)
-		c.cut = cut
 	} else if cut {
 		return
 	}

@@ -52,6 +52,7 @@ const (
 	CauseOpen          = "capture-ended"
 	CauseInactive      = "inactive"
 	CauseHeaderCut     = "header-cut"
+	CauseBadChecksum   = "bad-checksum"
 )
 
 // Cause is why a connection ended, with what the verdict rests on.
@@ -279,12 +280,17 @@ func verdict(c *Conn, now int64, evidence *evidenceBlocks) Verdict {
 		}
 		cause(CauseKeepalive, conf, fmt.Sprintf("keepalive probes unanswered: the %s vanished, and the %s's kernel gives up with ETIMEDOUT (a window probe looks the same)", name(e.peer), name(e)),
 			fmt.Sprintf("the %s's last %d segments were keepalive probes (one byte before its next sequence number) with no answer", name(e), e.kaTail))
-	case c.cut && c.pkts == 0:
-		// Only segments whose header was cut, which Zeek takes the
-		// connection from and no further (Tracker.tcpCut).
+	case c.pkts == 0:
+		// Nothing of it was followed: Zeek made it from segments whose
+		// header was cut (Tracker.tcp) or whose checksum failed.
 		v.How, v.By = HowOpen, ByNone
-		cause(CauseHeaderCut, ConfidenceHigh, "nothing of it can be followed: each of its segments had its TCP header cut short (by the snap length or its IP length) or a data offset below 20",
-			"of its segments, the addresses and the first 20 bytes of TCP header were there, not the rest of the header")
+		if bad := o.chk.n + r.chk.n; bad > 0 {
+			cause(CauseBadChecksum, ConfidenceHigh, "nothing of it can be followed: every one of its segments failed its TCP checksum (on a capture taken on a host whose network card computes the checksums of what it sends, each of those is wrong: try without --checksums)",
+				strconv.FormatUint(uint64(bad), 10)+" segments with a wrong TCP checksum, none with a right one")
+		} else {
+			cause(CauseHeaderCut, ConfidenceHigh, "nothing of it can be followed: each of its segments had its TCP header cut short (by the snap length or its IP length) or a data offset below 20",
+				"of its segments, the addresses and the first 20 bytes of TCP header were there, not the rest of the header")
+		}
 	case c.idleEnd:
 		v.How, v.By = HowOpen, ByNone
 		cause(CauseInactive, ConfidenceHigh, "idle past Zeek's inactivity timeout: the record ends here, and later packets of the 4-tuple start a new one",
