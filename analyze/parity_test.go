@@ -3,6 +3,7 @@ package analyze
 import (
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -43,11 +44,13 @@ func analyzeFile(t testing.TB, name string, opts Options) ([]*Conn, wire.Stats) 
 }
 
 // TestZeekParity checks conn_state and history against Zeek's own results
-// for every TCP connection of ../shared/zeek-parity. Rows that differ today
-// are listed, with what we give, in testdata/zeek-parity-differences.txt
-// (go test -run ZeekParity -update rewrites it); the test fails when a row
-// not listed there differs, or a listed one is fixed without the list
-// being updated.
+// for every TCP connection of ../shared/zeek-parity, and where Zeek's
+// baseline kept them, the payload bytes of each side, the duration (to the
+// microsecond Zeek writes) and the start (to the microsecond the trace
+// gives). Rows that differ today are listed, with what we give, in
+// testdata/zeek-parity-differences.txt (go test -run ZeekParity -update
+// rewrites it); the test fails when a row not listed there differs, or a
+// listed one is fixed without the list being updated.
 func TestZeekParity(t *testing.T) {
 	exp, err := os.ReadFile(filepath.Join(parityDir, "expected.tsv"))
 	if err != nil {
@@ -62,7 +65,7 @@ func TestZeekParity(t *testing.T) {
 		f := strings.Split(l, "\t")
 		flags[f[0]], settings[f[0]] = f[4], f[5]
 	}
-	type row struct{ tuple, state, history string }
+	type row struct{ tuple, state, history, ts, origBytes, respBytes, duration string }
 	rows := map[string][]row{}
 	var traces []string
 	total := 0
@@ -71,11 +74,12 @@ func TestZeekParity(t *testing.T) {
 		if _, ok := rows[f[0]]; !ok {
 			traces = append(traces, f[0])
 		}
-		rows[f[0]] = append(rows[f[0]], row{tuple: f[2] + ":" + f[3] + " " + f[4] + ":" + f[5], state: f[6], history: f[7]})
+		rows[f[0]] = append(rows[f[0]], row{tuple: f[2] + ":" + f[3] + " " + f[4] + ":" + f[5], state: f[6], history: f[7],
+			ts: f[1], origBytes: f[8], respBytes: f[9], duration: f[11]})
 		total++
 	}
 	var diffs []string
-	pass := 0
+	pass, sized, sizedPass := 0, 0, 0
 	for _, tr := range traces {
 		opts := Options{Checksums: !strings.Contains(flags[tr], "-C")}
 		if strings.Contains(flags[tr], "-b") {
@@ -89,20 +93,45 @@ func TestZeekParity(t *testing.T) {
 		}
 		for _, r := range rows[tr] {
 			var gs, gh string
+			var c *Conn
 			if l := got[r.tuple]; len(l) > 0 {
-				gs, gh = l[0].ConnState(), l[0].History()
+				c = l[0]
+				gs, gh = c.ConnState(), c.History()
 				got[r.tuple] = l[1:]
 			} else {
 				gs, gh = "(none)", "(none)"
 			}
-			if (r.state == "-" || r.state == gs) && r.history == gh {
+			same := (r.state == "-" || r.state == gs) && r.history == gh
+			if same {
 				pass++
+			}
+			var zs, os []string // the sizes and times that differ: Zeek's, ours
+			if c != nil && (r.ts != "-" || r.origBytes != "-" || r.duration != "-") {
+				sized++
+				if o, rb := c.Bytes(); r.origBytes != "-" && (r.origBytes != strconv.FormatUint(o, 10) || r.respBytes != strconv.FormatUint(rb, 10)) {
+					zs, os = append(zs, "bytes "+r.origBytes+"/"+r.respBytes), append(os, fmt.Sprintf("bytes %d/%d", o, rb))
+				}
+				if zd, err := strconv.ParseFloat(r.duration, 64); err == nil && math.Abs(zd-c.Duration().Seconds()) > 1.0000001e-6 {
+					zs, os = append(zs, "duration "+r.duration), append(os, fmt.Sprintf("duration %.6f", c.Duration().Seconds()))
+				}
+				if us := c.Start().UnixMicro(); r.ts != "-" && r.ts != fmt.Sprintf("%d.%06d", us/1e6, us%1e6) {
+					zs, os = append(zs, "ts "+r.ts), append(os, fmt.Sprintf("ts %d.%06d", us/1e6, us%1e6))
+				}
+				if len(zs) == 0 {
+					sizedPass++
+				}
+			}
+			if same && len(zs) == 0 {
 				continue
 			}
-			diffs = append(diffs, fmt.Sprintf("%s\t%s\tzeek %s %s\tours %s %s", tr, r.tuple, r.state, r.history, gs, gh))
+			d := fmt.Sprintf("%s\t%s\tzeek %s %s\tours %s %s", tr, r.tuple, r.state, r.history, gs, gh)
+			if len(zs) > 0 {
+				d += "\tzeek " + strings.Join(zs, " ") + "\tours " + strings.Join(os, " ")
+			}
+			diffs = append(diffs, d)
 		}
 	}
-	t.Logf("Zeek parity: %d of %d connections match conn_state and history", pass, total)
+	t.Logf("Zeek parity: %d of %d connections match conn_state and history; %d of the %d with a start, payload bytes or a duration in Zeek's baseline match those", pass, total, sizedPass, sized)
 	sort.Strings(diffs)
 	known := filepath.Join("testdata", "zeek-parity-differences.txt")
 	text := strings.Join(diffs, "\n") + "\n"

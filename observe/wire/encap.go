@@ -13,6 +13,7 @@ import (
 
 const (
 	ethVNTag   = 0x8926 // Cisco VN-Tag (802.1Qbh)
+	ethFabric  = 0x8903 // Cisco FabricPath: 2 bytes of tag, then the customer's Ethernet frame
 	portTeredo = 3544   // RFC 4380
 	greERSPAN  = 0x88be // ERSPAN type I (no GRE sequence) and II
 	greERSPAN3 = 0x22eb

@@ -237,7 +237,7 @@ const (
 )
 
 // tunnel finds, where the parser stopped, a tunnel that gopacket's layers
-// do not open: 802.1ah provider backbone bridging, VN-Tag, LLC SNAP, GRE in
+// do not open: 802.1ah provider backbone bridging, VN-Tag, Cisco FabricPath, LLC SNAP, GRE in
 // UDP, AYIYA, Teredo, and in GRE, PPP and ERSPAN. It returns the first
 // layer inside and its bytes, or nil.
 func (d *decoder) tunnel() (gopacket.LayerType, []byte) {
@@ -255,6 +255,10 @@ func (d *decoder) tunnel() (gopacket.LayerType, []byte) {
 			return layers.LayerTypeEthernet, b[4:]
 		case typ == ethVNTag:
 			return vnTag(b)
+		case typ == ethFabric && d.decoded[len(d.decoded)-1] == layers.LayerTypeEthernet && len(b) > 2+14:
+			// As Zeek's Ethernet analyzer: more than a whole Ethernet
+			// header must follow the 16 bytes of FabricPath.
+			return layers.LayerTypeEthernet, b[2:]
 		case typ == ethLLC && d.decoded[len(d.decoded)-1] == layers.LayerTypeEthernet:
 			return llcSNAP(b)
 		}

@@ -83,7 +83,8 @@ type Stats struct {
 // Reader reads a pcap or pcapng stream one record at a time, keeping only
 // the current record in memory (and fragments awaiting the rest of their
 // datagram), and decodes the TCP segments and ICMP errors
-// in it. Link types: Ethernet (with 802.1Q and QinQ tags, MPLS, PPPoE),
+// in it. Link types: Ethernet (with 802.1Q and QinQ tags, MPLS, PPPoE,
+// Cisco FabricPath),
 // Linux cooked v1 and v2, raw IP, IPv4, IPv6, BSD loopback/null; tunnels
 // GRE, GRE in UDP, VXLAN, Geneve, GTP-U, AYIYA, 802.1ah PBB, IP-in-IP and
 // Aruba's 802.11 in GRE are decapsulated and the innermost segment is
