@@ -274,7 +274,7 @@ var Producers = []string{
 	"nginx", "apache", "haproxy", "envoy", "postgresql", "mysql", "redis", "grpc",
 	"chrome", "httpclient", "kafka", "mongodb", "cloudflare",
 	"foundation", "firefox", "rabbitmq", "nats", "kubectl", "docker", "quic-go",
-	"websockets", "asyncpg", "pymemcache", "amqplib", "nodemailer", "rsync", "ftp",
+	"websockets", "asyncpg", "pymemcache", "amqplib", "nodemailer", "rsync", "ftp", "telnet",
 }
 
 var (

@@ -58,6 +58,13 @@ func TestHoleGivesBack(t *testing.T) {
 		{"unavailable: ipv4:{addr}: socket closed", "unavailable: ipv4:127.0.0.1:7890: socket closed", true},
 		{"unavailable: ipv6:{addr}: socket closed", "unavailable: ipv6:[::1]:50051: socket closed", true},
 		{"unavailable: ipv4:{addr}: socket closed", "unavailable: ipv4:: socket closed", false},
+		// An address hole wants an address or a domain: a word alone
+		// names who closed, not where.
+		{"connection closed by {addr}", "connection closed by db-1.example:5432", true},
+		{"connection closed by {addr}", "connection closed by 198.18.0.9", true},
+		{"connection closed by {addr}", "connection closed by [2001:db8::1]:22", true},
+		{"connection closed by {addr}", "connection closed by application", false},
+		{"connection closed by {addr}", "connection closed by user", false},
 		{"code {n}0 refused", "code 4210 refused", true},
 		{"code {n}0 refused", "code 0 refused", false},
 	} {

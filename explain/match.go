@@ -265,7 +265,10 @@ func (p *phrase) matchAt(folded string, i, tail int) (j int, ok, truncated bool)
 			for k > j && !strings.HasPrefix(folded[k:], part) {
 				k--
 			}
-			if k == j {
+			if k == j || p.holes[n-1] == 'a' && !strings.ContainsAny(folded[j:k], "0123456789.:[]%") {
+				// An address hole holds an address or a host name with
+				// its domain: a word alone ("by user", "by application")
+				// says who, not where.
 				return 0, false, false
 			}
 			j = k

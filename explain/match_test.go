@@ -149,6 +149,7 @@ func TestMatch(t *testing.T) {
 		// and its write after the peer's FIN, curl's Winsock abort.
 		{"ssh closed by host", "Connection closed by 20.205.243.166 port 22", "", "EOF", nil, nil},
 		{"ssh closed by host old", "Connection closed by 50.16.203.53", "", "EOF", nil, nil},
+		{"telnet closed by foreign host", "Connection closed by foreign host.", "", "EOF", nil, nil},
 		{"rsync eof", "rsync: connection unexpectedly closed (8 bytes received so far) [sender]", "", "EOF", nil, nil},
 		{"jsse handshake eof", "            > Remote host closed connection during handshake", "", "EOF", nil, []string{"TLS_NO_CLOSE_NOTIFY"}},
 		{"asyncio short read", "asyncio.streams.IncompleteReadError: 0 bytes read on a total of 2 expected bytes", "", "EOF", nil, nil},
@@ -247,7 +248,9 @@ func TestNoMatch(t *testing.T) {
 	// none (docs/explain.md).
 	for _, in := range []string{"", "all is well", "200 OK", "error 404 not found", "EOFish", "ECONNRESETX", "\xff\xfe",
 		"HTTP/1.1 400 Bad Request", "401 Unauthorized", "403 Forbidden", "HTTP/1.1 404 Not Found",
-		"Request failed with status code 400", "429 Too Many Requests"} {
+		"Request failed with status code 400", "429 Too Many Requests",
+		// A close by the program itself, which says who and not where.
+		"Connection closed by user", "Connection closed by application"} {
 		if fs := b.Match(in, Options{}); len(fs) != 0 {
 			t.Errorf("%q: found %v", in, idsOf(fs))
 		}
