@@ -133,7 +133,7 @@ func (t *Tracker) tcp(rec *wire.Record, now int64, cut bool) {
 		}
 		t.conns.put(c, h)
 	} else if cut {
-		return
+		return // an existing connection: nothing changes, not even its timers
 	}
 	if !cut {
 		c.packet(rec, now, t.opts.Checksums)
