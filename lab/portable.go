@@ -92,7 +92,7 @@ func (p *portableEnv) run(ctx context.Context, j Job, opts Options, rec *Record)
 		}
 	}
 	st := Step{Kind: StepSetup, Text: "setup " + string(j.Scenario.Setup), Start: time.Now()}
-	if err := r.Setup(j.Scenario.Setup); err != nil {
+	if err := r.Setup(j.Scenario.Setup, pr.follow); err != nil {
 		return fmt.Errorf("setup %s: %w", j.Scenario.Setup, err)
 	}
 	pr.observe(&st)
@@ -137,6 +137,7 @@ func (pr *portableRun) step(s scenario.Step) error {
 	case s.Expect != nil:
 		// Compare checks it against the step before it.
 	case s.Op != nil:
+		pr.follow()
 		out, err := pr.r.Do(s.Op)
 		if err != nil {
 			return err
@@ -156,6 +157,17 @@ func (pr *portableRun) step(s scenario.Step) error {
 	}
 	pr.rec.Steps = append(pr.rec.Steps, st)
 	return nil
+}
+
+// follow has the capture, if any, keep only the ports of the run's
+// sockets so far (portableWire.follow).
+func (pr *portableRun) follow() {
+	if pr.wire == nil {
+		return
+	}
+	if err := pr.wire.follow(portableTable(pr.r.Addrs())); err != nil {
+		pr.rec.Limits = append(pr.rec.Limits, fmt.Sprintf("capture: %v", err))
+	}
 }
 
 // observe waits for the run's descriptors, and its wire when captured, to
@@ -186,7 +198,7 @@ func (pr *portableRun) observe(st *Step) {
 // reports false when the bound ran out first.
 func (pr *portableRun) settleWire(st *Step) bool {
 	w := pr.wire
-	st.Packets = []Packet{}
+	st.Packets, w.early = append([]Packet{}, w.early...), nil
 	w.label = st.Text
 	if st.Line > 0 {
 		w.label = fmt.Sprintf("line %d: %s", st.Line, st.Text)

@@ -52,7 +52,7 @@ func TestPortableAgreesWithCatalog(t *testing.T) {
 			continue
 		case lab.Match:
 		default:
-			t.Errorf("%s: %s %s\n%s", name, r.Verdict, r.Error, timeline(r))
+			t.Errorf("%s: %s %s limits %q\n%s", name, r.Verdict, r.Error, r.Limits, timeline(r))
 			continue
 		}
 		ran++

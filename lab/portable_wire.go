@@ -3,9 +3,11 @@
 package lab
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/teardown-net/teardown/lab/internal/portable"
@@ -30,6 +32,13 @@ type portableWire struct {
 	// last is when the latest of the run's packets was captured, by the
 	// kernel's clock (the wall clock).
 	last time.Time
+	// ports are those of the run's sockets so far, which the kernel's
+	// filter keeps (follow); unfiltered is set where it cannot.
+	ports      []uint16
+	unfiltered bool
+	// early holds the run's packets drained before their step settles
+	// (follow), which the step's packets begin with.
+	early []Packet
 }
 
 func openPortableWire() (*portableWire, error) {
@@ -96,6 +105,41 @@ func (w *portableWire) drain(tab endpoints, pkts *[]Packet) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// follow has the kernel keep only the segments of the ports of the run's
+// sockets so far, before a step makes more packets: the loopback is the
+// host's, and one bulk transfer of another program fills the capture's
+// buffer in milliseconds, after which the run's packets are lost. Every
+// segment of the run has a port known before its step at one end at
+// least (a connect's ephemeral port talks to a listener's, and an
+// accepted socket has its listener's). The ports only grow, so that a
+// closed socket's last packets still pass. Where the system cannot filter
+// on ports, every segment is kept, as before.
+func (w *portableWire) follow(tab endpoints) error {
+	grew := false
+	for _, e := range tab {
+		for _, a := range [2]netip.AddrPort{e.Local, e.Remote} {
+			if p := a.Port(); p != 0 && !slices.Contains(w.ports, p) {
+				w.ports, grew = append(w.ports, p), true
+			}
+		}
+	}
+	if !grew || w.unfiltered {
+		return nil
+	}
+	err := w.cap.OnlyPorts(w.ports)
+	if errors.Is(err, capture.ErrUnsupported) {
+		w.unfiltered = true
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	// What the old filter let in stays queued: the host's other traffic
+	// would keep the buffer full, and the step's packets out of it.
+	_, err = w.drain(tab, &w.early)
+	return err
 }
 
 // ours reports whether a is the address of one of the run's sockets, or

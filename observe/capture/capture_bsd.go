@@ -247,3 +247,9 @@ func (c *Capture) Close() error {
 	}
 	return nil
 }
+
+// OnlyPorts reports ErrUnsupported: BIOCSETF, which sets the filter, also
+// throws away the packets queued, which are the caller's.
+func (c *Capture) OnlyPorts(ports []uint16) error {
+	return fmt.Errorf("capture on %s: a new filter would flush the packets queued: %w", c.ifname, ErrUnsupported)
+}

@@ -21,10 +21,11 @@ const (
 // Capture is an open capture on one interface. Its methods are not safe for
 // concurrent use, except that Close may be called while Wait blocks.
 type Capture struct {
-	fd     int
-	ifname string
-	buf    []byte
-	oob    []byte
+	fd       int
+	ifname   string
+	loopback bool
+	buf      []byte
+	oob      []byte
 }
 
 // Open starts capturing TCP packets on the interface ifname of the calling
@@ -71,12 +72,9 @@ func (c *Capture) setup(ifname string) error {
 	if err := unix.IoctlIfreq(c.fd, unix.SIOCGIFFLAGS, ifr); err != nil {
 		return fmt.Errorf("interface flags: %w", err)
 	}
-	loopback := ifr.Uint16()&unix.IFF_LOOPBACK != 0
-
-	prog := filter(loopback)
-	if err := unix.SetsockoptSockFprog(c.fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER,
-		&unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}); err != nil {
-		return fmt.Errorf("attach filter: %w", err)
+	c.loopback = ifr.Uint16()&unix.IFF_LOOPBACK != 0
+	if err := c.attach(nil); err != nil {
+		return err
 	}
 	// SO_RCVBUFFORCE passes the net.core.rmem_max cap when we are
 	// privileged, as a capture normally is; SO_RCVBUF is the fallback.
@@ -99,12 +97,45 @@ func (c *Capture) setup(ifname string) error {
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
 
+// attach sets the kernel's filter, replacing the one before.
+func (c *Capture) attach(ports []uint16) error {
+	prog, err := assemble(filter(c.loopback, ports))
+	if err != nil {
+		return err
+	}
+	if err := unix.SetsockoptSockFprog(c.fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER,
+		&unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}); err != nil {
+		return fmt.Errorf("attach filter: %w", err)
+	}
+	return nil
+}
+
+// OnlyPorts keeps, from now on, only the TCP segments that have one of
+// ports at either end, besides the ICMP errors, IP fragments and IPv6
+// packets with extension headers, whose ports the kernel's filter does not
+// read; no ports keeps every segment again, as does a list longer than
+// MaxPorts. Packets already queued stay. On a loopback that the host's
+// other programs share, it keeps their traffic out of the capture's
+// buffer, which one bulk transfer fills in milliseconds.
+func (c *Capture) OnlyPorts(ports []uint16) error {
+	if len(ports) > MaxPorts {
+		ports = nil
+	}
+	if err := c.attach(ports); err != nil {
+		return fmt.Errorf("capture on %s: %w", c.ifname, err)
+	}
+	return nil
+}
+
 // Classic BPF opcodes and the ancillary offsets of the packet's metadata
 // (linux/filter.h).
 const (
 	ldH       = unix.BPF_LD | unix.BPF_H | unix.BPF_ABS
 	ldB       = unix.BPF_LD | unix.BPF_B | unix.BPF_ABS
+	ldHInd    = unix.BPF_LD | unix.BPF_H | unix.BPF_IND
+	ldxMSH    = unix.BPF_LDX | unix.BPF_B | unix.BPF_MSH // X = 4*(P[k]&0xf): the IPv4 header's length
 	jeq       = unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K
+	jset      = unix.BPF_JMP | unix.BPF_JSET | unix.BPF_K
 	ret       = unix.BPF_RET | unix.BPF_K
 	adOff     = 0xfffff000 // SKF_AD_OFF, -0x1000
 	adProto   = adOff + 0  // SKF_AD_PROTOCOL: the ethertype
@@ -119,32 +150,47 @@ type insn struct {
 	jt, jf string // jump targets; "" is the next instruction
 }
 
-// assemble resolves the labels into the relative jumps the kernel takes.
-func assemble(prog []insn) []unix.SockFilter {
+// assemble resolves the labels into the relative jumps the kernel takes,
+// which are forward and at most 255 instructions long.
+func assemble(prog []insn) ([]unix.SockFilter, error) {
 	at := map[string]int{}
 	for i, in := range prog {
 		if in.label != "" {
 			at[in.label] = i
 		}
 	}
+	var err error
 	rel := func(i int, l string) uint8 {
 		if l == "" {
 			return 0
 		}
-		return uint8(at[l] - i - 1)
+		t, ok := at[l]
+		if d := t - i - 1; !ok || d < 0 || d > 255 {
+			err = fmt.Errorf("filter: instruction %d cannot jump to %q", i, l)
+			return 0
+		}
+		return uint8(t - i - 1)
 	}
 	out := make([]unix.SockFilter, len(prog))
 	for i, in := range prog {
 		out[i] = unix.SockFilter{Code: in.code, K: in.k, Jt: rel(i, in.jt), Jf: rel(i, in.jf)}
 	}
-	return out
+	return out, err
 }
 
 // filter returns the kernel filter: TCP and ICMP over IPv4 and IPv6 to or
-// from this host, on a loopback interface only the incoming copy. On a SOCK_DGRAM packet socket offsets
-// count from the IP header. IPv6 packets whose first next header is an
-// extension header pass too; Drain drops those that turn out not to be TCP.
-func filter(loopback bool) []unix.SockFilter {
+// from this host, on a loopback interface only the incoming copy. On a
+// SOCK_DGRAM packet socket offsets count from the IP header. IPv6 packets
+// whose first next header is an extension header pass too; Drain drops
+// those that turn out not to be TCP. With ports, a TCP segment passes
+// only with one of them at either end (OnlyPorts); the chains that test
+// them come after the accept and the drop, so that no jump of the checks
+// before is longer than a jump can be.
+func filter(loopback bool, ports []uint16) []insn {
+	tcp4, tcp6 := "accept", "accept"
+	if len(ports) > 0 {
+		tcp4, tcp6 = "tcp4", "tcp6"
+	}
 	// Frames for another host's hardware address are not this host's
 	// traffic: its stack ignores them (a host the lab cut off gets the
 	// others' frames this way).
@@ -159,11 +205,11 @@ func filter(loopback bool) []unix.SockFilter {
 		insn{code: ldH, k: adProto},
 		insn{code: jeq, k: unix.ETH_P_IP, jf: "ipv6"},
 		insn{code: ldB, k: 9}, // IPv4 protocol
-		insn{code: jeq, k: unix.IPPROTO_TCP, jt: "accept"},
+		insn{code: jeq, k: unix.IPPROTO_TCP, jt: tcp4},
 		insn{code: jeq, k: unix.IPPROTO_ICMP, jt: "accept", jf: "drop"},
 		insn{label: "ipv6", code: jeq, k: unix.ETH_P_IPV6, jf: "drop"},
 		insn{code: ldB, k: 6}, // IPv6 next header
-		insn{code: jeq, k: unix.IPPROTO_TCP, jt: "accept"},
+		insn{code: jeq, k: unix.IPPROTO_TCP, jt: tcp6},
 		insn{code: jeq, k: unix.IPPROTO_ICMPV6, jt: "accept"},
 		insn{code: jeq, k: unix.IPPROTO_HOPOPTS, jt: "accept"},
 		insn{code: jeq, k: unix.IPPROTO_ROUTING, jt: "accept"},
@@ -173,7 +219,42 @@ func filter(loopback bool) []unix.SockFilter {
 		insn{label: "accept", code: ret, k: snaplen},
 		insn{label: "drop", code: ret, k: 0},
 	)
-	return assemble(p)
+	if len(ports) == 0 {
+		return p
+	}
+	// IPv4: a fragment has no ports to read (or they are in another
+	// fragment) and passes; the TCP header follows the IPv4 header's
+	// length.
+	p = append(p,
+		insn{label: "tcp4", code: ldH, k: 6},
+		insn{code: jset, k: 0x3fff, jt: "accept4"},
+		insn{code: ldxMSH, k: 0},
+		insn{code: ldHInd, k: 0}, // source port
+	)
+	p = append(p, portChain(ports, "accept4")...)
+	p = append(p, insn{code: ldHInd, k: 2}) // destination port
+	p = append(p, portChain(ports, "accept4")...)
+	p = append(p,
+		insn{code: ret, k: 0},
+		insn{label: "accept4", code: ret, k: snaplen},
+		insn{label: "tcp6", code: ldH, k: 40}, // source port
+	)
+	p = append(p, portChain(ports, "accept6")...)
+	p = append(p, insn{code: ldH, k: 42}) // destination port
+	p = append(p, portChain(ports, "accept6")...)
+	return append(p,
+		insn{code: ret, k: 0},
+		insn{label: "accept6", code: ret, k: snaplen},
+	)
+}
+
+// portChain jumps to to when the accumulator is one of ports.
+func portChain(ports []uint16, to string) []insn {
+	p := make([]insn, len(ports))
+	for i, port := range ports {
+		p[i] = insn{code: jeq, k: uint32(port), jt: to}
+	}
+	return p
 }
 
 // Drain returns every TCP packet queued now, in the order the kernel queued

@@ -28,3 +28,6 @@ func (c *Capture) Stats() (received, dropped uint32, err error) { return 0, 0, E
 
 // Close does nothing.
 func (c *Capture) Close() error { return nil }
+
+// OnlyPorts reports ErrUnsupported.
+func (c *Capture) OnlyPorts(ports []uint16) error { return ErrUnsupported }

@@ -160,7 +160,11 @@ func (r *Run) endpoint(name string) (*Endpoint, error) {
 }
 
 // Setup builds what the scenario's setup promises before its first step.
-func (r *Run) Setup(s scenario.Setup) error {
+//
+// listening, when not nil, is called once the listener listens, before
+// anything connects to it: a capture can then keep only the run's ports
+// before the handshake.
+func (r *Run) Setup(s scenario.Setup, listening func()) error {
 	switch s {
 	case scenario.SetupNone:
 		return nil
@@ -178,6 +182,9 @@ func (r *Run) Setup(s scenario.Setup) error {
 	}
 	if err := unix.Listen(l.FD, 16); err != nil {
 		return fmt.Errorf("listen: %w", err)
+	}
+	if listening != nil {
+		listening()
 	}
 	c, err := r.socket("client", "")
 	if err != nil {

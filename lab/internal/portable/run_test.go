@@ -20,7 +20,7 @@ func newRun(t *testing.T, tr scenario.Transport) *Run {
 		t.Fatal(err)
 	}
 	t.Cleanup(r.Close)
-	if err := r.Setup(scenario.SetupConnected); err != nil {
+	if err := r.Setup(scenario.SetupConnected, nil); err != nil {
 		t.Fatal(err)
 	}
 	return r
@@ -170,7 +170,7 @@ func TestAcceptBlocked(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	if err := r.Setup(scenario.SetupListening); err != nil {
+	if err := r.Setup(scenario.SetupListening, nil); err != nil {
 		t.Fatal(err)
 	}
 	accept := scenario.Op{Actor: "listener", Kind: scenario.OpAccept}
