@@ -259,6 +259,9 @@ func (r *runner) connect(e *sock.Endpoint, op *scenario.Op) (scenario.Result, er
 		sent, err = sendtoFastOpen(e.FD, op.Data, sa)
 	} else {
 		err = unix.Connect(e.FD, sa)
+		if errors.Is(err, unix.EINTR) && op.Interrupt == 0 {
+			err = block.FinishConnect(e.FD, r.callStart)
+		}
 	}
 	if a := sock.Name(e.FD, unix.Getsockname); a.IsValid() {
 		e.Local = a

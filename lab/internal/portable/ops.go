@@ -220,8 +220,11 @@ func (r *Run) connect(e *Endpoint, op *scenario.Op) (Outcome, error) {
 	// at once are still the run's: the address the connect goes to, which
 	// for a wildcard listener is one of its addresses.
 	e.Peer = sock.NameOf(0, func(int) (unix.Sockaddr, error) { return sa, nil })
-	w := r.watch(e.FD)
+	w, start := r.watch(e.FD), time.Now()
 	err = unix.Connect(e.FD, sa)
+	if errors.Is(err, unix.EINTR) && op.Interrupt == 0 {
+		err = block.FinishConnect(e.FD, start)
+	}
 	if w.stop() || block.ConnectGaveUp(err) && blocking(e, op) && r.labLimited(e, unix.SO_SNDTIMEO) {
 		return Outcome{Result: blocked()}, nil
 	}
