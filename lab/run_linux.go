@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/teardown-net/teardown/lab/hosts"
+	"github.com/teardown-net/teardown/lab/internal/block"
 	"github.com/teardown-net/teardown/lab/sock"
 	"github.com/teardown-net/teardown/scenario"
 )
@@ -580,7 +581,7 @@ func (r *runner) call(op *scenario.Op, st *Step) (scenario.Result, error) {
 		stop = r.interrupt(op.Interrupt)
 	}
 	res, err := r.do(op, st)
-	for err == nil && spuriousEINTR(op, res) && !r.wd.fired.Load() {
+	for err == nil && block.Spurious(op, res) && !r.wd.fired.Load() {
 		res, err = r.do(op, st)
 	}
 	stop()
@@ -594,26 +595,6 @@ func (r *runner) call(op *scenario.Op, st *Step) (scenario.Result, error) {
 	}
 	res.SIGPIPE = takeSIGPIPE()
 	return res, nil
-}
-
-// spuriousEINTR reports whether res is an EINTR the scenario did not ask
-// for, on a call that a program would simply have made again. The Go
-// runtime signals a thread to preempt it (SIGURG), and a signal that lands
-// as the thread enters a call ends any socket call under a timeout with
-// EINTR, SA_RESTART or not (signal(7)); the program the scenario describes
-// gets no such signal. Only calls that did nothing when interrupted are
-// made again: not connect, whose handshake goes on, nor close. poll and
-// epoll, and the waits on a pipe, are made again inside their operation,
-// for the time that remains of their timeout (block.Wait).
-func spuriousEINTR(op *scenario.Op, res scenario.Result) bool {
-	if op.Interrupt > 0 || res.Kind != scenario.ResultErrno || res.Errno != "EINTR" {
-		return false
-	}
-	switch op.Kind {
-	case scenario.OpRead, scenario.OpWrite, scenario.OpSend, scenario.OpAccept:
-		return true
-	}
-	return false
 }
 
 // endpoint returns the actor's endpoint. The parser guarantees actors are

@@ -33,6 +33,9 @@ func (r *Run) Do(op *scenario.Op) (Outcome, error) {
 		return Outcome{}, err
 	}
 	out, err := r.do(op)
+	for err == nil && block.Spurious(op, out.Result) {
+		out, err = r.do(op)
+	}
 	if err != nil {
 		return Outcome{}, err
 	}

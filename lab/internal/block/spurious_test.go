@@ -1,4 +1,4 @@
-package lab
+package block
 
 import (
 	"testing"
@@ -7,10 +7,10 @@ import (
 	"github.com/teardown-net/teardown/scenario"
 )
 
-// TestSpuriousEINTR checks which EINTRs the runner takes for the Go
-// runtime's and makes the call again: those of calls that did nothing when
+// TestSpurious checks which EINTRs the runners take for the Go runtime's
+// and make the call again: those of calls that did nothing when
 // interrupted, when the scenario asked for no interrupt.
-func TestSpuriousEINTR(t *testing.T) {
+func TestSpurious(t *testing.T) {
 	eintr := scenario.Result{Kind: scenario.ResultErrno, Errno: "EINTR"}
 	reset := scenario.Result{Kind: scenario.ResultErrno, Errno: "ECONNRESET"}
 	for _, tc := range []struct {
@@ -27,7 +27,7 @@ func TestSpuriousEINTR(t *testing.T) {
 		{scenario.Op{Kind: scenario.OpClose}, eintr, false},
 		{scenario.Op{Kind: scenario.OpRead}, reset, false},
 	} {
-		if got := spuriousEINTR(&tc.op, tc.res); got != tc.want {
+		if got := Spurious(&tc.op, tc.res); got != tc.want {
 			t.Errorf("%s (interrupt %v) giving %s: %v, want %v", tc.op.Kind, tc.op.Interrupt, tc.res, got, tc.want)
 		}
 	}
