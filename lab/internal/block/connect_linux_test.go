@@ -62,27 +62,17 @@ func TestFinishConnect(t *testing.T) {
 			if err := unix.SetsockoptTimeval(c, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv); err != nil {
 				t.Fatal(err)
 			}
-			pid, tid := unix.Getpid(), unix.Gettid()
-			done, finished := make(chan struct{}), make(chan struct{})
-			go func() {
-				defer close(finished)
-				tick := time.NewTicker(time.Millisecond)
-				defer tick.Stop()
-				for i := 0; ; i++ {
-					select {
-					case <-done:
-						return
-					case <-tick.C:
-						unix.Tgkill(pid, tid, unix.SIGURG)
-						if tc.accept && i == 100 {
-							if fd, _, err := unix.Accept(l); err == nil {
-								defer unix.Close(fd)
-							}
-						}
-					}
-				}
-			}()
-			defer func() { close(done); <-finished }()
+			if tc.accept {
+				// Room for the connection, a tenth of a second in: the
+				// SYN sent again after a second then gets an answer.
+				accepted := make(chan int, 1)
+				time.AfterFunc(100*time.Millisecond, func() {
+					fd, _, _ := unix.Accept(l)
+					accepted <- fd
+				})
+				defer func() { unix.Close(<-accepted) }()
+			}
+			defer preempting(t)()
 			start := time.Now()
 			err = unix.Connect(c, sa)
 			if !errors.Is(err, unix.EINTR) {

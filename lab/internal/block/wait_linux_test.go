@@ -21,22 +21,7 @@ func TestWaitThroughSignals(t *testing.T) {
 	}
 	defer unix.Close(p[0])
 	defer unix.Close(p[1])
-	pid, tid := unix.Getpid(), unix.Gettid()
-	done, finished := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(finished)
-		tick := time.NewTicker(time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-				unix.Tgkill(pid, tid, unix.SIGURG)
-			}
-		}
-	}()
-	defer func() { close(done); <-finished }()
+	defer preempting(t)()
 
 	const wait = 100 * time.Millisecond
 	for _, tc := range []struct {
@@ -57,4 +42,27 @@ func TestWaitThroughSignals(t *testing.T) {
 			t.Errorf("%s: the wait ended after %v, before its %v", tc.name, took, wait)
 		}
 	}
+}
+
+// preempting sends the calling thread, which must be locked, SIGURG, the
+// Go runtime's preemption signal, every millisecond until the function it
+// returns is called.
+func preempting(t *testing.T) (stop func()) {
+	t.Helper()
+	pid, tid := unix.Getpid(), unix.Gettid()
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				unix.Tgkill(pid, tid, unix.SIGURG)
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
