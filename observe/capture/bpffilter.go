@@ -3,12 +3,13 @@ package capture
 // The /dev/bpf filter is classic BPF, which every system runs alike; it
 // is written here, without a build tag, so that a test runs it on Linux.
 
-// Classic BPF opcodes (net/bpf.h), the same on every system.
+// Classic BPF opcodes (net/bpf.h), the same on every system. BPF_LD and
+// BPF_K, which are 0, are left out of the sums.
 const (
-	bpfLdB = 0x00 | 0x10 | 0x20 // BPF_LD | BPF_B | BPF_ABS
-	bpfAnd = 0x04 | 0x50 | 0x00 // BPF_ALU | BPF_AND | BPF_K
-	bpfJeq = 0x05 | 0x10 | 0x00 // BPF_JMP | BPF_JEQ | BPF_K
-	bpfRet = 0x06 | 0x00        // BPF_RET | BPF_K
+	bpfLdB = 0x10 | 0x20 // BPF_LD | BPF_B | BPF_ABS
+	bpfAnd = 0x04 | 0x50 // BPF_ALU | BPF_AND | BPF_K
+	bpfJeq = 0x05 | 0x10 // BPF_JMP | BPF_JEQ | BPF_K
+	bpfRet = 0x06        // BPF_RET | BPF_K
 )
 
 // IP protocol numbers, the same on every system.
