@@ -84,3 +84,35 @@ func preemptAllThreads(t *testing.T) (stop func()) {
 		<-finished
 	}
 }
+
+// A blocking connect that the runtime's preemption signal ends under the
+// lab's send timeout (EINTR, never restarted then) goes on in the kernel:
+// both runners wait for it as the uninterrupted call would, and a connect
+// to a listener whose queue is full, whose SYN the kernel drops, is blocked
+// at the limit, not EINTR.
+func TestSpuriousEINTROnConnect(t *testing.T) {
+	sc := parse(t, `scenario t/eintr-connect
+title "a connect the runtime's signals land in"
+setup none
+limit 300ms
+on tcp4 tcp6
+l socket
+l bind
+l listen 0
+c1 socket
+c1 connect l -> ok
+c2 socket
+c2 connect l -> blocked
+`)
+	for _, portable := range []bool{false, true} {
+		l := newLab(t, lab.Options{Portable: portable})
+		stop := preemptAllThreads(t)
+		recs := l.Run(context.Background(), lab.Plan([]*scenario.Scenario{sc}, nil))
+		stop()
+		for _, r := range recs {
+			if r.Verdict != lab.Match {
+				t.Errorf("%s (portable %v): %s %s\n%s", r.Transport, portable, r.Verdict, r.Error, timeline(r))
+			}
+		}
+	}
+}
