@@ -104,6 +104,9 @@ func (r *Reader) fastRecord() bool {
 	default:
 		return false
 	}
+	// The next record's headers are asked for before this one is
+	// decoded: the decoding is time their wait overlaps.
+	w.prefetch(end)
 	rec := &r.rec
 	// What the fast path does not set for every packet (IPv6 has no IP
 	// ID).
@@ -111,7 +114,7 @@ func (r *Reader) fastRecord() bool {
 	if res, ok := r.dec.fast(lt, frame, rec, r.Checksums); !ok || res != resultTCP {
 		return false
 	}
-	w.advance(end)
+	w.off = end
 	r.stats.Records++
 	r.stats.TCP++
 	rec.N, rec.Time, rec.Comments = r.stats.Records, ts, comments

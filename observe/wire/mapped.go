@@ -66,14 +66,19 @@ const (
 	prefetchPage    = 4096
 )
 
-// advance moves on to the mapped record at off. The first read of each
-// record waited for memory: the file is in the page cache, not in any CPU
-// cache. The next record's headers are asked for as soon as their place
-// is known, a record's work before they are read, and the next page's
-// address is translated while this one is read, so that the prefetch of
-// its first record's headers is not dropped or delayed.
+// advance moves on to the mapped record at off and prefetches it.
 func (w *window) advance(off int) {
 	w.off = off
+	w.prefetch(off)
+}
+
+// prefetch asks for the record at off. The first read of each record
+// waits for memory: the file is in the page cache, not in any CPU cache.
+// A record's headers are asked for as soon as their place is known, a
+// record's work before they are read, and the next page's address is
+// translated while this one is read, so that the prefetch of its first
+// record's headers is not dropped or delayed.
+func (w *window) prefetch(off int) {
 	mem := w.m.mem
 	prefetch.ReadOnce(mem[off:min(off+prefetchHeaders, len(mem))])
 	if pg := (off + prefetchPage) &^ (prefetchPage - 1); w.ahead < pg && pg < len(mem) {
