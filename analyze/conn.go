@@ -3,7 +3,9 @@ package analyze
 import (
 	"net/netip"
 	"time"
+	"unsafe"
 
+	"github.com/teardown-net/teardown/internal/prefetch"
 	"github.com/teardown-net/teardown/observe/wire"
 )
 
@@ -111,6 +113,16 @@ type Conn struct {
 	// Conn it was a seventh of the memory of the connections waiting
 	// out Zeek's close delay.
 	v *Verdict
+}
+
+// prefetch asks for the whole of c.
+func (c *Conn) prefetch() {
+	prefetch.Keep(unsafe.Slice((*byte)(unsafe.Pointer(c)), unsafe.Sizeof(*c)))
+}
+
+// prefetchHead asks for the fields before c.z, those Tracker.expire reads.
+func (c *Conn) prefetchHead() {
+	prefetch.Keep(unsafe.Slice((*byte)(unsafe.Pointer(c)), unsafe.Offsetof(c.z)))
 }
 
 func (c *Conn) sideOf(src netip.AddrPort) *endpoint {

@@ -5,6 +5,9 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"net/netip"
+	"unsafe"
+
+	"github.com/teardown-net/teardown/internal/prefetch"
 )
 
 // key is a 4-tuple in a fixed order, the addresses as two 64-bit halves
@@ -91,6 +94,12 @@ func (t *table) get(k *key, h uint64) *Conn {
 			return s.c
 		}
 	}
+}
+
+// prefetch asks for the slot where a search for hash h starts.
+func (t *table) prefetch(h uint64) {
+	s := &t.slots[h&uint64(len(t.slots)-1)]
+	prefetch.Keep(unsafe.Slice((*byte)(unsafe.Pointer(s)), unsafe.Sizeof(*s)))
 }
 
 // put adds c, whose key is not in the table, with its key's hash h.

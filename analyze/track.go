@@ -191,6 +191,11 @@ func (t *Tracker) expire(now int64) {
 	l := t.ending[:0]
 	for len(t.timers) > 0 && t.timers[0].at < now {
 		x := t.timers.pop()
+		if len(t.timers) > 0 {
+			// The next entry's connection, untouched for seconds as a
+			// rule, comes while this one is looked at.
+			t.timers[0].c.prefetchHead()
+		}
 		c := x.c
 		if c.over || x.gen != c.gen || x.at != c.sched {
 			continue
@@ -216,7 +221,17 @@ type ending struct {
 
 func (t *Tracker) finishAll(l []ending) {
 	slices.SortFunc(l, func(a, b ending) int { return a.n - b.n })
-	for _, e := range l {
+	// The connections ending have mostly been untouched for seconds, and
+	// ending one reads most of it and its table slot: each is asked for
+	// two connections ahead, and its slot one ahead, once the line with
+	// its hash has come.
+	for i, e := range l {
+		if i+2 < len(l) {
+			l[i+2].c.prefetch()
+		}
+		if i+1 < len(l) {
+			t.conns.prefetch(l[i+1].c.h)
+		}
 		t.finish(e.c)
 	}
 }

@@ -9,3 +9,10 @@ package prefetch
 //
 //go:noescape
 func ReadOnce(b []byte)
+
+// Keep asks for every cache line of b, to be read soon and more than once:
+// the lines go to every level of cache (PREFETCHT0 on amd64, PRFM
+// PLDL1KEEP on arm64).
+//
+//go:noescape
+func Keep(b []byte)
