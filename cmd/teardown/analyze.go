@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -24,7 +25,19 @@ func init() {
 // analyzeStdin is what "-" reads; tests swap it.
 var analyzeStdin io.Reader = os.Stdin
 
+// analyzeGOGC is the garbage collector's GOGC while analyze runs, unless
+// the environment sets GOGC. Nearly all of analyze's heap is live (the
+// Tracker reuses the memory of the connections it holds), so a collection
+// while that memory grows frees next to nothing: on the bench's 1 GB
+// capture the default 100 makes three collections, 200 one, for 4% less
+// time and the same peak RSS (docs/analyze.md, Speed and memory). The heap
+// stays bounded, by three times the live memory instead of two.
+const analyzeGOGC = 200
+
 func runAnalyze(args []string, stdout, stderr io.Writer) int {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		defer debug.SetGCPercent(debug.SetGCPercent(analyzeGOGC))
+	}
 	fs := flagSet("analyze", args, stdout, stderr)
 	asJSON := fs.Bool("json", false, "write one JSON object per connection per line (schema in docs/analyze.md)")
 	only := fs.String("only", "", "show only `abnormal` connections (ended by RST, refused, timed out, ICMP)")
