@@ -32,7 +32,7 @@ func TestExtremeAttributes(t *testing.T) {
 		// random: the delay is random around zero, so either is right.
 		random bool
 	}{
-		{"latency beyond a Duration", "latency", "downstream", toxiproxy.Attributes{"latency": 9300000000000}, false, false, false},
+		{"latency beyond a Duration", "latency", "downstream", toxiproxy.Attributes{"latency": int64(9300000000000)}, false, false, false},
 		{"jitter 2^62", "latency", "downstream", toxiproxy.Attributes{"latency": 0, "jitter": int64(1) << 62}, false, false, true},
 		{"slicer size_variation 2^62", "slicer", "downstream", toxiproxy.Attributes{"average_size": 1, "size_variation": int64(1) << 62}, true, false, false},
 		{"slicer average_size max", "slicer", "downstream", toxiproxy.Attributes{"average_size": max, "size_variation": max}, true, false, false},
