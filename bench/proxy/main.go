@@ -2,7 +2,8 @@
 // connection and, when TOXIPROXY_SERVER names a toxiproxy-server binary, with
 // Toxiproxy: throughput with no toxics over one and several connections, the
 // round-trip time of small messages, and the memory, file descriptors and
-// goroutines each proxy process spends per connection while it holds many.
+// goroutines each proxy process spends per connection while it holds many,
+// and how long toxic API calls take while many connections are busy.
 //
 // Both proxies run as child processes bound to 127.0.0.1 and are driven
 // through Toxiproxy's v2 HTTP API with Toxiproxy's own Go client, so the same
@@ -44,6 +45,16 @@ type config struct {
 	toxiproxy string
 	doc       string // Markdown file whose results section to replace
 	args      []string
+
+	// The toxic-calls measurement: toxicConns connections each write
+	// toxicWrite bytes every toxicPace (back to back if 0) for toxicDur
+	// while toxics are added, changed and removed, in toxicRounds rounds.
+	toxicConns  int
+	toxicWrite  int64
+	toxicPace   time.Duration
+	toxicDur    time.Duration
+	toxicRounds int
+	only        string // "" for every measurement, or onlyToxicCalls
 }
 
 func main() {
@@ -64,8 +75,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 Measures throughput, small-message round-trip time and memory per connection
 of a direct connection, teardown proxy, and toxiproxy-server when
-$TOXIPROXY_SERVER or -toxiproxy names one. Progress goes to stderr, a Markdown
-report to stdout.
+$TOXIPROXY_SERVER or -toxiproxy names one, and how long toxic API calls take
+on each proxy while its connections are busy. Progress goes to stderr, a
+Markdown report to stdout.
 
 Flags:
 `)
@@ -82,6 +94,12 @@ Flags:
 	fs.IntVar(&c.conns, "conns", 1000, "connections held open at once through each proxy")
 	fs.IntVar(&c.loadRound, "load-rounds", 3, "rounds of the many-connections measurement, each on a fresh proxy process")
 	fs.IntVar(&c.msgs, "msgs", 3, "messages echoed on each held connection")
+	fs.IntVar(&c.toxicConns, "toxic-conns", 32, "busy connections through each proxy while toxic API calls are timed")
+	toxicWrite := fs.String("toxic-write", "64KiB", "bytes each busy connection writes at a time while toxic API calls are timed")
+	fs.DurationVar(&c.toxicPace, "toxic-pace", 5*time.Millisecond, "`interval` between the writes of each busy connection (0: as fast as possible)")
+	fs.DurationVar(&c.toxicDur, "toxic-duration", 4*time.Second, "how long toxic API calls are timed per proxy and round")
+	fs.IntVar(&c.toxicRounds, "toxic-rounds", 3, "rounds of the toxic-calls measurement, each on a fresh proxy process")
+	fs.StringVar(&c.only, "only", "", "take only this `measurement`: "+onlyToxicCalls+" (default: all)")
 	fs.StringVar(&c.teardown, "teardown", "", "teardown `binary` to measure (default: build ./cmd/teardown of this module)")
 	fs.StringVar(&c.toxiproxy, "toxiproxy", os.Getenv("TOXIPROXY_SERVER"), "toxiproxy-server `binary` to compare with (default $TOXIPROXY_SERVER; none: skip Toxiproxy)")
 	fs.StringVar(&c.doc, "doc", "", "also write the report into this Markdown `file`, between its "+docStart+" and "+docEnd+" lines")
@@ -104,10 +122,27 @@ Flags:
 		fmt.Fprintf(stderr, "proxy: -latency-size: %v\n", err)
 		return 2
 	}
+	if c.toxicWrite, err = parseSize(*toxicWrite); err != nil {
+		fmt.Fprintf(stderr, "proxy: -toxic-write: %v\n", err)
+		return 2
+	}
+	if c.toxicPace < 0 {
+		fmt.Fprintf(stderr, "proxy: -toxic-pace is %v, want 0 or more\n", c.toxicPace)
+		return 2
+	}
+	if c.toxicDur <= 0 {
+		fmt.Fprintf(stderr, "proxy: -toxic-duration is %v, want more than 0\n", c.toxicDur)
+		return 2
+	}
+	if c.only != "" && c.only != onlyToxicCalls {
+		fmt.Fprintf(stderr, "proxy: -only is %q, want %q\n", c.only, onlyToxicCalls)
+		return 2
+	}
 	for _, f := range []struct {
 		name string
 		v    int
-	}{{"latency", c.latency}, {"parallel", c.parallel}, {"rounds", c.rounds}, {"rtt-n", c.rttN}, {"rtt-size", c.rttSize}, {"conns", c.conns}, {"load-rounds", c.loadRound}, {"msgs", c.msgs}} {
+	}{{"latency", c.latency}, {"parallel", c.parallel}, {"rounds", c.rounds}, {"rtt-n", c.rttN}, {"rtt-size", c.rttSize}, {"conns", c.conns}, {"load-rounds", c.loadRound}, {"msgs", c.msgs},
+		{"toxic-conns", c.toxicConns}, {"toxic-rounds", c.toxicRounds}} {
 		if f.v < 1 {
 			fmt.Fprintf(stderr, "proxy: -%s is %d, want at least 1\n", f.name, f.v)
 			return 2
@@ -162,6 +197,7 @@ type path struct {
 	// process keeps one CPU busy.
 	rttBusyRound []float64
 	load         []loadResult
+	toxic        []toxicResult // one per toxic-calls round
 	// goroutinesInProcess is goroutines per connection counted in this
 	// process, for a proxy whose child process does not report them; -1 if
 	// not counted.
@@ -194,6 +230,42 @@ func bench(c config, stdout, stderr io.Writer) error {
 	}
 	defer cleanup()
 
+	var paths []*path
+	if c.only == "" {
+		if paths, err = measurePaths(c, specs, sinkUp, echoUp, about, stderr); err != nil {
+			return err
+		}
+	} else {
+		for _, s := range specs {
+			paths = append(paths, &path{name: s.name})
+		}
+	}
+	if err := measureToxicCalls(c, specs, echoUp.addr(), paths, about, stderr); err != nil {
+		return err
+	}
+	for _, u := range []*upstream{sinkUp, echoUp} {
+		if err := u.firstErr(); err != nil {
+			return fmt.Errorf("upstream server: %w", err)
+		}
+	}
+	about["load"] = fmt.Sprintf("%s at the start, %s at the end", loadBefore, loadAverage())
+	var report bytes.Buffer
+	writeReport(&report, c, paths, about)
+	stdout.Write(report.Bytes())
+	if c.doc != "" {
+		if err := updateDoc(c.doc, report.Bytes()); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "wrote the report into %s\n", c.doc)
+	}
+	return nil
+}
+
+// measurePaths takes every measurement but the toxic calls: throughput,
+// round trips and, on fresh processes, the cost of many connections. It
+// returns the paths with their figures.
+func measurePaths(c config, specs []serverSpec, sinkUp, echoUp *upstream, about map[string]string, stderr io.Writer) ([]*path, error) {
+	var err error
 	paths := []*path{{name: "direct", sink: sinkUp.addr(), echo: echoUp.addr()}}
 	var servers []*proxyServer
 	defer func() {
@@ -204,22 +276,22 @@ func bench(c config, stdout, stderr io.Writer) error {
 	for _, spec := range specs {
 		s, err := spec.start()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		servers = append(servers, s)
 		about[s.name] = s.version()
 		p := &path{name: s.name, pid: s.pid()}
 		if p.sink, err = s.createProxy("bench_sink", sinkUp.addr()); err != nil {
-			return err
+			return nil, err
 		}
 		if p.echo, err = s.createProxy("bench_echo", echoUp.addr()); err != nil {
-			return err
+			return nil, err
 		}
 		if p.latSink, err = s.createProxy("bench_sink_latency", sinkUp.addr()); err != nil {
-			return err
+			return nil, err
 		}
 		if err := s.addLatency("bench_sink_latency", c.latency); err != nil {
-			return err
+			return nil, err
 		}
 		paths = append(paths, p)
 	}
@@ -229,7 +301,7 @@ func bench(c config, stdout, stderr io.Writer) error {
 		for _, mode := range []string{forwardBlock, forwardSpin} {
 			f, err := startForwarder(mode, echoUp.addr())
 			if err != nil {
-				return err
+				return nil, err
 			}
 			defer f.stop()
 			paths = append(paths, &path{name: f.name, echo: f.addr, pid: f.cmd.Process.Pid})
@@ -240,11 +312,11 @@ func bench(c config, stdout, stderr io.Writer) error {
 	for _, p := range paths {
 		if p.sink != "" {
 			if _, err := throughput(p.sink, min(c.size, 64<<20), 1); err != nil {
-				return fmt.Errorf("%s: warm-up: %w", p.name, err)
+				return nil, fmt.Errorf("%s: warm-up: %w", p.name, err)
 			}
 		}
 		if _, err := roundTrips(p.echo, 1000, c.rttSize); err != nil {
-			return fmt.Errorf("%s: warm-up: %w", p.name, err)
+			return nil, fmt.Errorf("%s: warm-up: %w", p.name, err)
 		}
 	}
 	for r := range c.rounds {
@@ -255,7 +327,7 @@ func bench(c config, stdout, stderr io.Writer) error {
 			}
 			v, err := throughput(p.sink, c.size, 1)
 			if err != nil {
-				return fmt.Errorf("%s: throughput, 1 connection: %w", p.name, err)
+				return nil, fmt.Errorf("%s: throughput, 1 connection: %w", p.name, err)
 			}
 			p.tput1 = append(p.tput1, v)
 			fmt.Fprintf(stderr, "round %d/%d  throughput 1 conn   %-9s %8.0f MB/s\n", r+1, c.rounds, p.name, v/1e6)
@@ -266,7 +338,7 @@ func bench(c config, stdout, stderr io.Writer) error {
 			}
 			v, err := throughput(p.sink, c.size, c.parallel)
 			if err != nil {
-				return fmt.Errorf("%s: throughput, %d connections: %w", p.name, c.parallel, err)
+				return nil, fmt.Errorf("%s: throughput, %d connections: %w", p.name, c.parallel, err)
 			}
 			p.tputN = append(p.tputN, v)
 			fmt.Fprintf(stderr, "round %d/%d  throughput %d conns  %-9s %8.0f MB/s\n", r+1, c.rounds, c.parallel, p.name, v/1e6)
@@ -277,7 +349,7 @@ func bench(c config, stdout, stderr io.Writer) error {
 			}
 			v, err := throughput(p.latSink, c.latSize, 1)
 			if err != nil {
-				return fmt.Errorf("%s: throughput, %d ms latency: %w", p.name, c.latency, err)
+				return nil, fmt.Errorf("%s: throughput, %d ms latency: %w", p.name, c.latency, err)
 			}
 			p.tputLat = append(p.tputLat, v)
 			fmt.Fprintf(stderr, "round %d/%d  throughput %d ms latency %-9s %8.1f MB/s\n", r+1, c.rounds, c.latency, p.name, v/1e6)
@@ -286,7 +358,7 @@ func bench(c config, stdout, stderr io.Writer) error {
 			before := countSwitches(p)
 			rtts, err := roundTrips(p.echo, c.rttN, c.rttSize)
 			if err != nil {
-				return fmt.Errorf("%s: round trips: %w", p.name, err)
+				return nil, fmt.Errorf("%s: round trips: %w", p.name, err)
 			}
 			p.addSwitches(before, c.rttN)
 			p.rtt = append(p.rtt, rtts...)
@@ -296,13 +368,13 @@ func bench(c config, stdout, stderr io.Writer) error {
 		}
 		sp, err := startSpinner()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, p := range order {
 			rtts, err := roundTrips(p.echo, c.rttN, c.rttSize)
 			if err != nil {
 				sp.stop()
-				return fmt.Errorf("%s: round trips with one CPU busy: %w", p.name, err)
+				return nil, fmt.Errorf("%s: round trips with one CPU busy: %w", p.name, err)
 			}
 			m := median(durations(rtts))
 			p.rttBusyRound = append(p.rttBusyRound, m)
@@ -321,7 +393,7 @@ func bench(c config, stdout, stderr io.Writer) error {
 		for _, spec := range rotate(specs, r) {
 			lr, err := loadRound(spec, echoUp.addr(), c)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			for _, p := range paths {
 				if p.name == spec.name {
@@ -338,26 +410,11 @@ func bench(c config, stdout, stderr io.Writer) error {
 			continue
 		}
 		if p.goroutinesInProcess, err = inProcessGoroutines(echoUp.addr(), c.conns, c.msgs); err != nil {
-			return fmt.Errorf("teardown in-process: %d connections: %w", c.conns, err)
+			return nil, fmt.Errorf("teardown in-process: %d connections: %w", c.conns, err)
 		}
 		fmt.Fprintf(stderr, "in-process  %d connections  %-9s %.2f goroutines per connection\n", c.conns, p.name, p.goroutinesInProcess)
 	}
-	for _, u := range []*upstream{sinkUp, echoUp} {
-		if err := u.firstErr(); err != nil {
-			return fmt.Errorf("upstream server: %w", err)
-		}
-	}
-	about["load"] = fmt.Sprintf("%s at the start, %s at the end", loadBefore, loadAverage())
-	var report bytes.Buffer
-	writeReport(&report, c, paths, about)
-	stdout.Write(report.Bytes())
-	if c.doc != "" {
-		if err := updateDoc(c.doc, report.Bytes()); err != nil {
-			return err
-		}
-		fmt.Fprintf(stderr, "wrote the report into %s\n", c.doc)
-	}
-	return nil
+	return paths, nil
 }
 
 // The lines that delimit the generated part of a -doc file.

@@ -137,19 +137,24 @@ func writeReport(w io.Writer, c config, paths []*path, about map[string]string) 
 
 	fmt.Fprintf(w, "Measured %s on %s; one-minute load average %s.\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), machine(), about["load"])
 	fmt.Fprintf(w, "teardown %s%s; ", orNone(about["teardown"]), built(about["teardown build"]))
-	if len(tx.tput1) == 0 {
+	if len(tx.tput1) == 0 && len(tx.toxic) == 0 {
 		fmt.Fprintf(w, "Toxiproxy not measured (TOXIPROXY_SERVER not set).\n\n")
 	} else {
 		fmt.Fprintf(w, "toxiproxy-server %s%s, LOG_LEVEL=warn.\n\n", about["toxiproxy"], built(about["toxiproxy build"]))
 	}
 	cmd := "go run ./bench/proxy"
-	if len(tx.tput1) > 0 && !slices.ContainsFunc(c.args, func(a string) bool { return strings.Contains(a, "-toxiproxy") }) {
+	if (len(tx.tput1) > 0 || len(tx.toxic) > 0) && !slices.ContainsFunc(c.args, func(a string) bool { return strings.Contains(a, "-toxiproxy") }) {
 		cmd = "TOXIPROXY_SERVER=... " + cmd
 	}
 	if len(c.args) > 0 {
 		cmd += " " + strings.Join(c.args, " ")
 	}
 	fmt.Fprintf(w, "Command: `%s`.\n", cmd)
+	if c.only == onlyToxicCalls {
+		fmt.Fprintln(w)
+		writeToxicCalls(w, c, td, tx)
+		return
+	}
 	fmt.Fprintf(w, "Settings: %s per throughput measurement (%s under a %d ms latency toxic on the upstream stream), %d rounds; %d round trips of %d B per path and round; %d connections held, %d load rounds.\n",
 		sizeString(c.size), sizeString(c.latSize), c.latency, c.rounds, c.rttN, c.rttSize, c.conns, c.loadRound)
 	fmt.Fprintf(w, "Cells show the median and, in parentheses, the range over rounds; a ratio's range is that of the ratios within each round.\n\n")
@@ -268,21 +273,56 @@ func writeReport(w io.Writer, c config, paths []*path, about map[string]string) 
 	}
 	if len(tx.tput1) == 0 {
 		fmt.Fprintf(w, "\nTargets against Toxiproxy not checked: it was not measured.\n")
+	} else {
+		for _, t := range []struct {
+			label  string
+			td, tx []float64
+			target float64
+		}{
+			{"with no toxics, 1 connection", td.tput1, tx.tput1, targetThroughputRatio},
+			{fmt.Sprintf("with no toxics, %d connections", c.parallel), td.tputN, tx.tputN, targetThroughputRatio},
+			{fmt.Sprintf("under a %d ms latency toxic, 1 connection", c.latency), td.tputLat, tx.tputLat, targetLatencyRatio},
+		} {
+			r := med(t.td) / med(t.tx)
+			fmt.Fprintf(w, "- Throughput %s: teardown is %.2f× Toxiproxy (target ≥ %.0f×): %s.\n",
+				t.label, r, t.target, verdict(r >= t.target))
+		}
+	}
+	fmt.Fprintln(w)
+	writeToxicCalls(w, c, td, tx)
+}
+
+// writeToxicCalls writes how long toxic API calls took on each proxy while
+// its connections were busy; nothing if the measurement was not taken.
+func writeToxicCalls(w io.Writer, c config, td, tx *path) {
+	if len(td.toxic) == 0 && len(tx.toxic) == 0 {
 		return
 	}
-	for _, t := range []struct {
-		label  string
-		td, tx []float64
-		target float64
-	}{
-		{"with no toxics, 1 connection", td.tput1, tx.tput1, targetThroughputRatio},
-		{fmt.Sprintf("with no toxics, %d connections", c.parallel), td.tputN, tx.tputN, targetThroughputRatio},
-		{fmt.Sprintf("under a %d ms latency toxic, 1 connection", c.latency), td.tputLat, tx.tputLat, targetLatencyRatio},
-	} {
-		r := med(t.td) / med(t.tx)
-		fmt.Fprintf(w, "- Throughput %s: teardown is %.2f× Toxiproxy (target ≥ %.0f×): %s.\n",
-			t.label, r, t.target, verdict(r >= t.target))
+	load := fmt.Sprintf("%s at a time as fast as it can", sizeString(c.toxicWrite))
+	if c.toxicPace > 0 {
+		rate := float64(c.toxicConns) * float64(c.toxicWrite) / c.toxicPace.Seconds()
+		load = fmt.Sprintf("%s every %v (at most %.0f MB/s each way in all)", sizeString(c.toxicWrite), c.toxicPace, rate/1e6)
 	}
+	fmt.Fprintf(w, "Toxic calls on live connections: %d connections through each proxy to the echo server, each writing %s and reading the echo back, while the harness adds a 1 ms latency toxic to the downstream stream, changes it to 2 ms and removes it, every %v for %v; %d rounds, each on a fresh proxy process. Cells show the median and range over rounds of each round's figure.\n\n",
+		c.toxicConns, load, toxicInterval, c.toxicDur, c.toxicRounds)
+	fmt.Fprintf(w, "| toxic calls, %d busy connections | teardown | toxiproxy | teardown / toxiproxy |\n", c.toxicConns)
+	fmt.Fprintf(w, "|---|---:|---:|---:|\n")
+	row := func(label string, f func(toxicResult) float64, unit float64, prec int) {
+		per := func(p *path) []float64 {
+			var out []float64
+			for _, r := range p.toxic {
+				out = append(out, f(r))
+			}
+			return out
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", label, cell(per(td), unit, prec), cell(per(tx), unit, prec), pairedRatio(per(td), per(tx)))
+	}
+	row("call time, median, ms", toxicResult.median, 1e-3, 2)
+	row("call time, p90, ms", func(r toxicResult) float64 { return r.quantile(0.9) }, 1e-3, 2)
+	row("call time, max, ms", func(r toxicResult) float64 { return r.quantile(1) }, 1e-3, 2)
+	row("calls", func(r toxicResult) float64 { return float64(len(r.calls)) }, 1, 0)
+	row("MB echoed", func(r toxicResult) float64 { return float64(r.echoed) }, 1e6, 0)
+	fmt.Fprintln(w)
 }
 
 // writeFloor writes the round trips of the forwarders, which show what a
@@ -340,6 +380,8 @@ func sizeString(n int64) string {
 		return fmt.Sprintf("%d GiB", n>>30)
 	case n%(1<<20) == 0:
 		return fmt.Sprintf("%d MiB", n>>20)
+	case n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
 	}
 	return fmt.Sprintf("%d B", n)
 }
