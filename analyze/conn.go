@@ -115,6 +115,12 @@ type Conn struct {
 	v *Verdict
 }
 
+// since is how long before t the time from was, in ns, and 0 when from is
+// later: in a capture whose times go back (a clock stepped back, files of
+// two interfaces merged), a packet can come before the one seen last, and
+// "nothing seen for" cannot be less than nothing.
+func since(from, t int64) int64 { return max(0, t-from) }
+
 // prefetch asks for the whole of c.
 func (c *Conn) prefetch() {
 	prefetch.Keep(unsafe.Slice((*byte)(unsafe.Pointer(c)), unsafe.Sizeof(*c)))
@@ -164,7 +170,7 @@ func (c *Conn) packet(rec *wire.Record, now int64, checksums bool) {
 			peerRxmt:  peer.rxmtTail, icmpLive: peer.icmp != nil && e.last <= peer.icmp.at,
 		}
 		if prevPkt != 0 {
-			r.idle = now - prevPkt
+			r.idle = since(prevPkt, now)
 		}
 		// In a connection that continues an idle one, the RST comes
 		// after that idle time, however soon after its first packet.
@@ -225,7 +231,7 @@ func (c *Conn) packet(rec *wire.Record, now int64, checksums bool) {
 	if p.Flags&wire.FIN != 0 && e.finAt == 0 {
 		e.finAt, e.finN = now, c.pkts
 		if prevPkt != 0 {
-			e.finIdle = now - prevPkt
+			e.finIdle = since(prevPkt, now)
 		}
 	}
 	e.last = now
@@ -243,7 +249,7 @@ func (c *Conn) icmp(rec *wire.Record, now int64) {
 	// The first error is kept, unless the peer was heard from since it:
 	// the path came back, and an error after that is a new one.
 	if e.icmp == nil || e.peer.last > e.icmp.at {
-		e.icmp = &icmpErr{ICMP: rec.ICMP, at: now, idle: now - c.lastPkt}
+		e.icmp = &icmpErr{ICMP: rec.ICMP, at: now, idle: since(c.lastPkt, now)}
 	}
 }
 

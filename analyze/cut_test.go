@@ -139,3 +139,23 @@ func TestIdleUnfollowed(t *testing.T) {
 		}
 	}
 }
+
+// TestTimeBack checks that a capture whose times go back (a clock stepped
+// back, the files of two interfaces merged) gives no idle time below zero:
+// a FIN or an RST dated before the packet seen last comes after no idle
+// time at all.
+func TestTimeBack(t *testing.T) {
+	data := pkt{10 * time.Millisecond, cli, srv, wire.ACK | wire.PSH, 101, 501, 10, 0}
+	for name, last := range map[string]pkt{
+		"FIN": {5 * time.Millisecond, cli, srv, wire.FIN | wire.ACK, 111, 501, 0, 0},
+		"RST": {5 * time.Millisecond, srv, cli, wire.RST, 501, 0, 0, 0},
+	} {
+		conns := analyzeBytes(t, capture(append(slices.Clone(handshake), data, last)), Options{})
+		if len(conns) != 1 {
+			t.Fatalf("%s: %d connections, want 1", name, len(conns))
+		}
+		if v := conns[0].Verdict(); v.Idle != 0 {
+			t.Errorf("%s dated 5 ms before the packet before it: idle %v, want 0 (%s)", name, v.Idle, v.Cause.ID)
+		}
+	}
+}

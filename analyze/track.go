@@ -127,7 +127,7 @@ func (t *Tracker) tcp(rec *wire.Record, now int64, cut bool) {
 		c = t.newConn(p, now, k, h)
 		if len(t.idled) > 0 {
 			if last, ok := t.idled[k]; ok {
-				c.idleBefore = now - last
+				c.idleBefore = since(last, now)
 				delete(t.idled, k)
 			}
 		}

@@ -339,7 +339,7 @@ func judgeGaveUp(s *endpoint, v *Verdict, set func(*endpoint, string), cause fun
 		return
 	}
 	v.How, v.By = HowTimeout, ByNone
-	v.Idle = time.Duration(ri.at - e.last)
+	v.Idle = time.Duration(since(e.last, ri.at))
 	set(e, "ETIMEDOUT")
 	cause(CauseVanished, ConfidenceMedium, fmt.Sprintf("retransmissions unanswered: the %s's kernel gave up (ETIMEDOUT) before the %s's RST came", name(e), name(s)), rxmt, rst)
 }
