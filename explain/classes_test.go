@@ -79,7 +79,7 @@ func TestClasses(t *testing.T) {
 		{"envoy plain UC", `[2026-11-21T05:00:00.000Z] "GET / HTTP/1.1" 503 UC upstream_reset_before_response_started{connection_termination} - 0 95 1 - "-"`, "", []string{"EOF", "ECONNRESET"}, nil},
 		{"envoy json UF", `{"response_code":503,"response_flags":"UF,URX","upstream_host":"198.18.0.9:80"}`, "", []string{"ECONNREFUSED", "ETIMEDOUT", "EHOSTUNREACH"}, nil},
 		{"envoy kv UT", `status=504 response_flags=UT upstream=198.18.0.9:80`, "DEADLINE", nil, nil},
-		{"envoy remote reset", "upstream connect error or disconnect/reset before headers. reset reason: remote reset", "ECONNRESET", nil, nil},
+		{"envoy remote reset", "upstream connect error or disconnect/reset before headers. reset reason: remote reset", "RST_STREAM", nil, nil},
 		{"envoy connection failure", "upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: delayed connect error: 111", "ECONNREFUSED", nil, nil},
 		{"envoy termination", "upstream connect error or disconnect/reset before headers. reset reason: connection termination", "", []string{"EOF", "ECONNRESET"}, nil},
 		{"haproxy json SD", `{"status":502,"termination_state":"SD--","backend":"be"}`, "ECONNRESET", nil, nil},

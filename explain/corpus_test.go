@@ -78,11 +78,13 @@ func readCorpus(t *testing.T) []corpusLine {
 // build tools, message brokers' clients, mail and file-transfer clients
 // (35 of their 53 held-out lines right on arrival, 263 of 307 held out
 // in all), and 42 that test how far the texts written from them reach
-// (16 of 17 held out). The held-out part now stands at 293 of 324
-// (90.4%, docs/explain-data.md). The goal is that figure rounded down,
+// (16 of 17 held out), then 225 from three areas at once, collected by
+// helpers that never saw explain's answers (66 of their 79 held-out
+// lines right on arrival). The held-out part now stands at 361 of 403
+// (89.6%, docs/explain-data.md). The goal is that figure rounded down,
 // so a regression fails; raising it takes patterns from training misses,
 // measured on lines not seen yet.
-const corpusGoal = 0.90
+const corpusGoal = 0.89
 
 // TestCorpus measures explain on real error lines, by ecosystem. Run
 //

@@ -275,6 +275,7 @@ var Producers = []string{
 	"chrome", "httpclient", "kafka", "mongodb", "cloudflare",
 	"foundation", "firefox", "rabbitmq", "nats", "kubectl", "docker", "quic-go",
 	"websockets", "asyncpg", "pymemcache", "amqplib", "nodemailer", "rsync", "ftp", "telnet",
+	"yamux", "varnish", "dart", "rustls", "cassandra",
 }
 
 var (
