@@ -80,11 +80,13 @@ func readCorpus(t *testing.T) []corpusLine {
 // in all), and 42 that test how far the texts written from them reach
 // (16 of 17 held out), then 225 from three areas at once, collected by
 // helpers that never saw explain's answers (66 of their 79 held-out
-// lines right on arrival). The held-out part now stands at 361 of 403
-// (89.6%, docs/explain-data.md). The goal is that figure rounded down,
+// lines right on arrival), and 258 more the same way from Q&A pages,
+// operations tools, native programs and localized messages (83 of 103
+// held out right on arrival). The held-out part now stands at 446 of 506
+// (88.1%, docs/explain-data.md). The goal is that figure rounded down,
 // so a regression fails; raising it takes patterns from training misses,
 // measured on lines not seen yet.
-const corpusGoal = 0.89
+const corpusGoal = 0.88
 
 // TestCorpus measures explain on real error lines, by ecosystem. Run
 //

@@ -275,7 +275,8 @@ var Producers = []string{
 	"chrome", "httpclient", "kafka", "mongodb", "cloudflare",
 	"foundation", "firefox", "rabbitmq", "nats", "kubectl", "docker", "quic-go",
 	"websockets", "asyncpg", "pymemcache", "amqplib", "nodemailer", "rsync", "ftp", "telnet",
-	"yamux", "varnish", "dart", "rustls", "cassandra",
+	"yamux", "varnish", "dart", "rustls", "cassandra", "iis", "mbedtls", "openvpn", "strongswan",
+	"zookeeper", "qt", "mosquitto", "cocoaasyncsocket", "ffmpeg",
 }
 
 var (
