@@ -82,11 +82,12 @@ func readCorpus(t *testing.T) []corpusLine {
 // helpers that never saw explain's answers (66 of their 79 held-out
 // lines right on arrival), and 258 more the same way from Q&A pages,
 // operations tools, native programs and localized messages (83 of 103
-// held out right on arrival). The held-out part now stands at 446 of 506
-// (88.1%, docs/explain-data.md). The goal is that figure rounded down,
+// held out right on arrival), and 263 from frameworks, data clients and
+// developer tools (66 of 87). The held-out part now stands at 519 of 593
+// (87.5%, docs/explain-data.md). The goal is that figure rounded down,
 // so a regression fails; raising it takes patterns from training misses,
 // measured on lines not seen yet.
-const corpusGoal = 0.88
+const corpusGoal = 0.87
 
 // TestCorpus measures explain on real error lines, by ecosystem. Run
 //

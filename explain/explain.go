@@ -276,7 +276,8 @@ var Producers = []string{
 	"foundation", "firefox", "rabbitmq", "nats", "kubectl", "docker", "quic-go",
 	"websockets", "asyncpg", "pymemcache", "amqplib", "nodemailer", "rsync", "ftp", "telnet",
 	"yamux", "varnish", "dart", "rustls", "cassandra", "iis", "mbedtls", "openvpn", "strongswan",
-	"zookeeper", "qt", "mosquitto", "cocoaasyncsocket", "ffmpeg",
+	"zookeeper", "qt", "mosquitto", "cocoaasyncsocket", "ffmpeg", "undertow", "vertx", "gunicorn",
+	"uwsgi", "symfony", "pgbouncer", "neo4j",
 }
 
 var (

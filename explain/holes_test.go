@@ -40,7 +40,7 @@ func TestHoleMatch(t *testing.T) {
 		"connection x to 198.18.0.9:27017 closed":     false,
 		"connection 6 to the primary was then closed": false,
 	} {
-		j, ok, _ := p.matchAt(in, 0, len(in))
+		j, ok, _ := p.matchAt(in, 0, len(in), true)
 		if ok != want || ok && j != len(in) {
 			t.Errorf("%q: match %v up to %d, want %v up to %d", in, ok, j, want, len(in))
 		}
@@ -70,7 +70,7 @@ func TestHoleGivesBack(t *testing.T) {
 	} {
 		p := phrase{key: tt.key}
 		p.parts, p.holes = splitHoles(tt.key)
-		j, ok, _ := p.matchAt(tt.in, 0, len(tt.in))
+		j, ok, _ := p.matchAt(tt.in, 0, len(tt.in), true)
 		if ok != tt.want || ok && j != len(tt.in) {
 			t.Errorf("%q in %q: match %v up to %d, want %v up to %d", tt.key, tt.in, ok, j, tt.want, len(tt.in))
 		}

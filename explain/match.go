@@ -140,6 +140,8 @@ func (m *matcher) messages() {
 	folded := m.folded
 	// The place where a phrase cut off by the end of the input may end.
 	tail := len(strings.TrimRight(folded, " \t\r\n.\"'`"))
+	// Whether a space of a text may have to match a run of them here.
+	runs := strings.Contains(folded, "  ") || strings.IndexByte(folded, '\t') >= 0
 	// Every place where a phrase matches, then longest phrase first (the
 	// phrases are sorted so), each phrase's places in input order.
 	type cand struct {
@@ -154,7 +156,7 @@ func (m *matcher) messages() {
 			continue
 		}
 		for _, p := range m.ix.byGram[g] {
-			j, ok, truncated := m.ix.phrases[p].matchAt(folded, i, tail)
+			j, ok, truncated := m.ix.phrases[p].matchAt(folded, i, tail, runs)
 			if ok && (truncated || bounded(folded, i, j)) {
 				cands = append(cands, cand{i, j, p, truncated})
 			}
@@ -236,11 +238,17 @@ func (m *matcher) messages() {
 // matchAt reports whether p's key occurs in folded at i and where the
 // match ends. A key cut off by the end of the input (at tail, after
 // trailing spaces and punctuation) matches too, as truncated, when at
-// least minTruncated bytes of it are there.
-func (p *phrase) matchAt(folded string, i, tail int) (j int, ok, truncated bool) {
+// least minTruncated bytes of it are there. runs says whether folded
+// holds runs of spaces or tabs (see spacedPrefixLen).
+func (p *phrase) matchAt(folded string, i, tail int, runs bool) (j int, ok, truncated bool) {
 	if p.parts == nil {
 		if strings.HasPrefix(folded[i:], p.key) {
 			return i + len(p.key), true, false
+		}
+		if runs {
+			if n := spacedPrefixLen(folded[i:], p.key); n >= 0 {
+				return i + n, true, false
+			}
 		}
 		if rest := folded[i:max(i, tail)]; len(rest) >= minTruncated && len(rest) < len(p.key) && strings.HasPrefix(p.key, rest) {
 			return tail, true, true
@@ -262,7 +270,7 @@ func (p *phrase) matchAt(folded string, i, tail int) (j int, ok, truncated bool)
 			// when the text goes on with one of the hole's own bytes:
 			// "ipv4:{addr}: Socket closed" must leave the colon after
 			// the port to the text.
-			for k > j && !strings.HasPrefix(folded[k:], part) {
+			for k > j && !strings.HasPrefix(folded[k:], part) && (!runs || spacedPrefixLen(folded[k:], part) < 0) {
 				k--
 			}
 			if k == j || p.holes[n-1] == 'a' && !strings.ContainsAny(folded[j:k], "0123456789.:[]%") {
@@ -272,12 +280,58 @@ func (p *phrase) matchAt(folded string, i, tail int) (j int, ok, truncated bool)
 				return 0, false, false
 			}
 			j = k
-		} else if !strings.HasPrefix(folded[j:], part) {
+		}
+		switch {
+		case strings.HasPrefix(folded[j:], part):
+			j += len(part)
+		case runs:
+			n := spacedPrefixLen(folded[j:], part)
+			if n < 0 {
+				return 0, false, false
+			}
+			j += n
+		default:
 			return 0, false, false
 		}
-		j += len(part)
 	}
 	return j, true, false
+}
+
+// spacedPrefixLen reports how many bytes of s the key matches at its
+// start, or -1, where a space in the key also matches a run of spaces and
+// tabs: pasted logs align their fields, and a copied line keeps the
+// spaces of the wrap it was copied from ("The requested address     is
+// not valid"); a text should not miss them for that. matchAt makes this
+// slower comparison only when the input holds such a run at all.
+func spacedPrefixLen(s, key string) int {
+	i := 0
+	for k := 0; k < len(key); k++ {
+		if i >= len(s) {
+			return -1
+		}
+		if key[k] != ' ' {
+			if s[i] != key[k] {
+				return -1
+			}
+			i++
+			continue
+		}
+		// A run of r spaces in the key takes a run of r or more in s.
+		r := 1
+		for k+r < len(key) && key[k+r] == ' ' {
+			r++
+		}
+		w := 0
+		for i+w < len(s) && (s[i+w] == ' ' || s[i+w] == '\t') {
+			w++
+		}
+		if w < r {
+			return -1
+		}
+		i += w
+		k += r - 1
+	}
+	return i
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }

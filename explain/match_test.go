@@ -232,6 +232,34 @@ func TestMatch(t *testing.T) {
 		{"apple trust", "Connection 11: default TLS Trust evaluation failed(-9843)", "", "TLS_CERTIFICATE", nil, nil},
 		{"grpc deadline over refused", `traces export: context deadline exceeded: rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial tcp 198.18.0.9:4317: connect: connection refused"`, "", "ECONNREFUSED", []string{"DEADLINE"}, nil},
 		{"deadline alone", `Post "http://198.18.0.9/x": context deadline exceeded`, "", "DEADLINE", nil, nil},
+		// The ninth batch's.
+		{"spaces in a pasted line", "connectex: The requested address     is not valid in its context.", "", "EADDRNOTAVAIL", nil, nil},
+		{"undertow eof", "java.io.IOException: UT000128: Remote peer closed connection before all data could", "", "EOF", nil, nil},
+		{"vertx closed", "io.vertx.core.http.HttpClosedException: Connection was closed", "", "EOF", nil, nil},
+		{"gunicorn timer", "[2024-01-09 13:24:39 +0000] [1637] [CRITICAL] WORKER TIMEOUT (pid:7214)", "", "DEADLINE", nil, nil},
+		{"uwsgi timer", "uwsgi_response_write_body_do() TIMEOUT !!!", "", "DEADLINE", nil, nil},
+		{"h11 closed", "h11._util.LocalProtocolError: can't handle event type ConnectionClosed when role=SERVER and state=SEND_RESPONSE", "", "EOF", nil, nil},
+		{"node premature close", "Error [ERR_STREAM_PREMATURE_CLOSE]: Premature close", "", "EOF", nil, nil},
+		{"kestrel body cut", "BadHttpRequestException: Unexpected end of request content.", "", "EOF", nil, nil},
+		{"fasthttp timer", `error when serving connection "198.18.0.9:9080"<->"198.18.0.7:58242": read timeout with nothing read`, "", "DEADLINE", nil, nil},
+		{"reqwest timer", `reqwest::Error { kind: Request, url: "https://x.example/", source: TimedOut }`, "", "DEADLINE", nil, []string{"ETIMEDOUT"}},
+		{"rust kernel timeout", `Os { code: 110, kind: TimedOut, message: "Connection timed out" }`, "", "ETIMEDOUT", nil, nil},
+		{"mint closed", "** (Mint.TransportError) :closed; Mint.TransportError: :closed", "", "EOF", nil, nil},
+		{"httpc closed", "Unexpected {error, socket_closed_remotely}", "", "EOF", nil, nil},
+		{"symfony timer", `TransportException: Idle timeout reached for "http://198.18.0.9:8098/test".`, "", "DEADLINE", nil, nil},
+		{"netty read timer", "Internal exception: io.netty.handler.timeout.ReadTimeoutException", "", "DEADLINE", nil, nil},
+		{"pgbouncer server eof", "closing because: server conn crashed? (age=151s)", "", "EOF", nil, nil},
+		{"botocore closed", `botocore.exceptions.ConnectionClosedError: Connection was closed before we received a valid response from endpoint URL: "https://sts.amazonaws.com/".`, "", "EOF", []string{"ECONNRESET"}, nil},
+		{"grpc endpoint read reset", `Endpoint read failed","grpc_status":14,"referenced_errors":[{"description":"Connection reset by peer"`, "", "ECONNRESET", nil, nil},
+		{"kafkajs timer", `{"logger":"kafkajs","message":"[Connection] Connection timeout","broker":"kafka1:9092"}`, "", "DEADLINE", nil, nil},
+		{"kafka-python eof", "<BrokerConnection host=kafka/198.18.0.9 port=9092>: socket disconnected", "", "EOF", nil, nil},
+		{"neo4j eof", "ServiceUnavailableException: Connection to the database terminated. This can happen due to network instabilities", "", "EOF", nil, nil},
+		{"java unresolved", "PulsarClientException: java.nio.channels.UnresolvedAddressException", "", "NAME_NOT_RESOLVED", nil, nil},
+		{"grpc-js connect timer", "Error: Failed to connect before the deadline", "", "DEADLINE", nil, nil},
+		{"npm socket timer", "npm ERR! network request to https://registry.example/x.tgz failed, reason: Socket timeout", "", "DEADLINE", nil, nil},
+		{"request socket timer", `error An unexpected error occurred: "https://registry.yarnpkg.com/x.tgz: ESOCKETTIMEDOUT".`, "", "DEADLINE", nil, []string{"ETIMEDOUT"}},
+		{"go closed pipe", "proxy/http: failed to read response from x.example > io: read/write on closed pipe", "", "USE_OF_CLOSED", nil, nil},
+		{"go dns timeout", `dial tcp: lookup goproxy.cn on 198.18.0.53:53: read udp 198.18.0.7:40001->198.18.0.53:53: i/o timeout`, "", "NAME_NOT_RESOLVED", []string{"DEADLINE"}, nil},
 	}
 	b := load(t)
 	for _, tt := range tests {
@@ -421,6 +449,27 @@ func TestLargeInput(t *testing.T) {
 	for _, f := range fs {
 		if len(f.Evidence) > 8*maxRepeats {
 			t.Errorf("%s: %d pieces of evidence, want them bounded", f.ID, len(f.Evidence))
+		}
+	}
+}
+
+func TestSpacedPrefixLen(t *testing.T) {
+	tests := []struct {
+		s, key string
+		want   int
+	}{
+		{"connection reset by peer", "connection reset", 16},
+		{"connection   reset by peer", "connection reset", 18},
+		{"connection\treset", "connection reset", 16},
+		{"connectionreset", "connection reset", -1},
+		{"connection", "connection reset", -1},
+		{"fatal:  the", "fatal:  the", 11},
+		{"fatal: the", "fatal:  the", -1},
+		{"", "x", -1},
+	}
+	for _, tt := range tests {
+		if got := spacedPrefixLen(tt.s, tt.key); got != tt.want {
+			t.Errorf("spacedPrefixLen(%q, %q) = %d, want %d", tt.s, tt.key, got, tt.want)
 		}
 	}
 }
