@@ -83,11 +83,12 @@ func readCorpus(t *testing.T) []corpusLine {
 // lines right on arrival), and 258 more the same way from Q&A pages,
 // operations tools, native programs and localized messages (83 of 103
 // held out right on arrival), and 263 from frameworks, data clients and
-// developer tools (66 of 87). The held-out part now stands at 519 of 593
-// (87.5%, docs/explain-data.md). The goal is that figure rounded down,
+// developer tools (66 of 87), and 142 from enterprise stacks and Python
+// data tools (22 of 42). The held-out part now stands at 548 of 635
+// (86.3%, docs/explain-data.md). The goal is that figure rounded down,
 // so a regression fails; raising it takes patterns from training misses,
 // measured on lines not seen yet.
-const corpusGoal = 0.87
+const corpusGoal = 0.86
 
 // TestCorpus measures explain on real error lines, by ecosystem. Run
 //

@@ -277,7 +277,8 @@ var Producers = []string{
 	"websockets", "asyncpg", "pymemcache", "amqplib", "nodemailer", "rsync", "ftp", "telnet",
 	"yamux", "varnish", "dart", "rustls", "cassandra", "iis", "mbedtls", "openvpn", "strongswan",
 	"zookeeper", "qt", "mosquitto", "cocoaasyncsocket", "ffmpeg", "undertow", "vertx", "gunicorn",
-	"uwsgi", "symfony", "pgbouncer", "neo4j",
+	"uwsgi", "symfony", "pgbouncer", "neo4j", "oracle", "sqlserver", "ibmmq", "ldap", "kerberos",
+	"xrdp", "twisted", "tornado", "ray",
 }
 
 var (

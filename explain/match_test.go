@@ -260,6 +260,24 @@ func TestMatch(t *testing.T) {
 		{"request socket timer", `error An unexpected error occurred: "https://registry.yarnpkg.com/x.tgz: ESOCKETTIMEDOUT".`, "", "DEADLINE", nil, []string{"ETIMEDOUT"}},
 		{"go closed pipe", "proxy/http: failed to read response from x.example > io: read/write on closed pipe", "", "USE_OF_CLOSED", nil, nil},
 		{"go dns timeout", `dial tcp: lookup goproxy.cn on 198.18.0.53:53: read udp 198.18.0.7:40001->198.18.0.53:53: i/o timeout`, "", "NAME_NOT_RESOLVED", []string{"DEADLINE"}, nil},
+		// The tenth batch's.
+		{"oracle eof", "cx_Oracle.OperationalError: ORA-03113: end-of-file on communication channel", "", "EOF", nil, nil},
+		{"oracle thin eof", "NJS-521: connection to host db.example port 1521 received end-of-file on communication channel.", "", "EOF", nil, nil},
+		{"ojdbc eof", "java.sql.SQLRecoverableException: No more data to read from socket", "", "EOF", nil, nil},
+		{"oracle no listener", "ORA-12541: TNS:no listener", "", "ECONNREFUSED", nil, nil},
+		{"oracle connect timer", "DatabaseError: ORA-12170: TNS:Connect timeout occurred", "", "DEADLINE", nil, nil},
+		{"oracle killed", "ORA-00028: your session has been killed", "", "SERVER_TERMINATED", nil, nil},
+		{"msodbc winsock reset", "[Microsoft][ODBC Driver 17 for SQL Server]TCP Provider: Error code 0x2746", "", "ECONNRESET", nil, nil},
+		{"msodbc linux reset", "Sqlcmd: Error: Microsoft ODBC Driver 17 for SQL Server : TCP Provider: Error code 0x68.", "", "ECONNRESET", nil, nil},
+		{"undertow closed stream", "java.io.IOException: UT010029: Stream is closed", "", "USE_OF_CLOSED", nil, []string{"EOF"}},
+		{"tornado closed", "tornado.iostream.StreamClosedError: Stream is closed", "", "EOF", nil, nil},
+		{"twisted lost", "twisted.internet.error.ConnectionLost: Connection to the other side was lost in a non-clean fashion.", "", "ECONNRESET", nil, nil},
+		{"twisted done", "twisted.internet.error.ConnectionDone: Connection was closed cleanly.", "", "EOF", nil, nil},
+		{"winrm refused", "The client cannot connect to the destination specified in the request. Verify that the service on the destination is running", "", "ECONNREFUSED", nil, nil},
+		{"ldap down", "ldap_sasl_bind(SIMPLE): Can't contact LDAP server (-1)", "", "ECONNREFUSED", nil, nil},
+		{"aiohttp body cut", "aiohttp.client_exceptions.ClientPayloadError: Response payload is not completed", "", "EOF", nil, nil},
+		{"ray gcs timer", "gcs_rpc_client.h:202: Failed to connect to GCS at address 198.18.0.9:6379 within 5 seconds.", "", "DEADLINE", nil, nil},
+		{"websocket-client eof", "Connection to remote host was lost.", "", "EOF", nil, nil},
 	}
 	b := load(t)
 	for _, tt := range tests {
