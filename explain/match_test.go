@@ -278,6 +278,13 @@ func TestMatch(t *testing.T) {
 		{"aiohttp body cut", "aiohttp.client_exceptions.ClientPayloadError: Response payload is not completed", "", "EOF", nil, nil},
 		{"ray gcs timer", "gcs_rpc_client.h:202: Failed to connect to GCS at address 198.18.0.9:6379 within 5 seconds.", "", "DEADLINE", nil, nil},
 		{"websocket-client eof", "Connection to remote host was lost.", "", "EOF", nil, nil},
+		// The eleventh batch's.
+		{"rust io aborted", "IO error: connection aborted", "", "ECONNABORTED", nil, nil},
+		{"libpq ssl eof", "PG::UnableToSend: SSL connection has been closed unexpectedly", "", "EOF", nil, nil},
+		{"freetds timer", "SQLSTATE[HY000]: General error: 20003 Adaptive Server connection timed out [20003] (severity 6)", "", "DEADLINE", nil, nil},
+		{"go-redis pool timer", "redis: connection pool timeout", "", "DEADLINE", nil, nil},
+		{"librdkafka eof", "[kafka] consumer error 198.18.0.9:9092/3: Disconnected (after 307230ms in state UP)", "", "EOF", nil, nil},
+		{"h2 remote reset", "hyper::Error(Http2, Error { kind: Reset(StreamId(1), PROTOCOL_ERROR, Remote) })", "", "RST_STREAM", nil, nil},
 	}
 	b := load(t)
 	for _, tt := range tests {
