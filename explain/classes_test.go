@@ -99,7 +99,7 @@ func TestClasses(t *testing.T) {
 		{"nginx premature", "upstream prematurely closed connection while reading response header from upstream, client: 198.18.0.1", "EOF", nil, nil},
 		{"nginx json", `{"level":"error","msg":"recv() failed (104: Connection reset by peer) while reading response header from upstream"}`, "ECONNRESET", nil, nil},
 
-		// Families the grown corpus found missing (docs/explain-data.md).
+		// Families the grown corpus found missing (docs/explain-corpus.md).
 		{"chrome reset", "Error 101 (net::ERR_CONNECTION_RESET): The connection was reset.", "ECONNRESET", nil, []string{"ENETUNREACH"}},
 		{"chrome refused", "GET http://198.18.0.9:3000/api net::ERR_CONNECTION_REFUSED", "ECONNREFUSED", nil, nil},
 		{"chrome closed", "Failed to load resource: net::ERR_CONNECTION_CLOSED", "EOF", nil, nil},

@@ -86,7 +86,7 @@ func readCorpus(t *testing.T) []corpusLine {
 // developer tools (66 of 87), and 142 from enterprise stacks and Python
 // data tools (22 of 42), and 89 from client libraries of Rust, PHP,
 // Ruby and Go (18 of 26). The held-out part now stands at 571 of 661
-// (86.4%, docs/explain-data.md). The goal is that figure rounded down,
+// (86.4%, docs/explain-corpus.md). The goal is that figure rounded down,
 // so a regression fails; raising it takes patterns from training misses,
 // measured on lines not seen yet.
 const corpusGoal = 0.86
