@@ -91,6 +91,8 @@ func TestClasses(t *testing.T) {
 		{"kdc unreachable", "kinit: Cannot contact any KDC for realm 'EXAMPLE.NET' while getting initial credentials.", "", []string{"DEADLINE", "ECONNREFUSED"}, nil},
 		{"predis read", "Predis\\Connection\\ConnectionException: Error while reading line from the server. [tcp://198.18.0.9:6379]", "", []string{"EOF", "DEADLINE"}, nil},
 		{"mysqlnd send", "ErrorException: Error while sending QUERY packet. PID=22891", "", []string{"EPIPE", "ECONNRESET"}, nil},
+		{"prisma unreachable", "Error: P1001: Can't reach database server at `198.18.0.9`:`3306`", "", []string{"ECONNREFUSED", "ETIMEDOUT"}, nil},
+		{"pgjdbc io", "org.postgresql.util.PSQLException: An I/O error occurred while sending to the backend.", "", []string{"EOF", "ECONNRESET"}, nil},
 		{"haproxy json SD", `{"status":502,"termination_state":"SD--","backend":"be"}`, "ECONNRESET", nil, nil},
 		{"haproxy kv cD", `status=504 termination_state=cD-- backend=be`, "DEADLINE", nil, nil},
 		{"haproxy plain sH", `198.18.0.1:5000 [21/Nov/2026:05:00:00.000] fe be/srv1 0/0/1/-1/30001 504 194 - - sH-- 1/1/0/0/0 0/0 "GET / HTTP/1.1"`, "DEADLINE", nil, nil},

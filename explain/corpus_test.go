@@ -85,11 +85,12 @@ func readCorpus(t *testing.T) []corpusLine {
 // held out right on arrival), and 263 from frameworks, data clients and
 // developer tools (66 of 87), and 142 from enterprise stacks and Python
 // data tools (22 of 42), and 89 from client libraries of Rust, PHP,
-// Ruby and Go (18 of 26). The held-out part now stands at 571 of 661
-// (86.4%, docs/explain-corpus.md). The goal is that figure rounded down,
+// Ruby and Go (18 of 26), and 54 from Java and Node database drivers (11
+// of 23). The held-out part now stands at 586 of 684 (85.7%,
+// docs/explain-corpus.md). The goal is that figure rounded down,
 // so a regression fails; raising it takes patterns from training misses,
 // measured on lines not seen yet.
-const corpusGoal = 0.86
+const corpusGoal = 0.85
 
 // TestCorpus measures explain on real error lines, by ecosystem. Run
 //

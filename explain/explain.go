@@ -278,7 +278,7 @@ var Producers = []string{
 	"yamux", "varnish", "dart", "rustls", "cassandra", "iis", "mbedtls", "openvpn", "strongswan",
 	"zookeeper", "qt", "mosquitto", "cocoaasyncsocket", "ffmpeg", "undertow", "vertx", "gunicorn",
 	"uwsgi", "symfony", "pgbouncer", "neo4j", "oracle", "sqlserver", "ibmmq", "ldap", "kerberos",
-	"xrdp", "twisted", "tornado", "ray",
+	"xrdp", "twisted", "tornado", "ray", "prisma",
 }
 
 var (

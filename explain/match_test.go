@@ -285,6 +285,15 @@ func TestMatch(t *testing.T) {
 		{"go-redis pool timer", "redis: connection pool timeout", "", "DEADLINE", nil, nil},
 		{"librdkafka eof", "[kafka] consumer error 198.18.0.9:9092/3: Disconnected (after 307230ms in state UP)", "", "EOF", nil, nil},
 		{"h2 remote reset", "hyper::Error(Http2, Error { kind: Reset(StreamId(1), PROTOCOL_ERROR, Remote) })", "", "RST_STREAM", nil, nil},
+		// The twelfth batch's.
+		{"lettuce closed", "io.lettuce.core.RedisException: Connection is deallocated and cannot be used anymore.", "", "USE_OF_CLOSED", nil, nil},
+		{"node-redis eof", "Redis Client Error SocketClosedUnexpectedlyError: Socket closed unexpectedly", "", "EOF", nil, nil},
+		{"prisma eof", "Error: P1017: Server has closed the connection.", "", "EOF", nil, nil},
+		{"redisson timer", "org.redisson.client.RedisTimeoutException: Redis server response timeout (3000 ms) occured for command: (EXISTS)", "", "DEADLINE", nil, nil},
+		{"ioredis closed", "Error: Connection is closed.", "", "USE_OF_CLOSED", nil, nil},
+		{"pgjdbc closed", "org.postgresql.util.PSQLException: This connection has been closed.", "", "USE_OF_CLOSED", nil, nil},
+		{"dbcp timer", "java.sql.SQLException: Cannot get a connection, pool error Timeout waiting for idle object", "", "DEADLINE", nil, nil},
+		{"pgjdbc wrapper yields", "PSQLException: An I/O error occurred while sending to the backend. Caused by: java.net.SocketException: Connection reset", "", "ECONNRESET", nil, nil},
 	}
 	b := load(t)
 	for _, tt := range tests {
