@@ -302,7 +302,8 @@ func (p *phrase) matchAt(folded string, i, tail int, runs bool) (j int, ok, trun
 // tabs: pasted logs align their fields, and a copied line keeps the
 // spaces of the wrap it was copied from ("The requested address     is
 // not valid"); a text should not miss them for that. matchAt makes this
-// slower comparison only when the input holds such a run at all.
+// slower comparison only when the input holds such a run at all, and only
+// past a text's first three bytes, by which the index finds it.
 func spacedPrefixLen(s, key string) int {
 	i := 0
 	for k := 0; k < len(key); k++ {
