@@ -359,11 +359,14 @@ func CleanStale() error {
 }
 
 // removeInstance turns an instance's tracing and events off and removes
-// it, retrying for staleRetry while the kernel says it is busy.
+// it, retrying for staleRetry while the kernel says it is busy. An
+// instance that another process removes meanwhile (programs starting
+// together each clean up) is gone, not left behind: the kernel answers
+// for it with ENOENT, or with ENODEV while its removal is under way.
 func removeInstance(path string) error {
 	var errs []error
 	for _, f := range []string{"tracing_on", "events/enable"} {
-		if err := os.WriteFile(filepath.Join(path, f), []byte("0"), 0); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := os.WriteFile(filepath.Join(path, f), []byte("0"), 0); err != nil && !gone(err) {
 			errs = append(errs, fmt.Errorf("turn off %s: %w", f, err))
 		}
 	}
@@ -371,7 +374,7 @@ func removeInstance(path string) error {
 	for {
 		err := unix.Rmdir(path)
 		switch {
-		case err == nil, err == unix.ENOENT:
+		case err == nil, gone(err):
 			return nil
 		case err == unix.EBUSY && time.Now().Before(deadline):
 			time.Sleep(10 * time.Millisecond)
@@ -380,6 +383,12 @@ func removeInstance(path string) error {
 		errs = append(errs, fmt.Errorf("rmdir: %w", err))
 		return fmt.Errorf("instance %s left behind: %w", path, errors.Join(errs...))
 	}
+}
+
+// gone reports whether err says a tracing instance, or a file in it, no
+// longer exists.
+func gone(err error) bool {
+	return errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ENODEV)
 }
 
 // Reasons returns the RST reason names the running kernel's tcp_send_reset

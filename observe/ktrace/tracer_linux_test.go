@@ -282,6 +282,39 @@ func makeInstance(t *testing.T, r, name string) string {
 	return d
 }
 
+// TestCleanStaleConcurrent runs CleanStale in several places at once over
+// the same dead runs' instances, as programs and test binaries starting
+// together do: whichever removes an instance first, none of them may
+// report it left behind. The kernel answers rmdir of an instance another
+// process is removing, or has just removed, with ENODEV.
+func TestCleanStaleConcurrent(t *testing.T) {
+	r, err := root()
+	if err != nil {
+		t.Skipf("kernel tracing unavailable: %v", err)
+	}
+	for round := 0; round < 5; round++ {
+		pid := deadPid(t)
+		var dirs []string
+		for i := 0; i < 4; i++ {
+			dirs = append(dirs, makeInstance(t, r, "teardown-"+strconv.Itoa(pid)+"-"+strconv.Itoa(i+1)))
+		}
+		errs := make(chan error, 4)
+		for i := 0; i < cap(errs); i++ {
+			go func() { errs <- CleanStale() }()
+		}
+		for i := 0; i < cap(errs); i++ {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		for _, d := range dirs {
+			if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("stale instance %s not removed: %v", d, err)
+			}
+		}
+	}
+}
+
 // TestCleanStale leaves an instance named for a process that has exited,
 // with its events on, and one for a live process, and checks that only the
 // first is removed.
