@@ -410,7 +410,8 @@ func TestWriteJSON(t *testing.T) {
 func FuzzMatch(f *testing.F) {
 	for _, s := range []string{"read: connection reset by peer", "104", "SD--", "UC,URX", "curl: (56)",
 		"[Errno 32] Broken pipe", "断开的管道", "errno=", "(104: ", "ERROR 2013 (", "\xffECONNRESET", "WSA 99999",
-		"cURL error 28: ", "curl error (7) curl error 999:", "NSURLErrorDomain Code=-1005", "The connection to the server [::1]:6443 was refused"} {
+		"cURL error 28: ", "curl error (7) curl error 999:", "NSURLErrorDomain Code=-1005", "The connection to the server [::1]:6443 was refused",
+		"connection  reset\tby   peer", "FATAL:  \t the database system is shutting down", "connection {n} to  \t closed"} {
 		f.Add(s, "")
 	}
 	f.Add("60", "darwin")
