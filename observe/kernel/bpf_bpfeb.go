@@ -60,6 +60,7 @@ type bpfOwner struct {
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
 	bpfMapCgroupAllow      = "cgroup_allow"
+	bpfMapClosedOwners     = "closed_owners"
 	bpfMapEvents           = "events"
 	bpfMapListeners        = "listeners"
 	bpfMapLost             = "lost"
@@ -69,6 +70,7 @@ const (
 	bpfMapPortAllow        = "port_allow"
 	bpfMapRetransmitted    = "retransmitted"
 	bpfMapSnapshotOwners   = "snapshot_owners"
+	bpfProgDestroySock     = "destroy_sock"
 	bpfProgErrorReport     = "error_report"
 	bpfProgKfreeSkb        = "kfree_skb"
 	bpfProgReceiveReset    = "receive_reset"
@@ -132,6 +134,7 @@ type bpfSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type bpfProgramSpecs struct {
+	DestroySock     *ebpf.ProgramSpec `ebpf:"destroy_sock"`
 	ErrorReport     *ebpf.ProgramSpec `ebpf:"error_report"`
 	KfreeSkb        *ebpf.ProgramSpec `ebpf:"kfree_skb"`
 	ReceiveReset    *ebpf.ProgramSpec `ebpf:"receive_reset"`
@@ -149,6 +152,7 @@ type bpfProgramSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type bpfMapSpecs struct {
 	CgroupAllow    *ebpf.MapSpec `ebpf:"cgroup_allow"`
+	ClosedOwners   *ebpf.MapSpec `ebpf:"closed_owners"`
 	Events         *ebpf.MapSpec `ebpf:"events"`
 	Listeners      *ebpf.MapSpec `ebpf:"listeners"`
 	Lost           *ebpf.MapSpec `ebpf:"lost"`
@@ -196,6 +200,7 @@ func (o *bpfObjects) Close() error {
 // It can be passed to loadBpfObjects or ebpf.CollectionSpec.LoadAndAssign.
 type bpfMaps struct {
 	CgroupAllow    *ebpf.Map `ebpf:"cgroup_allow"`
+	ClosedOwners   *ebpf.Map `ebpf:"closed_owners"`
 	Events         *ebpf.Map `ebpf:"events"`
 	Listeners      *ebpf.Map `ebpf:"listeners"`
 	Lost           *ebpf.Map `ebpf:"lost"`
@@ -210,6 +215,7 @@ type bpfMaps struct {
 func (m *bpfMaps) Close() error {
 	return _BpfClose(
 		m.CgroupAllow,
+		m.ClosedOwners,
 		m.Events,
 		m.Listeners,
 		m.Lost,
@@ -241,6 +247,7 @@ type bpfVariables struct {
 //
 // It can be passed to loadBpfObjects or ebpf.CollectionSpec.LoadAndAssign.
 type bpfPrograms struct {
+	DestroySock     *ebpf.Program `ebpf:"destroy_sock"`
 	ErrorReport     *ebpf.Program `ebpf:"error_report"`
 	KfreeSkb        *ebpf.Program `ebpf:"kfree_skb"`
 	ReceiveReset    *ebpf.Program `ebpf:"receive_reset"`
@@ -255,6 +262,7 @@ type bpfPrograms struct {
 
 func (p *bpfPrograms) Close() error {
 	return _BpfClose(
+		p.DestroySock,
 		p.ErrorReport,
 		p.KfreeSkb,
 		p.ReceiveReset,

@@ -193,7 +193,7 @@ func (o *Observer) setup() error {
 	}
 	// Owners first, then events: a socket acted on while the snapshot
 	// runs is recorded exactly, and the snapshot never overwrites that.
-	for _, p := range []string{bpfProgSetState, bpfProgSendLength, bpfProgRecvLength} {
+	for _, p := range []string{bpfProgSetState, bpfProgSendLength, bpfProgRecvLength, bpfProgDestroySock} {
 		if err := o.attach(p); err != nil {
 			return err
 		}

@@ -285,3 +285,48 @@ func TestRingSizeLoaded(t *testing.T) {
 		t.Errorf("ring buffer of %d bytes, want %d (3 MiB rounded up)", got, 4<<20)
 	}
 }
+
+// TestOwnerOutlivesChurn: an idle connection keeps its owner while more
+// short connections than the owners map holds come and go, as on a busy
+// proxy: destroyed sockets leave owners, so they do not push out the
+// entries of sockets that still exist. The idle connection's owner is then
+// checked on an RST it receives in softirq, where no task acts on it.
+func TestOwnerOutlivesChurn(t *testing.T) {
+	nstest.Enter(t)
+	o := open(t, Config{})
+	c, s, _ := nstest.Pair(t, unix.AF_INET)
+	nstest.Write(t, c, "hello")
+
+	lfd, addr := nstest.Listen(t, unix.AF_INET, 128)
+	sa := &unix.SockaddrInet4{Port: int(addr.Port()), Addr: addr.Addr().As4()}
+	// Two owners each (the connect and the accepted socket's close), more
+	// than the map's 65,536 entries in all.
+	const churn = 40000
+	for i := 0; i < churn; i++ {
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := unix.Connect(fd, sa); err != nil {
+			unix.Close(fd)
+			t.Fatalf("connection %d: %v", i, err)
+		}
+		afd, _, err := unix.Accept4(lfd, unix.SOCK_CLOEXEC)
+		if err != nil {
+			unix.Close(fd)
+			t.Fatalf("accept %d: %v", i, err)
+		}
+		unix.Close(afd)
+		unix.Close(fd)
+	}
+
+	nstest.Close(t, s) // 5 bytes unread: an RST to c
+	var got []Event
+	nstest.Eventually(t, "the idle connection's RST", func() bool {
+		got = append(got, find(collect(t, o, 1), ReceiveReset)...)
+		return len(got) > 0
+	})
+	if e := got[0]; e.Owner.PID != os.Getpid() || e.Owner.How != Exact {
+		t.Errorf("RST received by the idle connection: owner %+v, want pid %d exact", e.Owner, os.Getpid())
+	}
+}

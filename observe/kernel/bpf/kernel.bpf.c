@@ -269,6 +269,19 @@ struct {
 	__type(value, struct owner);
 } owners SEC(".maps");
 
+// Owners of sockets the kernel destroyed, by cookie: a TIME_WAIT socket
+// that outlives its full socket carries the same cookie, and its events
+// keep the process that held it last. Moving a destroyed socket's owner
+// here keeps owners to sockets that still exist, so that a host closing
+// many short connections does not push out the owners of long-lived idle
+// ones.
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1 << 14);
+	__type(key, __u64);
+	__type(value, struct owner);
+} closed_owners SEC(".maps");
+
 // Owners found by the snapshot, by socket address.
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -486,6 +499,8 @@ static __always_inline void fill(struct event *e, struct sock *sk, int cookie_ok
 	}
 
 	o = bpf_map_lookup_elem(&owners, &e->cookie);
+	if (!o)
+		o = bpf_map_lookup_elem(&closed_owners, &e->cookie);
 	if (!o) {
 		__u64 key = (__u64)sk;
 		o = bpf_map_lookup_elem(&snapshot_owners, &key);
@@ -751,6 +766,21 @@ int BPF_PROG(error_report, struct sock *sk)
 	return 0;
 }
 
+// destroy_sock moves a destroyed socket's owner from owners to
+// closed_owners (see there).
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(destroy_sock, struct sock *sk)
+{
+	__u64 cookie = bpf_get_socket_cookie(sk);
+	struct owner *o = bpf_map_lookup_elem(&owners, &cookie);
+
+	if (!o)
+		return 0;
+	bpf_map_update_elem(&closed_owners, &cookie, o, BPF_ANY);
+	bpf_map_delete_elem(&owners, &cookie);
+	return 0;
+}
+
 // Sends and receives run in the caller's context: its owner, exactly.
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(send_length, struct sock *sk)
@@ -878,6 +908,8 @@ int BPF_PROG(kfree_skb, struct sk_buff *skb, void *location, int reason)
 	if (sk) {
 		__u64 cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
 		struct owner *o = cookie ? bpf_map_lookup_elem(&owners, &cookie) : 0;
+		if (cookie && !o)
+			o = bpf_map_lookup_elem(&closed_owners, &cookie);
 		if (BPF_CORE_READ(sk, __sk_common.skc_num) == e->dport) {
 			// Sent by this host: swap to the sender's view.
 			__u8 a[16];
